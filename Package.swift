@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "segterm",
+    products: [
+        .executable(name: "segterm", targets: ["segterm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims and system libraries (Debian: libpng-dev, libturbojpeg0-dev, libopenblas-dev, libncurses-dev).
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .systemLibrary(name: "CJPEG"),
+        .systemLibrary(name: "CBLAS"),
+        .target(
+            name: "CCurses",
+            cSettings: [.define("_XOPEN_SOURCE_EXTENDED"), .define("NCURSES_WIDECHAR", to: "1")],
+            linkerSettings: [.linkedLibrary("ncursesw")]
+        ),
+
+        .target(name: "SegCore", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "SegEval", dependencies: ["SegCore"]),
+        .target(name: "SegNN", dependencies: ["CBLAS"]),
+        .target(name: "SegModels", dependencies: ["SegCore", "SegNN"]),
+        .target(name: "SegTUI", dependencies: ["SegCore", "SegEval", "SegModels", "CCurses"]),
+        .executableTarget(
+            name: "segterm",
+            dependencies: [
+                "SegCore", "SegEval", "SegNN", "SegModels", "SegTUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "SegCoreTests", dependencies: ["SegCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SegCore"]),
+    ]
+)

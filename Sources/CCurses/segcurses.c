@@ -1,0 +1,161 @@
+#include "segcurses.h"
+#include <curses.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <term.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t running = 0;
+static SCREEN *screen = NULL;
+
+static void restore_and_reraise(int signal_number) {
+    if (running) {
+        running = 0;
+        endwin();
+    }
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+static void install_handlers(void) {
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+    for (unsigned i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof(action));
+        action.sa_handler = restore_and_reraise;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESETHAND;
+        sigaction(signals[i], &action, NULL);
+    }
+}
+
+int segcurses_start(const char *term_name, int use_colors, segcurses_caps *caps) {
+    setlocale(LC_ALL, "");
+    screen = newterm(term_name, stdout, stdin);
+    if (!screen) return -1;
+    set_term(screen);
+    running = 1;
+    install_handlers();
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    meta(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    mousemask(ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION, NULL);
+    mouseinterval(0);
+    memset(caps, 0, sizeof(*caps));
+    if (use_colors && has_colors()) {
+        start_color();
+        use_default_colors();
+        caps->has_colors = 1;
+        caps->colors = COLORS;
+        caps->color_pairs = COLOR_PAIRS;
+        caps->direct_color = tigetflag("RGB") > 0 || COLORS >= 0x1000000;
+    }
+    return 0;
+}
+
+void segcurses_stop(void) {
+    if (running) {
+        running = 0;
+        endwin();
+    }
+    if (screen) {
+        delscreen(screen);
+        screen = NULL;
+    }
+}
+
+int segcurses_is_running(void) { return running; }
+
+void segcurses_size(int *rows, int *cols) {
+    *rows = LINES;
+    *cols = COLS;
+}
+
+int segcurses_init_pair(int pair, int foreground, int background) {
+    return init_extended_pair(pair, foreground, background);
+}
+
+int segcurses_put(int row, int col, uint32_t codepoint, int pair, int bold, int reverse) {
+    wchar_t text[2] = {(wchar_t)codepoint, 0};
+    cchar_t cell;
+    attr_t attrs = A_NORMAL;
+    if (bold) attrs |= A_BOLD;
+    if (reverse) attrs |= A_REVERSE;
+    int pair_number = pair;
+    // setcchar takes the pair in its `opts` argument when it does not fit a short.
+    setcchar(&cell, text, attrs, 0, &pair_number);
+    return mvadd_wch(row, col, &cell);
+}
+
+void segcurses_clear(void) { clearok(stdscr, TRUE); }
+
+void segcurses_refresh(void) { refresh(); }
+
+void segcurses_read(int timeout_ms, segcurses_event *event) {
+    memset(event, 0, sizeof(*event));
+    timeout(timeout_ms);
+    wint_t value = 0;
+    int status = get_wch(&value);
+    if (status == ERR) return;
+    if (status == KEY_CODE_YES) {
+        if (value == KEY_RESIZE) {
+            event->kind = SEGCURSES_RESIZE;
+            return;
+        }
+        if (value == KEY_MOUSE) {
+            MEVENT mouse;
+            if (getmouse(&mouse) == OK) {
+                event->kind = SEGCURSES_MOUSE;
+                event->mouse_x = mouse.x;
+                event->mouse_y = mouse.y;
+                event->mouse_buttons = (uint32_t)mouse.bstate;
+            }
+            return;
+        }
+        event->kind = SEGCURSES_KEY;
+        event->value = (uint32_t)value;
+        return;
+    }
+    event->kind = SEGCURSES_CHAR;
+    event->value = (uint32_t)value;
+}
+
+int segcurses_key_code(const char *name) {
+    if (!strcmp(name, "up")) return KEY_UP;
+    if (!strcmp(name, "down")) return KEY_DOWN;
+    if (!strcmp(name, "left")) return KEY_LEFT;
+    if (!strcmp(name, "right")) return KEY_RIGHT;
+    if (!strcmp(name, "shift-up")) return KEY_SR;
+    if (!strcmp(name, "shift-down")) return KEY_SF;
+    if (!strcmp(name, "shift-left")) return KEY_SLEFT;
+    if (!strcmp(name, "shift-right")) return KEY_SRIGHT;
+    if (!strcmp(name, "page-up")) return KEY_PPAGE;
+    if (!strcmp(name, "page-down")) return KEY_NPAGE;
+    if (!strcmp(name, "home")) return KEY_HOME;
+    if (!strcmp(name, "end")) return KEY_END;
+    if (!strcmp(name, "enter")) return KEY_ENTER;
+    if (!strcmp(name, "backspace")) return KEY_BACKSPACE;
+    if (!strcmp(name, "delete")) return KEY_DC;
+    return -1;
+}
+
+uint32_t segcurses_mouse_bit(const char *name) {
+    if (!strcmp(name, "left-press")) return BUTTON1_PRESSED;
+    if (!strcmp(name, "left-release")) return BUTTON1_RELEASED;
+    if (!strcmp(name, "left-click")) return BUTTON1_CLICKED;
+    if (!strcmp(name, "right-press")) return BUTTON3_PRESSED;
+    if (!strcmp(name, "right-release")) return BUTTON3_RELEASED;
+    if (!strcmp(name, "right-click")) return BUTTON3_CLICKED;
+    if (!strcmp(name, "wheel-up")) return BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+    if (!strcmp(name, "wheel-down")) return BUTTON5_PRESSED;
+#endif
+    if (!strcmp(name, "motion")) return REPORT_MOUSE_POSITION;
+    return 0;
+}

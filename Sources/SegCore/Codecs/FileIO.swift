@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file reads and atomic writes with errors that name the file.
+public enum FileIO {
+    /// Files larger than this are refused before reading (a guard against reading a disk image by mistake).
+    public static let defaultMaxBytes = 4 << 30
+
+    public static func read(_ path: String, maxBytes: Int = defaultMaxBytes) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw openError(path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SegError(.unreadable, file: path, "cannot stat: \(errnoText())") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw SegError(.unreadable, file: path, "is a directory") }
+        let expected = Int(info.st_size)
+        if expected > maxBytes { throw SegError(.tooLarge, file: path, "file is \(expected) bytes, above the limit of \(maxBytes)") }
+
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(max(expected, 0))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SegError(.unreadable, file: path, "read failed: \(errnoText())")
+            }
+            if got == 0 { break }
+            bytes.append(contentsOf: chunk[0..<got])
+            if bytes.count > maxBytes { throw SegError(.tooLarge, file: path, "file is above the limit of \(maxBytes) bytes") }
+        }
+        return bytes
+    }
+
+    /// Writes through a temporary file in the same folder, fsyncs it, renames it over `path` and
+    /// fsyncs the folder: a reader sees the old file or the new one, never a half-written one.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let folder = parentFolder(of: path)
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        let temp = folder + "/." + base + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SegError(.writeFailed, file: path, "cannot create a temporary file: \(errnoText())") }
+        var written = 0
+        var failure: String?
+        bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = "write failed: \(errnoText())"
+                    return
+                }
+                written += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = "fsync failed: \(errnoText())" }
+        close(fd)
+        if let failure {
+            unlink(temp)
+            throw SegError(.writeFailed, file: path, failure)
+        }
+        guard rename(temp, path) == 0 else {
+            let text = errnoText()
+            unlink(temp)
+            throw SegError(.writeFailed, file: path, "rename failed: \(text)")
+        }
+        let dirfd = open(folder, O_RDONLY | O_CLOEXEC)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    static func parentFolder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let folder = String(path[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
+
+    static func openError(_ path: String) -> SegError {
+        switch errno {
+        case ENOENT: SegError(.notFound, file: path, "no such file")
+        case EACCES: SegError(.unreadable, file: path, "permission denied")
+        default: SegError(.unreadable, file: path, "cannot open: \(errnoText())")
+        }
+    }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
+}

@@ -1,0 +1,4 @@
+import SegCore
+
+/// Every metric lives here (instance, semantic, panoptic, binary, interactive); see ARCHITECTURE.md.
+public enum SegEval {}

@@ -1,0 +1,209 @@
+import CCurses
+
+/// The one place that talks to ncurses: it starts and restores the terminal, turns key and mouse
+/// input into `InputEvent`s and writes a `CellBuffer`, cell by cell where it changed.
+public final class CursesTerminal {
+    public enum ColorRequest: String, Sendable, CaseIterable { case auto, direct, palette256 = "256", ansi8 = "8", none }
+
+    public private(set) var colorMode: ColorMode = .none
+    private var pairs = ColorPairs(capacity: 0)
+    private var lastFrame: CellBuffer?
+    private var colorShift: UInt8 = 0  // bits dropped from each channel when pairs run short
+
+    /// Starts full-screen mode. `environment` decides colour support (`NO_COLOR`, `COLORTERM`, `TERM`).
+    public init(colors request: ColorRequest, environment: [String: String]) throws {
+        let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        let wantsColor = request != .none && !(request == .auto && noColor)
+        var caps = segcurses_caps()
+        let termName = Self.directColorTermName(request: request, environment: environment)
+        var started = termName.map { name in name.withCString { segcurses_start($0, wantsColor ? 1 : 0, &caps) } } ?? -1
+        if started != 0 { started = segcurses_start(nil, wantsColor ? 1 : 0, &caps) }
+        guard started == 0 else {
+            throw TerminalError.cannotStart(environment["TERM"] ?? "(TERM unset)")
+        }
+        colorMode = Self.colorMode(request: request, wantsColor: wantsColor, caps: caps)
+        pairs = ColorPairs(capacity: Int(caps.color_pairs))
+    }
+
+    public enum TerminalError: Error, CustomStringConvertible {
+        case cannotStart(String)
+        public var description: String {
+            switch self {
+            case .cannotStart(let term): "cannot start the terminal interface (TERM=\(term))"
+            }
+        }
+    }
+
+    deinit { segcurses_stop() }
+
+    public func stop() { segcurses_stop() }
+
+    public var size: (rows: Int, columns: Int) {
+        var rows: Int32 = 0, cols: Int32 = 0
+        segcurses_size(&rows, &cols)
+        return (Int(rows), Int(cols))
+    }
+
+    /// Terminals that advertise 24-bit colour through COLORTERM while their terminfo entry only
+    /// knows 256 colours: use the matching `-direct` entry, which ncurses ships.
+    static func directColorTermName(request: ColorRequest, environment: [String: String]) -> String? {
+        guard request == .auto || request == .direct else { return nil }
+        let colorterm = environment["COLORTERM"]?.lowercased() ?? ""
+        guard colorterm == "truecolor" || colorterm == "24bit" || request == .direct else { return nil }
+        let term = environment["TERM"] ?? ""
+        if term.hasSuffix("-direct") { return nil }
+        for family in ["xterm", "tmux", "screen", "kitty", "alacritty", "foot", "konsole", "vte", "iterm2", "st"] where term.hasPrefix(family) {
+            return family == "screen" ? "tmux-direct" : "\(family)-direct"
+        }
+        return nil
+    }
+
+    static func colorMode(request: ColorRequest, wantsColor: Bool, caps: segcurses_caps) -> ColorMode {
+        guard wantsColor, caps.has_colors != 0, caps.color_pairs > 1 else { return .none }
+        let available: ColorMode = caps.direct_color != 0 ? .direct : caps.colors >= 256 ? .palette256 : caps.colors >= 8 ? .ansi8 : .none
+        let order: [ColorMode] = [.direct, .palette256, .ansi8, .none]
+        let asked: ColorMode = switch request {
+        case .auto, .direct: .direct
+        case .palette256: .palette256
+        case .ansi8: .ansi8
+        case .none: .none
+        }
+        // Never more than the terminal can show.
+        return order[max(order.firstIndex(of: asked)!, order.firstIndex(of: available)!)]
+    }
+
+    /// Writes the cells that differ from the last frame (all of them after a resize), then refreshes.
+    public func draw(_ frame: CellBuffer) {
+        let full = lastFrame.map { $0.rows != frame.rows || $0.columns != frame.columns } ?? true
+        if full { segcurses_clear() }
+        // A frame with more colour combinations than the terminal has pairs is drawn again with
+        // coarser colours; a pair redefined mid-frame would recolour cells already on screen.
+        var shift = colorShift
+        while true {
+            pairs.beginFrame()
+            if pairsFit(frame, shift: shift) { break }
+            shift += 1
+        }
+        if shift != colorShift || pairs.wasReset {
+            colorShift = shift
+            lastFrame = nil
+        }
+        let previous = full ? nil : lastFrame
+        for row in 0..<frame.rows {
+            for col in 0..<frame.columns {
+                let cell = frame[row, col]
+                if let previous, previous[row, col] == cell { continue }
+                let pair = pairs.pair(foreground: number(cell.foreground, shift: shift), background: number(cell.background, shift: shift))
+                segcurses_put(Int32(row), Int32(col), cell.character.value, Int32(pair ?? 0), cell.bold ? 1 : 0, cell.reverse ? 1 : 0)
+            }
+        }
+        segcurses_refresh()
+        lastFrame = frame
+    }
+
+    /// Allocates the pairs the frame needs; false when there are not enough at this colour depth.
+    private func pairsFit(_ frame: CellBuffer, shift: UInt8) -> Bool {
+        guard colorMode != .none else { return true }
+        for cell in frame.cells {
+            if pairs.pair(foreground: number(cell.foreground, shift: shift), background: number(cell.background, shift: shift)) == nil {
+                pairs.reset()
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The terminal's colour number for an RGB colour in the current mode (-1: default colour).
+    private func number(_ color: RGB?, shift: UInt8) -> Int32 {
+        guard let color, colorMode != .none else { return -1 }
+        switch colorMode {
+        case .direct:
+            let keep: UInt8 = shift == 0 ? 0xFF : UInt8(truncatingIfNeeded: 0xFF << shift)
+            let value = Int32(color.r & keep) << 16 | Int32(color.g & keep) << 8 | Int32(color.b & keep)
+            // Direct-colour terminfo maps numbers below 8 to the ANSI colours.
+            return max(value, 8)
+        case .palette256: return Int32(TerminalPalette.xterm256(color))
+        case .ansi8: return Int32(TerminalPalette.ansi8(color))
+        case .none: return -1
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` (negative: forever) for input.
+    public func read(timeoutMilliseconds: Int) -> InputEvent? {
+        var event = segcurses_event()
+        segcurses_read(Int32(timeoutMilliseconds), &event)
+        switch Int(event.kind) {
+        case Int(SEGCURSES_CHAR):
+            if event.value == 27 { return .key(.escape) }
+            if event.value == 13 || event.value == 10 { return .key(.enter) }
+            if event.value == 127 || event.value == 8 { return .key(.backspace) }
+            return Unicode.Scalar(event.value).map { .character(Character($0)) }
+        case Int(SEGCURSES_KEY):
+            return Self.specialKeys[Int32(bitPattern: event.value)].map { .key($0) }
+        case Int(SEGCURSES_RESIZE):
+            let (rows, columns) = size
+            return .resize(rows: rows, columns: columns)
+        case Int(SEGCURSES_MOUSE):
+            guard let action = Self.mouseAction(event.mouse_buttons) else { return nil }
+            return .mouse(column: Int(event.mouse_x), row: Int(event.mouse_y), action)
+        default:
+            return nil
+        }
+    }
+
+    private static let specialKeys: [Int32: SpecialKey] = {
+        let names: [(String, SpecialKey)] = [
+            ("up", .up), ("down", .down), ("left", .left), ("right", .right),
+            ("shift-up", .shiftUp), ("shift-down", .shiftDown), ("shift-left", .shiftLeft), ("shift-right", .shiftRight),
+            ("page-up", .pageUp), ("page-down", .pageDown), ("home", .home), ("end", .end), ("enter", .enter),
+            ("backspace", .backspace), ("delete", .delete),
+        ]
+        var map: [Int32: SpecialKey] = [:]
+        for (name, key) in names {
+            let code = segcurses_key_code(name)
+            if code >= 0 { map[code] = key }
+        }
+        return map
+    }()
+
+    private static func mouseAction(_ buttons: UInt32) -> MouseAction? {
+        let order: [(String, MouseAction)] = [
+            ("left-press", .leftPress), ("left-click", .leftPress), ("left-release", .leftRelease),
+            ("right-press", .rightPress), ("right-click", .rightPress), ("right-release", .rightRelease),
+            ("wheel-up", .wheelUp), ("wheel-down", .wheelDown), ("motion", .motion),
+        ]
+        for (name, action) in order where buttons & segcurses_mouse_bit(name) != 0 { return action }
+        return nil
+    }
+}
+
+/// Colour pairs (foreground, background) allocated on demand, as extended pairs.
+struct ColorPairs {
+    let capacity: Int
+    private var assigned: [Int64: Int] = [:]
+    private var next = 1
+    private(set) var wasReset = false
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func beginFrame() { wasReset = false }
+
+    mutating func reset() {
+        assigned.removeAll(keepingCapacity: true)
+        next = 1
+        wasReset = true
+    }
+
+    /// The pair for these colours, defined now if new; nil when every pair is taken.
+    mutating func pair(foreground: Int32, background: Int32) -> Int? {
+        if foreground == -1 && background == -1 { return 0 }
+        let key = Int64(foreground) << 32 | Int64(UInt32(bitPattern: background))
+        if let existing = assigned[key] { return existing }
+        guard next < capacity else { return nil }
+        let pair = next
+        next += 1
+        segcurses_init_pair(Int32(pair), foreground, background)
+        assigned[key] = pair
+        return pair
+    }
+}

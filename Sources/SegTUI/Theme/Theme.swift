@@ -1,0 +1,34 @@
+/// How many colours the terminal can show, which decides how a frame is drawn.
+public enum ColorMode: String, Sendable, CaseIterable {
+    case direct      // 24-bit RGB
+    case palette256  // the xterm 256-colour palette
+    case ansi8       // the 8 basic colours
+    case none        // no colour at all (NO_COLOR, or a monochrome terminal)
+}
+
+/// Colours of the interface; the mask colours are chosen to stand out on photographs.
+public struct Theme: Sendable, Equatable {
+    public var name: String
+    public var maskFill: RGB
+    public var maskBoundary: RGB
+    /// How strongly the mask colour covers the image inside the mask (0–1).
+    public var maskOpacity: Double
+    public var boundaryOpacity: Double
+    public var statusForeground: RGB
+    public var statusBackground: RGB
+
+    public init(name: String, maskFill: RGB, maskBoundary: RGB, maskOpacity: Double, boundaryOpacity: Double,
+                statusForeground: RGB, statusBackground: RGB) {
+        self.name = name
+        self.maskFill = maskFill
+        self.maskBoundary = maskBoundary
+        self.maskOpacity = maskOpacity
+        self.boundaryOpacity = boundaryOpacity
+        self.statusForeground = statusForeground
+        self.statusBackground = statusBackground
+    }
+
+    public static let dark = Theme(name: "dark", maskFill: RGB(0, 200, 255), maskBoundary: RGB(255, 230, 0),
+                                   maskOpacity: 0.45, boundaryOpacity: 0.9,
+                                   statusForeground: RGB(230, 230, 230), statusBackground: RGB(40, 40, 60))
+}

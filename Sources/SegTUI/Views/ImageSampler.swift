@@ -1,0 +1,156 @@
+import SegCore
+
+/// Which part of an image a view shows: `zoom` is relative to fitting the whole image, the
+/// centre is in image pixels (nil: the image's centre).
+public struct Viewport: Equatable, Sendable {
+    public var zoom: Double
+    public var centerX: Double?
+    public var centerY: Double?
+
+    public init(zoom: Double = 1, centerX: Double? = nil, centerY: Double? = nil) {
+        self.zoom = zoom
+        self.centerX = centerX
+        self.centerY = centerY
+    }
+
+    public static let fit = Viewport()
+}
+
+/// Where the image lands in a view of `width` × `height` display pixels (with half blocks a cell
+/// holds two display pixels, one above the other).
+public struct ImageLayout: Equatable, Sendable {
+    /// Display pixels per image pixel.
+    public let scale: Double
+    /// Image coordinates of the top-left corner of the shown part.
+    public let originX: Double
+    public let originY: Double
+    /// The shown part, in display pixels, and where it starts in the view.
+    public let shownWidth: Int
+    public let shownHeight: Int
+    public let offsetX: Int
+    public let offsetY: Int
+
+    public init(imageSize: PixelSize, viewWidth: Int, viewHeight: Int, viewport: Viewport) {
+        let iw = Double(max(imageSize.width, 1)), ih = Double(max(imageSize.height, 1))
+        let vw = max(viewWidth, 0), vh = max(viewHeight, 0)
+        let fit = min(Double(vw) / iw, Double(vh) / ih)
+        let scale = max(fit * max(viewport.zoom, 1e-6), 1e-9)
+        let shownWidth = min(vw, max(vw > 0 ? 1 : 0, Int((iw * scale).rounded())))
+        let shownHeight = min(vh, max(vh > 0 ? 1 : 0, Int((ih * scale).rounded())))
+        let spanX = Double(shownWidth) / scale, spanY = Double(shownHeight) / scale
+        let cx = viewport.centerX ?? iw / 2, cy = viewport.centerY ?? ih / 2
+        self.scale = scale
+        originX = min(max(cx - spanX / 2, 0), max(iw - spanX, 0))
+        originY = min(max(cy - spanY / 2, 0), max(ih - spanY, 0))
+        self.shownWidth = shownWidth
+        self.shownHeight = shownHeight
+        offsetX = (vw - shownWidth) / 2
+        offsetY = (vh - shownHeight) / 2
+    }
+
+    /// The image pixel under display pixel (x, y) of the view, or nil outside the image.
+    public func imagePixel(displayX x: Int, displayY y: Int, imageSize: PixelSize) -> PixelPoint? {
+        let dx = x - offsetX, dy = y - offsetY
+        guard dx >= 0, dy >= 0, dx < shownWidth, dy < shownHeight else { return nil }
+        let ix = Int((originX + (Double(dx) + 0.5) / scale).rounded(.down))
+        let iy = Int((originY + (Double(dy) + 0.5) / scale).rounded(.down))
+        guard ix >= 0, iy >= 0, ix < imageSize.width, iy < imageSize.height else { return nil }
+        return PixelPoint(x: ix, y: iy)
+    }
+}
+
+/// Area-averaged sampling of an image region onto display pixels: each display pixel is the mean
+/// of the image pixels it covers, weighted by the covered fraction (an exact box filter), so
+/// thin structures fade instead of flickering in and out as the zoom changes.
+enum ImageSampler {
+    /// Source indices and weights (summing to 1) for each output position along one axis.
+    struct Taps {
+        var start: [Int] = []     // per output: index into `sources`
+        var count: [Int] = []
+        var sources: [Int] = []
+        var weights: [Float] = []
+    }
+
+    static func taps(origin: Double, scale: Double, outputs: Int, inputLength: Int) -> Taps {
+        var taps = Taps()
+        taps.start.reserveCapacity(outputs)
+        for o in 0..<outputs {
+            let lo = min(max(origin + Double(o) / scale, 0), Double(inputLength))
+            let hi = min(max(origin + Double(o + 1) / scale, 0), Double(inputLength))
+            taps.start.append(taps.sources.count)
+            var first = Int(lo.rounded(.down))
+            var last = Int(hi.rounded(.up)) - 1
+            first = min(max(first, 0), inputLength - 1)
+            last = min(max(last, first), inputLength - 1)
+            let span = hi - lo
+            if span <= 0 {
+                taps.sources.append(first)
+                taps.weights.append(1)
+                taps.count.append(1)
+                continue
+            }
+            var n = 0
+            for s in first...last {
+                let covered = min(hi, Double(s + 1)) - max(lo, Double(s))
+                if covered > 0 {
+                    taps.sources.append(s)
+                    taps.weights.append(Float(covered / span))
+                    n += 1
+                }
+            }
+            if n == 0 {
+                taps.sources.append(first)
+                taps.weights.append(1)
+                n = 1
+            }
+            taps.count.append(n)
+        }
+        return taps
+    }
+
+    /// Colours (RGB floats, interleaved) and mask coverage (0–1) of the shown region.
+    static func sample(_ image: RGBImage, mask: Mask?, layout: ImageLayout) -> (rgb: [Float], coverage: [Float]) {
+        let w = layout.shownWidth, h = layout.shownHeight
+        guard w > 0, h > 0, image.width > 0, image.height > 0 else { return ([], []) }
+        let xs = taps(origin: layout.originX, scale: layout.scale, outputs: w, inputLength: image.width)
+        let ys = taps(origin: layout.originY, scale: layout.scale, outputs: h, inputLength: image.height)
+        var rgb = [Float](repeating: 0, count: w * h * 3)
+        var coverage = [Float](repeating: 0, count: mask == nil ? 0 : w * h)
+        let iw = image.width
+        image.pixels.withUnsafeBufferPointer { px in
+            for oy in 0..<h {
+                for ox in 0..<w {
+                    var r: Float = 0, g: Float = 0, b: Float = 0
+                    for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) {
+                        let row = ys.sources[j] * iw
+                        let wy = ys.weights[j]
+                        for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) {
+                            let weight = wy * xs.weights[i]
+                            let p = (row + xs.sources[i]) * 3
+                            r += weight * Float(px[p]); g += weight * Float(px[p + 1]); b += weight * Float(px[p + 2])
+                        }
+                    }
+                    let o = (oy * w + ox) * 3
+                    rgb[o] = r; rgb[o + 1] = g; rgb[o + 2] = b
+                }
+            }
+        }
+        if let mask, mask.width == image.width, mask.height == image.height {
+            mask.bits.withUnsafeBufferPointer { bits in
+                for oy in 0..<h {
+                    for ox in 0..<w {
+                        var c: Float = 0
+                        for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) {
+                            let row = ys.sources[j] * iw
+                            for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) where bits[row + xs.sources[i]] != 0 {
+                                c += ys.weights[j] * xs.weights[i]
+                            }
+                        }
+                        coverage[oy * w + ox] = c
+                    }
+                }
+            }
+        }
+        return (rgb, coverage)
+    }
+}
