@@ -3,6 +3,11 @@ import CPNG
 /// PNG through libpng; the C side (CPNG) keeps every libpng call behind setjmp.
 enum PNGCodec {
     static func decode(_ bytes: [UInt8], limits: ImageFile.Limits) throws(SegError) -> RasterImage {
+        // IHDR is the first chunk: check its size against the limit before libpng reads further.
+        if bytes.count >= 24, Array(bytes[12..<16]) == Array("IHDR".utf8) {
+            func u32(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+            try limits.check(width: u32(16), height: u32(20))
+        }
         var info = segpng_info()
         let headerStatus = bytes.withUnsafeBufferPointer { segpng_read_header($0.baseAddress, $0.count, &info) }
         guard headerStatus == 0 else { throw failure(info, stage: "header") }
