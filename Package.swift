@@ -8,6 +8,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C shims and system libraries (Debian: libpng-dev, libturbojpeg0-dev, libopenblas-dev, libncurses-dev).
@@ -24,7 +25,10 @@ let package = Package(
         .target(name: "SegEval", dependencies: ["SegCore"]),
         .target(name: "SegNN", dependencies: ["CBLAS"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN"]),
-        .target(name: "SegTUI", dependencies: ["SegCore", "SegEval", "SegModels", "CCurses"]),
+        .target(
+            name: "SegTUI",
+            dependencies: ["SegCore", "SegEval", "SegModels", "CCurses", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
         .executableTarget(
             name: "segterm",
             dependencies: [

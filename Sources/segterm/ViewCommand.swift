@@ -29,16 +29,20 @@ struct View: ParsableCommand {
     @Option(help: "Colours: auto, direct, 256, 8 or none.")
     var color: CursesTerminal.ColorRequest = .auto
 
+    @Option(help: "Colour theme: dark, light, high-contrast, or a .toml file.")
+    var theme = "dark"
+
     @OptionGroup var imageOptions: ImageOptions
 
     func run() throws {
+        let theme = try Theme.resolve(self.theme)
         let content = try Self.loadContent(image: image, mask: mask, ignoreValue: ignoreValue, limits: imageOptions.limits)
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw ValidationError("view needs a terminal (stdin and stdout must be a tty)")
         }
         let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
         defer { terminal.stop() }
-        Viewer.run(content, terminal: terminal)
+        Viewer.run(content, terminal: terminal, theme: theme)
     }
 
     static func loadContent(image path: String, mask maskPath: String?, ignoreValue: UInt32?,
