@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages segterm builds and tests with, when they are missing.
 # Runs apt-get through sudo unless already root.
 set -euo pipefail
-packages=(libncurses-dev libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config tmux)
+packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config tmux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -55,6 +55,22 @@ struct ViewerRenderTests {
         #expect(tall.text(row: 8).hasPrefix(" four.png  4x4  zoom 400%"))
     }
 
+    @Test("zoomed in, a mask that runs off the view has no boundary at the view's edge")
+    func noBoundaryAtViewEdge() {
+        let image = RGBImage(width: 8, height: 8, fill: (100, 100, 100))
+        let full = Mask(width: 8, height: 8, bits: Array(repeating: 1, count: 64))
+        let content = ViewerContent(image: image, imageName: "g.png", mask: full, maskName: "m.png")
+        var state = ViewerState(rows: 5, columns: 8, colorMode: .direct)
+        // Fitted, the whole mask shows, and its outer ring is the boundary.
+        let fitted = Viewer.render(content, state, theme: Self.theme)
+        #expect(fitted[0, 0].foreground == RGB(255, 255, 255))
+        #expect(fitted[1, 1].foreground == RGB(50, 50, 50))
+        // Zoomed ×2 on the centre, the view shows the middle 4×4 pixels: all interior.
+        state.viewport = Viewport(zoom: 2)
+        let zoomed = Viewer.render(content, state, theme: Self.theme)
+        for row in 0..<4 { for col in 0..<8 { #expect(zoomed[row, col].foreground == RGB(50, 50, 50), "(\(row), \(col))") } }
+    }
+
     @Test("without colour: brightness characters, the mask in reverse, its boundary as @")
     func monochrome() {
         let content = ViewerContent(image: Self.image, imageName: "four.png", mask: Self.mask, maskName: nil)

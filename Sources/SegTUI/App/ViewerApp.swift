@@ -140,8 +140,17 @@ enum ImagePainter {
         guard w > 0, h > 0, rows > 0 else { return }
         let (rgb, coverage) = ImageSampler.sample(image, mask: mask, layout: layout)
         let inside = coverage.map { $0 >= 0.5 }
+        // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
+        // boundary there. Past the edge of the image, it does.
+        let cut = (left: layout.originX > 0, top: layout.originY > 0,
+                   right: layout.originX + Double(w) / layout.scale < Double(image.width),
+                   bottom: layout.originY + Double(h) / layout.scale < Double(image.height))
         func isInside(_ x: Int, _ y: Int) -> Bool {
-            x >= 0 && y >= 0 && x < w && y < h && inside[y * w + x]
+            if x >= 0 && y >= 0 && x < w && y < h { return inside[y * w + x] }
+            if x < 0 { return cut.left && isInside(0, y) }
+            if x >= w { return cut.right && isInside(w - 1, y) }
+            if y < 0 { return cut.top && isInside(x, 0) }
+            return cut.bottom && isInside(x, h - 1)
         }
         // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
         func isBoundary(_ x: Int, _ y: Int) -> Bool {
