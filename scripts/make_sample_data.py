@@ -849,6 +849,21 @@ COCO segm AP (pycocotools):
 Semantic mIoU (with background): model-a {ma['semantic']['mIoU']:.3f}, model-b {mb['semantic']['mIoU']:.3f}.
 """
     (OUT / "README.md").write_text(text)
+    (OUT / "segterm.toml").write_text(SEGTERM_TOML)
+
+
+SEGTERM_TOML = """\
+# segterm workspace: `segterm open sample-data` reads this file. Paths are relative to it.
+images = "images"
+ground_truth = "instances.json"
+classes = "classes.txt"
+output = "segterm-out"
+model = "grabcut"
+
+[predictions]
+model-a = "predictions/model-a.json"
+model-b = "predictions/model-b.json"
+"""
 
 
 if __name__ == "__main__":
