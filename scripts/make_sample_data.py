@@ -804,6 +804,7 @@ the same Pillow / numpy / pycocotools versions (made with Pillow
 | `predictions/model-a.json`, `predictions/model-b.json` | COCO results (`image_id`, `category_id`, `segmentation` as compressed RLE, `bbox`, `score`) |
 | `predictions/model-a/NAME.png`, `predictions/model-b/NAME.png` | semantic predictions (same palette as `labels/`, no 255): detections with score >= 0.5 painted in ascending score order |
 | `reference-metrics.json` | pycocotools `COCOeval` stats (segm and bbox) and semantic confusion matrix / IoU / mIoU for both models: golden values for segterm's evaluator |
+| `segterm.toml` | the workspace description `segterm open sample-data` reads (images, ground truth, classes, prediction sets, output folder, model) |
 
 Image ids in `instances.json` follow the scene order below (1..6). All masks
 are visible (modal) masks: an object partly hidden by another only covers its
