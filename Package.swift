@@ -42,6 +42,6 @@ let package = Package(
         .testTarget(name: "SegNNTests", dependencies: ["SegNN"]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "SegCore"]),
         .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore", "SegModels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SegCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SegCore", "SegTUI"]),
     ]
 )
