@@ -7,25 +7,28 @@ public enum Attention {
     /// Scratch floats `multiHead` needs.
     public static func scratchCount(queries: Int, keys: Int) -> Int { rowsPerBlock(queries, keys) * keys }
 
-    static func rowsPerBlock(_ nq: Int, _ nk: Int) -> Int { max(1, min(nq, (1 << 19) / max(nk, 1))) }
+    public static func rowsPerBlock(_ nq: Int, _ nk: Int) -> Int { max(1, min(nq, (1 << 19) / max(nk, 1))) }
 
     /// out[:, h·dv ..< (h+1)·dv] = softmax(scale · q_h k_hᵀ + bias_h) v_h for each head h.
-    /// q, k, v and out are row-major with row strides ldq, ldk, ldv, ldo; q_h is columns h·dq ..< (h+1)·dq.
+    /// q, k, v and out are row-major with row strides ldq, ldk, ldv, ldo; q_h starts at column h·qHeadStride
+    /// (default dq; TinyViT interleaves q, k, v per head), likewise k_h and v_h; out_h at column h·dv.
     public static func multiHead(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                  v: UnsafePointer<Float>, ldv: Int, queries nq: Int, keys nk: Int,
                                  heads: Int, headDim dq: Int, valueDim dv: Int, scale: Float,
                                  out: UnsafeMutablePointer<Float>, ldo: Int,
-                                 scratch: UnsafeMutablePointer<Float>, bias: BiasHook? = nil) {
+                                 scratch: UnsafeMutablePointer<Float>, bias: BiasHook? = nil,
+                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil) {
         let block = rowsPerBlock(nq, nk)
+        let qs = qHeadStride ?? dq, ks = kHeadStride ?? dq, vs = vHeadStride ?? dv
         for h in 0..<heads {
             var r0 = 0
             while r0 < nq {
                 let nr = min(block, nq - r0)
-                Gemm.sgemm(transB: true, m: nr, n: nk, k: dq, alpha: scale, a: q + r0 * ldq + h * dq, lda: ldq,
-                           b: k + h * dq, ldb: ldk, c: scratch, ldc: nk)
+                Gemm.sgemm(transB: true, m: nr, n: nk, k: dq, alpha: scale, a: q + r0 * ldq + h * qs, lda: ldq,
+                           b: k + h * ks, ldb: ldk, c: scratch, ldc: nk)
                 bias?(h, r0, nr, scratch, nk)
                 Elementwise.softmaxRows(scratch, rows: nr, cols: nk, ld: nk)
-                Gemm.sgemm(m: nr, n: dv, k: nk, a: scratch, lda: nk, b: v + h * dv, ldb: ldv,
+                Gemm.sgemm(m: nr, n: dv, k: nk, a: scratch, lda: nk, b: v + h * vs, ldb: ldv,
                            c: out + r0 * ldo + h * dv, ldc: ldo)
                 r0 += nr
             }

@@ -27,12 +27,15 @@ public enum Interpolate {
 
     /// Bilinear resize of `channels` planes (PyTorch `F.interpolate(mode="bilinear", align_corners=False)`,
     /// no antialias). The input plane may be a crop of a wider one: `inRowStride` and `inPlaneStride`.
+    /// With `cropHeight`/`cropWidth` only the top-left part of the outHeight × outWidth result is
+    /// computed (and stored densely): SAM crops the padded square right after upsampling it.
     public static func bilinear(_ x: UnsafePointer<Float>, channels: Int, inHeight: Int, inWidth: Int,
                                 inRowStride: Int, inPlaneStride: Int,
-                                outHeight: Int, outWidth: Int, _ y: UnsafeMutablePointer<Float>,
-                                sourceHeight: Int? = nil, sourceWidth: Int? = nil) {
-        let ty = Taps(input: inHeight, output: outHeight)
-        let tx = Taps(input: inWidth, output: outWidth)
+                                outHeight fullHeight: Int, outWidth fullWidth: Int, _ y: UnsafeMutablePointer<Float>,
+                                cropHeight: Int? = nil, cropWidth: Int? = nil) {
+        let ty = Taps(input: inHeight, output: fullHeight)
+        let tx = Taps(input: inWidth, output: fullWidth)
+        let outHeight = min(cropHeight ?? fullHeight, fullHeight), outWidth = min(cropWidth ?? fullWidth, fullWidth)
         tx.i0.withUnsafeBufferPointer { xi0 in tx.i1.withUnsafeBufferPointer { xi1 in
         tx.w0.withUnsafeBufferPointer { xw0 in tx.w1.withUnsafeBufferPointer { xw1 in
             Threads.parallelRanges(channels * outHeight, minPerChunk: 16) { range in

@@ -1,0 +1,269 @@
+import SegCore
+import SegNN
+
+/// SAM's prompt encoder and mask decoder (shared by SAM and MobileSAM), batch 1.
+struct MaskDecoder: Sendable {
+    /// The decoder's attention: projections to an internal width (256, or 128 where the reference
+    /// downsamples by 2), `heads` heads, projection back to 256.
+    struct Attn: Sendable {
+        let q: LinearW, k: LinearW, v: LinearW, out: LinearW
+        let heads: Int
+        var internalDim: Int { q.outF }
+    }
+    struct Layer: Sendable {
+        let selfAttn: Attn, norm1: NormW
+        let toImage: Attn, norm2: NormW
+        let lin1: LinearW, lin2: LinearW, norm3: NormW
+        let norm4: NormW, toToken: Attn
+    }
+
+    let dim: Int                 // 256
+    let grid: Int                // 64
+    let imageSize: Int           // 1024
+    let gaussian: Param          // [2, dim/2]
+    let pointEmbeddings: [Param] // 4 × [1, dim]: negative, positive, box top-left, box bottom-right
+    let notAPoint: Param, noMask: Param
+    let down0: ConvW, down1: NormW, down3: ConvW, down4: NormW, down6: ConvW
+    let densePE: Param           // [grid², dim] token rows
+    let layers: [Layer]
+    let finalAttn: Attn, normFinal: NormW
+    let iouToken: Param, maskTokens: Param  // [1, dim], [numMaskTokens, dim]
+    let up0W: Param, up0B: Param, up1: NormW, up3W: Param, up3B: Param
+    let hyper: [[LinearW]]
+    let iouHead: [LinearW]
+    let numMaskTokens: Int
+
+    init(_ c: SAMConfig, _ l: WeightLoader) throws {
+        let d = c.decoder.promptEmbedDim
+        dim = d
+        imageSize = c.imageSize
+        grid = 64
+        let pe = "prompt_encoder.", md = "mask_decoder."
+        gaussian = try l.param(pe + "pe_layer.positional_encoding_gaussian_matrix", [2, d / 2])
+        pointEmbeddings = try (0..<4).map { try l.param(pe + "point_embeddings.\($0).weight", [1, d]) }
+        notAPoint = try l.param(pe + "not_a_point_embed.weight", [1, d])
+        noMask = try l.param(pe + "no_mask_embed.weight", [1, d])
+        let mc = c.decoder.maskInChans
+        down0 = try l.conv(pe + "mask_downscaling.0", 1, mc / 4, k: 2, stride: 2, bias: true)
+        down1 = try l.norm(pe + "mask_downscaling.1", mc / 4, eps: 1e-6)
+        down3 = try l.conv(pe + "mask_downscaling.3", mc / 4, mc, k: 2, stride: 2, bias: true)
+        down4 = try l.norm(pe + "mask_downscaling.4", mc, eps: 1e-6)
+        down6 = try l.conv(pe + "mask_downscaling.6", mc, d, k: 1, bias: true)
+        densePE = l.store.add(Interpolate.denseFourierGrid(height: grid, width: grid, gaussian: gaussian.pointer, features: d / 2),
+                              shape: [grid * grid, d])
+
+        let t = md + "transformer."
+        let heads = c.decoder.numHeads
+        func attn(_ p: String, downsample: Int) throws -> Attn {
+            let inner = d / downsample
+            return Attn(q: try l.linear(p + ".q_proj", d, inner), k: try l.linear(p + ".k_proj", d, inner),
+                        v: try l.linear(p + ".v_proj", d, inner), out: try l.linear(p + ".out_proj", inner, d), heads: heads)
+        }
+        var ls: [Layer] = []
+        for i in 0..<c.decoder.transformerDepth {
+            let p = t + "layers.\(i)."
+            ls.append(Layer(selfAttn: try attn(p + "self_attn", downsample: 1), norm1: try l.norm(p + "norm1", d, eps: 1e-5),
+                            toImage: try attn(p + "cross_attn_token_to_image", downsample: 2), norm2: try l.norm(p + "norm2", d, eps: 1e-5),
+                            lin1: try l.linear(p + "mlp.lin1", d, c.decoder.mlpDim), lin2: try l.linear(p + "mlp.lin2", c.decoder.mlpDim, d),
+                            norm3: try l.norm(p + "norm3", d, eps: 1e-5), norm4: try l.norm(p + "norm4", d, eps: 1e-5),
+                            toToken: try attn(p + "cross_attn_image_to_token", downsample: 2)))
+        }
+        layers = ls
+        finalAttn = try attn(t + "final_attn_token_to_image", downsample: 2)
+        normFinal = try l.norm(t + "norm_final_attn", d, eps: 1e-5)
+        let numMaskTokens = c.decoder.numMultimaskOutputs + 1
+        self.numMaskTokens = numMaskTokens
+        iouToken = try l.param(md + "iou_token.weight", [1, d])
+        maskTokens = try l.param(md + "mask_tokens.weight", [numMaskTokens, d])
+        up0W = try l.param(md + "output_upscaling.0.weight", [d, d / 4, 2, 2])
+        up0B = try l.param(md + "output_upscaling.0.bias", [d / 4])
+        up1 = try l.norm(md + "output_upscaling.1", d / 4, eps: 1e-6)
+        up3W = try l.param(md + "output_upscaling.3.weight", [d / 4, d / 8, 2, 2])
+        up3B = try l.param(md + "output_upscaling.3.bias", [d / 8])
+        let ld = l, dd = d
+        hyper = try (0..<numMaskTokens).map { i in
+            let l = ld, d = dd
+            let p = md + "output_hypernetworks_mlps.\(i).layers."
+            return [try l.linear(p + "0", d, d), try l.linear(p + "1", d, d), try l.linear(p + "2", d, d / 8)]
+        }
+        let depth = c.decoder.iouHeadDepth, hid = c.decoder.iouHeadHiddenDim
+        let loader = l, width = d
+        iouHead = try (0..<depth).map { i in
+            let d = width, l = loader
+            let inF = i == 0 ? d : hid, outF = i == depth - 1 ? numMaskTokens : hid
+            return try l.linear(md + "iou_prediction_head.layers.\(i)", inF, outF)
+        }
+    }
+
+    // MARK: Prompt encoder
+
+    /// Sparse prompt tokens [n, dim] for points (already in the resized frame) and an optional box.
+    func sparseEmbeddings(points: [(x: Float, y: Float, label: Int)], box: (Float, Float, Float, Float)?) -> [Float] {
+        var pts: [(Float, Float, Int)] = points.map { ($0.x + 0.5, $0.y + 0.5, $0.label) }
+        if !points.isEmpty && box == nil { pts.append((0, 0, -1)) }  // the reference's padding point
+        if let b = box {
+            pts.append((b.0 + 0.5, b.1 + 0.5, 2))
+            pts.append((b.2 + 0.5, b.3 + 0.5, 3))
+        }
+        var out = [Float](repeating: 0, count: pts.count * dim)
+        let size = Float(imageSize)
+        out.withUnsafeMutableBufferPointer { o in
+            guard let base = o.baseAddress else { return }
+            for (i, p) in pts.enumerated() {
+                let row = base + i * dim
+                if p.2 == -1 {
+                    row.update(from: notAPoint.pointer, count: dim)
+                    continue
+                }
+                Interpolate.fourierFeatures(x: p.0 / size, y: p.1 / size, gaussian: gaussian.pointer, features: dim / 2, row)
+                let e = pointEmbeddings[p.2 == 1 ? 1 : p.2 == 0 ? 0 : p.2]
+                for j in 0..<dim { row[j] += e[j] }
+            }
+        }
+        return out
+    }
+
+    /// Dense prompt tokens [grid², dim]: the downscaled mask input, or no_mask_embed everywhere.
+    func denseEmbeddings(maskInput: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, ws: Workspace) {
+        let n = grid * grid
+        guard let m = maskInput else {
+            for i in 0..<n { (out + i * dim).update(from: noMask.pointer, count: dim) }
+            return
+        }
+        let side = grid * 4
+        let a = ws.buffer(DSlot.maskA.rawValue, down0.outC * (side / 2) * (side / 2))
+        runConv(down0, m, height: side, width: side, a, ws: ws, scratchSlot: DSlot.conv.rawValue)
+        Norm.layerNorm2d(a, channels: down0.outC, pixels: (side / 2) * (side / 2), weight: down1.w.pointer, bias: down1.b.pointer, eps: down1.eps)
+        Elementwise.gelu(a, down0.outC * (side / 2) * (side / 2))
+        let b = ws.buffer(DSlot.maskB.rawValue, down3.outC * n)
+        runConv(down3, a, height: side / 2, width: side / 2, b, ws: ws, scratchSlot: DSlot.conv.rawValue)
+        Norm.layerNorm2d(b, channels: down3.outC, pixels: n, weight: down4.w.pointer, bias: down4.b.pointer, eps: down4.eps)
+        Elementwise.gelu(b, down3.outC * n)
+        // 1×1 conv straight into token layout: out[n, dim] = bᵀ[n, mc] · Wᵀ[mc, dim] + bias.
+        for i in 0..<n {
+            if let bias = down6.b { (out + i * dim).update(from: bias.pointer, count: dim) } else { (out + i * dim).initialize(repeating: 0, count: dim) }
+        }
+        Gemm.sgemm(transA: true, transB: true, m: n, n: dim, k: down3.outC, a: b, lda: n, b: down6.w.pointer, ldb: down3.outC,
+                   beta: 1, c: out, ldc: dim)
+    }
+
+    // MARK: Mask decoder
+
+    enum DSlot: Int {
+        case keys = 100, keysPE, dense, q, k, v, o, scratch, tokens, queries, qpe, tmp, mlp, nchw, up0, up1, conv, maskA, maskB, hyperIn
+    }
+
+    /// Runs the two-way transformer and the heads. `image` is the embedding as tokens [grid², dim].
+    /// Returns low-resolution mask logits for the requested mask tokens [count, 4·grid, 4·grid] and all IoU predictions.
+    func run(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?, masks wanted: Range<Int>,
+             ws: Workspace) -> (lowRes: [Float], iou: [Float]) {
+        let d = dim, n = grid * grid
+        let ns = sparse.count / d
+        let nt = 1 + numMaskTokens + ns
+        // Tokens: iou token, mask tokens, sparse prompts.
+        let tokens = ws.buffer(DSlot.tokens.rawValue, nt * d)
+        tokens.update(from: iouToken.pointer, count: d)
+        (tokens + d).update(from: maskTokens.pointer, count: numMaskTokens * d)
+        sparse.withUnsafeBufferPointer { if let b = $0.baseAddress { (tokens + (1 + numMaskTokens) * d).update(from: b, count: ns * d) } }
+
+        let keys = ws.buffer(DSlot.keys.rawValue, n * d)
+        denseEmbeddings(maskInput: maskInput, keys, ws: ws)
+        Elementwise.add(keys, image, n * d)
+        let pe = densePE.pointer
+
+        let queries = ws.buffer(DSlot.queries.rawValue, nt * d)
+        queries.update(from: tokens, count: nt * d)
+        let qpe = ws.buffer(DSlot.qpe.rawValue, nt * d)
+        let kpe = ws.buffer(DSlot.keysPE.rawValue, n * d)
+        let tmp = ws.buffer(DSlot.tmp.rawValue, nt * d)
+
+        for (i, layer) in layers.enumerated() {
+            if i == 0 {
+                attention(layer.selfAttn, q: queries, nq: nt, k: queries, nk: nt, v: queries, out: tmp, accumulate: false, ws: ws)
+                queries.update(from: tmp, count: nt * d)
+            } else {
+                Elementwise.sum(qpe, queries, tokens, nt * d)
+                attention(layer.selfAttn, q: qpe, nq: nt, k: qpe, nk: nt, v: queries, out: queries, accumulate: true, ws: ws)
+            }
+            norm(layer.norm1, queries, nt)
+            Elementwise.sum(qpe, queries, tokens, nt * d)
+            Elementwise.sum(kpe, keys, pe, n * d)
+            attention(layer.toImage, q: qpe, nq: nt, k: kpe, nk: n, v: keys, out: queries, accumulate: true, ws: ws)
+            norm(layer.norm2, queries, nt)
+            let h = ws.buffer(DSlot.mlp.rawValue, nt * layer.lin1.outF)
+            layer.lin1(queries, rows: nt, h)
+            Elementwise.relu(h, nt * layer.lin1.outF)
+            Gemm.linear(h, rows: nt, inFeatures: layer.lin2.inF, weight: layer.lin2.w.pointer, bias: layer.lin2.b?.pointer,
+                        outFeatures: d, queries, accumulate: true)
+            norm(layer.norm3, queries, nt)
+            Elementwise.sum(qpe, queries, tokens, nt * d)
+            attention(layer.toToken, q: kpe, nq: n, k: qpe, nk: nt, v: queries, out: keys, accumulate: true, ws: ws)
+            norm(layer.norm4, keys, n)
+        }
+        Elementwise.sum(qpe, queries, tokens, nt * d)
+        Elementwise.sum(kpe, keys, pe, n * d)
+        attention(finalAttn, q: qpe, nq: nt, k: kpe, nk: n, v: keys, out: queries, accumulate: true, ws: ws)
+        norm(normFinal, queries, nt)
+
+        // Upscale the image tokens: [grid², d] → NCHW → 2×2 transposed convs → [d/8, 4g, 4g].
+        let nchw = ws.buffer(DSlot.nchw.rawValue, n * d)
+        transpose(keys, rows: n, cols: d, nchw)
+        let c1 = d / 4, c2 = d / 8, g2 = grid * 2, g4 = grid * 4
+        let up0 = ws.buffer(DSlot.up0.rawValue, c1 * g2 * g2)
+        let scratch = ws.buffer(DSlot.conv.rawValue, max(c1 * 4 * n, c2 * 4 * g2 * g2))
+        Conv.transposed2x2(nchw, inChannels: d, outChannels: c1, height: grid, width: grid, weight: up0W.pointer, bias: up0B.pointer, up0, scratch: scratch)
+        Norm.layerNorm2d(up0, channels: c1, pixels: g2 * g2, weight: up1.w.pointer, bias: up1.b.pointer, eps: up1.eps)
+        Elementwise.gelu(up0, c1 * g2 * g2)
+        let up1b = ws.buffer(DSlot.up1.rawValue, c2 * g4 * g4)
+        Conv.transposed2x2(up0, inChannels: c1, outChannels: c2, height: g2, width: g2, weight: up3W.pointer, bias: up3B.pointer, up1b, scratch: scratch)
+        Elementwise.gelu(up1b, c2 * g4 * g4)
+
+        // Hypernetwork weights for the wanted mask tokens, then one GEMM for their masks.
+        let count = wanted.count
+        let hyperIn = ws.buffer(DSlot.hyperIn.rawValue, max(count, 1) * c2)
+        let a = ws.buffer(DSlot.q.rawValue, d), b = ws.buffer(DSlot.k.rawValue, d)
+        for (j, i) in wanted.enumerated() {
+            let mlp = hyper[i]
+            mlp[0](queries + (1 + i) * d, rows: 1, a)
+            Elementwise.relu(a, d)
+            mlp[1](a, rows: 1, b)
+            Elementwise.relu(b, d)
+            mlp[2](b, rows: 1, hyperIn + j * c2)
+        }
+        var lowRes = [Float](repeating: 0, count: count * g4 * g4)
+        lowRes.withUnsafeMutableBufferPointer { o in
+            guard let base = o.baseAddress, count > 0 else { return }
+            Gemm.sgemm(m: count, n: g4 * g4, k: c2, a: hyperIn, lda: c2, b: up1b, ldb: g4 * g4, c: base, ldc: g4 * g4)
+        }
+        // IoU head on the iou token.
+        var x = ws.buffer(DSlot.q.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
+        var y = ws.buffer(DSlot.k.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
+        x.update(from: queries, count: d)
+        for (i, lin) in iouHead.enumerated() {
+            lin(x, rows: 1, y)
+            if i < iouHead.count - 1 { Elementwise.relu(y, lin.outF) }
+            swap(&x, &y)
+        }
+        let iou = Array(UnsafeBufferPointer(start: x, count: numMaskTokens))
+        return (lowRes, iou)
+    }
+
+    private func norm(_ nw: NormW, _ x: UnsafeMutablePointer<Float>, _ rows: Int) {
+        Norm.layerNorm(x, x, rows: rows, dim: nw.dim, weight: nw.w.pointer, bias: nw.b.pointer, eps: nw.eps)
+    }
+
+    /// out (+)= out_proj(MHA(q_proj(q), k_proj(k), v_proj(v))).
+    private func attention(_ a: Attn, q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, nk: Int, v: UnsafePointer<Float>,
+                           out: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace) {
+        let di = a.internalDim, dh = di / a.heads
+        let qp = ws.buffer(DSlot.q.rawValue, nq * di), kp = ws.buffer(DSlot.k.rawValue, nk * di)
+        let vp = ws.buffer(DSlot.v.rawValue, nk * di), op = ws.buffer(DSlot.o.rawValue, nq * di)
+        a.q(q, rows: nq, qp)
+        a.k(k, rows: nk, kp)
+        a.v(v, rows: nk, vp)
+        let scratch = ws.buffer(DSlot.scratch.rawValue, Attention.scratchCount(queries: nq, keys: nk))
+        Attention.multiHead(q: qp, ldq: di, k: kp, ldk: di, v: vp, ldv: di, queries: nq, keys: nk, heads: a.heads,
+                            headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: op, ldo: di, scratch: scratch)
+        Gemm.linear(op, rows: nq, inFeatures: di, weight: a.out.w.pointer, bias: a.out.b?.pointer, outFeatures: dim, out, accumulate: accumulate)
+    }
+}
