@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import SegCore
+import SegModels
+import SegNN
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (figures go to BENCHMARKS.md with the command that produced them).",
+        subcommands: [BenchModel.self]
+    )
+}
+
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Time a SAM / MobileSAM checkpoint: image encoder per image, prompt encoder + mask decoder per click.",
+        discussion: "Medians over repeated runs after warm-up. Without --image a deterministic 1024x1024 noise image is used (the encoder's cost does not depend on content)."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "Checkpoint file.") var model: String
+    @Option(help: "Image to encode (default: synthetic 1024x1024).") var image: String?
+    @Option(help: "Timed encoder runs.") var encoderRuns = 5
+    @Option(help: "Timed clicks.") var clicks = 50
+    @Option(help: "Untimed warm-up runs before each measurement.") var warmup = 2
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Output format: text or json.") var format: Format = .text
+
+    func validate() throws {
+        guard encoderRuns > 0, clicks > 0, warmup >= 0 else { throw ValidationError("run counts must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        Threads.configure(threads)
+        let t0 = DispatchTime.now()
+        let sam = try SAMModel.load(checkpoint: model)
+        let loadMs = ms(since: t0)
+        let rgb: RGBImage
+        if let image {
+            rgb = try ImageFile.read(image).rgbImage()
+        } else {
+            var state: UInt32 = 12345
+            var px = [UInt8](repeating: 0, count: 1024 * 1024 * 3)
+            for i in px.indices {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                px[i] = UInt8(truncatingIfNeeded: state >> 24)
+            }
+            rgb = RGBImage(width: 1024, height: 1024, pixels: px)
+        }
+        var embedding: SAMEmbedding?
+        let encoder = try time(runs: encoderRuns, warmup: warmup) { embedding = try sam.prepare(rgb) }
+        guard let e = embedding else { return }
+        let w = Double(rgb.width), h = Double(rgb.height)
+        let click = [PromptPoint(x: w * 0.5, y: h * 0.45, positive: true)]
+        let three = click + [PromptPoint(x: w * 0.3, y: h * 0.62, positive: true), PromptPoint(x: w * 0.78, y: h * 0.3, positive: false)]
+        var lowRes: [Float] = []
+        let decoder1 = try time(runs: clicks, warmup: warmup) {
+            let r = try sam.predictLowRes(e, points: click, box: nil, maskInput: nil, multimask: true)
+            lowRes = Array(r.lowRes[0..<(256 * 256)])
+        }
+        let decoder3 = try time(runs: clicks, warmup: warmup) {
+            _ = try sam.predictLowRes(e, points: three, box: nil, maskInput: lowRes, multimask: false)
+        }
+        let full = try time(runs: clicks, warmup: warmup) {
+            _ = try sam.predict(e, points: click, multimask: true)
+        }
+        struct Report: Encodable {
+            let model: String, checkpoint: String, image: String, threads: Int, blasCore: String
+            let loadMs: Double, encoderMs: Double, encoderMinMs: Double
+            let decoderClickMs: Double, decoderRefineMs: Double, clickWithMasksMs: Double
+            let encoderRuns: Int, clicks: Int
+        }
+        let r = Report(model: sam.name, checkpoint: model, image: image ?? "synthetic 1024x1024", threads: Threads.count,
+                       blasCore: SegNN.blasCoreName, loadMs: loadMs, encoderMs: encoder.median, encoderMinMs: encoder.min,
+                       decoderClickMs: decoder1.median, decoderRefineMs: decoder3.median, clickWithMasksMs: full.median,
+                       encoderRuns: encoderRuns, clicks: clicks)
+        switch format {
+        case .json:
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+        case .text:
+            print("""
+                model            \(r.model) (\(model))
+                image            \(r.image), \(rgb.width)x\(rgb.height)
+                threads          \(r.threads) (OpenBLAS \(r.blasCore))
+                load             \(f(r.loadMs)) ms
+                image encoder    \(f(r.encoderMs)) ms median, \(f(r.encoderMinMs)) ms best of \(encoderRuns)
+                click (decoder)  \(f(r.decoderClickMs)) ms median of \(clicks): 1 point, 3 masks, low-res logits
+                refine           \(f(r.decoderRefineMs)) ms median: 3 points + mask input, 1 mask
+                click + masks    \(f(r.clickWithMasksMs)) ms median: 1 point, 3 masks upsampled to the image and thresholded
+                """)
+        }
+    }
+
+    private func f(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    private func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
+
+    private func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double) {
+        for _ in 0..<warmup { try body() }
+        var samples: [Double] = []
+        for _ in 0..<runs {
+            let t = DispatchTime.now()
+            try body()
+            samples.append(ms(since: t))
+        }
+        samples.sort()
+        let mid = samples.count / 2
+        let median = samples.count % 2 == 1 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2
+        return (median, samples[0])
+    }
+}
