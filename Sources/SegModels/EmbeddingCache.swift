@@ -20,7 +20,6 @@ public final class EmbeddingCache: Sendable {
     public let maxBytes: Int
 
     static let magic: [UInt8] = Array("SEGEMB01".utf8)
-    static let featureCount = 256 * 64 * 64
 
     public init(directory: String, maxBytes: Int = 1 << 30) {
         self.directory = directory
@@ -60,7 +59,7 @@ public final class EmbeddingCache: Sendable {
     }
 
     public func store(_ e: SAMEmbedding, key: String) {
-        guard e.features.count == Self.featureCount else { return }
+        guard e.features.count > 0 else { return }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try FileIO.writeAtomically(encode(e), to: path(key))
@@ -80,7 +79,7 @@ public final class EmbeddingCache: Sendable {
         u32(fp.count)
         out += fp
         for v in [e.originalWidth, e.originalHeight, e.inputWidth, e.inputHeight] { u32(v) }
-        out.reserveCapacity(out.count + 4 * Self.featureCount + 8)
+        out.reserveCapacity(out.count + 4 * e.features.count + 8)
         e.features.data.withUnsafeBytes { out.append(contentsOf: $0) }
         var h = FNV1a()
         h.add(out)
@@ -89,6 +88,7 @@ public final class EmbeddingCache: Sendable {
     }
 
     func decode(_ b: [UInt8], model: SAMModel) -> SAMEmbedding? {
+        let count = model.featureShape.reduce(1, *)
         return b.withUnsafeBytes { raw -> SAMEmbedding? in
             func u32(_ at: Int) -> Int? {
                 guard at >= 0, at + 4 <= raw.count else { return nil }
@@ -99,17 +99,17 @@ public final class EmbeddingCache: Sendable {
             guard fpEnd <= raw.count, String(decoding: raw[16..<fpEnd], as: UTF8.self) == model.fingerprint,
                   let w = u32(fpEnd), let h = u32(fpEnd + 4), let iw = u32(fpEnd + 8), let ih = u32(fpEnd + 12) else { return nil }
             let data = fpEnd + 16
-            guard raw.count == data + 4 * Self.featureCount + 8 else { return nil }
+            guard raw.count == data + 4 * count + 8 else { return nil }
             var hash = FNV1a()
-            hash.add(UnsafeRawBufferPointer(rebasing: raw[0..<(data + 4 * Self.featureCount)]))
-            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: data + 4 * Self.featureCount, as: UInt64.self))
+            hash.add(UnsafeRawBufferPointer(rebasing: raw[0..<(data + 4 * count)]))
+            let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: data + 4 * count, as: UInt64.self))
             guard stored == hash.value else { return nil }
             let expected = Preprocess.resizedSize(width: w, height: h, longest: model.imageSize)
             guard w > 0, h > 0, expected.width == iw, expected.height == ih else { return nil }
-            var f = [Float](repeating: 0, count: Self.featureCount)
-            f.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[data..<(data + 4 * Self.featureCount)])) }
+            var f = [Float](repeating: 0, count: count)
+            f.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[data..<(data + 4 * count)])) }
             guard f.allSatisfy(\.isFinite) else { return nil }
-            return SAMEmbedding(features: Tensor(shape: [256, 64, 64], data: f), originalWidth: w, originalHeight: h,
+            return SAMEmbedding(features: Tensor(shape: model.featureShape, data: f), originalWidth: w, originalHeight: h,
                                 inputWidth: iw, inputHeight: ih, modelFingerprint: model.fingerprint)
         }
     }

@@ -82,7 +82,7 @@ struct Segment: ParsableCommand {
 
     private func runSAM(_ sam: SAMSegmenter, _ rgb: RGBImage, _ prompts: Prompts) throws {
         var maskLogits: [Float]?
-        if let maskInput { maskLogits = try PromptParsing.lowResLogits(maskInput) }
+        if let maskInput { maskLogits = try PromptParsing.lowResLogits(maskInput, side: sam.model.lowResSide) }
         let e = try sam.prepare(rgb)
         let p: SAMPrediction
         do {
@@ -103,7 +103,7 @@ struct Segment: ParsableCommand {
         try ImageFile.writePNG(p.masks[best], to: out)
         if let logitsOut, let l = p.logits { try FileIO.writeAtomically(PromptParsing.floatBytes(l.data), to: logitsOut) }
         if let lowresOut {
-            let plane = 256 * 256
+            let plane = sam.model.lowResSide * sam.model.lowResSide
             try FileIO.writeAtomically(PromptParsing.floatBytes(Array(p.lowResLogits.data[(best * plane)..<((best + 1) * plane)])), to: lowresOut)
         }
         report(model: sam.name, iou: p.iou, areas: p.masks.map(\.area), selected: best, files: files)
@@ -183,10 +183,10 @@ enum PromptParsing {
         return PromptBox(x0: x0, y0: y0, x1: x1, y1: y1)
     }
 
-    /// 256×256 float32 logits, raw little-endian (262,144 bytes) or a float32 `.npy` of that size.
-    static func lowResLogits(_ path: String) throws -> [Float] {
-        let b = try FileIO.read(path, maxBytes: 1 << 20)
-        let n = 256 * 256
+    /// side×side float32 logits (256×256 for released models), raw little-endian (262,144 bytes) or a float32 `.npy` of that size.
+    static func lowResLogits(_ path: String, side: Int) throws -> [Float] {
+        let b = try FileIO.read(path, maxBytes: 64 << 20)
+        let n = side * side
         var start = 0
         if b.count > 10, b[0] == 0x93, b[1...5].elementsEqual("NUMPY".utf8) {
             let hlen = b[6] == 1 ? Int(b[8]) | Int(b[9]) << 8 : (b.count > 12 ? Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 : -1)
@@ -197,7 +197,7 @@ enum PromptParsing {
             }
         }
         guard b.count - start == 4 * n else {
-            throw SegError(.invalid, file: path, "mask input must hold 256x256 float32 logits (\(4 * n) bytes), it has \(b.count - start)")
+            throw SegError(.invalid, file: path, "mask input must hold \(side)x\(side) float32 logits (\(4 * n) bytes), it has \(b.count - start)")
         }
         let values = b.withUnsafeBytes { raw in (0..<n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * $0, as: UInt32.self))) } }
         guard values.allSatisfy(\.isFinite) else { throw SegError(.invalid, file: path, "mask input holds non-finite values") }

@@ -37,7 +37,7 @@ struct MaskDecoder: Sendable {
         let d = c.decoder.promptEmbedDim
         dim = d
         imageSize = c.imageSize
-        grid = 64
+        grid = c.grid
         let pe = "prompt_encoder.", md = "mask_decoder."
         gaussian = try l.param(pe + "pe_layer.positional_encoding_gaussian_matrix", [2, d / 2])
         pointEmbeddings = try (0..<4).map { try l.param(pe + "point_embeddings.\($0).weight", [1, d]) }

@@ -43,6 +43,14 @@ public struct SAMConfig: Sendable, Equatable {
     public var pixelMean: [Float] = [123.675, 116.28, 103.53]
     public var pixelStd: [Float] = [58.395, 57.12, 57.375]
 
+    /// Side of the image embedding grid (64 for every released model).
+    public var grid: Int {
+        switch encoder {
+        case .vit(let v): v.imageSize / v.patchSize
+        case .tinyViT: 64
+        }
+    }
+
     public var imageSize: Int {
         switch encoder {
         case .vit(let v): v.imageSize
@@ -137,11 +145,12 @@ public struct SAMConfig: Sendable, Equatable {
         }
         func bad(_ why: String) -> SegError { SegError(.invalid, file: path, why) }
         guard s.embed_dim > 0, s.depth > 0, s.num_heads > 0, s.embed_dim % s.num_heads == 0 else { throw bad("embed_dim must be a positive multiple of num_heads") }
-        guard s.patch_size > 0, s.image_size > 0, s.image_size % s.patch_size == 0, s.image_size / s.patch_size == 64 else {
-            throw bad("image_size / patch_size must be 64 (the prompt encoder and decoder work on a 64×64 embedding)")
+        guard s.patch_size > 0, s.image_size > 0, s.image_size % s.patch_size == 0, s.image_size / s.patch_size >= 2,
+              s.image_size <= 4096 else {
+            throw bad("image_size must be a multiple of patch_size, at most 4096")
         }
         guard s.window_size >= 0, s.global_attn_indexes.allSatisfy({ $0 >= 0 && $0 < s.depth }) else { throw bad("bad window_size or global_attn_indexes") }
-        guard s.prompt_embed_dim == 256 else { throw bad("prompt_embed_dim must be 256") }
+        guard s.prompt_embed_dim > 0, s.prompt_embed_dim % 16 == 0 else { throw bad("prompt_embed_dim must be a positive multiple of 16") }
         var v = ViT(embedDim: s.embed_dim, depth: s.depth, numHeads: s.num_heads, globalAttnIndexes: s.global_attn_indexes,
                     windowSize: s.window_size, patchSize: s.patch_size, imageSize: s.image_size)
         if s.window_size == 0 { v.globalAttnIndexes = Array(0..<s.depth) }
@@ -150,7 +159,9 @@ public struct SAMConfig: Sendable, Equatable {
         v.qkvBias = s.qkv_bias ?? true
         v.layerNormEps = s.layer_norm_eps ?? 1e-6
         guard v.mlpRatio > 0, v.mlpRatio <= 16 else { throw bad("bad mlp_ratio") }
+        v.outChans = s.prompt_embed_dim
         var c = SAMConfig(name: "vit_custom", encoder: .vit(v))
+        c.decoder.promptEmbedDim = s.prompt_embed_dim
         c.decoder.maskInChans = s.mask_in_chans ?? 16
         c.decoder.transformerDepth = s.decoder_transformer_depth ?? 2
         c.decoder.mlpDim = s.decoder_mlp_dim ?? 2048
@@ -160,7 +171,7 @@ public struct SAMConfig: Sendable, Equatable {
         c.decoder.iouHeadHiddenDim = s.iou_head_hidden_dim ?? 256
         let d = c.decoder
         guard d.maskInChans > 0, d.maskInChans % 4 == 0, d.transformerDepth > 0, d.mlpDim > 0, d.numHeads > 0,
-              128 % d.numHeads == 0, d.numMultimaskOutputs > 0, d.iouHeadDepth >= 1, d.iouHeadHiddenDim > 0 else {
+              (d.promptEmbedDim / 2) % d.numHeads == 0, d.numMultimaskOutputs > 0, d.iouHeadDepth >= 1, d.iouHeadHiddenDim > 0 else {
             throw bad("bad decoder settings")
         }
         if let m = s.pixel_mean { guard m.count == 3 else { throw bad("pixel_mean needs 3 values") }; c.pixelMean = m }

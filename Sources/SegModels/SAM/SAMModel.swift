@@ -4,7 +4,7 @@ import SegNN
 /// An image encoded once: SAM's image embedding and the geometry needed to map prompts in and
 /// masks out. Immutable and `Sendable`, so it can be made on one queue and decoded on another.
 public struct SAMEmbedding: Sendable {
-    /// The image embedding [256, 64, 64] (`predictor.features`).
+    /// The image embedding [256, 64, 64] for the released models (`predictor.features`).
     public let features: Tensor
     public let originalWidth: Int, originalHeight: Int
     /// The size after resizing the longest side to the encoder's input size (before padding).
@@ -51,6 +51,13 @@ public final class SAMModel: Sendable {
     let pool = WorkspacePool()
 
     public var imageSize: Int { config.imageSize }
+    /// Channels of the image embedding (256 in every released model).
+    public var embedDim: Int { config.decoder.promptEmbedDim }
+    /// Side of the embedding grid (64 in every released model).
+    public var grid: Int { config.grid }
+    /// Side of the low-resolution logits (4 × grid: 256).
+    public var lowResSide: Int { 4 * config.grid }
+    public var featureShape: [Int] { [embedDim, grid, grid] }
     public var name: String { config.name == "vit_t" ? "mobile_sam" : "sam_" + config.name }
 
     public static func load(checkpoint: String) throws -> SAMModel {
@@ -108,22 +115,23 @@ public final class SAMModel: Sendable {
     }
 
     func encode(_ input: UnsafePointer<Float>, ws: Workspace) -> Tensor {
-        let out = ws.buffer(901, 256 * 64 * 64)
+        let n = embedDim * grid * grid
+        let out = ws.buffer(901, n)
         switch encoder {
         case .vit(let e): e.forward(input, out, ws: ws)
         case .tinyViT(let e): e.forward(input, out, ws: ws)
         }
-        return Tensor(shape: [256, 64, 64], data: Array(UnsafeBufferPointer(start: out, count: 256 * 64 * 64)))
+        return Tensor(shape: featureShape, data: Array(UnsafeBufferPointer(start: out, count: n)))
     }
 
     /// An embedding from features computed elsewhere (a cache, the reference).
     public func embedding(features: Tensor, originalWidth: Int, originalHeight: Int) throws -> SAMEmbedding {
-        guard features.shape == [256, 64, 64] || features.shape == [1, 256, 64, 64] else {
-            throw SegError(.invalid, file: "", "embedding has shape \(features.shape), expected [256, 64, 64]")
+        guard features.shape == featureShape || features.shape == [1] + featureShape else {
+            throw SegError(.invalid, file: "", "embedding has shape \(features.shape), expected \(featureShape)")
         }
         guard originalWidth > 0, originalHeight > 0 else { throw SegError(.invalid, file: "", "image has zero size") }
         let (w, h) = Preprocess.resizedSize(width: originalWidth, height: originalHeight, longest: imageSize)
-        return SAMEmbedding(features: features.reshaped([256, 64, 64]), originalWidth: originalWidth, originalHeight: originalHeight,
+        return SAMEmbedding(features: features.reshaped(featureShape), originalWidth: originalWidth, originalHeight: originalHeight,
                             inputWidth: w, inputHeight: h, modelFingerprint: fingerprint)
     }
 
@@ -136,7 +144,7 @@ public final class SAMModel: Sendable {
         let low = try predictLowRes(e, points: points, box: box, maskInput: maskInput, multimask: multimask)
         let (masks, logits) = postprocess(low.lowRes, count: low.iou.count, e, keepLogits: returnLogits)
         return SAMPrediction(masks: masks, iou: low.iou,
-                             lowResLogits: Tensor(shape: [low.iou.count, 256, 256], data: low.lowRes), logits: logits)
+                             lowResLogits: Tensor(shape: [low.iou.count, lowResSide, lowResSide], data: low.lowRes), logits: logits)
     }
 
     /// The decoder alone (no upsampling): low-resolution logits and IoUs.
@@ -159,8 +167,8 @@ public final class SAMModel: Sendable {
                 throw SegError(.invalid, file: "", "box [\(b.x0), \(b.y0), \(b.x1), \(b.y1)] is outside the \(e.originalWidth)x\(e.originalHeight) image")
             }
         }
-        if let m = maskInput, m.count != 256 * 256 {
-            throw SegError(.invalid, file: "", "mask input has \(m.count) values, expected 256x256")
+        if let m = maskInput, m.count != lowResSide * lowResSide {
+            throw SegError(.invalid, file: "", "mask input has \(m.count) values, expected \(lowResSide)x\(lowResSide)")
         }
         // apply_coords: float64 scaling to the resized frame, then float32.
         let sx = Double(e.inputWidth) / W, sy = Double(e.inputHeight) / H
@@ -169,9 +177,9 @@ public final class SAMModel: Sendable {
         let sparse = decoder.sparseEmbeddings(points: pts, box: bx)
         let wanted = multimask ? 1..<decoder.numMaskTokens : 0..<1
         return pool.with { ws in
-            let tokens = ws.buffer(902, 4096 * 256)
+            let tokens = ws.buffer(902, grid * grid * embedDim)
             e.features.data.withUnsafeBufferPointer { f in
-                if let base = f.baseAddress { transpose(base, rows: 256, cols: 4096, tokens) }
+                if let base = f.baseAddress { transpose(base, rows: embedDim, cols: grid * grid, tokens) }
             }
             let run: (lowRes: [Float], iou: [Float])
             if let m = maskInput {
@@ -195,7 +203,7 @@ public final class SAMModel: Sendable {
                 full.withUnsafeMutableBufferPointer { fu in
                     guard let l = lr.baseAddress, let q = sq.baseAddress, let f = fu.baseAddress else { return }
                     // Rows/cols 0..<ih/iw of the s×s upsampling (taps depend only on 256 → s).
-                    Interpolate.bilinear(l, channels: count, inHeight: 256, inWidth: 256, inRowStride: 256, inPlaneStride: 256 * 256,
+                    Interpolate.bilinear(l, channels: count, inHeight: lowResSide, inWidth: lowResSide, inRowStride: lowResSide, inPlaneStride: lowResSide * lowResSide,
                                          outHeight: s, outWidth: s, q, cropHeight: ih, cropWidth: iw)
                     Interpolate.bilinear(q, channels: count, inHeight: ih, inWidth: iw, inRowStride: iw, inPlaneStride: ih * iw,
                                          outHeight: H, outWidth: W, f)

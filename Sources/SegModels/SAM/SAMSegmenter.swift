@@ -31,14 +31,15 @@ public struct SAMSegmenter: PromptableSegmenter {
 
     public func segment(_ prepared: SAMEmbedding, prompts: Prompts, previous: Candidate?, multimask: Bool) throws -> [Candidate] {
         var maskInput: [Float]?
-        if case .lowResolutionLogits(let logits, let side)? = previous?.feedback, side == 256, logits.count == 256 * 256 {
+        let side = model.lowResSide
+        if case .lowResolutionLogits(let logits, let s)? = previous?.feedback, s == side, logits.count == side * side {
             maskInput = logits
         }
         let p = try model.predict(prepared, points: prompts.points, box: prompts.box, maskInput: maskInput, multimask: multimask)
-        let plane = 256 * 256
+        let plane = side * side
         return p.masks.indices.map { i in
             Candidate(mask: p.masks[i], score: p.iou[i],
-                      feedback: .lowResolutionLogits(Array(p.lowResLogits.data[(i * plane)..<((i + 1) * plane)]), side: 256))
+                      feedback: .lowResolutionLogits(Array(p.lowResLogits.data[(i * plane)..<((i + 1) * plane)]), side: side))
         }
     }
 }

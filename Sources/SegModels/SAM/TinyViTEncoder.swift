@@ -12,6 +12,7 @@ struct TinyViTEncoder: Sendable {
         let bias: Param  // dense [heads, N, N] from attention_biases and the index table
         let heads: Int, keyDim: Int, window: Int
         let localConv: ConvW
+        let localConvKC: Param  // the same weights as [k·k, C] for the channels-last kernel
         let mlpNorm: NormW, fc1: LinearW, fc2: LinearW
     }
     struct Stage: Sendable {
@@ -57,12 +58,16 @@ struct TinyViTEncoder: Sendable {
                     let (_, distinct) = Attention.tinyViTBiasIndex(windowSize: ws)
                     let raw = try l.floats(b + "attn.attention_biases", [heads, distinct])
                     let table = Attention.tinyViTBiasTable(biases: raw, heads: heads, windowSize: ws)
+                    let local = try l.convBN(b + "local_conv", dim, dim, k: c.localConvSize, pad: c.localConvSize / 2, depthwise: true)
+                    let kk = c.localConvSize * c.localConvSize
+                    var kc = [Float](repeating: 0, count: kk * dim)
+                    for ch in 0..<dim { for t in 0..<kk { kc[t * dim + ch] = local.w[ch * kk + t] } }
                     blocks.append(Block(
                         norm: try l.norm(b + "attn.norm", dim, eps: 1e-5),
                         qkv: try l.linear(b + "attn.qkv", dim, 3 * dim), proj: try l.linear(b + "attn.proj", dim, dim),
                         bias: l.store.add(table, shape: [heads, ws * ws, ws * ws]),
                         heads: heads, keyDim: kd, window: ws,
-                        localConv: try l.convBN(b + "local_conv", dim, dim, k: c.localConvSize, pad: c.localConvSize / 2, depthwise: true),
+                        localConv: local, localConvKC: l.store.add(kc, shape: [kk, dim]),
                         mlpNorm: try l.norm(b + "mlp.norm", dim, eps: 1e-5),
                         fc1: try l.linear(b + "mlp.fc1", dim, hidden), fc2: try l.linear(b + "mlp.fc2", hidden, dim)))
                 }
@@ -185,12 +190,12 @@ struct TinyViTEncoder: Sendable {
         }
         b.proj(o, rows: total, p)
         Attention.unpartition(p, channels: c, win, x, accumulate: true)
-        // Local depthwise conv on the NCHW view, then the MLP with its residual.
+        // Local depthwise conv (no residual), then the MLP with its residual.
         let pix = res * res
-        let t = ws.buffer(Slot.f.rawValue, pix * c), t2 = ws.buffer(Slot.g.rawValue, pix * c)
-        transpose(x, rows: pix, cols: c, t)
-        runConv(b.localConv, t, height: res, width: res, t2, ws: ws, scratchSlot: Slot.conv.rawValue)
-        transpose(t2, rows: c, cols: pix, x)
+        let t = ws.buffer(Slot.f.rawValue, pix * c)
+        t.update(from: x, count: pix * c)
+        Conv.depthwiseChannelsLast(t, channels: c, height: res, width: res, kernel: b.localConv.k, padding: b.localConv.pad,
+                                   weightKC: b.localConvKC.pointer, bias: b.localConv.b?.pointer, x)
         Norm.layerNorm(x, t, rows: pix, dim: c, weight: b.mlpNorm.w.pointer, bias: b.mlpNorm.b.pointer, eps: b.mlpNorm.eps)
         let hidden = b.fc1.outF
         let h = ws.buffer(Slot.mlp.rawValue, pix * hidden)

@@ -115,6 +115,33 @@ public enum Conv {
         }
     }
 
+    /// Depthwise convolution, stride 1, on channels-last tokens x [H·W, C] → y [H·W, C], with the
+    /// weight given as [k·k, C]: the inner loop runs along channels, contiguous in both, so it
+    /// vectorises, and attention stages need no NCHW round trip.
+    public static func depthwiseChannelsLast(_ x: UnsafePointer<Float>, channels c: Int, height: Int, width: Int, kernel k: Int,
+                                             padding: Int, weightKC: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                             _ y: UnsafeMutablePointer<Float>) {
+        Threads.parallelRanges(height, minPerChunk: 4) { rows in
+            for oy in rows {
+                for ox in 0..<width {
+                    let o = y + (oy * width + ox) * c
+                    if let bias { o.update(from: bias, count: c) } else { o.initialize(repeating: 0, count: c) }
+                    for ky in 0..<k {
+                        let iy = oy - padding + ky
+                        if iy < 0 || iy >= height { continue }
+                        for kx in 0..<k {
+                            let ix = ox - padding + kx
+                            if ix < 0 || ix >= width { continue }
+                            let src = x + (iy * width + ix) * c
+                            let w = weightKC + (ky * k + kx) * c
+                            for j in 0..<c { o[j] += w[j] * src[j] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Transposed convolution with kernel 2 and stride 2 (SAM's output upscaling): weight
     /// `[Cin, Cout, 2, 2]`, output `[Cout, 2H, 2W]`. One GEMM gives every (cout, dy, dx) plane at
     /// input resolution; a scatter interleaves them.
