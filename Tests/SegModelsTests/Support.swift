@@ -14,7 +14,9 @@ enum Shared {
     }
     static let skipMessage = "../shared/reference/sam is absent: SAM parity against the official outputs skipped"
 
-    static var fixtures: URL { repoRoot.appendingPathComponent("Tests/SegModelsTests/Fixtures") }
+    static var fixtures: URL {
+        (Bundle.module.resourceURL ?? repoRoot.appendingPathComponent("Tests/SegModelsTests")).appendingPathComponent("Fixtures")
+    }
 }
 
 /// A little-endian float32 or int64 `.npy` (v1/v2, C order), as the reference writes them.
