@@ -59,7 +59,7 @@ struct BenchModel: ParsableCommand {
         var lowRes: [Float] = []
         let decoder1 = try time(runs: clicks, warmup: warmup) {
             let r = try sam.predictLowRes(e, points: click, box: nil, maskInput: nil, multimask: true)
-            lowRes = Array(r.lowRes[0..<(256 * 256)])
+            lowRes = Array(r.lowRes.prefix(sam.lowResSide * sam.lowResSide))
         }
         let decoder3 = try time(runs: clicks, warmup: warmup) {
             _ = try sam.predictLowRes(e, points: three, box: nil, maskInput: lowRes, multimask: false)
