@@ -109,8 +109,7 @@ public final class EmbeddingCache: Sendable {
             var f = [Float](repeating: 0, count: count)
             f.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[data..<(data + 4 * count)])) }
             guard f.allSatisfy(\.isFinite) else { return nil }
-            return SAMEmbedding(features: Tensor(shape: model.featureShape, data: f), originalWidth: w, originalHeight: h,
-                                inputWidth: iw, inputHeight: ih, modelFingerprint: model.fingerprint)
+            return try? model.embedding(features: Tensor(shape: model.featureShape, data: f), originalWidth: w, originalHeight: h)
         }
     }
 

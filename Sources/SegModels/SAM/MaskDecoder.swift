@@ -2,6 +2,12 @@ import SegCore
 import SegNN
 
 /// SAM's prompt encoder and mask decoder (shared by SAM and MobileSAM), batch 1.
+/// Layer 0's prompt-independent image projections (no mask input), made once per image.
+public final class DecoderImageCache: Sendable {
+    let k0: [Float], v0: [Float], q0: [Float]
+    init(k0: [Float], v0: [Float], q0: [Float]) { self.k0 = k0; self.v0 = v0; self.q0 = q0 }
+}
+
 struct MaskDecoder: Sendable {
     /// The decoder's attention: projections to an internal width (256, or 128 where the reference
     /// downsamples by 2), `heads` heads, projection back to 256.
@@ -156,7 +162,9 @@ struct MaskDecoder: Sendable {
     /// Runs the two-way transformer and the heads. `image` is the embedding as tokens [grid², dim].
     /// Returns low-resolution mask logits for the requested mask tokens [count, 4·grid, 4·grid] and all IoU predictions.
     func run(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?, masks wanted: Range<Int>,
-             ws: Workspace) -> (lowRes: [Float], iou: [Float]) {
+             cache: DecoderImageCache?, ws: Workspace) -> (lowRes: [Float], iou: [Float]) {
+        // The cache holds layer 0's image-side projections, valid only for the no-mask dense prompt.
+        let cache = maskInput == nil ? cache : nil
         let d = dim, n = grid * grid
         let ns = sparse.count / d
         let nt = 1 + numMaskTokens + ns
@@ -188,7 +196,9 @@ struct MaskDecoder: Sendable {
             norm(layer.norm1, queries, nt)
             Elementwise.sum(qpe, queries, tokens, nt * d)
             Elementwise.sum(kpe, keys, pe, n * d)
-            attention(layer.toImage, q: qpe, nq: nt, k: kpe, nk: n, v: keys, out: queries, accumulate: true, ws: ws)
+            let c0 = i == 0 ? cache : nil
+            tokensToImage(layer.toImage, q: qpe, nq: nt, keys: kpe, values: keys, n: n,
+                          cachedK: c0?.k0, cachedV: c0?.v0, out: queries, ws: ws)
             norm(layer.norm2, queries, nt)
             let h = ws.buffer(DSlot.mlp.rawValue, nt * layer.lin1.outF)
             layer.lin1(queries, rows: nt, h)
@@ -197,12 +207,12 @@ struct MaskDecoder: Sendable {
                         outFeatures: d, queries, accumulate: true)
             norm(layer.norm3, queries, nt)
             Elementwise.sum(qpe, queries, tokens, nt * d)
-            attention(layer.toToken, q: kpe, nq: n, k: qpe, nk: nt, v: queries, out: keys, accumulate: true, ws: ws)
+            imageToTokens(layer.toToken, image: kpe, n: n, cachedQ: c0?.q0, tokensK: qpe, tokensV: queries, nt: nt, out: keys, ws: ws)
             norm(layer.norm4, keys, n)
         }
         Elementwise.sum(qpe, queries, tokens, nt * d)
         Elementwise.sum(kpe, keys, pe, n * d)
-        attention(finalAttn, q: qpe, nq: nt, k: kpe, nk: n, v: keys, out: queries, accumulate: true, ws: ws)
+        tokensToImage(finalAttn, q: qpe, nq: nt, keys: kpe, values: keys, n: n, cachedK: nil, cachedV: nil, out: queries, ws: ws)
         norm(normFinal, queries, nt)
 
         // Upscale the image tokens: [grid², d] → NCHW → 2×2 transposed convs → [d/8, 4g, 4g].
@@ -246,6 +256,115 @@ struct MaskDecoder: Sendable {
         }
         let iou = Array(UnsafeBufferPointer(start: x, count: numMaskTokens))
         return (lowRes, iou)
+    }
+
+    /// Layer 0's image-side projections for the no-mask prompt: they depend only on the image, so
+    /// they are computed once per image instead of once per click.
+    func imageCache(tokens: UnsafePointer<Float>, ws: Workspace) -> DecoderImageCache? {
+        guard let layer = layers.first else { return nil }
+        let d = dim, n = grid * grid, di = layer.toImage.internalDim
+        let keys = ws.buffer(DSlot.keys.rawValue, n * d), kpe = ws.buffer(DSlot.keysPE.rawValue, n * d)
+        denseEmbeddings(maskInput: nil, keys, ws: ws)
+        Elementwise.add(keys, tokens, n * d)
+        Elementwise.sum(kpe, keys, densePE.pointer, n * d)
+        func project(_ l: LinearW, _ x: UnsafePointer<Float>) -> [Float] {
+            var out = [Float](repeating: 0, count: n * l.outF)
+            out.withUnsafeMutableBufferPointer { if let b = $0.baseAddress { l(x, rows: n, b) } }
+            return out
+        }
+        _ = di
+        return DecoderImageCache(k0: project(layer.toImage.k, kpe), v0: project(layer.toImage.v, keys), q0: project(layer.toToken.q, kpe))
+    }
+
+    /// Tokens attend to the image: out += out_proj(MHA(q_proj(q), k_proj(keys), v_proj(values))).
+    /// Without cached projections the image side is never projected: per head,
+    /// scores = (q_h·Wk_h)·keysᵀ (the q_h·bk_h term is the same for every key, and softmax ignores it)
+    /// and A·(values·Wv_hᵀ + bv_h) = (A·values)·Wv_hᵀ + bv_h (rows of A sum to 1). That costs
+    /// heads × tokens × n × d instead of n × d × internal per projection: about half, for a handful of tokens.
+    private func tokensToImage(_ a: Attn, q: UnsafePointer<Float>, nq: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, n: Int,
+                               cachedK: [Float]?, cachedV: [Float]?, out: UnsafeMutablePointer<Float>, ws: Workspace) {
+        let d = dim, di = a.internalDim, heads = a.heads, dh = di / heads
+        let scale = 1 / Float(dh).squareRoot()
+        let qp = ws.buffer(DSlot.q.rawValue, nq * di), op = ws.buffer(DSlot.o.rawValue, nq * di)
+        a.q(q, rows: nq, qp)
+        if let ck = cachedK, let cv = cachedV {
+            let scratch = ws.buffer(DSlot.scratch.rawValue, Attention.scratchCount(queries: nq, keys: n))
+            ck.withUnsafeBufferPointer { kb in cv.withUnsafeBufferPointer { vb in
+                guard let kp = kb.baseAddress, let vp = vb.baseAddress else { return }
+                Attention.multiHead(q: qp, ldq: di, k: kp, ldk: di, v: vp, ldv: di, queries: nq, keys: n, heads: heads,
+                                    headDim: dh, valueDim: dh, scale: scale, out: op, ldo: di, scratch: scratch)
+            } }
+        } else {
+            let rows = heads * nq
+            let qk = ws.buffer(DSlot.k.rawValue, rows * d)       // [heads·nq, d]: q_h · Wk_h
+            for h in 0..<heads {
+                Gemm.sgemm(m: nq, n: d, k: dh, a: qp + h * dh, lda: di, b: a.k.w.pointer + h * dh * d, ldb: d, c: qk + h * nq * d, ldc: d)
+            }
+            let scores = ws.buffer(DSlot.scratch.rawValue, rows * n)
+            Gemm.sgemm(transB: true, m: rows, n: n, k: d, alpha: scale, a: qk, lda: d, b: keys, ldb: d, c: scores, ldc: n)
+            Elementwise.softmaxRows(scores, rows: rows, cols: n, ld: n)
+            let av = ws.buffer(DSlot.v.rawValue, rows * d)       // [heads·nq, d]: A_h · values
+            Gemm.sgemm(m: rows, n: d, k: n, a: scores, lda: n, b: values, ldb: d, c: av, ldc: d)
+            for h in 0..<heads {
+                let o = op + h * dh
+                if let b = a.v.b { for r in 0..<nq { (o + r * di).update(from: b.pointer + h * dh, count: dh) } }
+                Gemm.sgemm(transB: true, m: nq, n: dh, k: d, a: av + h * nq * d, lda: d, b: a.v.w.pointer + h * dh * d, ldb: d,
+                           beta: a.v.b == nil ? 0 : 1, c: o, ldc: di)
+            }
+        }
+        Gemm.linear(op, rows: nq, inFeatures: di, weight: a.out.w.pointer, bias: a.out.b?.pointer, outFeatures: dim, out, accumulate: true)
+    }
+
+    /// The image attends to the tokens: out += out_proj(MHA(q_proj(image), k_proj(tokensK), v_proj(tokensV))).
+    /// Both image-sized products are reassociated through the few tokens: scores_h = image·(Wq_hᵀ k_hᵀ) + bq_h·k_hᵀ
+    /// (or the cached q_proj(image)), and out = Σ_h A_h·(v_h·Wo_hᵀ) + bo, one GEMM over all heads.
+    private func imageToTokens(_ a: Attn, image: UnsafePointer<Float>, n: Int, cachedQ: [Float]?,
+                               tokensK: UnsafePointer<Float>, tokensV: UnsafePointer<Float>, nt: Int,
+                               out: UnsafeMutablePointer<Float>, ws: Workspace) {
+        let d = dim, di = a.internalDim, heads = a.heads, dh = di / heads
+        let scale = 1 / Float(dh).squareRoot()
+        let kp = ws.buffer(DSlot.q.rawValue, nt * di), vp = ws.buffer(DSlot.v.rawValue, nt * di)
+        a.k(tokensK, rows: nt, kp)
+        a.v(tokensV, rows: nt, vp)
+        let cols = heads * nt
+        let scores = ws.buffer(DSlot.scratch.rawValue, n * cols)  // [n, heads, nt]
+        if let cq = cachedQ {
+            cq.withUnsafeBufferPointer { qb in
+                guard let qp = qb.baseAddress else { return }
+                for h in 0..<heads {
+                    Gemm.sgemm(transB: true, m: n, n: nt, k: dh, alpha: scale, a: qp + h * dh, lda: di, b: kp + h * dh, ldb: di,
+                               c: scores + h * nt, ldc: cols)
+                }
+            }
+        } else {
+            // m[d, heads·nt]: column (h, j) = Wq_hᵀ k_h[j]; c[(h, j)] = bq_h · k_h[j].
+            let m = ws.buffer(DSlot.k.rawValue, d * cols)
+            var c = [Float](repeating: 0, count: cols)
+            for h in 0..<heads {
+                Gemm.sgemm(transA: true, transB: true, m: d, n: nt, k: dh, a: a.q.w.pointer + h * dh * d, lda: d, b: kp + h * dh, ldb: di,
+                           c: m + h * nt, ldc: cols)
+                if let bq = a.q.b {
+                    for j in 0..<nt {
+                        var acc: Float = 0
+                        for t in 0..<dh { acc += bq[h * dh + t] * kp[j * di + h * dh + t] }
+                        c[h * nt + j] = acc * scale
+                    }
+                }
+            }
+            c.withUnsafeBufferPointer { cb in
+                guard let cp = cb.baseAddress else { return }
+                for r in 0..<n { (scores + r * cols).update(from: cp, count: cols) }
+            }
+            Gemm.sgemm(m: n, n: cols, k: d, alpha: scale, a: image, lda: d, b: m, ldb: cols, beta: 1, c: scores, ldc: cols)
+        }
+        Elementwise.softmaxRows(scores, rows: n * heads, cols: nt, ld: nt)
+        // v'[(h, j), :] = v_h[j] · Wo_hᵀ
+        let vo = ws.buffer(DSlot.o.rawValue, cols * d)
+        for h in 0..<heads {
+            Gemm.sgemm(transB: true, m: nt, n: d, k: dh, a: vp + h * dh, lda: di, b: a.out.w.pointer + h * dh, ldb: di, c: vo + h * nt * d, ldc: d)
+        }
+        if let bo = a.out.b { for r in 0..<n { let row = out + r * d; for j in 0..<d { row[j] += bo[j] } } }
+        Gemm.sgemm(m: n, n: d, k: cols, a: scores, lda: cols, b: vo, ldb: d, beta: 1, c: out, ldc: d)
     }
 
     private func norm(_ nw: NormW, _ x: UnsafeMutablePointer<Float>, _ rows: Int) {

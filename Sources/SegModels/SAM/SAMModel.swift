@@ -11,8 +11,17 @@ public struct SAMEmbedding: Sendable {
     public let inputWidth: Int, inputHeight: Int
     /// Identifies the model that made it (see `SAMModel.fingerprint`).
     public let modelFingerprint: String
+    /// Prompt-independent decoder work done once per image (nil: done per click).
+    let decoderCache: DecoderImageCache?
 
     public init(features: Tensor, originalWidth: Int, originalHeight: Int, inputWidth: Int, inputHeight: Int, modelFingerprint: String) {
+        self.init(features: features, originalWidth: originalWidth, originalHeight: originalHeight, inputWidth: inputWidth,
+                  inputHeight: inputHeight, modelFingerprint: modelFingerprint, decoderCache: nil)
+    }
+
+    init(features: Tensor, originalWidth: Int, originalHeight: Int, inputWidth: Int, inputHeight: Int, modelFingerprint: String,
+         decoderCache: DecoderImageCache?) {
+        self.decoderCache = decoderCache
         self.features = features
         self.originalWidth = originalWidth; self.originalHeight = originalHeight
         self.inputWidth = inputWidth; self.inputHeight = inputHeight
@@ -104,7 +113,7 @@ public final class SAMModel: Sendable {
             Preprocess.normalizeAndPad(resized, size: s, mean: config.pixelMean, std: config.pixelStd, into: input)
             let features = encode(input, ws: ws)
             return SAMEmbedding(features: features, originalWidth: image.width, originalHeight: image.height,
-                                inputWidth: w, inputHeight: h, modelFingerprint: fingerprint)
+                                inputWidth: w, inputHeight: h, modelFingerprint: fingerprint, decoderCache: decoderCache(features, ws: ws))
         }
     }
 
@@ -131,8 +140,18 @@ public final class SAMModel: Sendable {
         }
         guard originalWidth > 0, originalHeight > 0 else { throw SegError(.invalid, file: "", "image has zero size") }
         let (w, h) = Preprocess.resizedSize(width: originalWidth, height: originalHeight, longest: imageSize)
-        return SAMEmbedding(features: features.reshaped(featureShape), originalWidth: originalWidth, originalHeight: originalHeight,
-                            inputWidth: w, inputHeight: h, modelFingerprint: fingerprint)
+        let f = features.reshaped(featureShape)
+        let cache = pool.with { decoderCache(f, ws: $0) }
+        return SAMEmbedding(features: f, originalWidth: originalWidth, originalHeight: originalHeight,
+                            inputWidth: w, inputHeight: h, modelFingerprint: fingerprint, decoderCache: cache)
+    }
+
+    func decoderCache(_ features: Tensor, ws: Workspace) -> DecoderImageCache? {
+        let tokens = ws.buffer(902, grid * grid * embedDim)
+        features.data.withUnsafeBufferPointer { f in
+            if let base = f.baseAddress { transpose(base, rows: embedDim, cols: grid * grid, tokens) }
+        }
+        return decoder.imageCache(tokens: tokens, ws: ws)
     }
 
     // MARK: Prompts
@@ -183,9 +202,9 @@ public final class SAMModel: Sendable {
             }
             let run: (lowRes: [Float], iou: [Float])
             if let m = maskInput {
-                run = m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, ws: ws) }
+                run = m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
             } else {
-                run = decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, ws: ws)
+                run = decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
             }
             return (run.lowRes, Array(run.iou[wanted]))
         }
