@@ -71,12 +71,15 @@ struct BenchModel: ParsableCommand {
             let model: String, checkpoint: String, image: String, threads: Int, blasCore: String
             let loadMs: Double, encoderMs: Double, encoderMinMs: Double
             let decoderClickMs: Double, decoderRefineMs: Double, clickWithMasksMs: Double
+            let encoderCpuMs: Double, decoderClickCpuMs: Double, clickWithMasksCpuMs: Double
+            let loadAverage: Double
             let encoderRuns: Int, clicks: Int
         }
         let r = Report(model: sam.name, checkpoint: model, image: image ?? "synthetic 1024x1024", threads: Threads.count,
                        blasCore: SegNN.blasCoreName, loadMs: loadMs, encoderMs: encoder.median, encoderMinMs: encoder.min,
                        decoderClickMs: decoder1.median, decoderRefineMs: decoder3.median, clickWithMasksMs: full.median,
-                       encoderRuns: encoderRuns, clicks: clicks)
+                       encoderCpuMs: encoder.cpu, decoderClickCpuMs: decoder1.cpu, clickWithMasksCpuMs: full.cpu,
+                       loadAverage: loadAverage(), encoderRuns: encoderRuns, clicks: clicks)
         switch format {
         case .json:
             let enc = JSONEncoder()
@@ -86,31 +89,47 @@ struct BenchModel: ParsableCommand {
             print("""
                 model            \(r.model) (\(model))
                 image            \(r.image), \(rgb.width)x\(rgb.height)
-                threads          \(r.threads) (OpenBLAS \(r.blasCore))
+                threads          \(r.threads) (OpenBLAS \(r.blasCore)), load average \(f(r.loadAverage)) (other processes on the machine)
                 load             \(f(r.loadMs)) ms
-                image encoder    \(f(r.encoderMs)) ms median, \(f(r.encoderMinMs)) ms best of \(encoderRuns)
-                click (decoder)  \(f(r.decoderClickMs)) ms median of \(clicks): 1 point, 3 masks, low-res logits
+                image encoder    \(f(r.encoderMs)) ms median, \(f(r.encoderMinMs)) ms best of \(encoderRuns); CPU time \(f(r.encoderCpuMs)) ms
+                click (decoder)  \(f(r.decoderClickMs)) ms median of \(clicks): 1 point, 3 masks, low-res logits; CPU time \(f(r.decoderClickCpuMs)) ms
                 refine           \(f(r.decoderRefineMs)) ms median: 3 points + mask input, 1 mask
-                click + masks    \(f(r.clickWithMasksMs)) ms median: 1 point, 3 masks upsampled to the image and thresholded
+                click + masks    \(f(r.clickWithMasksMs)) ms median: 1 point, 3 masks upsampled to the image and thresholded; CPU time \(f(r.clickWithMasksCpuMs)) ms
                 """)
         }
+    }
+
+    private func loadAverage() -> Double {
+        var l = [Double](repeating: 0, count: 3)
+        return getloadavg(&l, 3) > 0 ? l[0] : -1
     }
 
     private func f(_ v: Double) -> String { String(format: "%.2f", v) }
 
     private func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
 
-    private func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double) {
+    /// Process CPU time in ms: on a shared machine wall time includes waiting for the core, CPU
+    /// time does not, so at one thread it is the figure to compare.
+    private func cpuMs() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+    }
+
+    private func median(_ v: [Double]) -> Double {
+        let s = v.sorted(), mid = s.count / 2
+        return s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+    }
+
+    private func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
         for _ in 0..<warmup { try body() }
-        var samples: [Double] = []
+        var samples: [Double] = [], cpu: [Double] = []
         for _ in 0..<runs {
-            let t = DispatchTime.now()
+            let t = DispatchTime.now(), c = cpuMs()
             try body()
             samples.append(ms(since: t))
+            cpu.append(cpuMs() - c)
         }
-        samples.sort()
-        let mid = samples.count / 2
-        let median = samples.count % 2 == 1 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2
-        return (median, samples[0])
+        return (median(samples), samples.min() ?? 0, median(cpu))
     }
 }

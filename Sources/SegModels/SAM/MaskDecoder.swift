@@ -4,8 +4,9 @@ import SegNN
 /// SAM's prompt encoder and mask decoder (shared by SAM and MobileSAM), batch 1.
 /// Layer 0's prompt-independent image projections (no mask input), made once per image.
 public final class DecoderImageCache: Sendable {
-    let k0: [Float], v0: [Float], q0: [Float]
-    init(k0: [Float], v0: [Float], q0: [Float]) { self.k0 = k0; self.v0 = v0; self.q0 = q0 }
+    /// The embedding as tokens [grid², dim] (the decoder's layout), and layer 0's projections.
+    let tokens: [Float], k0: [Float], v0: [Float], q0: [Float]
+    init(tokens: [Float], k0: [Float], v0: [Float], q0: [Float]) { self.tokens = tokens; self.k0 = k0; self.v0 = v0; self.q0 = q0 }
 }
 
 struct MaskDecoder: Sendable {
@@ -273,7 +274,8 @@ struct MaskDecoder: Sendable {
             return out
         }
         _ = di
-        return DecoderImageCache(k0: project(layer.toImage.k, kpe), v0: project(layer.toImage.v, keys), q0: project(layer.toToken.q, kpe))
+        return DecoderImageCache(tokens: Array(UnsafeBufferPointer(start: tokens, count: n * d)),
+                                 k0: project(layer.toImage.k, kpe), v0: project(layer.toImage.v, keys), q0: project(layer.toToken.q, kpe))
     }
 
     /// Tokens attend to the image: out += out_proj(MHA(q_proj(q), k_proj(keys), v_proj(values))).

@@ -197,8 +197,12 @@ public final class SAMModel: Sendable {
         let wanted = multimask ? 1..<decoder.numMaskTokens : 0..<1
         return pool.with { ws in
             let tokens = ws.buffer(902, grid * grid * embedDim)
-            e.features.data.withUnsafeBufferPointer { f in
-                if let base = f.baseAddress { transpose(base, rows: embedDim, cols: grid * grid, tokens) }
+            if let cached = e.decoderCache?.tokens, cached.count == grid * grid * embedDim {
+                cached.withUnsafeBufferPointer { if let b = $0.baseAddress { tokens.update(from: b, count: cached.count) } }
+            } else {
+                e.features.data.withUnsafeBufferPointer { f in
+                    if let base = f.baseAddress { transpose(base, rows: embedDim, cols: grid * grid, tokens) }
+                }
             }
             let run: (lowRes: [Float], iou: [Float])
             if let m = maskInput {
