@@ -36,6 +36,8 @@ struct MaskDecoder: Sendable {
     let finalAttn: Attn, normFinal: NormW
     let iouToken: Param, maskTokens: Param  // [1, dim], [numMaskTokens, dim]
     let up0W: Param, up0B: Param, up1: NormW, up3W: Param, up3B: Param
+    /// The two transposed convs' weights as [in, (dy, dx, out)], so they run on token rows.
+    let up0R: Param, up3R: Param
     let hyper: [[LinearW]]
     let iouHead: [LinearW]
     let numMaskTokens: Int
@@ -87,6 +89,13 @@ struct MaskDecoder: Sendable {
         up1 = try l.norm(md + "output_upscaling.1", d / 4, eps: 1e-6)
         up3W = try l.param(md + "output_upscaling.3.weight", [d / 4, d / 8, 2, 2])
         up3B = try l.param(md + "output_upscaling.3.bias", [d / 8])
+        func rearranged(_ w: Param, _ cin: Int, _ cout: Int) -> Param {
+            var r = [Float](repeating: 0, count: cin * 4 * cout)
+            for ci in 0..<cin { for co in 0..<cout { for sub in 0..<4 { r[ci * 4 * cout + sub * cout + co] = w[(ci * cout + co) * 4 + sub] } } }
+            return l.store.add(r, shape: [cin, 4 * cout])
+        }
+        up0R = rearranged(up0W, d, d / 4)
+        up3R = rearranged(up3W, d / 4, d / 8)
         let ld = l, dd = d
         hyper = try (0..<numMaskTokens).map { i in
             let l = ld, d = dd
@@ -216,18 +225,20 @@ struct MaskDecoder: Sendable {
         tokensToImage(finalAttn, q: qpe, nq: nt, keys: kpe, values: keys, n: n, cachedK: nil, cachedV: nil, out: queries, ws: ws)
         norm(normFinal, queries, nt)
 
-        // Upscale the image tokens: [grid², d] → NCHW → 2×2 transposed convs → [d/8, 4g, 4g].
-        let nchw = ws.buffer(DSlot.nchw.rawValue, n * d)
-        transpose(keys, rows: n, cols: d, nchw)
-        let c1 = d / 4, c2 = d / 8, g2 = grid * 2, g4 = grid * 4
-        let up0 = ws.buffer(DSlot.up0.rawValue, c1 * g2 * g2)
-        let scratch = ws.buffer(DSlot.conv.rawValue, max(c1 * 4 * n, c2 * 4 * g2 * g2))
-        Conv.transposed2x2(nchw, inChannels: d, outChannels: c1, height: grid, width: grid, weight: up0W.pointer, bias: up0B.pointer, up0, scratch: scratch)
-        Norm.layerNorm2d(up0, channels: c1, pixels: g2 * g2, weight: up1.w.pointer, bias: up1.b.pointer, eps: up1.eps)
-        Elementwise.gelu(up0, c1 * g2 * g2)
-        let up1b = ws.buffer(DSlot.up1.rawValue, c2 * g4 * g4)
-        Conv.transposed2x2(up0, inChannels: c1, outChannels: c2, height: g2, width: g2, weight: up3W.pointer, bias: up3B.pointer, up1b, scratch: scratch)
-        Elementwise.gelu(up1b, c2 * g4 * g4)
+        // Upscale in token layout: each transposed 2×2 conv is one GEMM from a pixel's channels to its
+        // four sub-pixels' channels ([n, d] → [n, (dy, dx, c1)] → [4n, (dy2, dx2, c2)]), so the
+        // channel LayerNorm is a row LayerNorm and nothing is transposed; the masks are then scattered
+        // from (pixel, sub-pixel, sub-sub-pixel) order to image order.
+        let c1 = d / 4, c2 = d / 8, g4 = grid * 4
+        let t1 = ws.buffer(DSlot.up0.rawValue, n * 4 * c1)
+        for r in 0..<(n * 4) { (t1 + r * c1).update(from: up0B.pointer, count: c1) }
+        Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, beta: 1, c: t1, ldc: 4 * c1)
+        Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, eps: up1.eps)
+        Elementwise.gelu(t1, n * 4 * c1)
+        let t2 = ws.buffer(DSlot.up1.rawValue, 16 * n * c2)
+        for r in 0..<(16 * n) { (t2 + r * c2).update(from: up3B.pointer, count: c2) }
+        Gemm.sgemm(m: 4 * n, n: 4 * c2, k: c1, a: t1, lda: c1, b: up3R.pointer, ldb: 4 * c2, beta: 1, c: t2, ldc: 4 * c2)
+        Elementwise.gelu(t2, 16 * n * c2)
 
         // Hypernetwork weights for the wanted mask tokens, then one GEMM for their masks.
         let count = wanted.count
@@ -241,10 +252,20 @@ struct MaskDecoder: Sendable {
             Elementwise.relu(b, d)
             mlp[2](b, rows: 1, hyperIn + j * c2)
         }
+        let fine = ws.buffer(DSlot.nchw.rawValue, 16 * n * max(count, 1))  // [(p, s, s2), mask]
+        Gemm.sgemm(transB: true, m: 16 * n, n: count, k: c2, a: t2, lda: c2, b: hyperIn, ldb: c2, c: fine, ldc: count)
         var lowRes = [Float](repeating: 0, count: count * g4 * g4)
         lowRes.withUnsafeMutableBufferPointer { o in
-            guard let base = o.baseAddress, count > 0 else { return }
-            Gemm.sgemm(m: count, n: g4 * g4, k: c2, a: hyperIn, lda: c2, b: up1b, ldb: g4 * g4, c: base, ldc: g4 * g4)
+            guard let base = o.baseAddress else { return }
+            for p in 0..<n {
+                let y = p / grid, x = p % grid
+                for sub in 0..<16 {
+                    let yy = 4 * y + 2 * ((sub >> 3) & 1) + ((sub >> 1) & 1)
+                    let xx = 4 * x + 2 * ((sub >> 2) & 1) + (sub & 1)
+                    let src = fine + (p * 16 + sub) * count
+                    for m in 0..<count { base[(m * g4 + yy) * g4 + xx] = src[m] }
+                }
+            }
         }
         // IoU head on the iou token.
         var x = ws.buffer(DSlot.q.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
