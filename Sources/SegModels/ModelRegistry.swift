@@ -1,15 +1,28 @@
 import SegCore
 
-/// Maps what users type after `--model` to a segmenter: a built-in name, or a checkpoint file.
+/// Maps a `--model` value to a segmenter: a checkpoint path (SAM ViT-B/L/H, MobileSAM, or a ViT
+/// with a JSON sidecar) or the name of a built-in model.
 public enum ModelRegistry {
+    /// Names that select a built-in model instead of a checkpoint file.
     public static let builtInNames = ["grabcut"]
 
-    public static func segmenter(named name: String) throws -> AnySegmenter {
-        switch name.lowercased() {
+    public static func isBuiltIn(_ spec: String) -> Bool { builtInNames.contains(spec.lowercased()) }
+
+    /// The segmenter for `spec`; `cache` (when given) keeps SAM embeddings between runs.
+    public static func segmenter(for spec: String, cache: EmbeddingCache? = nil) throws -> any PromptableSegmenter {
+        switch spec.lowercased() {
         case "grabcut":
-            throw SegError(.unsupported, file: name, "the classical model is not part of this build yet")
+            // The classical graph-cut model is written separately; until it lands this build has none.
+            throw SegError(.unsupported, file: spec, "the classical GrabCut model is not part of this build yet; pass a SAM or MobileSAM checkpoint")
         default:
-            throw SegError(.unsupported, file: name, "unknown model: use \(builtInNames.joined(separator: ", ")) or a SAM / MobileSAM checkpoint")
+            return try SAMSegmenter(checkpoint: spec, cache: cache)
         }
+    }
+}
+
+extension ModelRegistry {
+    /// The same model behind one type, for runtimes that hold whichever model the user chose.
+    public static func segmenter(named spec: String, cache: EmbeddingCache? = nil) throws -> AnySegmenter {
+        AnySegmenter(try segmenter(for: spec, cache: cache))
     }
 }
