@@ -46,19 +46,18 @@ public enum Elementwise {
     typealias I8 = SIMD8<Int32>
 
     // The SIMD versions use only operations that lower to single vector instructions (arithmetic,
-    // bitwise, bit casts); the standard library's generic SIMD helpers (min, clamped, rounded,
-    // float→int conversion) run lane by lane.
+    // bitwise, bit casts, compare-and-select); the standard library's clamped, rounded and
+    // float→int conversion run lane by lane.
 
     @inline(__always)
     static func abs8(_ x: F8) -> F8 { unsafeBitCast(unsafeBitCast(x, to: U8.self) & U8(repeating: 0x7FFF_FFFF), to: F8.self) }
 
-    /// min(x, c) = (x + c − |x − c|) / 2
+    /// min(x, c): a compare and a select (minps), exact.
     @inline(__always)
-    static func min8(_ x: F8, _ c: Float) -> F8 { F8(repeating: 0.5) * (x + F8(repeating: c) - abs8(x - F8(repeating: c))) }
+    static func min8(_ x: F8, _ c: Float) -> F8 { let v = F8(repeating: c); return x.replacing(with: v, where: x .> v) }
 
-    /// max(x, c) = (x + c + |x − c|) / 2
     @inline(__always)
-    static func max8(_ x: F8, _ c: Float) -> F8 { F8(repeating: 0.5) * (x + F8(repeating: c) + abs8(x - F8(repeating: c))) }
+    static func max8(_ x: F8, _ c: Float) -> F8 { let v = F8(repeating: c); return x.replacing(with: v, where: x .< v) }
 
     /// `exp` on eight lanes, same method and accuracy as the scalar one.
     @inline(__always)
@@ -136,7 +135,38 @@ public enum Elementwise {
     /// logits cannot overflow, in place.
     public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
         Threads.parallelRanges(rows, minPerChunk: max(1, 16384 / max(cols, 1))) { range in
-            for r in range { softmaxRow(p + r * ld, cols) }
+            if cols < 16 && ld == cols {
+                shortRows(p + range.lowerBound * cols, rows: range.count, cols: cols)
+            } else {
+                for r in range { softmaxRow(p + r * ld, cols) }
+            }
+        }
+    }
+
+    /// Many short contiguous rows (the decoder's image-to-token attention: a handful of keys):
+    /// subtract each row's max, then one vector pass of exp over the whole block, then normalise.
+    static func shortRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let row = p + r * cols
+            var m = row[0]
+            for j in 1..<cols where row[j] > m { m = row[j] }
+            if !m.isFinite { m = 0 }
+            for j in 0..<cols { row[j] -= m }
+        }
+        let n = rows * cols
+        var i = 0
+        while i + 8 <= n {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: exp8(raw.loadUnaligned(as: F8.self)), as: F8.self)
+            i += 8
+        }
+        while i < n { p[i] = exp(p[i]); i += 1 }
+        for r in 0..<rows {
+            let row = p + r * cols
+            var s: Float = 0
+            for j in 0..<cols { s += row[j] }
+            let inv = 1 / s
+            for j in 0..<cols { row[j] *= inv }
         }
     }
 
