@@ -195,20 +195,29 @@ public final class SAMModel: Sendable {
         let bx = box.map { (Float($0.x0 * sx), Float($0.y0 * sy), Float($0.x1 * sx), Float($0.y1 * sy)) }
         let sparse = decoder.sparseEmbeddings(points: pts, box: bx)
         let wanted = multimask ? 1..<decoder.numMaskTokens : 0..<1
-        return pool.with { ws in
-            let tokens = ws.buffer(902, grid * grid * embedDim)
+        return try pool.with { ws in
+            func decode(_ tokens: UnsafePointer<Float>) -> (lowRes: [Float], iou: [Float]) {
+                if let m = maskInput {
+                    return m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
+                }
+                return decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
+            }
+            let run: (lowRes: [Float], iou: [Float])
             if let cached = e.decoderCache?.tokens, cached.count == grid * grid * embedDim {
-                cached.withUnsafeBufferPointer { if let b = $0.baseAddress { tokens.update(from: b, count: cached.count) } }
+                // The embedding already in token layout: read in place.
+                run = cached.withUnsafeBufferPointer { b in
+                    guard let base = b.baseAddress else { return ([], []) }
+                    return decode(base)
+                }
             } else {
+                let tokens = ws.buffer(902, grid * grid * embedDim)
                 e.features.data.withUnsafeBufferPointer { f in
                     if let base = f.baseAddress { transpose(base, rows: embedDim, cols: grid * grid, tokens) }
                 }
+                run = decode(tokens)
             }
-            let run: (lowRes: [Float], iou: [Float])
-            if let m = maskInput {
-                run = m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
-            } else {
-                run = decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
+            guard run.iou.count >= wanted.upperBound else {
+                throw SegError(.invalid, file: checkpoint, "decoder produced no output")
             }
             return (run.lowRes, Array(run.iou[wanted]))
         }
