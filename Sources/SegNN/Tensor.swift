@@ -133,18 +133,3 @@ public final class WorkspacePool: @unchecked Sendable {
     }
 }
 
-extension SegNN {
-    /// Whether the CPU has the AVX-512 subsets OpenBLAS's SkylakeX kernels use (from /proc/cpuinfo).
-    public static var cpuHasAVX512: Bool {
-        guard let f = fopen("/proc/cpuinfo", "r") else { return false }
-        defer { fclose(f) }
-        var line = [CChar](repeating: 0, count: 8192)
-        while fgets(&line, Int32(line.count), f) != nil {
-            let text = String(cString: line)
-            guard text.hasPrefix("flags") else { continue }
-            let flags = Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
-            return ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"].allSatisfy(flags.contains)
-        }
-        return false
-    }
-}

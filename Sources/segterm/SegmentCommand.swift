@@ -61,13 +61,13 @@ struct Segment: ParsableCommand {
     func validate() throws {
         for p in points { _ = try PromptParsing.point(p) }
         if let box { _ = try PromptParsing.box(box) }
-        if points.isEmpty && box == nil && maskInput == nil {
-            throw ValidationError("give at least one --point or a --box")
-        }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
+        if points.isEmpty && box == nil {
+            throw SegError(.invalid, file: image, "empty prompt: give at least one --point or a --box")
+        }
         Threads.configure(threads)
         let prompts = Prompts(points: try points.map(PromptParsing.point), box: try box.map(PromptParsing.box))
         let cache = noCache ? nil : EmbeddingCache(directory: cacheDir ?? EmbeddingCache.defaultDirectory)

@@ -16,7 +16,6 @@ struct SegTerm: ParsableCommand {
 
 /// Exit codes: 0 success, 1 bad input (`segterm: <file>: <reason>`), 2 usage error.
 func runMain() -> Never {
-    BLASSetup.preferFastKernels()
     do {
         var command = try SegTerm.parseAsRoot()
         try command.run()

@@ -63,16 +63,29 @@ struct SegmentCLITests {
             (["--model", Self.model, "--image", Self.image, "--box", "0,0,99,10"], "outside"),
             (["--model", Self.model, "--image", huge.path, "--point", "1,1"], "limit"),
             (["--model", Self.model, "--image", Self.image, "--point", "1,1", "--mask-input", notCheckpoint.path], "float32"),
+            (["--model", Self.model, "--image", Self.image], "empty prompt"),
         ]
         for (args, words) in cases {
             let r = try run(["segment"] + args + ["--out", out], cache: cache)
             #expect(r.status == 1, "\(args): \(r.status) \(r.stderr)")
             #expect(r.stderr.hasPrefix("segterm: ") && r.stderr.contains(words), "\(args): \(r.stderr)")
         }
-        for args in [["--point", "1"], ["--point", "1,2:7"], ["--box", "1,2,3"], []] {
+        for args in [["--point", "1"], ["--point", "1,2:7"], ["--box", "1,2,3"], ["--point", "1,nan"]] {
             let r = try run(["segment", "--model", Self.model, "--image", Self.image, "--out", out] + args, cache: cache)
             #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
         }
+    }
+
+    @Test("a 1x1 image segments")
+    func onePixel() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("m.png").path
+        let r = try run(["segment", "--model", Self.model, "--image", Self.tiny.appendingPathComponent("pixel.png").path,
+                         "--point", "0,0", "--out", out, "--no-cache"], cache: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = try ImageFile.read(out)
+        #expect(m.width == 1 && m.height == 1)
     }
 
     @Test("bench model reports encoder and per-click times with the thread count")

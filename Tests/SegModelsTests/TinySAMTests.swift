@@ -162,6 +162,23 @@ struct TinySAMTests {
         #expect(error("/nonexistent.pth")?.kind == .notFound)
     }
 
+    @Test("official ViT-B/L/H are recognised from tensor shapes alone", arguments: [("vit_b", 768, 12), ("vit_l", 1024, 24), ("vit_h", 1280, 32)])
+    func officialShapes(name: String, width: Int, depth: Int) throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("vitshape-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        var tensors: [(String, [Int], String, [UInt8])] = [("image_encoder.patch_embed.proj.weight", [width, 3, 16, 16], "F16",
+                                                            [UInt8](repeating: 0, count: width * 3 * 256 * 2))]
+        for i in 0..<depth { tensors.append(("image_encoder.blocks.\(i).norm1.weight", [width], "F16", [UInt8](repeating: 0, count: width * 2))) }
+        try Data(PromptBytes.safetensors(tensors)).write(to: tmp)
+        let c = try SAMConfig.detect(try StateDict.load(path: tmp.path), checkpoint: tmp.path)
+        #expect(c.name == name)
+        #expect(c.encoder == .vit(SAMConfig.officialViT[name]!))
+        // Another depth is not guessed at.
+        let odd = Array(tensors.dropLast())
+        try Data(PromptBytes.safetensors(odd)).write(to: tmp)
+        #expect(throws: SegError.self) { _ = try SAMConfig.detect(try StateDict.load(path: tmp.path), checkpoint: tmp.path) }
+    }
+
     @Test("`--model grabcut` is recognised and explains that the classical model is not in this build")
     func registry() {
         #expect(ModelRegistry.isBuiltIn("grabcut"))

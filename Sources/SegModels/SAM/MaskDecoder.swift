@@ -185,8 +185,19 @@ struct MaskDecoder: Sendable {
         sparse.withUnsafeBufferPointer { if let b = $0.baseAddress { (tokens + (1 + numMaskTokens) * d).update(from: b, count: ns * d) } }
 
         let keys = ws.buffer(DSlot.keys.rawValue, n * d)
-        denseEmbeddings(maskInput: maskInput, keys, ws: ws)
-        Elementwise.add(keys, image, n * d)
+        if maskInput == nil {
+            // keys = image + no_mask_embed, in one pass.
+            let nm = noMask.pointer
+            Threads.parallelRanges(n, minPerChunk: 256) { rows in
+                for r in rows {
+                    let o = keys + r * d, x = image + r * d
+                    for j in 0..<d { o[j] = x[j] + nm[j] }
+                }
+            }
+        } else {
+            denseEmbeddings(maskInput: maskInput, keys, ws: ws)
+            Elementwise.add(keys, image, n * d)
+        }
         let pe = densePE.pointer
 
         let queries = ws.buffer(DSlot.queries.rawValue, nt * d)

@@ -195,20 +195,29 @@ public final class SAMModel: Sendable {
         let bx = box.map { (Float($0.x0 * sx), Float($0.y0 * sy), Float($0.x1 * sx), Float($0.y1 * sy)) }
         let sparse = decoder.sparseEmbeddings(points: pts, box: bx)
         let wanted = multimask ? 1..<decoder.numMaskTokens : 0..<1
-        return pool.with { ws in
-            let tokens = ws.buffer(902, grid * grid * embedDim)
+        return try pool.with { ws in
+            func decode(_ tokens: UnsafePointer<Float>) -> (lowRes: [Float], iou: [Float]) {
+                if let m = maskInput {
+                    return m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
+                }
+                return decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
+            }
+            let run: (lowRes: [Float], iou: [Float])
             if let cached = e.decoderCache?.tokens, cached.count == grid * grid * embedDim {
-                cached.withUnsafeBufferPointer { if let b = $0.baseAddress { tokens.update(from: b, count: cached.count) } }
+                // The embedding already in token layout: read in place.
+                run = cached.withUnsafeBufferPointer { b in
+                    guard let base = b.baseAddress else { return ([], []) }
+                    return decode(base)
+                }
             } else {
+                let tokens = ws.buffer(902, grid * grid * embedDim)
                 e.features.data.withUnsafeBufferPointer { f in
                     if let base = f.baseAddress { transpose(base, rows: embedDim, cols: grid * grid, tokens) }
                 }
+                run = decode(tokens)
             }
-            let run: (lowRes: [Float], iou: [Float])
-            if let m = maskInput {
-                run = m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
-            } else {
-                run = decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
+            guard run.iou.count >= wanted.upperBound else {
+                throw SegError(.invalid, file: checkpoint, "decoder produced no output")
             }
             return (run.lowRes, Array(run.iou[wanted]))
         }
@@ -219,32 +228,37 @@ public final class SAMModel: Sendable {
     public func postprocess(_ lowRes: [Float], count: Int, _ e: SAMEmbedding, keepLogits: Bool) -> ([Mask], Tensor?) {
         let s = imageSize, W = e.originalWidth, H = e.originalHeight
         let ih = e.inputHeight, iw = e.inputWidth
-        var square = [Float](repeating: 0, count: count * ih * iw)
-        var full = [Float](repeating: 0, count: count * H * W)
-        lowRes.withUnsafeBufferPointer { lr in
-            square.withUnsafeMutableBufferPointer { sq in
-                full.withUnsafeMutableBufferPointer { fu in
-                    guard let l = lr.baseAddress, let q = sq.baseAddress, let f = fu.baseAddress else { return }
-                    // Rows/cols 0..<ih/iw of the s×s upsampling (taps depend only on 256 → s).
-                    Interpolate.bilinear(l, channels: count, inHeight: lowResSide, inWidth: lowResSide, inRowStride: lowResSide, inPlaneStride: lowResSide * lowResSide,
-                                         outHeight: s, outWidth: s, q, cropHeight: ih, cropWidth: iw)
-                    Interpolate.bilinear(q, channels: count, inHeight: ih, inWidth: iw, inRowStride: iw, inPlaneStride: ih * iw,
-                                         outHeight: H, outWidth: W, f)
-                }
+        let side = lowResSide
+        guard count > 0, lowRes.count >= count * side * side else { return ([], nil) }
+        return pool.with { ws in
+            // Scratch for the padded-square pass and the full-size logits: a click allocates nothing big.
+            let square = ws.buffer(910, count * ih * iw)
+            let full = ws.buffer(911, count * H * W)
+            lowRes.withUnsafeBufferPointer { lr in
+                guard let l = lr.baseAddress else { return }
+                // Rows/cols 0..<ih/iw of the s×s upsampling (taps depend only on side → s).
+                Interpolate.bilinear(l, channels: count, inHeight: side, inWidth: side, inRowStride: side, inPlaneStride: side * side,
+                                     outHeight: s, outWidth: s, square, cropHeight: ih, cropWidth: iw)
             }
-        }
-        var masks: [Mask] = []
-        full.withUnsafeBufferPointer { fu in
+            if ih == H && iw == W {
+                // Resizing to the same size takes each source pixel with weight 1: a copy.
+                full.update(from: square, count: count * H * W)
+            } else {
+                Interpolate.bilinear(square, channels: count, inHeight: ih, inWidth: iw, inRowStride: iw, inPlaneStride: ih * iw,
+                                     outHeight: H, outWidth: W, full)
+            }
+            var masks: [Mask] = []
             for c in 0..<count {
                 var bits = [UInt8](repeating: 0, count: W * H)
                 bits.withUnsafeMutableBufferPointer { b in
-                    let base = c * W * H
-                    for i in 0..<(W * H) { b[i] = fu[base + i] > 0 ? 1 : 0 }
+                    let plane = full + c * W * H
+                    for i in 0..<(W * H) { b[i] = plane[i] > 0 ? 1 : 0 }
                 }
                 masks.append(Mask(width: W, height: H, bits: bits))
             }
+            let logits = keepLogits ? Tensor(shape: [count, H, W], data: Array(UnsafeBufferPointer(start: full, count: count * H * W))) : nil
+            return (masks, logits)
         }
-        return (masks, keepLogits ? Tensor(shape: [count, H, W], data: full) : nil)
     }
 }
 

@@ -41,12 +41,74 @@ public enum Elementwise {
         return Float(bitPattern: y.bitPattern | (x.bitPattern & 0x8000_0000))
     }
 
+    public typealias F8 = SIMD8<Float>
+    typealias U8 = SIMD8<UInt32>
+    typealias I8 = SIMD8<Int32>
+
+    // The SIMD versions use only operations that lower to single vector instructions (arithmetic,
+    // bitwise, bit casts, compare-and-select); the standard library's clamped, rounded and
+    // float→int conversion run lane by lane.
+
+    @inline(__always)
+    static func abs8(_ x: F8) -> F8 { unsafeBitCast(unsafeBitCast(x, to: U8.self) & U8(repeating: 0x7FFF_FFFF), to: F8.self) }
+
+    /// min(x, c): a compare and a select (minps), exact.
+    @inline(__always)
+    static func min8(_ x: F8, _ c: Float) -> F8 { let v = F8(repeating: c); return x.replacing(with: v, where: x .> v) }
+
+    @inline(__always)
+    static func max8(_ x: F8, _ c: Float) -> F8 { let v = F8(repeating: c); return x.replacing(with: v, where: x .< v) }
+
+    /// `exp` on eight lanes, same method and accuracy as the scalar one.
+    @inline(__always)
+    public static func exp8(_ x: F8) -> F8 {
+        let xc = min8(max8(x, -87.3), 88.3)
+        let t = xc * F8(repeating: 1.44269504088896341) + F8(repeating: 12_582_912)
+        let n = t - F8(repeating: 12_582_912)
+        var r = xc - n * F8(repeating: 0.693359375)
+        r = r - n * F8(repeating: -2.12194440e-4)
+        var p = F8(repeating: 1.9875691500e-4)
+        p = p * r + F8(repeating: 1.3981999507e-3)
+        p = p * r + F8(repeating: 8.3334519073e-3)
+        p = p * r + F8(repeating: 4.1665795894e-2)
+        p = p * r + F8(repeating: 1.6666665459e-1)
+        p = p * r + F8(repeating: 5.0000001201e-1)
+        let e = p * (r * r) + r + F8(repeating: 1)
+        let ni = unsafeBitCast(t, to: I8.self) &- I8(repeating: 0x4B40_0000)
+        let scale = unsafeBitCast((ni &+ I8(repeating: 127)) &* I8(repeating: 1 << 23), to: F8.self)
+        return e * scale
+    }
+
+    /// GELU on eight lanes.
+    @inline(__always)
+    static func gelu8(_ x: F8) -> F8 {
+        let z = x * F8(repeating: 0.70710678118654752)
+        // erf(|z|) is 1 to float precision beyond 6; capping keeps exp's argument in range.
+        let a = min8(abs8(z), 6)
+        let t = F8(repeating: 1) / (F8(repeating: 1) + F8(repeating: 0.3275911) * a)
+        var p = F8(repeating: 1.061405429)
+        p = p * t + F8(repeating: -1.453152027)
+        p = p * t + F8(repeating: 1.421413741)
+        p = p * t + F8(repeating: -0.284496736)
+        p = p * t + F8(repeating: 0.254829592)
+        let y = F8(repeating: 1) - p * t * exp8(F8(repeating: 0) - a * a)
+        let signed = unsafeBitCast(unsafeBitCast(y, to: U8.self) | (unsafeBitCast(z, to: U8.self) & U8(repeating: 0x8000_0000)), to: F8.self)
+        return F8(repeating: 0.5) * x * (F8(repeating: 1) + signed)
+    }
+
     /// GELU, exact erf form (PyTorch `nn.GELU()` default): x/2 · (1 + erf(x/√2)), in place.
     public static func gelu(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         Threads.parallelRanges(n, minPerChunk: 1 << 16) { range in
-            for i in range {
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let raw = UnsafeMutableRawPointer(p + i)
+                raw.storeBytes(of: gelu8(raw.loadUnaligned(as: F8.self)), as: F8.self)
+                i += 8
+            }
+            while i < range.upperBound {
                 let x = p[i]
                 p[i] = 0.5 * x * (1 + erf(x * 0.70710678118654752))
+                i += 1
             }
         }
     }
@@ -73,7 +135,38 @@ public enum Elementwise {
     /// logits cannot overflow, in place.
     public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
         Threads.parallelRanges(rows, minPerChunk: max(1, 16384 / max(cols, 1))) { range in
-            for r in range { softmaxRow(p + r * ld, cols) }
+            if cols < 16 && ld == cols {
+                shortRows(p + range.lowerBound * cols, rows: range.count, cols: cols)
+            } else {
+                for r in range { softmaxRow(p + r * ld, cols) }
+            }
+        }
+    }
+
+    /// Many short contiguous rows (the decoder's image-to-token attention: a handful of keys):
+    /// subtract each row's max, then one vector pass of exp over the whole block, then normalise.
+    static func shortRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let row = p + r * cols
+            var m = row[0]
+            for j in 1..<cols where row[j] > m { m = row[j] }
+            if !m.isFinite { m = 0 }
+            for j in 0..<cols { row[j] -= m }
+        }
+        let n = rows * cols
+        var i = 0
+        while i + 8 <= n {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: exp8(raw.loadUnaligned(as: F8.self)), as: F8.self)
+            i += 8
+        }
+        while i < n { p[i] = exp(p[i]); i += 1 }
+        for r in 0..<rows {
+            let row = p + r * cols
+            var s: Float = 0
+            for j in 0..<cols { s += row[j] }
+            let inv = 1 / s
+            for j in 0..<cols { row[j] *= inv }
         }
     }
 
@@ -82,9 +175,26 @@ public enum Elementwise {
         var m = -Float.infinity
         for i in 0..<n where row[i] > m { m = row[i] }
         if m == -Float.infinity { m = 0 }
-        for i in 0..<n { row[i] = exp(row[i] - m) }
         var s: Float = 0
-        for i in 0..<n { s += row[i] }
+        var i = 0
+        if n >= 8 {
+            var acc = F8(repeating: 0)
+            let mv = F8(repeating: m)
+            while i + 8 <= n {
+                let raw = UnsafeMutableRawPointer(row + i)
+                let e = exp8(raw.loadUnaligned(as: F8.self) - mv)
+                raw.storeBytes(of: e, as: F8.self)
+                acc += e
+                i += 8
+            }
+            s = acc.sum()
+        }
+        while i < n {
+            let e = exp(row[i] - m)
+            row[i] = e
+            s += e
+            i += 1
+        }
         let inv = 1 / s
         for j in 0..<n { row[j] *= inv }
     }
