@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Golden values for segterm's evaluation engine (Tests/SegEvalTests/Fixtures).
+
+Every expected number here comes from a reference tool, never from segterm:
+  * COCO instance AP/AR: pycocotools COCOeval (segm and bbox)
+  * semantic metrics: an independent numpy computation (confusion matrices)
+  * panoptic PQ/SQ/RQ: a numpy re-statement of panopticapi's pq_compute
+    (panopticapi is not on PyPI; its matching rules are followed line by line)
+
+The inputs are small synthetic data sets made here from fixed seeds, covering
+crowd regions (polygon and uncompressed RLE), multi-polygon objects, masks
+with holes, empty images, classes absent from the predictions or the ground
+truth, ties in scores, more than 100 detections in an image, areas exactly on
+the size-bucket edges, an annotation with id 0, results with and without
+`bbox` (pycocotools takes a detection's area from its box when the first
+result has one), polygon results and box-only results.
+
+Usage (from the repository root; run by hand, outputs are committed):
+
+    python3 -m venv /tmp/venv-fix
+    /tmp/venv-fix/bin/pip install numpy pycocotools pillow
+    /tmp/venv-fix/bin/python scripts/make_eval_fixtures.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pycocotools.mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "Tests" / "SegEvalTests" / "Fixtures"
+
+
+def dump(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(obj, f, separators=(",", ":"))
+
+
+def rle_of(mask: np.ndarray) -> dict:
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle
+
+
+def uncompressed_rle(mask: np.ndarray) -> dict:
+    flat = mask.astype(np.uint8).flatten(order="F")
+    counts, value, run = [], 0, 0
+    for v in flat:
+        if v != value:
+            counts.append(run)
+            run, value = 0, v
+        run += 1
+    counts.append(run)
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": [int(c) for c in counts]}
+
+
+# ---------------------------------------------------------------- shapes
+
+def ellipse(h, w, cx, cy, rx, ry, hole=0.0):
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = ((xx + 0.5 - cx) / rx) ** 2 + ((yy + 0.5 - cy) / ry) ** 2
+    m = d <= 1.0
+    if hole > 0:
+        m &= d > hole ** 2
+    return m
+
+
+def rect(h, w, x0, y0, x1, y1):
+    m = np.zeros((h, w), bool)
+    m[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+    return m
+
+
+def star_polygon(rng, cx, cy, r, n=None):
+    n = n or int(rng.integers(5, 12))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radii = r * rng.uniform(0.55, 1.0, n)
+    pts = []
+    for a, rr in zip(angles, radii):
+        pts += [round(float(cx + rr * np.cos(a)), 2), round(float(cy + rr * np.sin(a)), 2)]
+    return pts
+
+
+def poly_mask(polys, h, w):
+    rles = mask_utils.frPyObjects(polys, h, w)
+    return mask_utils.decode(mask_utils.merge(rles)).astype(bool)
+
+
+def perturb(rng, m):
+    dy, dx = (int(v) for v in rng.integers(-2, 3, 2))
+    out = np.roll(np.roll(m, dy, axis=0), dx, axis=1)
+    if rng.random() < 0.4:
+        # grow by one pixel (4-neighbourhood)
+        g = out.copy()
+        g[1:, :] |= out[:-1, :]; g[:-1, :] |= out[1:, :]; g[:, 1:] |= out[:, :-1]; g[:, :-1] |= out[:, 1:]
+        out = g
+    return out
+
+
+def bbox_of(m):
+    ys, xs = np.nonzero(m)
+    if len(xs) == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    return [float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1)]
+
+
+# ---------------------------------------------------------------- instance data sets
+
+def make_mixed(rng):
+    """Ten images, five categories (4 'tool' never predicted, 5 'rare' never annotated)."""
+    cats = [{"id": 1, "name": "cell", "supercategory": "x"}, {"id": 2, "name": "leaf", "supercategory": "x"},
+            {"id": 3, "name": "stone", "supercategory": "x"}, {"id": 4, "name": "tool", "supercategory": "x"},
+            {"id": 5, "name": "rare", "supercategory": "x"}]
+    images, anns, objects = [], [], []
+    ann_id = 0  # the first annotation has id 0 (pycocotools reads its matches as unmatched)
+    for i in range(10):
+        img_id = 100 + 7 * i  # ids not equal to positions
+        h, w = int(rng.integers(60, 140)), int(rng.integers(60, 160))
+        if i == 9:
+            h, w = 220, 260  # room for large objects (area > 96*96)
+        images.append({"id": img_id, "width": w, "height": h, "file_name": f"img{i:02d}.png"})
+        if i in (3, 8):  # empty images: no annotations (8 gets false positives)
+            continue
+        n = int(rng.integers(2, 7))
+        for k in range(n):
+            cat = int(rng.choice([1, 1, 2, 2, 3, 4]))
+            kind = rng.choice(["poly", "multipoly", "rle_hole", "rle", "rect32"])
+            cx, cy = float(rng.uniform(10, w - 10)), float(rng.uniform(10, h - 10))
+            r = float(rng.uniform(3, min(h, w) / 3))
+            crowd = 0
+            if kind == "poly":
+                polys = [star_polygon(rng, cx, cy, r)]
+                m = poly_mask(polys, h, w)
+                seg = polys
+            elif kind == "multipoly":
+                polys = [star_polygon(rng, cx, cy, r * 0.6), star_polygon(rng, cx + r, cy + r * 0.3, r * 0.5)]
+                m = poly_mask(polys, h, w)
+                seg = polys
+            elif kind == "rle_hole":
+                m = ellipse(h, w, cx, cy, r, r * 0.8, hole=0.45)
+                seg = rle_of(m)
+            elif kind == "rect32":  # area exactly 32*32: both small and medium
+                x0, y0 = int(rng.integers(0, max(1, w - 32))), int(rng.integers(0, max(1, h - 32)))
+                m = rect(h, w, x0, y0, x0 + 32, y0 + 32)
+                seg = rle_of(m)
+            else:
+                m = ellipse(h, w, cx, cy, r * 0.7, r)
+                seg = rle_of(m)
+            if m.sum() == 0:
+                continue
+            area = float(m.sum())
+            if rng.random() < 0.1:
+                area = float(bbox_of(m)[2] * bbox_of(m)[3])  # the area field is used as given
+            ann = {"id": ann_id, "image_id": img_id, "category_id": cat, "segmentation": seg, "area": area,
+                   "bbox": bbox_of(m), "iscrowd": crowd}
+            anns.append(ann)
+            objects.append((img_id, cat, m, h, w))
+            ann_id += 1
+        if i in (1, 5):  # crowd regions: uncompressed RLE and polygon
+            cx, cy = float(rng.uniform(20, w - 20)), float(rng.uniform(20, h - 20))
+            m = ellipse(h, w, cx, cy, 18, 14)
+            if i == 1:
+                seg = uncompressed_rle(m)
+            else:
+                seg = [star_polygon(rng, cx, cy, 16, 8)]
+                m = poly_mask(seg, h, w)
+            anns.append({"id": ann_id, "image_id": img_id, "category_id": 1, "segmentation": seg,
+                         "area": float(m.sum()), "bbox": bbox_of(m), "iscrowd": 1})
+            objects.append((img_id, 1, m, h, w, "crowd"))
+            ann_id += 1
+    gt = {"info": {"description": "segterm eval fixture"}, "images": images, "annotations": anns, "categories": cats}
+
+    dets = []
+    scores = [0.9, 0.8, 0.7, 0.7, 0.5, 0.5, 0.3]  # ties within and across images
+    for obj in objects:
+        img_id, cat, m, h, w = obj[:5]
+        crowd = len(obj) > 5
+        if cat == 4:
+            continue  # 'tool' never predicted
+        if crowd:
+            # detections inside the crowd region: matched to it, ignored
+            for _ in range(3):
+                sub = m & perturb(rng, ellipse(h, w, float(rng.uniform(0, w)), float(rng.uniform(0, h)), 12, 12))
+                if sub.sum() > 0:
+                    dets.append((img_id, 1, sub, float(rng.choice(scores))))
+            continue
+        if rng.random() < 0.15:
+            continue  # missed
+        pm = perturb(rng, m)
+        c = cat if rng.random() > 0.1 else int(rng.choice([1, 2, 3]))
+        dets.append((img_id, c, pm, float(rng.choice(scores))))
+        if rng.random() < 0.2:  # duplicate
+            dets.append((img_id, c, perturb(rng, m), float(rng.choice(scores))))
+    for img in images:  # background false positives, incl. on the empty images
+        if img["id"] in (100 + 7 * 3,):
+            continue
+        for _ in range(int(rng.integers(0, 3))):
+            h, w = img["height"], img["width"]
+            fm = ellipse(h, w, float(rng.uniform(0, w)), float(rng.uniform(0, h)), float(rng.uniform(2, 20)), float(rng.uniform(2, 20)))
+            if fm.sum():
+                dets.append((img["id"], int(rng.choice([1, 2, 3])), fm, float(rng.choice(scores))))
+    return gt, dets
+
+
+def make_many(rng):
+    """Two images with more than 100 detections of one class (maxDets cut) and 40 objects."""
+    cats = [{"id": 7, "name": "dot", "supercategory": "x"}, {"id": 9, "name": "blob", "supercategory": "x"}]
+    images, anns, dets = [], [], []
+    aid = 1
+    for i in range(2):
+        h, w = 120, 160
+        img_id = i + 1
+        images.append({"id": img_id, "width": w, "height": h, "file_name": f"many{i}.png"})
+        truth = []
+        for k in range(40):
+            cx, cy = float(rng.uniform(5, w - 5)), float(rng.uniform(5, h - 5))
+            m = ellipse(h, w, cx, cy, float(rng.uniform(2, 9)), float(rng.uniform(2, 9)))
+            cat = 7 if k % 4 else 9
+            anns.append({"id": aid, "image_id": img_id, "category_id": cat, "segmentation": rle_of(m),
+                         "area": float(m.sum()), "bbox": bbox_of(m), "iscrowd": 0})
+            truth.append((cat, m))
+            aid += 1
+        for j in range(130):
+            if j < len(truth) and rng.random() < 0.8:
+                cat, m = truth[j]
+                pm = perturb(rng, m)
+            else:
+                cat = 7
+                pm = ellipse(h, w, float(rng.uniform(0, w)), float(rng.uniform(0, h)), float(rng.uniform(2, 9)), float(rng.uniform(2, 9)))
+            if pm.sum() == 0:
+                continue
+            dets.append((img_id, cat, pm, round(float(rng.uniform(0, 1)), 2)))
+    return {"images": images, "annotations": anns, "categories": cats}, dets
+
+
+def results_variants(dets, rng):
+    """The same detections written the ways people write them."""
+    with_box, rle_only, box_only, polygons = [], [], [], []
+    for img_id, cat, m, score in dets:
+        rle = rle_of(m)
+        box = bbox_of(m)
+        with_box.append({"image_id": img_id, "category_id": cat, "segmentation": rle, "bbox": box, "score": score})
+        rle_only.append({"image_id": img_id, "category_id": cat, "segmentation": rle, "score": score})
+        box_only.append({"image_id": img_id, "category_id": cat, "bbox": box, "score": score})
+        x, y, w, h = box
+        polygons.append({"image_id": img_id, "category_id": cat, "bbox": box, "score": score,
+                         "segmentation": [[x, y, x + w * 0.9, y + 0.5, x + w, y + h, x + 0.3, y + h * 0.8]]})
+    return {"results-rle-bbox.json": with_box, "results-rle.json": rle_only,
+            "results-bbox.json": box_only, "results-polygon.json": polygons}
+
+
+def coco_eval(gt_path: Path, res, iou_type: str):
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(str(gt_path))
+        dt = gt.loadRes(res)
+        ev = COCOeval(gt, dt, iou_type)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    p = ev.eval["precision"]  # T R K A M
+    r = ev.eval["recall"]     # T K A M
+    T, R, K, A, M = p.shape
+    # AP per (t, k, a, m): precision averaged over recall points (-1 stays -1)
+    ap_tkam = np.where((p > -1).any(axis=1), np.where(p > -1, p, 0).sum(axis=1) / np.maximum((p > -1).sum(axis=1), 1), -1)
+    per_class = {}
+    for k, cat_id in enumerate(ev.params.catIds):
+        s = p[:, :, k, 0, -1]
+        ap = float(np.mean(s[s > -1])) if (s > -1).any() else -1.0
+        rr = r[:, k, 0, -1]
+        ar = float(np.mean(rr[rr > -1])) if (rr > -1).any() else -1.0
+        s50 = p[0, :, k, 0, -1]
+        ap50 = float(np.mean(s50[s50 > -1])) if (s50 > -1).any() else -1.0
+        per_class[str(cat_id)] = {"AP": ap, "AP50": ap50, "AR100": ar}
+    return {"stats": [float(v) for v in ev.stats],
+            "ap_tkam": [float(v) for v in ap_tkam.flatten()],
+            "recall_tkam": [float(v) for v in r.flatten()],
+            "shape_TRKAM": [T, R, K, A, M],
+            "per_class": per_class}
+
+
+def instance_fixtures():
+    out = OUT / "coco"
+    expected = {"pycocotools": importlib.metadata.version("pycocotools"),
+                "numpy": importlib.metadata.version("numpy"), "sets": {}}
+    p = COCOeval(iouType="segm").params
+    expected["iouThrs"] = [float(v).hex() for v in p.iouThrs]
+    expected["recThrs"] = [float(v).hex() for v in p.recThrs]
+    for name, maker, seed in [("mixed", make_mixed, 7), ("many", make_many, 11)]:
+        rng = np.random.default_rng(seed)
+        gt, dets = maker(rng)
+        folder = out / name
+        dump(folder / "gt.json", gt)
+        sets = {}
+        for res_name, res in results_variants(dets, rng).items():
+            dump(folder / res_name, res)
+            sets[res_name] = {}
+            for iou_type in ("segm", "bbox"):
+                sets[res_name][iou_type] = coco_eval(folder / "gt.json", json.loads((folder / res_name).read_text()), iou_type)
+        expected["sets"][name] = sets
+    # The repository's sample data, unrounded.
+    sample = ROOT / "sample-data"
+    sets = {}
+    for model in ("model-a", "model-b"):
+        res = json.loads((sample / "predictions" / f"{model}.json").read_text())
+        sets[model] = {t: coco_eval(sample / "instances.json", res, t) for t in ("segm", "bbox")}
+    expected["sets"]["sample-data"] = sets
+    dump(out / "expected.json", expected)
+
+
+def main():
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    instance_fixtures()
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()
