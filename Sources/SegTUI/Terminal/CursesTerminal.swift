@@ -168,8 +168,8 @@ public final class CursesTerminal {
 
     private static func mouseAction(_ buttons: UInt32) -> MouseAction? {
         let order: [(String, MouseAction)] = [
-            ("left-press", .leftPress), ("left-click", .leftPress), ("left-release", .leftRelease),
-            ("right-press", .rightPress), ("right-click", .rightPress), ("right-release", .rightRelease),
+            ("left-press", .leftPress), ("left-click", .leftClick), ("left-release", .leftRelease),
+            ("right-press", .rightPress), ("right-click", .rightClick), ("right-release", .rightRelease),
             ("wheel-up", .wheelUp), ("wheel-down", .wheelDown), ("motion", .motion),
         ]
         for (name, action) in order where buttons & segcurses_mouse_bit(name) != 0 { return action }
