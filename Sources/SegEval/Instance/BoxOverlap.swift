@@ -4,7 +4,7 @@ import SegCore
 struct BoxOverlap: InstanceOverlap {
     typealias Shape = COCOBox
 
-    func prepare(image: COCOImage, gt: [Int], dt: [Int], data: COCOInputs) throws(SegError)
+    func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
         -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [COCOBox], dtShapes: [COCOBox]) {
         let annotations = data.groundTruth.annotations
         let detections = data.results.detections

@@ -22,8 +22,8 @@ public enum COCOSegmentation: Equatable, Sendable {
     case polygons([[Double]])
     /// Uncompressed RLE: `counts` is a list of run lengths, column-major, starting with a 0-run.
     case counts(height: Int, width: Int, counts: [UInt32])
-    /// Compressed RLE: the `counts` string bytes as they appear in the file.
-    case compressed(height: Int, width: Int, string: [UInt8])
+    /// Compressed RLE: the `counts` string, decoded only when the evaluation needs the runs.
+    case compressed(height: Int, width: Int, string: String)
 
     public var isPresent: Bool { if case .none = self { false } else { true } }
 }

@@ -6,7 +6,7 @@ protocol InstanceOverlap: Sendable {
     associatedtype Shape
     /// Areas (for the size buckets) and shapes of the image's ground truth and of the detections
     /// the matching will look at.
-    func prepare(image: COCOImage, gt: [Int], dt: [Int], data: COCOInputs) throws(SegError)
+    func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
         -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [Shape], dtShapes: [Shape])
     /// D × G IoUs, row-major by detection, with the crowd rule (a crowd region's IoU is
     /// intersection over the detection's area).
@@ -65,7 +65,7 @@ public struct COCOEvaluator: Sendable {
                          progress: (@Sendable (Int, Int) -> Void)? = nil) throws(SegError) -> COCOEvaluation {
         switch params.iouType {
         case .bbox: return try evaluate(inputs, overlap: BoxOverlap(), workers: workers, progress: progress)
-        case .segm: return try evaluate(inputs, overlap: MaskOverlap(), workers: workers, progress: progress)
+        case .segm: return try evaluate(inputs, overlap: SegmOverlap(), workers: workers, progress: progress)
         case .boundary:
             return try evaluate(inputs, overlap: BoundaryOverlap(dilationRatio: params.boundaryDilationRatio),
                                 workers: workers, progress: progress)
@@ -121,6 +121,7 @@ public struct COCOEvaluator: Sendable {
         // Per category: ground truth in file order; detections sorted by score (stable) and cut
         // to maxDets.last, as computeIoU does before anything else looks at them.
         var categoryRuns: [(category: Int, gt: [Int], dt: [Int])] = []
+        var unused: [Int] = []
         var gi = 0, di = 0
         while gi < gt.count || di < dt.count {
             let c = min(gi < gt.count ? gt[gi].category : Int.max, di < dt.count ? dt[di].category : Int.max)
@@ -133,12 +134,15 @@ public struct COCOEvaluator: Sendable {
                     return sa != sb ? sa > sb : a < b
                 }
             }
-            if d.count > maxDet { d.removeSubrange(maxDet...) }
+            if d.count > maxDet {
+                unused.append(contentsOf: d[maxDet...])
+                d.removeSubrange(maxDet...)
+            }
             categoryRuns.append((c, g, d))
         }
         let allGt = categoryRuns.flatMap(\.gt)
         let allDt = categoryRuns.flatMap(\.dt)
-        let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, data: inputs)
+        let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
         var out: [COCOImageCategoryEval] = []
         out.reserveCapacity(categoryRuns.count)
         var gOffset = 0, dOffset = 0

@@ -289,7 +289,7 @@ public enum COCOReader {
             return .polygons(polygons)
         }
         var height = -1, width = -1
-        var string: [UInt8]?
+        var string: String?
         var counts: [UInt32]?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
@@ -306,7 +306,7 @@ public enum COCOReader {
                 height = size[0]; width = size[1]
             } else if json.key(key, is: "counts") {
                 if json.peek() == UInt8(ascii: "\"") {
-                    string = try json.stringBytes()
+                    string = try json.string()
                 } else {
                     var list: [UInt32] = []
                     var array = try json.beginArray()
