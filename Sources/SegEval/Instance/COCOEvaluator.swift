@@ -82,10 +82,12 @@ public struct COCOEvaluator: Sendable {
         var categoryIndex: [Int: Int] = [:]
         for (k, category) in categories.enumerated() { categoryIndex[category.id] = k }
 
+        var clock = PhaseClock()
         let gtByImage = Self.group(gt.annotations.map { (imageIndex[$0.imageId] ?? -1, categoryIndex[$0.categoryId] ?? -1) },
                                    imageCount: images.count)
         let dtByImage = Self.group(inputs.results.detections.map { (imageIndex[$0.imageId] ?? -1, categoryIndex[$0.categoryId] ?? -1) },
                                    imageCount: images.count)
+        clock.lap("group")
         let params = self.params
         let categoryLookup = categoryIndex
         let counter = ProgressCounter(total: images.count, report: progress)
@@ -94,8 +96,12 @@ public struct COCOEvaluator: Sendable {
             return try Self.evaluateImage(i, image: images[i], gt: gtByImage[i], dt: dtByImage[i], inputs: inputs,
                                           categoryIndex: categoryLookup, params: params, overlap: overlap)
         }
-        return COCOEvaluation(params: params, images: images, categories: categories, cells: perImage.flatMap { $0 },
-                              workers: workers)
+        clock.lap("per-image matching")
+        let cells = perImage.flatMap { $0 }
+        clock.lap("flatten")
+        let evaluation = COCOEvaluation(params: params, images: images, categories: categories, cells: cells, workers: workers)
+        clock.lap("accumulate")
+        return evaluation
     }
 
     /// Annotation indices per image, ordered by category then file order (the order pycocotools'

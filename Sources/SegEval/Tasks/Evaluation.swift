@@ -46,11 +46,42 @@ public enum Evaluation {
 
     public static func instance(_ request: EvalRequest, progress: (@Sendable (Int, Int) -> Void)? = nil) throws
         -> (report: InstanceReport, inputs: COCOInputs) {
+        var clock = PhaseClock()
         let gt = try COCOReader.readGroundTruth(request.groundTruth)
+        clock.lap("read ground truth")
         let results = try COCOReader.readResults(request.predictions, groundTruth: gt)
+        clock.lap("read results")
         let inputs = COCOInputs(groundTruth: gt, results: results)
         let evaluation = try COCOEvaluator(params: COCOEvalParams(iouType: request.iouType))
             .evaluate(inputs, workers: request.workers, progress: progress)
+        clock.lap("evaluate + accumulate")
         return (InstanceReport(evaluation: evaluation, inputs: inputs), inputs)
     }
 }
+
+/// Phase timings on stderr when SEGTERM_TIMING is set (for BENCHMARKS.md).
+struct PhaseClock {
+    private let enabled = getenv("SEGTERM_TIMING") != nil
+    private var last = PhaseClock.now()
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    mutating func lap(_ name: String) {
+        guard enabled else { return }
+        let t = PhaseClock.now()
+        let line = "timing: \(name) \(Int((t - last) * 1000)) ms\n"
+        var bytes = Array(line.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+        last = t
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
