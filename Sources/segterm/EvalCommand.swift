@@ -123,8 +123,13 @@ func isDirectory(_ path: String) -> Bool {
 func looksPanoptic(_ path: String) -> Bool {
     guard let handle = FileHandle(forReadingAtPath: path) else { return false }
     defer { try? handle.close() }
-    let head = handle.readData(ofLength: 1 << 20)
-    return String(decoding: head, as: UTF8.self).contains("\"segments_info\"")
+    let head = [UInt8](handle.readData(ofLength: 1 << 20))
+    let needle = Array("\"segments_info\"".utf8)
+    guard head.count >= needle.count else { return false }
+    for start in 0...(head.count - needle.count) where head[start] == needle[0] {
+        if head[start..<(start + needle.count)].elementsEqual(needle) { return true }
+    }
+    return false
 }
 
 struct Eval: ParsableCommand {

@@ -39,13 +39,16 @@ public struct COCOEvaluation: Sendable {
         self.images = images
         self.categories = categories
         self.cells = cells
+        var clock = PhaseClock()
         let (precision, recall) = Self.accumulate(params: params, categoryCount: categories.count, cells: cells, workers: workers)
+        clock.lap("  accumulate proper")
         self.precision = precision
         self.recall = recall
         summary = Self.summarize(params: params, precision: precision, recall: recall, categoryCount: categories.count, only: nil)
         perCategory = (0..<categories.count).map {
             Self.summarize(params: params, precision: precision, recall: recall, categoryCount: categories.count, only: $0)
         }
+        clock.lap("  summarize")
     }
 
     public var stats: [Double] { summary.stats }
@@ -60,6 +63,8 @@ public struct COCOEvaluation: Sendable {
         var byCategory = [[Int]](repeating: [], count: K)
         for (i, cell) in cells.enumerated() { byCategory[cell.categoryIndex].append(i) }
         let members = byCategory
+        var clock = PhaseClock()
+        defer { clock.lap("    assemble") }
         let perCategory: [(precision: [Double], recall: [Double])]
         do {
             perCategory = try Parallel.map(K, workers: workers, block: 1) { (k) throws(SegError) in
@@ -68,6 +73,7 @@ public struct COCOEvaluation: Sendable {
         } catch {
             preconditionFailure("accumulate does not throw")
         }
+        clock.lap("    per category")
         var precision = [Double](repeating: -1, count: T * R * K * A * M)
         var recall = [Double](repeating: -1, count: T * K * A * M)
         for k in 0..<K {
@@ -87,6 +93,11 @@ public struct COCOEvaluation: Sendable {
     }
 
     /// One category: local arrays T × R × A × M and T × A × M.
+    ///
+    /// The category's detections are sorted once (score descending, ties in pycocotools'
+    /// concatenation order: image order, then rank within the image); the subset kept for a
+    /// smaller maxDets keeps that relative order, so it needs no sort of its own. Flags are copied
+    /// into one flat array first so that the per-threshold walks touch contiguous memory.
     static func accumulateCategory(params: COCOEvalParams, cells: [COCOImageCategoryEval],
                                    members: [Int]) -> (precision: [Double], recall: [Double]) {
         let T = params.iouThresholds.count, R = params.recallThresholds.count
@@ -98,44 +109,67 @@ public struct COCOEvaluation: Sendable {
         // np.spacing(1): the gap after 1.0, added to the denominator as pycocotools does.
         let epsilon = Double.ulpOfOne
         var scores: [Double] = []
-        var refs: [(cell: Int32, d: Int32)] = []
-        var tp = [Double](), fp = [Double](), rc = [Double](), pr = [Double]()
+        var rank: [Int32] = []         // the detection's rank within its image and category
+        var flagBase: [Int] = []       // offset of the detection's cell in `flags`
+        var cellDetections: [Int] = [] // D of the detection's cell
+        var flags: [UInt8] = []
+        var npig = [Int](repeating: 0, count: A)
+        for c in members {
+            let cell = cells[c]
+            let D = cell.detectionCount
+            let base = flags.count
+            flags.append(contentsOf: cell.flags)
+            for a in 0..<A { npig[a] += Int(cell.nonIgnoredCount[a]) }
+            for d in 0..<D {
+                scores.append(cell.scores[d])
+                rank.append(Int32(d))
+                flagBase.append(base)
+                cellDetections.append(D)
+            }
+        }
+        var order = Array(0..<scores.count)
+        scores.withUnsafeBufferPointer { s in
+            order.sort { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 }
+        }
+        let n = order.count
+        // Scratch for the curves, allocated once per category; the loops below run
+        // T × A × M times over every detection of the category.
+        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 4 * n))
+        defer { scratch.deallocate() }
+        let tp = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
+        let fp = UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n)])
+        let rc = UnsafeMutableBufferPointer(rebasing: scratch[(2 * n)..<(3 * n)])
+        let pr = UnsafeMutableBufferPointer(rebasing: scratch[(3 * n)..<(4 * n)])
+        var flagIndex = [Int](repeating: 0, count: n)  // flag offset of kept[i] for (a, t) = (0, 0)
+        var flagStride = [Int](repeating: 0, count: n) // its cell's D: the step from one (a, t) to the next
         for m in 0..<M {
             let maxDet = params.maxDets[m]
-            scores.removeAll(keepingCapacity: true)
-            refs.removeAll(keepingCapacity: true)
-            for c in members {
-                let cell = cells[c]
-                for d in 0..<min(cell.detectionCount, maxDet) {
-                    scores.append(cell.scores[d])
-                    refs.append((Int32(c), Int32(d)))
-                }
+            var nd = 0
+            for j in order where Int(rank[j]) < maxDet {
+                flagIndex[nd] = flagBase[j] + Int(rank[j])
+                flagStride[nd] = cellDetections[j]
+                nd += 1
             }
-            // np.argsort(-scores, kind='mergesort'): descending, ties in concatenation order.
-            var order = Array(0..<scores.count)
-            order.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-            let nd = order.count
-            tp = [Double](repeating: 0, count: nd)
-            fp = [Double](repeating: 0, count: nd)
-            rc = [Double](repeating: 0, count: nd)
-            pr = [Double](repeating: 0, count: nd)
             for a in 0..<A {
-                var npig = 0
-                for c in members { npig += Int(cells[c].nonIgnoredCount[a]) }
-                if npig == 0 { continue }
+                if npig[a] == 0 { continue }
+                let npigD = Double(npig[a])
                 for t in 0..<T {
+                    let at = a * T + t
                     var tpSum = 0.0, fpSum = 0.0
-                    for (i, j) in order.enumerated() {
-                        let ref = refs[j]
-                        let cell = cells[Int(ref.cell)]
-                        let f = cell.flags[(a * T + t) * cell.detectionCount + Int(ref.d)]
-                        if f & 2 == 0 {
-                            if f & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
+                    flags.withUnsafeBufferPointer { f in
+                        flagIndex.withUnsafeBufferPointer { fi in
+                            flagStride.withUnsafeBufferPointer { fs in
+                                for i in 0..<nd {
+                                    let flag = f[fi[i] + at * fs[i]]
+                                    if flag & 2 == 0 {
+                                        if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
+                                    }
+                                    tp[i] = tpSum
+                                    fp[i] = fpSum
+                                }
+                            }
                         }
-                        tp[i] = tpSum
-                        fp[i] = fpSum
                     }
-                    let npigD = Double(npig)
                     for i in 0..<nd {
                         rc[i] = tp[i] / npigD
                         pr[i] = tp[i] / (fp[i] + tp[i] + epsilon)
@@ -152,12 +186,11 @@ public struct COCOEvaluation: Sendable {
                     for r in 0..<R {
                         let threshold = recallThresholds[r]
                         while p < nd && rc[p] < threshold { p += 1 }
-                        let index = ((t * R + r) * A + a) * M + m
                         if p >= nd {
                             for rr in r..<R { precision[((t * R + rr) * A + a) * M + m] = 0 }
                             break
                         }
-                        precision[index] = pr[p]
+                        precision[((t * R + r) * A + a) * M + m] = pr[p]
                     }
                 }
             }

@@ -44,9 +44,10 @@ public struct COCOImageCategoryEval: Sendable {
     /// At `(a * T + t) * D + d`: bit 0 the detection is matched (pycocotools' `dtm` is non-zero),
     /// bit 1 it is ignored (`dtIgnore`).
     public let flags: [UInt8]
-    /// At the same index: the matched ground truth (index into `groundTruths`), or -1.
+    /// For area range "all" only, at `t * D + d`: the matched ground truth (index into
+    /// `groundTruths`), or -1. (The other ranges are needed only as flags.)
     public let matches: [Int32]
-    /// Per area range and threshold, whether each ground truth (file order) was matched.
+    /// For area range "all" only, at `t * G + g`: whether ground truth g (file order) was matched.
     public let gtMatched: [Bool]
     /// Ground truths ignored per area range at `a * G + g`.
     public let gtIgnored: [Bool]
@@ -176,8 +177,8 @@ public struct COCOEvaluator: Sendable {
         let G = gt.count, D = dt.count
         let T = params.iouThresholds.count, A = params.areaRanges.count
         var flags = [UInt8](repeating: 0, count: A * T * D)
-        var matches = [Int32](repeating: -1, count: A * T * D)
-        var gtMatchedOut = [Bool](repeating: false, count: A * T * G)
+        var matches = [Int32](repeating: -1, count: T * D)
+        var gtMatchedOut = [Bool](repeating: false, count: T * G)
         var gtIgnoredOut = [Bool](repeating: false, count: A * G)
         var nonIgnored = [Int32](repeating: 0, count: A)
         var order = [Int](repeating: 0, count: G)
@@ -221,9 +222,11 @@ public struct COCOEvaluator: Sendable {
                         // pycocotools stores the ground truth's id and tests it for truth: a
                         // ground truth with id 0 reads as unmatched. Kept, to agree number for number.
                         if gtIds[g] != 0 { f |= 1 }
-                        matches[base + d] = Int32(g)
                         taken[m] = true
-                        gtMatchedOut[(a * T + t) * G + g] = true
+                        if a == 0 {
+                            matches[t * D + d] = Int32(g)
+                            gtMatchedOut[t * G + g] = true
+                        }
                     }
                     if f & 1 == 0 && range.excludes(dtAreas[d]) { f |= 2 }
                     flags[base + d] = f

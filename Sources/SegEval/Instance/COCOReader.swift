@@ -22,6 +22,31 @@ public enum COCOReader {
         }
     }
 
+    /// Both files, parsed at the same time on two threads (the results are checked against the
+    /// ground truth once both are read).
+    public static func readBoth(groundTruth gtPath: String, results resultsPath: String) throws -> (COCOGroundTruth, COCOResults) {
+        let gtBytes = try FileIO.read(gtPath)
+        let resultsBytes = try FileIO.read(resultsPath)
+        let parsed = try Parallel.map(2, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
+            if i == 0 { return .groundTruth(try parseGroundTruth(gtBytes, file: gtPath)) }
+            do throws(SegError) {
+                let list = try parseResultList(resultsBytes)
+                return .results(detections: list.detections, firstHasBox: list.firstHasBox)
+            } catch {
+                throw error.about(resultsPath)
+            }
+        }
+        guard case .groundTruth(let gt) = parsed[0], case .results(let detections, let firstHasBox) = parsed[1] else {
+            preconditionFailure("readBoth: results out of order")
+        }
+        return (gt, try checkResults(detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt))
+    }
+
+    enum ParsedFile: Sendable {
+        case groundTruth(COCOGroundTruth)
+        case results(detections: [COCOAnnotation], firstHasBox: Bool)
+    }
+
     // MARK: Ground truth
 
     public static func parseGroundTruth(_ bytes: [UInt8], file: String = "") throws(SegError) -> COCOGroundTruth {
@@ -109,6 +134,11 @@ public enum COCOReader {
     }
 
     static func parseResultsBytes(_ bytes: [UInt8], file: String, groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
+        let list = try parseResultList(bytes)
+        return try checkResults(list.detections, firstHasBox: list.firstHasBox, file: file, groundTruth: gt)
+    }
+
+    static func parseResultList(_ bytes: [UInt8]) throws(SegError) -> (detections: [COCOAnnotation], firstHasBox: Bool) {
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
         try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
@@ -138,6 +168,12 @@ public enum COCOReader {
             }
             try json.expectEnd()
         }
+        return (detections, firstHasBox)
+    }
+
+    static func checkResults(_ list: [COCOAnnotation], firstHasBox: Bool, file: String,
+                             groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
+        var detections = list
         var imageSizes: [Int: (Int, Int)] = [:]
         for image in gt.images { imageSizes[image.id] = (image.height, image.width) }
         let categoryIds = Set(gt.categories.map(\.id))

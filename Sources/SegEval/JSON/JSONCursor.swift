@@ -153,6 +153,45 @@ struct JSONCursor {
         var hasEscape = false
         for i in range where bytes[i] == UInt8(ascii: "\\") { hasEscape = true; break }
         if !hasEscape { return text(range) }
+        // RLE counts strings are ASCII with only `\\` escaped: resolve those without the general path.
+        var simple = true
+        var k = range.lowerBound
+        while k < range.upperBound {
+            let c = bytes[k]
+            if c >= 0x80 { simple = false; break }
+            if c == UInt8(ascii: "\\") {
+                guard k + 1 < range.upperBound else { simple = false; break }
+                let e = bytes[k + 1]
+                if e == UInt8(ascii: "u") { simple = false; break }
+                k += 2
+            } else {
+                k += 1
+            }
+        }
+        if simple {
+            return String(unsafeUninitializedCapacity: range.count) { out in
+                var n = 0
+                var i = range.lowerBound
+                while i < range.upperBound {
+                    var c = bytes[i]
+                    if c == UInt8(ascii: "\\") {
+                        i += 1
+                        switch bytes[i] {
+                        case UInt8(ascii: "b"): c = 0x08
+                        case UInt8(ascii: "f"): c = 0x0C
+                        case UInt8(ascii: "n"): c = 0x0A
+                        case UInt8(ascii: "r"): c = 0x0D
+                        case UInt8(ascii: "t"): c = 0x09
+                        default: c = bytes[i]
+                        }
+                    }
+                    out[n] = c
+                    n += 1
+                    i += 1
+                }
+                return n
+            }
+        }
         var out: [UInt8] = []
         out.reserveCapacity(range.count)
         var i = range.lowerBound

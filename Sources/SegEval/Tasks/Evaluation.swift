@@ -47,10 +47,8 @@ public enum Evaluation {
     public static func instance(_ request: EvalRequest, progress: (@Sendable (Int, Int) -> Void)? = nil) throws
         -> (report: InstanceReport, inputs: COCOInputs) {
         var clock = PhaseClock()
-        let gt = try COCOReader.readGroundTruth(request.groundTruth)
-        clock.lap("read ground truth")
-        let results = try COCOReader.readResults(request.predictions, groundTruth: gt)
-        clock.lap("read results")
+        let (gt, results) = try COCOReader.readBoth(groundTruth: request.groundTruth, results: request.predictions)
+        clock.lap("read ground truth and results")
         let inputs = COCOInputs(groundTruth: gt, results: results)
         let evaluation = try COCOEvaluator(params: COCOEvalParams(iouType: request.iouType))
             .evaluate(inputs, workers: request.workers, progress: progress)
