@@ -43,7 +43,7 @@ struct EvalOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the number of cores).")
     var workers: Int = Parallel.coreCount
 
-    @Option(help: "Rows of the failure table to print in table format (JSON and CSV hold them all).")
+    @Option(help: "Rows of the failure table to write, worst first (the counts per error type cover all).")
     var failures: Int = 20
 
     @OptionGroup var imageOptions: ImageOptions
@@ -65,6 +65,7 @@ struct EvalOptions: ParsableArguments {
         r.resizePredictions = resizePred == .nearest
         r.workers = workers
         r.limits = imageOptions.limits
+        r.failureLimit = failures
         return r
     }
 
@@ -163,13 +164,26 @@ enum TaskRunner {
     }
 
     static func evaluate(_ request: EvalRequest) throws -> EvalOutput {
+        let bar = ProgressBar("evaluating")
         switch task(of: request) {
         case .instance:
-            let bar = ProgressBar("evaluating")
-            let (report, _) = try Evaluation.instance(request, progress: bar.callback)
-            return EvalOutput(json: report.json, tables: [report.summaryTable, report.perClassTable], csv: report.csvTable)
-        case .semantic, .panoptic, .binary:
-            throw SegError(.unsupported, file: request.groundTruth, "task \(task(of: request).rawValue) is not implemented yet")
+            let (report, inputs) = try Evaluation.instance(request, progress: bar.callback)
+            let failures = FailureTable.instance(report.evaluation, inputs: inputs, limit: request.failureLimit)
+            var json = report.json
+            if case .object(var pairs) = json { pairs.append(("failures", failures.json)); json = .object(pairs) }
+            return EvalOutput(json: json, tables: [report.summaryTable, report.perClassTable, failures.table], csv: report.csvTable)
+        case .semantic:
+            let ev = try Evaluation.semantic(request, progress: bar.callback)
+            let failures = FailureTable.semantic(ev, limit: request.failureLimit)
+            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
+                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+        case .binary:
+            let ev = try Evaluation.binary(request, progress: bar.callback)
+            let failures = FailureTable.binary(ev, limit: request.failureLimit)
+            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
+                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+        case .panoptic:
+            throw SegError(.unsupported, file: request.groundTruth, "the panoptic task is not implemented yet")
         }
     }
 }

@@ -45,6 +45,8 @@ struct BoxOverlap: InstanceOverlap {
         return (gtAreas, dtAreas, gtBoxes, dtBoxes)
     }
 
+    func box(_ shape: COCOBox) -> COCOBox { shape }
+
     /// maskApi's `bbIou`, same operations in the same order.
     func ious(dt: [COCOBox], gt: [COCOBox], crowd: [Bool]) -> [Double] {
         let D = dt.count, G = gt.count

@@ -11,6 +11,8 @@ protocol InstanceOverlap: Sendable {
     /// D × G IoUs, row-major by detection, with the crowd rule (a crowd region's IoU is
     /// intersection over the detection's area).
     func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double]
+    /// The shape's box, for the failure table.
+    func box(_ shape: Shape) -> COCOBox
 }
 
 /// Ground truth and detections together.
@@ -51,6 +53,11 @@ public struct COCOImageCategoryEval: Sendable {
     public let gtMatched: [Bool]
     /// Ground truths ignored per area range at `a * G + g`.
     public let gtIgnored: [Bool]
+    /// Per detection: the best IoU with a (non-crowd) ground truth of another category in the
+    /// image, for the error breakdown (0 when none).
+    public var crossClassIoU: [Double] = []
+    /// Per detection: its box.
+    public var dtBoxes: [COCOBox] = []
 
     public var detectionCount: Int { detections.count }
     public var groundTruthCount: Int { groundTruths.count }
@@ -150,23 +157,45 @@ public struct COCOEvaluator: Sendable {
         let allGt = categoryRuns.flatMap(\.gt)
         let allDt = categoryRuns.flatMap(\.dt)
         let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
+        let annotations = inputs.groundTruth.annotations
+        let allCrowd = allGt.map { annotations[$0].isCrowd }
+        // One IoU matrix for the whole image: the per-category blocks are slices of it, and the
+        // pairs across categories tell misclassifications apart in the failure table.
+        let GA = allGt.count
+        let full = (GA == 0 || allDt.isEmpty) ? [] : overlap.ious(dt: prepared.dtShapes, gt: prepared.gtShapes, crowd: allCrowd)
         var out: [COCOImageCategoryEval] = []
         out.reserveCapacity(categoryRuns.count)
         var gOffset = 0, dOffset = 0
-        let annotations = inputs.groundTruth.annotations
         for run in categoryRuns {
             let G = run.gt.count, D = run.dt.count
-            let gtShapes = Array(prepared.gtShapes[gOffset..<(gOffset + G)])
-            let dtShapes = Array(prepared.dtShapes[dOffset..<(dOffset + D)])
             let gtAreas = Array(prepared.gtAreas[gOffset..<(gOffset + G)])
             let dtAreas = Array(prepared.dtAreas[dOffset..<(dOffset + D)])
-            gOffset += G; dOffset += D
-            let crowd = run.gt.map { annotations[$0].isCrowd }
-            let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: dtShapes, gt: gtShapes, crowd: crowd)
+            let crowd = Array(allCrowd[gOffset..<(gOffset + G)])
+            var ious: [Double] = []
+            var cross = [Double](repeating: 0, count: D)
+            if GA > 0 && D > 0 {
+                if G > 0 {
+                    ious = [Double](repeating: 0, count: D * G)
+                    for d in 0..<D {
+                        for g in 0..<G { ious[d * G + g] = full[(dOffset + d) * GA + gOffset + g] }
+                    }
+                }
+                for d in 0..<D {
+                    var best = 0.0
+                    for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] {
+                        best = max(best, full[(dOffset + d) * GA + g])
+                    }
+                    cross[d] = best
+                }
+            }
             let gtIds = run.gt.map { annotations[$0].id }
-            out.append(match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
+            var cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
                              scores: run.dt.map { detections[$0].score }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
-                             crowd: crowd, params: params))
+                             crowd: crowd, params: params)
+            cell.crossClassIoU = cross
+            cell.dtBoxes = (0..<D).map { overlap.box(prepared.dtShapes[dOffset + $0]) }
+            out.append(cell)
+            gOffset += G; dOffset += D
         }
         return out
     }

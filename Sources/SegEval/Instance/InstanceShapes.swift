@@ -97,6 +97,8 @@ struct SegmOverlap: InstanceOverlap {
     func ious(dt: [RLE], gt: [RLE], crowd: [Bool]) -> [Double] {
         RunIoU.ious(dt: dt, gt: gt, crowd: crowd)
     }
+
+    func box(_ shape: RLE) -> COCOBox { InstanceShapes.box(of: shape) }
 }
 
 /// `boundary` IoU (placeholder until the boundary bands are computed).
@@ -108,4 +110,5 @@ struct BoundaryOverlap: InstanceOverlap {
         throw SegError(.unsupported, file: data.groundTruth.file, "boundary evaluation is not implemented yet")
     }
     func ious(dt: [RLE], gt: [RLE], crowd: [Bool]) -> [Double] { [] }
+    func box(_ shape: RLE) -> COCOBox { InstanceShapes.box(of: shape) }
 }

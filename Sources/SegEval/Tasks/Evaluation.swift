@@ -57,6 +57,35 @@ public enum Evaluation {
     }
 }
 
+extension Evaluation {
+    public static func semantic(_ request: EvalRequest, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> SemanticEvaluation {
+        let files = try FilePairs.match(groundTruth: request.groundTruth, predictions: request.predictions)
+        var classes: [String]
+        if let file = request.classesFile {
+            classes = try ClassNames.load(file)
+        } else {
+            // Without a class list, the classes are 0...the largest label in the ground truth.
+            var largest: UInt32 = 0
+            for pair in files.pairs {
+                for v in try ImageFile.read(pair.groundTruth, limits: request.limits).labelMap().labels where v != request.ignoreIndex {
+                    largest = max(largest, v)
+                }
+            }
+            guard largest < 65536 else { throw SegError(.invalid, file: request.groundTruth, "label \(largest) is too large for a class id") }
+            classes = (0...Int(largest)).map { "class \($0)" }
+        }
+        let evaluator = SemanticEvaluator(classes: classes, ignoreIndex: request.ignoreIndex,
+                                          resizePredictions: request.resizePredictions, limits: request.limits)
+        return try evaluator.evaluate(files, workers: request.workers, progress: progress)
+    }
+
+    public static func binary(_ request: EvalRequest, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> BinaryEvaluation {
+        let files = try FilePairs.match(groundTruth: request.groundTruth, predictions: request.predictions)
+        return try BinaryEvaluator(ignoreValue: request.ignoreValue, resizePredictions: request.resizePredictions, limits: request.limits)
+            .evaluate(files, workers: request.workers, progress: progress)
+    }
+}
+
 /// Phase timings on stderr when SEGTERM_TIMING is set (for BENCHMARKS.md).
 struct PhaseClock {
     private let enabled = getenv("SEGTERM_TIMING") != nil
