@@ -317,10 +317,144 @@ def instance_fixtures():
     dump(out / "expected.json", expected)
 
 
+# ---------------------------------------------------------------- semantic and binary (numpy reference)
+
+def nan_to_minus_one(v):
+    return [(-1.0 if np.isnan(x) else float(x)) for x in v]
+
+
+def scores(conf, K):
+    """conf: K x (K+1), rows ground truth, last column = predicted values that are no class."""
+    tp = np.diag(conf[:, :K]).astype(float)
+    gt = conf.sum(axis=1).astype(float)
+    pred = conf[:, :K].sum(axis=0).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = tp / (gt + pred - tp)
+        dice = 2 * tp / (gt + pred)
+        precision = tp / pred
+        recall = tp / gt
+    total = gt.sum()
+    defined = ~np.isnan(iou)
+    return {"iou": nan_to_minus_one(iou), "dice": nan_to_minus_one(dice), "precision": nan_to_minus_one(precision),
+            "recall": nan_to_minus_one(recall), "gtPixels": [int(v) for v in gt], "predPixels": [int(v) for v in pred],
+            "mIoU": float(np.nanmean(iou)) if defined.any() else -1.0,
+            "mDice": float(np.nanmean(dice)) if defined.any() else -1.0,
+            "pixelAccuracy": float(tp.sum() / total) if total else -1.0,
+            "fwIoU": float(np.nansum(gt / total * np.where(defined, iou, 0))) if total else -1.0}
+
+
+def segment_ious(gt, pred, K, ignore):
+    from scipy import ndimage
+    out = []
+    valid = gt != ignore
+    for c in range(K):
+        g_lab, ng = ndimage.label(gt == c)
+        p_lab, _ = ndimage.label(pred == c)
+        for s in range(1, ng + 1):
+            seg = (g_lab == s) & valid
+            touching = np.unique(p_lab[seg & (p_lab > 0)])
+            p = np.isin(p_lab, touching) & (p_lab > 0) & valid
+            inter = (seg & p).sum()
+            union = (seg | p).sum()
+            out.append((c, int(seg.sum()), float(inter / union) if union else 0.0))
+    return out
+
+
+def save_png(path, arr, mode):
+    from PIL import Image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "P":
+        im = Image.fromarray(arr.astype(np.uint8), mode="P")
+        im.putpalette([v for i in range(256) for v in ((i * 40) % 256, (i * 90) % 256, (i * 150) % 256)])
+        im.save(path)
+    elif mode == "I;16":
+        Image.fromarray(arr.astype(np.uint16)).save(path)
+    else:
+        Image.fromarray(arr.astype(np.uint8), mode="L").save(path)
+
+
+def semantic_fixtures():
+    rng = np.random.default_rng(3)
+    K, ignore = 4, 255
+    out = OUT / "semantic"
+    (out / "classes.txt").parent.mkdir(parents=True, exist_ok=True)
+    (out / "classes.txt").write_text("background\nroad\ncar\n# a comment line\nperson\n")
+    total = np.zeros((K, K + 1), np.int64)
+    per_image, segments = [], []
+    modes = ["L", "P", "I;16", "L", "P", "L"]
+    for i in range(6):
+        h, w = int(rng.integers(30, 60)), int(rng.integers(40, 90))
+        gt = np.zeros((h, w), np.int64)
+        for _ in range(int(rng.integers(2, 6))):
+            c = int(rng.integers(1, K)) if i != 4 else 1  # image 4 has only background and road
+            x0, y0 = int(rng.integers(0, w - 5)), int(rng.integers(0, h - 5))
+            gt[y0:y0 + int(rng.integers(3, 40)), x0:x0 + int(rng.integers(3, 40))] = c
+        if i == 2:  # one large region (> 32*32 and one > 96*96 impossible here): a medium one
+            gt[0:35, 0:35] = 2
+        band = rng.random((h, w)) < 0.03
+        gt[band] = ignore
+        pred = gt.copy()
+        pred[pred == ignore] = 0
+        noise = rng.random((h, w)) < 0.08
+        pred[noise] = rng.integers(0, K, noise.sum())
+        pred = np.roll(pred, int(rng.integers(-2, 3)), axis=1)
+        if i == 5:
+            pred[0:3, 0:5] = 7  # a value that is not a class
+        save_png(out / "gt" / f"img{i}.png", gt, modes[i])
+        save_png(out / "pred" / f"img{i}.png", pred, "P" if i % 2 else "L")
+        valid = gt != ignore
+        conf = np.zeros((K, K + 1), np.int64)
+        g, p = gt[valid], pred[valid]
+        p = np.where(p < K, p, K)
+        np.add.at(conf, (g, p), 1)
+        total += conf
+        per_image.append(scores(conf, K))
+        segments += [(i, c, a, v) for c, a, v in segment_ious(gt, pred, K, ignore)]
+    def mean_defined(values):
+        arr = np.array(values, float)
+        arr[arr == -1] = np.nan
+        with np.errstate(invalid="ignore"):
+            m = np.nanmean(arr, axis=0)
+        return nan_to_minus_one(np.atleast_1d(m))
+    per_image_mean = {k: mean_defined([s[k] for s in per_image]) for k in ("iou", "dice", "precision", "recall")}
+    for k in ("mIoU", "mDice", "pixelAccuracy", "fwIoU"):
+        per_image_mean[k] = mean_defined([s[k] for s in per_image])[0]
+    buckets = [(0, 1e10), (0, 1024), (1024, 9216), (9216, 1e10)]
+    recall = [[-1.0] * 4 for _ in range(K)]
+    for c in range(K):
+        for b, (lo, hi) in enumerate(buckets):
+            sel = [v for _, cc, a, v in segments if cc == c and lo <= a <= hi]
+            if sel:
+                recall[c][b] = float(np.mean([v >= 0.5 for v in sel]))
+    dump(out / "expected.json", {"classes": K, "ignore": ignore, "confusion": total.tolist(),
+                                 "cumulative": scores(total, K), "perImageMean": per_image_mean,
+                                 "segmentRecall": recall, "segments": len(segments),
+                                 "segmentIoUs": [[i, c, a, v] for i, c, a, v in segments]})
+
+    # binary masks: 0/255 object, 128 ignore in the ground truth
+    out = OUT / "binary"
+    results = {}
+    for i in range(4):
+        h, w = 40, 50
+        gt = np.zeros((h, w), np.int64)
+        gt[5:30, 8:40] = 255
+        gt[4:31, 7:41][(np.arange(27)[:, None] % 26 == 0) | (np.arange(34)[None, :] % 33 == 0)] = 128
+        pred = np.zeros((h, w), np.int64)
+        pred[5 + i:32 + i, 6:38 - i] = 255 if i != 3 else 0  # image 3: empty prediction
+        save_png(out / "gt" / f"m{i}.png", gt, "L")
+        save_png(out / "pred" / f"m{i}.png", pred, "L")
+        valid = gt != 128
+        a, b = (pred > 0) & valid, (gt == 255) & valid
+        union = (a | b).sum()
+        results[f"m{i}"] = float((a & b).sum() / union) if union else 1.0
+    dump(out / "expected.json", {"ignoreValue": 128, "iou": results})
+
+
 def main():
     if OUT.exists():
         shutil.rmtree(OUT)
     instance_fixtures()
+    semantic_fixtures()
     print("wrote", OUT)
 
 
