@@ -15,6 +15,7 @@ public enum Workbench {
         case .imageLoaded(let index, let image):
             guard index == s.current else { break }
             s.image = image
+            s.imageGeneration = ImageGeneration.next()
             s.imageError = nil
             s.activity = .preparing
             s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
@@ -34,6 +35,7 @@ public enum Workbench {
             // A result for anything but the newest request is stale: drop it, never draw it.
             guard request == s.latestRequest else { break }
             s.editor.candidates = candidates
+            s.candidatesRequest = request
             s.editor.selectedCandidate = candidates.indices.max { candidates[$0].score < candidates[$1].score } ?? 0
             s.activity = .done(milliseconds: ms)
         case .resultFailed(let request, let reason):
@@ -62,7 +64,9 @@ public enum Workbench {
             guard let path = s.images.first(where: { $0.name == image })?.path,
                   let decoded = try? RLE(compressed: rle, height: height, width: width) else { return }
             var objects = s.accepted[path] ?? []
-            let accepted = AcceptedObject(id: object, className: className, mask: decoded.decode(), prompts: prompts)
+            s.acceptCount += 1
+            let accepted = AcceptedObject(id: object, className: className, mask: decoded.decode(), prompts: prompts,
+                                          revision: s.acceptCount)
             if let at = objects.firstIndex(where: { $0.id == object }) { objects[at] = accepted } else { objects.append(accepted) }
             s.accepted[path] = objects
             if !s.classes.contains(className) { s.classes.append(className) }

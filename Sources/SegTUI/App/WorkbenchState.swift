@@ -1,3 +1,4 @@
+import Foundation
 import SegCore
 import SegModels
 
@@ -22,12 +23,15 @@ public struct AcceptedObject: Equatable, Sendable {
     public var className: String
     public var mask: Mask
     public var prompts: Prompts
+    /// Which accept produced this mask (a refined object gets a new one).
+    public var revision: Int
 
-    public init(id: Int, className: String, mask: Mask, prompts: Prompts) {
+    public init(id: Int, className: String, mask: Mask, prompts: Prompts, revision: Int = 0) {
         self.id = id
         self.className = className
         self.mask = mask
         self.prompts = prompts
+        self.revision = revision
     }
 }
 
@@ -84,6 +88,13 @@ public struct WorkbenchState: Sendable {
     public var current = 0
     /// The decoded current image (nil while loading or after a load error).
     public var image: RGBImage?
+    /// Counts image loads: with the object revisions below, it names what a frame shows, so the
+    /// painter can reuse samples from the last frame (see `SampleCache`).
+    public var imageGeneration = 0
+    /// Counts accepts (each accepted mask gets the count as its revision).
+    public var acceptCount = 0
+    /// The request whose result fills `editor.candidates`.
+    public var candidatesRequest = 0
     public var imageError: String?
     /// Accepted objects per image path.
     public var accepted: [String: [AcceptedObject]] = [:]
@@ -129,4 +140,18 @@ public struct WorkbenchState: Sendable {
     public var isTooSmall: Bool { columns < Self.minimumSize.columns || rows < Self.minimumSize.rows }
     /// Classes a new object can take: the workspace's, without the background entry.
     public var objectClasses: [String] { classes.filter { $0.lowercased() != "background" } }
+}
+
+/// Process-wide numbers for loaded images: a generation names one decoded image for the
+/// lifetime of the process, which is what the painter's cache needs.
+public enum ImageGeneration {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var last = 0
+
+    public static func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SegCore
 
 /// A rectangle of cells.
@@ -26,13 +27,17 @@ public struct MaskOverlay {
     public var fillOpacity: Double
     public var boundary: RGB
     public var boundaryOpacity: Double
+    /// Names this mask's content for `SampleCache` (nil: never cached). The caller guarantees that
+    /// one key always names the same mask.
+    public var cacheKey: String?
 
-    public init(mask: Mask, fill: RGB, fillOpacity: Double, boundary: RGB, boundaryOpacity: Double) {
+    public init(mask: Mask, fill: RGB, fillOpacity: Double, boundary: RGB, boundaryOpacity: Double, cacheKey: String? = nil) {
         self.mask = mask
         self.fill = fill
         self.fillOpacity = fillOpacity
         self.boundary = boundary
         self.boundaryOpacity = boundaryOpacity
+        self.cacheKey = cacheKey
     }
 
     /// The theme's mask colours.
@@ -59,18 +64,19 @@ enum ImagePainter {
     }
 
     static func paint(_ image: RGBImage, overlays: [MaskOverlay], layout: ImageLayout, into buffer: inout CellBuffer,
-                      area: CellRect, colorMode: ColorMode) {
+                      area: CellRect, colorMode: ColorMode, cacheKey: String? = nil) {
         let w = layout.shownWidth, h = layout.shownHeight
         guard w > 0, h > 0, area.rows > 0, area.columns > 0 else { return }
         let grid = ImageSampler.Grid(layout, imageWidth: image.width, imageHeight: image.height)
-        let rgb = ImageSampler.colors(image, grid: grid)
+        let cache = SampleCache.shared
+        let rgb = cache.samples(cacheKey, layout: layout) { ImageSampler.colors(image, grid: grid) }
         // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
         // boundary there. Past the edge of the image, it does.
         let cut = (left: layout.originX > 0, top: layout.originY > 0,
                    right: layout.originX + Double(w) / layout.scale < Double(image.width),
                    bottom: layout.originY + Double(h) / layout.scale < Double(image.height))
         let layers: [Layer] = overlays.compactMap { overlay in
-            let coverage = ImageSampler.coverage(overlay.mask, grid: grid)
+            let coverage = cache.samples(overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
             guard !coverage.isEmpty else { return nil }
             let inside = coverage.map { $0 >= 0.5 }
             func isInside(_ x: Int, _ y: Int) -> Bool {
@@ -144,5 +150,35 @@ enum ImagePainter {
                 }
             }
         }
+    }
+}
+
+/// Samples of the last frames, by what they show and where: most frames after a click differ
+/// only in the mask being made, so the photo and the accepted objects are sampled once per
+/// image, zoom and pan instead of once per frame.
+final class SampleCache: @unchecked Sendable {
+    static let shared = SampleCache()
+    static let capacity = 256
+
+    private struct Key: Hashable {
+        let name: String
+        let layout: ImageLayout
+    }
+
+    // `lock` guards `entries` and `order`.
+    private let lock = NSLock()
+    private var entries: [Key: [Float]] = [:]
+    private var order: [Key] = []
+
+    func samples(_ name: String?, layout: ImageLayout, compute: () -> [Float]) -> [Float] {
+        guard let name else { return compute() }
+        let key = Key(name: name, layout: layout)
+        if let hit = lock.withLock({ entries[key] }) { return hit }
+        let value = compute()
+        lock.withLock {
+            if entries.updateValue(value, forKey: key) == nil { order.append(key) }
+            while order.count > Self.capacity { entries[order.removeFirst()] = nil }
+        }
+        return value
     }
 }

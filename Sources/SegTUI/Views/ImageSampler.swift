@@ -18,7 +18,7 @@ public struct Viewport: Equatable, Sendable {
 
 /// Where the image lands in a view of `width` × `height` display pixels (with half blocks a cell
 /// holds two display pixels, one above the other).
-public struct ImageLayout: Equatable, Sendable {
+public struct ImageLayout: Hashable, Sendable {
     /// Display pixels per image pixel.
     public let scale: Double
     /// Image coordinates of the top-left corner of the shown part.

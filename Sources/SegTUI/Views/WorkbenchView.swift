@@ -87,7 +87,8 @@ extension Workbench {
         if let list = layout.list { drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored) }
         if let image = s.image {
             ImagePainter.paint(image, overlays: overlays(s, theme: theme), layout: layout.image, into: &buffer,
-                               area: layout.imageArea, colorMode: s.colorMode)
+                               area: layout.imageArea, colorMode: s.colorMode,
+                               cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
             drawPrompts(s, layout: layout, into: &buffer, theme: theme, colored: colored)
         } else {
             let text = s.imageError.map { "cannot open: \($0)" } ?? "loading \(s.currentEntry?.name ?? "")…"
@@ -107,16 +108,20 @@ extension Workbench {
     /// Accepted objects in their class colours, the selected one brighter, the mask being made on top.
     static func overlays(_ s: WorkbenchState, theme: Theme) -> [MaskOverlay] {
         let opacity = WorkbenchState.opacitySteps[s.opacityStep]
+        // Cache keys only for images loaded through the reducer, whose generation is unique.
+        func key(_ name: String) -> String? { s.imageGeneration > 0 ? "\(name) on image \(s.imageGeneration)" : nil }
         var result: [MaskOverlay] = []
         for object in s.currentObjects where object.id != s.editor.refining {
             let color = theme.classColor(max(0, (s.objectClasses.firstIndex(of: object.className) ?? 0)))
             let selected = object.id == s.selectedObject
             result.append(MaskOverlay(mask: object.mask, fill: color, fillOpacity: selected ? min(1, opacity + 0.3) : opacity,
-                                      boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8))
+                                      boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8,
+                                      cacheKey: key("object \(object.revision)")))
         }
         if let mask = s.editor.currentMask {
             result.append(MaskOverlay(mask: mask, fill: theme.maskFill, fillOpacity: opacity, boundary: theme.maskBoundary,
-                                      boundaryOpacity: theme.boundaryOpacity))
+                                      boundaryOpacity: theme.boundaryOpacity,
+                                      cacheKey: key("candidate \(s.candidatesRequest) \(s.editor.selectedCandidate)")))
         }
         return result
     }
