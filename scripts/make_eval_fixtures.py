@@ -450,11 +450,149 @@ def semantic_fixtures():
     dump(out / "expected.json", {"ignoreValue": 128, "iou": results})
 
 
+# ---------------------------------------------------------------- panoptic (panopticapi's rules restated in numpy)
+
+def id2rgb(ids):
+    return np.stack([ids % 256, ids // 256 % 256, ids // 65536 % 256], axis=-1).astype(np.uint8)
+
+
+def pq_reference(gt_json, pred_json, gt_dir, pred_dir, categories):
+    """PQ as panopticapi's pq_compute defines it, written from its documented rules."""
+    from PIL import Image
+    stats = {c["id"]: {"iou": 0.0, "tp": 0, "fp": 0, "fn": 0} for c in categories}
+    preds = {a["image_id"]: a for a in pred_json["annotations"]}
+    for g in gt_json["annotations"]:
+        p = preds[g["image_id"]]
+        def ids(path):
+            a = np.array(Image.open(path).convert("RGB"), dtype=np.uint64)
+            return a[..., 0] + 256 * a[..., 1] + 65536 * a[..., 2]
+        gi, pi = ids(gt_dir / g["file_name"]), ids(pred_dir / p["file_name"])
+        gseg = {s["id"]: s for s in g["segments_info"]}
+        pseg = {s["id"]: dict(s) for s in p["segments_info"]}
+        labels, counts = np.unique(pi, return_counts=True)
+        for l, c in zip(labels, counts):
+            if int(l) in pseg:
+                pseg[int(l)]["area"] = int(c)
+        joint = gi * (1 << 24) + pi
+        labels, counts = np.unique(joint, return_counts=True)
+        inter = {(int(l) >> 24, int(l) & 0xFFFFFF): int(c) for l, c in zip(labels, counts)}
+        gm, pm = set(), set()
+        for (gl, pl), n in inter.items():
+            if gl not in gseg or pl not in pseg or gseg[gl]["iscrowd"] == 1:
+                continue
+            if gseg[gl]["category_id"] != pseg[pl]["category_id"]:
+                continue
+            union = pseg[pl]["area"] + gseg[gl]["area"] - n - inter.get((0, pl), 0)
+            if n / union > 0.5:
+                st = stats[gseg[gl]["category_id"]]
+                st["tp"] += 1
+                st["iou"] += n / union
+                gm.add(gl); pm.add(pl)
+        crowd = {}
+        for gl, s in gseg.items():
+            if gl in gm:
+                continue
+            if s["iscrowd"] == 1:
+                crowd[s["category_id"]] = gl
+                continue
+            stats[s["category_id"]]["fn"] += 1
+        for pl, s in pseg.items():
+            if pl in pm:
+                continue
+            n = inter.get((0, pl), 0)
+            if s["category_id"] in crowd:
+                n += inter.get((crowd[s["category_id"]], pl), 0)
+            if n / s["area"] > 0.5:
+                continue
+            stats[s["category_id"]]["fp"] += 1
+
+    def average(isthing):
+        pq = sq = rq = 0.0
+        n = 0
+        for c in categories:
+            if isthing is not None and (c["isthing"] == 1) != isthing:
+                continue
+            st = stats[c["id"]]
+            if st["tp"] + st["fp"] + st["fn"] == 0:
+                continue
+            n += 1
+            d = st["tp"] + 0.5 * st["fp"] + 0.5 * st["fn"]
+            pq += st["iou"] / d
+            sq += st["iou"] / st["tp"] if st["tp"] else 0.0
+            rq += st["tp"] / d
+        return {"PQ": pq / n, "SQ": sq / n, "RQ": rq / n, "N": n} if n else {"PQ": -1, "SQ": -1, "RQ": -1, "N": 0}
+    return {"All": average(None), "Things": average(True), "Stuff": average(False), "perCategory": stats}
+
+
+def panoptic_fixtures():
+    from PIL import Image
+    rng = np.random.default_rng(5)
+    out = OUT / "panoptic"
+    categories = [{"id": 1, "name": "person", "isthing": 1}, {"id": 2, "name": "car", "isthing": 1},
+                  {"id": 10, "name": "sky", "isthing": 0}, {"id": 11, "name": "road", "isthing": 0},
+                  {"id": 12, "name": "grass", "isthing": 0}]
+    gt_anns, pred_anns, images = [], [], []
+    for i in range(5):
+        h, w = 48, 64
+        gt = np.zeros((h, w), np.int64)
+        gt[: h // 3] = 1000  # sky
+        gt[h // 3:] = 1001   # road
+        gsegs = [{"id": 1000, "category_id": 10, "iscrowd": 0}, {"id": 1001, "category_id": 11, "iscrowd": 0}]
+        gt[0:2, :] = 0       # void band
+        nid = 5
+        for k in range(int(rng.integers(2, 5))):
+            y, x = int(rng.integers(10, h - 10)), int(rng.integers(5, w - 15))
+            hh, ww = int(rng.integers(4, 12)), int(rng.integers(4, 12))
+            gt[y:y + hh, x:x + ww] = nid
+            gsegs.append({"id": nid, "category_id": int(rng.choice([1, 2])), "iscrowd": 1 if (i == 1 and k == 0) else 0})
+            nid += 1
+        for s in gsegs:
+            s["area"] = int((gt == s["id"]).sum())
+        gsegs = [s for s in gsegs if s["area"] > 0]
+        pred = gt.copy()
+        pred = np.roll(pred, int(rng.integers(-2, 3)), axis=1)
+        psegs = []
+        for s in gsegs:
+            if s["id"] not in np.unique(pred):
+                continue
+            cat = s["category_id"]
+            if s["category_id"] in (1, 2) and rng.random() < 0.2:
+                cat = 3 - cat  # wrong thing class
+            psegs.append({"id": int(s["id"]), "category_id": cat})
+        pred[pred == 0] = 1001 if i % 2 else 0
+        if i == 3:  # a false positive thing and a grass segment absent from the ground truth
+            pred[30:36, 2:8] = 77
+            psegs.append({"id": 77, "category_id": 1})
+            pred[44:48, 50:64] = 78
+            psegs.append({"id": 78, "category_id": 12})
+        if i == 1:  # a prediction inside the crowd region: not a false positive
+            crowd = [s for s in gsegs if s["iscrowd"]][0]
+            ys, xs = np.nonzero(gt == crowd["id"])
+            pred[ys.min():ys.min() + 2, xs.min():xs.min() + 2] = 90
+            psegs.append({"id": 90, "category_id": crowd["category_id"]})
+        present = set(int(v) for v in np.unique(pred))
+        psegs = [s for s in psegs if s["id"] in present]
+        name = f"p{i}.png"
+        (out / "gt").mkdir(parents=True, exist_ok=True)
+        (out / "pred").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(id2rgb(gt)).save(out / "gt" / name)
+        Image.fromarray(id2rgb(pred)).save(out / "pred" / name)
+        images.append({"id": i + 1, "file_name": f"p{i}.jpg", "width": w, "height": h})
+        gt_anns.append({"image_id": i + 1, "file_name": name, "segments_info": gsegs})
+        pred_anns.append({"image_id": i + 1, "file_name": name, "segments_info": psegs})
+    gt_json = {"images": images, "annotations": gt_anns, "categories": categories}
+    pred_json = {"annotations": pred_anns}
+    dump(out / "gt.json", gt_json)
+    dump(out / "pred.json", pred_json)
+    dump(out / "expected.json", pq_reference(gt_json, pred_json, out / "gt", out / "pred", categories))
+
+
 def main():
     if OUT.exists():
         shutil.rmtree(OUT)
     instance_fixtures()
     semantic_fixtures()
+    panoptic_fixtures()
     print("wrote", OUT)
 
 

@@ -183,7 +183,10 @@ enum TaskRunner {
             return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
                               tables: ev.tables + [failures.table], csv: ev.csvTable)
         case .panoptic:
-            throw SegError(.unsupported, file: request.groundTruth, "the panoptic task is not implemented yet")
+            let ev = try PanopticEvaluator(limits: request.limits).evaluate(groundTruth: request.groundTruth, predictions: request.predictions,
+                                                                            workers: request.workers, progress: bar.callback)
+            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions), tables: ev.tables,
+                              csv: ev.csvTable)
         }
     }
 }
