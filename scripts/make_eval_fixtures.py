@@ -587,12 +587,52 @@ def panoptic_fixtures():
     dump(out / "expected.json", pq_reference(gt_json, pred_json, out / "gt", out / "pred", categories))
 
 
+# ---------------------------------------------------------------- TIDE (tidecv)
+
+def tide_fixtures():
+    from tidecv import TIDE, datasets
+    from tidecv.errors.qualifiers import AREA
+    from tidecv.errors.main_errors import ClassError, BoxError, OtherError, DuplicateError, BackgroundError, MissedError
+    types = [ClassError, BoxError, OtherError, DuplicateError, BackgroundError, MissedError]
+    out = {"tidecv": importlib.metadata.version("tidecv"), "cases": {}}
+    cases = [("mixed", OUT / "coco" / "mixed" / "gt.json", OUT / "coco" / "mixed" / "results-rle-bbox.json"),
+             ("many", OUT / "coco" / "many" / "gt.json", OUT / "coco" / "many" / "results-rle-bbox.json"),
+             ("sample-a", ROOT / "sample-data" / "instances.json", ROOT / "sample-data" / "predictions" / "model-a.json"),
+             ("sample-b", ROOT / "sample-data" / "instances.json", ROOT / "sample-data" / "predictions" / "model-b.json")]
+    for name, gt_path, res_path in cases:
+        for mode in ("bbox", "mask"):
+            with contextlib.redirect_stdout(io.StringIO()):
+                gt = datasets.COCO(str(gt_path))
+                res = datasets.COCOResult(str(res_path))
+                tide = TIDE(mode=TIDE.MASK if mode == "mask" else TIDE.BOX)
+                run = tide.evaluate(gt, res, name="run")
+            main = run.fix_main_errors()
+            per_class = {}
+            for k, obj in run.ap_data.objs.items():
+                if obj.is_empty():
+                    continue
+                before = obj.get_ap()
+                per_class[str(k)] = {t.short_name: max(run.fix_errors(lambda e, t=t: isinstance(e, t)).objs[k].get_ap() - before, 0) / 100
+                                     for t in types}
+            per_size = {}
+            for q in AREA:
+                gains = run.fix_main_errors(qual=q)
+                per_size[q.name.lower()] = {t.short_name: gains[t] / 100 for t in types}
+            out["cases"][f"{name}/{mode}"] = {
+                "gt": str(gt_path.relative_to(ROOT)), "results": str(res_path.relative_to(ROOT)),
+                "AP": run.ap / 100, "dAP": {t.short_name: main[t] / 100 for t in types},
+                "counts": {t.short_name: len(run.error_dict[t]) for t in types},
+                "perClass": per_class, "perSize": per_size}
+    dump(OUT / "tide" / "expected.json", out)
+
+
 def main():
     if OUT.exists():
         shutil.rmtree(OUT)
     instance_fixtures()
     semantic_fixtures()
     panoptic_fixtures()
+    tide_fixtures()
     print("wrote", OUT)
 
 

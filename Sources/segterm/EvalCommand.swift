@@ -46,6 +46,9 @@ struct EvalOptions: ParsableArguments {
     @Option(help: "Rows of the failure table to write, worst first (the counts per error type cover all).")
     var failures: Int = 20
 
+    @Flag(help: "Instance: add the TIDE error breakdown (AP gain from fixing each error type, per class and size).")
+    var tide = false
+
     @OptionGroup var imageOptions: ImageOptions
 
     enum ResizeMode: String, ExpressibleByArgument { case nearest }
@@ -66,6 +69,7 @@ struct EvalOptions: ParsableArguments {
         r.workers = workers
         r.limits = imageOptions.limits
         r.failureLimit = failures
+        r.tide = tide
         return r
     }
 
@@ -170,8 +174,17 @@ enum TaskRunner {
             let (report, inputs) = try Evaluation.instance(request, progress: bar.callback)
             let failures = FailureTable.instance(report.evaluation, inputs: inputs, limit: request.failureLimit)
             var json = report.json
-            if case .object(var pairs) = json { pairs.append(("failures", failures.json)); json = .object(pairs) }
-            return EvalOutput(json: json, tables: [report.summaryTable, report.perClassTable, failures.table], csv: report.csvTable)
+            var tables = [report.summaryTable, report.perClassTable]
+            if case .object(var pairs) = json {
+                if request.tide {
+                    let tide = try TIDE.evaluate(inputs, mask: request.iouType != .bbox, workers: request.workers)
+                    pairs.append(("tide", tide.json))
+                    tables.append(tide.table(names: Dictionary(uniqueKeysWithValues: inputs.groundTruth.categories.map { ($0.id, $0.name) })))
+                }
+                pairs.append(("failures", failures.json))
+                json = .object(pairs)
+            }
+            return EvalOutput(json: json, tables: tables + [failures.table], csv: report.csvTable)
         case .semantic:
             let ev = try Evaluation.semantic(request, progress: bar.callback)
             let failures = FailureTable.semantic(ev, limit: request.failureLimit)

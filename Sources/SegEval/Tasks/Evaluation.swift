@@ -16,6 +16,8 @@ public struct EvalRequest: Sendable {
     public var workers = Parallel.coreCount
     public var limits = ImageFile.Limits.standard
     public var failureLimit = 50
+    /// Instance: also compute the TIDE error breakdown.
+    public var tide = false
 
     public init(groundTruth: String, predictions: String) {
         self.groundTruth = groundTruth
