@@ -626,6 +626,70 @@ def tide_fixtures():
     dump(OUT / "tide" / "expected.json", out)
 
 
+# ---------------------------------------------------------------- boundary IoU (cv2 + pycocotools)
+
+def cv2_boundary(mask, ratio=0.02):
+    """The boundary-iou-api's mask_to_boundary, restated: mask minus its erosion by a 3x3
+    kernel applied d times, on the mask padded with one background pixel."""
+    import cv2
+    h, w = mask.shape
+    d = max(1, int(round(ratio * np.sqrt(h ** 2 + w ** 2))))
+    padded = cv2.copyMakeBorder(mask.astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    eroded = cv2.erode(padded, np.ones((3, 3), np.uint8), iterations=d)[1:h + 1, 1:w + 1]
+    return mask.astype(np.uint8) - eroded
+
+
+class BoundaryCOCOeval(COCOeval):
+    """pycocotools' COCOeval whose IoU is min(mask IoU, boundary IoU) for non-crowd ground truth
+    and the mask IoU for crowd regions, as the boundary-iou-api's COCOeval computes it."""
+
+    def computeIoU(self, imgId, catId):
+        gt = self._gts[imgId, catId]
+        dt = self._dts[imgId, catId]
+        if len(gt) == 0 and len(dt) == 0:
+            return []
+        order = np.argsort([-d["score"] for d in dt], kind="mergesort")
+        dt = [dt[i] for i in order][: self.params.maxDets[-1]]
+        crowd = [int(o["iscrowd"]) for o in gt]
+        def boundary(ann):
+            b = cv2_boundary(mask_utils.decode(ann["segmentation"]))
+            return mask_utils.encode(np.asfortranarray(b))
+        mask_ious = np.array(mask_utils.iou([d["segmentation"] for d in dt], [g["segmentation"] for g in gt], crowd))
+        b_ious = np.array(mask_utils.iou([boundary(d) for d in dt], [boundary(g) for g in gt], crowd))
+        if len(gt) and len(dt):
+            c = np.array(crowd) == 0
+            mask_ious[:, c] = np.minimum(mask_ious[:, c], b_ious[:, c])
+        return mask_ious
+
+
+def boundary_fixtures():
+    out = {}
+    cases = [("mixed", OUT / "coco" / "mixed" / "gt.json", OUT / "coco" / "mixed" / "results-rle-bbox.json"),
+             ("sample-a", ROOT / "sample-data" / "instances.json", ROOT / "sample-data" / "predictions" / "model-a.json")]
+    for name, gt_path, res_path in cases:
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = COCO(str(gt_path))
+            ev = BoundaryCOCOeval(gt, gt.loadRes(str(res_path)), "segm")
+            ev.evaluate(); ev.accumulate(); ev.summarize()
+        out[name] = {"gt": str(gt_path.relative_to(ROOT)), "results": str(res_path.relative_to(ROOT)),
+                     "stats": [float(v) for v in ev.stats]}
+    # semantic: per-class boundary IoU, intersections and unions summed over images
+    sem = OUT / "semantic"
+    from PIL import Image
+    K = 4
+    inter = np.zeros(K); union = np.zeros(K)
+    for i in range(6):
+        gt = np.array(Image.open(sem / "gt" / f"img{i}.png")).astype(np.int64)
+        pred = np.array(Image.open(sem / "pred" / f"img{i}.png")).astype(np.int64)
+        valid = gt != 255
+        for c in range(K):
+            bg, bp = cv2_boundary(gt == c) > 0, cv2_boundary(pred == c) > 0
+            inter[c] += (bg & bp & valid).sum()
+            union[c] += ((bg | bp) & valid).sum()
+    out["semantic"] = [float(a / b) if b else -1.0 for a, b in zip(inter, union)]
+    dump(OUT / "boundary" / "expected.json", out)
+
+
 def main():
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -633,6 +697,7 @@ def main():
     semantic_fixtures()
     panoptic_fixtures()
     tide_fixtures()
+    boundary_fixtures()
     print("wrote", OUT)
 
 

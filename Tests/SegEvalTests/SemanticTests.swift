@@ -86,3 +86,31 @@ struct SemanticTests {
         }
     }
 }
+
+@Suite("Boundary IoU against the boundary-iou-api rules (cv2 + pycocotools)")
+struct BoundaryTests {
+    nonisolated(unsafe) static let expected: [String: Any] = (try? Fixtures.json(Fixtures.url("boundary", "expected.json"))) ?? [:]
+
+    @Test("instance boundary AP/AR agree to 1e-6", arguments: ["mixed", "sample-a"])
+    func instance(_ name: String) throws {
+        let ref = try #require(Self.expected[name] as? [String: Any])
+        let gt = try COCOReader.readGroundTruth(Fixtures.repository.appendingPathComponent(try #require(ref["gt"] as? String)).path)
+        let res = try COCOReader.readResults(Fixtures.repository.appendingPathComponent(try #require(ref["results"] as? String)).path, groundTruth: gt)
+        let ev = try COCOEvaluator(params: COCOEvalParams(iouType: .boundary)).evaluate(COCOInputs(groundTruth: gt, results: res))
+        #expect(maxAbsDiff(ev.stats, try #require(ref["stats"] as? [Double])) <= 1e-6, "\(ev.stats)")
+    }
+
+    @Test("semantic per-class boundary IoU matches")
+    func semantic() throws {
+        let (ev, _) = try SemanticTests.evaluate()
+        #expect(maxAbsDiff(ev.boundaryIoU, try #require(Self.expected["semantic"] as? [Double])) <= 1e-12, "\(ev.boundaryIoU)")
+    }
+
+    @Test("the band is 2% of the diagonal, rounded half to even, at least 1")
+    func dilation() {
+        #expect(BoundaryIoU.dilation(width: 640, height: 480, ratio: 0.02) == 16)
+        #expect(BoundaryIoU.dilation(width: 10, height: 10, ratio: 0.02) == 1)
+        // 0.02 * 125 = 2.5 rounds to 2, as Python's round does
+        #expect(BoundaryIoU.dilation(width: 75, height: 100, ratio: 0.02) == 2)
+    }
+}

@@ -101,14 +101,3 @@ struct SegmOverlap: InstanceOverlap {
     func box(_ shape: RLE) -> COCOBox { InstanceShapes.box(of: shape) }
 }
 
-/// `boundary` IoU (placeholder until the boundary bands are computed).
-struct BoundaryOverlap: InstanceOverlap {
-    typealias Shape = RLE
-    var dilationRatio: Double
-    func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
-        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [RLE], dtShapes: [RLE]) {
-        throw SegError(.unsupported, file: data.groundTruth.file, "boundary evaluation is not implemented yet")
-    }
-    func ious(dt: [RLE], gt: [RLE], crowd: [Bool]) -> [Double] { [] }
-    func box(_ shape: RLE) -> COCOBox { InstanceShapes.box(of: shape) }
-}

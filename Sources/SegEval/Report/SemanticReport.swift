@@ -31,6 +31,7 @@ extension SemanticEvaluation {
                         + buckets.indices.map { b in (buckets[b].label, .number(segmentRecall[c][b])) }
                         + buckets.indices.map { b in (buckets[b].label + "Segments", .integer(segmentCounts[c][b])) })
             })),
+            ("boundaryIoU", .array((0..<K).map { c in .object([("id", .integer(c)), ("name", .string(classes[c])), ("boundaryIoU", .number(boundaryIoU[c]))]) })),
             ("perImage", .array(images.map { r in
                 .object([("image", .string(r.stem)), ("mIoU", .number(r.scores.meanIoU)),
                          ("pixelAccuracy", .number(r.scores.pixelAccuracy)), ("mDice", .number(r.scores.meanDice))])
@@ -49,15 +50,15 @@ extension SemanticEvaluation {
             ["pixel accuracy", formatMetric(cumulative.pixelAccuracy), formatMetric(perImageMean.pixelAccuracy)],
             ["fwIoU", formatMetric(cumulative.frequencyWeightedIoU), formatMetric(perImageMean.frequencyWeightedIoU)],
         ]
-        let ranked = ["IoU", "Dice", "precision", "recall", "IoU/img", "seg small", "seg medium", "seg large"]
-        var perClass = ReportTable(title: "Per class (cumulative; IoU/img = per-image mean; seg = recall of ground-truth segments at IoU 0.5 by size)",
-                                   columns: ["class", "id", "gt px", "pred px", "IoU", "Dice", "precision", "recall", "IoU/img",
+        let ranked = ["IoU", "Dice", "precision", "recall", "IoU/img", "bIoU", "seg small", "seg medium", "seg large"]
+        var perClass = ReportTable(title: "Per class (cumulative; IoU/img = per-image mean; bIoU = boundary IoU; seg = recall of ground-truth segments at IoU 0.5 by size)",
+                                   columns: ["class", "id", "gt px", "pred px", "IoU", "Dice", "precision", "recall", "IoU/img", "bIoU",
                                              "seg small", "seg medium", "seg large"],
                                    ranked: Dictionary(uniqueKeysWithValues: ranked.map { ($0, true) }))
         for c in classes.indices {
             perClass.rows.append([classes[c], String(c), String(cumulative.groundTruthPixels[c]), String(cumulative.predictedPixels[c]),
                                   formatMetric(cumulative.iou[c]), formatMetric(cumulative.dice[c]), formatMetric(cumulative.precision[c]),
-                                  formatMetric(cumulative.recall[c]), formatMetric(perImageMean.iou[c]),
+                                  formatMetric(cumulative.recall[c]), formatMetric(perImageMean.iou[c]), formatMetric(boundaryIoU[c]),
                                   formatMetric(segmentRecall[c][1]), formatMetric(segmentRecall[c][2]), formatMetric(segmentRecall[c][3])])
         }
         let K = classes.count

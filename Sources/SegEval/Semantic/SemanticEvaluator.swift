@@ -76,6 +76,9 @@ public struct SemanticImageResult: Sendable {
     public var confusion: [Int]
     public var scores: SemanticScores
     public var segments: [SemanticSegment]
+    /// Per class: pixels in both boundaries and in either (ignored pixels left out).
+    public var boundaryIntersection: [Int]
+    public var boundaryUnion: [Int]
 }
 
 public struct SemanticEvaluation: Sendable {
@@ -91,6 +94,9 @@ public struct SemanticEvaluation: Sendable {
     /// when a class has no segment of that size.
     public var segmentRecall: [[Double]]
     public var segmentCounts: [[Int]]
+    /// Per class: boundary IoU (band 2% of the image diagonal), intersections and unions summed
+    /// over images; -1 for a class with no boundary anywhere.
+    public var boundaryIoU: [Double]
     public var unpairedPredictions: [String]
 
     public static let sizeBuckets = COCOEvalParams().areaRanges
@@ -171,8 +177,11 @@ public struct SemanticEvaluator: Sendable {
             }
             recall.append(row)
         }
+        var bi = [Int](repeating: 0, count: K), bu = bi
+        for r in results { for c in 0..<K { bi[c] += r.boundaryIntersection[c]; bu[c] += r.boundaryUnion[c] } }
         return SemanticEvaluation(classes: classes, ignoreIndex: ignoreIndex, images: results, cumulative: cumulative,
                                   confusion: confusion, perImageMean: mean, segmentRecall: recall, segmentCounts: total,
+                                  boundaryIoU: (0..<K).map { bu[$0] > 0 ? Double(bi[$0]) / Double(bu[$0]) : -1 },
                                   unpairedPredictions: unpaired)
     }
 
@@ -211,8 +220,30 @@ public struct SemanticEvaluator: Sendable {
             throw SegError(.invalid, file: gtFile, "label \(badValue) is not a class (\(K) classes, ignore index \(ignore))")
         }
         let segments = try Self.segments(gt: gt, pred: pred, classes: K, ignore: ignore, imageIndex: index, file: gtFile)
+        let (bi, bu) = Self.boundaryOverlap(gt: gt, pred: pred, classes: K, ignore: ignore)
         return SemanticImageResult(stem: stem, groundTruthFile: gtFile, predictionFile: predFile, width: gt.width, height: gt.height,
-                                   confusion: confusion, scores: SemanticScores(confusion: confusion, classes: K), segments: segments)
+                                   confusion: confusion, scores: SemanticScores(confusion: confusion, classes: K), segments: segments,
+                                   boundaryIntersection: bi, boundaryUnion: bu)
+    }
+
+    /// Per class, the boundary bands of the ground truth's and the prediction's class masks.
+    static func boundaryOverlap(gt: LabelMap, pred: LabelMap, classes K: Int, ignore: UInt32) -> ([Int], [Int]) {
+        let d = BoundaryIoU.dilation(width: gt.width, height: gt.height, ratio: 0.02)
+        var inter = [Int](repeating: 0, count: K), union = inter
+        var present = [Bool](repeating: false, count: K)
+        for v in gt.labels where v < UInt32(K) { present[Int(v)] = true }
+        for v in pred.labels where v < UInt32(K) { present[Int(v)] = true }
+        for c in 0..<K where present[c] {
+            let cv = UInt32(c)
+            let bg = BoundaryIoU.boundary(of: Mask(width: gt.width, height: gt.height, bits: gt.labels.map { $0 == cv ? 1 : 0 }), dilation: d)
+            let bp = BoundaryIoU.boundary(of: Mask(width: gt.width, height: gt.height, bits: pred.labels.map { $0 == cv ? 1 : 0 }), dilation: d)
+            for i in 0..<gt.labels.count where gt.labels[i] != ignore {
+                let a = bg.bits[i] != 0, b = bp.bits[i] != 0
+                if a && b { inter[c] += 1 }
+                if a || b { union[c] += 1 }
+            }
+        }
+        return (inter, union)
     }
 
     /// The ground-truth segments of every class and their IoU with the predicted components of
