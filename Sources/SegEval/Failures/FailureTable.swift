@@ -135,6 +135,11 @@ extension FailureTable {
         let detections = inputs.results.detections
         var rows: [FailureRow] = []
         let T = ev.params.iouThresholds.count
+        /// Results without a box (loadRes' segmentation branch) get their mask's.
+        func maskBox(_ index: Int, _ image: COCOImage) -> COCOBox? {
+            guard let runs = try? InstanceShapes.detectionRuns(index, image: image, data: inputs) else { return nil }
+            return InstanceShapes.box(of: runs)
+        }
         let t0 = ev.params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
         for cell in ev.cells {
             let image = ev.images[cell.imageIndex]
@@ -168,15 +173,16 @@ extension FailureTable {
                 else if cross >= 0.1 { kind = .both; iou = cross }
                 else { kind = .background; iou = max(bestSame, cross) }
                 let index = Int(cell.detections[d])
-                let det = detections[index]
                 rows.append(FailureRow(image: image.fileName.isEmpty ? String(image.id) : image.fileName, imageId: image.id,
                                        classId: category.id, className: category.name, sizeBucket: FailureRow.sizeBucket(cell.dtAreas[d]),
-                                       area: cell.dtAreas[d], iou: iou, score: det.score, kind: kind, box: det.bbox ?? cell.dtBoxes[d],
+                                       area: cell.dtAreas[d], iou: iou, score: cell.scores[d], kind: kind,
+                                       box: detections[index].bbox ?? maskBox(index, image),
                                        reference: "results[\(index)]"))
             }
             _ = T
         }
-        return FailureTable(rows: rows, limit: limit).sorted()
+        // Only the rows that are written need the order; the counts cover all.
+        return limit == 0 ? FailureTable(rows: rows, limit: 0) : FailureTable(rows: rows, limit: limit).sorted()
     }
 
     public static func semantic(_ ev: SemanticEvaluation, threshold: Double = 0.5, limit: Int = .max) -> FailureTable {

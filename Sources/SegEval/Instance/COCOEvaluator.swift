@@ -19,10 +19,18 @@ protocol InstanceOverlap: Sendable {
 public struct COCOInputs: Sendable {
     public let groundTruth: COCOGroundTruth
     public let results: COCOResults
+    /// Flat copies of the fields the matching reads for every pair: reading them from the
+    /// annotation structs would retain and release their segmentation payloads each time.
+    let detectionScores: [Double]
+    let gtCrowd: [Bool]
+    let gtIds: [Int]
 
     public init(groundTruth: COCOGroundTruth, results: COCOResults) {
         self.groundTruth = groundTruth
         self.results = results
+        detectionScores = results.detections.map(\.score)
+        gtCrowd = groundTruth.annotations.map(\.isCrowd)
+        gtIds = groundTruth.annotations.map(\.id)
     }
 }
 
@@ -56,8 +64,6 @@ public struct COCOImageCategoryEval: Sendable {
     /// Per detection: the best IoU with a (non-crowd) ground truth of another category in the
     /// image, for the error breakdown (0 when none).
     public var crossClassIoU: [Double] = []
-    /// Per detection: its box.
-    public var dtBoxes: [COCOBox] = []
 
     public var detectionCount: Int { detections.count }
     public var groundTruthCount: Int { groundTruths.count }
@@ -130,7 +136,7 @@ public struct COCOEvaluator: Sendable {
                                                   categoryIndex: [Int: Int], params: COCOEvalParams,
                                                   overlap: O) throws(SegError) -> [COCOImageCategoryEval] {
         if gt.isEmpty && dt.isEmpty { return [] }
-        let detections = inputs.results.detections
+        let scores = inputs.detectionScores
         let maxDet = params.maxDetLimit
         // Per category: ground truth in file order; detections sorted by score (stable) and cut
         // to maxDets.last, as computeIoU does before anything else looks at them.
@@ -143,9 +149,8 @@ public struct COCOEvaluator: Sendable {
             while gi < gt.count && gt[gi].category == c { g.append(gt[gi].index); gi += 1 }
             while di < dt.count && dt[di].category == c { d.append(dt[di].index); di += 1 }
             if d.count > 1 {
-                d.sort { (a, b) in
-                    let sa = detections[a].score, sb = detections[b].score
-                    return sa != sb ? sa > sb : a < b
+                scores.withUnsafeBufferPointer { s in
+                    d.sort { (a, b) in s[a] != s[b] ? s[a] > s[b] : a < b }
                 }
             }
             if d.count > maxDet {
@@ -157,8 +162,7 @@ public struct COCOEvaluator: Sendable {
         let allGt = categoryRuns.flatMap(\.gt)
         let allDt = categoryRuns.flatMap(\.dt)
         let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
-        let annotations = inputs.groundTruth.annotations
-        let allCrowd = allGt.map { annotations[$0].isCrowd }
+        let allCrowd = allGt.map { inputs.gtCrowd[$0] }
         // One IoU matrix for the whole image: the per-category blocks are slices of it, and the
         // pairs across categories tell misclassifications apart in the failure table.
         let GA = allGt.count
@@ -188,12 +192,11 @@ public struct COCOEvaluator: Sendable {
                     cross[d] = best
                 }
             }
-            let gtIds = run.gt.map { annotations[$0].id }
+            let gtIds = run.gt.map { inputs.gtIds[$0] }
             var cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
-                             scores: run.dt.map { detections[$0].score }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
+                             scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
                              crowd: crowd, params: params)
             cell.crossClassIoU = cross
-            cell.dtBoxes = (0..<D).map { overlap.box(prepared.dtShapes[dOffset + $0]) }
             out.append(cell)
             gOffset += G; dOffset += D
         }

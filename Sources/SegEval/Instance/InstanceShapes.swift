@@ -67,16 +67,25 @@ enum InstanceShapes {
         dtAreas.reserveCapacity(dt.count); dtRuns.reserveCapacity(dt.count)
         for d in dt {
             let r = try detectionRuns(d, image: image, data: data)
-            let det = detections[d]
             dtRuns.append(r)
-            if data.results.areaFromBox, let b = det.bbox { dtAreas.append(b.area) } else { dtAreas.append(Double(r.area)) }
+            if data.results.areaFromBox, let b = detections[d].bbox { dtAreas.append(b.area) } else { dtAreas.append(Double(r.area)) }
         }
         for d in unused { _ = try detectionRuns(d, image: image, data: data) }
         return (gtAreas, dtAreas, gtRuns, dtRuns)
     }
 
     static func detectionRuns(_ d: Int, image: COCOImage, data: COCOInputs) throws(SegError) -> RLE {
-        var det = data.results.detections[d]
+        let detections = data.results.detections
+        if case .compressed(let h, let w, let string) = detections[d].segmentation {
+            do {
+                return try RLE(compressed: string, height: h, width: w)
+            } catch let error as SegError {
+                throw SegError(error.kind, file: data.results.file, "results[\(d)]: \(error.reason)")
+            } catch {
+                throw SegError(.invalid, file: data.results.file, "results[\(d)]: \(error)")
+            }
+        }
+        var det = detections[d]
         if !det.segmentation.isPresent, let b = det.bbox { det.segmentation = boxPolygon(b) }
         guard let r = try runs(of: det, image: image, entry: "results[\(d)]", file: data.results.file) else {
             throw SegError(.invalid, file: data.results.file, "results[\(d)]: no \"segmentation\"")
