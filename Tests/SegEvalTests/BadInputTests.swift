@@ -72,3 +72,36 @@ struct BadInputTests {
         #expect(string == "a\\b\"cé")
     }
 }
+
+@Suite("Results parsed in two halves")
+struct SplitParseTests {
+    static func write(_ text: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-split-\(UUID().uuidString).json")
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    static let gt = #"{"images": [{"id": 1, "width": 4, "height": 3}, {"id": 2, "width": 4, "height": 3}], "categories": [{"id": 5}], "annotations": []}"#
+
+    @Test("the two halves give the sequential result, also when the guessed boundary is inside a detection")
+    func halves() throws {
+        let gtPath = try Self.write(Self.gt)
+        for trap in [false, true] {
+            var items: [String] = []
+            for i in 0..<16000 {
+                var extra = ""
+                // Objects in a list inside a detection put "},{" where the guess looks.
+                if trap && i >= 6000 && i < 10000 { extra = #", "parts": [{"a": 1},{"b": 2}]"# }
+                items.append(#"{"image_id": \#(1 + i % 2), "category_id": 5, "score": 0.\#(i % 97), "bbox": [\#(i % 3), 0, 1, 1]\#(extra)}"#)
+            }
+            let text = "[" + items.joined(separator: ",") + "]"
+            #expect(text.utf8.count > 1 << 20)
+            let resPath = try Self.write(text)
+            let (gt, both) = try COCOReader.readBoth(groundTruth: gtPath, results: resPath)
+            let sequential = try COCOReader.parseResults(Array(text.utf8), file: resPath, groundTruth: gt)
+            #expect(both.detections == sequential.detections, "trap \(trap)")
+            #expect(both.detections.count == 16000)
+            #expect(both.areaFromBox == sequential.areaFromBox)
+        }
+    }
+}

@@ -27,8 +27,20 @@ public enum COCOReader {
     public static func readBoth(groundTruth gtPath: String, results resultsPath: String) throws -> (COCOGroundTruth, COCOResults) {
         let gtBytes = try FileIO.read(gtPath)
         let resultsBytes = try FileIO.read(resultsPath)
-        let parsed = try Parallel.map(2, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
+        // The results file is parsed in two halves at once when a boundary between two detections
+        // can be found near its middle; the first half confirms the guess by ending exactly there.
+        let split = middleBoundary(resultsBytes)
+        let tasks = split == nil ? 2 : 3
+        let parsed = try Parallel.map(tasks, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
             if i == 0 { return .groundTruth(try parseGroundTruth(gtBytes, file: gtPath)) }
+            if let split {
+                if i == 1 {
+                    guard let head = try? parseResultList(resultsBytes, stopAtComma: split.comma) else { return .failed }
+                    return .results(detections: head.detections, firstHasBox: head.firstHasBox)
+                }
+                guard let tail = try? parseResultTail(resultsBytes, from: split.brace) else { return .failed }
+                return .results(detections: tail, firstHasBox: false)
+            }
             do throws(SegError) {
                 let list = try parseResultList(resultsBytes)
                 return .results(detections: list.detections, firstHasBox: list.firstHasBox)
@@ -36,15 +48,69 @@ public enum COCOReader {
                 throw error.about(resultsPath)
             }
         }
-        guard case .groundTruth(let gt) = parsed[0], case .results(let detections, let firstHasBox) = parsed[1] else {
-            preconditionFailure("readBoth: results out of order")
+        guard case .groundTruth(let gt) = parsed[0] else { preconditionFailure("readBoth: results out of order") }
+        var detections: [COCOAnnotation] = []
+        var firstHasBox = false
+        if tasks == 3, case .results(let head, let box) = parsed[1], case .results(let tail) = parsed[2] {
+            detections = head + tail.detections
+            firstHasBox = box
+        } else if tasks == 2, case .results(let list, let box) = parsed[1] {
+            detections = list
+            firstHasBox = box
+        } else {
+            // The guess was wrong or a half has an error: read it whole for the exact message.
+            do throws(SegError) {
+                let list = try parseResultList(resultsBytes)
+                detections = list.detections
+                firstHasBox = list.firstHasBox
+            } catch {
+                throw error.about(resultsPath)
+            }
         }
         return (gt, try checkResults(detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt))
+    }
+
+    /// A `}`, `,`, `{` sequence after the middle of a top-level array: (index of the comma, of the brace).
+    static func middleBoundary(_ bytes: [UInt8]) -> (comma: Int, brace: Int)? {
+        guard bytes.count > 1 << 20 else { return nil }
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "[") else { return nil }
+        var i = bytes.count / 2
+        while i + 2 < bytes.count {
+            if bytes[i] == UInt8(ascii: "}") {
+                var j = i + 1
+                while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: ",") {
+                    var k = j + 1
+                    while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09 { k += 1 }
+                    if k < bytes.count, bytes[k] == UInt8(ascii: "{") { return (j, k) }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Detections from `brace` (the start of one) to the end of the top-level array.
+    static func parseResultTail(_ bytes: [UInt8], from brace: Int) throws(SegError) -> [COCOAnnotation] {
+        var detections: [COCOAnnotation] = []
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+            var json = JSONCursor(buffer)
+            json.position = brace
+            var array = JSONCursor.ArrayState(first: true)
+            while try json.nextElement(&array) {
+                detections.append(try readAnnotation(&json, entry: "results[?]", isResult: true))
+            }
+            try json.expectEnd()
+        }
+        return detections
     }
 
     enum ParsedFile: Sendable {
         case groundTruth(COCOGroundTruth)
         case results(detections: [COCOAnnotation], firstHasBox: Bool)
+        case failed
     }
 
     // MARK: Ground truth
@@ -138,7 +204,9 @@ public enum COCOReader {
         return try checkResults(list.detections, firstHasBox: list.firstHasBox, file: file, groundTruth: gt)
     }
 
-    static func parseResultList(_ bytes: [UInt8]) throws(SegError) -> (detections: [COCOAnnotation], firstHasBox: Bool) {
+    /// With `stopAtComma`, reading stops (successfully) when an element ends exactly at that comma
+    /// and fails if it is passed without ending there.
+    static func parseResultList(_ bytes: [UInt8], stopAtComma: Int? = nil) throws(SegError) -> (detections: [COCOAnnotation], firstHasBox: Bool) {
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
         try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
@@ -151,7 +219,13 @@ public enum COCOReader {
                     // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
                     if index == 0 { firstHasBox = d.bbox != nil }
                     detections.append(d)
+                    if let stop = stopAtComma {
+                        _ = json.peek()
+                        if json.position == stop { return }
+                        if json.position > stop { throw json.error("the split guess was not a boundary") }
+                    }
                 }
+                if stopAtComma != nil { throw json.error("the split guess was not reached") }
             }
             if json.peek() == UInt8(ascii: "[") {
                 try readList(&json)
@@ -166,7 +240,7 @@ public enum COCOReader {
             } else {
                 throw json.error("a COCO results file is a JSON array of detections")
             }
-            try json.expectEnd()
+            if stopAtComma == nil { try json.expectEnd() }
         }
         return (detections, firstHasBox)
     }
