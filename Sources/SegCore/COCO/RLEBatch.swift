@@ -1,0 +1,93 @@
+/// Batch IoU for the evaluation's hot loop (added by the evaluation engine, issue 7).
+///
+/// `RLE.iou` answers with nested arrays and builds every box as an array; an image of a COCO
+/// evaluation asks for tens of thousands of pairs, and those allocations cost more than the
+/// overlaps themselves. This computes the same numbers (pycocotools `rleIou`: exact overlap only
+/// where the boxes overlap, the crowd rule) into one flat buffer.
+extension RLE {
+    /// `[x0, y0, x1, y1)` of the set pixels as integers, from the runs as `boundingBox` reads them;
+    /// nil for an empty mask.
+    @usableFromInline
+    func integerBox() -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
+        let h = height
+        guard h > 0 else { return nil }
+        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+        var position = 0
+        counts.withUnsafeBufferPointer { c in
+            var j = 0
+            while j < c.count {
+                let start = position
+                position += Int(c[j])
+                if j & 1 == 1 && c[j] > 0 {
+                    let last = position - 1
+                    let xStart = start / h, xEnd = last / h
+                    if xStart < minX { minX = xStart }
+                    if xEnd > maxX { maxX = xEnd }
+                    if xStart < xEnd {
+                        minY = 0
+                        maxY = h - 1
+                    } else {
+                        minY = min(minY, start - xStart * h)
+                        maxY = max(maxY, last - xEnd * h)
+                    }
+                }
+                j += 1
+            }
+        }
+        guard maxX >= 0 else { return nil }
+        return (minX, minY, maxX + 1, maxY + 1)
+    }
+
+    /// Pixels set in both.
+    static func intersection(_ a: [UInt32], _ b: [UInt32]) -> Int {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                var ia = 0, ib = 0, ra = 0, rb = 0, total = 0
+                while true {
+                    while ra == 0 && ia < a.count { ra = Int(a[ia]); ia += 1 }
+                    while rb == 0 && ib < b.count { rb = Int(b[ib]); ib += 1 }
+                    guard ra > 0, rb > 0 else { return total }
+                    let n = min(ra, rb)
+                    // The run loaded from index i holds ones when i is odd; ia is one past it.
+                    if ia & 1 == 0 && ib & 1 == 0 { total += n }
+                    ra -= n
+                    rb -= n
+                }
+            }
+        }
+    }
+
+    /// The IoU of every detection with every ground truth, as `iou(_:_:iscrowd:)`, at
+    /// `result[d * gt.count + g]`. Masks of different sizes give -1 where their boxes overlap,
+    /// as pycocotools does.
+    public static func iouMatrix(_ dt: [RLE], _ gt: [RLE], iscrowd: [Bool]) throws -> [Double] {
+        guard iscrowd.count == gt.count else {
+            throw SegError(.invalid, file: "", "iscrowd has \(iscrowd.count) entries for \(gt.count) ground truths")
+        }
+        let D = dt.count, G = gt.count
+        var out = [Double](repeating: 0, count: D * G)
+        if D == 0 || G == 0 { return out }
+        let dtBoxes = dt.map { $0.integerBox() }
+        let gtBoxes = gt.map { $0.integerBox() }
+        let dtAreas = dt.map(\.area)
+        let gtAreas = gt.map(\.area)
+        out.withUnsafeMutableBufferPointer { o in
+            for d in 0..<D {
+                guard let db = dtBoxes[d] else { continue }
+                for g in 0..<G {
+                    // Integer boxes overlap exactly when pycocotools' float boxes have w > 0 and h > 0.
+                    guard let gb = gtBoxes[g], min(db.x1, gb.x1) > max(db.x0, gb.x0), min(db.y1, gb.y1) > max(db.y0, gb.y0) else { continue }
+                    guard dt[d].height == gt[g].height, dt[d].width == gt[g].width else {
+                        o[d * G + g] = -1
+                        continue
+                    }
+                    let i = intersection(dt[d].counts, gt[g].counts)
+                    if i == 0 { continue }
+                    let u = iscrowd[g] ? dtAreas[d] : dtAreas[d] + gtAreas[g] - i
+                    o[d * G + g] = Double(i) / Double(u)
+                }
+            }
+        }
+        return out
+    }
+}

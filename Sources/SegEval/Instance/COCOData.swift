@@ -1,0 +1,96 @@
+import SegCore
+
+/// A box as COCO writes it: left, top, width, height in pixels (floating point).
+public struct COCOBox: Equatable, Sendable, Codable {
+    public var x: Double
+    public var y: Double
+    public var width: Double
+    public var height: Double
+
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x; self.y = y; self.width = width; self.height = height
+    }
+
+    public var area: Double { width * height }
+}
+
+/// An annotation's or a detection's shape as the file holds it; turned into runs only when the
+/// evaluation needs them (in parallel, per image).
+public enum COCOSegmentation: Equatable, Sendable {
+    case none
+    /// One or more polygons, each `[x0, y0, x1, y1, ...]`; their union is the object.
+    case polygons([[Double]])
+    /// Uncompressed RLE: `counts` is a list of run lengths, column-major, starting with a 0-run.
+    case counts(height: Int, width: Int, counts: [UInt32])
+    /// Compressed RLE: the `counts` string, decoded only when the evaluation needs the runs.
+    case compressed(height: Int, width: Int, string: String)
+
+    public var isPresent: Bool { if case .none = self { false } else { true } }
+}
+
+public struct COCOImage: Equatable, Sendable {
+    public var id: Int
+    public var width: Int
+    public var height: Int
+    public var fileName: String
+
+    public init(id: Int, width: Int, height: Int, fileName: String) {
+        self.id = id; self.width = width; self.height = height; self.fileName = fileName
+    }
+}
+
+public struct COCOCategory: Equatable, Sendable {
+    public var id: Int
+    public var name: String
+    public var supercategory: String
+    /// Panoptic files say whether a category is a thing (countable) or stuff; nil when absent.
+    public var isThing: Bool?
+
+    public init(id: Int, name: String, supercategory: String = "", isThing: Bool? = nil) {
+        self.id = id; self.name = name; self.supercategory = supercategory; self.isThing = isThing
+    }
+}
+
+/// A ground-truth annotation or a detection (results files have a score and no id).
+public struct COCOAnnotation: Equatable, Sendable {
+    public var id: Int
+    public var imageId: Int
+    public var categoryId: Int
+    public var segmentation: COCOSegmentation
+    public var bbox: COCOBox?
+    /// The `area` field (ground truth); for detections pycocotools' `loadRes` derives it.
+    public var area: Double?
+    public var isCrowd: Bool
+    public var score: Double
+
+    public init(id: Int, imageId: Int, categoryId: Int, segmentation: COCOSegmentation = .none, bbox: COCOBox? = nil,
+                area: Double? = nil, isCrowd: Bool = false, score: Double = 1) {
+        self.id = id; self.imageId = imageId; self.categoryId = categoryId; self.segmentation = segmentation
+        self.bbox = bbox; self.area = area; self.isCrowd = isCrowd; self.score = score
+    }
+}
+
+/// A COCO instances file: images, categories and annotations, checked for consistency.
+public struct COCOGroundTruth: Sendable {
+    public var file: String
+    public var images: [COCOImage]
+    public var categories: [COCOCategory]
+    public var annotations: [COCOAnnotation]
+
+    public init(file: String = "", images: [COCOImage], categories: [COCOCategory], annotations: [COCOAnnotation]) {
+        self.file = file; self.images = images; self.categories = categories; self.annotations = annotations
+    }
+}
+
+/// A COCO results file: a list of detections.
+public struct COCOResults: Sendable {
+    public var file: String
+    public var detections: [COCOAnnotation]
+    /// pycocotools' `loadRes` takes a detection's area from its box when the first detection has a
+    /// non-empty `bbox` (even for segm evaluation), else from its mask: kept to agree with it.
+    public var areaFromBox: Bool
+
+    public init(file: String = "", detections: [COCOAnnotation], areaFromBox: Bool) {
+        self.file = file; self.detections = detections; self.areaFromBox = areaFromBox
+    }
+}

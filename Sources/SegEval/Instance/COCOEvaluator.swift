@@ -1,0 +1,304 @@
+import SegCore
+
+/// The overlap that the COCO matching runs on, prepared per image (in parallel): boxes for
+/// `bbox`, runs for `segm`, boundary bands for `boundary`.
+protocol InstanceOverlap: Sendable {
+    associatedtype Shape
+    /// Areas (for the size buckets) and shapes of the image's ground truth and of the detections
+    /// the matching will look at.
+    func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
+        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [Shape], dtShapes: [Shape])
+    /// D × G IoUs, row-major by detection, with the crowd rule (a crowd region's IoU is
+    /// intersection over the detection's area).
+    func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double]
+    /// The shape's box, for the failure table.
+    func box(_ shape: Shape) -> COCOBox
+}
+
+/// Ground truth and detections together.
+public struct COCOInputs: Sendable {
+    public let groundTruth: COCOGroundTruth
+    public let results: COCOResults
+    /// Flat copies of the fields the matching reads for every pair: reading them from the
+    /// annotation structs would retain and release their segmentation payloads each time.
+    let detectionScores: [Double]
+    let gtCrowd: [Bool]
+    let gtIds: [Int]
+
+    public init(groundTruth: COCOGroundTruth, results: COCOResults) {
+        self.groundTruth = groundTruth
+        self.results = results
+        detectionScores = results.detections.map(\.score)
+        gtCrowd = groundTruth.annotations.map(\.isCrowd)
+        gtIds = groundTruth.annotations.map(\.id)
+    }
+}
+
+/// One (image, category) pair that has ground truth or detections: pycocotools' `evalImgs` entry
+/// for every area range at once, plus the IoUs for the failure table and the error breakdown.
+public struct COCOImageCategoryEval: Sendable {
+    public let imageIndex: Int
+    public let categoryIndex: Int
+    /// Detection indices (into the results), best score first (stable), at most maxDets.last.
+    public let detections: [Int32]
+    /// Ground-truth indices (into the annotations), in file order.
+    public let groundTruths: [Int32]
+    /// IoU of detection d with ground truth g at `d * G + g` (file order of g).
+    public let ious: [Double]
+    public let scores: [Double]
+    public let gtAreas: [Double]
+    public let dtAreas: [Double]
+    public let gtCrowd: [Bool]
+    /// Ground truths that count (not crowd, inside the area range), per area range.
+    public let nonIgnoredCount: [Int32]
+    /// At `(a * T + t) * D + d`: bit 0 the detection is matched (pycocotools' `dtm` is non-zero),
+    /// bit 1 it is ignored (`dtIgnore`).
+    public let flags: [UInt8]
+    /// For area range "all" only, at `t * D + d`: the matched ground truth (index into
+    /// `groundTruths`), or -1. (The other ranges are needed only as flags.)
+    public let matches: [Int32]
+    /// For area range "all" only, at `t * G + g`: whether ground truth g (file order) was matched.
+    public let gtMatched: [Bool]
+    /// Ground truths ignored per area range at `a * G + g`.
+    public let gtIgnored: [Bool]
+    /// Per detection: the best IoU with a (non-crowd) ground truth of another category in the
+    /// image, for the error breakdown (0 when none).
+    public var crossClassIoU: [Double] = []
+
+    public var detectionCount: Int { detections.count }
+    public var groundTruthCount: Int { groundTruths.count }
+}
+
+/// The COCO instance evaluation with pycocotools' semantics, number for number.
+public struct COCOEvaluator: Sendable {
+    public let params: COCOEvalParams
+
+    public init(params: COCOEvalParams = COCOEvalParams()) { self.params = params }
+
+    public func evaluate(_ inputs: COCOInputs, workers: Int = Parallel.coreCount,
+                         progress: (@Sendable (Int, Int) -> Void)? = nil) throws(SegError) -> COCOEvaluation {
+        switch params.iouType {
+        case .bbox: return try evaluate(inputs, overlap: BoxOverlap(), workers: workers, progress: progress)
+        case .segm: return try evaluate(inputs, overlap: SegmOverlap(), workers: workers, progress: progress)
+        case .boundary:
+            return try evaluate(inputs, overlap: BoundaryOverlap(dilationRatio: params.boundaryDilationRatio),
+                                workers: workers, progress: progress)
+        }
+    }
+
+    func evaluate<O: InstanceOverlap>(_ inputs: COCOInputs, overlap: O, workers: Int,
+                                      progress: (@Sendable (Int, Int) -> Void)?) throws(SegError) -> COCOEvaluation {
+        let gt = inputs.groundTruth
+        let images = gt.images.sorted { $0.id < $1.id }
+        let categories = gt.categories.sorted { $0.id < $1.id }
+        var imageIndex: [Int: Int] = [:]
+        for (i, image) in images.enumerated() { imageIndex[image.id] = i }
+        var categoryIndex: [Int: Int] = [:]
+        for (k, category) in categories.enumerated() { categoryIndex[category.id] = k }
+
+        var clock = PhaseClock()
+        let gtByImage = Self.group(gt.annotations.map { (imageIndex[$0.imageId] ?? -1, categoryIndex[$0.categoryId] ?? -1) },
+                                   imageCount: images.count)
+        let dtByImage = Self.group(inputs.results.detections.map { (imageIndex[$0.imageId] ?? -1, categoryIndex[$0.categoryId] ?? -1) },
+                                   imageCount: images.count)
+        clock.lap("group")
+        let params = self.params
+        let categoryLookup = categoryIndex
+        let counter = ProgressCounter(total: images.count, report: progress)
+        let perImage = try Parallel.map(images.count, workers: workers) { (i) throws(SegError) -> [COCOImageCategoryEval] in
+            defer { counter.advance() }
+            return try Self.evaluateImage(i, image: images[i], gt: gtByImage[i], dt: dtByImage[i], inputs: inputs,
+                                          categoryIndex: categoryLookup, params: params, overlap: overlap)
+        }
+        clock.lap("per-image matching")
+        let cells = perImage.flatMap { $0 }
+        clock.lap("flatten")
+        let evaluation = COCOEvaluation(params: params, images: images, categories: categories, cells: cells, workers: workers)
+        clock.lap("accumulate")
+        return evaluation
+    }
+
+    /// Annotation indices per image, ordered by category then file order (the order pycocotools'
+    /// `_gts[img, cat]` lists keep).
+    static func group(_ keys: [(Int, Int)], imageCount: Int) -> [[(index: Int, category: Int)]] {
+        var out = [[(index: Int, category: Int)]](repeating: [], count: imageCount)
+        for (i, key) in keys.enumerated() where key.0 >= 0 && key.1 >= 0 {
+            out[key.0].append((i, key.1))
+        }
+        for i in 0..<imageCount where out[i].count > 1 {
+            out[i].sort { $0.category != $1.category ? $0.category < $1.category : $0.index < $1.index }
+        }
+        return out
+    }
+
+    static func evaluateImage<O: InstanceOverlap>(_ imageIndex: Int, image: COCOImage, gt: [(index: Int, category: Int)],
+                                                  dt: [(index: Int, category: Int)], inputs: COCOInputs,
+                                                  categoryIndex: [Int: Int], params: COCOEvalParams,
+                                                  overlap: O) throws(SegError) -> [COCOImageCategoryEval] {
+        if gt.isEmpty && dt.isEmpty { return [] }
+        let scores = inputs.detectionScores
+        let maxDet = params.maxDetLimit
+        // Per category: ground truth in file order; detections sorted by score (stable) and cut
+        // to maxDets.last, as computeIoU does before anything else looks at them.
+        var categoryRuns: [(category: Int, gt: [Int], dt: [Int])] = []
+        var unused: [Int] = []
+        var gi = 0, di = 0
+        while gi < gt.count || di < dt.count {
+            let c = min(gi < gt.count ? gt[gi].category : Int.max, di < dt.count ? dt[di].category : Int.max)
+            var g: [Int] = [], d: [Int] = []
+            while gi < gt.count && gt[gi].category == c { g.append(gt[gi].index); gi += 1 }
+            while di < dt.count && dt[di].category == c { d.append(dt[di].index); di += 1 }
+            if d.count > 1 {
+                scores.withUnsafeBufferPointer { s in
+                    d.sort { (a, b) in s[a] != s[b] ? s[a] > s[b] : a < b }
+                }
+            }
+            if d.count > maxDet {
+                unused.append(contentsOf: d[maxDet...])
+                d.removeSubrange(maxDet...)
+            }
+            categoryRuns.append((c, g, d))
+        }
+        let allGt = categoryRuns.flatMap(\.gt)
+        let allDt = categoryRuns.flatMap(\.dt)
+        let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
+        let allCrowd = allGt.map { inputs.gtCrowd[$0] }
+        // One IoU matrix for the whole image: the per-category blocks are slices of it, and the
+        // pairs across categories tell misclassifications apart in the failure table.
+        let GA = allGt.count
+        let full = (GA == 0 || allDt.isEmpty) ? [] : overlap.ious(dt: prepared.dtShapes, gt: prepared.gtShapes, crowd: allCrowd)
+        var out: [COCOImageCategoryEval] = []
+        out.reserveCapacity(categoryRuns.count)
+        var gOffset = 0, dOffset = 0
+        for run in categoryRuns {
+            let G = run.gt.count, D = run.dt.count
+            let gtAreas = Array(prepared.gtAreas[gOffset..<(gOffset + G)])
+            let dtAreas = Array(prepared.dtAreas[dOffset..<(dOffset + D)])
+            let crowd = Array(allCrowd[gOffset..<(gOffset + G)])
+            var ious: [Double] = []
+            var cross = [Double](repeating: 0, count: D)
+            if GA > 0 && D > 0 {
+                if G > 0 {
+                    ious = [Double](repeating: 0, count: D * G)
+                    for d in 0..<D {
+                        for g in 0..<G { ious[d * G + g] = full[(dOffset + d) * GA + gOffset + g] }
+                    }
+                }
+                for d in 0..<D {
+                    var best = 0.0
+                    for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] {
+                        best = max(best, full[(dOffset + d) * GA + g])
+                    }
+                    cross[d] = best
+                }
+            }
+            let gtIds = run.gt.map { inputs.gtIds[$0] }
+            var cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
+                             scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
+                             crowd: crowd, params: params)
+            cell.crossClassIoU = cross
+            out.append(cell)
+            gOffset += G; dOffset += D
+        }
+        return out
+    }
+
+    /// pycocotools' `evaluateImg` for every area range, with maxDet = maxDets.last.
+    static func match(imageIndex: Int, category: Int, gt: [Int], dt: [Int], gtIds: [Int], scores: [Double], ious: [Double],
+                      gtAreas: [Double], dtAreas: [Double], crowd: [Bool], params: COCOEvalParams) -> COCOImageCategoryEval {
+        let G = gt.count, D = dt.count
+        let T = params.iouThresholds.count, A = params.areaRanges.count
+        var flags = [UInt8](repeating: 0, count: A * T * D)
+        var matches = [Int32](repeating: -1, count: T * D)
+        var gtMatchedOut = [Bool](repeating: false, count: T * G)
+        var gtIgnoredOut = [Bool](repeating: false, count: A * G)
+        var nonIgnored = [Int32](repeating: 0, count: A)
+        var order = [Int](repeating: 0, count: G)
+        var ignoredInOrder = [Bool](repeating: false, count: G)
+        var crowdInOrder = [Bool](repeating: false, count: G)
+        var taken = [Bool](repeating: false, count: G)
+        for a in 0..<A {
+            let range = params.areaRanges[a]
+            // Stable sort by the ignore flag: counted ground truth first, file order kept.
+            var n = 0
+            for g in 0..<G where !(crowd[g] || range.excludes(gtAreas[g])) { order[n] = g; n += 1 }
+            nonIgnored[a] = Int32(n)
+            for g in 0..<G where crowd[g] || range.excludes(gtAreas[g]) { order[n] = g; n += 1; gtIgnoredOut[a * G + g] = true }
+            for k in 0..<G {
+                ignoredInOrder[k] = gtIgnoredOut[a * G + order[k]]
+                crowdInOrder[k] = crowd[order[k]]
+            }
+            for t in 0..<T {
+                for k in 0..<G { taken[k] = false }
+                let threshold = min(params.iouThresholds[t], 1 - 1e-10)
+                let base = (a * T + t) * D
+                for d in 0..<D {
+                    var best = threshold
+                    var m = -1
+                    if G > 0 && !ious.isEmpty {
+                        let row = d * G
+                        for k in 0..<G {
+                            if taken[k] && !crowdInOrder[k] { continue }
+                            // Once matched to counted ground truth, ignored ground truth cannot win.
+                            if m > -1 && !ignoredInOrder[m] && ignoredInOrder[k] { break }
+                            let v = ious[row + order[k]]
+                            if v < best { continue }
+                            best = v
+                            m = k
+                        }
+                    }
+                    var f: UInt8 = 0
+                    if m > -1 {
+                        let g = order[m]
+                        if ignoredInOrder[m] { f |= 2 }
+                        // pycocotools stores the ground truth's id and tests it for truth: a
+                        // ground truth with id 0 reads as unmatched. Kept, to agree number for number.
+                        if gtIds[g] != 0 { f |= 1 }
+                        taken[m] = true
+                        if a == 0 {
+                            matches[t * D + d] = Int32(g)
+                            gtMatchedOut[t * G + g] = true
+                        }
+                    }
+                    if f & 1 == 0 && range.excludes(dtAreas[d]) { f |= 2 }
+                    flags[base + d] = f
+                }
+            }
+        }
+        return COCOImageCategoryEval(imageIndex: imageIndex, categoryIndex: category, detections: dt.map { Int32($0) },
+                                     groundTruths: gt.map { Int32($0) }, ious: ious, scores: scores, gtAreas: gtAreas,
+                                     dtAreas: dtAreas, gtCrowd: crowd, nonIgnoredCount: nonIgnored, flags: flags,
+                                     matches: matches, gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut)
+    }
+}
+
+/// Counts finished images for a progress bar; the callback runs on whichever worker finished.
+final class ProgressCounter: @unchecked Sendable {
+    private let total: Int
+    private let report: (@Sendable (Int, Int) -> Void)?
+    private var done = 0
+    private var lock = pthread_mutex_t()
+
+    init(total: Int, report: (@Sendable (Int, Int) -> Void)?) {
+        self.total = total
+        self.report = report
+        pthread_mutex_init(&lock, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&lock) }
+
+    func advance() {
+        guard let report else { return }
+        pthread_mutex_lock(&lock)
+        done += 1
+        let now = done
+        pthread_mutex_unlock(&lock)
+        report(now, total)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

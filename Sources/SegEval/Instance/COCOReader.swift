@@ -1,0 +1,439 @@
+import SegCore
+
+/// Reads COCO instances and results files with the pull parser, checking what pycocotools would
+/// silently drop or crash on (unknown images and categories, malformed RLE, sizes that contradict
+/// the image, scores that are not numbers). Errors name the file and the entry.
+public enum COCOReader {
+    public static func readGroundTruth(_ path: String) throws -> COCOGroundTruth {
+        let bytes = try FileIO.read(path)
+        do {
+            return try parseGroundTruth(bytes, file: path)
+        } catch {
+            throw error.about(path)
+        }
+    }
+
+    public static func readResults(_ path: String, groundTruth: COCOGroundTruth) throws -> COCOResults {
+        let bytes = try FileIO.read(path)
+        do {
+            return try parseResults(bytes, file: path, groundTruth: groundTruth)
+        } catch {
+            throw error.about(path)
+        }
+    }
+
+    /// Both files, parsed at the same time on two threads (the results are checked against the
+    /// ground truth once both are read).
+    public static func readBoth(groundTruth gtPath: String, results resultsPath: String) throws -> (COCOGroundTruth, COCOResults) {
+        let gtBytes = try FileIO.read(gtPath)
+        let resultsBytes = try FileIO.read(resultsPath)
+        // The results file is parsed in two halves at once when a boundary between two detections
+        // can be found near its middle; the first half confirms the guess by ending exactly there.
+        let split = middleBoundary(resultsBytes)
+        let tasks = split == nil ? 2 : 3
+        let parsed = try Parallel.map(tasks, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
+            if i == 0 { return .groundTruth(try parseGroundTruth(gtBytes, file: gtPath)) }
+            if let split {
+                if i == 1 {
+                    guard let head = try? parseResultList(resultsBytes, stopAtComma: split.comma) else { return .failed }
+                    return .results(detections: head.detections, firstHasBox: head.firstHasBox)
+                }
+                guard let tail = try? parseResultTail(resultsBytes, from: split.brace) else { return .failed }
+                return .results(detections: tail, firstHasBox: false)
+            }
+            do throws(SegError) {
+                let list = try parseResultList(resultsBytes)
+                return .results(detections: list.detections, firstHasBox: list.firstHasBox)
+            } catch {
+                throw error.about(resultsPath)
+            }
+        }
+        guard case .groundTruth(let gt) = parsed[0] else { preconditionFailure("readBoth: results out of order") }
+        var detections: [COCOAnnotation] = []
+        var firstHasBox = false
+        if tasks == 3, case .results(let head, let box) = parsed[1], case .results(let tail) = parsed[2] {
+            detections = head + tail.detections
+            firstHasBox = box
+        } else if tasks == 2, case .results(let list, let box) = parsed[1] {
+            detections = list
+            firstHasBox = box
+        } else {
+            // The guess was wrong or a half has an error: read it whole for the exact message.
+            do throws(SegError) {
+                let list = try parseResultList(resultsBytes)
+                detections = list.detections
+                firstHasBox = list.firstHasBox
+            } catch {
+                throw error.about(resultsPath)
+            }
+        }
+        return (gt, try checkResults(detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt))
+    }
+
+    /// A `}`, `,`, `{` sequence after the middle of a top-level array: (index of the comma, of the brace).
+    static func middleBoundary(_ bytes: [UInt8]) -> (comma: Int, brace: Int)? {
+        guard bytes.count > 1 << 20 else { return nil }
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "[") else { return nil }
+        var i = bytes.count / 2
+        while i + 2 < bytes.count {
+            if bytes[i] == UInt8(ascii: "}") {
+                var j = i + 1
+                while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: ",") {
+                    var k = j + 1
+                    while k < bytes.count, bytes[k] == 0x20 || bytes[k] == 0x0A || bytes[k] == 0x0D || bytes[k] == 0x09 { k += 1 }
+                    if k < bytes.count, bytes[k] == UInt8(ascii: "{") { return (j, k) }
+                }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Detections from `brace` (the start of one) to the end of the top-level array.
+    static func parseResultTail(_ bytes: [UInt8], from brace: Int) throws(SegError) -> [COCOAnnotation] {
+        var detections: [COCOAnnotation] = []
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+            var json = JSONCursor(buffer)
+            json.position = brace
+            var array = JSONCursor.ArrayState(first: true)
+            while try json.nextElement(&array) {
+                detections.append(try readAnnotation(&json, entry: "results[?]", isResult: true))
+            }
+            try json.expectEnd()
+        }
+        return detections
+    }
+
+    enum ParsedFile: Sendable {
+        case groundTruth(COCOGroundTruth)
+        case results(detections: [COCOAnnotation], firstHasBox: Bool)
+        case failed
+    }
+
+    // MARK: Ground truth
+
+    public static func parseGroundTruth(_ bytes: [UInt8], file: String = "") throws(SegError) -> COCOGroundTruth {
+        do {
+            return try parseGroundTruthBytes(bytes, file: file)
+        } catch {
+            throw error.about(file)
+        }
+    }
+
+    static func parseGroundTruthBytes(_ bytes: [UInt8], file: String) throws(SegError) -> COCOGroundTruth {
+        var images: [COCOImage] = []
+        var categories: [COCOCategory] = []
+        var annotations: [COCOAnnotation] = []
+        var sawImages = false, sawAnnotations = false, sawCategories = false
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+            var json = JSONCursor(buffer)
+            guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
+            var object = try json.beginObject()
+            while let key = try json.nextKey(&object) {
+                if json.key(key, is: "images") {
+                    sawImages = true
+                    var array = try json.beginArray()
+                    while try json.nextElement(&array) { images.append(try readImage(&json, index: images.count)) }
+                } else if json.key(key, is: "annotations") {
+                    sawAnnotations = true
+                    var array = try json.beginArray()
+                    while try json.nextElement(&array) {
+                        annotations.append(try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false))
+                    }
+                } else if json.key(key, is: "categories") {
+                    sawCategories = true
+                    var array = try json.beginArray()
+                    while try json.nextElement(&array) { categories.append(try readCategory(&json, index: categories.count)) }
+                } else {
+                    try json.skipValue()
+                }
+            }
+            try json.expectEnd()
+        }
+        guard sawImages else { throw SegError(.invalid, file: file, "no \"images\" list (not a COCO instances file)") }
+        guard sawCategories else { throw SegError(.invalid, file: file, "no \"categories\" list") }
+        if !sawAnnotations { annotations = [] }
+        let gt = COCOGroundTruth(file: file, images: images, categories: categories, annotations: annotations)
+        try validate(gt)
+        return gt
+    }
+
+    static func validate(_ gt: COCOGroundTruth) throws(SegError) {
+        let file = gt.file
+        var imageSizes: [Int: (Int, Int)] = [:]
+        for (i, image) in gt.images.enumerated() {
+            guard imageSizes[image.id] == nil else { throw SegError(.invalid, file: file, "images[\(i)]: duplicate image id \(image.id)") }
+            guard image.width > 0, image.height > 0, image.width <= 1 << 20, image.height <= 1 << 20 else {
+                throw SegError(.invalid, file: file, "images[\(i)] (id \(image.id)): bad size \(image.width)x\(image.height)")
+            }
+            imageSizes[image.id] = (image.height, image.width)
+        }
+        var categoryIds = Set<Int>()
+        for (i, category) in gt.categories.enumerated() {
+            guard categoryIds.insert(category.id).inserted else {
+                throw SegError(.invalid, file: file, "categories[\(i)]: duplicate category id \(category.id)")
+            }
+        }
+        var annotationIds = Set<Int>()
+        for (i, ann) in gt.annotations.enumerated() {
+            let entry = "annotations[\(i)] (id \(ann.id))"
+            guard annotationIds.insert(ann.id).inserted else { throw SegError(.invalid, file: file, "\(entry): duplicate annotation id") }
+            guard let size = imageSizes[ann.imageId] else { throw SegError(.invalid, file: file, "\(entry): unknown image id \(ann.imageId)") }
+            guard categoryIds.contains(ann.categoryId) else {
+                throw SegError(.invalid, file: file, "\(entry): unknown category id \(ann.categoryId)")
+            }
+            try checkShape(ann, imageSize: size, entry: entry, file: file)
+        }
+    }
+
+    // MARK: Results
+
+    public static func parseResults(_ bytes: [UInt8], file: String = "", groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
+        do {
+            return try parseResultsBytes(bytes, file: file, groundTruth: gt)
+        } catch {
+            throw error.about(file)
+        }
+    }
+
+    static func parseResultsBytes(_ bytes: [UInt8], file: String, groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
+        let list = try parseResultList(bytes)
+        return try checkResults(list.detections, firstHasBox: list.firstHasBox, file: file, groundTruth: gt)
+    }
+
+    /// With `stopAtComma`, reading stops (successfully) when an element ends exactly at that comma
+    /// and fails if it is passed without ending there.
+    static func parseResultList(_ bytes: [UInt8], stopAtComma: Int? = nil) throws(SegError) -> (detections: [COCOAnnotation], firstHasBox: Bool) {
+        var detections: [COCOAnnotation] = []
+        var firstHasBox = false
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+            var json = JSONCursor(buffer)
+            func readList(_ json: inout JSONCursor) throws(SegError) {
+                var array = try json.beginArray()
+                while try json.nextElement(&array) {
+                    let index = detections.count
+                    let d = try readAnnotation(&json, entry: "results[\(index)]", isResult: true)
+                    // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
+                    if index == 0 { firstHasBox = d.bbox != nil }
+                    detections.append(d)
+                    if let stop = stopAtComma {
+                        _ = json.peek()
+                        if json.position == stop { return }
+                        if json.position > stop { throw json.error("the split guess was not a boundary") }
+                    }
+                }
+                if stopAtComma != nil { throw json.error("the split guess was not reached") }
+            }
+            if json.peek() == UInt8(ascii: "[") {
+                try readList(&json)
+            } else if json.peek() == UInt8(ascii: "{") {
+                // Some tools wrap results as {"annotations": [...]}.
+                var object = try json.beginObject()
+                var found = false
+                while let key = try json.nextKey(&object) {
+                    if json.key(key, is: "annotations") { found = true; try readList(&json) } else { try json.skipValue() }
+                }
+                guard found else { throw json.error("a COCO results file is a JSON array of detections") }
+            } else {
+                throw json.error("a COCO results file is a JSON array of detections")
+            }
+            if stopAtComma == nil { try json.expectEnd() }
+        }
+        return (detections, firstHasBox)
+    }
+
+    static func checkResults(_ list: [COCOAnnotation], firstHasBox: Bool, file: String,
+                             groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
+        var detections = list
+        var imageSizes: [Int: (Int, Int)] = [:]
+        for image in gt.images { imageSizes[image.id] = (image.height, image.width) }
+        let categoryIds = Set(gt.categories.map(\.id))
+        for i in detections.indices {
+            let d = detections[i]
+            let entry = "results[\(i)]"
+            guard let size = imageSizes[d.imageId] else {
+                throw SegError(.invalid, file: file, "\(entry): image id \(d.imageId) is not in the ground truth \(gt.file)")
+            }
+            guard categoryIds.contains(d.categoryId) else {
+                throw SegError(.invalid, file: file, "\(entry): category id \(d.categoryId) is not in the ground truth \(gt.file)")
+            }
+            guard d.score.isFinite else { throw SegError(.invalid, file: file, "\(entry): score is \(d.score), not a finite number") }
+            if firstHasBox && d.bbox == nil { throw SegError(.invalid, file: file, "\(entry): no \"bbox\" (the first detection has one)") }
+            if !d.segmentation.isPresent && d.bbox == nil {
+                throw SegError(.invalid, file: file, "\(entry): neither \"segmentation\" nor \"bbox\"")
+            }
+            try checkShape(d, imageSize: size, entry: entry, file: file)
+            detections[i].id = i + 1
+            detections[i].isCrowd = false
+        }
+        return COCOResults(file: file, detections: detections, areaFromBox: firstHasBox)
+    }
+
+    // MARK: Entries
+
+    static func checkShape(_ ann: COCOAnnotation, imageSize: (Int, Int), entry: String, file: String) throws(SegError) {
+        switch ann.segmentation {
+        case .counts(let h, let w, let counts):
+            guard h == imageSize.0, w == imageSize.1 else {
+                throw SegError(.invalid, file: file, "\(entry): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
+            }
+            var total = 0
+            for c in counts { total += Int(c) }
+            guard total == h * w else {
+                throw SegError(.invalid, file: file, "\(entry): RLE counts add up to \(total), not height*width = \(h * w)")
+            }
+        case .compressed(let h, let w, _):
+            guard h == imageSize.0, w == imageSize.1 else {
+                throw SegError(.invalid, file: file, "\(entry): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
+            }
+        case .polygons(let polygons):
+            for (k, p) in polygons.enumerated() {
+                guard p.allSatisfy(\.isFinite) else { throw SegError(.invalid, file: file, "\(entry): polygon \(k) has a coordinate that is not a finite number") }
+            }
+        case .none: break
+        }
+        if let b = ann.bbox, !(b.x.isFinite && b.y.isFinite && b.width.isFinite && b.height.isFinite) {
+            throw SegError(.invalid, file: file, "\(entry): bbox has a value that is not a finite number")
+        }
+        if let a = ann.area, !a.isFinite { throw SegError(.invalid, file: file, "\(entry): area is not a finite number") }
+    }
+
+    static func readImage(_ json: inout JSONCursor, index: Int) throws(SegError) -> COCOImage {
+        var id: Int?, width: Int?, height: Int?
+        var fileName = ""
+        var object = try json.beginObject()
+        while let key = try json.nextKey(&object) {
+            if json.key(key, is: "id") { id = try json.integer() }
+            else if json.key(key, is: "width") { width = try json.integer() }
+            else if json.key(key, is: "height") { height = try json.integer() }
+            else if json.key(key, is: "file_name") { fileName = json.null() ? "" : try json.string() }
+            else { try json.skipValue() }
+        }
+        guard let id else { throw SegError(.invalid, file: "", "images[\(index)]: no \"id\"") }
+        guard let width, let height else { throw SegError(.invalid, file: "", "images[\(index)] (id \(id)): no \"width\" or \"height\"") }
+        return COCOImage(id: id, width: width, height: height, fileName: fileName)
+    }
+
+    static func readCategory(_ json: inout JSONCursor, index: Int) throws(SegError) -> COCOCategory {
+        var id: Int?
+        var name = "", supercategory = ""
+        var isThing: Bool?
+        var object = try json.beginObject()
+        while let key = try json.nextKey(&object) {
+            if json.key(key, is: "id") { id = try json.integer() }
+            else if json.key(key, is: "name") { name = json.null() ? "" : try json.string() }
+            else if json.key(key, is: "supercategory") { supercategory = json.null() ? "" : try json.string() }
+            else if json.key(key, is: "isthing") { isThing = try readFlag(&json) }
+            else { try json.skipValue() }
+        }
+        guard let id else { throw SegError(.invalid, file: "", "categories[\(index)]: no \"id\"") }
+        return COCOCategory(id: id, name: name.isEmpty ? "\(id)" : name, supercategory: supercategory, isThing: isThing)
+    }
+
+    static func readFlag(_ json: inout JSONCursor) throws(SegError) -> Bool {
+        let c = json.peek()
+        if c == UInt8(ascii: "t") || c == UInt8(ascii: "f") { return try json.bool() }
+        return try json.double() != 0
+    }
+
+    static func readAnnotation(_ json: inout JSONCursor, entry: String, isResult: Bool) throws(SegError) -> COCOAnnotation {
+        var id: Int?, imageId: Int?, categoryId: Int?
+        var segmentation = COCOSegmentation.none
+        var bbox: COCOBox?
+        var area: Double?
+        var isCrowd = false
+        var score: Double?
+        var object = try json.beginObject()
+        while let key = try json.nextKey(&object) {
+            if json.key(key, is: "image_id") { imageId = try json.integer() }
+            else if json.key(key, is: "category_id") { categoryId = try json.integer() }
+            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry) }
+            else if json.key(key, is: "score") { score = try json.double() }
+            else if json.key(key, is: "bbox") { bbox = try readBox(&json, entry: entry) }
+            else if json.key(key, is: "id") { id = try json.integer() }
+            else if json.key(key, is: "area") { area = json.null() ? nil : try json.double() }
+            else if json.key(key, is: "iscrowd") { isCrowd = try readFlag(&json) }
+            else { try json.skipValue() }
+        }
+        let name = id.map { "\(entry) (id \($0))" } ?? entry
+        guard let imageId else { throw SegError(.invalid, file: "", "\(name): no \"image_id\"") }
+        guard let categoryId else { throw SegError(.invalid, file: "", "\(name): no \"category_id\"") }
+        if isResult {
+            guard let score else { throw SegError(.invalid, file: "", "\(name): no \"score\"") }
+            return COCOAnnotation(id: 0, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
+                                  area: nil, isCrowd: false, score: score)
+        }
+        guard let id else { throw SegError(.invalid, file: "", "\(entry): no \"id\"") }
+        return COCOAnnotation(id: id, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
+                              area: area, isCrowd: isCrowd, score: 1)
+    }
+
+    static func readBox(_ json: inout JSONCursor, entry: String) throws(SegError) -> COCOBox? {
+        if json.null() { return nil }
+        var values: [Double] = []
+        var array = try json.beginArray()
+        while try json.nextElement(&array) {
+            values.append(try json.double())
+            if values.count > 4 { throw SegError(.invalid, file: "", "\(entry): bbox has more than 4 numbers") }
+        }
+        if values.isEmpty { return nil }
+        guard values.count == 4 else { throw SegError(.invalid, file: "", "\(entry): bbox has \(values.count) numbers, not 4") }
+        return COCOBox(x: values[0], y: values[1], width: values[2], height: values[3])
+    }
+
+    static func readSegmentation(_ json: inout JSONCursor, entry: String) throws(SegError) -> COCOSegmentation {
+        if json.null() { return .none }
+        if json.peek() == UInt8(ascii: "[") {
+            var polygons: [[Double]] = []
+            var outer = try json.beginArray()
+            while try json.nextElement(&outer) {
+                var polygon: [Double] = []
+                var inner = try json.beginArray()
+                while try json.nextElement(&inner) { polygon.append(try json.double()) }
+                polygons.append(polygon)
+            }
+            if polygons.isEmpty { return .none }
+            return .polygons(polygons)
+        }
+        var height = -1, width = -1
+        var string: String?
+        var counts: [UInt32]?
+        var object = try json.beginObject()
+        while let key = try json.nextKey(&object) {
+            if json.key(key, is: "size") {
+                var array = try json.beginArray()
+                var size: [Int] = []
+                while try json.nextElement(&array) {
+                    size.append(try json.integer())
+                    if size.count > 2 { break }
+                }
+                guard size.count == 2, size[0] >= 0, size[1] >= 0 else {
+                    throw SegError(.invalid, file: "", "\(entry): RLE \"size\" must be [height, width]")
+                }
+                height = size[0]; width = size[1]
+            } else if json.key(key, is: "counts") {
+                if json.peek() == UInt8(ascii: "\"") {
+                    string = try json.string()
+                } else {
+                    var list: [UInt32] = []
+                    var array = try json.beginArray()
+                    while try json.nextElement(&array) {
+                        let v = try json.integer()
+                        guard v >= 0, v <= Int(UInt32.max) else { throw SegError(.invalid, file: "", "\(entry): RLE count \(v) out of range") }
+                        list.append(UInt32(v))
+                    }
+                    counts = list
+                }
+            } else {
+                try json.skipValue()
+            }
+        }
+        guard height >= 0 else { throw SegError(.invalid, file: "", "\(entry): RLE without \"size\"") }
+        if let string { return .compressed(height: height, width: width, string: string) }
+        if let counts { return .counts(height: height, width: width, counts: counts) }
+        throw SegError(.invalid, file: "", "\(entry): RLE without \"counts\"")
+    }
+}

@@ -1,0 +1,112 @@
+import SegCore
+
+/// Turning an annotation's segmentation into runs, with pycocotools' `annToRLE` rules, and the
+/// areas and boxes that `loadRes` derives from them.
+enum InstanceShapes {
+    /// The runs of an annotation or detection, or nil when it has no segmentation. A detection
+    /// read through loadRes' box branch without a segmentation gets its box as a polygon.
+    static func runs(of ann: COCOAnnotation, image: COCOImage, entry: String, file: String) throws(SegError) -> RLE? {
+        do {
+            switch ann.segmentation {
+            case .none: return nil
+            case .polygons(let polygons): return try RLE(polygons: polygons, height: image.height, width: image.width)
+            case .counts(let h, let w, let counts): return try RLE(height: h, width: w, counts: counts)
+            case .compressed(let h, let w, let string): return try RLE(compressed: string, height: h, width: w)
+            }
+        } catch let error as SegError {
+            throw SegError(error.kind, file: file, "\(entry): \(error.reason)")
+        } catch {
+            throw SegError(.invalid, file: file, "\(entry): \(error)")
+        }
+    }
+
+    /// loadRes' box branch writes `[[x1, y1, x1, y2, x2, y2, x2, y1]]` for a detection without a
+    /// segmentation; segm evaluation then rasterises that polygon.
+    static func boxPolygon(_ b: COCOBox) -> COCOSegmentation {
+        let x1 = b.x, x2 = b.x + b.width, y1 = b.y, y2 = b.y + b.height
+        return .polygons([[x1, y1, x1, y2, x2, y2, x2, y1]])
+    }
+
+    static func area(of runs: RLE) -> Int { runs.area }
+
+    static func box(of runs: RLE) -> COCOBox {
+        let b = runs.boundingBox
+        return COCOBox(x: b[0], y: b[1], width: b[2], height: b[3])
+    }
+
+    /// The `area` field, or when the file has none, the mask's area (pycocotools would stop with
+    /// a KeyError), or the box's.
+    static func groundTruthArea(_ ann: COCOAnnotation, index: Int, image: COCOImage, file: String) throws(SegError) -> Double {
+        if let area = ann.area { return area }
+        if let runs = try runs(of: ann, image: image, entry: "annotations[\(index)] (id \(ann.id))", file: file) {
+            return Double(area(of: runs))
+        }
+        if let box = ann.bbox { return box.area }
+        throw SegError(.invalid, file: file, "annotations[\(index)] (id \(ann.id)): no \"area\", segmentation or bbox")
+    }
+
+    /// Runs of every ground truth and detection of one image for segm (and boundary) matching,
+    /// with the areas pycocotools uses for the size buckets. Detections past the per-category cut
+    /// (`unused`) are decoded too, only to report malformed ones.
+    static func prepareMasks(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
+        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [RLE], dtShapes: [RLE]) {
+        let annotations = data.groundTruth.annotations
+        let detections = data.results.detections
+        var gtAreas: [Double] = [], gtRuns: [RLE] = []
+        gtAreas.reserveCapacity(gt.count); gtRuns.reserveCapacity(gt.count)
+        for g in gt {
+            let ann = annotations[g]
+            let entry = "annotations[\(g)] (id \(ann.id))"
+            guard let r = try runs(of: ann, image: image, entry: entry, file: data.groundTruth.file) else {
+                throw SegError(.invalid, file: data.groundTruth.file, "\(entry): no \"segmentation\" (needed for segm evaluation)")
+            }
+            gtRuns.append(r)
+            gtAreas.append(ann.area ?? Double(r.area))
+        }
+        var dtAreas: [Double] = [], dtRuns: [RLE] = []
+        dtAreas.reserveCapacity(dt.count); dtRuns.reserveCapacity(dt.count)
+        for d in dt {
+            let r = try detectionRuns(d, image: image, data: data)
+            dtRuns.append(r)
+            if data.results.areaFromBox, let b = detections[d].bbox { dtAreas.append(b.area) } else { dtAreas.append(Double(r.area)) }
+        }
+        for d in unused { _ = try detectionRuns(d, image: image, data: data) }
+        return (gtAreas, dtAreas, gtRuns, dtRuns)
+    }
+
+    static func detectionRuns(_ d: Int, image: COCOImage, data: COCOInputs) throws(SegError) -> RLE {
+        let detections = data.results.detections
+        if case .compressed(let h, let w, let string) = detections[d].segmentation {
+            do {
+                return try RLE(compressed: string, height: h, width: w)
+            } catch let error as SegError {
+                throw SegError(error.kind, file: data.results.file, "results[\(d)]: \(error.reason)")
+            } catch {
+                throw SegError(.invalid, file: data.results.file, "results[\(d)]: \(error)")
+            }
+        }
+        var det = detections[d]
+        if !det.segmentation.isPresent, let b = det.bbox { det.segmentation = boxPolygon(b) }
+        guard let r = try runs(of: det, image: image, entry: "results[\(d)]", file: data.results.file) else {
+            throw SegError(.invalid, file: data.results.file, "results[\(d)]: no \"segmentation\"")
+        }
+        return r
+    }
+}
+
+/// `segm` IoU: pycocotools' `rleIou` on the runs, masks never decoded.
+struct SegmOverlap: InstanceOverlap {
+    typealias Shape = RLE
+
+    func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
+        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [RLE], dtShapes: [RLE]) {
+        try InstanceShapes.prepareMasks(image: image, gt: gt, dt: dt, unused: unused, data: data)
+    }
+
+    func ious(dt: [RLE], gt: [RLE], crowd: [Bool]) -> [Double] {
+        RunIoU.ious(dt: dt, gt: gt, crowd: crowd)
+    }
+
+    func box(_ shape: RLE) -> COCOBox { InstanceShapes.box(of: shape) }
+}
+

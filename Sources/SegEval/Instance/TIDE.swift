@@ -1,0 +1,323 @@
+import SegCore
+
+/// The TIDE error breakdown (Bolya et al., ECCV 2020) as the `tidecv` package computes it: its own
+/// greedy matching per image (all classes together, at most 100 detections by score), its AP@0.5
+/// (101 recall points, mean over classes), each error type's AP gain from fixing every error of
+/// that type alone, and (our additions, same machinery) the gain per class and per size bucket.
+public struct TIDEResult: Sendable {
+    public enum ErrorType: String, Sendable, CaseIterable {
+        case classification = "Cls", localization = "Loc", both = "Both", duplicate = "Dupe", background = "Bkg", missed = "Miss"
+    }
+
+    public var mode: String
+    /// AP at the foreground threshold, 0..1 (tidecv prints it ×100).
+    public var ap: Double
+    /// AP gain per error type, 0..1.
+    public var gains: [ErrorType: Double]
+    public var counts: [ErrorType: Int]
+    /// Category id → error type → gain in that category's AP.
+    public var perClass: [Int: [ErrorType: Double]]
+    /// "small", "medium", "large" (box area ≤ 32², ≤ 96², above; tidecv's AREA qualifiers) → gain
+    /// from fixing only the errors whose object is in the bucket.
+    public var perSize: [String: [ErrorType: Double]]
+}
+
+public enum TIDE {
+    enum Shape { case box(COCOBox), runs(RLE) }
+
+    struct ErrorRecord {
+        var type: TIDEResult.ErrorType
+        /// Detection index (results) or, for missed, -1.
+        var detection: Int
+        var gtIndex: Int  // annotation index, -1 when none
+        /// The data point before fixing: (class, score) of an unmatched detection, nil when it was ignored or missed.
+        var originalClass: Int?
+        var score: Double
+        /// After fixing: the class the point joins as a true positive (nil: suppressed).
+        var fixedClass: Int?
+        var missedClass: Int?
+        var area: Double
+    }
+
+    struct ImageOutcome {
+        var positives: [(cls: Int, count: Int)]
+        var points: [(id: Int, cls: Int, score: Double, correct: Bool)]
+        var errors: [ErrorRecord]
+    }
+
+    public static func evaluate(_ inputs: COCOInputs, mask: Bool, foreground: Double = 0.5, background: Double = 0.1,
+                                maxDets: Int = 100, workers: Int = Parallel.coreCount) throws(SegError) -> TIDEResult {
+        let gt = inputs.groundTruth
+        let images = gt.images  // tidecv walks the images in file order
+        var imageIndex: [Int: Int] = [:]
+        for (i, image) in images.enumerated() { imageIndex[image.id] = i }
+        var gtByImage = [[Int]](repeating: [], count: images.count)
+        for (i, a) in gt.annotations.enumerated() { if let k = imageIndex[a.imageId] { gtByImage[k].append(i) } }
+        var dtByImage = [[Int]](repeating: [], count: images.count)
+        for (i, d) in inputs.results.detections.enumerated() { if let k = imageIndex[d.imageId] { dtByImage[k].append(i) } }
+        let gts = gtByImage, dts = dtByImage
+        let outcomes = try Parallel.map(images.count, workers: workers) { (i) throws(SegError) -> ImageOutcome in
+            try evaluateImage(images[i], gt: gts[i], dt: dts[i], inputs: inputs, mask: mask, foreground: foreground,
+                              background: background, maxDets: maxDets)
+        }
+        return summarize(outcomes, mask: mask)
+    }
+
+    static func shape(_ ann: COCOAnnotation, index: Int, isResult: Bool, image: COCOImage, inputs: COCOInputs, mask: Bool) throws(SegError) -> Shape {
+        let file = isResult ? inputs.results.file : inputs.groundTruth.file
+        let entry = isResult ? "results[\(index)]" : "annotations[\(index)] (id \(ann.id))"
+        if mask {
+            guard let r = try InstanceShapes.runs(of: ann, image: image, entry: entry, file: file) else {
+                throw SegError(.invalid, file: file, "\(entry): no \"segmentation\" (needed for the mask error breakdown)")
+            }
+            return .runs(r)
+        }
+        guard let b = ann.bbox else { throw SegError(.invalid, file: file, "\(entry): no \"bbox\" (needed for the box error breakdown)") }
+        return .box(b)
+    }
+
+    static func ious(_ d: [Shape], _ g: [Shape], crowd: Bool) -> [Double] {
+        if d.isEmpty || g.isEmpty { return [] }
+        if case .box = d[0] {
+            let db = d.map { if case .box(let b) = $0 { b } else { COCOBox(x: 0, y: 0, width: 0, height: 0) } }
+            let gb = g.map { if case .box(let b) = $0 { b } else { COCOBox(x: 0, y: 0, width: 0, height: 0) } }
+            return BoxOverlap().ious(dt: db, gt: gb, crowd: [Bool](repeating: crowd, count: gb.count))
+        }
+        let dr = d.compactMap { if case .runs(let r) = $0 { r } else { nil } }
+        let gr = g.compactMap { if case .runs(let r) = $0 { r } else { nil } }
+        return RunIoU.ious(dt: dr, gt: gr, crowd: [Bool](repeating: crowd, count: gr.count))
+    }
+
+    static func evaluateImage(_ image: COCOImage, gt gtAll: [Int], dt dtAll: [Int], inputs: COCOInputs, mask: Bool,
+                              foreground: Double, background: Double, maxDets: Int) throws(SegError) -> ImageOutcome {
+        let annotations = inputs.groundTruth.annotations
+        let detections = inputs.results.detections
+        let gt = gtAll.filter { !annotations[$0].isCrowd }
+        let ignore = gtAll.filter { annotations[$0].isCrowd }
+        var positives: [Int: Int] = [:]
+        var positiveOrder: [Int] = []
+        for g in gt {
+            let c = annotations[g].categoryId
+            if positives[c] == nil { positiveOrder.append(c) }
+            positives[c, default: 0] += 1
+        }
+        var outcome = ImageOutcome(positives: positiveOrder.map { ($0, positives[$0]!) }, points: [], errors: [])
+        func box(_ a: COCOAnnotation) -> COCOBox { a.bbox ?? COCOBox(x: 0, y: 0, width: 0, height: 0) }
+        if dtAll.isEmpty {
+            for g in gt {
+                let a = annotations[g]
+                outcome.errors.append(ErrorRecord(type: .missed, detection: -1, gtIndex: g, originalClass: nil, score: 0,
+                                                  fixedClass: nil, missedClass: a.categoryId, area: box(a).area))
+            }
+            return outcome
+        }
+        var preds = dtAll
+        preds.sort { detections[$0].score != detections[$1].score ? detections[$0].score > detections[$1].score : $0 < $1 }
+        if preds.count > maxDets { preds.removeSubrange(maxDets...) }
+        let D = preds.count, G = gt.count
+        var predShapes: [Shape] = []
+        for d in preds { predShapes.append(try shape(detections[d], index: d, isResult: true, image: image, inputs: inputs, mask: mask)) }
+        var gtShapes: [Shape] = []
+        for g in gt { gtShapes.append(try shape(annotations[g], index: g, isResult: false, image: image, inputs: inputs, mask: mask)) }
+        let iou = ious(predShapes, gtShapes, crowd: false)
+        let predClass = preds.map { detections[$0].categoryId }
+        let gtClass = gt.map { annotations[$0].categoryId }
+        func v(_ d: Int, _ g: Int) -> Double { iou.isEmpty ? 0 : iou[d * G + g] }
+        func argmax(_ d: Int, _ value: (Int) -> Double) -> (Int, Double) {
+            var best = 0, bestValue = G > 0 ? value(0) : 0
+            for g in 0..<G where value(g) > bestValue { best = g; bestValue = value(g) }
+            return (best, bestValue)
+        }
+        // used: nil = ignored (inside a crowd region of its class)
+        var used = [Bool?](repeating: false, count: D)
+        var gtUsed = [Bool](repeating: false, count: G)
+        var matchedWith = [Int](repeating: -1, count: G)
+        if G > 0 {
+            var taken = [Bool](repeating: false, count: G)
+            for d in 0..<D {
+                let (g, value) = argmax(d) { taken[$0] || gtClass[$0] != predClass[d] ? 0 : v(d, $0) }
+                if value >= foreground {
+                    used[d] = true; gtUsed[g] = true; matchedWith[g] = d; taken[g] = true
+                }
+            }
+        }
+        for r in ignore {
+            let region = annotations[r]
+            let regionShape = try shape(region, index: r, isResult: false, image: image, inputs: inputs, mask: mask)
+            let crowdIoU = ious(predShapes, [regionShape], crowd: true)
+            for d in 0..<D where used[d] == false && crowdIoU[d] > foreground && region.categoryId == predClass[d] { used[d] = nil }
+        }
+        var usable = [Bool](repeating: false, count: G)
+        var bestScore = [Double](repeating: -1, count: G)
+        var bestPred = [Int](repeating: -1, count: G)
+        var pending: [(record: ErrorRecord, gt: Int?)] = []
+        for d in 0..<D {
+            let det = detections[preds[d]]
+            if let u = used[d] { outcome.points.append((preds[d], predClass[d], det.score, u)) }
+            if used[d] == true { continue }
+            let original: Int? = used[d] == nil ? nil : predClass[d]
+            var record = ErrorRecord(type: .background, detection: preds[d], gtIndex: -1, originalClass: original, score: det.score,
+                                     fixedClass: nil, missedClass: nil, area: box(det).area)
+            if G == 0 { pending.append((record, nil)); continue }
+            func bestMatch(_ g: Int) {
+                if !gtUsed[g] {
+                    usable[g] = true
+                    if bestScore[g] < det.score { bestScore[g] = det.score; bestPred[g] = d }
+                }
+            }
+            var (g, value) = argmax(d) { gtClass[$0] == predClass[d] ? v(d, $0) : 0 }
+            if background <= value && value <= foreground {
+                record.type = .localization; record.gtIndex = gt[g]; record.area = box(annotations[gt[g]]).area
+                bestMatch(g)
+                pending.append((record, g)); continue
+            }
+            (g, value) = argmax(d) { gtClass[$0] != predClass[d] ? v(d, $0) : 0 }
+            if value >= foreground {
+                record.type = .classification; record.gtIndex = gt[g]; record.area = box(annotations[gt[g]]).area
+                bestMatch(g)
+                pending.append((record, g)); continue
+            }
+            (g, value) = argmax(d) { gtUsed[$0] && gtClass[$0] == predClass[d] ? v(d, $0) : 0 }
+            if value >= foreground { record.type = .duplicate; pending.append((record, nil)); continue }
+            (g, value) = argmax(d) { v(d, $0) }
+            record.type = value <= background ? .background : .both
+            pending.append((record, nil))
+        }
+        // The fixes, known once every detection of the image is seen (BestGTMatch): only the
+        // best-scored error on a ground truth not already matched becomes a true positive.
+        for (var record, g) in pending {
+            if let g, !gtUsed[g], bestPred[g] >= 0, preds[bestPred[g]] == record.detection {
+                record.fixedClass = record.type == .classification ? gtClass[g] : detections[record.detection].categoryId
+            }
+            outcome.errors.append(record)
+        }
+        for g in 0..<G where !gtUsed[g] && !usable[g] {
+            outcome.errors.append(ErrorRecord(type: .missed, detection: -1, gtIndex: gt[g], originalClass: nil, score: 0,
+                                              fixedClass: nil, missedClass: gtClass[g], area: box(annotations[gt[g]]).area))
+        }
+        return outcome
+    }
+
+    /// tidecv's `APDataObject.get_ap` (×1, not ×100): stable sort by score, COCO-style envelope,
+    /// 101 recall points at i / 100.
+    static func ap(_ points: [(score: Double, correct: Bool)], positives: Int) -> Double {
+        if positives == 0 { return 0 }
+        var order = Array(points.indices)
+        order.sort { points[$0].score != points[$1].score ? points[$0].score > points[$1].score : $0 < $1 }
+        var precision: [Double] = [], recall: [Double] = []
+        var tp = 0, fp = 0
+        for i in order {
+            if points[i].correct { tp += 1 } else { fp += 1 }
+            precision.append(Double(tp) / Double(tp + fp))
+            recall.append(Double(tp) / Double(positives))
+        }
+        var i = precision.count - 1
+        while i > 0 {
+            if precision[i] > precision[i - 1] { precision[i - 1] = precision[i] }
+            i -= 1
+        }
+        var sum = 0.0
+        var p = 0
+        for r in 0...100 {
+            let x = Double(r) / 100
+            while p < recall.count && recall[p] < x { p += 1 }
+            if p < precision.count { sum += precision[p] }
+        }
+        return sum / 101
+    }
+
+    struct APData {
+        var classOrder: [Int] = []
+        var points: [Int: [(id: Int, score: Double, correct: Bool)]] = [:]
+        var positives: [Int: Int] = [:]
+
+        mutating func touch(_ c: Int) { if points[c] == nil { classOrder.append(c); points[c] = []; positives[c] = 0 } }
+
+        func classAP(_ c: Int) -> Double? {
+            let pts = points[c] ?? [], n = positives[c] ?? 0
+            if pts.isEmpty && n == 0 { return nil }
+            return TIDE.ap(pts.map { ($0.score, $0.correct) }, positives: n)
+        }
+
+        var mAP: Double {
+            let aps = classOrder.compactMap { classAP($0) }
+            return aps.isEmpty ? 0 : aps.reduce(0, +) / Double(aps.count)
+        }
+    }
+
+    static func summarize(_ outcomes: [ImageOutcome], mask: Bool) -> TIDEResult {
+        var base = APData()
+        var errors: [ErrorRecord] = []
+        for o in outcomes {
+            for (c, n) in o.positives { base.touch(c); base.positives[c, default: 0] += n }
+            for p in o.points { base.touch(p.cls); base.points[p.cls, default: []].append((p.id, p.score, p.correct)) }
+            for e in o.errors { if let c = e.missedClass { base.touch(c) } }
+            errors += o.errors
+        }
+        let baseAP = base.mAP
+        /// tidecv's `fix_errors`: the errors' points first (fixed or not), then the original true positives.
+        func fixed(_ condition: (ErrorRecord) -> Bool) -> APData {
+            var out = APData()
+            var positives = base.positives
+            for e in errors {
+                var point: (cls: Int, correct: Bool)? = e.originalClass.map { ($0, false) }
+                if condition(e) {
+                    if let c = e.missedClass { positives[c, default: 0] -= 1; point = nil } else { point = e.fixedClass.map { ($0, true) } }
+                }
+                if let point { out.touch(point.cls); out.points[point.cls, default: []].append((e.detection, e.score, point.correct)) }
+            }
+            for c in base.classOrder {
+                out.touch(c)
+                for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append(p) }
+            }
+            for c in base.classOrder { out.positives[c] = positives[c] ?? 0 }
+            return out
+        }
+        var gains: [TIDEResult.ErrorType: Double] = [:]
+        var counts: [TIDEResult.ErrorType: Int] = [:]
+        var perClass: [Int: [TIDEResult.ErrorType: Double]] = [:]
+        var perSize: [String: [TIDEResult.ErrorType: Double]] = [:]
+        let buckets: [(String, (Double) -> Bool)] = [("small", { $0 <= 1024 }), ("medium", { $0 > 1024 && $0 <= 9216 }), ("large", { $0 > 9216 })]
+        for type in TIDEResult.ErrorType.allCases {
+            counts[type] = errors.filter { $0.type == type }.count
+            let data = fixed { $0.type == type }
+            gains[type] = max(data.mAP - baseAP, 0)
+            for c in base.classOrder {
+                if let before = base.classAP(c) {
+                    perClass[c, default: [:]][type] = max((data.classAP(c) ?? 0) - before, 0)
+                }
+            }
+            for (name, test) in buckets {
+                perSize[name, default: [:]][type] = max(fixed { $0.type == type && test($0.area) }.mAP - baseAP, 0)
+            }
+        }
+        return TIDEResult(mode: mask ? "mask" : "bbox", ap: baseAP, gains: gains, counts: counts, perClass: perClass, perSize: perSize)
+    }
+}
+
+extension TIDEResult {
+    public var json: JSONValue {
+        func gainsObject(_ g: [ErrorType: Double]) -> JSONValue { .object(ErrorType.allCases.map { ($0.rawValue, .number(g[$0] ?? 0)) }) }
+        return .object([
+            ("mode", .string(mode)), ("AP50", .number(ap)),
+            ("dAP", gainsObject(gains)),
+            ("counts", .object(ErrorType.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
+            ("perSize", .object(["small", "medium", "large"].map { ($0, gainsObject(perSize[$0] ?? [:])) })),
+            ("perClass", .array(perClass.keys.sorted().map { c in .object([("id", .integer(c)), ("dAP", gainsObject(perClass[c] ?? [:]))]) })),
+        ])
+    }
+
+    public func table(names: [Int: String]) -> ReportTable {
+        let types = ErrorType.allCases
+        var t = ReportTable(title: "TIDE error breakdown (\(mode), AP50 \(formatMetric(ap))): AP gain from fixing each error type",
+                            columns: ["", "count"] + types.map(\.rawValue))
+        t.rows.append(["all", String(types.map { counts[$0] ?? 0 }.reduce(0, +))] + types.map { formatMetric(gains[$0] ?? 0) })
+        for size in ["small", "medium", "large"] {
+            t.rows.append([size, ""] + types.map { formatMetric(perSize[size]?[$0] ?? 0) })
+        }
+        for c in perClass.keys.sorted() {
+            t.rows.append([names[c] ?? String(c), ""] + types.map { formatMetric(perClass[c]?[$0] ?? 0) })
+        }
+        return t
+    }
+}

@@ -1,0 +1,318 @@
+import SegCore
+
+/// A COCO panoptic JSON file: per image, the PNG's file name and its segments.
+public struct PanopticFile: Sendable {
+    public struct Segment: Sendable, Equatable {
+        public var id: UInt32
+        public var categoryId: Int
+        /// The JSON's `area` (panopticapi uses the ground truth's as given; a prediction's comes from its PNG).
+        public var area: Int?
+        public var isCrowd: Bool
+    }
+
+    public struct Annotation: Sendable {
+        public var imageId: Int
+        public var fileName: String
+        public var segments: [Segment]
+    }
+
+    public var file: String
+    public var annotations: [Annotation]
+    public var categories: [COCOCategory]
+
+    public static func read(_ path: String) throws -> PanopticFile {
+        let bytes = try FileIO.read(path)
+        do {
+            return try parse(bytes, file: path)
+        } catch {
+            throw error.about(path)
+        }
+    }
+
+    static func parse(_ bytes: [UInt8], file: String) throws(SegError) -> PanopticFile {
+        var annotations: [Annotation] = []
+        var categories: [COCOCategory] = []
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+            var json = JSONCursor(buffer)
+            var object = try json.beginObject()
+            while let key = try json.nextKey(&object) {
+                if json.key(key, is: "annotations") {
+                    var array = try json.beginArray()
+                    while try json.nextElement(&array) {
+                        let index = annotations.count
+                        var imageId: Int?
+                        var fileName: String?
+                        var segments: [Segment] = []
+                        var ann = try json.beginObject()
+                        while let k = try json.nextKey(&ann) {
+                            if json.key(k, is: "image_id") { imageId = try json.integer() }
+                            else if json.key(k, is: "file_name") { fileName = try json.string() }
+                            else if json.key(k, is: "segments_info") {
+                                var list = try json.beginArray()
+                                while try json.nextElement(&list) {
+                                    var id: Int?, category: Int?, area: Int?
+                                    var crowd = false
+                                    var seg = try json.beginObject()
+                                    while let s = try json.nextKey(&seg) {
+                                        if json.key(s, is: "id") { id = try json.integer() }
+                                        else if json.key(s, is: "category_id") { category = try json.integer() }
+                                        else if json.key(s, is: "area") { area = try json.integer() }
+                                        else if json.key(s, is: "iscrowd") { crowd = try COCOReader.readFlag(&json) }
+                                        else { try json.skipValue() }
+                                    }
+                                    let entry = "annotations[\(index)].segments_info[\(segments.count)]"
+                                    guard let id, id >= 0, id < 1 << 24 else { throw SegError(.invalid, file: "", "\(entry): no \"id\" or one outside 0..<2^24") }
+                                    guard let category else { throw SegError(.invalid, file: "", "\(entry) (id \(id)): no \"category_id\"") }
+                                    segments.append(Segment(id: UInt32(id), categoryId: category, area: area, isCrowd: crowd))
+                                }
+                            } else { try json.skipValue() }
+                        }
+                        guard let imageId else { throw SegError(.invalid, file: "", "annotations[\(index)]: no \"image_id\"") }
+                        guard let fileName else { throw SegError(.invalid, file: "", "annotations[\(index)] (image \(imageId)): no \"file_name\"") }
+                        annotations.append(Annotation(imageId: imageId, fileName: fileName, segments: segments))
+                    }
+                } else if json.key(key, is: "categories") {
+                    var array = try json.beginArray()
+                    while try json.nextElement(&array) { categories.append(try COCOReader.readCategory(&json, index: categories.count)) }
+                } else {
+                    try json.skipValue()
+                }
+            }
+            try json.expectEnd()
+        }
+        return PanopticFile(file: file, annotations: annotations, categories: categories)
+    }
+}
+
+/// PQ statistics of one category: panopticapi's `PQStatCat`.
+public struct PQCounts: Sendable, Equatable {
+    public var iou = 0.0
+    public var tp = 0
+    public var fp = 0
+    public var fn = 0
+
+    mutating func add(_ o: PQCounts) { iou += o.iou; tp += o.tp; fp += o.fp; fn += o.fn }
+}
+
+public struct PanopticEvaluation: Sendable {
+    public struct Average: Sendable, Equatable { public var pq, sq, rq: Double; public var n: Int }
+
+    public var categories: [COCOCategory]
+    /// Index as `categories`.
+    public var counts: [PQCounts]
+    public var all: Average
+    public var things: Average
+    public var stuff: Average
+    /// Per image id: the image's own PQ over the categories it holds (for comparisons and failures).
+    public var images: [(imageId: Int, fileName: String, counts: [Int: PQCounts])]
+
+    /// panopticapi's `pq_average`: categories with no tp, fp or fn are left out of the mean
+    /// (their per-class numbers are 0); -1 when no category counts.
+    static func average(_ categories: [COCOCategory], _ counts: [PQCounts], isThing: Bool?) -> Average {
+        var pq = 0.0, sq = 0.0, rq = 0.0, n = 0
+        for (k, c) in categories.enumerated() {
+            if let isThing, (c.isThing ?? false) != isThing { continue }
+            let s = counts[k]
+            if s.tp + s.fp + s.fn == 0 { continue }
+            n += 1
+            let denominator = Double(s.tp) + 0.5 * Double(s.fp) + 0.5 * Double(s.fn)
+            pq += s.iou / denominator
+            sq += s.tp != 0 ? s.iou / Double(s.tp) : 0
+            rq += Double(s.tp) / denominator
+        }
+        guard n > 0 else { return Average(pq: -1, sq: -1, rq: -1, n: 0) }
+        return Average(pq: pq / Double(n), sq: sq / Double(n), rq: rq / Double(n), n: n)
+    }
+
+    public func perClass(_ k: Int) -> (pq: Double, sq: Double, rq: Double) {
+        let s = counts[k]
+        if s.tp + s.fp + s.fn == 0 { return (0, 0, 0) }
+        let denominator = Double(s.tp) + 0.5 * Double(s.fp) + 0.5 * Double(s.fn)
+        return (s.iou / denominator, s.tp != 0 ? s.iou / Double(s.tp) : 0, Double(s.tp) / denominator)
+    }
+}
+
+/// Panoptic quality as panopticapi's `pq_compute` computes it: a segment pair matches at IoU > 0.5
+/// with the same category, the union leaving out the prediction's overlap with void; crowd ground
+/// truth is neither matched nor missed; an unmatched prediction more than half over void or over
+/// a crowd region of its category is not a false positive.
+public struct PanopticEvaluator: Sendable {
+    public var limits: ImageFile.Limits
+    public init(limits: ImageFile.Limits = .standard) { self.limits = limits }
+
+    /// PNG folders default to the JSON paths without ".json", as panopticapi does.
+    public func evaluate(groundTruth gtPath: String, predictions predPath: String, gtFolder: String? = nil, predFolder: String? = nil,
+                         workers: Int = Parallel.coreCount, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PanopticEvaluation {
+        let gt = try PanopticFile.read(gtPath)
+        let pred = try PanopticFile.read(predPath)
+        let gtDir = gtFolder ?? Self.folder(of: gtPath)
+        let predDir = predFolder ?? Self.folder(of: predPath)
+        let categories = gt.categories
+        var categoryIndex: [Int: Int] = [:]
+        for (k, c) in categories.enumerated() { categoryIndex[c.id] = k }
+        var predByImage: [Int: PanopticFile.Annotation] = [:]
+        for a in pred.annotations { predByImage[a.imageId] = a }
+        var pairs: [(PanopticFile.Annotation, PanopticFile.Annotation)] = []
+        for a in gt.annotations {
+            guard let p = predByImage[a.imageId] else {
+                throw SegError(.invalid, file: predPath, "no prediction for image id \(a.imageId) (\(a.fileName))")
+            }
+            pairs.append((a, p))
+        }
+        let limits = self.limits
+        let lookup = categoryIndex
+        let pairList = pairs
+        let counter = ProgressCounter(total: pairs.count, report: progress)
+        let perImage = try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> [Int: PQCounts] in
+            defer { counter.advance() }
+            let (g, p) = pairList[i]
+            do {
+                let gtIds = try ImageFile.read(gtDir + "/" + g.fileName, limits: limits).labelMap(reducing: .packedRGB)
+                let predIds = try ImageFile.read(predDir + "/" + p.fileName, limits: limits).labelMap(reducing: .packedRGB)
+                return try Self.evaluateImage(gt: g, pred: p, gtIds: gtIds, predIds: predIds, categories: lookup,
+                                              gtFile: gtDir + "/" + g.fileName, predFile: predDir + "/" + p.fileName)
+            } catch let error as SegError {
+                throw error
+            } catch {
+                throw SegError(.invalid, file: gtDir + "/" + g.fileName, "\(error)")
+            }
+        }
+        var counts = [PQCounts](repeating: PQCounts(), count: categories.count)
+        for image in perImage { for (k, c) in image { counts[k].add(c) } }
+        return PanopticEvaluation(categories: categories, counts: counts,
+                                  all: PanopticEvaluation.average(categories, counts, isThing: nil),
+                                  things: PanopticEvaluation.average(categories, counts, isThing: true),
+                                  stuff: PanopticEvaluation.average(categories, counts, isThing: false),
+                                  images: zip(pairs, perImage).map { ($0.0.0.imageId, $0.0.0.fileName, $0.1) })
+    }
+
+    static func folder(of json: String) -> String {
+        json.lowercased().hasSuffix(".json") ? String(json.dropLast(5)) : json
+    }
+
+    /// One image; counts keyed by category index.
+    static func evaluateImage(gt: PanopticFile.Annotation, pred: PanopticFile.Annotation, gtIds: LabelMap, predIds: LabelMap,
+                              categories: [Int: Int], gtFile: String, predFile: String) throws(SegError) -> [Int: PQCounts] {
+        guard gtIds.width == predIds.width, gtIds.height == predIds.height else {
+            throw SegError(.invalid, file: predFile, "PNG is \(predIds.width)x\(predIds.height) but the ground truth \(gtFile) is \(gtIds.width)x\(gtIds.height)")
+        }
+        var gtSegments: [UInt32: PanopticFile.Segment] = [:]
+        for s in gt.segments { gtSegments[s.id] = s }
+        var predSegments: [UInt32: PanopticFile.Segment] = [:]
+        for s in pred.segments {
+            guard categories[s.categoryId] != nil else {
+                throw SegError(.invalid, file: predFile, "segment \(s.id) has unknown category id \(s.categoryId)")
+            }
+            predSegments[s.id] = s
+        }
+        // Pixel counts of every (ground truth id, prediction id) pair; runs of equal pairs are common.
+        var pairCounts: [UInt64: Int] = [:]
+        gtIds.labels.withUnsafeBufferPointer { g in
+            predIds.labels.withUnsafeBufferPointer { p in
+                var i = 0
+                let n = g.count
+                while i < n {
+                    let a = g[i], b = p[i]
+                    var j = i + 1
+                    while j < n && g[j] == a && p[j] == b { j += 1 }
+                    pairCounts[UInt64(a) << 24 | UInt64(b), default: 0] += j - i
+                    i = j
+                }
+            }
+        }
+        var predArea: [UInt32: Int] = [:]
+        var gtPixels: [UInt32: Int] = [:]
+        for (key, count) in pairCounts {
+            let g = UInt32(key >> 24), p = UInt32(key & 0xFF_FFFF)
+            predArea[p, default: 0] += count
+            gtPixels[g, default: 0] += count
+            if g != 0 && gtSegments[g] == nil {
+                throw SegError(.invalid, file: gtFile, "segment id \(g) is in the PNG but not in the JSON's segments_info")
+            }
+        }
+        for (id, _) in predArea where id != 0 && predSegments[id] == nil {
+            throw SegError(.invalid, file: predFile, "segment id \(id) is in the PNG but not in the JSON's segments_info")
+        }
+        for (id, _) in predSegments where predArea[id] == nil {
+            throw SegError(.invalid, file: predFile, "segment id \(id) is in segments_info but not in the PNG")
+        }
+        var out: [Int: PQCounts] = [:]
+        var gtMatched = Set<UInt32>(), predMatched = Set<UInt32>()
+        for (key, intersection) in pairCounts {
+            let g = UInt32(key >> 24), p = UInt32(key & 0xFF_FFFF)
+            guard let gs = gtSegments[g], let ps = predSegments[p], !gs.isCrowd, gs.categoryId == ps.categoryId else { continue }
+            guard let k = categories[gs.categoryId] else { continue }
+            // panopticapi takes the ground truth's area from the JSON; a file without one gets the PNG's.
+            let gtArea = gs.area ?? gtPixels[g] ?? 0
+            let union = (predArea[p] ?? 0) + gtArea - intersection - (pairCounts[UInt64(p)] ?? 0)
+            let iou = Double(intersection) / Double(union)
+            if iou > 0.5 {
+                out[k, default: PQCounts()].tp += 1
+                out[k, default: PQCounts()].iou += iou
+                gtMatched.insert(g); predMatched.insert(p)
+            }
+        }
+        var crowdByCategory: [Int: UInt32] = [:]
+        for s in gt.segments where !gtMatched.contains(s.id) {
+            if s.isCrowd { crowdByCategory[s.categoryId] = s.id; continue }
+            guard let k = categories[s.categoryId] else {
+                throw SegError(.invalid, file: gtFile, "segment \(s.id) has unknown category id \(s.categoryId)")
+            }
+            out[k, default: PQCounts()].fn += 1
+        }
+        for s in pred.segments where !predMatched.contains(s.id) {
+            var ignored = pairCounts[UInt64(s.id)] ?? 0  // over void (ground truth id 0)
+            if let crowd = crowdByCategory[s.categoryId] { ignored += pairCounts[UInt64(crowd) << 24 | UInt64(s.id)] ?? 0 }
+            let area = predArea[s.id] ?? 0
+            if area > 0 && Double(ignored) / Double(area) > 0.5 { continue }
+            guard let k = categories[s.categoryId] else { continue }
+            out[k, default: PQCounts()].fp += 1
+        }
+        return out
+    }
+}
+
+extension PanopticEvaluation {
+    public func json(groundTruth: String, predictions: String) -> JSONValue {
+        func avg(_ a: Average) -> JSONValue { .object([("PQ", .number(a.pq)), ("SQ", .number(a.sq)), ("RQ", .number(a.rq)), ("N", .integer(a.n))]) }
+        return .object([
+            ("task", .string("panoptic")), ("groundTruth", .string(groundTruth)), ("predictions", .string(predictions)),
+            ("images", .integer(images.count)),
+            ("All", avg(all)), ("Things", avg(things)), ("Stuff", avg(stuff)),
+            ("perClass", .array(categories.indices.map { k in
+                let c = categories[k], r = perClass(k), s = counts[k]
+                return .object([("id", .integer(c.id)), ("name", .string(c.name)), ("isthing", .bool(c.isThing ?? false)),
+                                ("PQ", .number(r.pq)), ("SQ", .number(r.sq)), ("RQ", .number(r.rq)),
+                                ("tp", .integer(s.tp)), ("fp", .integer(s.fp)), ("fn", .integer(s.fn))])
+            })),
+        ])
+    }
+
+    public var tables: [ReportTable] {
+        var head = ReportTable(title: "Panoptic quality (panopticapi protocol), \(images.count) images", columns: ["", "PQ", "SQ", "RQ", "N"])
+        for (name, a) in [("All", all), ("Things", things), ("Stuff", stuff)] {
+            head.rows.append([name, formatMetric(a.pq), formatMetric(a.sq), formatMetric(a.rq), String(a.n)])
+        }
+        var perClassTable = ReportTable(title: "Per class", columns: ["class", "id", "kind", "PQ", "SQ", "RQ", "tp", "fp", "fn"],
+                                        ranked: ["PQ": true, "SQ": true, "RQ": true])
+        for k in categories.indices {
+            let c = categories[k], r = perClass(k), s = counts[k]
+            perClassTable.rows.append([c.name, String(c.id), (c.isThing ?? false) ? "thing" : "stuff", formatMetric(r.pq),
+                                       formatMetric(r.sq), formatMetric(r.rq), String(s.tp), String(s.fp), String(s.fn)])
+        }
+        return [head, perClassTable]
+    }
+
+    public var csvTable: ReportTable {
+        var t = ReportTable(title: "", columns: ["class", "id", "isthing", "PQ", "SQ", "RQ", "tp", "fp", "fn"])
+        for (name, a) in [("All", all), ("Things", things), ("Stuff", stuff)] {
+            t.rows.append([name, "", "", JSONValue.format(a.pq), JSONValue.format(a.sq), JSONValue.format(a.rq), "", "", ""])
+        }
+        for k in categories.indices {
+            let c = categories[k], r = perClass(k), s = counts[k]
+            t.rows.append([c.name, String(c.id), (c.isThing ?? false) ? "1" : "0", JSONValue.format(r.pq), JSONValue.format(r.sq),
+                           JSONValue.format(r.rq), String(s.tp), String(s.fp), String(s.fn)])
+        }
+        return t
+    }
+}

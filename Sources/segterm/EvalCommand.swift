@@ -1,0 +1,205 @@
+import ArgumentParser
+import Foundation
+import SegCore
+import SegEval
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension EvalRequest.Task: ExpressibleByArgument {}
+extension COCOIoUType: ExpressibleByArgument {}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+
+/// Options `eval` and `compare` share.
+struct EvalOptions: ParsableArguments {
+    @Option(help: "Ground truth: COCO instances or panoptic JSON, or a folder of label maps or masks.")
+    var gt: String
+
+    @Option(help: "instance, semantic, panoptic or binary (default: inferred from the inputs).")
+    var task: EvalRequest.Task?
+
+    @Option(help: "Instance IoU: segm, bbox or boundary.")
+    var iouType: COCOIoUType = .segm
+
+    @Option(help: "Class names (text, one a line, line index = class id; or JSON). Semantic only.")
+    var classes: String?
+
+    @Option(help: "Label value that is ignored in semantic ground truth.")
+    var ignoreIndex: UInt32 = 255
+
+    @Option(help: "Binary masks: the value that marks pixels to ignore (e.g. 128 for GrabCut).")
+    var ignoreValue: UInt32?
+
+    @Option(help: "Resize predictions whose size differs from the ground truth: 'nearest'. Without it a size mismatch is an error.")
+    var resizePred: ResizeMode?
+
+    @Option(help: "Output: table, json or csv.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Write the output to this file (atomically) instead of stdout.")
+    var out: String?
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var workers: Int = Parallel.coreCount
+
+    @Option(help: "Rows of the failure table to write, worst first (the counts per error type cover all).")
+    var failures: Int = 20
+
+    @Flag(help: "Instance: add the TIDE error breakdown (AP gain from fixing each error type, per class and size).")
+    var tide = false
+
+    @OptionGroup var imageOptions: ImageOptions
+
+    enum ResizeMode: String, ExpressibleByArgument { case nearest }
+
+    func validate() throws {
+        guard workers > 0 else { throw ValidationError("--workers must be positive") }
+        guard failures >= 0 else { throw ValidationError("--failures must not be negative") }
+    }
+
+    func request(predictions: String) -> EvalRequest {
+        var r = EvalRequest(groundTruth: gt, predictions: predictions)
+        r.task = task
+        r.iouType = iouType
+        r.classesFile = classes
+        r.ignoreIndex = ignoreIndex
+        r.ignoreValue = ignoreValue
+        r.resizePredictions = resizePred == .nearest
+        r.workers = workers
+        r.limits = imageOptions.limits
+        r.failureLimit = failures
+        r.tide = tide
+        return r
+    }
+
+    func emit(_ output: EvalOutput) throws {
+        let text: String
+        switch format {
+        case .json: text = output.json.serialized() + "\n"
+        case .csv: text = output.csv.csv()
+        case .table:
+            let color = out == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            text = output.tables.map { $0.render(color: color) }.joined(separator: "\n")
+        }
+        if let out {
+            try FileIO.writeAtomically(Array(text.utf8), to: out)
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled = isatty(2) != 0
+    private var lastDrawn = -1
+    private let lock = NSLock()
+    private let label: String
+
+    init(_ label: String) { self.label = label }
+
+    var callback: (@Sendable (Int, Int) -> Void)? {
+        guard enabled else { return nil }
+        return { [self] done, total in self.update(done, total) }
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard total >= 50 else { return }
+        let percent = done * 100 / max(total, 1)
+        lock.lock()
+        defer { lock.unlock() }
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% (\(done)/\(total))".utf8))
+        if done == total { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var isDir: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+}
+
+/// Panoptic ground truth has `segments_info` in its annotations; peek at the first megabyte.
+func looksPanoptic(_ path: String) -> Bool {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? handle.close() }
+    let head = [UInt8](handle.readData(ofLength: 1 << 20))
+    let needle = Array("\"segments_info\"".utf8)
+    guard head.count >= needle.count else { return false }
+    for start in 0...(head.count - needle.count) where head[start] == needle[0] {
+        if head[start..<(start + needle.count)].elementsEqual(needle) { return true }
+    }
+    return false
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate predictions against ground truth (COCO instance, semantic, panoptic or binary masks).",
+        discussion: """
+            Instance: COCO AP/AR exactly as pycocotools computes them (--iou-type segm, bbox or boundary), \
+            per-class AP/AR and a failure table. Semantic: per-class IoU, Dice, precision, recall, mIoU, \
+            pixel accuracy, fwIoU and the confusion matrix (dataset-cumulative and per-image mean), and \
+            recall of ground-truth segments by size. Panoptic: PQ/SQ/RQ as panopticapi. Binary: IoU with an \
+            ignore value. JSON keys are listed in the README.
+            """
+    )
+
+    @OptionGroup var options: EvalOptions
+
+    @Option(help: "Predictions: COCO results JSON, panoptic JSON, or a folder of label maps or masks.")
+    var pred: String
+
+    func run() throws {
+        let request = options.request(predictions: pred)
+        let output = try TaskRunner.evaluate(request)
+        try options.emit(output)
+    }
+}
+
+/// Runs the task the request names or implies and shapes its output.
+enum TaskRunner {
+    static func task(of request: EvalRequest) -> EvalRequest.Task {
+        Evaluation.inferTask(request, isDirectory: isDirectory, looksPanoptic: looksPanoptic)
+    }
+
+    static func evaluate(_ request: EvalRequest) throws -> EvalOutput {
+        let bar = ProgressBar("evaluating")
+        switch task(of: request) {
+        case .instance:
+            let (report, inputs) = try Evaluation.instance(request, progress: bar.callback)
+            let failures = FailureTable.instance(report.evaluation, inputs: inputs, limit: request.failureLimit)
+            var json = report.json
+            var tables = [report.summaryTable, report.perClassTable]
+            if case .object(var pairs) = json {
+                if request.tide {
+                    let tide = try TIDE.evaluate(inputs, mask: request.iouType != .bbox, workers: request.workers)
+                    pairs.append(("tide", tide.json))
+                    tables.append(tide.table(names: Dictionary(uniqueKeysWithValues: inputs.groundTruth.categories.map { ($0.id, $0.name) })))
+                }
+                pairs.append(("failures", failures.json))
+                json = .object(pairs)
+            }
+            return EvalOutput(json: json, tables: tables + [failures.table], csv: report.csvTable)
+        case .semantic:
+            let ev = try Evaluation.semantic(request, progress: bar.callback)
+            let failures = FailureTable.semantic(ev, limit: request.failureLimit)
+            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
+                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+        case .binary:
+            let ev = try Evaluation.binary(request, progress: bar.callback)
+            let failures = FailureTable.binary(ev, limit: request.failureLimit)
+            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
+                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+        case .panoptic:
+            let ev = try PanopticEvaluator(limits: request.limits).evaluate(groundTruth: request.groundTruth, predictions: request.predictions,
+                                                                            workers: request.workers, progress: bar.callback)
+            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions), tables: ev.tables,
+                              csv: ev.csvTable)
+        }
+    }
+}
