@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegCore"]),
         .testTarget(name: "SegNNTests", dependencies: ["SegNN"]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "SegCore"]),
-        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore"]),
+        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore", "SegModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EndToEndTests", dependencies: ["SegCore"]),
     ]
 )

@@ -13,6 +13,8 @@ static SCREEN *screen = NULL;
 static void restore_and_reraise(int signal_number) {
     if (running) {
         running = 0;
+        static const char off[] = "\033[?1006l\033[?1002l";
+        write(STDOUT_FILENO, off, sizeof(off) - 1);
         endwin();
     }
     signal(signal_number, SIG_DFL);
@@ -47,6 +49,11 @@ int segcurses_start(const char *term_name, int use_colors, segcurses_caps *caps)
     set_escdelay(25);
     mousemask(ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION, NULL);
     mouseinterval(0);
+    // SGR mouse reporting (1006) with drag events (1002), whatever the terminfo entry asks for:
+    // X10 reports stop at column 223. Entries that know SGR (xterm) let ncurses parse it; for the
+    // others the Swift side reads the sequences itself.
+    fputs("\033[?1002h\033[?1006h", stdout);
+    fflush(stdout);
     memset(caps, 0, sizeof(*caps));
     if (use_colors && has_colors()) {
         start_color();
@@ -62,6 +69,8 @@ int segcurses_start(const char *term_name, int use_colors, segcurses_caps *caps)
 void segcurses_stop(void) {
     if (running) {
         running = 0;
+        fputs("\033[?1006l\033[?1002l", stdout);
+        fflush(stdout);
         endwin();
     }
     if (screen) {

@@ -92,3 +92,34 @@ extension Array where Element == Candidate {
         return result
     }
 }
+
+/// A promptable model with its type erased, so a runtime can hold whichever model the user chose
+/// (`--model grabcut` or a checkpoint) behind one value.
+public struct AnySegmenter: Sendable {
+    /// What `prepare` returned, opaque to everyone but the model that made it.
+    public struct Prepared: @unchecked Sendable {
+        // The wrapped value is the model's own `Prepared`, which the protocol requires to be Sendable.
+        fileprivate let value: Any
+    }
+
+    public let name: String
+    private let prepareBody: @Sendable (RGBImage) throws -> Prepared
+    private let segmentBody: @Sendable (Prepared, Prompts, Candidate?, Bool) throws -> [Candidate]
+
+    public init<Model: PromptableSegmenter>(_ model: Model) {
+        name = model.name
+        prepareBody = { image in Prepared(value: try model.prepare(image)) }
+        segmentBody = { prepared, prompts, previous, multimask in
+            guard let value = prepared.value as? Model.Prepared else {
+                throw SegError(.invalid, file: model.name, "prepared image belongs to another model")
+            }
+            return try model.segment(value, prompts: prompts, previous: previous, multimask: multimask)
+        }
+    }
+
+    public func prepare(_ image: RGBImage) throws -> Prepared { try prepareBody(image) }
+
+    public func segment(_ prepared: Prepared, prompts: Prompts, previous: Candidate?, multimask: Bool) throws -> [Candidate] {
+        try segmentBody(prepared, prompts, previous, multimask)
+    }
+}

@@ -174,3 +174,20 @@ struct ViewerRenderTests {
         #expect(TerminalPalette.ansi8(RGB(240, 240, 240)) == 7)
     }
 }
+
+@Suite("SGR mouse reports")
+struct SGRMouseTests {
+    @Test("press, release, drag, right button, wheel; columns past 223")
+    func parse() {
+        #expect(CursesTerminal.parseSGRMouse("[<0;10;5M") == .mouse(column: 9, row: 4, .leftPress))
+        #expect(CursesTerminal.parseSGRMouse("[<0;10;5m") == .mouse(column: 9, row: 4, .leftRelease))
+        #expect(CursesTerminal.parseSGRMouse("[<32;300;60M") == .mouse(column: 299, row: 59, .motion))
+        #expect(CursesTerminal.parseSGRMouse("[<2;1;1M") == .mouse(column: 0, row: 0, .rightPress))
+        #expect(CursesTerminal.parseSGRMouse("[<64;5;5M") == .mouse(column: 4, row: 4, .wheelUp))
+        #expect(CursesTerminal.parseSGRMouse("[<65;5;5M") == .mouse(column: 4, row: 4, .wheelDown))
+        #expect(CursesTerminal.parseSGRMouse("[<16;5;5M") == .mouse(column: 4, row: 4, .leftPress))  // with Ctrl
+        #expect(CursesTerminal.parseSGRMouse("[<0;0;5M") == nil)
+        #expect(CursesTerminal.parseSGRMouse("[<0;5M") == nil)
+        #expect(CursesTerminal.parseSGRMouse("[<1;5;5M") == nil)  // middle button: unused
+    }
+}

@@ -46,6 +46,8 @@ public enum SpecialKey: Equatable, Sendable {
 }
 
 public enum MouseAction: Equatable, Sendable {
+    /// A press and release that the terminal reported as one click.
+    case leftClick, rightClick
     case leftPress, leftRelease, rightPress, rightRelease, wheelUp, wheelDown, motion
 }
 
@@ -100,8 +102,10 @@ public enum Viewer {
         var buffer = CellBuffer(rows: state.rows, columns: state.columns)
         guard state.rows > 0, state.columns > 0 else { return buffer }
         let layout = imageLayout(state, imageSize: content.image.size)
-        ImagePainter.paint(content.image, mask: state.showMask ? content.mask : nil, layout: layout,
-                           into: &buffer, rows: state.rows - 1, colorMode: state.colorMode, theme: theme)
+        let overlays = state.showMask ? content.mask.map { [MaskOverlay(mask: $0, theme: theme)] } ?? [] : []
+        ImagePainter.paint(content.image, overlays: overlays, layout: layout, into: &buffer,
+                           area: CellRect(column: 0, row: 0, columns: state.columns, rows: state.rows - 1),
+                           colorMode: state.colorMode)
         drawStatus(content, state, layout: layout, into: &buffer, theme: theme)
         return buffer
     }
@@ -124,84 +128,6 @@ public enum Viewer {
         buffer.fillRow(row, with: Cell(" ", foreground: fg, background: bg, reverse: !colored))
         buffer.write(statusText(content, state, layout: layout), row: row, column: 0, foreground: fg, background: bg,
                      reverse: !colored)
-    }
-}
-
-/// Draws an image (and a mask over it) into cells with the upper-half-block technique: the
-/// character ▀ takes the upper display pixel as foreground and the lower as background.
-enum ImagePainter {
-    static let upperHalf: Unicode.Scalar = "\u{2580}"
-    /// Brightness ramp for terminals without colour, darkest first.
-    static let ramp: [Unicode.Scalar] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
-
-    static func paint(_ image: RGBImage, mask: Mask?, layout: ImageLayout, into buffer: inout CellBuffer,
-                      rows: Int, colorMode: ColorMode, theme: Theme) {
-        let w = layout.shownWidth, h = layout.shownHeight
-        guard w > 0, h > 0, rows > 0 else { return }
-        let (rgb, coverage) = ImageSampler.sample(image, mask: mask, layout: layout)
-        let inside = coverage.map { $0 >= 0.5 }
-        // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
-        // boundary there. Past the edge of the image, it does.
-        let cut = (left: layout.originX > 0, top: layout.originY > 0,
-                   right: layout.originX + Double(w) / layout.scale < Double(image.width),
-                   bottom: layout.originY + Double(h) / layout.scale < Double(image.height))
-        func isInside(_ x: Int, _ y: Int) -> Bool {
-            if x >= 0 && y >= 0 && x < w && y < h { return inside[y * w + x] }
-            if x < 0 { return cut.left && isInside(0, y) }
-            if x >= w { return cut.right && isInside(w - 1, y) }
-            if y < 0 { return cut.top && isInside(x, 0) }
-            return cut.bottom && isInside(x, h - 1)
-        }
-        // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
-        func isBoundary(_ x: Int, _ y: Int) -> Bool {
-            isInside(x, y) && (!isInside(x - 1, y) || !isInside(x + 1, y) || !isInside(x, y - 1) || !isInside(x, y + 1))
-        }
-        func baseColor(_ x: Int, _ y: Int) -> RGB? {
-            guard x >= 0, y >= 0, x < w, y < h else { return nil }
-            let o = (y * w + x) * 3
-            return RGB(UInt8(min(max(rgb[o].rounded(), 0), 255)), UInt8(min(max(rgb[o + 1].rounded(), 0), 255)),
-                       UInt8(min(max(rgb[o + 2].rounded(), 0), 255)))
-        }
-        func color(_ x: Int, _ y: Int) -> RGB? {
-            guard let base = baseColor(x, y) else { return nil }
-            guard !coverage.isEmpty else { return base }
-            if isBoundary(x, y) { return base.blended(with: theme.maskBoundary, amount: theme.boundaryOpacity) }
-            return base.blended(with: theme.maskFill, amount: theme.maskOpacity * Double(coverage[y * w + x]))
-        }
-
-        let firstRow = layout.offsetY / 2
-        let lastRow = min(rows - 1, (layout.offsetY + h - 1) / 2)
-        guard firstRow <= lastRow else { return }
-        for row in firstRow...lastRow {
-            let top = row * 2 - layout.offsetY, bottom = top + 1
-            for x in 0..<w {
-                let column = layout.offsetX + x
-                guard column >= 0, column < buffer.columns else { continue }
-                if colorMode == .none {
-                    buffer[row, column] = monochromeCell(x, top, bottom, color: baseColor, isInside: isInside, isBoundary: isBoundary)
-                    continue
-                }
-                let upper = color(x, top), lower = color(x, bottom)
-                if let upper {
-                    buffer[row, column] = Cell(upperHalf, foreground: upper, background: lower)
-                } else if let lower {
-                    // The image starts on the lower half of this cell.
-                    buffer[row, column] = Cell("\u{2584}", foreground: lower, background: nil)
-                }
-            }
-        }
-    }
-
-    /// Without colour: brightness as a character, the mask in reverse video, its boundary as bold `@`.
-    private static func monochromeCell(_ x: Int, _ top: Int, _ bottom: Int, color: (Int, Int) -> RGB?,
-                                       isInside: (Int, Int) -> Bool, isBoundary: (Int, Int) -> Bool) -> Cell {
-        let colors = [color(x, top), color(x, bottom)].compactMap { $0 }
-        guard !colors.isEmpty else { return .blank }
-        let luma = colors.map(\.luma).reduce(0, +) / Double(colors.count)
-        let index = min(ramp.count - 1, Int(luma / 256 * Double(ramp.count)))
-        if isBoundary(x, top) || isBoundary(x, bottom) { return Cell("@", bold: true) }
-        let masked = isInside(x, top) || isInside(x, bottom)
-        return Cell(ramp[index], reverse: masked)
     }
 }
 

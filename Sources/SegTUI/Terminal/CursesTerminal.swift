@@ -134,7 +134,7 @@ public final class CursesTerminal {
         segcurses_read(Int32(timeoutMilliseconds), &event)
         switch Int(event.kind) {
         case Int(SEGCURSES_CHAR):
-            if event.value == 27 { return .key(.escape) }
+            if event.value == 27 { return readEscapeSequence() }
             if event.value == 13 || event.value == 10 { return .key(.enter) }
             if event.value == 127 || event.value == 8 { return .key(.backspace) }
             return Unicode.Scalar(event.value).map { .character(Character($0)) }
@@ -149,6 +149,43 @@ public final class CursesTerminal {
         default:
             return nil
         }
+    }
+
+    /// After ESC: an SGR mouse report (`ESC [ < b ; x ; y M|m`) that ncurses passed through as
+    /// characters, or the Escape key on its own. Other unknown sequences are dropped.
+    private func readEscapeSequence() -> InputEvent? {
+        var text = ""
+        while text.count < 24 {
+            var next = segcurses_event()
+            segcurses_read(text.isEmpty ? 0 : 5, &next)
+            guard Int(next.kind) == Int(SEGCURSES_CHAR), let scalar = Unicode.Scalar(next.value) else { break }
+            text.unicodeScalars.append(scalar)
+            if text == "[" || text == "[<" { continue }
+            if !text.hasPrefix("[<") { return nil }
+            if scalar == "M" || scalar == "m" { return Self.parseSGRMouse(text) }
+        }
+        return text.isEmpty ? .key(.escape) : nil
+    }
+
+    /// `[<b;x;yM` (press or motion) or `[<b;x;ym` (release), x and y 1-based.
+    static func parseSGRMouse(_ text: String) -> InputEvent? {
+        guard text.hasPrefix("[<"), let last = text.last, last == "M" || last == "m" else { return nil }
+        let fields = text.dropFirst(2).dropLast().split(separator: ";").compactMap { Int($0) }
+        guard fields.count == 3, fields[1] >= 1, fields[2] >= 1 else { return nil }
+        let (code, column, row) = (fields[0], fields[1] - 1, fields[2] - 1)
+        let pressed = last == "M"
+        let action: MouseAction?
+        switch (code & ~(4 | 8 | 16), pressed) {  // without shift, meta and control
+        case (64, _): action = .wheelUp
+        case (65, _): action = .wheelDown
+        case (let c, _) where c & 32 != 0: action = .motion
+        case (0, true): action = .leftPress
+        case (0, false): action = .leftRelease
+        case (2, true): action = .rightPress
+        case (2, false): action = .rightRelease
+        default: action = nil
+        }
+        return action.map { .mouse(column: column, row: row, $0) }
     }
 
     private static let specialKeys: [Int32: SpecialKey] = {
@@ -168,8 +205,8 @@ public final class CursesTerminal {
 
     private static func mouseAction(_ buttons: UInt32) -> MouseAction? {
         let order: [(String, MouseAction)] = [
-            ("left-press", .leftPress), ("left-click", .leftPress), ("left-release", .leftRelease),
-            ("right-press", .rightPress), ("right-click", .rightPress), ("right-release", .rightRelease),
+            ("left-press", .leftPress), ("left-click", .leftClick), ("left-release", .leftRelease),
+            ("right-press", .rightPress), ("right-click", .rightClick), ("right-release", .rightRelease),
             ("wheel-up", .wheelUp), ("wheel-down", .wheelDown), ("motion", .motion),
         ]
         for (name, action) in order where buttons & segcurses_mouse_bit(name) != 0 { return action }

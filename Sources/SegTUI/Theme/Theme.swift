@@ -16,6 +16,19 @@ public struct Theme: Sendable, Equatable {
     public var boundaryOpacity: Double
     public var statusForeground: RGB
     public var statusBackground: RGB
+    /// Colours of accepted objects by class, in class order (repeating when there are more classes).
+    public var classPalette: [RGB] = Theme.okabeIto
+    public var positivePoint = RGB(0, 230, 90)
+    public var negativePoint = RGB(255, 60, 60)
+    public var boxColor = RGB(255, 255, 255)
+    public var panelForeground = RGB(200, 200, 210)
+    public var panelHighlight = RGB(60, 60, 90)
+
+    /// Okabe & Ito's palette, told apart with every common colour-vision deficiency.
+    public static let okabeIto: [RGB] = [RGB(230, 159, 0), RGB(86, 180, 233), RGB(0, 158, 115), RGB(240, 228, 66),
+                                         RGB(0, 114, 178), RGB(213, 94, 0), RGB(204, 121, 167), RGB(153, 153, 153)]
+
+    public func classColor(_ index: Int) -> RGB { classPalette.isEmpty ? maskFill : classPalette[abs(index) % classPalette.count] }
 
     public init(name: String, maskFill: RGB, maskBoundary: RGB, maskOpacity: Double, boundaryOpacity: Double,
                 statusForeground: RGB, statusBackground: RGB) {

@@ -18,7 +18,7 @@ public struct Viewport: Equatable, Sendable {
 
 /// Where the image lands in a view of `width` × `height` display pixels (with half blocks a cell
 /// holds two display pixels, one above the other).
-public struct ImageLayout: Equatable, Sendable {
+public struct ImageLayout: Hashable, Sendable {
     /// Display pixels per image pixel.
     public let scale: Double
     /// Image coordinates of the top-left corner of the shown part.
@@ -108,15 +108,34 @@ enum ImageSampler {
         return taps
     }
 
-    /// Colours (RGB floats, interleaved) and mask coverage (0–1) of the shown region.
-    static func sample(_ image: RGBImage, mask: Mask?, layout: ImageLayout) -> (rgb: [Float], coverage: [Float]) {
-        let w = layout.shownWidth, h = layout.shownHeight
-        guard w > 0, h > 0, image.width > 0, image.height > 0 else { return ([], []) }
-        let xs = taps(origin: layout.originX, scale: layout.scale, outputs: w, inputLength: image.width)
-        let ys = taps(origin: layout.originY, scale: layout.scale, outputs: h, inputLength: image.height)
+    /// The filter taps of a layout, computed once and used for the image and every mask over it.
+    struct Grid {
+        let width: Int
+        let height: Int
+        let xs: Taps
+        let ys: Taps
+        let imageWidth: Int
+        let imageHeight: Int
+
+        init(_ layout: ImageLayout, imageWidth: Int, imageHeight: Int) {
+            width = layout.shownWidth
+            height = layout.shownHeight
+            self.imageWidth = imageWidth
+            self.imageHeight = imageHeight
+            let valid = width > 0 && height > 0 && imageWidth > 0 && imageHeight > 0
+            xs = valid ? taps(origin: layout.originX, scale: layout.scale, outputs: width, inputLength: imageWidth) : Taps()
+            ys = valid ? taps(origin: layout.originY, scale: layout.scale, outputs: height, inputLength: imageHeight) : Taps()
+        }
+
+        var isEmpty: Bool { xs.count.isEmpty || ys.count.isEmpty }
+    }
+
+    /// Colours of the shown region: RGB floats, interleaved.
+    static func colors(_ image: RGBImage, grid: Grid) -> [Float] {
+        guard !grid.isEmpty else { return [] }
+        let w = grid.width, h = grid.height, iw = image.width
+        let xs = grid.xs, ys = grid.ys
         var rgb = [Float](repeating: 0, count: w * h * 3)
-        var coverage = [Float](repeating: 0, count: mask == nil ? 0 : w * h)
-        let iw = image.width
         image.pixels.withUnsafeBufferPointer { px in
             for oy in 0..<h {
                 for ox in 0..<w {
@@ -135,22 +154,35 @@ enum ImageSampler {
                 }
             }
         }
-        if let mask, mask.width == image.width, mask.height == image.height {
-            mask.bits.withUnsafeBufferPointer { bits in
-                for oy in 0..<h {
-                    for ox in 0..<w {
-                        var c: Float = 0
-                        for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) {
-                            let row = ys.sources[j] * iw
-                            for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) where bits[row + xs.sources[i]] != 0 {
-                                c += ys.weights[j] * xs.weights[i]
-                            }
+        return rgb
+    }
+
+    /// The fraction (0–1) of each display pixel that a mask covers; empty if the mask's size differs.
+    static func coverage(_ mask: Mask, grid: Grid) -> [Float] {
+        guard !grid.isEmpty, mask.width == grid.imageWidth, mask.height == grid.imageHeight else { return [] }
+        let w = grid.width, h = grid.height, iw = mask.width
+        let xs = grid.xs, ys = grid.ys
+        var coverage = [Float](repeating: 0, count: w * h)
+        // Only display pixels whose source rows and columns meet the mask's box can be covered.
+        guard let box = mask.boundingBox else { return coverage }
+        mask.bits.withUnsafeBufferPointer { bits in
+            for oy in 0..<h {
+                let firstRow = ys.sources[ys.start[oy]], lastRow = ys.sources[ys.start[oy] + ys.count[oy] - 1]
+                if lastRow < box.minY || firstRow >= box.maxY { continue }
+                for ox in 0..<w {
+                    let firstColumn = xs.sources[xs.start[ox]], lastColumn = xs.sources[xs.start[ox] + xs.count[ox] - 1]
+                    if lastColumn < box.minX || firstColumn >= box.maxX { continue }
+                    var c: Float = 0
+                    for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) {
+                        let row = ys.sources[j] * iw
+                        for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) where bits[row + xs.sources[i]] != 0 {
+                            c += ys.weights[j] * xs.weights[i]
                         }
-                        coverage[oy * w + ox] = c
                     }
+                    coverage[oy * w + ox] = c
                 }
             }
         }
-        return (rgb, coverage)
+        return coverage
     }
 }

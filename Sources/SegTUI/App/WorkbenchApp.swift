@@ -1,0 +1,120 @@
+import Foundation
+import SegCore
+import SegModels
+
+/// The workbench session: the workspace, its journal and outputs, the model worker, and the loop
+/// that turns input and worker reports into state, effects and frames.
+public final class WorkbenchSession {
+    public private(set) var state: WorkbenchState
+    public let config: WorkspaceConfig
+    let writer: OutputWriter
+    let journal: Journal<WorkRecord>
+    let worker: ModelWorker
+    let inbox = EventInbox()
+    let theme: Theme
+
+    /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
+    public static func listImages(_ folder: String) throws -> [ImageEntry] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw SegError(.notFound, file: folder, "cannot list the image folder")
+        }
+        let extensions: Set<String> = ["png", "jpg", "jpeg", "bmp"]
+        return names.filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".") }
+            .sorted().map { ImageEntry(path: folder + "/" + $0) }
+    }
+
+    /// Opens the workspace and replays its journal, so a session killed at any moment resumes
+    /// where it stopped.
+    public init(config: WorkspaceConfig, model: AnySegmenter, theme: Theme, rows: Int, columns: Int,
+                colorMode: ColorMode, limits: ImageFile.Limits = .standard) throws {
+        self.config = config
+        self.theme = theme
+        let images = try Self.listImages(config.images)
+        guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
+        writer = OutputWriter(folder: config.output, palette: theme.classPalette)
+        try writer.prepareFolders()
+        var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
+                                   classes: config.classes, modelName: model.name)
+        for record in try Journal<WorkRecord>.replay(writer.journalPath) { Workbench.apply(record, to: &state) }
+        let start = state.current
+        state.current = -1  // so that opening the start image is a move
+        state.editor = ObjectEditor()
+        journal = try Journal<WorkRecord>(path: writer.journalPath)
+        let inbox = self.inbox
+        worker = ModelWorker(model: model, limits: limits) { inbox.post($0) }
+        self.state = state
+        go(to: start)
+    }
+
+    private func go(to index: Int) {
+        var effects: [WorkbenchEffect] = []
+        Workbench.go(to: index, &state, &effects)
+        perform(effects)
+    }
+
+    /// Reduces one event and carries out its effects: journal records first, so every change is
+    /// on disk before the model or the screen sees it.
+    public func send(_ event: WorkbenchEvent) {
+        let (next, effects) = Workbench.reduce(state, event)
+        state = next
+        perform(effects)
+    }
+
+    private func perform(_ effects: [WorkbenchEffect]) {
+        for case .record(let record) in effects {
+            do {
+                try journal.append(record)
+            } catch {
+                state.message = "\(error)"
+            }
+        }
+        for effect in effects {
+            switch effect {
+            case .record: break
+            case .open(let index, let path): worker.open(index: index, path: path)
+            case .decode(let request, let prompts, let previous, let multimask):
+                worker.decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
+            case .save(let image):
+                do {
+                    try writer.save(image: image, state: state)
+                } catch {
+                    state.message = "\(error)"
+                }
+            }
+        }
+    }
+
+    /// Takes the worker's reports that arrived since the last call.
+    public func drainWorker() -> Bool {
+        let events = inbox.takeAll()
+        for event in events { send(event) }
+        return !events.isEmpty
+    }
+
+    /// Waits for the worker to finish what it was given, then takes its reports (tests).
+    public func settle() {
+        worker.waitUntilIdle()
+        _ = drainWorker()
+    }
+
+    /// The interactive loop: draw when something changed, wait briefly for a key, take the
+    /// worker's reports. Keys are read on this thread only, so a slow model never loses one.
+    public func run(terminal: CursesTerminal) {
+        var dirty = true
+        while !state.quit {
+            if dirty {
+                terminal.draw(Workbench.render(state, theme: theme))
+                dirty = false
+            }
+            if let input = terminal.read(timeoutMilliseconds: 25) {
+                send(.input(input))
+                dirty = true
+            }
+            if drainWorker() { dirty = true }
+        }
+        worker.waitUntilIdle()
+    }
+}

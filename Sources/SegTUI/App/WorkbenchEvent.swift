@@ -1,0 +1,37 @@
+import SegCore
+import SegModels
+
+/// What happens to the workbench: the user's input and the model worker's reports.
+public enum WorkbenchEvent: Sendable {
+    case input(InputEvent)
+    case imageLoaded(index: Int, RGBImage)
+    case imageFailed(index: Int, String)
+    case prepared(index: Int, milliseconds: Int)
+    case prepareFailed(index: Int, String)
+    case result(request: Int, [Candidate], milliseconds: Int)
+    case resultFailed(request: Int, String)
+}
+
+/// What the runtime must do after a `reduce`; tests assert on these values.
+public enum WorkbenchEffect: Sendable {
+    /// Load (and prepare) an image on the worker.
+    case open(index: Int, path: String)
+    /// Run the model on the prepared image; `request` comes back with the result.
+    case decode(request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)
+    /// Append to the journal before anything else happens.
+    case record(WorkRecord)
+    /// Rewrite the outputs (label map of this image, COCO JSON).
+    case save(image: String)
+}
+
+/// A journal record: every action that changes work. Replaying them restores a session.
+public enum WorkRecord: Codable, Equatable, Sendable {
+    /// The prompts of the object being made on `image` after a change (`refining`: accepted object id).
+    case prompts(image: String, prompts: Prompts, refining: Int?)
+    /// An accepted mask, stored as COCO compressed RLE so replay needs no model.
+    case accept(image: String, object: Int, className: String, width: Int, height: Int, rle: String, prompts: Prompts)
+    case delete(image: String, object: Int)
+    case addClass(String)
+    /// The image the user moved to (so a restored session opens where it left off).
+    case visit(image: String)
+}

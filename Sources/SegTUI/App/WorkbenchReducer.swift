@@ -1,0 +1,439 @@
+import SegCore
+import SegModels
+
+/// The workbench's reducer: a pure function from state and event to the next state and the
+/// effects the runtime must carry out. The journal records come first among the effects, so an
+/// action reaches the disk before anything shows it.
+public enum Workbench {
+    public static func reduce(_ state: WorkbenchState, _ event: WorkbenchEvent) -> (WorkbenchState, [WorkbenchEffect]) {
+        var s = state
+        var effects: [WorkbenchEffect] = []
+        switch event {
+        case .input(let input):
+            s.message = nil
+            handleInput(input, &s, &effects)
+        case .imageLoaded(let index, let image):
+            guard index == s.current else { break }
+            s.image = image
+            s.imageGeneration = ImageGeneration.next()
+            s.imageError = nil
+            s.activity = .preparing
+            s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
+        case .imageFailed(let index, let reason):
+            guard index == s.current else { break }
+            s.imageError = reason
+            s.activity = .failed(reason)
+        case .prepared(let index, let ms):
+            guard index == s.current else { break }
+            s.prepared = true
+            s.activity = .ready(milliseconds: ms)
+            if !s.editor.prompts.isEmpty { requestDecode(&s, &effects) }
+        case .prepareFailed(let index, let reason):
+            guard index == s.current else { break }
+            s.activity = .failed(reason)
+        case .result(let request, let candidates, let ms):
+            // A result for anything but the newest request is stale: drop it, never draw it.
+            guard request == s.latestRequest else { break }
+            s.editor.candidates = candidates
+            s.candidatesRequest = request
+            s.editor.selectedCandidate = candidates.indices.max { candidates[$0].score < candidates[$1].score } ?? 0
+            s.activity = .done(milliseconds: ms)
+        case .resultFailed(let request, let reason):
+            guard request == s.latestRequest else { break }
+            s.activity = .failed(reason)
+        }
+        return (s, effects)
+    }
+
+    // MARK: Records (shared by live actions and journal replay)
+
+    /// Applies a journal record to the state. Live actions call this right after recording.
+    public static func apply(_ record: WorkRecord, to s: inout WorkbenchState) {
+        switch record {
+        case .prompts(let image, let prompts, let refining):
+            if s.currentEntry?.name == image {
+                s.editor.prompts = prompts
+                s.editor.refining = refining
+            } else {
+                var draft = s.drafts[image] ?? ObjectEditor()
+                draft.prompts = prompts
+                draft.refining = refining
+                s.drafts[image] = draft
+            }
+        case .accept(let image, let object, let className, let width, let height, let rle, let prompts):
+            guard let path = s.images.first(where: { $0.name == image })?.path,
+                  let decoded = try? RLE(compressed: rle, height: height, width: width) else { return }
+            var objects = s.accepted[path] ?? []
+            s.acceptCount += 1
+            let accepted = AcceptedObject(id: object, className: className, mask: decoded.decode(), prompts: prompts,
+                                          revision: s.acceptCount)
+            if let at = objects.firstIndex(where: { $0.id == object }) { objects[at] = accepted } else { objects.append(accepted) }
+            s.accepted[path] = objects
+            if !s.classes.contains(className) { s.classes.append(className) }
+            if s.currentEntry?.name == image { s.editor = ObjectEditor() } else { s.drafts[image] = nil }
+        case .delete(let image, let object):
+            guard let path = s.images.first(where: { $0.name == image })?.path else { return }
+            s.accepted[path]?.removeAll { $0.id == object }
+        case .addClass(let name):
+            if !s.classes.contains(name) { s.classes.append(name) }
+        case .visit(let image):
+            if let index = s.images.firstIndex(where: { $0.name == image }) { s.current = index }
+        }
+    }
+
+    /// Records and applies.
+    static func commit(_ record: WorkRecord, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        effects.append(.record(record))
+        apply(record, to: &s)
+    }
+
+    // MARK: Input
+
+    static func handleInput(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if case .resize(let rows, let columns) = input {
+            s.rows = rows
+            s.columns = columns
+            return
+        }
+        switch s.overlay {
+        case .help:
+            s.overlay = .none  // any key closes the help
+            return
+        case .classPicker(let filter, let highlighted):
+            handlePicker(input, filter: filter, highlighted: highlighted, &s, &effects)
+            return
+        case .none:
+            break
+        }
+        switch input {
+        case .character(let c): handleCharacter(c, &s, &effects)
+        case .key(let key): handleKey(key, &s, &effects)
+        case .mouse(let column, let row, let action): handleMouse(column: column, row: row, action, &s, &effects)
+        case .resize: break
+        }
+    }
+
+    static func handleCharacter(_ c: Character, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        switch c {
+        case "q": s.quit = true
+        case "]": go(to: s.current + 1, &s, &effects)
+        case "[": go(to: s.current - 1, &s, &effects)
+        case "h": moveCursor(-1, 0, large: false, &s)
+        case "l": moveCursor(1, 0, large: false, &s)
+        case "k": moveCursor(0, -1, large: false, &s)
+        case "j": moveCursor(0, 1, large: false, &s)
+        case "H": moveCursor(-1, 0, large: true, &s)
+        case "L": moveCursor(1, 0, large: true, &s)
+        case "K": moveCursor(0, -1, large: true, &s)
+        case "J": moveCursor(0, 1, large: true, &s)
+        case "+", "=": addPoint(s.cursor, positive: true, &s, &effects)
+        case "-": addPoint(s.cursor, positive: false, &s, &effects)
+        case "b":
+            if let start = s.boxStart {
+                s.boxStart = nil
+                setBox(from: start, to: s.cursor, &s, &effects)
+            } else {
+                s.boxStart = s.cursor
+                s.message = "box: move to the opposite corner and press b again"
+            }
+        case "u": undo(&s, &effects)
+        case "\u{12}": redo(&s, &effects)  // Ctrl-R
+        case "\t":
+            if s.editor.candidates.count > 1 {
+                s.editor.selectedCandidate = (s.editor.selectedCandidate + 1) % s.editor.candidates.count
+            } else {
+                cycleSelection(&s)
+            }
+        case "a": s.opacityStep = (s.opacityStep + 1) % WorkbenchState.opacitySteps.count
+        case "z": zoom(by: 2.0.squareRoot(), around: s.cursor, &s)
+        case "Z": zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
+        case "0": s.viewport = .fit
+        case "?": s.overlay = .help
+        case "d": deleteSelected(&s, &effects)
+        case "e": refineSelected(&s, &effects)
+        case "\\": s.showList.toggle()
+        case "\r", "\n": startAccept(&s)
+        default: break
+        }
+    }
+
+    static func handleKey(_ key: SpecialKey, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        switch key {
+        case .left: moveCursor(-1, 0, large: false, &s)
+        case .right: moveCursor(1, 0, large: false, &s)
+        case .up: moveCursor(0, -1, large: false, &s)
+        case .down: moveCursor(0, 1, large: false, &s)
+        case .shiftLeft: moveCursor(-1, 0, large: true, &s)
+        case .shiftRight: moveCursor(1, 0, large: true, &s)
+        case .shiftUp: moveCursor(0, -1, large: true, &s)
+        case .shiftDown: moveCursor(0, 1, large: true, &s)
+        case .pageDown: go(to: s.current + 1, &s, &effects)
+        case .pageUp: go(to: s.current - 1, &s, &effects)
+        case .home: go(to: 0, &s, &effects)
+        case .end: go(to: s.images.count - 1, &s, &effects)
+        case .enter: startAccept(&s)
+        case .escape:
+            if s.boxStart != nil || s.dragStart != nil {
+                s.boxStart = nil
+                s.dragStart = nil
+            } else if !s.editor.isEmpty {
+                clearEditor(&s, &effects)
+            } else {
+                s.selectedObject = nil
+            }
+        case .delete, .backspace: deleteSelected(&s, &effects)
+        }
+    }
+
+    static func handleMouse(column: Int, row: Int, _ action: MouseAction, _ s: inout WorkbenchState,
+                            _ effects: inout [WorkbenchEffect]) {
+        let layout = WorkbenchLayout(s)
+        if let listRow = layout.listRow(column: column, row: row) {
+            if action == .leftPress || action == .leftClick, let index = layout.imageIndex(listRow: listRow, s) {
+                go(to: index, &s, &effects)
+            }
+            return
+        }
+        let pixel = layout.imagePixel(column: column, row: row, s)
+        switch action {
+        case .leftPress:
+            s.dragStart = pixel
+        case .leftClick:
+            if let pixel { click(pixel, &s, &effects) }
+        case .motion:
+            if s.dragStart != nil, let pixel { s.cursor = pixel }
+        case .leftRelease:
+            guard let start = s.dragStart else { break }
+            s.dragStart = nil
+            guard let end = pixel ?? Optional(s.cursor) else { break }
+            // A drag of at least two cells is a box; less is a click.
+            let cellsApart = Double(max(abs(end.x - start.x), abs(end.y - start.y))) * layout.image.scale
+            if cellsApart >= 2 { setBox(from: start, to: end, &s, &effects) } else { click(start, &s, &effects) }
+        case .rightPress, .rightClick:
+            if let pixel { addPoint(pixel, positive: false, &s, &effects) }
+        case .rightRelease:
+            break
+        case .wheelUp:
+            if let pixel { zoom(by: 2.0.squareRoot(), around: pixel, &s) }
+        case .wheelDown:
+            if let pixel { zoom(by: 1 / 2.0.squareRoot(), around: pixel, &s) }
+        }
+        if let pixel, action != .motion { s.cursor = pixel }
+    }
+
+    /// A left click: selects an accepted object under it when nothing is being made, else a positive point.
+    static func click(_ pixel: PixelPoint, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if s.editor.isEmpty, let hit = s.currentObjects.last(where: { $0.mask[pixel.x, pixel.y] }) {
+            s.selectedObject = hit.id
+            s.message = "selected \(hit.className) #\(hit.id): e refines, d deletes, Esc deselects"
+            return
+        }
+        addPoint(pixel, positive: true, &s, &effects)
+    }
+
+    // MARK: Prompts
+
+    static func addPoint(_ p: PixelPoint, positive: Bool, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard s.image != nil else { return }
+        var prompts = s.editor.prompts
+        prompts.points.append(PromptPoint(x: Double(p.x), y: Double(p.y), positive: positive))
+        changePrompts(to: prompts, &s, &effects)
+    }
+
+    static func setBox(from a: PixelPoint, to b: PixelPoint, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard s.image != nil else { return }
+        var prompts = s.editor.prompts
+        prompts.box = PromptBox(x0: Double(a.x), y0: Double(a.y), x1: Double(b.x), y1: Double(b.y))
+        changePrompts(to: prompts, &s, &effects)
+    }
+
+    static func changePrompts(to prompts: Prompts, recordUndo: Bool = true, _ s: inout WorkbenchState,
+                              _ effects: inout [WorkbenchEffect]) {
+        guard let entry = s.currentEntry else { return }
+        if recordUndo {
+            s.editor.undoStack.append(s.editor.prompts)
+            s.editor.redoStack.removeAll()
+        }
+        commit(.prompts(image: entry.name, prompts: prompts, refining: s.editor.refining), &s, &effects)
+        if prompts.isEmpty {
+            s.editor.candidates = []
+            s.latestRequest += 1  // anything in flight is now stale
+            s.activity = s.prepared ? .idle : s.activity
+        } else {
+            requestDecode(&s, &effects)
+        }
+    }
+
+    static func requestDecode(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        s.latestRequest += 1
+        guard s.prepared else { return }  // decoded once the image is prepared
+        let previous = s.editor.candidates.indices.contains(s.editor.selectedCandidate)
+            ? s.editor.candidates[s.editor.selectedCandidate] : nil
+        // One point alone is ambiguous (a part or the whole?): ask for every candidate, as SAM's authors advise.
+        let multimask = s.editor.prompts.points.count == 1 && s.editor.prompts.box == nil
+        effects.append(.decode(request: s.latestRequest, prompts: s.editor.prompts, previous: previous, multimask: multimask))
+        s.activity = .working
+    }
+
+    static func undo(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard let previous = s.editor.undoStack.popLast() else { s.message = "nothing to undo"; return }
+        s.editor.redoStack.append(s.editor.prompts)
+        changePrompts(to: previous, recordUndo: false, &s, &effects)
+    }
+
+    static func redo(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard let next = s.editor.redoStack.popLast() else { s.message = "nothing to redo"; return }
+        s.editor.undoStack.append(s.editor.prompts)
+        changePrompts(to: next, recordUndo: false, &s, &effects)
+    }
+
+    static func clearEditor(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        s.editor.refining = nil
+        changePrompts(to: Prompts(), &s, &effects)
+    }
+
+    // MARK: Objects
+
+    static func startAccept(_ s: inout WorkbenchState) {
+        guard s.editor.currentMask != nil else { s.message = "nothing to accept: click the object first"; return }
+        let refinedClass = s.editor.refining.flatMap { id in s.currentObjects.first { $0.id == id }?.className }
+        let highlighted = refinedClass.flatMap { s.objectClasses.firstIndex(of: $0) } ?? 0
+        s.overlay = .classPicker(filter: "", highlighted: highlighted)
+    }
+
+    /// Classes shown in the picker for a typed filter (case-insensitive substring).
+    public static func pickerChoices(_ s: WorkbenchState, filter: String) -> [String] {
+        let needle = filter.lowercased()
+        return s.objectClasses.filter { needle.isEmpty || $0.lowercased().contains(needle) }
+    }
+
+    static func handlePicker(_ input: InputEvent, filter: String, highlighted: Int, _ s: inout WorkbenchState,
+                             _ effects: inout [WorkbenchEffect]) {
+        let choices = pickerChoices(s, filter: filter)
+        switch input {
+        case .key(.escape):
+            s.overlay = .none
+        case .key(.up):
+            s.overlay = .classPicker(filter: filter, highlighted: max(0, highlighted - 1))
+        case .key(.down), .character("\t"):
+            s.overlay = .classPicker(filter: filter, highlighted: min(max(choices.count - 1, 0), highlighted + 1))
+        case .key(.backspace), .key(.delete):
+            s.overlay = .classPicker(filter: String(filter.dropLast()), highlighted: 0)
+        case .key(.enter), .character("\r"), .character("\n"):
+            let typed = filter.trimmingCharacters(in: .whitespaces)
+            let name = choices.indices.contains(highlighted) ? choices[highlighted] : typed
+            guard !name.isEmpty else { s.message = "type a class name"; return }
+            s.overlay = .none
+            accept(className: name, &s, &effects)
+        case .character(let c) where !c.isNewline && c != "\u{1B}":
+            s.overlay = .classPicker(filter: filter + String(c), highlighted: 0)
+        default:
+            break
+        }
+    }
+
+    static func accept(className: String, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard let entry = s.currentEntry, let mask = s.editor.currentMask, let rle = try? RLE(mask: mask) else { return }
+        if !s.classes.contains(className) { commit(.addClass(className), &s, &effects) }
+        let id = s.editor.refining ?? ((s.currentObjects.map(\.id).max() ?? 0) + 1)
+        commit(.accept(image: entry.name, object: id, className: className, width: mask.width, height: mask.height,
+                       rle: rle.compressedString, prompts: s.editor.prompts), &s, &effects)
+        effects.append(.save(image: entry.path))
+        s.selectedObject = nil
+        s.latestRequest += 1
+        s.activity = .idle
+        s.message = "accepted \(className) #\(id)"
+    }
+
+    static func deleteSelected(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard let entry = s.currentEntry, let id = s.selectedObject else { s.message = "select an object first (click it or Tab)"; return }
+        commit(.delete(image: entry.name, object: id), &s, &effects)
+        effects.append(.save(image: entry.path))
+        s.selectedObject = nil
+        s.message = "deleted #\(id)"
+    }
+
+    /// Puts the selected object back into the editor with its prompts, to refine it.
+    static func refineSelected(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard let id = s.selectedObject, let object = s.currentObjects.first(where: { $0.id == id }) else { return }
+        s.editor = ObjectEditor()
+        s.editor.refining = id
+        s.editor.candidates = [Candidate(mask: object.mask, score: 1, feedback: .mask(object.mask))]
+        s.selectedObject = nil
+        changePrompts(to: object.prompts, &s, &effects)
+    }
+
+    static func cycleSelection(_ s: inout WorkbenchState) {
+        let ids = s.currentObjects.map(\.id)
+        guard !ids.isEmpty else { return }
+        if let current = s.selectedObject, let at = ids.firstIndex(of: current) {
+            s.selectedObject = ids[(at + 1) % ids.count]
+        } else {
+            s.selectedObject = ids[0]
+        }
+    }
+
+    // MARK: Navigation
+
+    static func go(to index: Int, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard s.images.indices.contains(index), index != s.current || s.image == nil else { return }
+        if let entry = s.currentEntry { s.drafts[entry.name] = s.editor.isEmpty ? nil : s.editor }
+        s.current = index
+        let entry = s.images[index]
+        s.editor = s.drafts[entry.name] ?? ObjectEditor()
+        s.editor.candidates = []
+        s.image = nil
+        s.imageError = nil
+        s.prepared = false
+        s.selectedObject = nil
+        s.boxStart = nil
+        s.viewport = .fit
+        s.latestRequest += 1
+        s.activity = .loading
+        commit(.visit(image: entry.name), &s, &effects)
+        effects.append(.open(index: index, path: entry.path))
+    }
+
+    static func moveCursor(_ dx: Int, _ dy: Int, large: Bool, _ s: inout WorkbenchState) {
+        guard let image = s.image else { return }
+        // One step is one display pixel (at least one image pixel); Shift moves eight.
+        let scale = WorkbenchLayout(s).image.scale
+        let step = max(1, Int((1 / scale).rounded())) * (large ? 8 : 1)
+        s.cursor.x = min(max(s.cursor.x + dx * step, 0), image.width - 1)
+        s.cursor.y = min(max(s.cursor.y + dy * step, 0), image.height - 1)
+        keepCursorVisible(&s)
+    }
+
+    /// Zooms so that the image pixel `anchor` stays at the same place on the screen.
+    static func zoom(by factor: Double, around anchor: PixelPoint, _ s: inout WorkbenchState) {
+        guard let image = s.image else { return }
+        let area = WorkbenchLayout(s).imageArea
+        let before = WorkbenchLayout(s).image
+        let newZoom = min(max(s.viewport.zoom * factor, 1), 64)
+        guard newZoom != s.viewport.zoom else { return }
+        let after = ImageLayout(imageSize: image.size, viewWidth: area.columns, viewHeight: area.rows * 2,
+                                viewport: Viewport(zoom: newZoom))
+        let ax = Double(anchor.x) + 0.5, ay = Double(anchor.y) + 0.5
+        // The anchor's position in the view, in display pixels, before the zoom…
+        let screenX = Double(before.offsetX) + (ax - before.originX) * before.scale
+        let screenY = Double(before.offsetY) + (ay - before.originY) * before.scale
+        // …is where it must be after: solve for the new origin, then give the viewport its centre.
+        let originX = ax - (screenX - Double(after.offsetX)) / after.scale
+        let originY = ay - (screenY - Double(after.offsetY)) / after.scale
+        s.viewport = Viewport(zoom: newZoom,
+                              centerX: originX + Double(after.shownWidth) / after.scale / 2,
+                              centerY: originY + Double(after.shownHeight) / after.scale / 2)
+    }
+
+    static func keepCursorVisible(_ s: inout WorkbenchState) {
+        let layout = WorkbenchLayout(s).image
+        guard s.viewport.zoom > 1 else { return }
+        let x = Double(s.cursor.x) + 0.5, y = Double(s.cursor.y) + 0.5
+        let spanX = Double(layout.shownWidth) / layout.scale, spanY = Double(layout.shownHeight) / layout.scale
+        var cx = layout.originX + spanX / 2, cy = layout.originY + spanY / 2
+        if x < layout.originX || x > layout.originX + spanX { cx = x }
+        if y < layout.originY || y > layout.originY + spanY { cy = y }
+        s.viewport.centerX = cx
+        s.viewport.centerY = cy
+    }
+}

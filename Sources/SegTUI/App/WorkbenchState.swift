@@ -1,0 +1,157 @@
+import Foundation
+import SegCore
+import SegModels
+
+/// One image of the workspace.
+public struct ImageEntry: Equatable, Sendable {
+    public let path: String
+    /// File name with extension, as shown in the list.
+    public let name: String
+    /// File name without extension: pairs images with masks and names output files.
+    public let stem: String
+
+    public init(path: String) {
+        self.path = path
+        name = path.split(separator: "/").last.map(String.init) ?? path
+        stem = name.contains(".") ? String(name[..<name.lastIndex(of: ".")!]) : name
+    }
+}
+
+/// A mask the user accepted, with its class and the prompts that made it (to refine it again).
+public struct AcceptedObject: Equatable, Sendable {
+    public var id: Int
+    public var className: String
+    public var mask: Mask
+    public var prompts: Prompts
+    /// Which accept produced this mask (a refined object gets a new one).
+    public var revision: Int
+
+    public init(id: Int, className: String, mask: Mask, prompts: Prompts, revision: Int = 0) {
+        self.id = id
+        self.className = className
+        self.mask = mask
+        self.prompts = prompts
+        self.revision = revision
+    }
+}
+
+/// The object being made (or an accepted one being refined): its prompts with their history,
+/// and the model's latest answer.
+public struct ObjectEditor: Sendable {
+    public var prompts = Prompts()
+    public var undoStack: [Prompts] = []
+    public var redoStack: [Prompts] = []
+    public var candidates: [Candidate] = []
+    public var selectedCandidate = 0
+    /// The accepted object this editor refines, if any.
+    public var refining: Int?
+
+    public init() {}
+
+    public var currentMask: Mask? {
+        candidates.indices.contains(selectedCandidate) ? candidates[selectedCandidate].mask : nil
+    }
+
+    public var isEmpty: Bool { prompts.isEmpty && refining == nil }
+}
+
+/// What the model is doing, for the status line.
+public enum ModelActivity: Equatable, Sendable {
+    case idle
+    case loading
+    case preparing
+    case ready(milliseconds: Int)
+    case working
+    case done(milliseconds: Int)
+    case failed(String)
+}
+
+/// Modal parts of the interface.
+public enum Overlay: Equatable, Sendable {
+    case none
+    case help
+    /// Choosing the class of the mask being accepted: the typed filter and the highlighted row.
+    case classPicker(filter: String, highlighted: Int)
+}
+
+/// Everything `render` needs, and everything `reduce` changes.
+public struct WorkbenchState: Sendable {
+    // The terminal.
+    public var rows: Int
+    public var columns: Int
+    public var colorMode: ColorMode
+
+    // The workspace.
+    public var images: [ImageEntry]
+    public var classes: [String]
+    public var modelName: String
+    public var current = 0
+    /// The decoded current image (nil while loading or after a load error).
+    public var image: RGBImage?
+    /// Counts image loads: with the object revisions below, it names what a frame shows, so the
+    /// painter can reuse samples from the last frame (see `SampleCache`).
+    public var imageGeneration = 0
+    /// Counts accepts (each accepted mask gets the count as its revision).
+    public var acceptCount = 0
+    /// The request whose result fills `editor.candidates`.
+    public var candidatesRequest = 0
+    public var imageError: String?
+    /// Accepted objects per image path.
+    public var accepted: [String: [AcceptedObject]] = [:]
+    public var editor = ObjectEditor()
+    /// Unfinished objects of the images the user moved away from, by image name.
+    public var drafts: [String: ObjectEditor] = [:]
+    public var selectedObject: Int?
+
+    // The model.
+    public var activity: ModelActivity = .idle
+    /// The id of the newest request posted; a result with an older id is stale and dropped.
+    public var latestRequest = 0
+    /// Whether the worker has prepared the current image.
+    public var prepared = false
+
+    // The view.
+    public var viewport: Viewport = .fit
+    /// Keyboard cursor, in image pixels.
+    public var cursor = PixelPoint(x: 0, y: 0)
+    /// First corner of a box being drawn (`b` once, or a mouse press).
+    public var boxStart: PixelPoint?
+    public var dragStart: PixelPoint?
+    public var opacityStep = 1
+    public var overlay: Overlay = .none
+    public var message: String?
+    public var quit = false
+    public var showList = true
+
+    public static let opacitySteps: [Double] = [0.25, 0.45, 0.7, 0.0]
+    public static let minimumSize = (columns: 40, rows: 12)
+
+    public init(rows: Int, columns: Int, colorMode: ColorMode, images: [ImageEntry], classes: [String], modelName: String) {
+        self.rows = rows
+        self.columns = columns
+        self.colorMode = colorMode
+        self.images = images
+        self.classes = classes
+        self.modelName = modelName
+    }
+
+    public var currentEntry: ImageEntry? { images.indices.contains(current) ? images[current] : nil }
+    public var currentObjects: [AcceptedObject] { currentEntry.map { accepted[$0.path] ?? [] } ?? [] }
+    public var isTooSmall: Bool { columns < Self.minimumSize.columns || rows < Self.minimumSize.rows }
+    /// Classes a new object can take: the workspace's, without the background entry.
+    public var objectClasses: [String] { classes.filter { $0.lowercased() != "background" } }
+}
+
+/// Process-wide numbers for loaded images: a generation names one decoded image for the
+/// lifetime of the process, which is what the painter's cache needs.
+public enum ImageGeneration {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var last = 0
+
+    public static func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import SegCore
+
+/// A rectangle of cells.
+public struct CellRect: Equatable, Sendable {
+    public var column: Int
+    public var row: Int
+    public var columns: Int
+    public var rows: Int
+
+    public init(column: Int, row: Int, columns: Int, rows: Int) {
+        self.column = column
+        self.row = row
+        self.columns = max(0, columns)
+        self.rows = max(0, rows)
+    }
+
+    public func contains(column c: Int, row r: Int) -> Bool {
+        c >= column && c < column + columns && r >= row && r < row + rows
+    }
+}
+
+/// A mask drawn over the image: a translucent fill and a stronger boundary.
+public struct MaskOverlay {
+    public var mask: Mask
+    public var fill: RGB
+    public var fillOpacity: Double
+    public var boundary: RGB
+    public var boundaryOpacity: Double
+    /// Names this mask's content for `SampleCache` (nil: never cached). The caller guarantees that
+    /// one key always names the same mask.
+    public var cacheKey: String?
+
+    public init(mask: Mask, fill: RGB, fillOpacity: Double, boundary: RGB, boundaryOpacity: Double, cacheKey: String? = nil) {
+        self.mask = mask
+        self.fill = fill
+        self.fillOpacity = fillOpacity
+        self.boundary = boundary
+        self.boundaryOpacity = boundaryOpacity
+        self.cacheKey = cacheKey
+    }
+
+    /// The theme's mask colours.
+    public init(mask: Mask, theme: Theme) {
+        self.init(mask: mask, fill: theme.maskFill, fillOpacity: theme.maskOpacity, boundary: theme.maskBoundary,
+                  boundaryOpacity: theme.boundaryOpacity)
+    }
+}
+
+/// Draws an image and masks over it into cells with the upper-half-block technique: the
+/// character ▀ takes the upper display pixel as foreground and the lower as background.
+enum ImagePainter {
+    static let upperHalf: Unicode.Scalar = "\u{2580}"
+    static let lowerHalf: Unicode.Scalar = "\u{2584}"
+    /// Brightness ramp for terminals without colour, darkest first.
+    static let ramp: [Unicode.Scalar] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
+
+    /// One overlay's coverage in display pixels, and which of them are inside and on its boundary.
+    private struct Layer {
+        let overlay: MaskOverlay
+        let coverage: [Float]
+        let inside: [Bool]
+        let boundary: [Bool]
+    }
+
+    static func paint(_ image: RGBImage, overlays: [MaskOverlay], layout: ImageLayout, into buffer: inout CellBuffer,
+                      area: CellRect, colorMode: ColorMode, cacheKey: String? = nil) {
+        let w = layout.shownWidth, h = layout.shownHeight
+        guard w > 0, h > 0, area.rows > 0, area.columns > 0 else { return }
+        let grid = ImageSampler.Grid(layout, imageWidth: image.width, imageHeight: image.height)
+        let cache = SampleCache.shared
+        let rgb = cache.samples(cacheKey, layout: layout) { ImageSampler.colors(image, grid: grid) }
+        // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
+        // boundary there. Past the edge of the image, it does.
+        let cut = (left: layout.originX > 0, top: layout.originY > 0,
+                   right: layout.originX + Double(w) / layout.scale < Double(image.width),
+                   bottom: layout.originY + Double(h) / layout.scale < Double(image.height))
+        let layers: [Layer] = overlays.compactMap { overlay in
+            let coverage = cache.samples(overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
+            guard !coverage.isEmpty else { return nil }
+            let inside = coverage.map { $0 >= 0.5 }
+            func isInside(_ x: Int, _ y: Int) -> Bool {
+                if x >= 0 && y >= 0 && x < w && y < h { return inside[y * w + x] }
+                if x < 0 { return cut.left && isInside(0, y) }
+                if x >= w { return cut.right && isInside(w - 1, y) }
+                if y < 0 { return cut.top && isInside(x, 0) }
+                return cut.bottom && isInside(x, h - 1)
+            }
+            // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
+            var boundary = [Bool](repeating: false, count: w * h)
+            for y in 0..<h {
+                for x in 0..<w where inside[y * w + x] {
+                    boundary[y * w + x] = !isInside(x - 1, y) || !isInside(x + 1, y) || !isInside(x, y - 1) || !isInside(x, y + 1)
+                }
+            }
+            return Layer(overlay: overlay, coverage: coverage, inside: inside, boundary: boundary)
+        }
+
+        func baseColor(_ x: Int, _ y: Int) -> RGB? {
+            guard x >= 0, y >= 0, x < w, y < h else { return nil }
+            let o = (y * w + x) * 3
+            return RGB(UInt8(min(max(rgb[o].rounded(), 0), 255)), UInt8(min(max(rgb[o + 1].rounded(), 0), 255)),
+                       UInt8(min(max(rgb[o + 2].rounded(), 0), 255)))
+        }
+        // Later overlays are drawn over earlier ones.
+        func color(_ x: Int, _ y: Int) -> RGB? {
+            guard var c = baseColor(x, y) else { return nil }
+            let i = y * w + x
+            for layer in layers {
+                if layer.boundary[i] {
+                    c = c.blended(with: layer.overlay.boundary, amount: layer.overlay.boundaryOpacity)
+                } else if layer.coverage[i] > 0 {
+                    c = c.blended(with: layer.overlay.fill, amount: layer.overlay.fillOpacity * Double(layer.coverage[i]))
+                }
+            }
+            return c
+        }
+        func monochrome(_ x: Int, _ top: Int, _ bottom: Int) -> Cell {
+            let colors = [baseColor(x, top), baseColor(x, bottom)].compactMap { $0 }
+            guard !colors.isEmpty else { return .blank }
+            let luma = colors.map(\.luma).reduce(0, +) / Double(colors.count)
+            let index = min(ramp.count - 1, Int(luma / 256 * Double(ramp.count)))
+            let pixels = [top, bottom].filter { $0 >= 0 && $0 < h }.map { $0 * w + x }
+            if layers.contains(where: { layer in pixels.contains { layer.boundary[$0] } }) { return Cell("@", bold: true) }
+            let masked = layers.contains { layer in pixels.contains { layer.inside[$0] } }
+            return Cell(ramp[index], reverse: masked)
+        }
+
+        let firstRow = layout.offsetY / 2
+        let lastRow = min(area.rows - 1, (layout.offsetY + h - 1) / 2)
+        guard firstRow <= lastRow else { return }
+        for cellRow in firstRow...lastRow {
+            let top = cellRow * 2 - layout.offsetY, bottom = top + 1
+            let row = area.row + cellRow
+            guard row >= 0, row < buffer.rows else { continue }
+            for x in 0..<w {
+                let localColumn = layout.offsetX + x
+                let column = area.column + localColumn
+                guard localColumn < area.columns, column >= 0, column < buffer.columns else { continue }
+                if colorMode == .none {
+                    buffer[row, column] = monochrome(x, top, bottom)
+                    continue
+                }
+                let upper = color(x, top), lower = color(x, bottom)
+                if let upper {
+                    buffer[row, column] = Cell(upperHalf, foreground: upper, background: lower)
+                } else if let lower {
+                    // The image starts on the lower half of this cell.
+                    buffer[row, column] = Cell(lowerHalf, foreground: lower, background: nil)
+                }
+            }
+        }
+    }
+}
+
+/// Samples of the last frames, by what they show and where: most frames after a click differ
+/// only in the mask being made, so the photo and the accepted objects are sampled once per
+/// image, zoom and pan instead of once per frame.
+final class SampleCache: @unchecked Sendable {
+    static let shared = SampleCache()
+    static let capacity = 256
+
+    private struct Key: Hashable {
+        let name: String
+        let layout: ImageLayout
+    }
+
+    // `lock` guards `entries` and `order`.
+    private let lock = NSLock()
+    private var entries: [Key: [Float]] = [:]
+    private var order: [Key] = []
+
+    func samples(_ name: String?, layout: ImageLayout, compute: () -> [Float]) -> [Float] {
+        guard let name else { return compute() }
+        let key = Key(name: name, layout: layout)
+        if let hit = lock.withLock({ entries[key] }) { return hit }
+        let value = compute()
+        lock.withLock {
+            if entries.updateValue(value, forKey: key) == nil { order.append(key) }
+            while order.count > Self.capacity { entries[order.removeFirst()] = nil }
+        }
+        return value
+    }
+}

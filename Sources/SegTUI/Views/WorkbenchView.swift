@@ -1,0 +1,309 @@
+import SegCore
+import SegModels
+
+/// Where each part of the workbench goes for a terminal size: the image list on the left when
+/// there is room, the image beside it, the status line at the bottom.
+public struct WorkbenchLayout {
+    public static let listWidth = 24
+    public let list: CellRect?
+    public let imageArea: CellRect
+    public let statusRow: Int
+    public let image: ImageLayout
+
+    public init(_ s: WorkbenchState) {
+        let showList = s.showList && s.columns >= 80
+        list = showList ? CellRect(column: 0, row: 0, columns: Self.listWidth, rows: s.rows - 1) : nil
+        let left = showList ? Self.listWidth + 1 : 0  // one column for the separator
+        imageArea = CellRect(column: left, row: 0, columns: s.columns - left, rows: s.rows - 1)
+        statusRow = s.rows - 1
+        let size = s.image?.size ?? PixelSize(width: 1, height: 1)
+        image = ImageLayout(imageSize: size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
+    }
+
+    /// The image pixel under the centre of a cell, or nil outside the image. A cell is two display
+    /// pixels high; its centre is the line between them, or the middle of its one display pixel
+    /// when the image begins or ends halfway down the cell.
+    public func imagePixel(column: Int, row: Int, _ s: WorkbenchState) -> PixelPoint? {
+        guard let size = s.image?.size, imageArea.contains(column: column, row: row) else { return nil }
+        let dx = Double(column - imageArea.column - image.offsetX) + 0.5
+        let top = (row - imageArea.row) * 2 - image.offsetY
+        let shownTop = max(top, 0), shownBottom = min(top + 2, image.shownHeight)
+        guard dx >= 0, dx <= Double(image.shownWidth), shownTop < shownBottom else { return nil }
+        let dy = Double(shownTop + shownBottom) / 2
+        let x = Int((image.originX + dx / image.scale).rounded(.down))
+        let y = Int((image.originY + dy / image.scale).rounded(.down))
+        guard x >= 0, y >= 0, x < size.width, y < size.height else { return nil }
+        return PixelPoint(x: x, y: y)
+    }
+
+    /// The cell showing an image pixel (its centre), or nil when it is not on screen.
+    public func cell(for p: PixelPoint) -> (column: Int, row: Int)? {
+        let dx = (Double(p.x) + 0.5 - image.originX) * image.scale
+        let dy = (Double(p.y) + 0.5 - image.originY) * image.scale
+        guard dx >= 0, dy >= 0, dx < Double(image.shownWidth), dy < Double(image.shownHeight) else { return nil }
+        let column = imageArea.column + image.offsetX + Int(dx.rounded(.down))
+        let row = imageArea.row + (image.offsetY + Int(dy.rounded(.down))) / 2
+        guard imageArea.contains(column: column, row: row) else { return nil }
+        return (column, row)
+    }
+
+    /// The list line under a cell (0: the title), or nil outside the list.
+    public func listRow(column: Int, row: Int) -> Int? {
+        guard let list, list.contains(column: column, row: row) else { return nil }
+        return row - list.row
+    }
+
+    /// The first image shown in the list, so that the current one is always visible.
+    public func listTop(_ s: WorkbenchState) -> Int {
+        guard let list else { return 0 }
+        let visible = max(list.rows - 1, 1)
+        return min(max(0, s.current - visible / 2), max(0, s.images.count - visible))
+    }
+
+    public func imageIndex(listRow: Int, _ s: WorkbenchState) -> Int? {
+        guard listRow >= 1 else { return nil }
+        let index = listTop(s) + listRow - 1
+        return s.images.indices.contains(index) ? index : nil
+    }
+}
+
+extension Workbench {
+    public static func render(_ s: WorkbenchState, theme: Theme = .dark) -> CellBuffer {
+        var buffer = CellBuffer(rows: s.rows, columns: s.columns)
+        guard s.rows > 0, s.columns > 0 else { return buffer }
+        if s.isTooSmall {
+            let text = "segterm needs at least \(WorkbenchState.minimumSize.columns)x\(WorkbenchState.minimumSize.rows); this terminal is \(s.columns)x\(s.rows)"
+            var row = 0
+            var rest = Substring(text)
+            while !rest.isEmpty && row < s.rows {
+                buffer.write(String(rest.prefix(s.columns)), row: row, column: 0)
+                rest = rest.dropFirst(s.columns)
+                row += 1
+            }
+            return buffer
+        }
+        let layout = WorkbenchLayout(s)
+        let colored = s.colorMode != .none
+        if let list = layout.list { drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored) }
+        if let image = s.image {
+            ImagePainter.paint(image, overlays: overlays(s, theme: theme), layout: layout.image, into: &buffer,
+                               area: layout.imageArea, colorMode: s.colorMode,
+                               cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
+            drawPrompts(s, layout: layout, into: &buffer, theme: theme, colored: colored)
+        } else {
+            let text = s.imageError.map { "cannot open: \($0)" } ?? "loading \(s.currentEntry?.name ?? "")…"
+            buffer.write(String(text.prefix(layout.imageArea.columns)), row: layout.imageArea.rows / 2,
+                         column: layout.imageArea.column + max(0, (layout.imageArea.columns - text.count) / 2))
+        }
+        drawStatus(s, layout: layout, into: &buffer, theme: theme, colored: colored)
+        switch s.overlay {
+        case .none: break
+        case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
+        case .classPicker(let filter, let highlighted):
+            drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
+        }
+        return buffer
+    }
+
+    /// Accepted objects in their class colours, the selected one brighter, the mask being made on top.
+    static func overlays(_ s: WorkbenchState, theme: Theme) -> [MaskOverlay] {
+        let opacity = WorkbenchState.opacitySteps[s.opacityStep]
+        // Cache keys only for images loaded through the reducer, whose generation is unique.
+        func key(_ name: String) -> String? { s.imageGeneration > 0 ? "\(name) on image \(s.imageGeneration)" : nil }
+        var result: [MaskOverlay] = []
+        for object in s.currentObjects where object.id != s.editor.refining {
+            let color = theme.classColor(max(0, (s.objectClasses.firstIndex(of: object.className) ?? 0)))
+            let selected = object.id == s.selectedObject
+            result.append(MaskOverlay(mask: object.mask, fill: color, fillOpacity: selected ? min(1, opacity + 0.3) : opacity,
+                                      boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8,
+                                      cacheKey: key("object \(object.revision)")))
+        }
+        if let mask = s.editor.currentMask {
+            result.append(MaskOverlay(mask: mask, fill: theme.maskFill, fillOpacity: opacity, boundary: theme.maskBoundary,
+                                      boundaryOpacity: theme.boundaryOpacity,
+                                      cacheKey: key("candidate \(s.candidatesRequest) \(s.editor.selectedCandidate)")))
+        }
+        return result
+    }
+
+    static let positiveGlyph: Unicode.Scalar = "\u{271A}"  // ✚
+    static let negativeGlyph: Unicode.Scalar = "\u{2716}"  // ✖
+    static let cursorGlyph: Unicode.Scalar = "\u{25CB}"    // ○
+
+    /// Points, the box and the keyboard cursor, drawn over the image cells they fall in.
+    static func drawPrompts(_ s: WorkbenchState, layout: WorkbenchLayout, into buffer: inout CellBuffer, theme: Theme,
+                            colored: Bool) {
+        func put(_ glyph: Unicode.Scalar, at p: PixelPoint, color: RGB, bold: Bool = true) {
+            guard let (column, row) = layout.cell(for: p) else { return }
+            let under = buffer[row, column]
+            let background = colored ? (under.background ?? under.foreground) : nil
+            buffer[row, column] = Cell(glyph, foreground: colored ? color : nil, background: background, bold: bold)
+        }
+        var boxes: [PromptBox] = []
+        if let box = s.editor.prompts.box { boxes.append(box) }
+        if let start = s.boxStart ?? s.dragStart {
+            boxes.append(PromptBox(x0: Double(start.x), y0: Double(start.y), x1: Double(s.cursor.x), y1: Double(s.cursor.y)))
+        }
+        for box in boxes { drawBox(box, layout: layout, into: &buffer, color: theme.boxColor, colored: colored) }
+        put(cursorGlyph, at: s.cursor, color: theme.maskBoundary, bold: false)
+        for point in s.editor.prompts.points {
+            put(point.positive ? positiveGlyph : negativeGlyph, at: point.pixel,
+                color: point.positive ? theme.positivePoint : theme.negativePoint)
+        }
+    }
+
+    static func drawBox(_ box: PromptBox, layout: WorkbenchLayout, into buffer: inout CellBuffer, color: RGB, colored: Bool) {
+        let pixels = box.pixels
+        let corners = [PixelPoint(x: pixels.minX, y: pixels.minY), PixelPoint(x: pixels.maxX - 1, y: pixels.maxY - 1)]
+        guard let a = layout.cell(for: corners[0]) ?? clampedCell(corners[0], layout),
+              let b = layout.cell(for: corners[1]) ?? clampedCell(corners[1], layout) else { return }
+        func put(_ glyph: Unicode.Scalar, _ column: Int, _ row: Int) {
+            guard layout.imageArea.contains(column: column, row: row) else { return }
+            let under = buffer[row, column]
+            buffer[row, column] = Cell(glyph, foreground: colored ? color : nil, background: colored ? under.background ?? under.foreground : nil)
+        }
+        for column in a.column...max(a.column, b.column) {
+            put("\u{2500}", column, a.row)
+            put("\u{2500}", column, b.row)
+        }
+        for row in a.row...max(a.row, b.row) {
+            put("\u{2502}", a.column, row)
+            put("\u{2502}", b.column, row)
+        }
+        put("\u{250C}", a.column, a.row); put("\u{2510}", b.column, a.row)
+        put("\u{2514}", a.column, b.row); put("\u{2518}", b.column, b.row)
+    }
+
+    /// A box corner off screen still gets drawn at the edge of the view.
+    private static func clampedCell(_ p: PixelPoint, _ layout: WorkbenchLayout) -> (column: Int, row: Int)? {
+        let image = layout.image
+        let dx = min(max((Double(p.x) + 0.5 - image.originX) * image.scale, 0), Double(max(image.shownWidth - 1, 0)))
+        let dy = min(max((Double(p.y) + 0.5 - image.originY) * image.scale, 0), Double(max(image.shownHeight - 1, 0)))
+        return (layout.imageArea.column + image.offsetX + Int(dx), layout.imageArea.row + (image.offsetY + Int(dy)) / 2)
+    }
+
+    static func drawList(_ s: WorkbenchState, layout: WorkbenchLayout, list: CellRect, into buffer: inout CellBuffer,
+                         theme: Theme, colored: Bool) {
+        let fg = colored ? theme.panelForeground : nil
+        buffer.write(" Images \(s.current + 1)/\(s.images.count)".padding(toLength: list.columns, withPad: " ", startingAt: 0),
+                     row: list.row, column: list.column, foreground: fg, bold: true)
+        let top = layout.listTop(s)
+        for line in 1..<max(list.rows, 1) {
+            let index = top + line - 1
+            guard s.images.indices.contains(index) else { break }
+            let entry = s.images[index]
+            let count = s.accepted[entry.path]?.count ?? 0
+            let mark = count > 0 ? "\(count)\u{2713}" : ""
+            let width = list.columns - 2 - mark.count
+            var name = entry.name
+            if name.count > width { name = String(name.prefix(max(width - 1, 0))) + "\u{2026}" }
+            let text = (index == s.current ? "\u{25B6}" : " ") + name.padding(toLength: max(width, 0), withPad: " ", startingAt: 0) + " " + mark
+            let current = index == s.current
+            buffer.write(text, row: list.row + line, column: list.column, foreground: fg,
+                         background: current && colored ? theme.panelHighlight : nil, reverse: current && !colored)
+        }
+        for row in list.row..<(list.row + list.rows) {
+            buffer.write("\u{2502}", row: row, column: list.column + list.columns, foreground: fg)
+        }
+    }
+
+    static func activityText(_ s: WorkbenchState) -> String {
+        switch s.activity {
+        case .idle: s.prepared ? "ready" : "idle"
+        case .loading: "loading image…"
+        case .preparing: "preparing image…"
+        case .ready(let ms): "ready (prepared in \(ms) ms)"
+        case .working: "working…"
+        case .done(let ms): "done in \(ms) ms"
+        case .failed(let reason): "failed: \(reason)"
+        }
+    }
+
+    static func statusText(_ s: WorkbenchState, layout: WorkbenchLayout) -> String {
+        var parts: [String] = []
+        if let entry = s.currentEntry {
+            parts.append("\(s.current + 1)/\(s.images.count) \(entry.name)")
+        }
+        if let image = s.image { parts.append("\(image.width)x\(image.height)") }
+        parts.append("\(s.modelName): \(activityText(s))")
+        let points = s.editor.prompts.points.count
+        if points > 0 || s.editor.prompts.box != nil {
+            parts.append("\(points) pt" + (s.editor.prompts.box != nil ? " + box" : ""))
+        }
+        if s.editor.candidates.count > 1 {
+            let c = s.editor.candidates[s.editor.selectedCandidate]
+            parts.append("mask \(s.editor.selectedCandidate + 1)/\(s.editor.candidates.count) score \(String(format: "%.2f", c.score))")
+        }
+        if let mask = s.editor.currentMask { parts.append("\(mask.area) px") }
+        parts.append("objects \(s.currentObjects.count)")
+        parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
+        if let message = s.message { parts.append(message) }
+        parts.append("? help")
+        return " " + parts.joined(separator: "  ")
+    }
+
+    static func drawStatus(_ s: WorkbenchState, layout: WorkbenchLayout, into buffer: inout CellBuffer, theme: Theme,
+                           colored: Bool) {
+        let fg = colored ? theme.statusForeground : nil, bg = colored ? theme.statusBackground : nil
+        buffer.fillRow(layout.statusRow, with: Cell(" ", foreground: fg, background: bg, reverse: !colored))
+        buffer.write(statusText(s, layout: layout), row: layout.statusRow, column: 0, foreground: fg, background: bg,
+                     reverse: !colored)
+    }
+
+    public static let helpLines = [
+        "segterm: click to segment",
+        "",
+        "left click       positive point      right click   negative point",
+        "left drag        box                 wheel, z / Z  zoom at the cursor",
+        "arrows, hjkl     move the cursor     Shift, HJKL   move faster",
+        "+ / -            point at cursor     b b           box corners at cursor",
+        "u / Ctrl-R       undo / redo         Esc           clear prompts",
+        "Tab              next candidate or object        a  overlay opacity",
+        "Enter            accept, pick class  e / d         refine / delete selected",
+        "] [, PgDn PgUp   next / previous image           0  fit the image",
+        "\\               image list          q             quit (all is saved)",
+        "",
+        "press any key",
+    ]
+
+    static func drawBoxFrame(_ lines: [String], title: String? = nil, highlight: Int? = nil, into buffer: inout CellBuffer,
+                             theme: Theme, colored: Bool) {
+        let width = min(buffer.columns - 2, (lines.map(\.count).max() ?? 0) + 4)
+        let height = min(buffer.rows - 2, lines.count + 2)
+        guard width > 4, height > 2 else { return }
+        let left = (buffer.columns - width) / 2, top = (buffer.rows - height) / 2
+        let fg = colored ? theme.statusForeground : nil, bg = colored ? theme.statusBackground : nil
+        for row in top..<(top + height) {
+            buffer.write(String(repeating: " ", count: width), row: row, column: left, foreground: fg, background: bg)
+        }
+        buffer.write("\u{250C}" + String(repeating: "\u{2500}", count: width - 2) + "\u{2510}", row: top, column: left, foreground: fg, background: bg)
+        buffer.write("\u{2514}" + String(repeating: "\u{2500}", count: width - 2) + "\u{2518}", row: top + height - 1, column: left, foreground: fg, background: bg)
+        if let title { buffer.write(" \(title) ", row: top, column: left + 2, foreground: fg, background: bg, bold: true) }
+        for (i, line) in lines.prefix(height - 2).enumerated() {
+            let row = top + 1 + i
+            buffer.write("\u{2502}", row: row, column: left, foreground: fg, background: bg)
+            buffer.write("\u{2502}", row: row, column: left + width - 1, foreground: fg, background: bg)
+            let isHighlighted = highlight == i
+            buffer.write(String(line.prefix(width - 4)), row: row, column: left + 2, foreground: fg,
+                         background: isHighlighted && colored ? theme.panelHighlight : bg, bold: isHighlighted,
+                         reverse: isHighlighted && !colored)
+        }
+    }
+
+    static func drawHelp(into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
+        drawBoxFrame(helpLines, title: "keys", into: &buffer, theme: theme, colored: colored)
+    }
+
+    static func drawPicker(_ s: WorkbenchState, filter: String, highlighted: Int, into buffer: inout CellBuffer,
+                           theme: Theme, colored: Bool) {
+        let choices = pickerChoices(s, filter: filter)
+        var lines = ["class: \(filter)\u{2581}", ""]
+        let shown = max(1, min(choices.count, buffer.rows - 8))
+        let first = min(max(0, highlighted - shown + 1), max(0, choices.count - shown))
+        for choice in choices[first..<min(choices.count, first + shown)] { lines.append(choice) }
+        if choices.isEmpty { lines.append(filter.isEmpty ? "(type a class name)" : "Enter: new class \"\(filter)\"") }
+        lines += ["", "type to filter, Enter accepts, Esc cancels"]
+        let highlightLine = choices.isEmpty ? nil : 2 + highlighted - first
+        drawBoxFrame(lines, title: "accept as", highlight: highlightLine, into: &buffer, theme: theme, colored: colored)
+    }
+}

@@ -1,0 +1,92 @@
+import Dispatch
+import Foundation
+import SegCore
+import SegModels
+
+/// Runs the model off the interface's thread, one job at a time on a serial queue. It owns the
+/// prepared image. A decode request waiting in the queue is replaced by a newer one (latest wins),
+/// so a slow model never builds a backlog; results carry their request id so the reducer can drop
+/// stale ones. Reports go to `post`, from the worker's thread.
+public final class ModelWorker: @unchecked Sendable {
+    // `lock` guards `pendingDecode`; `prepared` is only touched on `queue`.
+    private let model: AnySegmenter
+    private let limits: ImageFile.Limits
+    private let queue = DispatchQueue(label: "segterm.model-worker", qos: .userInitiated)
+    private let lock = NSLock()
+    private var pendingDecode: (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)?
+    private var prepared: AnySegmenter.Prepared?
+    private let post: @Sendable (WorkbenchEvent) -> Void
+
+    public init(model: AnySegmenter, limits: ImageFile.Limits = .standard, post: @escaping @Sendable (WorkbenchEvent) -> Void) {
+        self.model = model
+        self.limits = limits
+        self.post = post
+    }
+
+    /// Loads and prepares an image; decodes posted after this run on it.
+    public func open(index: Int, path: String) {
+        queue.async { [self] in
+            prepared = nil
+            let image: RGBImage
+            do {
+                image = try ImageFile.read(path, limits: limits).rgbImage()
+            } catch {
+                post(.imageFailed(index: index, "\(error)"))
+                return
+            }
+            post(.imageLoaded(index: index, image))
+            let start = DispatchTime.now()
+            do {
+                prepared = try model.prepare(image)
+                post(.prepared(index: index, milliseconds: Self.milliseconds(since: start)))
+            } catch {
+                post(.prepareFailed(index: index, "\(error)"))
+            }
+        }
+    }
+
+    public func decode(request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool) {
+        lock.withLock { pendingDecode = (request, prompts, previous, multimask) }
+        queue.async { [self] in
+            guard let job = lock.withLock({ () -> (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)? in
+                defer { pendingDecode = nil }
+                return pendingDecode
+            }) else { return }  // a newer request already took this slot and ran
+            guard let prepared else {
+                post(.resultFailed(request: job.request, "the image is not prepared"))
+                return
+            }
+            let start = DispatchTime.now()
+            do {
+                let candidates = try model.segment(prepared, prompts: job.prompts, previous: job.previous, multimask: job.multimask)
+                post(.result(request: job.request, candidates, milliseconds: Self.milliseconds(since: start)))
+            } catch {
+                post(.resultFailed(request: job.request, "\(error)"))
+            }
+        }
+    }
+
+    /// Blocks until every job queued so far has run (for tests and orderly shutdown).
+    public func waitUntilIdle() { queue.sync {} }
+
+    static func milliseconds(since start: DispatchTime) -> Int {
+        Int((DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000)
+    }
+}
+
+/// Events posted from other threads, taken by the interface loop between keystrokes.
+public final class EventInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [WorkbenchEvent] = []
+
+    public init() {}
+
+    public func post(_ event: WorkbenchEvent) { lock.withLock { events.append(event) } }
+
+    public func takeAll() -> [WorkbenchEvent] {
+        lock.withLock {
+            defer { events.removeAll() }
+            return events
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import SegCore
+
+/// Writes accepted work: one PNG label map per image (`labels/<stem>.png`, class ids, palette
+/// colours from the theme) and one COCO instances JSON (`instances.json`, RLE segmentations) for
+/// the workspace. Both are rewritten atomically after every accept or delete.
+///
+/// Class ids: the position of the class among the workspace's object classes plus one (0 is
+/// background), which matches a `classes.txt` whose first line is `background`.
+public struct OutputWriter {
+    public let folder: String
+    public let palette: [RGB]
+
+    public init(folder: String, palette: [RGB]) {
+        self.folder = folder
+        self.palette = palette
+    }
+
+    public var labelsFolder: String { folder + "/labels" }
+    public var cocoPath: String { folder + "/instances.json" }
+    public var journalPath: String { folder + "/journal.jsonl" }
+
+    public func prepareFolders() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: labelsFolder, withIntermediateDirectories: true)
+        } catch {
+            throw SegError(.writeFailed, file: labelsFolder, "cannot create the output folder: \(error.localizedDescription)")
+        }
+    }
+
+    public static func classID(_ name: String, in state: WorkbenchState) -> Int {
+        (state.objectClasses.firstIndex(of: name) ?? state.objectClasses.count) + 1
+    }
+
+    /// The label map and the COCO file for the state's accepted objects of one image.
+    public func save(image path: String, state: WorkbenchState) throws {
+        guard let entry = state.images.first(where: { $0.path == path }) else { return }
+        let objects = state.accepted[path] ?? []
+        let labelPath = labelsFolder + "/" + entry.stem + ".png"
+        if let first = objects.first {
+            var labels = LabelMap(width: first.mask.width, height: first.mask.height)
+            for object in objects {
+                let id = UInt32(Self.classID(object.className, in: state))
+                for i in object.mask.bits.indices where object.mask.bits[i] != 0 { labels.labels[i] = id }
+            }
+            var entries = [RasterImage.PaletteEntry(r: 0, g: 0, b: 0)]
+            for i in 0..<max(state.objectClasses.count, 1) {
+                let c = palette.isEmpty ? RGB(255, 255, 255) : palette[i % palette.count]
+                entries.append(.init(r: c.r, g: c.g, b: c.b))
+            }
+            try ImageFile.writePNG(labels, to: labelPath, palette: entries.count <= 256 ? entries : nil)
+        } else if FileManager.default.fileExists(atPath: labelPath) {
+            try? FileManager.default.removeItem(atPath: labelPath)
+        }
+        try writeCOCO(state)
+    }
+
+    /// COCO instances for every image with accepted objects, readable by pycocotools.
+    public func writeCOCO(_ state: WorkbenchState) throws {
+        var images: [[String: Any]] = []
+        var annotations: [[String: Any]] = []
+        var annotationID = 1
+        for (index, entry) in state.images.enumerated() {
+            guard let objects = state.accepted[entry.path], let first = objects.first else { continue }
+            let imageID = index + 1
+            images.append(["id": imageID, "file_name": entry.name, "width": first.mask.width, "height": first.mask.height])
+            for object in objects {
+                let rle = try RLE(mask: object.mask)
+                annotations.append([
+                    "id": annotationID, "image_id": imageID, "category_id": Self.classID(object.className, in: state),
+                    "segmentation": ["size": [rle.height, rle.width], "counts": rle.compressedString],
+                    "area": rle.area, "bbox": rle.boundingBox, "iscrowd": 0,
+                    "segterm_object": object.id,
+                ])
+                annotationID += 1
+            }
+        }
+        let categories = state.objectClasses.enumerated().map { i, name in ["id": i + 1, "name": name] as [String: Any] }
+        let document: [String: Any] = [
+            "info": ["description": "segterm annotations"],
+            "images": images, "annotations": annotations, "categories": categories,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        try FileIO.writeAtomically([UInt8](data), to: cocoPath)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import SegCore
+import SegModels
+import SegTUI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open the workbench: click to segment the images of a folder and keep the masks.",
+        discussion: """
+            A folder with a segterm.toml opens as that file describes (see README); a plain folder of \
+            images opens with defaults. Accepted masks go to the output folder as PNG label maps and \
+            COCO JSON, and every action is journalled there, so a killed session loses nothing. \
+            Press ? in the workbench for the keys.
+            """
+    )
+
+    @Argument(help: "A folder of images, or one with a segterm.toml.")
+    var folder: String?
+
+    @Option(help: "Folder of images (instead of FOLDER).")
+    var images: String?
+
+    @Option(help: "Ground truth: COCO instances JSON or a folder of masks.")
+    var gt: String?
+
+    @Option(name: .customLong("pred"), help: "A prediction set as NAME=PATH (repeatable).")
+    var predictions: [String] = []
+
+    @Option(help: "The model: grabcut, or a SAM / MobileSAM checkpoint.")
+    var model: String?
+
+    @Option(help: "Output folder (default: the workspace's, or FOLDER/segterm-out).")
+    var out: String?
+
+    @Option(help: "Colour theme: dark, light, high-contrast, or a .toml file.")
+    var theme = "dark"
+
+    @Option(help: "Colours: auto, direct, 256, 8 or none.")
+    var color: CursesTerminal.ColorRequest = .auto
+
+    @OptionGroup var imageOptions: ImageOptions
+
+    func validate() throws {
+        guard folder != nil || images != nil else { throw ValidationError("give a FOLDER or --images DIR") }
+        for p in predictions where !p.contains("=") { throw ValidationError("--pred takes NAME=PATH, got '\(p)'") }
+    }
+
+    func workspace() throws -> WorkspaceConfig {
+        var config = try WorkspaceConfig.open(folder: images ?? folder ?? ".")
+        if let gt { config.groundTruth = gt }
+        if !predictions.isEmpty {
+            config.predictions = predictions.map { p in
+                let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            }
+        }
+        if let model { config.model = model }
+        if let out { config.output = out }
+        return config
+    }
+
+    func run() throws {
+        let config = try workspace()
+        let theme = try Theme.resolve(self.theme)
+        let segmenter = try ModelRegistry.segmenter(named: config.model)
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            throw ValidationError("open needs a terminal (stdin and stdout must be a tty)")
+        }
+        if let term = ProcessInfo.processInfo.environment["TERM"], term == "dumb" || term.isEmpty {
+            throw SegError(.unsupported, file: "TERM=\(term)", "the workbench needs a terminal with cursor addressing")
+        }
+        let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
+        defer { terminal.stop() }
+        let (rows, columns) = terminal.size
+        let session = try WorkbenchSession(config: config, model: segmenter, theme: theme, rows: rows, columns: columns,
+                                           colorMode: terminal.colorMode, limits: imageOptions.limits)
+        session.run(terminal: terminal)
+    }
+}
