@@ -4,10 +4,15 @@ import SegCore
 public enum ModelRegistry {
     public static let builtInNames = ["grabcut"]
 
+    /// `grabcut` may carry settings after a colon: `grabcut:lambda=40,iterations=3`
+    /// (see `GraphCutSegmenter.Configuration.optionKeys`).
     public static func segmenter(named name: String) throws -> AnySegmenter {
-        switch name.lowercased() {
+        let (base, options) = name.firstIndex(of: ":").map { (String(name[..<$0]), String(name[name.index(after: $0)...])) } ?? (name, "")
+        switch base.lowercased() {
         case "grabcut":
-            throw SegError(.unsupported, file: name, "the classical model is not part of this build yet")
+            var configuration = GraphCutSegmenter.Configuration()
+            try configuration.apply(options: options)
+            return AnySegmenter(GraphCutSegmenter(configuration: configuration))
         default:
             throw SegError(.unsupported, file: name, "unknown model: use \(builtInNames.joined(separator: ", ")) or a SAM / MobileSAM checkpoint")
         }

@@ -57,8 +57,7 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         guard image.width > 0, image.height > 0 else {
             throw SegError(.invalid, file: "", "the image is empty (\(image.width)x\(image.height))")
         }
-        // TODO(resize): downsample to maxWorkingPixels with SegCore's area resize once it lands.
-        let working = image
+        let working = try Self.workingCopy(of: image, maxPixels: configuration.maxWorkingPixels)
         let w = working.width, h = working.height, n = w * h
         let lab = CIELab.convert(working)
         let grid = PixelGrid(width: w, height: h)
@@ -147,9 +146,21 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         }
         var run = GraphCutRun(prepared: prepared, configuration: configuration)
         let working = run.segment(prompts: prompts)
-        // TODO(resize): nearest upsampling with SegCore's resize once the working copy can be smaller.
-        let mask = Mask(width: full.width, height: full.height, bits: working)
-        return [Candidate(mask: mask, score: 1, feedback: .mask(mask))]
+        let small = Mask(width: prepared.workingSize.width, height: prepared.workingSize.height, bits: working)
+        let mask = small.size == full ? small : try small.resizedNearest(to: full)
+        return [Candidate(mask: mask, score: 1, feedback: .mask(small))]
+    }
+
+    /// The image itself, or an area-averaged copy with at most `maxPixels` pixels and the same
+    /// aspect ratio: the cut's cost grows faster than linearly with the pixel count, and the
+    /// colour models gain nothing from more samples.
+    static func workingCopy(of image: RGBImage, maxPixels: Int) throws -> RGBImage {
+        let n = image.width * image.height
+        guard maxPixels > 0, n > maxPixels else { return image }
+        let scale = (Double(maxPixels) / Double(n)).squareRoot()
+        let w = max(1, Int((Double(image.width) * scale).rounded(.down)))
+        let h = max(1, Int((Double(image.height) * scale).rounded(.down)))
+        return try image.resizedArea(to: PixelSize(width: w, height: h))
     }
 }
 
@@ -246,35 +257,50 @@ struct GraphCutRun {
         let solver = MaxFlowSolver(topology: prepared.grid.topology)
         var fgCost = [Float](repeating: 0, count: n)
         var bgCost = [Float](repeating: 0, count: n)
-        for _ in 0..<max(1, configuration.iterations) {
+        // The terminal capacity difference each node has in the graph now; later rounds add only
+        // the change, so the flow of the previous round is kept (the residual graph of a maximum
+        // flow stays valid when terminal capacities change, Kohli & Torr 2005) and the next cut
+        // needs a fraction of the augmentations.
+        var inGraph = [Float](repeating: 0, count: n)
+        for round in 0..<max(1, configuration.iterations) {
             guard let fg = fitModel(label: label, value: 1), let bg = fitModel(label: label, value: 0) else { break }
             prepared.lab.withUnsafeBufferPointer { z in
                 fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(data: z, into: $0) }
                 bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(data: z, into: $0) }
             }
-            solver.reset()
-            let lambda = configuration.lambda
-            prepared.contrast.withUnsafeBufferPointer { c in
-                for a in 0..<c.count { solver.capacity[a] = lambda * c[a] }
-            }
-            if let tree {
-                prepared.grid.arc.withUnsafeBufferPointer { arc in
-                    tree.parent.withUnsafeBufferPointer { parent in
-                        for i in 0..<n where parent[i] >= 0 {
-                            let a = Int(arc[i * 8 + Int(parent[i])])
-                            if a >= 0 { solver.capacity[a] = Self.infinite }
+            if round == 0 {
+                solver.reset()
+                let lambda = configuration.lambda
+                prepared.contrast.withUnsafeBufferPointer { c in
+                    for a in 0..<c.count { solver.capacity[a] = lambda * c[a] }
+                }
+                if let tree {
+                    prepared.grid.arc.withUnsafeBufferPointer { arc in
+                        tree.parent.withUnsafeBufferPointer { parent in
+                            for i in 0..<n where parent[i] >= 0 {
+                                let a = Int(arc[i * 8 + Int(parent[i])])
+                                if a >= 0 { solver.capacity[a] = Self.infinite }
+                            }
                         }
                     }
                 }
             }
             for i in 0..<n {
+                let want: Float
                 switch hard[i] {
-                case 1: solver.addTerminal(i, source: Self.infinite, sink: 0)
-                case 2: solver.addTerminal(i, source: 0, sink: Self.infinite)
-                default: solver.addTerminal(i, source: bgCost[i], sink: fgCost[i])
+                case 1: want = Self.infinite
+                case 2: want = -Self.infinite
+                default: want = bgCost[i] - fgCost[i]
                 }
+                solver.terminal[i] += want - inGraph[i]
+                inGraph[i] = want
             }
+            let t0 = DispatchTime.now().uptimeNanoseconds
             solver.solve()
+            if ProcessInfo.processInfo.environment["SEGTERM_DEBUG"] != nil {
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                FileHandle.standardError.write(Data("maxflow \(ms) ms aug \(solver.statAugment) path \(solver.statPath) orphans \(solver.statOrphans) grow \(solver.statGrow)\n".utf8))
+            }
             var changed = 0
             for i in 0..<n {
                 let v: UInt8 = solver.isSource(i) ? 1 : 0

@@ -92,6 +92,7 @@ public final class MaxFlowSolver {
     private var time: Int32 = 0
     /// Flow pushed so far, plus the constant part of the terminal links (see `addTerminal`).
     public private(set) var flow: Double = 0
+    public var statAugment = 0, statPath = 0, statOrphans = 0, statGrow = 0
 
     public init(topology: FlowTopology) {
         self.topology = topology
@@ -188,6 +189,7 @@ public final class MaxFlowSolver {
             if i < 0 { break }
             current = -1
 
+            statGrow += 1
             let bridge = grow(from: i)
             time &+= 1
             if bridge >= 0 {
@@ -240,6 +242,7 @@ public final class MaxFlowSolver {
     /// Pushes the bottleneck along source → tail(bridge) → head(bridge) → sink; nodes whose
     /// parent arc saturates become orphans.
     private func augment(through bridge: Int32) {
+        statAugment += 1
         let b = Int(bridge)
         let tail = Int(head[Int(sister[b])]), tip = Int(head[b])
         var amount = capacity[b]
@@ -249,6 +252,7 @@ public final class MaxFlowSolver {
             let pa = parent[i]
             if pa == Self.rootArc { break }
             let c = capacity[Int(sister[Int(pa)])]
+            statPath += 1
             if c < amount { amount = c }
             i = Int(head[Int(pa)])
         }
@@ -312,6 +316,7 @@ public final class MaxFlowSolver {
             orphanHead += 1
             if orphanHead == orphanRing.count { orphanHead = 0 }
             orphanCount -= 1
+            statOrphans += 1
             let sinkSide = inSinkTree[i]
             let start = Int(arcStart[i]), end = Int(arcStart[i + 1])
             var best: Int32 = -1
