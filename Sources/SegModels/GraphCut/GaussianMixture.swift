@@ -89,6 +89,15 @@ struct GaussianMixture: Sendable {
         return best
     }
 
+    /// −log p(x) of one colour.
+    func negativeLogLikelihood(_ x: Float, _ y: Float, _ z: Float) -> Float {
+        var top = -Float.infinity
+        for c in components { top = max(top, c.logScale - 0.5 * Self.quad(c, x, y, z)) }
+        var sum: Float = 0
+        for c in components { sum += expf(c.logScale - 0.5 * Self.quad(c, x, y, z) - top) }
+        return -(top + logf(sum))
+    }
+
     /// −log p(x) for every pixel of `data` into `out`.
     func negativeLogLikelihood(data: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
         components.withUnsafeBufferPointer { cs in

@@ -3,8 +3,9 @@ import SegCore
 extension GraphCutSegmenter.Configuration {
     /// The settings `--model grabcut:key=value,…` may change, for measuring one setting against
     /// another without a rebuild. Unknown keys and bad values are refused.
-    public static let optionKeys = ["working-pixels", "components", "iterations", "lambda", "covariance-floor",
-                                    "click-radius", "initial-radius", "star", "geodesic-color", "samples"]
+    public static let optionKeys = ["working-pixels", "coarse-pixels", "band", "components", "iterations", "lambda",
+                                    "covariance-floor", "click-radius", "initial-radius", "star", "geodesic-color",
+                                    "geodesic-prior", "reuse", "previous-weight", "new-click-reach", "samples"]
 
     public mutating func apply(options text: String) throws {
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
@@ -36,6 +37,12 @@ extension GraphCutSegmenter.Configuration {
             case "star": starConvexity = try integer(0...1) == 1
             case "geodesic-color": geodesicColor = Float(try number())
             case "samples": maxSamples = try integer(100...10_000_000)
+            case "coarse-pixels": coarsePixels = try integer(0...100_000_000)
+            case "band": band = try number()
+            case "geodesic-prior": geodesicPrior = Float(try number())
+            case "reuse": reusePrevious = try integer(0...1) == 1
+            case "previous-weight": previousWeight = Float(try number())
+            case "new-click-reach": newClickReach = Float(max(try number(), 1e-3))
             default:
                 throw SegError(.invalid, file: "grabcut", "unknown model option \"\(key)\" (known: \(Self.optionKeys.joined(separator: ", ")))")
             }
