@@ -4,6 +4,7 @@ import Foundation
 import SegCore
 import SegEval
 import SegModels
+import SegNN
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -53,10 +54,13 @@ struct Noc: ParsableCommand {
         guard !pairs.isEmpty else { throw SegError(.invalid, file: masks, "no mask pairs with an image in \(images)") }
         if let limit { pairs = Array(pairs.prefix(limit)) }
 
+        let workers = min(jobs, Threads.coreCount)
+        // Neural models run their own threads inside each call: share the cores with the image workers.
+        if !ModelRegistry.isBuiltIn(model) { Threads.configure(max(1, Threads.coreCount / workers)) }
         let segmenter = try ModelRegistry.segmenter(named: model)
         let report = try NocRunner(pairs: pairs, imageFolder: images, maskFolder: masks, segmenter: segmenter,
                                    ignoreValue: ignoreValue, maxClicks: maxClicks, limits: imageOptions.limits,
-                                   jobs: min(jobs, max(1, ProcessInfo.processInfo.activeProcessorCount)))
+                                   jobs: workers)
             .run(progress: isatty(2) != 0)
         let summary = NoC.Summary(records: report.records, maxClicks: maxClicks)
         let json = NocReport(model: model, images: images, masks: masks, ignoreValue: ignoreValue, summary: summary,

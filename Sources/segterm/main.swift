@@ -10,12 +10,13 @@ struct SegTerm: ParsableCommand {
         commandName: "segterm",
         abstract: "A terminal workbench for image segmentation.",
         version: "0.1.0",
-        subcommands: [Info.self, View.self, Open.self, Bench.self, Noc.self]
+        subcommands: [Info.self, View.self, Open.self, Segment.self, Noc.self, Bench.self]
     )
 }
 
 /// Exit codes: 0 success, 1 bad input (`segterm: <file>: <reason>`), 2 usage error.
 func runMain() -> Never {
+    BLASSetup.preferFastKernels()
     do {
         var command = try SegTerm.parseAsRoot()
         try command.run()
