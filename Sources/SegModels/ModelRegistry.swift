@@ -6,14 +6,24 @@ public enum ModelRegistry {
     /// Names that select a built-in model instead of a checkpoint file.
     public static let builtInNames = ["grabcut"]
 
-    public static func isBuiltIn(_ spec: String) -> Bool { builtInNames.contains(spec.lowercased()) }
+    /// Is `spec` a built-in model (possibly with settings after a colon) rather than a file?
+    public static func isBuiltIn(_ spec: String) -> Bool { builtInNames.contains(builtInBase(spec).lowercased()) }
+
+    /// The name before the colon of `grabcut:key=value,…`.
+    static func builtInBase(_ spec: String) -> String {
+        spec.firstIndex(of: ":").map { String(spec[..<$0]) } ?? spec
+    }
 
     /// The segmenter for `spec`; `cache` (when given) keeps SAM embeddings between runs.
+    /// `grabcut` may carry settings after a colon, `grabcut:lambda=40,iterations=3`
+    /// (see `GraphCutSegmenter.Configuration.optionKeys`).
     public static func segmenter(for spec: String, cache: EmbeddingCache? = nil) throws -> any PromptableSegmenter {
-        switch spec.lowercased() {
+        let base = builtInBase(spec)
+        switch base.lowercased() {
         case "grabcut":
-            // The classical graph-cut model is written separately; until it lands this build has none.
-            throw SegError(.unsupported, file: spec, "the classical GrabCut model is not part of this build yet; pass a SAM or MobileSAM checkpoint")
+            var configuration = GraphCutSegmenter.Configuration()
+            try configuration.apply(options: String(spec.dropFirst(base.count + 1)))
+            return GraphCutSegmenter(configuration: configuration)
         default:
             return try SAMSegmenter(checkpoint: spec, cache: cache)
         }
