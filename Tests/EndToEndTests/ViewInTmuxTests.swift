@@ -25,13 +25,18 @@ enum Tmux {
         process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/tmux")
         process.arguments = ["-L", socket] + arguments
         process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
+        // Output goes to a file, not a pipe: the server that `new-session` starts inherits the
+        // descriptor and lives on, so reading a pipe to its end would wait for the server to exit.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-tmux-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let output = FileHandle(forWritingAtPath: outputPath)
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try? output?.close()
+        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 
     /// Polls the pane until `predicate` holds or `seconds` pass; returns the last capture.
