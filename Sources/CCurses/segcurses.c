@@ -1,6 +1,7 @@
 #include "segcurses.h"
 #include <curses.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,12 @@ void segcurses_read(int timeout_ms, segcurses_event *event) {
     timeout(timeout_ms);
     wint_t value = 0;
     int status = get_wch(&value);
-    if (status == ERR) return;
+    if (status == ERR) {
+        // ERR is also what a timeout gives; a hung-up terminal shows in poll.
+        struct pollfd input = {STDIN_FILENO, POLLIN, 0};
+        if (poll(&input, 1, 0) > 0 && (input.revents & (POLLHUP | POLLERR | POLLNVAL))) event->kind = SEGCURSES_HANGUP;
+        return;
+    }
     if (status == KEY_CODE_YES) {
         if (value == KEY_RESIZE) {
             event->kind = SEGCURSES_RESIZE;

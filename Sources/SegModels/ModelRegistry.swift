@@ -1,15 +1,38 @@
 import SegCore
 
-/// Maps what users type after `--model` to a segmenter: a built-in name, or a checkpoint file.
+/// Maps a `--model` value to a segmenter: a checkpoint path (SAM ViT-B/L/H, MobileSAM, or a ViT
+/// with a JSON sidecar) or the name of a built-in model.
 public enum ModelRegistry {
+    /// Names that select a built-in model instead of a checkpoint file.
     public static let builtInNames = ["grabcut"]
 
-    public static func segmenter(named name: String) throws -> AnySegmenter {
-        switch name.lowercased() {
+    /// Is `spec` a built-in model (possibly with settings after a colon) rather than a file?
+    public static func isBuiltIn(_ spec: String) -> Bool { builtInNames.contains(builtInBase(spec).lowercased()) }
+
+    /// The name before the colon of `grabcut:key=value,…`.
+    static func builtInBase(_ spec: String) -> String {
+        spec.firstIndex(of: ":").map { String(spec[..<$0]) } ?? spec
+    }
+
+    /// The segmenter for `spec`; `cache` (when given) keeps SAM embeddings between runs.
+    /// `grabcut` may carry settings after a colon, `grabcut:lambda=40,iterations=3`
+    /// (see `GraphCutSegmenter.Configuration.optionKeys`).
+    public static func segmenter(for spec: String, cache: EmbeddingCache? = nil) throws -> any PromptableSegmenter {
+        let base = builtInBase(spec)
+        switch base.lowercased() {
         case "grabcut":
-            throw SegError(.unsupported, file: name, "the classical model is not part of this build yet")
+            var configuration = GraphCutSegmenter.Configuration()
+            try configuration.apply(options: String(spec.dropFirst(base.count + 1)))
+            return GraphCutSegmenter(configuration: configuration)
         default:
-            throw SegError(.unsupported, file: name, "unknown model: use \(builtInNames.joined(separator: ", ")) or a SAM / MobileSAM checkpoint")
+            return try SAMSegmenter(checkpoint: spec, cache: cache)
         }
+    }
+}
+
+extension ModelRegistry {
+    /// The same model behind one type, for runtimes that hold whichever model the user chose.
+    public static func segmenter(named spec: String, cache: EmbeddingCache? = nil) throws -> AnySegmenter {
+        AnySegmenter(try segmenter(for: spec, cache: cache))
     }
 }

@@ -35,10 +35,3 @@ struct BenchFrame: ParsableCommand {
         print(String(format: "  cold (after zoom, pan or a new image): median %.2f ms", result.coldMedianMilliseconds))
     }
 }
-
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (run them on a release build).",
-        subcommands: [BenchFrame.self]
-    )
-}

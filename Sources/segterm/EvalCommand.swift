@@ -90,35 +90,6 @@ struct EvalOptions: ParsableArguments {
     }
 }
 
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-final class ProgressBar: @unchecked Sendable {
-    private let enabled = isatty(2) != 0
-    private var lastDrawn = -1
-    private let lock = NSLock()
-    private let label: String
-
-    init(_ label: String) { self.label = label }
-
-    var callback: (@Sendable (Int, Int) -> Void)? {
-        guard enabled else { return nil }
-        return { [self] done, total in self.update(done, total) }
-    }
-
-    func update(_ done: Int, _ total: Int) {
-        guard total >= 50 else { return }
-        let percent = done * 100 / max(total, 1)
-        lock.lock()
-        defer { lock.unlock() }
-        guard percent != lastDrawn else { return }
-        lastDrawn = percent
-        let width = 30
-        let filled = percent * width / 100
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% (\(done)/\(total))".utf8))
-        if done == total { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
-}
-
 func isDirectory(_ path: String) -> Bool {
     var isDir: ObjCBool = false
     return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue

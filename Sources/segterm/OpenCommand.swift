@@ -66,7 +66,7 @@ struct Open: ParsableCommand {
     func run() throws {
         let config = try workspace()
         let theme = try Theme.resolve(self.theme)
-        let segmenter = try ModelRegistry.segmenter(named: config.model)
+        let segmenter = try ModelRegistry.segmenter(named: config.model, cache: EmbeddingCache(directory: EmbeddingCache.defaultDirectory))
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw ValidationError("open needs a terminal (stdin and stdout must be a tty)")
         }

@@ -6,11 +6,25 @@ import Testing
 enum Tmux {
     static let path: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// A private tmux server for this test process: the default one is shared with whatever else
+    /// runs on the machine, and its global environment (NO_COLOR, COLORTERM, …) would leak into
+    /// every pane.
+    static let socket = "segterm-tests-\(getpid())"
+
+    /// The environment the private server starts with: the caller's, minus what changes rendering.
+    static let environment: [String: String] = {
+        var env = ProcessInfo.processInfo.environment
+        for key in ["NO_COLOR", "COLORTERM", "TMUX", "TMUX_PANE"] { env[key] = nil }
+        env["TERM"] = "xterm-256color"
+        return env
+    }()
+
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/tmux")
-        process.arguments = arguments
+        process.arguments = ["-L", socket] + arguments
+        process.environment = environment
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -111,6 +125,29 @@ struct ViewInTmuxTests {
         #expect(after.contains("EXITED 143"), "\(after)")
         // Echo is back on: the terminal left curses mode.
         #expect(after.contains("echo") && !after.contains("-echo"), "\(after)")
+    }
+
+    @Test("closing the terminal ends the process (no orphan left spinning)")
+    func hangup() throws {
+        let folder = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (image, _) = try Self.writeScene(in: folder)
+        let session = "segterm-e2e-hup-\(getpid())"
+        try start(session, command: "'\(Binary.path!)' view '\(image)'")
+        _ = try Tmux.waitFor(session) { $0.contains("scene.png") }
+        try Tmux.run(["kill-session", "-t", session])
+        func running() throws -> Bool {
+            let pgrep = Process()
+            pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+            pgrep.arguments = ["-f", image]
+            pgrep.standardOutput = FileHandle.nullDevice
+            try pgrep.run()
+            pgrep.waitUntilExit()
+            return pgrep.terminationStatus == 0
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while try running(), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(try !running(), "segterm view still runs after its terminal closed")
     }
 
     @Test("NO_COLOR: no colour escapes, the image drawn with characters")

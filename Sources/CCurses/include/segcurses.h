@@ -25,7 +25,8 @@ int segcurses_put(int row, int col, uint32_t codepoint, int pair, int bold, int 
 void segcurses_clear(void);
 void segcurses_refresh(void);
 
-enum { SEGCURSES_NONE = 0, SEGCURSES_CHAR = 1, SEGCURSES_KEY = 2, SEGCURSES_MOUSE = 3, SEGCURSES_RESIZE = 4 };
+// SEGCURSES_HANGUP: the terminal is gone (closed window, dropped SSH connection, killed tmux pane).
+enum { SEGCURSES_NONE = 0, SEGCURSES_CHAR = 1, SEGCURSES_KEY = 2, SEGCURSES_MOUSE = 3, SEGCURSES_RESIZE = 4, SEGCURSES_HANGUP = 5 };
 typedef struct {
     int kind;          // SEGCURSES_*
     uint32_t value;    // the character, or the KEY_* code

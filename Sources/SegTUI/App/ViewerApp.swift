@@ -39,6 +39,8 @@ public enum InputEvent: Equatable, Sendable {
     case key(SpecialKey)
     case mouse(column: Int, row: Int, MouseAction)
     case resize(rows: Int, columns: Int)
+    /// The terminal went away: nothing more can be read or shown.
+    case hangup
 }
 
 public enum SpecialKey: Equatable, Sendable {
@@ -67,7 +69,7 @@ public enum Viewer {
             s.viewport.centerY = layout.originY + Double(layout.shownHeight) / layout.scale / 2 + dy
         }
         switch event {
-        case .character("q"), .character("Q"), .key(.escape):
+        case .character("q"), .character("Q"), .key(.escape), .hangup:
             s.quit = true
         case .character("m"):
             s.showMask.toggle()

@@ -95,6 +95,10 @@ public enum Workbench {
             s.columns = columns
             return
         }
+        if case .hangup = input {
+            s.quit = true  // everything is already saved
+            return
+        }
         switch s.overlay {
         case .help:
             s.overlay = .none  // any key closes the help
@@ -109,7 +113,7 @@ public enum Workbench {
         case .character(let c): handleCharacter(c, &s, &effects)
         case .key(let key): handleKey(key, &s, &effects)
         case .mouse(let column, let row, let action): handleMouse(column: column, row: row, action, &s, &effects)
-        case .resize: break
+        case .resize, .hangup: break
         }
     }
 

@@ -140,6 +140,8 @@ public final class CursesTerminal {
             return Unicode.Scalar(event.value).map { .character(Character($0)) }
         case Int(SEGCURSES_KEY):
             return Self.specialKeys[Int32(bitPattern: event.value)].map { .key($0) }
+        case Int(SEGCURSES_HANGUP):
+            return .hangup
         case Int(SEGCURSES_RESIZE):
             let (rows, columns) = size
             return .resize(rows: rows, columns: columns)

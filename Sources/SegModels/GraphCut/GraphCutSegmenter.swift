@@ -1,0 +1,392 @@
+import Foundation
+import SegCore
+
+/// The classical interactive segmenter: GrabCut-style colour mixtures, a contrast-sensitive
+/// 8-connected smoothness term and exact minimum cuts, driven by clicks (hard constraints) and an
+/// optional box. It needs no weights, so it is the model segterm uses by default.
+///
+/// Each click: on a coarse copy of the image, colour models and cut alternate (warm-started
+/// max-flow), with a geodesic star-convexity prior around the positive clicks and geodesic
+/// distance priors from all clicks; then one cut at the working resolution, in a band around the
+/// coarse boundary, puts the boundary on the fine image's edges.
+public struct GraphCutSegmenter: PromptableSegmenter {
+    public struct Configuration: Sendable, Equatable {
+        /// Images with more pixels are segmented on an area-downsampled working copy.
+        public var maxWorkingPixels = 400_000
+        /// Pixels of the coarse copy where colour models and cut alternate (0: no coarse level).
+        public var coarsePixels = 40_000
+        /// Half-width of the band refined at the working resolution, in coarse pixels.
+        public var band = 2.0
+        /// Gaussians per colour model.
+        public var components = 5
+        /// Colour-model / cut rounds per click on the coarse level.
+        public var iterations = 5
+        /// Weight of the smoothness term against the colour term.
+        public var lambda: Float = 50
+        /// Added to every covariance diagonal (Lab units squared).
+        public var covarianceFloor = 1.0
+        /// Radius of the hard constraint painted at each click, in full-resolution pixels.
+        public var clickRadius = 5.0
+        /// Radius of the initial object guess around the first positive click, as a fraction of
+        /// the working image's diagonal (used when there is no box and no previous mask).
+        public var initialRadius = 0.15
+        /// Geodesic star-convexity around the positive clicks.
+        public var starConvexity = false
+        /// Colour weight κ of the geodesic distances (0 = Euclidean).
+        public var geodesicColor: Float = 0
+        /// Weight of the geodesic prior: the relative geodesic distance to positive and negative clicks.
+        public var geodesicPrior: Float = 0
+        /// Start from the previous mask (when given) instead of the first-click disk.
+        public var reusePrevious = false
+        /// Cost of changing a pixel of the previous mask, away from the newest click.
+        public var previousWeight: Float = 0
+        /// Geodesic reach of the newest click over the previous-mask prior, in coarse pixels.
+        public var newClickReach: Float = 20
+        /// Samples per colour model fit at most (a deterministic stride over the region).
+        public var maxSamples = 40_000
+
+        public init() {}
+    }
+
+    public var configuration: Configuration
+    public var name: String { "grabcut" }
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    // MARK: Prepare
+
+    public struct Prepared: Sendable {
+        /// Size of the image the prompts and masks refer to.
+        public let imageSize: PixelSize
+        /// The working copy (the image itself unless it is larger than `maxWorkingPixels`).
+        let fine: GraphCutLevel
+        /// The coarse copy where colour models are learnt, or nil when the working copy is small.
+        let coarse: GraphCutLevel?
+
+        public var workingSize: PixelSize { PixelSize(width: fine.width, height: fine.height) }
+    }
+
+    public func prepare(_ image: RGBImage) throws -> Prepared {
+        guard image.width > 0, image.height > 0 else {
+            throw SegError(.invalid, file: "", "the image is empty (\(image.width)x\(image.height))")
+        }
+        let working = try Self.workingCopy(of: image, maxPixels: configuration.maxWorkingPixels)
+        let fine = GraphCutLevel(image: working, geodesicColor: configuration.geodesicColor)
+        var coarse: GraphCutLevel?
+        // A coarse level only pays when it is much smaller than the working copy.
+        if configuration.coarsePixels > 0 && fine.n > configuration.coarsePixels * 3 / 2 {
+            coarse = GraphCutLevel(image: try Self.workingCopy(of: working, maxPixels: configuration.coarsePixels),
+                                   geodesicColor: configuration.geodesicColor)
+        }
+        return Prepared(imageSize: image.size, fine: fine, coarse: coarse)
+    }
+
+    /// The image itself, or an area-averaged copy with at most `maxPixels` pixels and the same
+    /// aspect ratio: the cut's cost grows faster than linearly with the pixel count.
+    static func workingCopy(of image: RGBImage, maxPixels: Int) throws -> RGBImage {
+        let n = image.width * image.height
+        guard maxPixels > 0, n > maxPixels else { return image }
+        let scale = (Double(maxPixels) / Double(n)).squareRoot()
+        let w = max(1, Int((Double(image.width) * scale).rounded(.down)))
+        let h = max(1, Int((Double(image.height) * scale).rounded(.down)))
+        return try image.resizedArea(to: PixelSize(width: w, height: h))
+    }
+
+    // MARK: Segment
+
+    public func segment(_ prepared: Prepared, prompts: Prompts, previous: Candidate?, multimask: Bool) throws -> [Candidate] {
+        let full = prepared.imageSize
+        for p in prompts.points {
+            guard p.x.isFinite, p.y.isFinite, p.x >= 0, p.y >= 0, p.x < Double(full.width), p.y < Double(full.height) else {
+                throw SegError(.invalid, file: "", "point (\(p.x), \(p.y)) is outside the \(full.width)x\(full.height) image")
+            }
+        }
+        if let box = prompts.box {
+            guard [box.x0, box.y0, box.x1, box.y1].allSatisfy(\.isFinite) else {
+                throw SegError(.invalid, file: "", "the box has a non-finite corner")
+            }
+            guard !box.pixels.clamped(to: full).isEmpty else {
+                throw SegError(.invalid, file: "", "the box \(box.pixels) does not overlap the \(full.width)x\(full.height) image")
+            }
+        }
+        guard prompts.points.contains(where: \.positive) || prompts.box != nil else {
+            // Only background clicks: nothing says where the object is.
+            return [Candidate(mask: Mask(width: full.width, height: full.height), score: 0)]
+        }
+        let fineSize = prepared.workingSize
+        var previousFine: Mask?
+        if configuration.reusePrevious || configuration.previousWeight > 0, case .mask(let m)? = previous?.feedback {
+            previousFine = m.size == fineSize ? m : try m.resizedNearest(to: fineSize)
+        }
+
+        let label: [UInt8]
+        if let coarse = prepared.coarse {
+            let previousCoarse = try previousFine.map { try $0.resizedNearest(to: PixelSize(width: coarse.width, height: coarse.height)).bits }
+            var run = LevelCut(level: coarse, imageSize: full, configuration: configuration)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let rough = run.segment(prompts: prompts, previous: previousCoarse)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let up = try Mask(width: coarse.width, height: coarse.height, bits: rough).resizedNearest(to: fineSize)
+            var fine = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration)
+            let scale = Double(prepared.fine.width) / Double(coarse.width)
+            label = try fine.refine(prompts: prompts, rough: up, bandWidth: configuration.band * scale + 1)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            if ProcessInfo.processInfo.environment["SEGTERM_DEBUG"] != nil {
+                FileHandle.standardError.write(Data("coarse \(Double(t1 - t0) / 1e6) fine \(Double(t2 - t1) / 1e6)\n".utf8))
+            }
+        } else {
+            var run = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration)
+            label = run.segment(prompts: prompts, previous: previousFine?.bits)
+        }
+        let small = Mask(width: fineSize.width, height: fineSize.height, bits: label)
+        let mask = small.size == full ? small : try small.resizedNearest(to: full)
+        return [Candidate(mask: mask, score: 1, feedback: .mask(small))]
+    }
+}
+
+/// One click's worth of work on one level of a prepared image.
+struct LevelCut {
+    let level: GraphCutLevel
+    let imageSize: PixelSize
+    let configuration: GraphCutSegmenter.Configuration
+    var n: Int { level.n }
+    var width: Int { level.width }
+    var height: Int { level.height }
+
+    static let infinite: Float = 1e9
+
+    /// Hard labels: 0 free, 1 object, 2 background. Clicks are painted in order, so a later click
+    /// wins where disks overlap; the clicked pixel itself always carries its click's label.
+    func hardLabels(prompts: Prompts) -> [UInt8] {
+        var hard = [UInt8](repeating: 0, count: n)
+        if let box = prompts.box {
+            // GrabCut's box: everything outside is background.
+            let r = level.range(of: box.pixels.clamped(to: imageSize), imageSize: imageSize)
+            for y in 0..<height {
+                for x in 0..<width where x < r.x0 || x >= r.x1 || y < r.y0 || y >= r.y1 { hard[y * width + x] = 2 }
+            }
+        }
+        let radius = max(1.0, configuration.clickRadius * Double(width) / Double(imageSize.width))
+        let ri = Int(radius.rounded(.down))
+        for p in prompts.points {
+            let (cx, cy) = level.pixel(of: p, imageSize: imageSize)
+            let v: UInt8 = p.positive ? 1 : 2
+            for y in max(0, cy - ri)...min(height - 1, cy + ri) {
+                for x in max(0, cx - ri)...min(width - 1, cx + ri) {
+                    let dx = Double(x - cx), dy = Double(y - cy)
+                    if dx * dx + dy * dy <= radius * radius { hard[y * width + x] = v }
+                }
+            }
+            hard[cy * width + cx] = v
+        }
+        return hard
+    }
+
+    /// The pixels of the hard disk of one click.
+    func seedPixels(of p: PromptPoint, in hard: [UInt8]) -> [Int32] {
+        let radius = max(1.0, configuration.clickRadius * Double(width) / Double(imageSize.width))
+        let ri = Int(radius.rounded(.down))
+        let (cx, cy) = level.pixel(of: p, imageSize: imageSize)
+        var out: [Int32] = []
+        for y in max(0, cy - ri)...min(height - 1, cy + ri) {
+            for x in max(0, cx - ri)...min(width - 1, cx + ri) {
+                let dx = Double(x - cx), dy = Double(y - cy)
+                if dx * dx + dy * dy <= radius * radius && hard[y * width + x] == (p.positive ? 1 : 2) {
+                    out.append(Int32(y * width + x))
+                }
+            }
+        }
+        if out.isEmpty { out.append(Int32(cy * width + cx)) }
+        return out
+    }
+
+    /// The first guess of the object when nothing else says where it is.
+    func initialLabel(prompts: Prompts, previous: [UInt8]?) -> [UInt8] {
+        if let previous, configuration.reusePrevious, previous.count == n { return previous }
+        var label = [UInt8](repeating: 0, count: n)
+        if let box = prompts.box {
+            let r = level.range(of: box.pixels.clamped(to: imageSize), imageSize: imageSize)
+            for y in r.y0..<r.y1 { for x in r.x0..<r.x1 { label[y * width + x] = 1 } }
+        } else if let first = prompts.points.first(where: { $0.positive }) {
+            let (cx, cy) = level.pixel(of: first, imageSize: imageSize)
+            let r = configuration.initialRadius * Double(width * width + height * height).squareRoot()
+            for y in 0..<height {
+                for x in 0..<width {
+                    let dx = Double(x - cx), dy = Double(y - cy)
+                    if dx * dx + dy * dy <= r * r { label[y * width + x] = 1 }
+                }
+            }
+        }
+        return label
+    }
+
+    /// Extra unary costs (object, background) from where the clicks are and from the previous mask.
+    func priors(prompts: Prompts, hard: [UInt8], previous: [UInt8]?) -> (fg: [Float], bg: [Float]) {
+        var fg = [Float](repeating: 0, count: n)
+        var bg = [Float](repeating: 0, count: n)
+        let positives = (0..<n).filter { hard[$0] == 1 }.map { Int32($0) }
+        let negatives = (0..<n).filter { hard[$0] == 2 }.map { Int32($0) }
+        if configuration.geodesicPrior > 0 && !positives.isEmpty {
+            let toObject = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep, sources: positives).distance
+            var sources = negatives
+            if sources.isEmpty {
+                // Without a background click the image border stands in for the background.
+                for x in 0..<width { sources.append(Int32(x)); sources.append(Int32((height - 1) * width + x)) }
+                for y in 0..<height { sources.append(Int32(y * width)); sources.append(Int32(y * width + width - 1)) }
+            }
+            let toBackground = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep, sources: sources).distance
+            let weight = configuration.geodesicPrior
+            for i in 0..<n {
+                let a = toObject[i], b = toBackground[i]
+                let s = a + b
+                let p: Float = s > 0 && s.isFinite ? a / s : 0.5  // 0 at the object clicks, 1 at the background ones
+                fg[i] += weight * p
+                bg[i] += weight * (1 - p)
+            }
+        }
+        if configuration.previousWeight > 0, let previous, previous.count == n, let newest = prompts.points.last {
+            let reach = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep,
+                                             sources: seedPixels(of: newest, in: hard)).distance
+            let mu = configuration.previousWeight, sigma = configuration.newClickReach
+            for i in 0..<n {
+                // Near the newest click the user has just said the old mask is wrong.
+                let trust = mu * (1 - expf(-reach[i] / sigma))
+                if previous[i] != 0 { bg[i] += trust } else { fg[i] += trust }
+            }
+        }
+        return (fg, bg)
+    }
+
+    /// Colour models and cut alternated from an initial guess.
+    mutating func segment(prompts: Prompts, previous: [UInt8]?) -> [UInt8] {
+        let hard = hardLabels(prompts: prompts)
+        var label = initialLabel(prompts: prompts, previous: previous)
+        for i in 0..<n where hard[i] != 0 { label[i] = hard[i] == 1 ? 1 : 0 }
+
+        // Star centres: the pixels of the positive clicks' hard disks.
+        var tree: GeodesicTree?
+        if configuration.starConvexity {
+            let centres = (0..<n).filter { hard[$0] == 1 }.map { Int32($0) }
+            if !centres.isEmpty {
+                tree = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep, sources: centres)
+            }
+        }
+        let prior = priors(prompts: prompts, hard: hard, previous: previous)
+
+        let solver = MaxFlowSolver(topology: level.grid.topology)
+        setSmoothness(solver, tree: tree)
+        var fgCost = [Float](repeating: 0, count: n)
+        var bgCost = [Float](repeating: 0, count: n)
+        // The terminal capacity difference each node has in the graph now; later rounds add only
+        // the change, so the flow of the previous round is kept (the residual graph of a maximum
+        // flow stays valid when terminal capacities change, Kohli & Torr 2005) and the next cut
+        // needs a fraction of the augmentations.
+        var inGraph = [Float](repeating: 0, count: n)
+        for _ in 0..<max(1, configuration.iterations) {
+            guard let fg = fitModel(label: label, value: 1), let bg = fitModel(label: label, value: 0) else { break }
+            level.lab.withUnsafeBufferPointer { z in
+                fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(data: z, into: $0) }
+                bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(data: z, into: $0) }
+            }
+            for i in 0..<n {
+                let want: Float
+                switch hard[i] {
+                case 1: want = Self.infinite
+                case 2: want = -Self.infinite
+                default: want = (bgCost[i] + prior.bg[i]) - (fgCost[i] + prior.fg[i])
+                }
+                solver.terminal[i] += want - inGraph[i]
+                inGraph[i] = want
+            }
+            solver.solve()
+            var changed = 0
+            for i in 0..<n {
+                let v: UInt8 = solver.isSource(i) ? 1 : 0
+                if v != label[i] { changed += 1; label[i] = v }
+            }
+            if changed == 0 { break }
+        }
+        return label
+    }
+
+    /// One cut at this level's resolution in a band around the boundary of `rough` (the coarse
+    /// result brought up to this size); outside the band the rough labels stay.
+    mutating func refine(prompts: Prompts, rough: Mask, bandWidth: Double) throws -> [UInt8] {
+        var label = rough.bits
+        let hard = hardLabels(prompts: prompts)
+        // Distance of every pixel to the rough boundary (pixels with a 4-neighbour of the other label).
+        var notBoundary = Mask(width: width, height: height, bits: [UInt8](repeating: 1, count: n))
+        var anyBoundary = false
+        for y in 0..<height {
+            for x in 0..<width {
+                let i = y * width + x
+                let v = label[i]
+                if (x + 1 < width && label[i + 1] != v) || (y + 1 < height && label[i + width] != v) {
+                    notBoundary.bits[i] = 0
+                    if x + 1 < width && label[i + 1] != v { notBoundary.bits[i + 1] = 0 }
+                    if y + 1 < height && label[i + width] != v { notBoundary.bits[i + width] = 0 }
+                    anyBoundary = true
+                }
+            }
+        }
+        for i in 0..<n where hard[i] != 0 { label[i] = hard[i] == 1 ? 1 : 0 }
+        guard anyBoundary else { return label }
+        let distance = notBoundary.distanceTransform()
+        let inBand = distance.map { $0 <= Float(bandWidth) }
+
+        guard let fg = fitModel(label: label, value: 1), let bg = fitModel(label: label, value: 0) else { return label }
+        let solver = MaxFlowSolver(topology: level.grid.topology)
+        setSmoothness(solver, tree: nil)
+        level.lab.withUnsafeBufferPointer { z in
+            for i in 0..<n {
+                if hard[i] != 0 || !inBand[i] {
+                    solver.terminal[i] = label[i] != 0 ? Self.infinite : -Self.infinite
+                } else {
+                    let l = z[3 * i], a = z[3 * i + 1], b = z[3 * i + 2]
+                    solver.terminal[i] = bg.negativeLogLikelihood(l, a, b) - fg.negativeLogLikelihood(l, a, b)
+                }
+            }
+        }
+        solver.solve()
+        for i in 0..<n where inBand[i] && hard[i] == 0 { label[i] = solver.isSource(i) ? 1 : 0 }
+        return label
+    }
+
+    /// λ × contrast on every arc; arcs from a pixel to its parent on the star-convexity tree are
+    /// infinite (the object may not contain a pixel without the path back to its click).
+    func setSmoothness(_ solver: MaxFlowSolver, tree: GeodesicTree?) {
+        let lambda = configuration.lambda
+        level.contrast.withUnsafeBufferPointer { c in
+            for a in 0..<c.count { solver.capacity[a] = lambda * c[a] }
+        }
+        guard let tree else { return }
+        level.grid.arc.withUnsafeBufferPointer { arc in
+            tree.parent.withUnsafeBufferPointer { parent in
+                for i in 0..<n where parent[i] >= 0 {
+                    let a = Int(arc[i * 8 + Int(parent[i])])
+                    if a >= 0 { solver.capacity[a] = Self.infinite }
+                }
+            }
+        }
+    }
+
+    /// The colour model of the pixels labelled `value`, from at most `maxSamples` of them.
+    func fitModel(label: [UInt8], value: UInt8) -> GaussianMixture? {
+        var count = 0
+        for v in label where v == value { count += 1 }
+        guard count > 0 else { return nil }
+        let stride = max(1, (count + configuration.maxSamples - 1) / configuration.maxSamples)
+        var indices: [Int32] = []
+        indices.reserveCapacity(count / stride + 1)
+        var k = 0
+        for i in 0..<n where label[i] == value {
+            if k % stride == 0 { indices.append(Int32(i)) }
+            k += 1
+        }
+        return level.lab.withUnsafeBufferPointer { z in
+            GaussianMixture.fit(data: z, indices: indices, count: configuration.components, floor: configuration.covarianceFloor)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import SegCore
+import SegNN
+
+/// SAM / MobileSAM behind the app's `PromptableSegmenter` protocol, with the on-disk embedding
+/// cache in front of the encoder.
+public struct SAMSegmenter: PromptableSegmenter {
+    public typealias Prepared = SAMEmbedding
+
+    public let model: SAMModel
+    public let cache: EmbeddingCache?
+
+    public init(model: SAMModel, cache: EmbeddingCache? = nil) {
+        self.model = model
+        self.cache = cache
+    }
+
+    public init(checkpoint: String, cache: EmbeddingCache? = nil) throws {
+        self.init(model: try SAMModel.load(checkpoint: checkpoint), cache: cache)
+    }
+
+    public var name: String { model.name }
+
+    public func prepare(_ image: RGBImage) throws -> SAMEmbedding {
+        guard let cache else { return try model.prepare(image) }
+        let key = EmbeddingCache.key(image: image, model: model.fingerprint)
+        if let hit = cache.load(key: key, model: model) { return hit }
+        let e = try model.prepare(image)
+        cache.store(e, key: key)
+        return e
+    }
+
+    public func segment(_ prepared: SAMEmbedding, prompts: Prompts, previous: Candidate?, multimask: Bool) throws -> [Candidate] {
+        var maskInput: [Float]?
+        let side = model.lowResSide
+        if case .lowResolutionLogits(let logits, let s)? = previous?.feedback, s == side, logits.count == side * side {
+            maskInput = logits
+        }
+        let p = try model.predict(prepared, points: prompts.points, box: prompts.box, maskInput: maskInput, multimask: multimask)
+        let plane = side * side
+        return p.masks.indices.map { i in
+            Candidate(mask: p.masks[i], score: p.iou[i],
+                      feedback: .lowResolutionLogits(Array(p.lowResLogits.data[(i * plane)..<((i + 1) * plane)]), side: side))
+        }
+    }
+}
+
+/// The official predictor's stateful interface: `setImage` once, then `predict` per prompt.
+public final class SAMPredictor: @unchecked Sendable {
+    // @unchecked: `current` is guarded by `lock`; the model is immutable.
+    public let model: SAMModel
+    private var current: SAMEmbedding?
+    private let lock = Lock()
+
+    public init(model: SAMModel) { self.model = model }
+
+    public func setImage(_ image: RGBImage) throws {
+        let e = try model.prepare(image)
+        lock.with { current = e }
+    }
+
+    public func setEmbedding(_ e: SAMEmbedding) { lock.with { current = e } }
+
+    public var embedding: SAMEmbedding? { lock.with { current } }
+
+    public func predict(points: [PromptPoint] = [], box: PromptBox? = nil, maskInput: [Float]? = nil,
+                        multimask: Bool = true, returnLogits: Bool = false) throws -> SAMPrediction {
+        guard let e = embedding else {
+            throw SegError(.invalid, file: model.checkpoint, "no image set: call setImage before predict")
+        }
+        return try model.predict(e, points: points, box: box, maskInput: maskInput, multimask: multimask, returnLogits: returnLogits)
+    }
+}

@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Elementwise kernels on contiguous buffers. The transcendental functions are branch-free SIMD
+/// versions: the encoders evaluate GELU on about 10^8 values per image, too many for scalar libm.
+public enum Elementwise {
+    /// e^x, |relative error| < 2e-7 over the range softmax and erf use. Cody–Waite reduction
+    /// x = n·ln2 + r, a degree-6 polynomial for e^r, and 2^n written into the exponent bits. Only
+    /// arithmetic and bit casts (rounding by adding 1.5·2²³), so loops over it vectorise.
+    @inline(__always)
+    public static func exp(_ x: Float) -> Float {
+        let xc: Float = x < -87.3 ? -87.3 : (x > 88.3 ? 88.3 : x)
+        let t: Float = xc * 1.44269504088896341 + 12_582_912
+        let n: Float = t - 12_582_912
+        var r: Float = xc - n * 0.693359375
+        r = r - n * -2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e: Float = p * (r * r) + r + 1
+        let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+        return e * scale
+    }
+
+    /// erf as PyTorch's vectorised CPU kernel computes it (Abramowitz & Stegun 7.1.26 with an exact
+    /// exponential): absolute error below 1.5e-7, the same error PyTorch's own GELU carries.
+    @inline(__always)
+    public static func erf(_ x: Float) -> Float {
+        let a = Float(bitPattern: x.bitPattern & 0x7FFF_FFFF)
+        let t: Float = 1 / (1 + 0.3275911 * a)
+        var p: Float = 1.061405429
+        p = p * t - 1.453152027
+        p = p * t + 1.421413741
+        p = p * t - 0.284496736
+        p = p * t + 0.254829592
+        let y: Float = 1 - p * t * exp(-(a * a))
+        return Float(bitPattern: y.bitPattern | (x.bitPattern & 0x8000_0000))
+    }
+
+    public typealias F8 = SIMD8<Float>
+    typealias U8 = SIMD8<UInt32>
+    typealias I8 = SIMD8<Int32>
+
+    // The SIMD versions use only operations that lower to single vector instructions (arithmetic,
+    // bitwise, bit casts, compare-and-select); the standard library's clamped, rounded and
+    // float→int conversion run lane by lane.
+
+    @inline(__always)
+    static func abs8(_ x: F8) -> F8 { unsafeBitCast(unsafeBitCast(x, to: U8.self) & U8(repeating: 0x7FFF_FFFF), to: F8.self) }
+
+    /// min(x, c): a compare and a select (minps), exact.
+    @inline(__always)
+    static func min8(_ x: F8, _ c: Float) -> F8 { let v = F8(repeating: c); return x.replacing(with: v, where: x .> v) }
+
+    @inline(__always)
+    static func max8(_ x: F8, _ c: Float) -> F8 { let v = F8(repeating: c); return x.replacing(with: v, where: x .< v) }
+
+    /// `exp` on eight lanes, same method and accuracy as the scalar one.
+    @inline(__always)
+    public static func exp8(_ x: F8) -> F8 {
+        let xc = min8(max8(x, -87.3), 88.3)
+        let t = xc * F8(repeating: 1.44269504088896341) + F8(repeating: 12_582_912)
+        let n = t - F8(repeating: 12_582_912)
+        var r = xc - n * F8(repeating: 0.693359375)
+        r = r - n * F8(repeating: -2.12194440e-4)
+        var p = F8(repeating: 1.9875691500e-4)
+        p = p * r + F8(repeating: 1.3981999507e-3)
+        p = p * r + F8(repeating: 8.3334519073e-3)
+        p = p * r + F8(repeating: 4.1665795894e-2)
+        p = p * r + F8(repeating: 1.6666665459e-1)
+        p = p * r + F8(repeating: 5.0000001201e-1)
+        let e = p * (r * r) + r + F8(repeating: 1)
+        let ni = unsafeBitCast(t, to: I8.self) &- I8(repeating: 0x4B40_0000)
+        let scale = unsafeBitCast((ni &+ I8(repeating: 127)) &* I8(repeating: 1 << 23), to: F8.self)
+        return e * scale
+    }
+
+    /// GELU on eight lanes.
+    @inline(__always)
+    static func gelu8(_ x: F8) -> F8 {
+        let z = x * F8(repeating: 0.70710678118654752)
+        // erf(|z|) is 1 to float precision beyond 6; capping keeps exp's argument in range.
+        let a = min8(abs8(z), 6)
+        let t = F8(repeating: 1) / (F8(repeating: 1) + F8(repeating: 0.3275911) * a)
+        var p = F8(repeating: 1.061405429)
+        p = p * t + F8(repeating: -1.453152027)
+        p = p * t + F8(repeating: 1.421413741)
+        p = p * t + F8(repeating: -0.284496736)
+        p = p * t + F8(repeating: 0.254829592)
+        let y = F8(repeating: 1) - p * t * exp8(F8(repeating: 0) - a * a)
+        let signed = unsafeBitCast(unsafeBitCast(y, to: U8.self) | (unsafeBitCast(z, to: U8.self) & U8(repeating: 0x8000_0000)), to: F8.self)
+        return F8(repeating: 0.5) * x * (F8(repeating: 1) + signed)
+    }
+
+    /// GELU, exact erf form (PyTorch `nn.GELU()` default): x/2 · (1 + erf(x/√2)), in place.
+    public static func gelu(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        Threads.parallelRanges(n, minPerChunk: 1 << 16) { range in
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let raw = UnsafeMutableRawPointer(p + i)
+                raw.storeBytes(of: gelu8(raw.loadUnaligned(as: F8.self)), as: F8.self)
+                i += 8
+            }
+            while i < range.upperBound {
+                let x = p[i]
+                p[i] = 0.5 * x * (1 + erf(x * 0.70710678118654752))
+                i += 1
+            }
+        }
+    }
+
+    public static func relu(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n where p[i] < 0 { p[i] = 0 }
+    }
+
+    /// y += x
+    public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] += x[i] }
+    }
+
+    /// out = a + b
+    public static func sum(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n { out[i] = a[i] + b[i] }
+    }
+
+    public static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        dst.update(from: src, count: n)
+    }
+
+    /// Softmax over each of `rows` rows of `cols` values (row stride `ld`), max-subtracted so large
+    /// logits cannot overflow, in place.
+    public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
+        Threads.parallelRanges(rows, minPerChunk: max(1, 16384 / max(cols, 1))) { range in
+            if cols < 16 && ld == cols {
+                shortRows(p + range.lowerBound * cols, rows: range.count, cols: cols)
+            } else {
+                for r in range { softmaxRow(p + r * ld, cols) }
+            }
+        }
+    }
+
+    /// Many short contiguous rows (the decoder's image-to-token attention: a handful of keys):
+    /// subtract each row's max, then one vector pass of exp over the whole block, then normalise.
+    static func shortRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let row = p + r * cols
+            var m = row[0]
+            for j in 1..<cols where row[j] > m { m = row[j] }
+            if !m.isFinite { m = 0 }
+            for j in 0..<cols { row[j] -= m }
+        }
+        let n = rows * cols
+        var i = 0
+        while i + 8 <= n {
+            let raw = UnsafeMutableRawPointer(p + i)
+            raw.storeBytes(of: exp8(raw.loadUnaligned(as: F8.self)), as: F8.self)
+            i += 8
+        }
+        while i < n { p[i] = exp(p[i]); i += 1 }
+        for r in 0..<rows {
+            let row = p + r * cols
+            var s: Float = 0
+            for j in 0..<cols { s += row[j] }
+            let inv = 1 / s
+            for j in 0..<cols { row[j] *= inv }
+        }
+    }
+
+    @inline(__always)
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for i in 0..<n where row[i] > m { m = row[i] }
+        if m == -Float.infinity { m = 0 }
+        var s: Float = 0
+        var i = 0
+        if n >= 8 {
+            var acc = F8(repeating: 0)
+            let mv = F8(repeating: m)
+            while i + 8 <= n {
+                let raw = UnsafeMutableRawPointer(row + i)
+                let e = exp8(raw.loadUnaligned(as: F8.self) - mv)
+                raw.storeBytes(of: e, as: F8.self)
+                acc += e
+                i += 8
+            }
+            s = acc.sum()
+        }
+        while i < n {
+            let e = exp(row[i] - m)
+            row[i] = e
+            s += e
+            i += 1
+        }
+        let inv = 1 / s
+        for j in 0..<n { row[j] *= inv }
+    }
+}

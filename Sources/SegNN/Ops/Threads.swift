@@ -1,0 +1,77 @@
+import CBLAS
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How many cores the engine uses. OpenBLAS runs its own thread pool inside each GEMM and our loops
+/// run on Dispatch between GEMMs, never at the same time, so both get the same budget without
+/// oversubscribing the machine.
+public enum Threads {
+    private static let configured = Mutex<Int>(0)
+
+    /// The online core count.
+    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Sets the thread budget (default: all cores, or `SEGTERM_THREADS`).
+    public static func configure(_ requested: Int? = nil) {
+        var n = requested ?? 0
+        if n <= 0, let env = getenv("SEGTERM_THREADS"), let v = Int(String(cString: env)), v > 0 { n = v }
+        if n <= 0 { n = coreCount }
+        n = min(n, coreCount)
+        configured.withLock { c in
+            openblas_set_num_threads(Int32(n))
+            c = n
+        }
+    }
+
+    /// The budget in force (configuring with the default on first use).
+    public static var count: Int {
+        let n = configured.withLock { $0 }
+        if n > 0 { return n }
+        configure()
+        return count
+    }
+
+    /// Runs `body(chunk)` for chunks 0..<chunks on at most `count` threads. Callers must not call
+    /// BLAS inside `body` (that would put OpenBLAS's threads on top of ours).
+    @inline(__always)
+    public static func parallel(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 0 { return }
+        let workers = min(count, chunks)
+        if workers <= 1 {
+            for i in 0..<chunks { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { b in
+            let job = ParallelJob(b)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var i = w
+                while i < chunks {
+                    job.body(i)
+                    i += workers
+                }
+            }
+        }
+    }
+
+    /// Splits `0..<total` into contiguous ranges, one per worker, and runs them in parallel.
+    @inline(__always)
+    public static func parallelRanges(_ total: Int, minPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        if total <= 0 { return }
+        let workers = max(1, min(count, total / max(minPerChunk, 1)))
+        if workers == 1 { body(0..<total); return }
+        let per = (total + workers - 1) / workers
+        parallel(workers) { w in
+            let lo = w * per, hi = min(total, lo + per)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+/// Carries a non-escaping closure into `concurrentPerform`; each invocation touches disjoint data.
+private struct ParallelJob: @unchecked Sendable {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
+}

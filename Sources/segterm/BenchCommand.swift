@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import SegCore
+import SegModels
+import SegNN
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (figures go to BENCHMARKS.md with the command that produced them).",
+        subcommands: [BenchModel.self, BenchFrame.self]
+    )
+}
+
+struct BenchModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Time a SAM / MobileSAM checkpoint: image encoder per image, prompt encoder + mask decoder per click.",
+        discussion: "Medians over repeated runs after warm-up. Without --image a deterministic 1024x1024 noise image is used (the encoder's cost does not depend on content)."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "Checkpoint file.") var model: String
+    @Option(help: "Image to encode (default: synthetic 1024x1024).") var image: String?
+    @Option(help: "Timed encoder runs.") var encoderRuns = 5
+    @Option(help: "Timed clicks.") var clicks = 50
+    @Option(help: "Untimed warm-up runs before each measurement.") var warmup = 2
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Output format: text or json.") var format: Format = .text
+
+    func validate() throws {
+        guard encoderRuns > 0, clicks > 0, warmup >= 0 else { throw ValidationError("run counts must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        Threads.configure(threads)
+        let t0 = DispatchTime.now()
+        let sam = try SAMModel.load(checkpoint: model)
+        let loadMs = ms(since: t0)
+        let rgb: RGBImage
+        if let image {
+            rgb = try ImageFile.read(image).rgbImage()
+        } else {
+            var state: UInt32 = 12345
+            var px = [UInt8](repeating: 0, count: 1024 * 1024 * 3)
+            for i in px.indices {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                px[i] = UInt8(truncatingIfNeeded: state >> 24)
+            }
+            rgb = RGBImage(width: 1024, height: 1024, pixels: px)
+        }
+        var embedding: SAMEmbedding?
+        let encoder = try time(runs: encoderRuns, warmup: warmup) { embedding = try sam.prepare(rgb) }
+        guard let e = embedding else { return }
+        let w = Double(rgb.width), h = Double(rgb.height)
+        let click = [PromptPoint(x: w * 0.5, y: h * 0.45, positive: true)]
+        let three = click + [PromptPoint(x: w * 0.3, y: h * 0.62, positive: true), PromptPoint(x: w * 0.78, y: h * 0.3, positive: false)]
+        var lowRes: [Float] = []
+        let decoder1 = try time(runs: clicks, warmup: warmup) {
+            let r = try sam.predictLowRes(e, points: click, box: nil, maskInput: nil, multimask: true)
+            lowRes = Array(r.lowRes.prefix(sam.lowResSide * sam.lowResSide))
+        }
+        let decoder3 = try time(runs: clicks, warmup: warmup) {
+            _ = try sam.predictLowRes(e, points: three, box: nil, maskInput: lowRes, multimask: false)
+        }
+        let full = try time(runs: clicks, warmup: warmup) {
+            _ = try sam.predict(e, points: click, multimask: true)
+        }
+        // What the workbench does per click and what the official ONNX model returns: the best of
+        // the three masks, upsampled to the image.
+        let side = sam.lowResSide * sam.lowResSide
+        let best = try time(runs: clicks, warmup: warmup) {
+            let r = try sam.predictLowRes(e, points: click, box: nil, maskInput: nil, multimask: true)
+            let i = r.iou.indices.max { r.iou[$0] < r.iou[$1] } ?? 0
+            _ = sam.postprocess(Array(r.lowRes[(i * side)..<((i + 1) * side)]), count: 1, e, keepLogits: false)
+        }
+        struct Report: Encodable {
+            let model: String, checkpoint: String, image: String, threads: Int, blasCore: String
+            let loadMs: Double, encoderMs: Double, encoderMinMs: Double
+            let decoderClickMs: Double, decoderRefineMs: Double, clickWithMasksMs: Double
+            let encoderCpuMs: Double, decoderClickCpuMs: Double, clickWithMasksCpuMs: Double
+            let clickBestMaskMs: Double, clickBestMaskCpuMs: Double
+            let loadAverage: Double
+            let encoderRuns: Int, clicks: Int
+        }
+        let r = Report(model: sam.name, checkpoint: model, image: image ?? "synthetic 1024x1024", threads: Threads.count,
+                       blasCore: SegNN.blasCoreName, loadMs: loadMs, encoderMs: encoder.median, encoderMinMs: encoder.min,
+                       decoderClickMs: decoder1.median, decoderRefineMs: decoder3.median, clickWithMasksMs: full.median,
+                       encoderCpuMs: encoder.cpu, decoderClickCpuMs: decoder1.cpu, clickWithMasksCpuMs: full.cpu,
+                       clickBestMaskMs: best.median, clickBestMaskCpuMs: best.cpu,
+                       loadAverage: loadAverage(), encoderRuns: encoderRuns, clicks: clicks)
+        switch format {
+        case .json:
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+        case .text:
+            print("""
+                model            \(r.model) (\(model))
+                image            \(r.image), \(rgb.width)x\(rgb.height)
+                threads          \(r.threads) (OpenBLAS \(r.blasCore)), load average \(f(r.loadAverage)) (other processes on the machine)
+                load             \(f(r.loadMs)) ms
+                image encoder    \(f(r.encoderMs)) ms median, \(f(r.encoderMinMs)) ms best of \(encoderRuns); CPU time \(f(r.encoderCpuMs)) ms
+                click (decoder)  \(f(r.decoderClickMs)) ms median of \(clicks): 1 point, 3 masks, low-res logits; CPU time \(f(r.decoderClickCpuMs)) ms
+                refine           \(f(r.decoderRefineMs)) ms median: 3 points + mask input, 1 mask
+                click + masks    \(f(r.clickWithMasksMs)) ms median: 1 point, 3 masks upsampled to the image and thresholded; CPU time \(f(r.clickWithMasksCpuMs)) ms
+                click, best mask \(f(r.clickBestMaskMs)) ms median: 1 point, best of 3 masks upsampled and thresholded; CPU time \(f(r.clickBestMaskCpuMs)) ms
+                """)
+        }
+    }
+
+    private func loadAverage() -> Double {
+        var l = [Double](repeating: 0, count: 3)
+        return getloadavg(&l, 3) > 0 ? l[0] : -1
+    }
+
+    private func f(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    private func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
+
+    /// Process CPU time in ms: on a shared machine wall time includes waiting for the core, CPU
+    /// time does not, so at one thread it is the figure to compare.
+    private func cpuMs() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+    }
+
+    private func median(_ v: [Double]) -> Double {
+        let s = v.sorted(), mid = s.count / 2
+        return s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+    }
+
+    private func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
+        for _ in 0..<warmup { try body() }
+        var samples: [Double] = [], cpu: [Double] = []
+        for _ in 0..<runs {
+            let t = DispatchTime.now(), c = cpuMs()
+            try body()
+            samples.append(ms(since: t))
+            cpu.append(cpuMs() - c)
+        }
+        return (median(samples), samples.min() ?? 0, median(cpu))
+    }
+}
