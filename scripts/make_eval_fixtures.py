@@ -5,7 +5,9 @@ Every expected number here comes from a reference tool, never from segterm:
   * COCO instance AP/AR: pycocotools COCOeval (segm and bbox)
   * semantic metrics: an independent numpy computation (confusion matrices)
   * panoptic PQ/SQ/RQ: a numpy re-statement of panopticapi's pq_compute
-    (panopticapi is not on PyPI; its matching rules are followed line by line)
+    (panopticapi is not on PyPI; its matching rules are followed one by one)
+  * TIDE error breakdown: tidecv
+  * Boundary IoU: OpenCV erosion as the boundary-iou-api, inside pycocotools' COCOeval
 
 The inputs are small synthetic data sets made here from fixed seeds, covering
 crowd regions (polygon and uncompressed RLE), multi-polygon objects, masks
@@ -18,8 +20,11 @@ result has one), polygon results and box-only results.
 Usage (from the repository root; run by hand, outputs are committed):
 
     python3 -m venv /tmp/venv-fix
-    /tmp/venv-fix/bin/pip install numpy pycocotools pillow
+    /tmp/venv-fix/bin/pip install numpy scipy pycocotools pillow tidecv opencv-python-headless matplotlib seaborn
     /tmp/venv-fix/bin/python scripts/make_eval_fixtures.py
+
+(made with numpy 2.4.6, scipy 1.17.1, pycocotools 2.0.11, tidecv 1.0.1 and OpenCV from PyPI;
+tidecv imports matplotlib and seaborn.)
 """
 
 from __future__ import annotations

@@ -44,7 +44,10 @@ struct Compare: ParsableCommand {
         case .binary:
             comparison = try Comparison.binary(try Evaluation.binary(ra), try Evaluation.binary(rb), replicates: bootstrap ?? 1000, seed: seed)
         case .panoptic:
-            throw SegError(.unsupported, file: options.gt, "comparing panoptic predictions is not implemented yet")
+            let evaluator = PanopticEvaluator(limits: options.imageOptions.limits)
+            comparison = try Comparison.panoptic(try evaluator.evaluate(groundTruth: options.gt, predictions: pred[0], workers: options.workers),
+                                                 try evaluator.evaluate(groundTruth: options.gt, predictions: pred[1], workers: options.workers),
+                                                 replicates: bootstrap ?? 1000, seed: seed)
         }
         var json = comparison.json
         if case .object(var pairs) = json {

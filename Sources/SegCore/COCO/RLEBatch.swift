@@ -57,6 +57,28 @@ extension RLE {
         }
     }
 
+    /// The box (integer, half-open) and area of the runs, computed once for many IoUs.
+    public struct Summary: Sendable {
+        public let x0: Int, y0: Int, x1: Int, y1: Int
+        public let area: Int
+        public let isEmpty: Bool
+    }
+
+    public var summary: Summary {
+        let b = integerBox()
+        return Summary(x0: b?.x0 ?? 0, y0: b?.y0 ?? 0, x1: b?.x1 ?? 0, y1: b?.y1 ?? 0, area: area, isEmpty: b == nil)
+    }
+
+    /// One pair of `iouMatrix`, with the summaries computed beforehand.
+    public static func iou(_ d: RLE, _ ds: Summary, _ g: RLE, _ gs: Summary, crowd: Bool) -> Double {
+        if ds.isEmpty || gs.isEmpty { return 0 }
+        guard min(ds.x1, gs.x1) > max(ds.x0, gs.x0), min(ds.y1, gs.y1) > max(ds.y0, gs.y0) else { return 0 }
+        guard d.height == g.height, d.width == g.width else { return -1 }
+        let i = intersection(d.counts, g.counts)
+        if i == 0 { return 0 }
+        return Double(i) / Double(crowd ? ds.area : ds.area + gs.area - i)
+    }
+
     /// The IoU of every detection with every ground truth, as `iou(_:_:iscrowd:)`, at
     /// `result[d * gt.count + g]`. Masks of different sizes give -1 where their boxes overlap,
     /// as pycocotools does.

@@ -83,7 +83,7 @@ public struct Comparison: Sendable {
         head.rows = [[headlineName, formatMetric(headline.a), formatMetric(headline.b), formatDelta(headline.delta),
                       "[\(formatDelta(interval.low)), \(formatDelta(interval.high))]"]]
         // The terminal shows the main numbers; JSON and CSV hold every metric.
-        let shown: Set<String> = ["AP", "AP50", "AP75", "AR100", "IoU", "Dice", "IoU (cumulative)"]
+        let shown: Set<String> = ["AP", "AP50", "AP75", "AR100", "IoU", "Dice", "IoU (cumulative)", "PQ", "SQ", "RQ"]
         let names = (perClass.first?.metrics.map(\.0) ?? []).filter { shown.contains($0) }
         var classes = ReportTable(title: "Per class (B − A)", columns: ["class", "id"] + names.flatMap { ["\($0) A", "\($0) B", "Δ\($0)"] },
                                   ranked: Dictionary(uniqueKeysWithValues: names.map { ("Δ\($0)", true) }))
@@ -230,5 +230,40 @@ extension Comparison {
                           replicates: replicates, seed: seed,
                           perClass: [(id: 1, name: "object", metrics: [("IoU (cumulative)", pairDelta(a.cumulativeIoU, b.cumulativeIoU))])],
                           perImage: images, perImageMetric: "IoU")
+    }
+
+    /// Panoptic: per-class deltas of PQ, SQ and RQ, per-image PQ, and a bootstrap of ΔPQ over
+    /// images (per-image tp/fp/fn/IoU sums taken with multiplicity).
+    public static func panoptic(_ a: PanopticEvaluation, _ b: PanopticEvaluation, replicates: Int, seed: UInt64) throws -> Comparison {
+        guard a.images.map(\.imageId) == b.images.map(\.imageId), a.categories.map(\.id) == b.categories.map(\.id) else {
+            throw SegError(.invalid, file: "", "the two prediction sets do not cover the same images and categories")
+        }
+        let perClass = a.categories.indices.map { k in
+            let x = a.perClass(k), y = b.perClass(k)
+            return (id: a.categories[k].id, name: a.categories[k].name,
+                    metrics: [("PQ", pairDelta(x.pq, y.pq)), ("SQ", pairDelta(x.sq, y.sq)), ("RQ", pairDelta(x.rq, y.rq))])
+        }
+        func imagePQ(_ ev: PanopticEvaluation, _ i: Int) -> Double {
+            var counts = [PQCounts](repeating: PQCounts(), count: ev.categories.count)
+            for (k, c) in ev.images[i].counts { counts[k].add(c) }
+            return PanopticEvaluation.average(ev.categories, counts, isThing: nil).pq
+        }
+        var images = a.images.indices.map { i in (image: a.images[i].fileName, delta: pairDelta(imagePQ(a, i), imagePQ(b, i))) }
+        images.sort { ($0.delta.delta.isNaN ? .infinity : $0.delta.delta) < ($1.delta.delta.isNaN ? .infinity : $1.delta.delta) }
+        let interval = bootstrap(images: a.images.count, replicates: replicates, seed: seed) { multiplicity in
+            func pq(_ ev: PanopticEvaluation) -> Double {
+                var counts = [PQCounts](repeating: PQCounts(), count: ev.categories.count)
+                for (i, n) in multiplicity.enumerated() where n > 0 {
+                    for (k, c) in ev.images[i].counts {
+                        counts[k].iou += Double(n) * c.iou; counts[k].tp += n * c.tp; counts[k].fp += n * c.fp; counts[k].fn += n * c.fn
+                    }
+                }
+                return PanopticEvaluation.average(ev.categories, counts, isThing: nil).pq
+            }
+            let x = pq(a), y = pq(b)
+            return (x <= -1 || y <= -1) ? .nan : y - x
+        }
+        return Comparison(task: "panoptic", headlineName: "PQ", headline: pairDelta(a.all.pq, b.all.pq), interval: interval,
+                          replicates: replicates, seed: seed, perClass: perClass, perImage: images, perImageMetric: "image PQ")
     }
 }

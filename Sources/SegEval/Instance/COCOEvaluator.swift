@@ -163,10 +163,9 @@ public struct COCOEvaluator: Sendable {
         let allDt = categoryRuns.flatMap(\.dt)
         let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
         let allCrowd = allGt.map { inputs.gtCrowd[$0] }
-        // One IoU matrix for the whole image: the per-category blocks are slices of it, and the
-        // pairs across categories tell misclassifications apart in the failure table.
         let GA = allGt.count
-        let full = (GA == 0 || allDt.isEmpty) ? [] : overlap.ious(dt: prepared.dtShapes, gt: prepared.gtShapes, crowd: allCrowd)
+        // Other categories' non-crowd ground truth, for the failure table's misclassifications.
+        var othersOffsets: [Int] = []
         var out: [COCOImageCategoryEval] = []
         out.reserveCapacity(categoryRuns.count)
         var gOffset = 0, dOffset = 0
@@ -175,27 +174,27 @@ public struct COCOEvaluator: Sendable {
             let gtAreas = Array(prepared.gtAreas[gOffset..<(gOffset + G)])
             let dtAreas = Array(prepared.dtAreas[dOffset..<(dOffset + D)])
             let crowd = Array(allCrowd[gOffset..<(gOffset + G)])
-            var ious: [Double] = []
-            var cross = [Double](repeating: 0, count: D)
-            if GA > 0 && D > 0 {
-                if G > 0 {
-                    ious = [Double](repeating: 0, count: D * G)
-                    for d in 0..<D {
-                        for g in 0..<G { ious[d * G + g] = full[(dOffset + d) * GA + gOffset + g] }
-                    }
-                }
-                for d in 0..<D {
-                    var best = 0.0
-                    for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] {
-                        best = max(best, full[(dOffset + d) * GA + g])
-                    }
-                    cross[d] = best
-                }
-            }
+            let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: Array(prepared.dtShapes[dOffset..<(dOffset + D)]),
+                                                              gt: Array(prepared.gtShapes[gOffset..<(gOffset + G)]), crowd: crowd)
             let gtIds = run.gt.map { inputs.gtIds[$0] }
             var cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
                              scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
                              crowd: crowd, params: params)
+            // Only detections left unmatched at IoU 0.5 (area "all") need the IoU with other
+            // categories' objects, so it is computed for those alone.
+            var cross = [Double](repeating: 0, count: D)
+            if GA > G {
+                othersOffsets.removeAll(keepingCapacity: true)
+                for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] { othersOffsets.append(g) }
+                if !othersOffsets.isEmpty {
+                    let others = othersOffsets.map { prepared.gtShapes[$0] }
+                    let noCrowd = [Bool](repeating: false, count: others.count)
+                    for d in 0..<D where cell.flags[d] & 3 == 0 {
+                        let row = overlap.ious(dt: [prepared.dtShapes[dOffset + d]], gt: others, crowd: noCrowd)
+                        cross[d] = row.max() ?? 0
+                    }
+                }
+            }
             cell.crossClassIoU = cross
             out.append(cell)
             gOffset += G; dOffset += D

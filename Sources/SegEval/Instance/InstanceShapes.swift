@@ -94,19 +94,30 @@ enum InstanceShapes {
     }
 }
 
-/// `segm` IoU: pycocotools' `rleIou` on the runs, masks never decoded.
+/// `segm` IoU: pycocotools' `rleIou` on the runs, masks never decoded; each mask's box and area
+/// computed once per image, not once per pair.
 struct SegmOverlap: InstanceOverlap {
-    typealias Shape = RLE
+    struct Shape {
+        var runs: RLE
+        var summary: RLE.Summary
+    }
 
     func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
-        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [RLE], dtShapes: [RLE]) {
-        try InstanceShapes.prepareMasks(image: image, gt: gt, dt: dt, unused: unused, data: data)
+        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [Shape], dtShapes: [Shape]) {
+        let m = try InstanceShapes.prepareMasks(image: image, gt: gt, dt: dt, unused: unused, data: data)
+        return (m.gtAreas, m.dtAreas, m.gtShapes.map { Shape(runs: $0, summary: $0.summary) },
+                m.dtShapes.map { Shape(runs: $0, summary: $0.summary) })
     }
 
-    func ious(dt: [RLE], gt: [RLE], crowd: [Bool]) -> [Double] {
-        RunIoU.ious(dt: dt, gt: gt, crowd: crowd)
+    func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double] {
+        let D = dt.count, G = gt.count
+        if D == 0 || G == 0 { return [] }
+        var out = [Double](repeating: 0, count: D * G)
+        for d in 0..<D {
+            for g in 0..<G { out[d * G + g] = RLE.iou(dt[d].runs, dt[d].summary, gt[g].runs, gt[g].summary, crowd: crowd[g]) }
+        }
+        return out
     }
 
-    func box(_ shape: RLE) -> COCOBox { InstanceShapes.box(of: shape) }
+    func box(_ shape: Shape) -> COCOBox { InstanceShapes.box(of: shape.runs) }
 }
-
