@@ -57,6 +57,20 @@ struct GaussianMixture: Sendable {
         return model
     }
 
+    /// GrabCut's own update: every sample goes to the component of `previous` that explains it
+    /// best, then each component is re-estimated from its samples. One pass instead of a fit from
+    /// scratch, and the components keep their identity from round to round.
+    static func refit(_ previous: GaussianMixture, data: UnsafeBufferPointer<Float>, indices: [Int32], floor: Double) -> GaussianMixture? {
+        guard !indices.isEmpty, !previous.components.isEmpty else { return nil }
+        var label = [Int32](repeating: 0, count: indices.count)
+        for s in 0..<indices.count {
+            let i = Int(indices[s]) * 3
+            label[s] = Int32(previous.mostLikely(data[i], data[i + 1], data[i + 2]))
+        }
+        return make(Stats.compute(data: data, indices: indices, label: label, clusters: previous.components.count),
+                    total: indices.count, floor: floor)
+    }
+
     private static func make(_ stats: [Stats], total: Int, floor: Double) -> GaussianMixture {
         var comps: [Component] = []
         for s in stats where s.count > 0 {
