@@ -314,9 +314,13 @@ struct LevelCut {
                   let bg = fitModel(label: label, value: 0, from: models?.bg) else { break }
             models = (fg, bg)
             let a1 = DebugTimer.now()
-            level.lab.withUnsafeBufferPointer { z in
-                fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(data: z, into: $0) }
-                bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(data: z, into: $0) }
+            level.planes.l.withUnsafeBufferPointer { l in
+                level.planes.a.withUnsafeBufferPointer { a in
+                    level.planes.b.withUnsafeBufferPointer { b in
+                        fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
+                        bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
+                    }
+                }
             }
             let a2 = DebugTimer.now()
             tFit += a1 - a0; tNLL += a2 - a1
