@@ -36,12 +36,19 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         public var geodesicColor: Float = 0
         /// Weight of the geodesic prior: the relative geodesic distance to positive and negative clicks.
         public var geodesicPrior: Float = 0
+        /// Weight of the local click prior: a pixel geodesically near a click costs this much,
+        /// fading as exp(−distance / clickReach), to take the other label.
+        public var clickPrior: Float = 0
+        /// Geodesic reach of the click prior, in coarse pixels.
+        public var clickReach: Float = 10
         /// Start from the previous mask (when given) instead of the first-click disk.
         public var reusePrevious = false
         /// Cost of changing a pixel of the previous mask, away from the newest click.
         public var previousWeight: Float = 0
         /// Geodesic reach of the newest click over the previous-mask prior, in coarse pixels.
         public var newClickReach: Float = 20
+        /// Keep only the parts of the object connected to a positive click (or inside the box).
+        public var connected = false
         /// Start each click's max-flow from the previous click's flow (same answer, less work).
         public var warmStart = true
         /// Samples per colour model fit at most (a deterministic stride over the region).
@@ -248,6 +255,16 @@ struct LevelCut {
                 bg[i] += weight * (1 - p)
             }
         }
+        if configuration.clickPrior > 0 {
+            let weight = configuration.clickPrior, reach = configuration.clickReach
+            for (sources, positive) in [(positives, true), (negatives, false)] where !sources.isEmpty {
+                let d = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep, sources: sources).distance
+                for i in 0..<n {
+                    let cost = weight * expf(-d[i] / reach)
+                    if positive { bg[i] += cost } else { fg[i] += cost }
+                }
+            }
+        }
         if configuration.previousWeight > 0, let previous, previous.count == n, let newest = prompts.points.last {
             let reach = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep,
                                              sources: seedPixels(of: newest, in: hard)).distance
@@ -336,12 +353,11 @@ struct LevelCut {
                 entry.terminalSet[i] = want
             }
             solver.solve()
-            var changed = 0
-            for i in 0..<n {
-                let v: UInt8 = solver.isSource(i) ? 1 : 0
-                if v != label[i] { changed += 1; label[i] = v }
-            }
-            if changed == 0 { break }
+            var next = [UInt8](repeating: 0, count: n)
+            for i in 0..<n where solver.isSource(i) { next[i] = 1 }
+            if configuration.connected { next = keepConnected(next, hard: hard, box: prompts.box != nil) }
+            if next == label { break }
+            label = next
         }
         return label
     }
@@ -427,7 +443,23 @@ struct LevelCut {
         tSetup = DebugTimer.now() - b0 - tFit
         solver.solve()
         for (k, p) in pixels.enumerated() { label[Int(p)] = solver.isSource(k) ? 1 : 0 }
-        return label
+        return configuration.connected ? keepConnected(label, hard: hard, box: prompts.box != nil) : label
+    }
+
+    /// The object pixels 8-connected to a positive click's pixels. With a box and no positive
+    /// click, every part counts (the box says where the object is, not which part).
+    func keepConnected(_ label: [UInt8], hard: [UInt8], box: Bool) -> [UInt8] {
+        guard let parts = try? Mask(width: width, height: height, bits: label).connectedComponents(.eight) else { return label }
+        var keep = [Bool](repeating: false, count: parts.count + 1)
+        var anchored = false
+        for i in 0..<n where hard[i] == 1 {
+            let c = Int(parts.labels.labels[i])
+            if c > 0 { keep[c] = true; anchored = true }
+        }
+        guard anchored || !box else { return label }
+        var out = [UInt8](repeating: 0, count: n)
+        for i in 0..<n where keep[Int(parts.labels.labels[i])] && label[i] != 0 { out[i] = 1 }
+        return out
     }
 
     /// λ × contrast on every arc.
