@@ -47,6 +47,8 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         public var previousWeight: Float = 0
         /// Geodesic reach of the newest click over the previous-mask prior, in coarse pixels.
         public var newClickReach: Float = 20
+        /// Scale λ and the geodesic reaches with the level's size (see `LevelCut.unit`).
+        public var scaleWithSize = true
         /// Keep only the parts of the object connected to a positive click (or inside the box).
         public var connected = false
         /// Start each click's max-flow from the previous click's flow (same answer, less work).
@@ -158,6 +160,12 @@ struct LevelCut {
     let configuration: GraphCutSegmenter.Configuration
     let cache: FlowCache?
     var n: Int { level.n }
+    /// Pixel lengths of this level relative to a 40 000-pixel image, the size the settings are
+    /// stated for: the colour term grows with an object's area and the smoothness term with its
+    /// boundary, so λ and geodesic reaches scale with the side length to mean the same on every
+    /// image size (without it a 5 000-pixel image collapses to its clicks).
+    var unit: Float { (Float(n) / 40_000).squareRoot() }
+    var lambda: Float { configuration.lambda * (configuration.scaleWithSize ? unit : 1) }
     var width: Int { level.width }
     var height: Int { level.height }
 
@@ -256,7 +264,7 @@ struct LevelCut {
             }
         }
         if configuration.clickPrior > 0 {
-            let weight = configuration.clickPrior, reach = configuration.clickReach
+            let weight = configuration.clickPrior, reach = configuration.clickReach * unit
             for (sources, positive) in [(positives, true), (negatives, false)] where !sources.isEmpty {
                 let d = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep, sources: sources).distance
                 for i in 0..<n {
@@ -268,7 +276,7 @@ struct LevelCut {
         if configuration.previousWeight > 0, let previous, previous.count == n, let newest = prompts.points.last {
             let reach = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep,
                                              sources: seedPixels(of: newest, in: hard)).distance
-            let mu = configuration.previousWeight, sigma = configuration.newClickReach
+            let mu = configuration.previousWeight, sigma = configuration.newClickReach * unit
             for i in 0..<n {
                 // Near the newest click the user has just said the old mask is wrong.
                 let trust = mu * (1 - expf(-reach[i] / sigma))
@@ -302,7 +310,7 @@ struct LevelCut {
         var entry: FlowCache.Entry
         if configuration.warmStart, let cached = cache?.take(), cached.solver.nodeCount == n {
             entry = cached
-            let lambda = configuration.lambda
+            let lambda = self.lambda
             level.contrast.withUnsafeBufferPointer { c in
                 for a in entry.infiniteArcs { entry.solver.changeCapacity(arc: Int(a), by: lambda * c[Int(a)] - Self.infinite) }
             }
@@ -313,7 +321,7 @@ struct LevelCut {
         }
         defer { cache?.put(entry) }
         entry.infiniteArcs = starArcs(tree)
-        let lambda = configuration.lambda
+        let lambda = self.lambda
         level.contrast.withUnsafeBufferPointer { c in
             for a in entry.infiniteArcs { entry.solver.changeCapacity(arc: Int(a), by: Self.infinite - lambda * c[Int(a)]) }
         }
@@ -406,7 +414,7 @@ struct LevelCut {
         var weights: [Float] = []
         var source = [Float](repeating: 0, count: pixels.count)
         var sink = [Float](repeating: 0, count: pixels.count)
-        let lambda = configuration.lambda
+        let lambda = self.lambda
         level.grid.arc.withUnsafeBufferPointer { arc in
             level.contrast.withUnsafeBufferPointer { contrast in
                 level.lab.withUnsafeBufferPointer { z in
@@ -464,7 +472,7 @@ struct LevelCut {
 
     /// λ × contrast on every arc.
     func setSmoothness(_ solver: MaxFlowSolver, tree: GeodesicTree?) {
-        let lambda = configuration.lambda
+        let lambda = self.lambda
         level.contrast.withUnsafeBufferPointer { c in
             for a in 0..<c.count { solver.capacity[a] = lambda * c[a] }
         }
