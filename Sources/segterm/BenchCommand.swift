@@ -14,13 +14,13 @@ struct Bench: ParsableCommand {
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Time a SAM / MobileSAM checkpoint: image encoder per image, prompt encoder + mask decoder per click.",
+        abstract: "Time a model: SAM / MobileSAM (image encoder per image, prompt encoder + mask decoder per click) or grabcut (preparation per image, work per click).",
         discussion: "Medians over repeated runs after warm-up. Without --image a deterministic 1024x1024 noise image is used (the encoder's cost does not depend on content)."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Option(help: "Checkpoint file.") var model: String
+    @Option(help: "Checkpoint file, or grabcut.") var model: String
     @Option(help: "Image to encode (default: synthetic 1024x1024).") var image: String?
     @Option(help: "Timed encoder runs.") var encoderRuns = 5
     @Option(help: "Timed clicks.") var clicks = 50
@@ -35,6 +35,7 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         Threads.configure(threads)
+        if ModelRegistry.isBuiltIn(model) { return try runBuiltIn() }
         let t0 = DispatchTime.now()
         let sam = try SAMModel.load(checkpoint: model)
         let loadMs = ms(since: t0)

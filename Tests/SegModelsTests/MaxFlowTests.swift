@@ -83,6 +83,42 @@ struct MaxFlowTests {
         }
     }
 
+    @Test("after changing capacities of a solved graph, solving again gives a minimum cut of the new graph", arguments: 0..<4)
+    func dynamicUpdates(seed: Int) {
+        var rng = SplitMix64(seed: UInt64(seed) * 104_729 + 5)
+        for trial in 0..<150 {
+            let n = Int.random(in: 2...10, using: &rng)
+            var problem = Self.randomProblem(&rng, n: n, density: 0.5)
+            let (topology, arcs) = FlowTopology.fromEdges(nodeCount: n, edges: problem.edges)
+            let solver = MaxFlowSolver(topology: topology)
+            for (k, pair) in arcs.enumerated() {
+                solver.capacity[pair.forward] += problem.forward[k]
+                solver.capacity[pair.backward] += problem.backward[k]
+            }
+            for i in 0..<n { solver.addTerminal(i, source: problem.source[i], sink: problem.sink[i]) }
+            // Several rounds of edits, each followed by a warm solve.
+            for round in 0..<3 {
+                solver.solve()
+                let cut = (0..<n).map { solver.isSource($0) }
+                #expect(abs(problem.cost(cut) - problem.bruteForceMinimum()) < 1e-4, "seed \(seed) trial \(trial) round \(round)")
+                for k in problem.edges.indices where Bool.random(using: &rng) {
+                    let f = Float(Int.random(in: 0...20, using: &rng)), b = Float(Int.random(in: 0...20, using: &rng))
+                    solver.changeCapacity(arc: arcs[k].forward, by: f - problem.forward[k])
+                    solver.changeCapacity(arc: arcs[k].backward, by: b - problem.backward[k])
+                    problem.forward[k] = f; problem.backward[k] = b
+                }
+                for i in 0..<n where Bool.random(using: &rng) {
+                    let so = Float(Int.random(in: 0...20, using: &rng)), si = Float(Int.random(in: 0...20, using: &rng))
+                    solver.terminal[i] += (so - si) - (problem.source[i] - problem.sink[i])
+                    problem.source[i] = so; problem.sink[i] = si
+                }
+            }
+            solver.solve()
+            let cut = (0..<n).map { solver.isSource($0) }
+            #expect(abs(problem.cost(cut) - problem.bruteForceMinimum()) < 1e-4, "seed \(seed) trial \(trial) final")
+        }
+    }
+
     @Test("a grid with fractional capacities: the cut's cost equals the flow")
     func fractionalGrid() {
         var rng = SplitMix64(seed: 42)

@@ -57,6 +57,20 @@ struct GaussianMixture: Sendable {
         return model
     }
 
+    /// GrabCut's own update: every sample goes to the component of `previous` that explains it
+    /// best, then each component is re-estimated from its samples. One pass instead of a fit from
+    /// scratch, and the components keep their identity from round to round.
+    static func refit(_ previous: GaussianMixture, data: UnsafeBufferPointer<Float>, indices: [Int32], floor: Double) -> GaussianMixture? {
+        guard !indices.isEmpty, !previous.components.isEmpty else { return nil }
+        var label = [Int32](repeating: 0, count: indices.count)
+        for s in 0..<indices.count {
+            let i = Int(indices[s]) * 3
+            label[s] = Int32(previous.mostLikely(data[i], data[i + 1], data[i + 2]))
+        }
+        return make(Stats.compute(data: data, indices: indices, label: label, clusters: previous.components.count),
+                    total: indices.count, floor: floor)
+    }
+
     private static func make(_ stats: [Stats], total: Int, floor: Double) -> GaussianMixture {
         var comps: [Component] = []
         for s in stats where s.count > 0 {
@@ -98,25 +112,62 @@ struct GaussianMixture: Sendable {
         return -(top + logf(sum))
     }
 
-    /// −log p(x) for every pixel of `data` into `out`.
-    func negativeLogLikelihood(data: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
+    /// −log p(x) for every pixel, the colours given as three planes (L, a, b), into `out`.
+    /// Eight pixels at a time in SIMD lanes, with a polynomial exp: this runs for every pixel of
+    /// the coarse level in every round of every click, and libm's scalar expf was a third of it.
+    func negativeLogLikelihood(l: UnsafeBufferPointer<Float>, a: UnsafeBufferPointer<Float>, b: UnsafeBufferPointer<Float>,
+                               into out: UnsafeMutableBufferPointer<Float>) {
+        let n = out.count
+        let k = components.count
+        guard k > 0 else { out.update(repeating: .infinity); return }
         components.withUnsafeBufferPointer { cs in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cs.count, 1)) { t in
-                for i in 0..<out.count {
-                    let x = data[3 * i], y = data[3 * i + 1], z = data[3 * i + 2]
-                    // log-sum-exp anchored at the largest term, so far-away colours do not underflow to 0.
-                    var top = -Float.infinity
-                    for k in 0..<cs.count {
-                        let v = cs[k].logScale - 0.5 * Self.quad(cs[k], x, y, z)
-                        t[k] = v
-                        if v > top { top = v }
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: k) { v in
+                var start = 0
+                while start < n {
+                    let count = min(8, n - start)
+                    var x = SIMD8<Float>(repeating: 0), y = x, z = x
+                    if count == 8, let lp = l.baseAddress, let ap = a.baseAddress, let bp = b.baseAddress {
+                        x = UnsafeRawPointer(lp + start).loadUnaligned(as: SIMD8<Float>.self)
+                        y = UnsafeRawPointer(ap + start).loadUnaligned(as: SIMD8<Float>.self)
+                        z = UnsafeRawPointer(bp + start).loadUnaligned(as: SIMD8<Float>.self)
+                    } else {
+                        for j in 0..<count { x[j] = l[start + j]; y[j] = a[start + j]; z[j] = b[start + j] }
                     }
-                    var sum: Float = 0
-                    for k in 0..<cs.count { sum += expf(t[k] - top) }
-                    out[i] = -(top + logf(sum))
+                    var top = SIMD8<Float>(repeating: -.greatestFiniteMagnitude)
+                    for c in 0..<k {
+                        let m = cs[c]
+                        let dx = x - m.mean.0, dy = y - m.mean.1, dz = z - m.mean.2
+                        var q = m.inv.0 * dx * dx + m.inv.3 * dy * dy + m.inv.5 * dz * dz
+                        q += 2 * (m.inv.1 * dx * dy + m.inv.2 * dx * dz + m.inv.4 * dy * dz)
+                        let value = m.logScale - 0.5 * q
+                        v[c] = value
+                        top = pointwiseMax(top, value)
+                    }
+                    var sum = SIMD8<Float>(repeating: 0)
+                    for c in 0..<k { sum += Self.exp(v[c] - top) }
+                    for j in 0..<count { out[start + j] = -(top[j] + logf(sum[j])) }
+                    start += 8
                 }
             }
         }
+    }
+
+    /// e^x for x ≤ 0 (to about 2·10⁻⁴ relative): 2^(x log₂e) split into an integer power, built
+    /// in the exponent bits, and a fifth-order polynomial for the fraction. Below −87 it is 0.
+    @inline(__always) static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let t = pointwiseMax(x, SIMD8(repeating: -87)) * 1.442_695_04
+        let whole = t.rounded(.down)
+        let f = t - whole
+        var p = SIMD8<Float>(repeating: 0.001_333_355_8)
+        p = p * f + 0.009_618_129
+        p = p * f + 0.055_504_11
+        p = p * f + 0.240_226_5
+        p = p * f + 0.693_147_2
+        p = p * f + 1
+        // whole + 127 is an integer in 0…127; adding 2²³ puts it in the low mantissa bits, from
+        // where it moves to the exponent field (a float-to-int conversion without the generic path).
+        let biased = unsafeBitCast(whole + (127 + 8_388_608), to: SIMD8<Int32>.self) & 0xFF
+        return p * unsafeBitCast(biased &<< 23, to: SIMD8<Float>.self)
     }
 
     // MARK: Sufficient statistics

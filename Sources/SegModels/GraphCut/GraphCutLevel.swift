@@ -9,6 +9,8 @@ struct GraphCutLevel: Sendable {
     var n: Int { width * height }
     /// Interleaved L, a, b.
     let lab: [Float]
+    /// The same as three planes, for the colour models' vector loops.
+    let planes: (l: [Float], a: [Float], b: [Float])
     let grid: PixelGrid
     /// Per arc: exp(−β‖Δlab‖²) / length, the contrast-sensitive smoothness weight before λ.
     let contrast: [Float]
@@ -24,6 +26,7 @@ struct GraphCutLevel: Sendable {
         let grid = PixelGrid(width: image.width, height: image.height)
         self.lab = lab
         self.grid = grid
+        planes = ((0..<n).map { lab[3 * $0] }, (0..<n).map { lab[3 * $0 + 1] }, (0..<n).map { lab[3 * $0 + 2] })
 
         // β = 1 / (2 ⟨‖Δz‖²⟩) over all neighbour pairs, so the contrast term adapts to the
         // image's own level of texture (Rother et al. 2004).

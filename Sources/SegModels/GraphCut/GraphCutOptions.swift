@@ -5,7 +5,7 @@ extension GraphCutSegmenter.Configuration {
     /// another without a rebuild. Unknown keys and bad values are refused.
     public static let optionKeys = ["working-pixels", "coarse-pixels", "band", "components", "iterations", "lambda",
                                     "covariance-floor", "click-radius", "initial-radius", "star", "geodesic-color",
-                                    "geodesic-prior", "reuse", "previous-weight", "new-click-reach", "samples"]
+                                    "geodesic-prior", "reuse", "previous-weight", "new-click-reach", "samples", "warm", "connected", "click-prior", "click-reach", "scale-lambda"]
 
     public mutating func apply(options text: String) throws {
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
@@ -37,6 +37,11 @@ extension GraphCutSegmenter.Configuration {
             case "star": starConvexity = try integer(0...1) == 1
             case "geodesic-color": geodesicColor = Float(try number())
             case "samples": maxSamples = try integer(100...10_000_000)
+            case "click-prior": clickPrior = Float(try number())
+            case "click-reach": clickReach = Float(max(try number(), 1e-3))
+            case "scale-lambda": scaleWithSize = try integer(0...1) == 1
+            case "connected": connected = try integer(0...1) == 1
+            case "warm": warmStart = try integer(0...1) == 1
             case "coarse-pixels": coarsePixels = try integer(0...100_000_000)
             case "band": band = try number()
             case "geodesic-prior": geodesicPrior = Float(try number())

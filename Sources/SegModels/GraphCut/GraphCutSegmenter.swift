@@ -36,12 +36,23 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         public var geodesicColor: Float = 0
         /// Weight of the geodesic prior: the relative geodesic distance to positive and negative clicks.
         public var geodesicPrior: Float = 0
+        /// Weight of the local click prior: a pixel geodesically near a click costs this much,
+        /// fading as exp(−distance / clickReach), to take the other label.
+        public var clickPrior: Float = 0
+        /// Geodesic reach of the click prior, in coarse pixels.
+        public var clickReach: Float = 10
         /// Start from the previous mask (when given) instead of the first-click disk.
         public var reusePrevious = false
         /// Cost of changing a pixel of the previous mask, away from the newest click.
         public var previousWeight: Float = 0
         /// Geodesic reach of the newest click over the previous-mask prior, in coarse pixels.
         public var newClickReach: Float = 20
+        /// Scale λ and the geodesic reaches with the level's size (see `LevelCut.unit`).
+        public var scaleWithSize = true
+        /// Keep only the parts of the object connected to a positive click (or inside the box).
+        public var connected = false
+        /// Start each click's max-flow from the previous click's flow (same answer, less work).
+        public var warmStart = true
         /// Samples per colour model fit at most (a deterministic stride over the region).
         public var maxSamples = 40_000
 
@@ -64,6 +75,8 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         let fine: GraphCutLevel
         /// The coarse copy where colour models are learnt, or nil when the working copy is small.
         let coarse: GraphCutLevel?
+        /// The last cut's flow on the level where colour models are learnt.
+        let flowCache = FlowCache()
 
         public var workingSize: PixelSize { PixelSize(width: fine.width, height: fine.height) }
     }
@@ -124,20 +137,14 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         let label: [UInt8]
         if let coarse = prepared.coarse {
             let previousCoarse = try previousFine.map { try $0.resizedNearest(to: PixelSize(width: coarse.width, height: coarse.height)).bits }
-            var run = LevelCut(level: coarse, imageSize: full, configuration: configuration)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            var run = LevelCut(level: coarse, imageSize: full, configuration: configuration, cache: prepared.flowCache)
             let rough = run.segment(prompts: prompts, previous: previousCoarse)
-            let t1 = DispatchTime.now().uptimeNanoseconds
             let up = try Mask(width: coarse.width, height: coarse.height, bits: rough).resizedNearest(to: fineSize)
-            var fine = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration)
+            var fine = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration, cache: nil)
             let scale = Double(prepared.fine.width) / Double(coarse.width)
             label = try fine.refine(prompts: prompts, rough: up, bandWidth: configuration.band * scale + 1)
-            let t2 = DispatchTime.now().uptimeNanoseconds
-            if ProcessInfo.processInfo.environment["SEGTERM_DEBUG"] != nil {
-                FileHandle.standardError.write(Data("coarse \(Double(t1 - t0) / 1e6) fine \(Double(t2 - t1) / 1e6)\n".utf8))
-            }
         } else {
-            var run = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration)
+            var run = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration, cache: prepared.flowCache)
             label = run.segment(prompts: prompts, previous: previousFine?.bits)
         }
         let small = Mask(width: fineSize.width, height: fineSize.height, bits: label)
@@ -151,11 +158,21 @@ struct LevelCut {
     let level: GraphCutLevel
     let imageSize: PixelSize
     let configuration: GraphCutSegmenter.Configuration
+    let cache: FlowCache?
     var n: Int { level.n }
+    /// Pixel lengths of this level relative to a 40 000-pixel image, the size the settings are
+    /// stated for: the colour term grows with an object's area and the smoothness term with its
+    /// boundary, so λ and geodesic reaches scale with the side length to mean the same on every
+    /// image size (without it a 5 000-pixel image collapses to its clicks).
+    var unit: Float { (Float(n) / 40_000).squareRoot() }
+    var lambda: Float { configuration.lambda * (configuration.scaleWithSize ? unit : 1) }
     var width: Int { level.width }
     var height: Int { level.height }
 
-    static let infinite: Float = 1e9
+    /// "Infinite" capacity of hard constraints: far above any cut they compete with (a click's
+    /// disk borders a few hundred λ-weighted arcs), yet small enough that Float keeps flows on
+    /// these arcs exact to 1/16, which warm starts need when a capacity is lowered again.
+    static let infinite = Float(1 << 20)
 
     /// Hard labels: 0 free, 1 object, 2 background. Clicks are painted in order, so a later click
     /// wins where disks overlap; the clicked pixel itself always carries its click's label.
@@ -246,10 +263,20 @@ struct LevelCut {
                 bg[i] += weight * (1 - p)
             }
         }
+        if configuration.clickPrior > 0 {
+            let weight = configuration.clickPrior, reach = configuration.clickReach * unit
+            for (sources, positive) in [(positives, true), (negatives, false)] where !sources.isEmpty {
+                let d = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep, sources: sources).distance
+                for i in 0..<n {
+                    let cost = weight * expf(-d[i] / reach)
+                    if positive { bg[i] += cost } else { fg[i] += cost }
+                }
+            }
+        }
         if configuration.previousWeight > 0, let previous, previous.count == n, let newest = prompts.points.last {
             let reach = GeodesicTree.compute(width: width, height: height, stepCost: level.geodesicStep,
                                              sources: seedPixels(of: newest, in: hard)).distance
-            let mu = configuration.previousWeight, sigma = configuration.newClickReach
+            let mu = configuration.previousWeight, sigma = configuration.newClickReach * unit
             for i in 0..<n {
                 // Near the newest click the user has just said the old mask is wrong.
                 let trust = mu * (1 - expf(-reach[i] / sigma))
@@ -261,6 +288,9 @@ struct LevelCut {
 
     /// Colour models and cut alternated from an initial guess.
     mutating func segment(prompts: Prompts, previous: [UInt8]?) -> [UInt8] {
+        var tFit: UInt64 = 0, tNLL: UInt64 = 0, tFlow: UInt64 = 0, tSetup: UInt64 = 0
+        let t0 = DebugTimer.now()
+        defer { DebugTimer.report([("coarse-setup", tSetup), ("fit", tFit), ("nll", tNLL), ("flow", tFlow), ("coarse-total", DebugTimer.now() - t0)]) }
         let hard = hardLabels(prompts: prompts)
         var label = initialLabel(prompts: prompts, previous: previous)
         for i in 0..<n where hard[i] != 0 { label[i] = hard[i] == 1 ? 1 : 0 }
@@ -275,21 +305,51 @@ struct LevelCut {
         }
         let prior = priors(prompts: prompts, hard: hard, previous: previous)
 
-        let solver = MaxFlowSolver(topology: level.grid.topology)
-        setSmoothness(solver, tree: tree)
+        // Warm start from the last cut on this image when there is one: only the star-convexity
+        // arcs and the terminal capacities change, and both are edited into the residual graph.
+        var entry: FlowCache.Entry
+        if configuration.warmStart, let cached = cache?.take(), cached.solver.nodeCount == n {
+            entry = cached
+            let lambda = self.lambda
+            level.contrast.withUnsafeBufferPointer { c in
+                for a in entry.infiniteArcs { entry.solver.changeCapacity(arc: Int(a), by: lambda * c[Int(a)] - Self.infinite) }
+            }
+        } else {
+            let solver = MaxFlowSolver(topology: level.grid.topology)
+            setSmoothness(solver, tree: nil)
+            entry = FlowCache.Entry(solver: solver, terminalSet: [Float](repeating: 0, count: n), infiniteArcs: [])
+        }
+        defer { cache?.put(entry) }
+        entry.infiniteArcs = starArcs(tree)
+        let lambda = self.lambda
+        level.contrast.withUnsafeBufferPointer { c in
+            for a in entry.infiniteArcs { entry.solver.changeCapacity(arc: Int(a), by: Self.infinite - lambda * c[Int(a)]) }
+        }
+        let solver = entry.solver
         var fgCost = [Float](repeating: 0, count: n)
         var bgCost = [Float](repeating: 0, count: n)
-        // The terminal capacity difference each node has in the graph now; later rounds add only
-        // the change, so the flow of the previous round is kept (the residual graph of a maximum
-        // flow stays valid when terminal capacities change, Kohli & Torr 2005) and the next cut
-        // needs a fraction of the augmentations.
-        var inGraph = [Float](repeating: 0, count: n)
+        // Each round adds only the change of the terminal capacities, so the flow of the previous
+        // round (or click) is kept: the residual graph of a maximum flow stays valid when
+        // capacities change (Kohli & Torr 2005), and the next cut needs a fraction of the work.
+        tSetup = DebugTimer.now() - t0
+        var models: (fg: GaussianMixture, bg: GaussianMixture)?
         for _ in 0..<max(1, configuration.iterations) {
-            guard let fg = fitModel(label: label, value: 1), let bg = fitModel(label: label, value: 0) else { break }
-            level.lab.withUnsafeBufferPointer { z in
-                fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(data: z, into: $0) }
-                bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(data: z, into: $0) }
+            let a0 = DebugTimer.now()
+            guard let fg = fitModel(label: label, value: 1, from: models?.fg),
+                  let bg = fitModel(label: label, value: 0, from: models?.bg) else { break }
+            models = (fg, bg)
+            let a1 = DebugTimer.now()
+            level.planes.l.withUnsafeBufferPointer { l in
+                level.planes.a.withUnsafeBufferPointer { a in
+                    level.planes.b.withUnsafeBufferPointer { b in
+                        fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
+                        bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
+                    }
+                }
             }
+            let a2 = DebugTimer.now()
+            tFit += a1 - a0; tNLL += a2 - a1
+            defer { tFlow += DebugTimer.now() - a2 }
             for i in 0..<n {
                 let want: Float
                 switch hard[i] {
@@ -297,16 +357,15 @@ struct LevelCut {
                 case 2: want = -Self.infinite
                 default: want = (bgCost[i] + prior.bg[i]) - (fgCost[i] + prior.fg[i])
                 }
-                solver.terminal[i] += want - inGraph[i]
-                inGraph[i] = want
+                solver.terminal[i] += want - entry.terminalSet[i]
+                entry.terminalSet[i] = want
             }
             solver.solve()
-            var changed = 0
-            for i in 0..<n {
-                let v: UInt8 = solver.isSource(i) ? 1 : 0
-                if v != label[i] { changed += 1; label[i] = v }
-            }
-            if changed == 0 { break }
+            var next = [UInt8](repeating: 0, count: n)
+            for i in 0..<n where solver.isSource(i) { next[i] = 1 }
+            if configuration.connected { next = keepConnected(next, hard: hard, box: prompts.box != nil) }
+            if next == label { break }
+            label = next
         }
         return label
     }
@@ -314,6 +373,9 @@ struct LevelCut {
     /// One cut at this level's resolution in a band around the boundary of `rough` (the coarse
     /// result brought up to this size); outside the band the rough labels stay.
     mutating func refine(prompts: Prompts, rough: Mask, bandWidth: Double) throws -> [UInt8] {
+        let t0 = DebugTimer.now()
+        var tBand: UInt64 = 0, tFit: UInt64 = 0, tSetup: UInt64 = 0
+        defer { DebugTimer.report([("band", tBand), ("fine-fit", tFit), ("fine-setup", tSetup), ("fine-total", DebugTimer.now() - t0)]) }
         var label = rough.bits
         let hard = hardLabels(prompts: prompts)
         // Distance of every pixel to the rough boundary (pixels with a 4-neighbour of the other label).
@@ -335,45 +397,107 @@ struct LevelCut {
         guard anyBoundary else { return label }
         let distance = notBoundary.distanceTransform()
         let inBand = distance.map { $0 <= Float(bandWidth) }
+        tBand = DebugTimer.now() - t0
 
+        let b0 = DebugTimer.now()
         guard let fg = fitModel(label: label, value: 1), let bg = fitModel(label: label, value: 0) else { return label }
-        let solver = MaxFlowSolver(topology: level.grid.topology)
-        setSmoothness(solver, tree: nil)
-        level.lab.withUnsafeBufferPointer { z in
-            for i in 0..<n {
-                if hard[i] != 0 || !inBand[i] {
-                    solver.terminal[i] = label[i] != 0 ? Self.infinite : -Self.infinite
-                } else {
-                    let l = z[3 * i], a = z[3 * i + 1], b = z[3 * i + 2]
-                    solver.terminal[i] = bg.negativeLogLikelihood(l, a, b) - fg.negativeLogLikelihood(l, a, b)
+        tFit = DebugTimer.now() - b0
+
+        // A graph of the band's free pixels only: an arc to a fixed pixel becomes a terminal
+        // capacity (cutting it is the cost of disagreeing with that pixel's label), so the cut
+        // is the same as on the whole grid with the rest clamped, at a fraction of the cost.
+        var node = [Int32](repeating: -1, count: n)
+        var pixels: [Int32] = []
+        for i in 0..<n where inBand[i] && hard[i] == 0 { node[i] = Int32(pixels.count); pixels.append(Int32(i)) }
+        guard !pixels.isEmpty else { return label }
+        var edges: [(Int, Int)] = []
+        var weights: [Float] = []
+        var source = [Float](repeating: 0, count: pixels.count)
+        var sink = [Float](repeating: 0, count: pixels.count)
+        let lambda = self.lambda
+        level.grid.arc.withUnsafeBufferPointer { arc in
+            level.contrast.withUnsafeBufferPointer { contrast in
+                level.lab.withUnsafeBufferPointer { z in
+                    for (k, p) in pixels.enumerated() {
+                        let i = Int(p)
+                        let x = i % width, y = i / width
+                        for d in 0..<8 {
+                            let a = Int(arc[i * 8 + d])
+                            guard a >= 0 else { continue }
+                            let j = (y + PixelGrid.dy[d]) * width + x + PixelGrid.dx[d]
+                            let w = lambda * contrast[a]
+                            if node[j] >= 0 {
+                                if j > i { edges.append((k, Int(node[j]))); weights.append(w) }
+                            } else if label[j] != 0 {
+                                source[k] += w
+                            } else {
+                                sink[k] += w
+                            }
+                        }
+                        let l = z[3 * i], a = z[3 * i + 1], b = z[3 * i + 2]
+                        source[k] += bg.negativeLogLikelihood(l, a, b)
+                        sink[k] += fg.negativeLogLikelihood(l, a, b)
+                    }
                 }
             }
         }
+        let (topology, arcs) = FlowTopology.fromEdges(nodeCount: pixels.count, edges: edges)
+        let solver = MaxFlowSolver(topology: topology)
+        for (e, pair) in arcs.enumerated() {
+            solver.capacity[pair.forward] = weights[e]
+            solver.capacity[pair.backward] = weights[e]
+        }
+        for k in 0..<pixels.count { solver.addTerminal(k, source: source[k], sink: sink[k]) }
+        tSetup = DebugTimer.now() - b0 - tFit
         solver.solve()
-        for i in 0..<n where inBand[i] && hard[i] == 0 { label[i] = solver.isSource(i) ? 1 : 0 }
-        return label
+        for (k, p) in pixels.enumerated() { label[Int(p)] = solver.isSource(k) ? 1 : 0 }
+        return configuration.connected ? keepConnected(label, hard: hard, box: prompts.box != nil) : label
     }
 
-    /// λ × contrast on every arc; arcs from a pixel to its parent on the star-convexity tree are
-    /// infinite (the object may not contain a pixel without the path back to its click).
+    /// The object pixels 8-connected to a positive click's pixels. With a box and no positive
+    /// click, every part counts (the box says where the object is, not which part).
+    func keepConnected(_ label: [UInt8], hard: [UInt8], box: Bool) -> [UInt8] {
+        guard let parts = try? Mask(width: width, height: height, bits: label).connectedComponents(.eight) else { return label }
+        var keep = [Bool](repeating: false, count: parts.count + 1)
+        var anchored = false
+        for i in 0..<n where hard[i] == 1 {
+            let c = Int(parts.labels.labels[i])
+            if c > 0 { keep[c] = true; anchored = true }
+        }
+        guard anchored || !box else { return label }
+        var out = [UInt8](repeating: 0, count: n)
+        for i in 0..<n where keep[Int(parts.labels.labels[i])] && label[i] != 0 { out[i] = 1 }
+        return out
+    }
+
+    /// λ × contrast on every arc.
     func setSmoothness(_ solver: MaxFlowSolver, tree: GeodesicTree?) {
-        let lambda = configuration.lambda
+        let lambda = self.lambda
         level.contrast.withUnsafeBufferPointer { c in
             for a in 0..<c.count { solver.capacity[a] = lambda * c[a] }
         }
-        guard let tree else { return }
+    }
+
+    /// The arcs from each pixel to its parent on the star-convexity tree: they are infinite, so
+    /// the object cannot contain a pixel without the path back to its click (Veksler 2008;
+    /// geodesic paths as Gulshan et al. 2010).
+    func starArcs(_ tree: GeodesicTree?) -> [Int32] {
+        guard let tree else { return [] }
+        var out: [Int32] = []
         level.grid.arc.withUnsafeBufferPointer { arc in
             tree.parent.withUnsafeBufferPointer { parent in
                 for i in 0..<n where parent[i] >= 0 {
-                    let a = Int(arc[i * 8 + Int(parent[i])])
-                    if a >= 0 { solver.capacity[a] = Self.infinite }
+                    let a = arc[i * 8 + Int(parent[i])]
+                    if a >= 0 { out.append(a) }
                 }
             }
         }
+        return out
     }
 
-    /// The colour model of the pixels labelled `value`, from at most `maxSamples` of them.
-    func fitModel(label: [UInt8], value: UInt8) -> GaussianMixture? {
+    /// The colour model of the pixels labelled `value`, from at most `maxSamples` of them:
+    /// fitted afresh, or updated from the previous round's model.
+    func fitModel(label: [UInt8], value: UInt8, from previous: GaussianMixture? = nil) -> GaussianMixture? {
         var count = 0
         for v in label where v == value { count += 1 }
         guard count > 0 else { return nil }
@@ -386,7 +510,10 @@ struct LevelCut {
             k += 1
         }
         return level.lab.withUnsafeBufferPointer { z in
-            GaussianMixture.fit(data: z, indices: indices, count: configuration.components, floor: configuration.covarianceFloor)
+            if let previous {
+                return GaussianMixture.refit(previous, data: z, indices: indices, floor: configuration.covarianceFloor)
+            }
+            return GaussianMixture.fit(data: z, indices: indices, count: configuration.components, floor: configuration.covarianceFloor)
         }
     }
 }

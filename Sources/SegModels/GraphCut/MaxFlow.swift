@@ -92,7 +92,6 @@ public final class MaxFlowSolver {
     private var time: Int32 = 0
     /// Flow pushed so far, plus the constant part of the terminal links (see `addTerminal`).
     public private(set) var flow: Double = 0
-    public var statAugment = 0, statPath = 0, statOrphans = 0, statGrow = 0
 
     public init(topology: FlowTopology) {
         self.topology = topology
@@ -128,6 +127,25 @@ public final class MaxFlowSolver {
     @inline(__always) public func addTerminal(_ node: Int, source: Float, sink: Float) {
         terminal[node] += source - sink
         flow += Double(min(source, sink))
+    }
+
+    /// Changes the capacity of an arc by `delta` after a solve, keeping the flow found so far
+    /// (Kohli & Torr, "Dynamic graph cuts", 2005). When the arc carries more flow than its new
+    /// capacity, the surplus is taken off the arc and handed to the terminals of its two ends, which
+    /// leaves every cut's cost changed by exactly `delta` (up to a constant), so the next `solve`
+    /// continues from the old flow instead of from zero.
+    public func changeCapacity(arc a: Int, by delta: Float) {
+        let residual = capacity[a] + delta
+        if residual >= 0 {
+            capacity[a] = residual
+            return
+        }
+        let surplus = -residual
+        let back = Int(sister[a])
+        capacity[a] = 0
+        capacity[back] = max(0, capacity[back] - surplus)
+        terminal[Int(head[back])] += surplus  // the tail sends less: it needs less from the source
+        terminal[Int(head[a])] -= surplus     // the head receives less: it sends less to the sink
     }
 
     /// Is the node on the source side of the minimum cut (after `solve`)? Nodes that neither tree
@@ -189,7 +207,6 @@ public final class MaxFlowSolver {
             if i < 0 { break }
             current = -1
 
-            statGrow += 1
             let bridge = grow(from: i)
             time &+= 1
             if bridge >= 0 {
@@ -242,7 +259,6 @@ public final class MaxFlowSolver {
     /// Pushes the bottleneck along source → tail(bridge) → head(bridge) → sink; nodes whose
     /// parent arc saturates become orphans.
     private func augment(through bridge: Int32) {
-        statAugment += 1
         let b = Int(bridge)
         let tail = Int(head[Int(sister[b])]), tip = Int(head[b])
         var amount = capacity[b]
@@ -252,7 +268,6 @@ public final class MaxFlowSolver {
             let pa = parent[i]
             if pa == Self.rootArc { break }
             let c = capacity[Int(sister[Int(pa)])]
-            statPath += 1
             if c < amount { amount = c }
             i = Int(head[Int(pa)])
         }
@@ -316,7 +331,6 @@ public final class MaxFlowSolver {
             orphanHead += 1
             if orphanHead == orphanRing.count { orphanHead = 0 }
             orphanCount -= 1
-            statOrphans += 1
             let sinkSide = inSinkTree[i]
             let start = Int(arcStart[i]), end = Int(arcStart[i + 1])
             var best: Int32 = -1

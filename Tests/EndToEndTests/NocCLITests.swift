@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import SegCore
+
+/// `segterm noc` as a user runs it, on a tiny set written here: two scenes with an object each.
+@Suite("segterm noc", .enabled(if: Binary.path != nil, "the segterm binary was not built"))
+struct NocCLITests {
+    /// A bright disk (with a notch) on a two-tone background, its mask, and a 128 ignore ring in the second.
+    static func writeSet(in dir: URL) throws -> (images: String, masks: String) {
+        let images = dir.appendingPathComponent("images"), masks = dir.appendingPathComponent("masks")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
+        for (k, stem) in ["alpha", "beta"].enumerated() {
+            let w = 64 + 16 * k, h = 48
+            var image = RGBImage(width: w, height: h)
+            var labels = LabelMap(width: w, height: h)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let dx = Double(x) - Double(w) * 0.5, dy = Double(y) - 24
+                    let r = (dx * dx + dy * dy).squareRoot()
+                    let inside = r < 14 && !(dx > 6 && abs(dy) < 3)
+                    let noise = UInt8((x * 7 + y * 13) % 11)
+                    image[x, y] = inside ? (220 &+ noise / 2, 190, 40) : (x < w / 2 ? (30, 80 &+ noise, 140) : (60 &+ noise, 120, 50))
+                    labels[x, y] = inside ? 255 : 0
+                    if k == 1 && abs(r - 14) < 1 { labels[x, y] = 128 }
+                }
+            }
+            try ImageFile.writePNG(image, to: images.appendingPathComponent("\(stem).png").path)
+            try ImageFile.writePNG(labels, to: masks.appendingPathComponent("\(stem).PNG").path)
+        }
+        return (images.path, masks.path)
+    }
+
+    @Test("JSON report: the summary keys, one record per object with every click, the same clicks on a second run")
+    func json() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (images, masks) = try Self.writeSet(in: dir)
+        let out = dir.appendingPathComponent("report.json").path
+        let args = ["noc", "--images", images, "--masks", masks, "--model", "grabcut", "--ignore-value", "128",
+                    "--max-clicks", "6", "--format", "json", "--out", out]
+        let r = try Binary.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        guard let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] else {
+            Issue.record("bad JSON: \(r.stdout)"); return
+        }
+        for key in ["noc85", "noc90", "over_max_90", "miou_at", "spc", "per_image"] { #expect(report[key] != nil, "\(key)") }
+        #expect((report["miou_at"] as? [Double])?.count == 6)
+        let perImage = report["per_image"] as? [[String: Any]] ?? []
+        #expect(perImage.map { $0["name"] as? String } == ["alpha", "beta"])
+        for record in perImage {
+            #expect((record["ious"] as? [Double])?.count == 6)
+            let clicks = record["clicks"] as? [[String: Any]] ?? []
+            #expect(clicks.count == 6)
+            // The first click is positive, inside the object.
+            #expect(clicks.first?["positive"] as? Bool == true)
+        }
+        // A clear object: 90 % within a few clicks.
+        #expect((report["noc90"] as? Double ?? 99) <= 3)
+        #expect(FileManager.default.fileExists(atPath: out))
+        // Deterministic: the same clicks and IoUs again (timings aside).
+        let again = try Binary.run(args)
+        let second = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+        // Clicks and IoUs in a canonical form (sorted keys); timings differ from run to run.
+        let strip: ([String: Any]?) -> [String] = { r in
+            ((r?["per_image"] as? [[String: Any]]) ?? []).map { record in
+                let kept: [String: Any] = ["clicks": record["clicks"] ?? [], "ious": record["ious"] ?? []]
+                let data = (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])) ?? Data()
+                return String(decoding: data, as: UTF8.self)
+            }
+        }
+        #expect(strip(report) == strip(second))
+    }
+
+    @Test("the table shows NoC and the mIoU chart; no progress bar when stderr is not a terminal")
+    func table() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (images, masks) = try Self.writeSet(in: dir)
+        let r = try Binary.run(["noc", "--images", images, "--masks", masks, "--max-clicks", "4", "--limit", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("NoC@90") && r.stdout.contains("mean IoU per click") && r.stdout.contains("1 objects"))
+        #expect(!r.stderr.contains("["))
+    }
+
+    @Test("bad input exits 1 naming the file; usage errors exit 2")
+    func errors() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (images, masks) = try Self.writeSet(in: dir)
+        // A mask whose size differs from its image.
+        try ImageFile.writePNG(Mask(width: 5, height: 5), to: masks + "/alpha.PNG")
+        let r = try Binary.run(["noc", "--images", images, "--masks", masks, "--max-clicks", "2"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("alpha.PNG") && r.stderr.hasPrefix("segterm: "))
+        let missing = try Binary.run(["noc", "--images", dir.appendingPathComponent("nope").path, "--masks", masks])
+        #expect(missing.status == 1 && missing.stderr.contains("nope"))
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        #expect(try Binary.run(["noc", "--images", images, "--masks", empty.path]).status == 1)
+        #expect(try Binary.run(["noc", "--images", images, "--masks", masks, "--max-clicks", "0"]).status == 2)
+        #expect(try Binary.run(["noc", "--images", images]).status == 2)
+        let badModel = try Binary.run(["noc", "--images", images, "--masks", masks, "--model", "grabcut:lambda=x"])
+        #expect(badModel.status == 1 && badModel.stderr.contains("lambda"))
+    }
+}
