@@ -58,7 +58,7 @@ struct SegmentCLITests {
         let cases: [([String], String)] = [
             (["--model", notCheckpoint.path, "--image", Self.image, "--point", "1,1"], "not a checkpoint"),
             (["--model", "/nonexistent.pth", "--image", Self.image, "--point", "1,1"], "no such file"),
-            (["--model", "grabcut", "--image", Self.image, "--point", "1,1"], "GrabCut"),
+            (["--model", "grabcut", "--image", Self.image, "--point", "41,3"], "outside"),
             (["--model", Self.model, "--image", Self.image, "--point", "41,3"], "outside"),
             (["--model", Self.model, "--image", Self.image, "--box", "0,0,99,10"], "outside"),
             (["--model", Self.model, "--image", huge.path, "--point", "1,1"], "limit"),
