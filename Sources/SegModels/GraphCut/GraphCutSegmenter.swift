@@ -33,14 +33,14 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         /// Geodesic star-convexity around the positive clicks.
         public var starConvexity = false
         /// Colour weight κ of the geodesic distances (0 = Euclidean).
-        public var geodesicColor: Float = 0
+        public var geodesicColor: Float = 1
         /// Weight of the geodesic prior: the relative geodesic distance to positive and negative clicks.
         public var geodesicPrior: Float = 0
         /// Weight of the local click prior: a pixel geodesically near a click costs this much,
         /// fading as exp(−distance / clickReach), to take the other label.
-        public var clickPrior: Float = 0
+        public var clickPrior: Float = 20
         /// Geodesic reach of the click prior, in coarse pixels.
-        public var clickReach: Float = 10
+        public var clickReach: Float = 20
         /// Start from the previous mask (when given) instead of the first-click disk.
         public var reusePrevious = false
         /// Cost of changing a pixel of the previous mask, away from the newest click.
@@ -50,7 +50,7 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         /// Scale λ and the geodesic reaches with the level's size (see `LevelCut.unit`).
         public var scaleWithSize = true
         /// Keep only the parts of the object connected to a positive click (or inside the box).
-        public var connected = false
+        public var connected = true
         /// Start each click's max-flow from the previous click's flow (same answer, less work).
         public var warmStart = true
         /// Samples per colour model fit at most (a deterministic stride over the region).
@@ -135,6 +135,7 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         }
 
         let label: [UInt8]
+        let score: Float
         if let coarse = prepared.coarse {
             let previousCoarse = try previousFine.map { try $0.resizedNearest(to: PixelSize(width: coarse.width, height: coarse.height)).bits }
             var run = LevelCut(level: coarse, imageSize: full, configuration: configuration, cache: prepared.flowCache)
@@ -143,13 +144,15 @@ public struct GraphCutSegmenter: PromptableSegmenter {
             var fine = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration, cache: nil)
             let scale = Double(prepared.fine.width) / Double(coarse.width)
             label = try fine.refine(prompts: prompts, rough: up, bandWidth: configuration.band * scale + 1)
+            score = run.agreement
         } else {
             var run = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration, cache: prepared.flowCache)
             label = run.segment(prompts: prompts, previous: previousFine?.bits)
+            score = run.agreement
         }
         let small = Mask(width: fineSize.width, height: fineSize.height, bits: label)
         let mask = small.size == full ? small : try small.resizedNearest(to: full)
-        return [Candidate(mask: mask, score: 1, feedback: .mask(small))]
+        return [Candidate(mask: mask, score: score, feedback: .mask(small))]
     }
 }
 
@@ -159,6 +162,8 @@ struct LevelCut {
     let imageSize: PixelSize
     let configuration: GraphCutSegmenter.Configuration
     let cache: FlowCache?
+    /// After `segment`: the share of pixels whose colour likelihoods alone agree with their label.
+    var agreement: Float = 1
     var n: Int { level.n }
     /// Pixel lengths of this level relative to a 40 000-pixel image, the size the settings are
     /// stated for: the colour term grows with an object's area and the smoothness term with its
@@ -367,6 +372,11 @@ struct LevelCut {
             if next == label { break }
             label = next
         }
+        // How far colour alone agrees with the answer: a confidence that drops where object and
+        // background share colours and the clicks had to carry the cut.
+        var agree = 0
+        for i in 0..<n where (label[i] != 0) == (fgCost[i] < bgCost[i]) { agree += 1 }
+        agreement = Float(agree) / Float(max(n, 1))
         return label
     }
 
