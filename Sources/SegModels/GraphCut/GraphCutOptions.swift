@@ -5,7 +5,7 @@ extension GraphCutSegmenter.Configuration {
     /// another without a rebuild. Unknown keys and bad values are refused.
     public static let optionKeys = ["working-pixels", "coarse-pixels", "band", "components", "iterations", "lambda",
                                     "covariance-floor", "click-radius", "initial-radius", "star", "geodesic-color",
-                                    "geodesic-prior", "reuse", "previous-weight", "new-click-reach", "samples", "warm", "connected", "click-prior", "click-reach", "scale-lambda"]
+                                    "geodesic-prior", "reuse", "previous-weight", "new-click-reach", "samples", "warm", "connected", "click-prior", "click-reach", "scale-lambda", "hypotheses"]
 
     public mutating func apply(options text: String) throws {
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
@@ -40,6 +40,7 @@ extension GraphCutSegmenter.Configuration {
             case "click-prior": clickPrior = Float(try number())
             case "click-reach": clickReach = Float(max(try number(), 1e-3))
             case "scale-lambda": scaleWithSize = try integer(0...1) == 1
+            case "hypotheses": hypotheses = try integer(0...1) == 1
             case "connected": connected = try integer(0...1) == 1
             case "warm": warmStart = try integer(0...1) == 1
             case "coarse-pixels": coarsePixels = try integer(0...100_000_000)

@@ -33,14 +33,14 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         /// Geodesic star-convexity around the positive clicks.
         public var starConvexity = false
         /// Colour weight κ of the geodesic distances (0 = Euclidean).
-        public var geodesicColor: Float = 0
+        public var geodesicColor: Float = 1
         /// Weight of the geodesic prior: the relative geodesic distance to positive and negative clicks.
         public var geodesicPrior: Float = 0
         /// Weight of the local click prior: a pixel geodesically near a click costs this much,
         /// fading as exp(−distance / clickReach), to take the other label.
-        public var clickPrior: Float = 0
+        public var clickPrior: Float = 20
         /// Geodesic reach of the click prior, in coarse pixels.
-        public var clickReach: Float = 10
+        public var clickReach: Float = 20
         /// Start from the previous mask (when given) instead of the first-click disk.
         public var reusePrevious = false
         /// Cost of changing a pixel of the previous mask, away from the newest click.
@@ -50,7 +50,10 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         /// Scale λ and the geodesic reaches with the level's size (see `LevelCut.unit`).
         public var scaleWithSize = true
         /// Keep only the parts of the object connected to a positive click (or inside the box).
-        public var connected = false
+        public var connected = true
+        /// Also run the alternation from the previous answer (when given) and keep the result with
+        /// the lower energy: a click then cannot throw away a good answer for a worse local optimum.
+        public var hypotheses = false
         /// Start each click's max-flow from the previous click's flow (same answer, less work).
         public var warmStart = true
         /// Samples per colour model fit at most (a deterministic stride over the region).
@@ -130,11 +133,13 @@ public struct GraphCutSegmenter: PromptableSegmenter {
         }
         let fineSize = prepared.workingSize
         var previousFine: Mask?
-        if configuration.reusePrevious || configuration.previousWeight > 0, case .mask(let m)? = previous?.feedback {
+        if configuration.reusePrevious || configuration.previousWeight > 0 || configuration.hypotheses,
+           case .mask(let m)? = previous?.feedback {
             previousFine = m.size == fineSize ? m : try m.resizedNearest(to: fineSize)
         }
 
         let label: [UInt8]
+        let score: Float
         if let coarse = prepared.coarse {
             let previousCoarse = try previousFine.map { try $0.resizedNearest(to: PixelSize(width: coarse.width, height: coarse.height)).bits }
             var run = LevelCut(level: coarse, imageSize: full, configuration: configuration, cache: prepared.flowCache)
@@ -143,13 +148,15 @@ public struct GraphCutSegmenter: PromptableSegmenter {
             var fine = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration, cache: nil)
             let scale = Double(prepared.fine.width) / Double(coarse.width)
             label = try fine.refine(prompts: prompts, rough: up, bandWidth: configuration.band * scale + 1)
+            score = run.agreement
         } else {
             var run = LevelCut(level: prepared.fine, imageSize: full, configuration: configuration, cache: prepared.flowCache)
             label = run.segment(prompts: prompts, previous: previousFine?.bits)
+            score = run.agreement
         }
         let small = Mask(width: fineSize.width, height: fineSize.height, bits: label)
         let mask = small.size == full ? small : try small.resizedNearest(to: full)
-        return [Candidate(mask: mask, score: 1, feedback: .mask(small))]
+        return [Candidate(mask: mask, score: score, feedback: .mask(small))]
     }
 }
 
@@ -159,6 +166,8 @@ struct LevelCut {
     let imageSize: PixelSize
     let configuration: GraphCutSegmenter.Configuration
     let cache: FlowCache?
+    /// After `segment`: the share of pixels whose colour likelihoods alone agree with their label.
+    var agreement: Float = 1
     var n: Int { level.n }
     /// Pixel lengths of this level relative to a 40 000-pixel image, the size the settings are
     /// stated for: the colour term grows with an object's area and the smoothness term with its
@@ -286,14 +295,10 @@ struct LevelCut {
         return (fg, bg)
     }
 
-    /// Colour models and cut alternated from an initial guess.
+    /// Colour models and cut alternated from an initial guess; with `hypotheses`, also from the
+    /// previous answer, keeping whichever ends at the lower energy.
     mutating func segment(prompts: Prompts, previous: [UInt8]?) -> [UInt8] {
-        var tFit: UInt64 = 0, tNLL: UInt64 = 0, tFlow: UInt64 = 0, tSetup: UInt64 = 0
-        let t0 = DebugTimer.now()
-        defer { DebugTimer.report([("coarse-setup", tSetup), ("fit", tFit), ("nll", tNLL), ("flow", tFlow), ("coarse-total", DebugTimer.now() - t0)]) }
         let hard = hardLabels(prompts: prompts)
-        var label = initialLabel(prompts: prompts, previous: previous)
-        for i in 0..<n where hard[i] != 0 { label[i] = hard[i] == 1 ? 1 : 0 }
 
         // Star centres: the pixels of the positive clicks' hard disks.
         var tree: GeodesicTree?
@@ -319,37 +324,51 @@ struct LevelCut {
             setSmoothness(solver, tree: nil)
             entry = FlowCache.Entry(solver: solver, terminalSet: [Float](repeating: 0, count: n), infiniteArcs: [])
         }
-        defer { cache?.put(entry) }
         entry.infiniteArcs = starArcs(tree)
         let lambda = self.lambda
         level.contrast.withUnsafeBufferPointer { c in
             for a in entry.infiniteArcs { entry.solver.changeCapacity(arc: Int(a), by: Self.infinite - lambda * c[Int(a)]) }
         }
+
+        var first = initialLabel(prompts: prompts, previous: previous)
+        for i in 0..<n where hard[i] != 0 { first[i] = hard[i] == 1 ? 1 : 0 }
+        var best = alternate(from: first, hard: hard, prior: prior, box: prompts.box != nil, entry: &entry)
+        if configuration.hypotheses, let previous, previous.count == n, !configuration.reusePrevious {
+            var start = previous
+            for i in 0..<n where hard[i] != 0 { start[i] = hard[i] == 1 ? 1 : 0 }
+            let other = alternate(from: start, hard: hard, prior: prior, box: prompts.box != nil, entry: &entry)
+            if other.energy < best.energy { best = other }
+        }
+        cache?.put(entry)
+        agreement = best.agreement
+        return best.label
+    }
+
+    struct Outcome {
+        var label: [UInt8]
+        /// Colour, prior and smoothness cost of `label` under colour models fitted to it.
+        var energy: Double
+        var agreement: Float
+    }
+
+    /// GrabCut's alternation: fit the colour models to the labels, cut, repeat until the labels
+    /// settle or the rounds run out. Each round adds only the change of the terminal capacities to
+    /// the solver, so the flow of the previous round (or click) is kept: the residual graph of a
+    /// maximum flow stays valid when capacities change (Kohli & Torr 2005), and the next cut needs
+    /// a fraction of the work.
+    func alternate(from start: [UInt8], hard: [UInt8], prior: (fg: [Float], bg: [Float]), box: Bool,
+                   entry: inout FlowCache.Entry) -> Outcome {
         let solver = entry.solver
+        var label = start
         var fgCost = [Float](repeating: 0, count: n)
         var bgCost = [Float](repeating: 0, count: n)
-        // Each round adds only the change of the terminal capacities, so the flow of the previous
-        // round (or click) is kept: the residual graph of a maximum flow stays valid when
-        // capacities change (Kohli & Torr 2005), and the next cut needs a fraction of the work.
-        tSetup = DebugTimer.now() - t0
         var models: (fg: GaussianMixture, bg: GaussianMixture)?
+        var settled = false
         for _ in 0..<max(1, configuration.iterations) {
-            let a0 = DebugTimer.now()
             guard let fg = fitModel(label: label, value: 1, from: models?.fg),
                   let bg = fitModel(label: label, value: 0, from: models?.bg) else { break }
             models = (fg, bg)
-            let a1 = DebugTimer.now()
-            level.planes.l.withUnsafeBufferPointer { l in
-                level.planes.a.withUnsafeBufferPointer { a in
-                    level.planes.b.withUnsafeBufferPointer { b in
-                        fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
-                        bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
-                    }
-                }
-            }
-            let a2 = DebugTimer.now()
-            tFit += a1 - a0; tNLL += a2 - a1
-            defer { tFlow += DebugTimer.now() - a2 }
+            likelihoods(fg, bg, into: &fgCost, &bgCost)
             for i in 0..<n {
                 let want: Float
                 switch hard[i] {
@@ -363,19 +382,49 @@ struct LevelCut {
             solver.solve()
             var next = [UInt8](repeating: 0, count: n)
             for i in 0..<n where solver.isSource(i) { next[i] = 1 }
-            if configuration.connected { next = keepConnected(next, hard: hard, box: prompts.box != nil) }
-            if next == label { break }
+            if configuration.connected { next = keepConnected(next, hard: hard, box: box) }
+            if next == label { settled = true; break }
             label = next
         }
-        return label
+        // The models of the final labels (one more update unless the last round left them as they were).
+        if !settled, let m = models, let fg = fitModel(label: label, value: 1, from: m.fg), let bg = fitModel(label: label, value: 0, from: m.bg) {
+            likelihoods(fg, bg, into: &fgCost, &bgCost)
+        }
+        var energy = 0.0
+        var agree = 0
+        let lambda = self.lambda
+        level.grid.topology.arcStart.withUnsafeBufferPointer { start in
+            level.grid.topology.head.withUnsafeBufferPointer { head in
+                level.contrast.withUnsafeBufferPointer { c in
+                    for i in 0..<n {
+                        let object = label[i] != 0
+                        if hard[i] == 0 { energy += Double(object ? fgCost[i] + prior.fg[i] : bgCost[i] + prior.bg[i]) }
+                        if object == (fgCost[i] < bgCost[i]) { agree += 1 }
+                        guard object else { continue }
+                        for a in Int(start[i])..<Int(start[i + 1]) where label[Int(head[a])] == 0 { energy += Double(lambda * c[a]) }
+                    }
+                }
+            }
+        }
+        // How far colour alone agrees with the answer: a confidence that drops where object and
+        // background share colours and the clicks had to carry the cut.
+        return Outcome(label: label, energy: energy, agreement: Float(agree) / Float(max(n, 1)))
+    }
+
+    func likelihoods(_ fg: GaussianMixture, _ bg: GaussianMixture, into fgCost: inout [Float], _ bgCost: inout [Float]) {
+        level.planes.l.withUnsafeBufferPointer { l in
+            level.planes.a.withUnsafeBufferPointer { a in
+                level.planes.b.withUnsafeBufferPointer { b in
+                    fgCost.withUnsafeMutableBufferPointer { fg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
+                    bgCost.withUnsafeMutableBufferPointer { bg.negativeLogLikelihood(l: l, a: a, b: b, into: $0) }
+                }
+            }
+        }
     }
 
     /// One cut at this level's resolution in a band around the boundary of `rough` (the coarse
     /// result brought up to this size); outside the band the rough labels stay.
     mutating func refine(prompts: Prompts, rough: Mask, bandWidth: Double) throws -> [UInt8] {
-        let t0 = DebugTimer.now()
-        var tBand: UInt64 = 0, tFit: UInt64 = 0, tSetup: UInt64 = 0
-        defer { DebugTimer.report([("band", tBand), ("fine-fit", tFit), ("fine-setup", tSetup), ("fine-total", DebugTimer.now() - t0)]) }
         var label = rough.bits
         let hard = hardLabels(prompts: prompts)
         // Distance of every pixel to the rough boundary (pixels with a 4-neighbour of the other label).
@@ -397,11 +446,8 @@ struct LevelCut {
         guard anyBoundary else { return label }
         let distance = notBoundary.distanceTransform()
         let inBand = distance.map { $0 <= Float(bandWidth) }
-        tBand = DebugTimer.now() - t0
 
-        let b0 = DebugTimer.now()
         guard let fg = fitModel(label: label, value: 1), let bg = fitModel(label: label, value: 0) else { return label }
-        tFit = DebugTimer.now() - b0
 
         // A graph of the band's free pixels only: an arc to a fixed pixel becomes a terminal
         // capacity (cutting it is the cost of disagreeing with that pixel's label), so the cut
@@ -448,7 +494,6 @@ struct LevelCut {
             solver.capacity[pair.backward] = weights[e]
         }
         for k in 0..<pixels.count { solver.addTerminal(k, source: source[k], sink: sink[k]) }
-        tSetup = DebugTimer.now() - b0 - tFit
         solver.solve()
         for (k, p) in pixels.enumerated() { label[Int(p)] = solver.isSource(k) ? 1 : 0 }
         return configuration.connected ? keepConnected(label, hard: hard, box: prompts.box != nil) : label
