@@ -2,6 +2,7 @@
 #include <curses.h>
 #include <locale.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +35,22 @@ static void install_handlers(void) {
     }
 }
 
+// A parent may hand us these signals blocked or ignored (some job runners and daemons do): the
+// terminal then never tells us it was resized, and SIGTERM would leave it in curses mode.
+static void accept_terminal_signals(void) {
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT};
+    sigset_t set;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) sigaddset(&set, signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    // ncurses installs its SIGWINCH handler only over the default disposition.
+    struct sigaction current;
+    if (sigaction(SIGWINCH, NULL, &current) == 0 && current.sa_handler == SIG_IGN) signal(SIGWINCH, SIG_DFL);
+}
+
 int segcurses_start(const char *term_name, int use_colors, segcurses_caps *caps) {
     setlocale(LC_ALL, "");
+    accept_terminal_signals();
     screen = newterm(term_name, stdout, stdin);
     if (!screen) return -1;
     set_term(screen);

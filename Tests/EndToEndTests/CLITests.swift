@@ -18,21 +18,8 @@ enum Binary {
 
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path ?? "/nonexistent/segterm")
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String]? = nil, timeout: Double = 600) throws -> Result {
+        try Subprocess.run(path ?? "/nonexistent/segterm", arguments, environment: environment, timeout: timeout)
     }
 
     static func temporaryFolder() -> URL {
@@ -102,5 +89,75 @@ struct CLITests {
         let values = first["values"] as? [[String: Any]]
         #expect(values?.map { ($0["value"] as? [Int]) ?? [] } == [[0], [128], [255]])
         #expect(values?.map { $0["count"] as? Int ?? 0 } == [3, 1, 2])
+    }
+}
+
+/// Runs a program to its end or to a deadline, whichever comes first: a test that waits on a child
+/// forever would hold the whole run hostage.
+///
+/// Not Foundation's `Process`: it spawns with the calling thread's signal mask, and test threads
+/// block nearly every signal, so a tmux server started from a test could never reap its panes or
+/// see SIGWINCH; and its exit detection sometimes missed a child that had already exited. Here the
+/// child starts with no signal blocked and default dispositions, and `waitpid` polls for its end.
+/// Output goes through files, not pipes, because a daemon the child starts (a tmux server)
+/// inherits the descriptors and would keep a pipe open.
+enum Subprocess {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                    timeout: Double) throws -> Binary.Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outPath = folder.appendingPathComponent("out").path, errPath = folder.appendingPathComponent("err").path
+
+        let pid = try spawn(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment,
+                            stdout: outPath, stderr: errPath)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() >= deadline {
+                timedOut = true
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(2_000)
+        }
+        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        var stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        if timedOut { stderr += "\n[test harness: \(executable) \(arguments.joined(separator: " ")) killed after \(timeout) s]" }
+        // Exit code when the child exited; 128 + the signal when a signal ended it, as a shell reports it.
+        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Binary.Result(status: timedOut ? -1 : code, stdout: stdout, stderr: stderr)
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
+                              stdout: String, stderr: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw SegError(.unreadable, file: executable, "cannot start: \(String(cString: strerror(result)))")
+        }
+        return pid
     }
 }

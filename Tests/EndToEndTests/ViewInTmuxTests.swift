@@ -21,22 +21,7 @@ enum Tmux {
 
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/tmux")
-        process.arguments = ["-L", socket] + arguments
-        process.environment = environment
-        // Output goes to a file, not a pipe: the server that `new-session` starts inherits the
-        // descriptor and lives on, so reading a pipe to its end would wait for the server to exit.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-tmux-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = FileHandle(forWritingAtPath: outputPath)
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? output?.close()
-        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        try Subprocess.run(path ?? "/usr/bin/tmux", ["-L", socket] + arguments, environment: environment, timeout: 20).stdout
     }
 
     /// Polls the pane until `predicate` holds or `seconds` pass; returns the last capture.
@@ -142,13 +127,7 @@ struct ViewInTmuxTests {
         _ = try Tmux.waitFor(session) { $0.contains("scene.png") }
         try Tmux.run(["kill-session", "-t", session])
         func running() throws -> Bool {
-            let pgrep = Process()
-            pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-            pgrep.arguments = ["-f", image]
-            pgrep.standardOutput = FileHandle.nullDevice
-            try pgrep.run()
-            pgrep.waitUntilExit()
-            return pgrep.terminationStatus == 0
+            try Subprocess.run("/usr/bin/pgrep", ["-f", image], timeout: 10).status == 0
         }
         let deadline = Date().addingTimeInterval(5)
         while try running(), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }

@@ -40,6 +40,9 @@ public final class WorkbenchSession {
                                    classes: config.classes, modelName: model.name)
         for record in try Journal<WorkRecord>.replay(writer.journalPath) { Workbench.apply(record, to: &state) }
         let start = state.current
+        // Prompts replayed for the last image went to the editor: keep them as that image's draft,
+        // which opening it below brings back (and decodes once the model is ready).
+        if let entry = state.currentEntry, !state.editor.isEmpty { state.drafts[entry.name] = state.editor }
         state.current = -1  // so that opening the start image is a move
         state.editor = ObjectEditor()
         journal = try Journal<WorkRecord>(path: writer.journalPath)

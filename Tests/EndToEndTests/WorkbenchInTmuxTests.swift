@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import SegCore
+@testable import SegTUI
+
+/// The workbench as a person uses it: the real binary in tmux, SGR mouse sequences and keys sent
+/// with send-keys, the screen read back with capture-pane, the outputs read from disk.
+@Suite("segterm open in tmux", .serialized,
+       .enabled(if: Binary.path != nil && Tmux.path != nil, "tmux or the segterm binary is missing"))
+struct WorkbenchInTmuxTests {
+    static let columns = 100, rows = 30
+
+    /// A workspace with two scenes (a bright disc on a dark textured background) and a class list.
+    static func workspace() throws -> URL {
+        let root = Binary.temporaryFolder()
+        let images = root.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        for (n, (cx, cy)) in [(70, 45), (50, 40)].enumerated() {
+            var image = RGBImage(width: 120, height: 90)
+            var rng = SplitMix(seed: UInt64(n + 1))
+            for y in 0..<90 {
+                for x in 0..<120 {
+                    let inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= 20 * 20
+                    let noise = UInt8(rng.next() % 30)
+                    image[x, y] = inside ? (200 + noise / 2, 60 + noise, 40) : (30 + noise, 50 + noise, 35 + noise)
+                }
+            }
+            try ImageFile.writePNG(image, to: images.appendingPathComponent("scene-\(n + 1).png").path)
+        }
+        let toml = """
+            images = "images"
+            classes = ["background", "blob", "other"]
+            output = "out"
+            model = "grabcut"
+            """
+        try Data(toml.utf8).write(to: root.appendingPathComponent("segterm.toml"))
+        return root
+    }
+
+    /// The cell (1-based, as SGR reports it) that shows image pixel `p` at the fitted zoom.
+    static func sgrCell(_ p: PixelPoint) -> (column: Int, row: Int) {
+        var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
+                               classes: [], modelName: "")
+        s.image = RGBImage(width: 120, height: 90)
+        let cell = WorkbenchLayout(s).cell(for: p)!
+        return (cell.column + 1, cell.row + 1)
+    }
+
+    static func click(_ session: String, _ p: PixelPoint) throws {
+        let (column, row) = sgrCell(p)
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)M"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)m"])
+    }
+
+    func start(_ session: String, _ root: URL) throws {
+        try Tmux.run(["kill-session", "-t", session])
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "\(Self.columns)", "-y", "\(Self.rows)",
+                      "'\(Binary.path!)' open '\(root.path)'; echo EXITED $?; sleep 60"])
+    }
+
+    static func statusLine(_ screen: String) -> String {
+        screen.split(separator: "\n", omittingEmptySubsequences: false).dropLast().last { !$0.isEmpty }.map(String.init) ?? ""
+    }
+
+    @Test("click an object, accept it with a class, quit: the mask is on disk as a label map and COCO JSON")
+    func clickAcceptQuit() throws {
+        let root = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-open-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, root)
+        let ready = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        #expect(ready.contains("1/2 scene-1.png  120x90  grabcut: ready"), "\(ready)")
+
+        try Self.click(session, PixelPoint(x: 70, y: 45))
+        let done = try Tmux.waitFor(session) { $0.contains("done in") }
+        #expect(done.contains("1 pt"), "\(Self.statusLine(done))")
+        #expect(done.contains(String(Character(Workbench.positiveGlyph))))
+
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let picker = try Tmux.waitFor(session) { $0.contains("accept as") }
+        #expect(picker.contains("blob") && picker.contains("other"))
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let accepted = try Tmux.waitFor(session) { $0.contains("accepted blob #1") }
+        #expect(accepted.contains("objects 1"), "\(Self.statusLine(accepted))")
+
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+
+        // The disc is 1257 pixels (radius 20); the graph cut should find most of it and little else.
+        let labels = try ImageFile.read(root.appendingPathComponent("out/labels/scene-1.png").path).labelMap()
+        let blob = labels.mask(of: 1)
+        var disc = Mask(width: 120, height: 90)
+        for y in 0..<90 { for x in 0..<120 where (x - 70) * (x - 70) + (y - 45) * (y - 45) <= 400 { disc[x, y] = true } }
+        let iou = try blob.iou(with: disc)
+        #expect(iou > 0.9, "IoU \(iou)")
+        let coco = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("out/instances.json"))) as? [String: Any]
+        let annotations = coco?["annotations"] as? [[String: Any]]
+        #expect(annotations?.count == 1)
+        #expect(annotations?.first?["area"] as? Int == blob.area)
+    }
+
+    @Test("kill -9 in the middle of a session loses nothing: reopening restores objects and prompts")
+    func crashRecovery() throws {
+        let root = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-crash-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, root)
+        _ = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        try Self.click(session, PixelPoint(x: 70, y: 45))
+        _ = try Tmux.waitFor(session) { $0.contains("done in") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        _ = try Tmux.waitFor(session) { $0.contains("accept as") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        _ = try Tmux.waitFor(session) { $0.contains("accepted blob #1") }
+        // Next image, two prompts for the next object, then the process dies without warning.
+        try Tmux.run(["send-keys", "-t", session, "]"])
+        _ = try Tmux.waitFor(session) { $0.contains("2/2 scene-2.png") && $0.contains("grabcut: ready") }
+        try Self.click(session, PixelPoint(x: 50, y: 40))
+        try Self.click(session, PixelPoint(x: 55, y: 42))
+        _ = try Tmux.waitFor(session) { $0.contains("2 pt") }
+        let pid = try Tmux.run(["display-message", "-p", "-t", session, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try Subprocess.run("/usr/bin/pkill", ["-KILL", "-P", pid, "-f", "segterm"], timeout: 10)
+        let dead = try Tmux.waitFor(session) { $0.contains("EXITED") }
+        #expect(dead.contains("EXITED 137"), "\(dead)")
+
+        try start(session, root)
+        let back = try Tmux.waitFor(session) { $0.contains("grabcut:") && $0.contains("2 pt") }
+        #expect(back.contains("2/2 scene-2.png"), "\(Self.statusLine(back))")
+        #expect(back.contains("2 pt"))
+        try Tmux.run(["send-keys", "-t", session, "["])
+        let first = try Tmux.waitFor(session) { $0.contains("1/2 scene-1.png") && $0.contains("objects 1") }
+        #expect(first.contains("objects 1"), "\(Self.statusLine(first))")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+    }
+
+    @Test("TERM=dumb and a tiny terminal are refused politely")
+    func refusals() throws {
+        let root = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-small-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try Tmux.run(["kill-session", "-t", session])
+        // The second run draws on the screen the first one printed to, so each is checked in turn.
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "30", "-y", "8",
+                      "TERM=dumb '\(Binary.path!)' open '\(root.path)'; echo EXITED $?; read line; '\(Binary.path!)' open '\(root.path)'; sleep 60"])
+        let dumb = try Tmux.waitFor(session) { $0.contains("EXITED") }
+        #expect(dumb.contains("EXITED 1"), "\(dumb)")
+        // The pane is 30 columns wide: the message wraps.
+        #expect(dumb.replacingOccurrences(of: "\n", with: "").contains("needs a terminal with cursor addressing"), "\(dumb)")
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let small = try Tmux.waitFor(session) { $0.contains("segterm needs") }
+        #expect(small.contains("segterm needs at least 40x12"), "\(small)")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+    }
+}
+
+/// A small seeded generator for test images.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
