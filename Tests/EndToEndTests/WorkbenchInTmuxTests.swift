@@ -27,14 +27,26 @@ struct WorkbenchInTmuxTests {
             }
             try ImageFile.writePNG(image, to: images.appendingPathComponent("scene-\(n + 1).png").path)
         }
+        // Ground truth for the first scene only: its disc as a binary mask.
+        let truth = root.appendingPathComponent("truth")
+        try FileManager.default.createDirectory(at: truth, withIntermediateDirectories: true)
+        try ImageFile.writePNG(disc(), to: truth.appendingPathComponent("scene-1.png").path)
         let toml = """
             images = "images"
             classes = ["background", "blob", "other"]
             output = "out"
+            ground_truth = "truth"
             model = "grabcut"
             """
         try Data(toml.utf8).write(to: root.appendingPathComponent("segterm.toml"))
         return root
+    }
+
+    /// The first scene's object: a disc of radius 20 around (70, 45).
+    static func disc() -> Mask {
+        var disc = Mask(width: 120, height: 90)
+        for y in 0..<90 { for x in 0..<120 where (x - 70) * (x - 70) + (y - 45) * (y - 45) <= 400 { disc[x, y] = true } }
+        return disc
     }
 
     /// The cell (1-based, as SGR reports it) that shows image pixel `p` at the fitted zoom.
@@ -75,6 +87,11 @@ struct WorkbenchInTmuxTests {
         try Self.click(session, PixelPoint(x: 70, y: 45))
         let done = try Tmux.waitFor(session) { $0.contains("done in") }
         #expect(done.contains("1 pt"), "\(Self.statusLine(done))")
+        // The ground truth has the disc: the status line compares the mask with it.
+        let compared = try Tmux.waitFor(session) { $0.contains("GT IoU") }
+        let shown = Self.statusLine(compared).components(separatedBy: "GT IoU ").last?.split(separator: " ").first.flatMap { Double($0) }
+        #expect((shown ?? 0) >= 0.9, "\(Self.statusLine(compared))")
+        #expect(Self.statusLine(compared).contains(" object "), "\(Self.statusLine(compared))")
         #expect(done.contains(String(Character(Workbench.positiveGlyph))))
 
         try Tmux.run(["send-keys", "-t", session, "Enter"])
@@ -90,9 +107,7 @@ struct WorkbenchInTmuxTests {
         // The disc is 1257 pixels (radius 20); the graph cut should find most of it and little else.
         let labels = try ImageFile.read(root.appendingPathComponent("out/labels/scene-1.png").path).labelMap()
         let blob = labels.mask(of: 1)
-        var disc = Mask(width: 120, height: 90)
-        for y in 0..<90 { for x in 0..<120 where (x - 70) * (x - 70) + (y - 45) * (y - 45) <= 400 { disc[x, y] = true } }
-        let iou = try blob.iou(with: disc)
+        let iou = try blob.iou(with: Self.disc())
         #expect(iou > 0.9, "IoU \(iou)")
         let coco = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("out/instances.json"))) as? [String: Any]
         let annotations = coco?["annotations"] as? [[String: Any]]

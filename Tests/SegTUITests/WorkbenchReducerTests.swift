@@ -1,6 +1,7 @@
 import Testing
 @testable import SegCore
 @testable import SegModels
+import SegEval
 @testable import SegTUI
 
 /// The workbench reducer, driven event by event, as the terminal and the worker would drive it.
@@ -143,6 +144,32 @@ struct WorkbenchReducerTests {
         #expect(s.editor.currentMask?.area == 16)
         _ = Self.send(&s, .input(.character("\t")))
         #expect(s.editor.currentMask?.area == 4)
+    }
+
+    @Test("the ground-truth match follows the selected candidate and shows in the status line; stale matches are dropped")
+    func groundTruthMatch() {
+        var s = Self.ready()
+        _ = Self.send(&s, .groundTruthLoaded(index: 0, objects: 2))
+        #expect(s.groundTruthObjects == 2)
+        let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
+        let candidates = [Candidate(mask: Self.square(0, 0, 2), score: 0.9), Candidate(mask: Self.square(0, 0, 3), score: 0.3)]
+        _ = Self.send(&s, .result(request: request, candidates, milliseconds: 1))
+        #expect(s.editor.currentMatch == nil)
+        _ = Self.send(&s, .groundTruthMatches(request: request - 1, [nil, nil]))
+        #expect(s.editor.groundTruthMatches.isEmpty)
+        let matches = [GroundTruthMatch(object: 1, className: "cat", iou: 0.9375), GroundTruthMatch(object: 0, className: "car", iou: 0.25)]
+        _ = Self.send(&s, .groundTruthMatches(request: request, matches))
+        #expect(s.editor.currentMatch == matches[0])
+        #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU 0.938 cat"))
+        _ = Self.send(&s, .input(.character("\t")))
+        #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU 0.250 car"))
+        // A new result replaces the candidates: the old matches no longer apply.
+        let next = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
+        _ = Self.send(&s, .result(request: next, [Candidate(mask: Self.square(0, 0, 4), score: 1)], milliseconds: 1))
+        #expect(s.editor.currentMatch == nil)
+        #expect(!Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU"))
+        _ = Self.send(&s, .groundTruthFailed(index: 0, "gt.json: bad"))
+        #expect(s.groundTruthObjects == nil && s.message == "ground truth: gt.json: bad")
     }
 
     @Test("Enter asks for the class; typing filters; Enter accepts, journals the mask and saves")

@@ -9,6 +9,11 @@ public enum FileIO {
     /// Files larger than this are refused before reading (a guard against reading a disk image by mistake).
     public static let defaultMaxBytes = 4 << 30
 
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     public static func read(_ path: String, maxBytes: Int = defaultMaxBytes) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw openError(path) }

@@ -1,5 +1,6 @@
 import Foundation
 import SegCore
+import SegEval
 import SegModels
 
 /// The workbench session: the workspace, its journal and outputs, the model worker, and the loop
@@ -47,7 +48,11 @@ public final class WorkbenchSession {
         state.editor = ObjectEditor()
         journal = try Journal<WorkRecord>(path: writer.journalPath)
         let inbox = self.inbox
-        worker = ModelWorker(model: model, limits: limits) { inbox.post($0) }
+        // Read now, so a broken ground-truth file stops the start with its error, not a session later.
+        let groundTruth = try config.groundTruth.map {
+            try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
+        }
+        worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
         self.state = state
         go(to: start)
     }

@@ -1,4 +1,5 @@
 import SegCore
+import SegEval
 import SegModels
 
 /// What happens to the workbench: the user's input and the model worker's reports.
@@ -10,6 +11,11 @@ public enum WorkbenchEvent: Sendable {
     case prepareFailed(index: Int, String)
     case result(request: Int, [Candidate], milliseconds: Int)
     case resultFailed(request: Int, String)
+    /// The ground-truth objects of an image were looked up: how many (nil: none recorded for it).
+    case groundTruthLoaded(index: Int, objects: Int?)
+    case groundTruthFailed(index: Int, String)
+    /// For each candidate of a result, the ground-truth object it overlaps best.
+    case groundTruthMatches(request: Int, [GroundTruthMatch?])
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.

@@ -35,12 +35,23 @@ public enum Workbench {
             // A result for anything but the newest request is stale: drop it, never draw it.
             guard request == s.latestRequest else { break }
             s.editor.candidates = candidates
+            s.editor.groundTruthMatches = []
             s.candidatesRequest = request
             s.editor.selectedCandidate = candidates.indices.max { candidates[$0].score < candidates[$1].score } ?? 0
             s.activity = .done(milliseconds: ms)
         case .resultFailed(let request, let reason):
             guard request == s.latestRequest else { break }
             s.activity = .failed(reason)
+        case .groundTruthLoaded(let index, let count):
+            guard index == s.current else { break }
+            s.groundTruthObjects = count
+        case .groundTruthFailed(let index, let reason):
+            guard index == s.current else { break }
+            s.groundTruthObjects = nil
+            s.message = "ground truth: \(reason)"
+        case .groundTruthMatches(let request, let matches):
+            guard request == s.candidatesRequest, matches.count == s.editor.candidates.count else { break }
+            s.editor.groundTruthMatches = matches
         }
         return (s, effects)
     }
@@ -386,6 +397,7 @@ public enum Workbench {
         let entry = s.images[index]
         s.editor = s.drafts[entry.name] ?? ObjectEditor()
         s.editor.candidates = []
+        s.groundTruthObjects = nil
         s.image = nil
         s.imageError = nil
         s.prepared = false

@@ -1,5 +1,6 @@
 import Foundation
 import SegCore
+import SegEval
 import SegModels
 
 /// One image of the workspace.
@@ -42,6 +43,8 @@ public struct ObjectEditor: Sendable {
     public var undoStack: [Prompts] = []
     public var redoStack: [Prompts] = []
     public var candidates: [Candidate] = []
+    /// Per candidate, the ground-truth object it overlaps best (empty until computed, or without ground truth).
+    public var groundTruthMatches: [GroundTruthMatch?] = []
     public var selectedCandidate = 0
     /// The accepted object this editor refines, if any.
     public var refining: Int?
@@ -53,6 +56,11 @@ public struct ObjectEditor: Sendable {
     }
 
     public var isEmpty: Bool { prompts.isEmpty && refining == nil }
+
+    public var currentMatch: GroundTruthMatch? {
+        groundTruthMatches.count == candidates.count && groundTruthMatches.indices.contains(selectedCandidate)
+            ? groundTruthMatches[selectedCandidate] : nil
+    }
 }
 
 /// What the model is doing, for the status line.
@@ -102,6 +110,8 @@ public struct WorkbenchState: Sendable {
     /// Unfinished objects of the images the user moved away from, by image name.
     public var drafts: [String: ObjectEditor] = [:]
     public var selectedObject: Int?
+    /// How many ground-truth objects the current image has (nil: no ground truth for it).
+    public var groundTruthObjects: Int?
 
     // The model.
     public var activity: ModelActivity = .idle

@@ -235,6 +235,9 @@ extension Workbench {
             parts.append("mask \(s.editor.selectedCandidate + 1)/\(s.editor.candidates.count) score \(String(format: "%.2f", c.score))")
         }
         if let mask = s.editor.currentMask { parts.append("\(mask.area) px") }
+        if let match = s.editor.currentMatch {
+            parts.append("GT IoU \(String(format: "%.3f", match.iou)) \(match.className)")
+        }
         parts.append("objects \(s.currentObjects.count)")
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
         if let message = s.message { parts.append(message) }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SegCore
+import SegEval
 import SegModels
 
 /// Runs the model off the interface's thread, one job at a time on a serial queue. It owns the
@@ -15,11 +16,16 @@ public final class ModelWorker: @unchecked Sendable {
     private let lock = NSLock()
     private var pendingDecode: (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)?
     private var prepared: AnySegmenter.Prepared?
+    private let groundTruth: GroundTruthObjects?
+    /// The current image's ground-truth objects; only touched on `queue`.
+    private var imageGroundTruth: (objects: [GroundTruthObject], ignored: Mask?)?
     private let post: @Sendable (WorkbenchEvent) -> Void
 
-    public init(model: AnySegmenter, limits: ImageFile.Limits = .standard, post: @escaping @Sendable (WorkbenchEvent) -> Void) {
+    public init(model: AnySegmenter, limits: ImageFile.Limits = .standard, groundTruth: GroundTruthObjects? = nil,
+                post: @escaping @Sendable (WorkbenchEvent) -> Void) {
         self.model = model
         self.limits = limits
+        self.groundTruth = groundTruth
         self.post = post
     }
 
@@ -27,6 +33,7 @@ public final class ModelWorker: @unchecked Sendable {
     public func open(index: Int, path: String) {
         queue.async { [self] in
             prepared = nil
+            imageGroundTruth = nil
             let image: RGBImage
             do {
                 image = try ImageFile.read(path, limits: limits).rgbImage()
@@ -35,6 +42,7 @@ public final class ModelWorker: @unchecked Sendable {
                 return
             }
             post(.imageLoaded(index: index, image))
+            loadGroundTruth(index: index, path: path, image: image)
             let start = DispatchTime.now()
             do {
                 prepared = try model.prepare(image)
@@ -60,9 +68,25 @@ public final class ModelWorker: @unchecked Sendable {
             do {
                 let candidates = try model.segment(prepared, prompts: job.prompts, previous: job.previous, multimask: job.multimask)
                 post(.result(request: job.request, candidates, milliseconds: Self.milliseconds(since: start)))
+                if let truth = imageGroundTruth {
+                    // After the result, so the mask shows without waiting for the comparison.
+                    let matches = candidates.map { GroundTruthObjects.bestMatch($0.mask, among: truth.objects, ignoring: truth.ignored) }
+                    post(.groundTruthMatches(request: job.request, matches))
+                }
             } catch {
                 post(.resultFailed(request: job.request, "\(error)"))
             }
+        }
+    }
+
+    private func loadGroundTruth(index: Int, path: String, image: RGBImage) {
+        guard let groundTruth else { return }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        do {
+            imageGroundTruth = try groundTruth.objects(forImage: name, width: image.width, height: image.height)
+            post(.groundTruthLoaded(index: index, objects: imageGroundTruth?.objects.count))
+        } catch {
+            post(.groundTruthFailed(index: index, "\(error)"))
         }
     }
 

@@ -1,0 +1,109 @@
+import SegCore
+
+/// One ground-truth object of an image, for matching a mask being drawn against it.
+public struct GroundTruthObject: Sendable {
+    public var className: String
+    public var mask: Mask
+
+    public init(className: String, mask: Mask) {
+        self.className = className
+        self.mask = mask
+    }
+}
+
+/// The ground-truth object a mask overlaps best, and by how much.
+public struct GroundTruthMatch: Equatable, Sendable {
+    public var object: Int
+    public var className: String
+    public var iou: Double
+
+    public init(object: Int, className: String, iou: Double) {
+        self.object = object
+        self.className = className
+        self.iou = iou
+    }
+}
+
+/// The ground truth of a workspace, looked up one image at a time: a COCO instances file (parsed
+/// once), or a folder of masks paired with the images by file stem. In a mask, every value other
+/// than 0 and the ignore value is one object: a binary mask is one "object"; a label map has one
+/// per label, named from the class list when it has that index.
+public final class GroundTruthObjects: Sendable {
+    private enum Source {
+        case coco(COCOGroundTruth, categories: [Int: String])
+        case masks(folder: String, byStem: [String: String], classes: [String])
+    }
+
+    private let source: Source
+    private let path: String
+    private let ignoreValue: UInt32?
+
+    public init(path: String, classes: [String] = [], ignoreValue: UInt32? = nil) throws {
+        self.path = path
+        self.ignoreValue = ignoreValue
+        if FileIO.isDirectory(path) {
+            let files = try FilePairs.imageFiles(in: path)
+            source = .masks(folder: path, byStem: Dictionary(files.map { (FilePairs.stem($0), $0) }, uniquingKeysWith: { a, _ in a }),
+                            classes: classes)
+        } else {
+            let gt = try COCOReader.readGroundTruth(path)
+            source = .coco(gt, categories: Dictionary(gt.categories.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+
+    /// The objects of the image file `name` (a file name; COCO `file_name`s match by their last
+    /// path component), nil when the ground truth has no entry for it. An entry whose size differs
+    /// from the image's is an error: its masks would not line up.
+    public func objects(forImage name: String, width: Int, height: Int) throws -> (objects: [GroundTruthObject], ignored: Mask?)? {
+        switch source {
+        case .coco(let gt, let categories):
+            let stem = FilePairs.stem(name)
+            guard let image = gt.images.first(where: { lastComponent($0.fileName) == name })
+                ?? gt.images.first(where: { FilePairs.stem(lastComponent($0.fileName)) == stem }) else { return nil }
+            try requireSize(image.width, image.height, of: "image \(image.id) (\(image.fileName))", width, height)
+            var objects: [GroundTruthObject] = []
+            for annotation in gt.annotations where annotation.imageId == image.id && !annotation.isCrowd {
+                guard let runs = try InstanceShapes.runs(of: annotation, image: image, entry: "annotation \(annotation.id)", file: path)
+                else { continue }
+                objects.append(GroundTruthObject(className: categories[annotation.categoryId] ?? "category \(annotation.categoryId)",
+                                                 mask: runs.decode()))
+            }
+            return (objects, nil)
+        case .masks(let folder, let byStem, let classes):
+            guard let file = byStem[FilePairs.stem(name)] else { return nil }
+            let maskPath = folder + "/" + file
+            let labels = try ImageFile.read(maskPath).labelMap()
+            try requireSize(labels.width, labels.height, of: maskPath, width, height)
+            var values = Set(labels.labels)
+            values.remove(0)
+            if let ignoreValue { values.remove(ignoreValue) }
+            let objects = values.sorted().map { value in
+                GroundTruthObject(className: values.count == 1 ? "object" : Int(value) < classes.count ? classes[Int(value)] : "label \(value)",
+                                  mask: labels.mask(of: value))
+            }
+            return (objects, ignoreValue.map { labels.mask(of: $0) })
+        }
+    }
+
+    /// The object `mask` overlaps best (highest IoU outside the ignored pixels), nil when there
+    /// are no objects or the mask is empty.
+    public static func bestMatch(_ mask: Mask, among objects: [GroundTruthObject], ignoring ignored: Mask? = nil) -> GroundTruthMatch? {
+        guard mask.area > 0 else { return nil }
+        var best: GroundTruthMatch?
+        for (index, object) in objects.enumerated() {
+            guard let iou = try? mask.iou(with: object.mask, ignoring: ignored) else { continue }
+            if iou > best?.iou ?? -1 { best = GroundTruthMatch(object: index, className: object.className, iou: iou) }
+        }
+        return best
+    }
+
+    private func requireSize(_ w: Int, _ h: Int, of entry: String, _ width: Int, _ height: Int) throws {
+        guard w == width, h == height else {
+            throw SegError(.invalid, file: path, "\(entry) is \(w)x\(h) but the image is \(width)x\(height)")
+        }
+    }
+
+    private func lastComponent(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+}
