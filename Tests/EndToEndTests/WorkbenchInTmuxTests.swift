@@ -50,16 +50,16 @@ struct WorkbenchInTmuxTests {
     }
 
     /// The cell (1-based, as SGR reports it) that shows image pixel `p` at the fitted zoom.
-    static func sgrCell(_ p: PixelPoint) -> (column: Int, row: Int) {
+    static func sgrCell(_ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90) -> (column: Int, row: Int) {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelName: "")
-        s.image = RGBImage(width: 120, height: 90)
+        s.image = RGBImage(width: imageWidth, height: imageHeight)
         let cell = WorkbenchLayout(s).cell(for: p)!
         return (cell.column + 1, cell.row + 1)
     }
 
-    static func click(_ session: String, _ p: PixelPoint) throws {
-        let (column, row) = sgrCell(p)
+    static func click(_ session: String, _ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90) throws {
+        let (column, row) = sgrCell(p, imageWidth: imageWidth, imageHeight: imageHeight)
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)M"])
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)m"])
     }
@@ -113,6 +113,44 @@ struct WorkbenchInTmuxTests {
         let annotations = coco?["annotations"] as? [[String: Any]]
         #expect(annotations?.count == 1)
         #expect(annotations?.first?["area"] as? Int == blob.area)
+    }
+
+    @Test("README's first command: sample-data opens with its ground truth; a click on a cell is compared with it and kept")
+    func sampleData() throws {
+        let root = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sample = root.appendingPathComponent("sample-data")
+        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
+        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        // The largest true object of the first image, from the sample's COCO file: click its box's centre.
+        let coco = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: sample.appendingPathComponent("instances.json"))) as? [String: Any])
+        let images = try #require(coco["images"] as? [[String: Any]])
+        let first = try #require(images.first { ($0["file_name"] as? String)?.hasSuffix("/cells-01.png") == true })
+        let objects = try #require(coco["annotations"] as? [[String: Any]])
+            .filter { $0["image_id"] as? Int == first["id"] as? Int && $0["iscrowd"] as? Int != 1 }
+        let largest = try #require(objects.max { ($0["area"] as? Double ?? 0) < ($1["area"] as? Double ?? 0) })
+        let box = try #require(largest["bbox"] as? [Double])
+        let centre = PixelPoint(x: Int(box[0] + box[2] / 2), y: Int(box[1] + box[3] / 2))
+
+        let session = "segterm-e2e-sample-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, sample)
+        let ready = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("GT ") }
+        #expect(Self.statusLine(ready).contains("1/6 cells-01.png  480x360"), "\(Self.statusLine(ready))")
+        #expect(Self.statusLine(ready).contains("GT \(objects.count) obj"), "\(Self.statusLine(ready))")
+        try Self.click(session, centre, imageWidth: 480, imageHeight: 360)
+        let compared = try Tmux.waitFor(session) { $0.contains("GT IoU") }
+        #expect(Self.statusLine(compared).contains("GT IoU "), "\(Self.statusLine(compared))")
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        _ = try Tmux.waitFor(session) { $0.contains("accept as") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        _ = try Tmux.waitFor(session) { $0.contains("accepted ") }
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+        let out = sample.appendingPathComponent("segterm-out")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("labels/cells-01.png").path))
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("instances.json"))) as? [String: Any]
+        #expect((written?["annotations"] as? [Any])?.count == 1)
     }
 
     @Test("kill -9 in the middle of a session loses nothing: reopening restores objects and prompts")

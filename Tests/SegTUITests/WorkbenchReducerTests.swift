@@ -168,6 +168,7 @@ struct WorkbenchReducerTests {
         _ = Self.send(&s, .result(request: next, [Candidate(mask: Self.square(0, 0, 4), score: 1)], milliseconds: 1))
         #expect(s.editor.currentMatch == nil)
         #expect(!Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU"))
+        #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT 2 obj"))
         _ = Self.send(&s, .groundTruthFailed(index: 0, "gt.json: bad"))
         #expect(s.groundTruthObjects == nil && s.message == "ground truth: gt.json: bad")
     }

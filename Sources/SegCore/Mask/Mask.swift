@@ -23,20 +23,39 @@ public struct Mask: Equatable, Sendable {
     }
 
     /// Number of pixels set.
-    public var area: Int { bits.reduce(0) { $0 + Int($1) } }
+    public var area: Int {
+        // Sums in 32-bit lanes over chunks that cannot overflow them, so the loop vectorises.
+        bits.withUnsafeBufferPointer { b in
+            var total = 0, start = 0
+            while start < b.count {
+                let end = min(start + (1 << 24), b.count)
+                var chunk: UInt32 = 0
+                for i in start..<end { chunk &+= UInt32(b[i]) }
+                total += Int(chunk)
+                start = end
+            }
+            return total
+        }
+    }
 
     /// The tightest box holding every set pixel, or nil for an empty mask.
     public var boundingBox: PixelBox? {
         var minX = width, minY = height, maxX = -1, maxY = -1
         bits.withUnsafeBufferPointer { b in
             for y in 0..<height {
-                let row = y * width
-                for x in 0..<width where b[row + x] != 0 {
-                    if x < minX { minX = x }
-                    if x > maxX { maxX = x }
-                    if y < minY { minY = y }
-                    if y > maxY { maxY = y }
-                }
+                let row = b.baseAddress! + y * width
+                // Most rows of a mask are empty: an OR over the row (branch-free, vectorised) skips them.
+                var any: UInt8 = 0
+                for x in 0..<width { any |= row[x] }
+                if any == 0 { continue }
+                if y < minY { minY = y }
+                maxY = y
+                var first = 0
+                while row[first] == 0 { first += 1 }
+                var last = width - 1
+                while row[last] == 0 { last -= 1 }
+                minX = min(minX, first)
+                maxX = max(maxX, last)
             }
         }
         return maxX < 0 ? nil : PixelBox(minX: minX, minY: minY, maxX: maxX + 1, maxY: maxY + 1)

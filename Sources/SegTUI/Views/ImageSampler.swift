@@ -130,27 +130,32 @@ enum ImageSampler {
         var isEmpty: Bool { xs.count.isEmpty || ys.count.isEmpty }
     }
 
-    /// Colours of the shown region: RGB floats, interleaved.
+    /// Colours of the shown region: RGB floats, interleaved. Separable: each output row first sums
+    /// its source rows into one row of floats (a contiguous loop the compiler vectorises), then
+    /// each output pixel sums its columns of that row.
     static func colors(_ image: RGBImage, grid: Grid) -> [Float] {
         guard !grid.isEmpty else { return [] }
-        let w = grid.width, h = grid.height, iw = image.width
-        let xs = grid.xs, ys = grid.ys
+        let w = grid.width, h = grid.height, rowLength = image.width * 3
         var rgb = [Float](repeating: 0, count: w * h * 3)
+        var row = [Float](repeating: 0, count: rowLength)
         image.pixels.withUnsafeBufferPointer { px in
-            for oy in 0..<h {
-                for ox in 0..<w {
-                    var r: Float = 0, g: Float = 0, b: Float = 0
-                    for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) {
-                        let row = ys.sources[j] * iw
-                        let wy = ys.weights[j]
-                        for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) {
-                            let weight = wy * xs.weights[i]
-                            let p = (row + xs.sources[i]) * 3
-                            r += weight * Float(px[p]); g += weight * Float(px[p + 1]); b += weight * Float(px[p + 2])
+            row.withUnsafeMutableBufferPointer { row in
+                rgb.withUnsafeMutableBufferPointer { out in
+                    for oy in 0..<h {
+                        sumRows(grid.ys, output: oy, rowLength: rowLength, into: row) { j, weight, row in
+                            let source = px.baseAddress! + j * rowLength
+                            for k in 0..<rowLength { row[k] += weight * Float(source[k]) }
+                        }
+                        for ox in 0..<w {
+                            var r: Float = 0, g: Float = 0, b: Float = 0
+                            for i in grid.xs.start[ox]..<(grid.xs.start[ox] + grid.xs.count[ox]) {
+                                let weight = grid.xs.weights[i], p = grid.xs.sources[i] * 3
+                                r += weight * row[p]; g += weight * row[p + 1]; b += weight * row[p + 2]
+                            }
+                            let o = (oy * w + ox) * 3
+                            out[o] = r; out[o + 1] = g; out[o + 2] = b
                         }
                     }
-                    let o = (oy * w + ox) * 3
-                    rgb[o] = r; rgb[o + 1] = g; rgb[o + 2] = b
                 }
             }
         }
@@ -165,24 +170,34 @@ enum ImageSampler {
         var coverage = [Float](repeating: 0, count: w * h)
         // Only display pixels whose source rows and columns meet the mask's box can be covered.
         guard let box = mask.boundingBox else { return coverage }
+        var row = [Float](repeating: 0, count: iw)
         mask.bits.withUnsafeBufferPointer { bits in
-            for oy in 0..<h {
-                let firstRow = ys.sources[ys.start[oy]], lastRow = ys.sources[ys.start[oy] + ys.count[oy] - 1]
-                if lastRow < box.minY || firstRow >= box.maxY { continue }
-                for ox in 0..<w {
-                    let firstColumn = xs.sources[xs.start[ox]], lastColumn = xs.sources[xs.start[ox] + xs.count[ox] - 1]
-                    if lastColumn < box.minX || firstColumn >= box.maxX { continue }
-                    var c: Float = 0
-                    for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) {
-                        let row = ys.sources[j] * iw
-                        for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) where bits[row + xs.sources[i]] != 0 {
-                            c += ys.weights[j] * xs.weights[i]
-                        }
+            row.withUnsafeMutableBufferPointer { row in
+                for oy in 0..<h {
+                    let firstRow = ys.sources[ys.start[oy]], lastRow = ys.sources[ys.start[oy] + ys.count[oy] - 1]
+                    if lastRow < box.minY || firstRow >= box.maxY { continue }
+                    sumRows(ys, output: oy, rowLength: iw, into: row) { j, weight, row in
+                        let source = bits.baseAddress! + j * iw
+                        for x in box.minX..<box.maxX { row[x] += weight * Float(source[x]) }
                     }
-                    coverage[oy * w + ox] = c
+                    for ox in 0..<w {
+                        let firstColumn = xs.sources[xs.start[ox]], lastColumn = xs.sources[xs.start[ox] + xs.count[ox] - 1]
+                        if lastColumn < box.minX || firstColumn >= box.maxX { continue }
+                        var c: Float = 0
+                        for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) { c += xs.weights[i] * row[xs.sources[i]] }
+                        coverage[oy * w + ox] = c
+                    }
                 }
             }
         }
         return coverage
+    }
+
+    /// Clears `row`, then lets `add` accumulate each source row of output row `oy` with its weight.
+    @inline(__always)
+    private static func sumRows(_ ys: Taps, output oy: Int, rowLength: Int, into row: UnsafeMutableBufferPointer<Float>,
+                                _ add: (_ sourceRow: Int, _ weight: Float, _ row: UnsafeMutableBufferPointer<Float>) -> Void) {
+        row.update(repeating: 0)
+        for j in ys.start[oy]..<(ys.start[oy] + ys.count[oy]) { add(ys.sources[j], ys.weights[j], row) }
     }
 }

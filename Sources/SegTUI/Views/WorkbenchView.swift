@@ -237,6 +237,8 @@ extension Workbench {
         if let mask = s.editor.currentMask { parts.append("\(mask.area) px") }
         if let match = s.editor.currentMatch {
             parts.append("GT IoU \(String(format: "%.3f", match.iou)) \(match.className)")
+        } else if let count = s.groundTruthObjects {
+            parts.append("GT \(count) obj")
         }
         parts.append("objects \(s.currentObjects.count)")
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
