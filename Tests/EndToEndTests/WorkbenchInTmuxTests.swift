@@ -50,16 +50,17 @@ struct WorkbenchInTmuxTests {
     }
 
     /// The cell (1-based, as SGR reports it) that shows image pixel `p` at the fitted zoom.
-    static func sgrCell(_ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90) -> (column: Int, row: Int) {
+    static func sgrCell(_ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90, predictionSets: Int = 0) -> (column: Int, row: Int) {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelName: "")
         s.image = RGBImage(width: imageWidth, height: imageHeight)
+        s.predictions = (0..<predictionSets).map { PredictionColumn(name: "set \($0)") }
         let cell = WorkbenchLayout(s).cell(for: p)!
         return (cell.column + 1, cell.row + 1)
     }
 
-    static func click(_ session: String, _ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90) throws {
-        let (column, row) = sgrCell(p, imageWidth: imageWidth, imageHeight: imageHeight)
+    static func click(_ session: String, _ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90, predictionSets: Int = 0) throws {
+        let (column, row) = sgrCell(p, imageWidth: imageWidth, imageHeight: imageHeight, predictionSets: predictionSets)
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)M"])
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)m"])
     }
@@ -138,7 +139,20 @@ struct WorkbenchInTmuxTests {
         let ready = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("GT ") }
         #expect(Self.statusLine(ready).contains("1/6 cells-01.png  480x360"), "\(Self.statusLine(ready))")
         #expect(Self.statusLine(ready).contains("GT \(objects.count) obj"), "\(Self.statusLine(ready))")
-        try Self.click(session, centre, imageWidth: 480, imageHeight: 360)
+        // The list shows each prediction set's per-image F1, the same numbers `segterm compare` prints.
+        let listed = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
+        let compare = try Binary.run(["compare", "--gt", sample.appendingPathComponent("instances.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-a.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-b.json").path, "--format", "json"])
+        let perImage = try #require((try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [String: Any])?["perImage"] as? [[String: Any]])
+        let row = try #require(perImage.first { ($0["image"] as? String)?.hasSuffix("cells-01.png") == true })
+        func shown(_ v: Double) -> String { v >= 0.995 ? "1.0" : "." + String(format: "%02d", Int((v * 100).rounded())) }
+        let line = listed.split(separator: "\n").first { $0.contains("cells-01.png") }.map(String.init) ?? ""
+        let expected = " \(shown(row["a"] as? Double ?? -1))".leftPadded(to: 5) + " \(shown(row["b"] as? Double ?? -1))".leftPadded(to: 5)
+        #expect(line.contains(expected), "\(line) should show \(expected)")
+        #expect(listed.contains("A model-a") && listed.contains("B model-b"))
+
+        try Self.click(session, centre, imageWidth: 480, imageHeight: 360, predictionSets: 2)
         let compared = try Tmux.waitFor(session) { $0.contains("GT IoU") }
         #expect(Self.statusLine(compared).contains("GT IoU "), "\(Self.statusLine(compared))")
         try Tmux.run(["send-keys", "-t", session, "Enter"])

@@ -12,6 +12,7 @@ public final class WorkbenchSession {
     let journal: Journal<WorkRecord>
     let worker: ModelWorker
     let inbox = EventInbox()
+    let evaluationQueue = DispatchQueue(label: "segterm.evaluation", qos: .utility)
     let theme: Theme
 
     /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
@@ -53,8 +54,27 @@ public final class WorkbenchSession {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
         worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
+        if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         self.state = state
+        if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         go(to: start)
+    }
+
+    /// Evaluates each prediction set once, in the background on one core at low priority (the
+    /// model's clicks come first), and posts the per-image numbers for the image list.
+    private func scorePredictions(groundTruth: String) {
+        let inbox = self.inbox, config = self.config
+        for set in config.predictions {
+            evaluationQueue.async {
+                do {
+                    let scores = try ImageScores.compute(groundTruth: groundTruth, predictions: set.path, classes: config.classes,
+                                                         ignoreValue: config.ignoreValue, workers: 1)
+                    inbox.post(.predictionScores(set: set.name, scores))
+                } catch {
+                    inbox.post(.predictionScoresFailed(set: set.name, "\(error)"))
+                }
+            }
+        }
     }
 
     private func go(to index: Int) {
@@ -105,6 +125,7 @@ public final class WorkbenchSession {
     /// Waits for the worker to finish what it was given, then takes its reports (tests).
     public func settle() {
         worker.waitUntilIdle()
+        evaluationQueue.sync {}
         _ = drainWorker()
     }
 

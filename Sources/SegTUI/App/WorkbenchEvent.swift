@@ -16,6 +16,9 @@ public enum WorkbenchEvent: Sendable {
     case groundTruthFailed(index: Int, String)
     /// For each candidate of a result, the ground-truth object it overlaps best.
     case groundTruthMatches(request: Int, [GroundTruthMatch?])
+    /// A prediction set of the workspace was evaluated (in the background, once per session).
+    case predictionScores(set: String, ImageScores)
+    case predictionScoresFailed(set: String, String)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.

@@ -49,6 +49,11 @@ public enum Workbench {
             guard index == s.current else { break }
             s.groundTruthObjects = nil
             s.message = "ground truth: \(reason)"
+        case .predictionScores(let set, let scores):
+            if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].scores = scores }
+        case .predictionScoresFailed(let set, let reason):
+            if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].failed = true }
+            s.message = "predictions \(set): \(reason)"
         case .groundTruthMatches(let request, let matches):
             guard request == s.candidatesRequest, matches.count == s.editor.candidates.count else { break }
             s.editor.groundTruthMatches = matches

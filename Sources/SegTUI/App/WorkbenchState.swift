@@ -63,6 +63,18 @@ public struct ObjectEditor: Sendable {
     }
 }
 
+/// A named prediction set of the workspace and, once evaluated, its score per image.
+public struct PredictionColumn: Equatable, Sendable {
+    public var name: String
+    public var scores: ImageScores?
+    public var failed = false
+
+    public init(name: String, scores: ImageScores? = nil) {
+        self.name = name
+        self.scores = scores
+    }
+}
+
 /// What the model is doing, for the status line.
 public enum ModelActivity: Equatable, Sendable {
     case idle
@@ -112,6 +124,8 @@ public struct WorkbenchState: Sendable {
     public var selectedObject: Int?
     /// How many ground-truth objects the current image has (nil: no ground truth for it).
     public var groundTruthObjects: Int?
+    /// The workspace's prediction sets, in the configuration's order (the list shows the first two).
+    public var predictions: [PredictionColumn] = []
 
     // The model.
     public var activity: ModelActivity = .idle
