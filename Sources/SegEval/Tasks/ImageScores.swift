@@ -13,30 +13,20 @@ public struct ImageScores: Sendable, Equatable {
         self.byStem = byStem
     }
 
-    /// Evaluates `predictions` against `groundTruth` with the engine: COCO JSON files as
-    /// instances; folders as semantic label maps when `classes` has more than background and one
-    /// class, else as binary masks (with `ignoreValue`).
-    public static func compute(groundTruth: String, predictions: String, classes: [String] = [],
-                               ignoreValue: UInt32? = nil, workers: Int = Parallel.coreCount) throws -> ImageScores {
-        if FileIO.isDirectory(groundTruth) {
-            let files = try FilePairs.match(groundTruth: groundTruth, predictions: predictions)
-            if classes.count > 2 {
-                let evaluation = try SemanticEvaluator(classes: classes, ignoreIndex: ignoreValue ?? 255).evaluate(files, workers: workers)
-                return ImageScores(metric: "mIoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.scores.meanIoU) },
-                                                                     uniquingKeysWith: { a, _ in a }))
-            }
-            let evaluation = try BinaryEvaluator(ignoreValue: ignoreValue).evaluate(files, workers: workers)
-            return ImageScores(metric: "IoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.iou) }, uniquingKeysWith: { a, _ in a }))
-        }
-        var request = EvalRequest(groundTruth: groundTruth, predictions: predictions)
-        request.workers = workers
-        let evaluation = try Evaluation.instance(request).report.evaluation
+    public init(instance evaluation: COCOEvaluation) {
         let f1 = Comparison.imageF1(evaluation)
         var byStem: [String: Double] = [:]
         for (i, image) in evaluation.images.enumerated() {
-            let name = image.fileName.split(separator: "/").last.map(String.init) ?? image.fileName
-            byStem[FilePairs.stem(name)] = f1[i]
+            byStem[FilePairs.stem(image.fileName.split(separator: "/").last.map(String.init) ?? image.fileName)] = f1[i]
         }
-        return ImageScores(metric: "F1@.5", byStem: byStem)
+        self.init(metric: "F1@.5", byStem: byStem)
+    }
+
+    public init(semantic evaluation: SemanticEvaluation) {
+        self.init(metric: "mIoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.scores.meanIoU) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    public init(binary evaluation: BinaryEvaluation) {
+        self.init(metric: "IoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.iou) }, uniquingKeysWith: { a, _ in a }))
     }
 }

@@ -61,15 +61,16 @@ public final class WorkbenchSession {
     }
 
     /// Evaluates each prediction set once, in the background on one core at low priority (the
-    /// model's clicks come first), and posts the per-image numbers for the image list.
+    /// model's clicks come first), and posts what the image list, the metrics view and the
+    /// failure browser show.
     private func scorePredictions(groundTruth: String) {
         let inbox = self.inbox, config = self.config
         for set in config.predictions {
             evaluationQueue.async {
                 do {
-                    let scores = try ImageScores.compute(groundTruth: groundTruth, predictions: set.path, classes: config.classes,
-                                                         ignoreValue: config.ignoreValue, workers: 1)
-                    inbox.post(.predictionScores(set: set.name, scores))
+                    let evaluation = try SetEvaluation.compute(groundTruth: groundTruth, predictions: set.path, classes: config.classes,
+                                                               ignoreValue: config.ignoreValue, workers: 1)
+                    inbox.post(.setEvaluated(set: set.name, evaluation))
                 } catch {
                     inbox.post(.predictionScoresFailed(set: set.name, "\(error)"))
                 }

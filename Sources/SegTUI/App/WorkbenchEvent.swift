@@ -17,7 +17,7 @@ public enum WorkbenchEvent: Sendable {
     /// For each candidate of a result, the ground-truth object it overlaps best.
     case groundTruthMatches(request: Int, [GroundTruthMatch?])
     /// A prediction set of the workspace was evaluated (in the background, once per session).
-    case predictionScores(set: String, ImageScores)
+    case setEvaluated(set: String, SetEvaluation)
     case predictionScoresFailed(set: String, String)
 }
 

@@ -16,6 +16,7 @@ public enum Workbench {
             guard index == s.current else { break }
             s.image = image
             s.imageGeneration = ImageGeneration.next()
+            focusViewport(&s)
             s.imageError = nil
             s.activity = .preparing
             s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
@@ -49,8 +50,11 @@ public enum Workbench {
             guard index == s.current else { break }
             s.groundTruthObjects = nil
             s.message = "ground truth: \(reason)"
-        case .predictionScores(let set, let scores):
-            if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].scores = scores }
+        case .setEvaluated(let set, let evaluation):
+            if let at = s.predictions.firstIndex(where: { $0.name == set }) {
+                s.predictions[at].evaluation = evaluation
+                if s.overlay == .failures && s.failureBrowser.set == at { refilter(&s) }
+            }
         case .predictionScoresFailed(let set, let reason):
             if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].failed = true }
             s.message = "predictions \(set): \(reason)"
@@ -122,6 +126,12 @@ public enum Workbench {
         case .classPicker(let filter, let highlighted):
             handlePicker(input, filter: filter, highlighted: highlighted, &s, &effects)
             return
+        case .metrics:
+            handleMetrics(input, &s)
+            return
+        case .failures:
+            handleFailures(input, &s, &effects)
+            return
         case .none:
             break
         }
@@ -169,6 +179,10 @@ public enum Workbench {
         case "Z": zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
         case "0": s.viewport = .fit
         case "?": s.overlay = .help
+        case "m": openMetrics(&s)
+        case "f": openFailures(&s)
+        case "n": if !stepFailure(1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
+        case "p": if !stepFailure(-1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
         case "d": deleteSelected(&s, &effects)
         case "e": refineSelected(&s, &effects)
         case "\\": s.showList.toggle()
@@ -409,6 +423,7 @@ public enum Workbench {
         s.selectedObject = nil
         s.boxStart = nil
         s.viewport = .fit
+        s.failureFocus = nil
         s.latestRequest += 1
         s.activity = .loading
         commit(.visit(image: entry.name), &s, &effects)

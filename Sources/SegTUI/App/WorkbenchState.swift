@@ -64,15 +64,17 @@ public struct ObjectEditor: Sendable {
 }
 
 /// A named prediction set of the workspace and, once evaluated, its score per image.
-public struct PredictionColumn: Equatable, Sendable {
+public struct PredictionColumn: Sendable {
     public var name: String
-    public var scores: ImageScores?
+    public var evaluation: SetEvaluation?
     public var failed = false
 
-    public init(name: String, scores: ImageScores? = nil) {
+    public init(name: String, evaluation: SetEvaluation? = nil) {
         self.name = name
-        self.scores = scores
+        self.evaluation = evaluation
     }
+
+    public var scores: ImageScores? { evaluation?.scores }
 }
 
 /// What the model is doing, for the status line.
@@ -92,6 +94,10 @@ public enum Overlay: Equatable, Sendable {
     case help
     /// Choosing the class of the mask being accepted: the typed filter and the highlighted row.
     case classPicker(filter: String, highlighted: Int)
+    /// The per-class metrics of a prediction set (`m`).
+    case metrics
+    /// The failure browser (`f`).
+    case failures
 }
 
 /// Everything `render` needs, and everything `reduce` changes.
@@ -126,6 +132,10 @@ public struct WorkbenchState: Sendable {
     public var groundTruthObjects: Int?
     /// The workspace's prediction sets, in the configuration's order (the list shows the first two).
     public var predictions: [PredictionColumn] = []
+    public var metricsView = MetricsViewState()
+    public var failureBrowser = FailureBrowserState()
+    /// The failure shown on the image, when one was opened from the browser.
+    public var failureFocus: FailureFocus?
 
     // The model.
     public var activity: ModelActivity = .idle

@@ -105,6 +105,7 @@ extension Workbench {
                                area: layout.imageArea, colorMode: s.colorMode,
                                cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
             drawPrompts(s, layout: layout, into: &buffer, theme: theme, colored: colored)
+            drawFailureBox(s, layout: layout, into: &buffer, theme: theme, colored: colored)
         } else {
             let text = s.imageError.map { "cannot open: \($0)" } ?? "loading \(s.currentEntry?.name ?? "")…"
             buffer.write(String(text.prefix(layout.imageArea.columns)), row: layout.imageArea.rows / 2,
@@ -116,6 +117,8 @@ extension Workbench {
         case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
         case .classPicker(let filter, let highlighted):
             drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
+        case .metrics: drawMetrics(s, area: layout.imageArea, into: &buffer, theme: theme, colored: colored)
+        case .failures: drawFailures(s, area: layout.imageArea, into: &buffer, theme: theme, colored: colored)
         }
         return buffer
     }
@@ -277,6 +280,7 @@ extension Workbench {
         }
         parts.append("objects \(s.currentObjects.count)")
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
+        if let focus = s.failureFocus { parts.append(failureText(focus, of: s.failureBrowser.shown.count)) }
         if let message = s.message { parts.append(message) }
         parts.append("? help")
         return " " + parts.joined(separator: "  ")
