@@ -329,7 +329,9 @@ struct WorkbenchPredictionListTests {
         let narrow = WorkbenchLayout(WorkbenchReducerTests.ready(rows: 20, columns: 100))
         #expect(WorkbenchLayout(s).list?.columns == narrow.list!.columns + 2 * WorkbenchLayout.scoreWidth)
 
-        _ = WorkbenchReducerTests.send(&s, .predictionScores(set: "model-a", ImageScores(metric: "F1@.5", byStem: ["a": 0.8234, "b": 1, "c": -1])))
+        let scores = ImageScores(metric: "F1@.5", byStem: ["a": 0.8234, "b": 1, "c": -1])
+        let metrics = MetricsTable(title: "", rowLabel: "class", columns: [], rows: [], summary: [], errors: [])
+        _ = WorkbenchReducerTests.send(&s, .setEvaluated(set: "model-a", SetEvaluation(scores: scores, metrics: metrics, failures: [])))
         _ = WorkbenchReducerTests.send(&s, .predictionScoresFailed(set: "model-b", "b.json: broken"))
         #expect(s.message == "predictions model-b: b.json: broken")
         let layout = WorkbenchLayout(s)
