@@ -167,6 +167,39 @@ struct WorkbenchInTmuxTests {
         #expect((written?["annotations"] as? [Any])?.count == 1)
     }
 
+    @Test("sample-data: the failure browser filtered to small cells opens one zoomed on its image; the metrics view shows the table")
+    func failureBrowser() throws {
+        let root = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sample = root.appendingPathComponent("sample-data")
+        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
+        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let session = "segterm-e2e-failures-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, sample)
+        _ = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
+
+        try Tmux.run(["send-keys", "-t", session, "m"])
+        let metrics = try Tmux.waitFor(session) { $0.contains("TIDE errors") }
+        #expect(metrics.contains("Metrics: model-a"), "\(metrics)")
+        #expect(metrics.contains(" cell ") && metrics.contains(" seed "))
+        try Tmux.run(["send-keys", "-t", session, "m", "f", "s", "/"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "cell"])
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let browser = try Tmux.waitFor(session) { $0.contains("class: cell ") && $0.contains("size: small") }
+        let rows = browser.split(separator: "\n").filter { $0.contains(" cell ") && $0.contains(" small ") && $0.contains(".png") }
+        #expect(!rows.isEmpty, "\(browser)")
+        // Every listed row is a small cell; open the first and expect its image and the failure line.
+        #expect(!browser.split(separator: "\n").contains { $0.contains(" seed ") })
+        let image = try #require(rows.first?.split(separator: " ").first { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") })
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let opened = try Tmux.waitFor(session) { Self.statusLine($0).contains("failure 1/") && Self.statusLine($0).contains(String(image)) }
+        let status = Self.statusLine(opened)
+        #expect(status.contains(String(image)) && status.contains("failure 1/") && status.contains(" cell small"), "\(status)")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+    }
+
     @Test("kill -9 in the middle of a session loses nothing: reopening restores objects and prompts")
     func crashRecovery() throws {
         let root = try Self.workspace()

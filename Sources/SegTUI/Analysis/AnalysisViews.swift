@@ -2,8 +2,7 @@ import SegCore
 import SegEval
 import SegModels
 
-/// The metrics view and the failure browser, drawn over the image area (the list and the status
-/// line stay).
+/// The metrics view and the failure browser, drawn over everything but the status line.
 extension Workbench {
     static let eighths: [Character] = [" ", "\u{258F}", "\u{258E}", "\u{258D}", "\u{258C}", "\u{258B}", "\u{258A}", "\u{2589}", "\u{2588}"]
 

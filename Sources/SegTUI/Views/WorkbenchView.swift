@@ -11,6 +11,8 @@ public struct WorkbenchLayout {
     public let list: CellRect?
     public let imageArea: CellRect
     public let statusRow: Int
+    /// Everything but the status line: where the full-screen views (metrics, failures) draw.
+    public var screenAboveStatus: CellRect { CellRect(column: 0, row: 0, columns: imageArea.column + imageArea.columns, rows: statusRow) }
     public let image: ImageLayout
 
     public init(_ s: WorkbenchState) {
@@ -117,8 +119,8 @@ extension Workbench {
         case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
         case .classPicker(let filter, let highlighted):
             drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
-        case .metrics: drawMetrics(s, area: layout.imageArea, into: &buffer, theme: theme, colored: colored)
-        case .failures: drawFailures(s, area: layout.imageArea, into: &buffer, theme: theme, colored: colored)
+        case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         }
         return buffer
     }
@@ -263,6 +265,8 @@ extension Workbench {
             parts.append("\(s.current + 1)/\(s.images.count) \(entry.name)")
         }
         if let image = s.image { parts.append("\(image.width)x\(image.height)") }
+        // What the user came to this image for goes first, where a narrow terminal still shows it.
+        if let focus = s.failureFocus { parts.append(failureText(focus, of: s.failureBrowser.shown.count)) }
         parts.append("\(s.modelName): \(activityText(s))")
         let points = s.editor.prompts.points.count
         if points > 0 || s.editor.prompts.box != nil {
@@ -280,7 +284,6 @@ extension Workbench {
         }
         parts.append("objects \(s.currentObjects.count)")
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
-        if let focus = s.failureFocus { parts.append(failureText(focus, of: s.failureBrowser.shown.count)) }
         if let message = s.message { parts.append(message) }
         parts.append("? help")
         return " " + parts.joined(separator: "  ")
