@@ -35,6 +35,15 @@ struct AnalysisAgreesWithEvalTests {
             let shown = ours.failureOrders[.iou]!.map { ours.failures[$0] }
             #expect(rows.map { $0["ref"] as? String } == shown.map(\.reference), "\(set)")
             #expect(rows.map { $0["error"] as? String } == shown.map(\.kind.rawValue))
+            // A detection's row opens with that detection's mask, inside the row's box.
+            for row in ours.failures where row.reference.hasPrefix("results[") {
+                let mask = try #require(ours.predictionMask(for: row), "\(row.reference)")
+                let box = try #require(mask.boundingBox)
+                let rowBox = try #require(row.box)
+                #expect(Double(box.minX) >= rowBox.x - 1 && Double(box.maxX) <= rowBox.x + rowBox.width + 1, "\(row.reference)")
+                #expect(Double(box.minY) >= rowBox.y - 1 && Double(box.maxY) <= rowBox.y + rowBox.height + 1, "\(row.reference)")
+            }
+            #expect(ours.failures.contains { $0.reference.hasPrefix("results[") })
         }
     }
 }

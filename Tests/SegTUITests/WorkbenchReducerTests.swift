@@ -149,7 +149,8 @@ struct WorkbenchReducerTests {
     @Test("the ground-truth match follows the selected candidate and shows in the status line; stale matches are dropped")
     func groundTruthMatch() {
         var s = Self.ready()
-        _ = Self.send(&s, .groundTruthLoaded(index: 0, objects: 2))
+        _ = Self.send(&s, .groundTruthLoaded(index: 0, objects: [GroundTruthObject(className: "cat", mask: Self.square(0, 0, 3)),
+                                                                    GroundTruthObject(className: "car", mask: Self.square(5, 5, 3))]))
         #expect(s.groundTruthObjects == 2)
         let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
         let candidates = [Candidate(mask: Self.square(0, 0, 2), score: 0.9), Candidate(mask: Self.square(0, 0, 3), score: 0.3)]

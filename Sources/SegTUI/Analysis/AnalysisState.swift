@@ -42,6 +42,8 @@ public struct FailureFocus: Equatable, Sendable {
     public var set: Int
     public var position: Int
     public var row: FailureRow
+    /// The detection's mask, drawn as a fill (nil for missed objects and non-instance rows).
+    public var prediction: Mask?
 }
 
 extension SetEvaluation {
@@ -197,7 +199,7 @@ extension Workbench {
         s.overlay = .none
         s.failureBrowser.selected = position
         if index != s.current { go(to: index, &s, &effects) }
-        s.failureFocus = FailureFocus(set: b.set, position: position, row: row)
+        s.failureFocus = FailureFocus(set: b.set, position: position, row: row, prediction: evaluation.predictionMask(for: row))
         focusViewport(&s)
     }
 

@@ -31,12 +31,21 @@ public struct SetEvaluation: Sendable {
     public var failures: [FailureRow]
     /// `failures` indices in each sort order.
     public var failureOrders: [FailureSort: [Int]]
+    /// Instance sets: the files as read, to draw a detection's mask.
+    public var instances: COCOInputs?
 
-    public init(scores: ImageScores, metrics: MetricsTable, failures: [FailureRow]) {
+    public init(scores: ImageScores, metrics: MetricsTable, failures: [FailureRow], instances: COCOInputs? = nil) {
         self.scores = scores
         self.metrics = metrics
         self.failures = failures
+        self.instances = instances
         failureOrders = Self.failureOrders(failures)
+    }
+
+    /// The predicted mask a failure row is about (a detection of an instance set), if any.
+    public func predictionMask(for row: FailureRow) -> Mask? {
+        guard let instances, row.reference.hasPrefix("results["), let index = Int(row.reference.dropFirst(8).dropLast()) else { return nil }
+        return instances.detectionMask(index)
     }
 
     /// COCO JSON files are instances; folders are semantic label maps when `classes` has more than
@@ -57,7 +66,7 @@ public struct SetEvaluation: Sendable {
         let (report, inputs) = try Evaluation.instance(request)
         let tide = try TIDE.evaluate(inputs, mask: true, workers: workers)
         return SetEvaluation(scores: ImageScores(instance: report.evaluation), metrics: instanceTable(report, tide: tide),
-                             failures: FailureTable.instance(report.evaluation, inputs: inputs).rows)
+                             failures: FailureTable.instance(report.evaluation, inputs: inputs).rows, instances: inputs)
     }
 
     /// The columns of `segterm eval`'s per-class table, from the same numbers.

@@ -12,7 +12,7 @@ public enum WorkbenchEvent: Sendable {
     case result(request: Int, [Candidate], milliseconds: Int)
     case resultFailed(request: Int, String)
     /// The ground-truth objects of an image were looked up: how many (nil: none recorded for it).
-    case groundTruthLoaded(index: Int, objects: Int?)
+    case groundTruthLoaded(index: Int, objects: [GroundTruthObject]?)
     case groundTruthFailed(index: Int, String)
     /// For each candidate of a result, the ground-truth object it overlaps best.
     case groundTruthMatches(request: Int, [GroundTruthMatch?])

@@ -43,12 +43,12 @@ public enum Workbench {
         case .resultFailed(let request, let reason):
             guard request == s.latestRequest else { break }
             s.activity = .failed(reason)
-        case .groundTruthLoaded(let index, let count):
+        case .groundTruthLoaded(let index, let objects):
             guard index == s.current else { break }
-            s.groundTruthObjects = count
+            s.groundTruth = objects
         case .groundTruthFailed(let index, let reason):
             guard index == s.current else { break }
-            s.groundTruthObjects = nil
+            s.groundTruth = nil
             s.message = "ground truth: \(reason)"
         case .setEvaluated(let set, let evaluation):
             if let at = s.predictions.firstIndex(where: { $0.name == set }) {
@@ -416,7 +416,7 @@ public enum Workbench {
         let entry = s.images[index]
         s.editor = s.drafts[entry.name] ?? ObjectEditor()
         s.editor.candidates = []
-        s.groundTruthObjects = nil
+        s.groundTruth = nil
         s.image = nil
         s.imageError = nil
         s.prepared = false

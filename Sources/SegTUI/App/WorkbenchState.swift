@@ -128,8 +128,9 @@ public struct WorkbenchState: Sendable {
     /// Unfinished objects of the images the user moved away from, by image name.
     public var drafts: [String: ObjectEditor] = [:]
     public var selectedObject: Int?
-    /// How many ground-truth objects the current image has (nil: no ground truth for it).
-    public var groundTruthObjects: Int?
+    /// The current image's ground-truth objects (nil: no ground truth for it).
+    public var groundTruth: [GroundTruthObject]?
+    public var groundTruthObjects: Int? { groundTruth?.count }
     /// The workspace's prediction sets, in the configuration's order (the list shows the first two).
     public var predictions: [PredictionColumn] = []
     public var metricsView = MetricsViewState()

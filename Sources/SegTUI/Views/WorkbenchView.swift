@@ -138,6 +138,17 @@ extension Workbench {
                                       boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8,
                                       cacheKey: key("object \(object.revision)")))
         }
+        if let focus = s.failureFocus {
+            // The failure: the model's mask filled, the ground truth outlined around it.
+            if let prediction = focus.prediction, prediction.size == s.image?.size {
+                result.append(MaskOverlay(mask: prediction, fill: theme.negativePoint, fillOpacity: 0.45, boundary: theme.negativePoint,
+                                          boundaryOpacity: 0.9, cacheKey: key("failure \(focus.set) \(focus.row.reference)")))
+            }
+            for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == s.image?.size {
+                result.append(MaskOverlay(mask: object.mask, fill: theme.positivePoint, fillOpacity: 0, boundary: theme.positivePoint,
+                                          boundaryOpacity: 1, cacheKey: key("ground truth \(i)")))
+            }
+        }
         if let mask = s.editor.currentMask {
             result.append(MaskOverlay(mask: mask, fill: theme.maskFill, fillOpacity: opacity, boundary: theme.maskBoundary,
                                       boundaryOpacity: theme.boundaryOpacity,
