@@ -200,6 +200,38 @@ struct WorkbenchInTmuxTests {
         #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
     }
 
+    @Test("sample-data: the compare view shows both sets on the image where B loses most, and the class table with segterm compare's interval")
+    func compareView() throws {
+        let root = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sample = root.appendingPathComponent("sample-data")
+        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
+        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let compare = try Binary.run(["compare", "--gt", sample.appendingPathComponent("instances.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-a.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-b.json").path, "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [String: Any])
+        let worst = try #require((json["perImage"] as? [[String: Any]])?.first)
+        let headline = try #require(json["headline"] as? [String: Any])
+        let ci = try #require(headline["ci95"] as? [Double])
+
+        let session = "segterm-e2e-compare-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, sample)
+        _ = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
+        try Tmux.run(["send-keys", "-t", session, "c"])
+        let panes = try Tmux.waitFor(session) { $0.contains("B model-b") && $0.contains("\u{0394} ") }
+        let image = try #require((worst["image"] as? String)?.split(separator: "/").last.map(String.init))
+        #expect(Self.statusLine(panes).contains(image), "\(Self.statusLine(panes)) should show \(image)")
+        #expect(panes.contains(String(format: "\u{0394} %+.3f", worst["delta"] as? Double ?? .nan)), "\(panes)")
+        #expect(panes.contains("A model-a"))
+        try Tmux.run(["send-keys", "-t", session, "Tab"])
+        let classes = try Tmux.waitFor(session) { $0.contains("95% CI") }
+        #expect(classes.contains(String(format: "95%% CI [%+.4f, %+.4f]", ci[0], ci[1])), "\(classes)")
+        try Tmux.run(["send-keys", "-t", session, "c", "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+    }
+
     @Test("kill -9 in the middle of a session loses nothing: reopening restores objects and prompts")
     func crashRecovery() throws {
         let root = try Self.workspace()

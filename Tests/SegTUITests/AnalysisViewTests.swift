@@ -133,4 +133,35 @@ struct AnalysisViewTests {
         _ = WorkbenchReducerTests.send(&s, .input(.character("f")))
         #expect(s.overlay == .none)
     }
+
+    @Test("c orders the images by B − A, worst first, undefined last; panes sit side by side or stacked")
+    func compare() {
+        var s = Self.state()
+        #expect(s.predictions[1].evaluation == nil)
+        var effects = WorkbenchReducerTests.send(&s, .input(.character("c")))
+        #expect(s.overlay == .none && s.message == "the prediction sets are still being evaluated")
+        let scoresB = ImageScores(metric: "F1@.5", byStem: ["a": 0.9, "b": 0.2, "c": 0.5])
+        var a = Self.evaluation()
+        a.scores = ImageScores(metric: "F1@.5", byStem: ["a": 0.5, "b": 0.6, "c": -1])
+        s.predictions[0].evaluation = a
+        s.predictions[1].evaluation = SetEvaluation(scores: scoresB, metrics: a.metrics, failures: [])
+        effects = WorkbenchReducerTests.send(&s, .input(.character("c")))
+        #expect(s.overlay == .compare)
+        // b.png loses 0.4, a.png gains 0.4, c.png has no A value.
+        #expect(s.compareView.order == [1, 0, 2])
+        #expect(s.current == 1)
+        #expect(effects.contains { if case .compare(0, 1) = $0 { true } else { false } })
+        _ = WorkbenchReducerTests.send(&s, .input(.character("]")))
+        #expect(s.current == 0 && s.compareView.position == 1)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("\t")))
+        #expect(s.compareView.showClasses)
+        #expect(Self.screen(s).contains { $0.contains("comparing") })
+        _ = WorkbenchReducerTests.send(&s, .input(.key(.escape)))
+        #expect(s.overlay == .none)
+
+        let wide = Workbench.comparePanes(CellRect(column: 0, row: 0, columns: 120, rows: 30))
+        #expect(wide.0.row == wide.1.row && wide.0.columns + wide.1.columns + 1 == 120)
+        let narrow = Workbench.comparePanes(CellRect(column: 0, row: 0, columns: 60, rows: 30))
+        #expect(narrow.0.column == narrow.1.column && narrow.1.row == 15)
+    }
 }

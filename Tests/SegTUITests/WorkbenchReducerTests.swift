@@ -317,6 +317,7 @@ extension WorkbenchEffect: CustomStringConvertible {
         case .decode(let r, let p, _, let m): "decode(\(r), \(p.points.count) pts, multimask \(m))"
         case .record(let r): "record(\(r))"
         case .save(let i): "save(\(i))"
+        case .compare(let a, let b): "compare(\(a), \(b))"
         }
     }
 }

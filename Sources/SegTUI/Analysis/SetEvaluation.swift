@@ -33,13 +33,32 @@ public struct SetEvaluation: Sendable {
     public var failureOrders: [FailureSort: [Int]]
     /// Instance sets: the files as read, to draw a detection's mask.
     public var instances: COCOInputs?
+    /// The engine's own result, for comparing two sets as `segterm compare` does.
+    public var result: EngineResult?
 
-    public init(scores: ImageScores, metrics: MetricsTable, failures: [FailureRow], instances: COCOInputs? = nil) {
+    public enum EngineResult: Sendable {
+        case instance(COCOEvaluation), semantic(SemanticEvaluation), binary(BinaryEvaluation)
+    }
+
+    public init(scores: ImageScores, metrics: MetricsTable, failures: [FailureRow], instances: COCOInputs? = nil,
+                result: EngineResult? = nil) {
         self.scores = scores
         self.metrics = metrics
         self.failures = failures
         self.instances = instances
+        self.result = result
         failureOrders = Self.failureOrders(failures)
+    }
+
+    /// B against A with `segterm compare`'s defaults (200 bootstrap replicates for instances, 1000
+    /// otherwise, seed 0), so the view and the command print the same interval.
+    public static func compare(_ a: SetEvaluation, _ b: SetEvaluation) throws -> Comparison {
+        switch (a.result, b.result) {
+        case let (.instance(x)?, .instance(y)?): return Comparison.instance(x, y, replicates: 200, seed: 0)
+        case let (.semantic(x)?, .semantic(y)?): return try Comparison.semantic(x, y, replicates: 1000, seed: 0)
+        case let (.binary(x)?, .binary(y)?): return try Comparison.binary(x, y, replicates: 1000, seed: 0)
+        default: throw SegError(.invalid, file: "", "the two prediction sets are not of the same kind")
+        }
     }
 
     /// The predicted mask a failure row is about (a detection of an instance set), if any.
@@ -56,17 +75,20 @@ public struct SetEvaluation: Sendable {
             let files = try FilePairs.match(groundTruth: groundTruth, predictions: predictions)
             if classes.count > 2 {
                 let ev = try SemanticEvaluator(classes: classes, ignoreIndex: ignoreValue ?? 255).evaluate(files, workers: workers)
-                return SetEvaluation(scores: ImageScores(semantic: ev), metrics: semanticTable(ev), failures: FailureTable.semantic(ev).rows)
+                return SetEvaluation(scores: ImageScores(semantic: ev), metrics: semanticTable(ev), failures: FailureTable.semantic(ev).rows,
+                                     result: .semantic(ev))
             }
             let ev = try BinaryEvaluator(ignoreValue: ignoreValue).evaluate(files, workers: workers)
-            return SetEvaluation(scores: ImageScores(binary: ev), metrics: binaryTable(ev), failures: FailureTable.binary(ev).rows)
+            return SetEvaluation(scores: ImageScores(binary: ev), metrics: binaryTable(ev), failures: FailureTable.binary(ev).rows,
+                                 result: .binary(ev))
         }
         var request = EvalRequest(groundTruth: groundTruth, predictions: predictions)
         request.workers = workers
         let (report, inputs) = try Evaluation.instance(request)
         let tide = try TIDE.evaluate(inputs, mask: true, workers: workers)
         return SetEvaluation(scores: ImageScores(instance: report.evaluation), metrics: instanceTable(report, tide: tide),
-                             failures: FailureTable.instance(report.evaluation, inputs: inputs).rows, instances: inputs)
+                             failures: FailureTable.instance(report.evaluation, inputs: inputs).rows, instances: inputs,
+                             result: .instance(report.evaluation))
     }
 
     /// The columns of `segterm eval`'s per-class table, from the same numbers.

@@ -112,6 +112,16 @@ public final class WorkbenchSession {
                 } catch {
                     state.message = "\(error)"
                 }
+            case .compare(let a, let b):
+                guard let x = state.predictions[a].evaluation, let y = state.predictions[b].evaluation else { break }
+                let inbox = self.inbox
+                evaluationQueue.async {
+                    do {
+                        inbox.post(.compared(a: a, b: b, try SetEvaluation.compare(x, y)))
+                    } catch {
+                        inbox.post(.predictionScoresFailed(set: "comparison", "\(error)"))
+                    }
+                }
             }
         }
     }

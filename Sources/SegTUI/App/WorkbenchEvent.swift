@@ -19,6 +19,8 @@ public enum WorkbenchEvent: Sendable {
     /// A prediction set of the workspace was evaluated (in the background, once per session).
     case setEvaluated(set: String, SetEvaluation)
     case predictionScoresFailed(set: String, String)
+    /// The engine's comparison of two sets (by index), for the compare view's class table.
+    case compared(a: Int, b: Int, Comparison)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.
@@ -31,6 +33,8 @@ public enum WorkbenchEffect: Sendable {
     case record(WorkRecord)
     /// Rewrite the outputs (label map of this image, COCO JSON).
     case save(image: String)
+    /// Compare two prediction sets (by index) in the background.
+    case compare(a: Int, b: Int)
 }
 
 /// A journal record: every action that changes work. Replaying them restores a session.

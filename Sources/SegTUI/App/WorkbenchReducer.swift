@@ -17,6 +17,7 @@ public enum Workbench {
             s.image = image
             s.imageGeneration = ImageGeneration.next()
             focusViewport(&s)
+            loadComparedMasks(&s)
             s.imageError = nil
             s.activity = .preparing
             s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
@@ -58,6 +59,8 @@ public enum Workbench {
         case .predictionScoresFailed(let set, let reason):
             if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].failed = true }
             s.message = "predictions \(set): \(reason)"
+        case .compared(let a, let b, let comparison):
+            if s.compareView.a == a && s.compareView.b == b { s.compareView.comparison = comparison }
         case .groundTruthMatches(let request, let matches):
             guard request == s.candidatesRequest, matches.count == s.editor.candidates.count else { break }
             s.editor.groundTruthMatches = matches
@@ -132,6 +135,9 @@ public enum Workbench {
         case .failures:
             handleFailures(input, &s, &effects)
             return
+        case .compare:
+            handleCompare(input, &s, &effects)
+            return
         case .none:
             break
         }
@@ -181,6 +187,7 @@ public enum Workbench {
         case "?": s.overlay = .help
         case "m": openMetrics(&s)
         case "f": openFailures(&s)
+        case "c": openCompare(&s, &effects)
         case "n": if !stepFailure(1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
         case "p": if !stepFailure(-1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
         case "d": deleteSelected(&s, &effects)

@@ -98,6 +98,8 @@ public enum Overlay: Equatable, Sendable {
     case metrics
     /// The failure browser (`f`).
     case failures
+    /// Two prediction sets side by side (`c`).
+    case compare
 }
 
 /// Everything `render` needs, and everything `reduce` changes.
@@ -135,6 +137,7 @@ public struct WorkbenchState: Sendable {
     public var predictions: [PredictionColumn] = []
     public var metricsView = MetricsViewState()
     public var failureBrowser = FailureBrowserState()
+    public var compareView = CompareViewState()
     /// The failure shown on the image, when one was opened from the browser.
     public var failureFocus: FailureFocus?
 

@@ -121,6 +121,7 @@ extension Workbench {
             drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
         case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        case .compare: drawCompare(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         }
         return buffer
     }
