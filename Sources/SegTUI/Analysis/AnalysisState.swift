@@ -31,6 +31,8 @@ public struct FailureBrowserState: Equatable, Sendable {
     public var selected = 0
     /// Indices into the set's failure rows that pass the filters, in the sort order.
     public var shown: [Int] = []
+    /// How many of the shown rows are of each kind (in `FailureRow.Kind.allCases` order).
+    public var kindCounts: [Int] = []
 
     public init() {}
 
@@ -44,6 +46,34 @@ public struct FailureFocus: Equatable, Sendable {
     public var row: FailureRow
     /// The detection's mask, drawn as a fill (nil for missed objects and non-instance rows).
     public var prediction: Mask?
+}
+
+/// The failure rows' class, size bucket and kind as indices.
+public struct FailureKeys: Sendable {
+    public var classNames: [String]
+    public var classIndex: [Int32]
+    public var sizeIndex: [UInt8]   // index into FailureBrowserState.sizes (0: none)
+    public var kindIndex: [UInt8]   // index into FailureRow.Kind.allCases
+
+    init(_ rows: [FailureRow]) {
+        var names: [String: Int32] = [:]
+        var classNames: [String] = []
+        classIndex = rows.map { row in
+            if let known = names[row.className] { return known }
+            names[row.className] = Int32(classNames.count)
+            classNames.append(row.className)
+            return Int32(classNames.count - 1)
+        }
+        self.classNames = classNames
+        sizeIndex = rows.map { UInt8(FailureBrowserState.sizes.firstIndex(of: $0.sizeBucket) ?? 0) }
+        kindIndex = rows.map { UInt8(FailureRow.Kind.allCases.firstIndex(of: $0.kind)!) }
+        var present = Set<FailureRow.Kind>()
+        for i in Set(kindIndex) { present.insert(FailureRow.Kind.allCases[Int(i)]) }
+        kindsPresent = FailureRow.Kind.allCases.filter { present.contains($0) }
+    }
+
+    /// The kinds that occur, in the engine's order.
+    public var kindsPresent: [FailureRow.Kind]
 }
 
 extension SetEvaluation {
@@ -127,14 +157,28 @@ extension Workbench {
             s.failureBrowser = b
             return
         }
-        let rows = evaluation.failures
+        let keys = evaluation.failureKeys
         let needle = b.classFilter.lowercased()
-        let order = evaluation.failureOrders[b.sort] ?? Array(rows.indices)
-        b.shown = order.filter { i in
-            let row = rows[i]
-            return (needle.isEmpty || row.className.lowercased().contains(needle))
-                && (b.size == nil || row.sizeBucket == b.size) && (b.kind == nil || row.kind == b.kind)
+        let classMatches = keys.classNames.map { needle.isEmpty || $0.lowercased().contains(needle) }
+        let size = UInt8(FailureBrowserState.sizes.firstIndex(of: b.size) ?? 0)
+        let kind = b.kind.map { UInt8(FailureRow.Kind.allCases.firstIndex(of: $0)!) }
+        let order = evaluation.failureOrders[b.sort] ?? Array(evaluation.failures.indices)
+        var counts = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
+        var shown: [Int] = []
+        shown.reserveCapacity(order.count)
+        keys.classIndex.withUnsafeBufferPointer { classIndex in
+            keys.sizeIndex.withUnsafeBufferPointer { sizeIndex in
+                keys.kindIndex.withUnsafeBufferPointer { kindIndex in
+                    for i in order where classMatches[Int(classIndex[i])] && (size == 0 || sizeIndex[i] == size)
+                        && (kind == nil || kindIndex[i] == kind) {
+                        shown.append(i)
+                        counts[Int(kindIndex[i])] += 1
+                    }
+                }
+            }
         }
+        b.shown = shown
+        b.kindCounts = counts
         b.selected = previous.flatMap { b.shown.firstIndex(of: $0) } ?? 0
         s.failureBrowser = b
     }
@@ -161,8 +205,7 @@ extension Workbench {
             refilter(&s)
         case .character("e"):
             // The kinds this set has, in the engine's order, then all again.
-            let present = Set(s.predictions[s.failureBrowser.set].evaluation?.failures.map(\.kind) ?? [])
-            let kinds: [FailureRow.Kind?] = [nil] + FailureRow.Kind.allCases.filter { present.contains($0) }
+            let kinds: [FailureRow.Kind?] = [nil] + (s.predictions[s.failureBrowser.set].evaluation?.failureKeys.kindsPresent ?? [])
             let at = kinds.firstIndex(of: s.failureBrowser.kind) ?? 0
             s.failureBrowser.kind = kinds[(at + 1) % kinds.count]
             refilter(&s)

@@ -107,9 +107,7 @@ extension Workbench {
         put(" Failures: \(column.name)   \(b.shown.count) of \(evaluation.failures.count) shown", bold: true)
         put(" class: " + (b.classFilter.isEmpty && !b.typing ? "all" : b.classFilter + (b.typing ? "\u{2581}" : ""))
             + "   size: \(b.size ?? "all")   type: \(b.kind?.rawValue ?? "all")   sort: \(b.sort.rawValue)")
-        var counts: [FailureRow.Kind: Int] = [:]
-        for i in b.shown { counts[evaluation.failures[i].kind, default: 0] += 1 }
-        put(" " + FailureRow.Kind.allCases.compactMap { kind in counts[kind].map { "\(kind.rawValue) \($0)" } }.joined(separator: "  "))
+        put(" " + zip(FailureRow.Kind.allCases, b.kindCounts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: "  "))
         put(" / class  s size  e type  o sort  Enter open  x export  Tab set  f close")
         let imageWidth = max(8, min(24, area.columns - 72))
         put(" " + "#".leftPadded(to: 5) + "  " + "image".padding(toLength: imageWidth, withPad: " ", startingAt: 0)

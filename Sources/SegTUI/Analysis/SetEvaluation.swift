@@ -31,6 +31,8 @@ public struct SetEvaluation: Sendable {
     public var failures: [FailureRow]
     /// `failures` indices in each sort order.
     public var failureOrders: [FailureSort: [Int]]
+    /// Each row's filter keys as small integers, so that filtering 100,000 rows touches no string.
+    public var failureKeys: FailureKeys
     /// Instance sets: the files as read, to draw a detection's mask.
     public var instances: COCOInputs?
     /// The engine's own result, for comparing two sets as `segterm compare` does.
@@ -48,6 +50,7 @@ public struct SetEvaluation: Sendable {
         self.instances = instances
         self.result = result
         failureOrders = Self.failureOrders(failures)
+        failureKeys = FailureKeys(failures)
     }
 
     /// B against A with `segterm compare`'s defaults (200 bootstrap replicates for instances, 1000
