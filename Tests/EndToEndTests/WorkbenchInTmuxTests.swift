@@ -192,6 +192,17 @@ struct WorkbenchInTmuxTests {
         // Every listed row is a small cell; open the first and expect its image and the failure line.
         #expect(!browser.split(separator: "\n").contains { $0.contains(" seed ") })
         let image = try #require(rows.first?.split(separator: " ").first { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") })
+        // x writes the filtered rows as CSV and a contact sheet of crops.
+        let shownCount = try #require(browser.split(separator: "\n").first { $0.contains(" shown") }?
+            .split(separator: " ").drop { $0 != "model-a" }.dropFirst().first.flatMap { Int($0) })
+        try Tmux.run(["send-keys", "-t", session, "x"])
+        _ = try Tmux.waitFor(session) { $0.contains("wrote ") }
+        let out = sample.appendingPathComponent("segterm-out")
+        let csv = try String(contentsOf: out.appendingPathComponent("failures-model-a.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == shownCount + 1, "\(csv)")
+        #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.contains(",cell,small,") })
+        let sheet = try ImageFile.read(out.appendingPathComponent("failures-model-a.png").path)
+        #expect(sheet.width == 4 + min(shownCount, 6) * 164)
         try Tmux.run(["send-keys", "-t", session, "Enter"])
         let opened = try Tmux.waitFor(session) { Self.statusLine($0).contains("failure 1/") && Self.statusLine($0).contains(String(image)) }
         let status = Self.statusLine(opened)

@@ -318,6 +318,7 @@ extension WorkbenchEffect: CustomStringConvertible {
         case .record(let r): "record(\(r))"
         case .save(let i): "save(\(i))"
         case .compare(let a, let b): "compare(\(a), \(b))"
+        case .exportFailures(let set, let rows): "export(\(set), \(rows.count) rows)"
         }
     }
 }

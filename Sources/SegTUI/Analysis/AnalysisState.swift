@@ -198,6 +198,9 @@ extension Workbench {
         switch input {
         case .character("f"), .character("q"), .key(.escape): s.overlay = .none
         case .character("/"): s.failureBrowser.typing = true
+        case .character("x"):
+            effects.append(.exportFailures(set: s.failureBrowser.set, rows: s.failureBrowser.shown))
+            s.message = "writing \(s.failureBrowser.shown.count) failures…"
         case .character("s"):
             let sizes = FailureBrowserState.sizes
             let at = sizes.firstIndex(of: s.failureBrowser.size) ?? 0

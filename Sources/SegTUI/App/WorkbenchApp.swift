@@ -13,6 +13,7 @@ public final class WorkbenchSession {
     let worker: ModelWorker
     let inbox = EventInbox()
     let evaluationQueue = DispatchQueue(label: "segterm.evaluation", qos: .utility)
+    let groundTruth: GroundTruthObjects?
     let theme: Theme
 
     /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
@@ -50,7 +51,7 @@ public final class WorkbenchSession {
         journal = try Journal<WorkRecord>(path: writer.journalPath)
         let inbox = self.inbox
         // Read now, so a broken ground-truth file stops the start with its error, not a session later.
-        let groundTruth = try config.groundTruth.map {
+        groundTruth = try config.groundTruth.map {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
         worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
@@ -111,6 +112,19 @@ public final class WorkbenchSession {
                     try writer.save(image: image, state: state)
                 } catch {
                     state.message = "\(error)"
+                }
+            case .exportFailures(let set, let indices):
+                guard let evaluation = state.predictions[set].evaluation else { break }
+                let name = state.predictions[set].name, images = state.images, truth = groundTruth, inbox = self.inbox
+                let base = config.output + "/failures-" + name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.map(String.init).joined()
+                evaluationQueue.async {
+                    do {
+                        try FailureExport.write(rows: indices.map { evaluation.failures[$0] }, evaluation: evaluation, images: images,
+                                                groundTruth: truth, csvPath: base + ".csv", sheetPath: base + ".png")
+                        inbox.post(.notice("wrote \(indices.count) failures to \(base).csv and the first \(min(indices.count, 24)) to \(base).png"))
+                    } catch {
+                        inbox.post(.notice("export failed: \(error)"))
+                    }
                 }
             case .compare(let a, let b):
                 guard let x = state.predictions[a].evaluation, let y = state.predictions[b].evaluation else { break }

@@ -21,6 +21,8 @@ public enum WorkbenchEvent: Sendable {
     case predictionScoresFailed(set: String, String)
     /// The engine's comparison of two sets (by index), for the compare view's class table.
     case compared(a: Int, b: Int, Comparison)
+    /// A background job has something to say (an export written, or why it failed).
+    case notice(String)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.
@@ -35,6 +37,8 @@ public enum WorkbenchEffect: Sendable {
     case save(image: String)
     /// Compare two prediction sets (by index) in the background.
     case compare(a: Int, b: Int)
+    /// Write these failure rows of a set (indices into its failures) as CSV and a contact sheet.
+    case exportFailures(set: Int, rows: [Int])
 }
 
 /// A journal record: every action that changes work. Replaying them restores a session.

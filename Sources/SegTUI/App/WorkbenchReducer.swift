@@ -59,6 +59,8 @@ public enum Workbench {
         case .predictionScoresFailed(let set, let reason):
             if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].failed = true }
             s.message = "predictions \(set): \(reason)"
+        case .notice(let text):
+            s.message = text
         case .compared(let a, let b, let comparison):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparison = comparison }
         case .groundTruthMatches(let request, let matches):

@@ -279,6 +279,7 @@ extension Workbench {
         if let image = s.image { parts.append("\(image.width)x\(image.height)") }
         // What the user came to this image for goes first, where a narrow terminal still shows it.
         if let focus = s.failureFocus { parts.append(failureText(focus, of: s.failureBrowser.shown.count)) }
+        if let message = s.message { parts.append(message) }
         parts.append("\(s.modelName): \(activityText(s))")
         let points = s.editor.prompts.points.count
         if points > 0 || s.editor.prompts.box != nil {
@@ -296,7 +297,6 @@ extension Workbench {
         }
         parts.append("objects \(s.currentObjects.count)")
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
-        if let message = s.message { parts.append(message) }
         parts.append("? help")
         return " " + parts.joined(separator: "  ")
     }
