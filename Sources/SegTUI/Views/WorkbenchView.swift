@@ -320,6 +320,8 @@ extension Workbench {
         "Tab              next candidate or object        a  overlay opacity",
         "Enter            accept, pick class  e / d         refine / delete selected",
         "] [, PgDn PgUp   next / previous image           0  fit the image",
+        "m                metrics of a prediction set     c  compare two sets",
+        "f                failure browser (/ s e o x)     n p  next / previous failure",
         "\\               image list          q             quit (all is saved)",
         "",
         "press any key",
