@@ -63,6 +63,12 @@ struct AnalysisViewTests {
         #expect(s.overlay == .none)
     }
 
+    @Test("column charts: eighths of a cell from the bottom, nothing for undefined values")
+    func columnCharts() {
+        // Two rows: 1.0 fills both, 0.5 the lower one, 0.25 half of the lower, -1 nothing.
+        #expect(Workbench.columnChart([1, 0.5, 0.25, -1], height: 2) == ["\u{2588}   ", "\u{2588}\u{2588}\u{2584} "])
+    }
+
     @Test("bars: eighths of a cell, nothing for undefined values")
     func bars() {
         #expect(Workbench.bar(0.5, width: 4) == "\u{2588}\u{2588}  ")

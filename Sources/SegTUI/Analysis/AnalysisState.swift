@@ -6,7 +6,8 @@ public struct MetricsViewState: Equatable, Sendable {
     public var set = 0
     /// nil: the engine's order (class ids); else the index of the metric column.
     public var sortColumn: Int?
-    public var scroll = 0
+    /// The highlighted row (in the shown order), whose precision–recall curve is drawn.
+    public var selected = 0
 
     public init() {}
 }
@@ -109,19 +110,20 @@ extension Workbench {
 
     static func handleMetrics(_ input: InputEvent, _ s: inout WorkbenchState) {
         let columns = s.predictions[s.metricsView.set].evaluation?.metrics.columns.count ?? 0
+        let rows = s.predictions[s.metricsView.set].evaluation?.metrics.rows.count ?? 0
         switch input {
         case .character("m"), .character("q"), .key(.escape): s.overlay = .none
         case .character("\t"):
             s.metricsView.set = (s.metricsView.set + 1) % s.predictions.count
-            s.metricsView.scroll = 0
+            s.metricsView.selected = 0
         case .character("o"):
             // Class order, then each column in turn (weakest first).
             let next = (s.metricsView.sortColumn.map { $0 + 1 } ?? 0)
             s.metricsView.sortColumn = next < columns ? next : nil
-        case .key(.down), .character("j"): s.metricsView.scroll += 1
-        case .key(.up), .character("k"): s.metricsView.scroll = max(0, s.metricsView.scroll - 1)
-        case .key(.pageDown): s.metricsView.scroll += 10
-        case .key(.pageUp): s.metricsView.scroll = max(0, s.metricsView.scroll - 10)
+        case .key(.down), .character("j"): s.metricsView.selected = min(s.metricsView.selected + 1, max(rows - 1, 0))
+        case .key(.up), .character("k"): s.metricsView.selected = max(0, s.metricsView.selected - 1)
+        case .key(.pageDown): s.metricsView.selected = min(s.metricsView.selected + 10, max(rows - 1, 0))
+        case .key(.pageUp): s.metricsView.selected = max(0, s.metricsView.selected - 10)
         default: break
         }
     }

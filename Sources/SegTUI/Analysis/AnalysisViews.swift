@@ -42,7 +42,7 @@ extension Workbench {
             line(text, row, area, into: &buffer, theme: theme, colored: colored, bold: bold)
             row += 1
         }
-        put(" Metrics: \(column.name)   Tab next set  o sort  j/k scroll  m close", bold: true)
+        put(" Metrics: \(column.name)   Tab next set  o sort  j/k class  m close", bold: true)
         guard let table = column.evaluation?.metrics else {
             put(column.failed ? " this set could not be evaluated (see the message below)" : " evaluating\u{2026}")
             return
@@ -67,24 +67,89 @@ extension Workbench {
         put(" " + table.rowLabel.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + headers.map { " " + $0 }.joined()
             + (barWidth > 0 ? "  " + table.columns[barColumn] : ""), bold: true)
         let rows = metricsRows(table, sortColumn: s.metricsView.sortColumn)
+        let selected = min(s.metricsView.selected, max(rows.count - 1, 0))
         let tideLines = table.errors.isEmpty ? 0 : table.errors.count + 2
+        let tableTop = row
         let room = max(area.row + area.rows - row - tideLines, 1)
-        let first = min(s.metricsView.scroll, max(rows.count - room, 0))
-        for r in rows[first..<min(rows.count, first + room)] {
+        let first = min(max(0, selected - room / 2), max(rows.count - room, 0))
+        let tableWidth = 1 + nameWidth + 8 * table.columns.count + (barWidth > 0 ? 2 + barWidth : 0)
+        for (offset, r) in rows[first..<min(rows.count, first + room)].enumerated() {
             var name = r.name
             if name.count > nameWidth { name = String(name.prefix(nameWidth - 1)) + "\u{2026}" }
             let values = r.values.map { " " + ($0 < 0 ? "-" : formatMetric($0)).leftPadded(to: 7) }.joined()
-            put(" " + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + values
-                + (barWidth > 0 ? "  " + bar(r.values[barColumn], width: barWidth) : ""))
+            line(" " + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + values
+                 + (barWidth > 0 ? "  " + bar(r.values[barColumn], width: barWidth) : ""), row, area, into: &buffer, theme: theme,
+                 colored: colored, highlight: first + offset == selected)
+            row += 1
+        }
+        // Charts to the right of the table when there is room: the selected class's
+        // precision–recall curve, and the distribution of the per-image metric.
+        let chartColumn = area.column + tableWidth + 3
+        let chartArea = CellRect(column: chartColumn, row: tableTop - 1, columns: area.column + area.columns - chartColumn,
+                                 rows: area.row + area.rows - tableTop + 1)
+        // Drawn last, over the full-width lines of the TIDE section.
+        defer {
+            if chartArea.columns >= 34, rows.indices.contains(selected) {
+                drawCharts(selected: rows[selected], scores: column.scores, area: chartArea, into: &buffer, theme: theme, colored: colored)
+            }
         }
         guard !table.errors.isEmpty, row + tideLines <= area.row + area.rows else { return }
         put("")
         put(" TIDE errors: AP gained by fixing each (×100)", bold: true)
         let largest = max(table.errors.map(\.gain).max() ?? 0, 1e-9)
-        let width = max(0, min(40, area.columns - 20))
+        let width = max(0, min(40, area.columns - 20, chartArea.column - area.column - 16))
         for (name, gain) in table.errors {
             put(" " + name.padding(toLength: 6, withPad: " ", startingAt: 0) + String(format: "%6.2f ", gain * 100) + bar(gain / largest, width: width))
         }
+    }
+
+    /// Columns of eighth blocks, one per value in 0...1 (negative: empty), `height` rows, top first.
+    public static func columnChart(_ values: [Double], height: Int) -> [String] {
+        let blocks: [Character] = [" ", "\u{2581}", "\u{2582}", "\u{2583}", "\u{2584}", "\u{2585}", "\u{2586}", "\u{2587}", "\u{2588}"]
+        let levels = values.map { $0 < 0 ? 0 : Int((min($0, 1) * Double(height * 8)).rounded()) }
+        return (0..<height).map { line in
+            let floor = (height - 1 - line) * 8
+            return String(levels.map { blocks[min(max($0 - floor, 0), 8)] })
+        }
+    }
+
+    static func drawCharts(selected: MetricsTable.Row, scores: ImageScores?, area: CellRect, into buffer: inout CellBuffer,
+                           theme: Theme, colored: Bool) {
+        var row = area.row
+        let width = min(area.columns - 6, 50)
+        func put(_ text: String, bold: Bool = false) {
+            guard row < area.row + area.rows else { return }
+            buffer.write(String(text.prefix(area.columns)), row: row, column: area.column,
+                         foreground: colored ? theme.panelForeground : nil, bold: bold)
+            row += 1
+        }
+        let height = max(3, min(8, (area.rows - 8) / 2))
+        if !selected.precisionCurve.isEmpty {
+            put("precision\u{2013}recall, \(selected.name), IoU 0.5", bold: true)
+            let curve = selected.precisionCurve
+            let sampled = (0..<width).map { c in curve[min(curve.count - 1, Int((Double(c) / Double(max(width - 1, 1)) * Double(curve.count - 1)).rounded()))] }
+            for (i, text) in columnChart(sampled, height: height).enumerated() {
+                put((i == 0 ? "1.0 \u{2502}" : i == height - 1 ? "  0 \u{2502}" : "    \u{2502}") + text)
+            }
+            put("    \u{2514}" + String(repeating: "\u{2500}", count: width))
+            put("     recall 0" + String(repeating: " ", count: max(0, width - 13)) + "1")
+            put("")
+        }
+        guard let scores, !scores.byStem.isEmpty else { return }
+        // Ten bins over 0...1; an undefined per-image value is left out.
+        var bins = [Int](repeating: 0, count: 10)
+        for v in scores.byStem.values where v >= 0 { bins[min(Int(v * 10), 9)] += 1 }
+        let most = max(bins.max() ?? 1, 1)
+        put("images by \(scores.metric) (\(bins.reduce(0, +)) images)", bold: true)
+        let wide: [Double] = bins.flatMap { count -> [Double] in
+            let height = Double(count) / Double(most)
+            return [height, height, height, -1]
+        }
+        for (i, text) in columnChart(wide, height: height).enumerated() {
+            put((i == 0 ? String(most).leftPadded(to: 3) + " \u{2502}" : "    \u{2502}") + text)
+        }
+        put("    \u{2514}" + String(repeating: "\u{2500}", count: 40))
+        put("     0                                     1")
     }
 
     // MARK: Failures

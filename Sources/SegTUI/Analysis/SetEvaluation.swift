@@ -7,6 +7,8 @@ public struct MetricsTable: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var name: String
         public var values: [Double]  // -1 where undefined, as pycocotools writes it
+        /// Instances: precision at recall 0, 0.01, …, 1 (IoU 0.5, all areas, 100 detections), -1 where undefined.
+        public var precisionCurve: [Double] = []
     }
 
     public var title: String
@@ -98,8 +100,11 @@ public struct SetEvaluation: Sendable {
     static func instanceTable(_ report: InstanceReport, tide: TIDEResult) -> MetricsTable {
         let ev = report.evaluation
         let columns = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"]
+        // precision is T × R × K × A × M: IoU 0.5 is t = 0, all areas a = 0, 100 detections the last m.
+        let R = ev.params.recallThresholds.count, K = ev.categories.count, A = ev.params.areaRanges.count, M = ev.params.maxDets.count
         let rows = ev.categories.indices.map { k in
-            MetricsTable.Row(name: ev.categories[k].name, values: columns.map { ev.perCategory[k][$0] ?? -1 })
+            MetricsTable.Row(name: ev.categories[k].name, values: columns.map { ev.perCategory[k][$0] ?? -1 },
+                             precisionCurve: (0..<R).map { r in ev.precision[((r * K + k) * A + 0) * M + (M - 1)] })
         }
         return MetricsTable(title: "instance (\(ev.params.iouType.rawValue)), \(ev.images.count) images, \(report.detectionCount) detections",
                             rowLabel: "class", columns: columns, rows: rows,
