@@ -103,6 +103,13 @@ struct AnalysisViewTests {
         _ = WorkbenchReducerTests.send(&s, .input(.character("/")), .input(.key(.backspace)), .input(.key(.backspace)), .input(.key(.backspace)),
                                        .input(.key(.enter)))
         #expect(s.failureBrowser.shown == [0, 3, 2, 1])
+        // i: IoU below 0.1, then 0.1 to 0.5, then at least 0.5, then any.
+        _ = WorkbenchReducerTests.send(&s, .input(.character("i")))
+        #expect(s.failureBrowser.shown == [0, 3, 2])
+        _ = WorkbenchReducerTests.send(&s, .input(.character("i")))
+        #expect(s.failureBrowser.shown == [1])
+        _ = WorkbenchReducerTests.send(&s, .input(.character("i")), .input(.character("i")))
+        #expect(s.failureBrowser.iouRange == 0 && s.failureBrowser.shown.count == 4)
         _ = WorkbenchReducerTests.send(&s, .input(.character("o")))
         #expect(s.failureBrowser.sort == .score && s.failureBrowser.shown == [1, 2, 0, 3])
     }

@@ -26,6 +26,8 @@ public struct FailureBrowserState: Equatable, Sendable {
     public var classFilter = ""
     public var size: String?
     public var kind: FailureRow.Kind?
+    /// Index into `iouRanges` (0: any IoU).
+    public var iouRange = 0
     public var sort: FailureSort = .iou
     /// Typing into the class filter.
     public var typing = false
@@ -38,6 +40,10 @@ public struct FailureBrowserState: Equatable, Sendable {
     public init() {}
 
     public static let sizes: [String?] = [nil, "small", "medium", "large"]
+    /// IoU ranges `i` cycles through: [low, high), with their labels.
+    public static let iouRanges: [(label: String, low: Double, high: Double)] = [
+        ("all", -.infinity, .infinity), ("< 0.1", -.infinity, 0.1), ("0.1\u{2013}0.5", 0.1, 0.5), ("\u{2265} 0.5", 0.5, .infinity),
+    ]
 }
 
 /// A failure opened on its image: `n` / `p` walk the browser's rows from here.
@@ -55,6 +61,7 @@ public struct FailureKeys: Sendable {
     public var classIndex: [Int32]
     public var sizeIndex: [UInt8]   // index into FailureBrowserState.sizes (0: none)
     public var kindIndex: [UInt8]   // index into FailureRow.Kind.allCases
+    public var iou: [Double]
 
     init(_ rows: [FailureRow]) {
         var names: [String: Int32] = [:]
@@ -68,6 +75,7 @@ public struct FailureKeys: Sendable {
         self.classNames = classNames
         sizeIndex = rows.map { UInt8(FailureBrowserState.sizes.firstIndex(of: $0.sizeBucket) ?? 0) }
         kindIndex = rows.map { UInt8(FailureRow.Kind.allCases.firstIndex(of: $0.kind)!) }
+        iou = rows.map(\.iou)
         var present = Set<FailureRow.Kind>()
         for i in Set(kindIndex) { present.insert(FailureRow.Kind.allCases[Int(i)]) }
         kindsPresent = FailureRow.Kind.allCases.filter { present.contains($0) }
@@ -164,6 +172,7 @@ extension Workbench {
         let classMatches = keys.classNames.map { needle.isEmpty || $0.lowercased().contains(needle) }
         let size = UInt8(FailureBrowserState.sizes.firstIndex(of: b.size) ?? 0)
         let kind = b.kind.map { UInt8(FailureRow.Kind.allCases.firstIndex(of: $0)!) }
+        let range = FailureBrowserState.iouRanges[b.iouRange]
         let order = evaluation.failureOrders[b.sort] ?? Array(evaluation.failures.indices)
         var counts = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
         var shown: [Int] = []
@@ -172,7 +181,7 @@ extension Workbench {
             keys.sizeIndex.withUnsafeBufferPointer { sizeIndex in
                 keys.kindIndex.withUnsafeBufferPointer { kindIndex in
                     for i in order where classMatches[Int(classIndex[i])] && (size == 0 || sizeIndex[i] == size)
-                        && (kind == nil || kindIndex[i] == kind) {
+                        && (kind == nil || kindIndex[i] == kind) && keys.iou[i] >= range.low && keys.iou[i] < range.high {
                         shown.append(i)
                         counts[Int(kindIndex[i])] += 1
                     }
@@ -213,6 +222,9 @@ extension Workbench {
             let kinds: [FailureRow.Kind?] = [nil] + (s.predictions[s.failureBrowser.set].evaluation?.failureKeys.kindsPresent ?? [])
             let at = kinds.firstIndex(of: s.failureBrowser.kind) ?? 0
             s.failureBrowser.kind = kinds[(at + 1) % kinds.count]
+            refilter(&s)
+        case .character("i"):
+            s.failureBrowser.iouRange = (s.failureBrowser.iouRange + 1) % FailureBrowserState.iouRanges.count
             refilter(&s)
         case .character("o"):
             let all = FailureSort.allCases

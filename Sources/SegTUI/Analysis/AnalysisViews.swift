@@ -171,9 +171,10 @@ extension Workbench {
         }
         put(" Failures: \(column.name)   \(b.shown.count) of \(evaluation.failures.count) shown", bold: true)
         put(" class: " + (b.classFilter.isEmpty && !b.typing ? "all" : b.classFilter + (b.typing ? "\u{2581}" : ""))
-            + "   size: \(b.size ?? "all")   type: \(b.kind?.rawValue ?? "all")   sort: \(b.sort.rawValue)")
+            + "   size: \(b.size ?? "all")   type: \(b.kind?.rawValue ?? "all")   IoU: \(FailureBrowserState.iouRanges[b.iouRange].label)"
+            + "   sort: \(b.sort.rawValue)")
         put(" " + zip(FailureRow.Kind.allCases, b.kindCounts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: "  "))
-        put(" / class  s size  e type  o sort  Enter open  x export  Tab set  f close")
+        put(" / class  s size  e type  i IoU  o sort  Enter open  x export  Tab set  f close")
         let imageWidth = max(8, min(24, area.columns - 72))
         put(" " + "#".leftPadded(to: 5) + "  " + "image".padding(toLength: imageWidth, withPad: " ", startingAt: 0)
             + " class        size      area    IoU  score  type", bold: true)

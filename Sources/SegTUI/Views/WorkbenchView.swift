@@ -321,7 +321,7 @@ extension Workbench {
         "Enter            accept, pick class  e / d         refine / delete selected",
         "] [, PgDn PgUp   next / previous image           0  fit the image",
         "m                metrics of a prediction set     c  compare two sets",
-        "f                failure browser (/ s e o x)     n p  next / previous failure",
+        "f                failure browser (/ s e i o x)   n p  next / previous failure",
         "\\               image list          q             quit (all is saved)",
         "",
         "press any key",
