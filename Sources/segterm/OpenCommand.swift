@@ -36,6 +36,9 @@ struct Open: ParsableCommand {
     @Option(help: "Output folder (default: the workspace's, or FOLDER/segterm-out).")
     var out: String?
 
+    @Option(help: "A report of segterm noc --out: the metrics view shows its mean IoU per click.")
+    var noc: String?
+
     @Option(help: "Colour theme: dark, light, high-contrast, or a .toml file.")
     var theme = "dark"
 
@@ -60,6 +63,7 @@ struct Open: ParsableCommand {
         }
         if let model { config.model = model }
         if let out { config.output = out }
+        if let noc { config.noc = noc }
         return config
     }
 

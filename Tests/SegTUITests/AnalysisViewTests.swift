@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SegCore
 @testable import SegEval
@@ -176,5 +177,35 @@ struct AnalysisViewTests {
         #expect(wide.0.row == wide.1.row && wide.0.columns + wide.1.columns + 1 == 120)
         let narrow = Workbench.comparePanes(CellRect(column: 0, row: 0, columns: 60, rows: 30))
         #expect(narrow.0.column == narrow.1.column && narrow.1.row == 15)
+    }
+
+    @Test("a noc report is the metrics view's last page; a broken one is an error naming the file")
+    func nocPage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-noc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("noc.json").path
+        try Data(#"{"model": "grabcut", "images": 50, "noc85": 2.88, "noc90": 3.62, "over_max_90": 0, "miou_at": [0.75, 0.82, 0.9]}"#.utf8)
+            .write(to: URL(fileURLWithPath: good))
+        let curve = try NocCurve.load(good)
+        #expect(curve == NocCurve(model: "grabcut", objects: 50, noc85: 2.88, noc90: 3.62, overMax90: 0, meanIoU: [0.75, 0.82, 0.9]))
+        let bad = folder.appendingPathComponent("bad.json").path
+        try Data(#"{"model": "grabcut", "noc90": 3}"#.utf8).write(to: URL(fileURLWithPath: bad))
+        #expect { try NocCurve.load(bad) } throws: { "\($0)".contains(bad) && "\($0)".contains("miou_at") }
+
+        var s = Self.state()
+        s.noc = curve
+        _ = WorkbenchReducerTests.send(&s, .input(.character("m")), .input(.character("\t")), .input(.character("\t")))
+        #expect(s.metricsView.set == 2)
+        let lines = Self.screen(s)
+        #expect(lines.contains { $0.contains("Interactive benchmark: grabcut") })
+        #expect(lines.contains { $0.contains("NoC@85 2.88   NoC@90 3.62") })
+        _ = WorkbenchReducerTests.send(&s, .input(.character("\t")))
+        #expect(s.metricsView.set == 0)
+        // Without prediction sets, m opens on the curve.
+        var plain = WorkbenchReducerTests.ready()
+        plain.noc = curve
+        _ = WorkbenchReducerTests.send(&plain, .input(.character("m")))
+        #expect(plain.overlay == .metrics && Self.screen(plain).contains { $0.contains("Interactive benchmark") })
     }
 }

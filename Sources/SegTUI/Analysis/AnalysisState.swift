@@ -107,22 +107,26 @@ extension SetEvaluation {
 extension Workbench {
     // MARK: Metrics view
 
+    /// The metrics view's pages: one per prediction set, then the interactive benchmark's curve.
+    static func metricsPages(_ s: WorkbenchState) -> Int { s.predictions.count + (s.noc == nil ? 0 : 1) }
+
     static func openMetrics(_ s: inout WorkbenchState) {
-        guard !s.predictions.isEmpty else {
+        guard metricsPages(s) > 0 else {
             s.message = "no prediction sets: name them under [predictions] in segterm.toml, or --pred NAME=PATH"
             return
         }
-        s.metricsView.set = min(s.metricsView.set, s.predictions.count - 1)
+        s.metricsView.set = min(s.metricsView.set, metricsPages(s) - 1)
         s.overlay = .metrics
     }
 
     static func handleMetrics(_ input: InputEvent, _ s: inout WorkbenchState) {
-        let columns = s.predictions[s.metricsView.set].evaluation?.metrics.columns.count ?? 0
-        let rows = s.predictions[s.metricsView.set].evaluation?.metrics.rows.count ?? 0
+        let table = s.predictions.indices.contains(s.metricsView.set) ? s.predictions[s.metricsView.set].evaluation?.metrics : nil
+        let columns = table?.columns.count ?? 0
+        let rows = table?.rows.count ?? 0
         switch input {
         case .character("m"), .character("q"), .key(.escape): s.overlay = .none
         case .character("\t"):
-            s.metricsView.set = (s.metricsView.set + 1) % s.predictions.count
+            s.metricsView.set = (s.metricsView.set + 1) % metricsPages(s)
             s.metricsView.selected = 0
         case .character("o"):
             // Class order, then each column in turn (weakest first).

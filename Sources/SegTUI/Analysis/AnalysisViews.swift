@@ -35,6 +35,10 @@ extension Workbench {
 
     static func drawMetrics(_ s: WorkbenchState, area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
         panel(area, into: &buffer, theme: theme, colored: colored)
+        if s.metricsView.set == s.predictions.count, let noc = s.noc {
+            drawNoc(noc, area: area, into: &buffer, theme: theme, colored: colored)
+            return
+        }
         guard s.predictions.indices.contains(s.metricsView.set) else { return }
         let column = s.predictions[s.metricsView.set]
         var row = area.row
@@ -150,6 +154,33 @@ extension Workbench {
         }
         put("    \u{2514}" + String(repeating: "\u{2500}", count: 40))
         put("     0                                     1")
+    }
+
+    /// The interactive benchmark: NoC and the mean IoU after each click.
+    static func drawNoc(_ noc: NocCurve, area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
+        var row = area.row
+        func put(_ text: String, bold: Bool = false) {
+            line(text, row, area, into: &buffer, theme: theme, colored: colored, bold: bold)
+            row += 1
+        }
+        put(" Interactive benchmark: \(noc.model)   Tab next page  m close", bold: true)
+        put(String(format: " %d objects   NoC@85 %.2f   NoC@90 %.2f   never 90%%: %d", noc.objects, noc.noc85, noc.noc90, noc.overMax90))
+        put("")
+        put(" mean IoU after each click", bold: true)
+        let low = max(0, (noc.meanIoU.min() ?? 0) - 0.05)
+        let scaled = noc.meanIoU.map { ($0 - low) / max(1 - low, 1e-9) }
+        let perClick = max(1, min(4, (area.columns - 12) / max(noc.meanIoU.count, 1)))
+        // Each click a column of bars with a gap after it when there is room.
+        let wide: [Double] = scaled.flatMap { (v: Double) -> [Double] in
+            perClick > 1 ? Array(repeating: v, count: perClick - 1) + [-1] : [v]
+        }
+        let height = max(4, min(14, area.rows - 8))
+        for (i, text) in columnChart(wide, height: height).enumerated() {
+            let label = i == 0 ? " 1.00 " : i == height - 1 ? String(format: " %.2f ", low) : "      "
+            put(label + "\u{2502}" + text)
+        }
+        put("      \u{2514}" + String(repeating: "\u{2500}", count: wide.count))
+        put("       click 1" + String(repeating: " ", count: max(0, wide.count - 8 - String(noc.meanIoU.count).count)) + String(noc.meanIoU.count))
     }
 
     // MARK: Failures

@@ -56,6 +56,7 @@ public final class WorkbenchSession {
         }
         worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
         if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
+        state.noc = try config.noc.map(NocCurve.load)
         self.state = state
         if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         go(to: start)

@@ -19,6 +19,8 @@ public struct WorkspaceConfig: Equatable, Sendable {
     public var model: String
     /// Mask value to ignore in ground-truth masks (e.g. 128 for GrabCut).
     public var ignoreValue: UInt32?
+    /// A `segterm noc --out` report whose mean-IoU-per-click curve the metrics view shows.
+    public var noc: String?
 
     public static let fileName = "segterm.toml"
     public static let defaultModel = "grabcut"
@@ -37,7 +39,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
 
     public static func == (a: WorkspaceConfig, b: WorkspaceConfig) -> Bool {
         a.images == b.images && a.groundTruth == b.groundTruth && a.classes == b.classes && a.output == b.output
-            && a.model == b.model && a.ignoreValue == b.ignoreValue
+            && a.model == b.model && a.ignoreValue == b.ignoreValue && a.noc == b.noc
             && a.predictions.map(\.name) == b.predictions.map(\.name) && a.predictions.map(\.path) == b.predictions.map(\.path)
     }
 
@@ -69,7 +71,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
 
-        let known: Set<String> = ["images", "ground_truth", "predictions", "classes", "output", "model", "ignore_value"]
+        let known: Set<String> = ["images", "ground_truth", "predictions", "classes", "output", "model", "ignore_value", "noc"]
         for key in table.keys where !known.contains(key) {
             throw SegError(.invalid, file: path, "unknown key '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -116,7 +118,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
         // A model is a name ("grabcut") or a checkpoint file, relative to this file like every path.
         var model = try string("model") ?? defaultModel
         if model.contains("/") || model.contains(".") { model = resolved(model) }
-        return WorkspaceConfig(
+        var config = WorkspaceConfig(
             images: resolved(images),
             groundTruth: try string("ground_truth").map(resolved),
             predictions: predictions,
@@ -125,6 +127,8 @@ public struct WorkspaceConfig: Equatable, Sendable {
             model: model,
             ignoreValue: ignoreValue
         )
+        config.noc = try string("noc").map(resolved)
+        return config
     }
 }
 
