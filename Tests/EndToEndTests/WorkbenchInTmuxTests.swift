@@ -42,6 +42,14 @@ struct WorkbenchInTmuxTests {
         return root
     }
 
+    /// A fresh copy of sample-data (the workbench writes its outputs beside it), without old outputs.
+    static func sampleDataCopy() throws -> URL {
+        let sample = Binary.temporaryFolder().appendingPathComponent("sample-data")
+        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
+        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        return sample
+    }
+
     /// The first scene's object: a disc of radius 20 around (70, 45).
     static func disc() -> Mask {
         var disc = Mask(width: 120, height: 90)
@@ -118,11 +126,8 @@ struct WorkbenchInTmuxTests {
 
     @Test("README's first command: sample-data opens with its ground truth; a click on a cell is compared with it and kept")
     func sampleData() throws {
-        let root = Binary.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let sample = root.appendingPathComponent("sample-data")
-        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
-        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let sample = try Self.sampleDataCopy()
+        defer { try? FileManager.default.removeItem(at: sample.deletingLastPathComponent()) }
         // The largest true object of the first image, from the sample's COCO file: click its box's centre.
         let coco = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: sample.appendingPathComponent("instances.json"))) as? [String: Any])
         let images = try #require(coco["images"] as? [[String: Any]])
@@ -169,11 +174,8 @@ struct WorkbenchInTmuxTests {
 
     @Test("sample-data: the failure browser filtered to small cells opens one zoomed on its image; the metrics view shows the table")
     func failureBrowser() throws {
-        let root = Binary.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let sample = root.appendingPathComponent("sample-data")
-        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
-        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let sample = try Self.sampleDataCopy()
+        defer { try? FileManager.default.removeItem(at: sample.deletingLastPathComponent()) }
         let session = "segterm-e2e-failures-\(getpid())"
         defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
         try start(session, sample)
@@ -213,11 +215,8 @@ struct WorkbenchInTmuxTests {
 
     @Test("sample-data: the compare view shows both sets on the image where B loses most, and the class table with segterm compare's interval")
     func compareView() throws {
-        let root = Binary.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let sample = root.appendingPathComponent("sample-data")
-        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
-        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let sample = try Self.sampleDataCopy()
+        defer { try? FileManager.default.removeItem(at: sample.deletingLastPathComponent()) }
         let compare = try Binary.run(["compare", "--gt", sample.appendingPathComponent("instances.json").path,
                                       "--pred", sample.appendingPathComponent("predictions/model-a.json").path,
                                       "--pred", sample.appendingPathComponent("predictions/model-b.json").path, "--format", "json"])
