@@ -12,9 +12,10 @@ public struct CompareViewState: Sendable {
     public var position = 0
     /// The per-class delta table (Tab) instead of the panes.
     public var showClasses = false
-    /// Each set's masks on the current image (instance sets: detections scoring at least 0.5).
-    public var masksA: [Mask] = []
-    public var masksB: [Mask] = []
+    /// Each set's masks on the current image (detections scoring at least 0.5, or the classes of a
+    /// label map, or a binary mask), with the label that colours them.
+    public var masksA: [(mask: Mask, label: Int)] = []
+    public var masksB: [(mask: Mask, label: Int)] = []
     /// The engine's comparison of A and B, computed in the background when the view opens.
     public var comparison: Comparison?
 
@@ -74,10 +75,9 @@ extension Workbench {
             s.compareView.masksB = []
             return
         }
-        func masks(_ set: Int) -> [Mask] {
-            guard let instances = s.predictions[set].evaluation?.instances else { return [] }
-            return instances.detections(onImageStem: entry.stem, minimumScore: CompareViewState.minimumScore)
-                .compactMap { instances.detectionMask($0) }.filter { $0.size == image.size }
+        func masks(_ set: Int) -> [(mask: Mask, label: Int)] {
+            (s.predictions[set].evaluation?.predictionMasks(stem: entry.stem, minimumScore: CompareViewState.minimumScore) ?? [])
+                .filter { $0.mask.size == image.size }
         }
         s.compareView.masksA = masks(s.compareView.a)
         s.compareView.masksB = masks(s.compareView.b)
@@ -152,9 +152,9 @@ extension Workbench {
             guard let image = s.image, pane.rows > 1 else { continue }
             let imageArea = CellRect(column: pane.column, row: pane.row + 1, columns: pane.columns, rows: pane.rows - 1)
             let layout = ImageLayout(imageSize: image.size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
-            var overlays = masks.enumerated().map { i, mask in
-                MaskOverlay(mask: mask, fill: theme.classColor(i), fillOpacity: 0.45, boundary: theme.classColor(i), boundaryOpacity: 0.9,
-                            cacheKey: s.imageGeneration > 0 ? "compare \(set) \(i) on image \(s.imageGeneration)" : nil)
+            var overlays = masks.enumerated().map { i, entry in
+                MaskOverlay(mask: entry.mask, fill: theme.classColor(entry.label), fillOpacity: 0.45, boundary: theme.classColor(entry.label),
+                            boundaryOpacity: 0.9, cacheKey: s.imageGeneration > 0 ? "compare \(set) \(i) on image \(s.imageGeneration)" : nil)
             }
             for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == image.size {
                 overlays.append(MaskOverlay(mask: object.mask, fill: theme.maskBoundary, fillOpacity: 0, boundary: theme.maskBoundary,

@@ -66,10 +66,43 @@ public struct SetEvaluation: Sendable {
         }
     }
 
-    /// The predicted mask a failure row is about (a detection of an instance set), if any.
+    /// The predicted mask a failure row is about: the detection of an instance row, the
+    /// prediction of the row's class (semantic) or the predicted object (binary); nil for a
+    /// missed object.
     public func predictionMask(for row: FailureRow) -> Mask? {
-        guard let instances, row.reference.hasPrefix("results["), let index = Int(row.reference.dropFirst(8).dropLast()) else { return nil }
-        return instances.detectionMask(index)
+        switch result {
+        case .instance?:
+            guard let instances, row.reference.hasPrefix("results["), let index = Int(row.reference.dropFirst(8).dropLast()) else { return nil }
+            return instances.detectionMask(index)
+        case .semantic?, .binary?:
+            let masks = predictionMasks(stem: ImageEntry(path: row.image).stem)
+            if let classId = row.classId { return masks.first { $0.label == classId }?.mask }
+            return masks.first?.mask
+        case nil:
+            return nil
+        }
+    }
+
+    /// What this set predicts on one image, for drawing: the detections scoring at least
+    /// `minimumScore` (label: their rank), each predicted class of a label map (label: the class
+    /// id), or the predicted object of a binary mask.
+    public func predictionMasks(stem: String, minimumScore: Double = 0.5) -> [(mask: Mask, label: Int)] {
+        switch result {
+        case .instance?:
+            guard let instances else { return [] }
+            return instances.detections(onImageStem: stem, minimumScore: minimumScore).enumerated()
+                .compactMap { rank, d in instances.detectionMask(d).map { ($0, rank) } }
+        case .semantic(let ev)?:
+            guard let file = ev.images.first(where: { $0.stem == stem })?.predictionFile,
+                  let labels = try? ImageFile.read(file).labelMap() else { return [] }
+            return Set(labels.labels).filter { $0 != 0 && $0 != ev.ignoreIndex }.sorted().map { (labels.mask(of: $0), Int($0)) }
+        case .binary(let ev)?:
+            guard let file = ev.images.first(where: { $0.stem == stem })?.predictionFile,
+                  let raster = try? ImageFile.read(file) else { return [] }
+            return [(raster.objectMask().object, 1)]
+        case nil:
+            return []
+        }
     }
 
     /// COCO JSON files are instances; folders are semantic label maps when `classes` has more than
