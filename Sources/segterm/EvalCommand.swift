@@ -154,6 +154,18 @@ struct Eval: ParsableCommand {
     }
 }
 
+/// The CLI exits right after writing its output; freeing every annotation and per-image table
+/// one by one first would only delay that (about 15 ms for 50,000 detections), while the system
+/// takes the memory back at once. Only for values the process needs until it ends anyway.
+func keepUntilExit<T>(_ value: T) {
+    _ = Unmanaged.passRetained(KeptUntilExit(value))
+}
+
+final class KeptUntilExit<T> {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
 /// Runs the task the request names or implies and shapes its output.
 enum TaskRunner {
     static func task(of request: EvalRequest) -> EvalRequest.Task {
@@ -181,6 +193,7 @@ enum TaskRunner {
             }
             let output = EvalOutput(json: json, tables: tables + [failures.table], csv: report.csvTable)
             clock.lap("report")
+            keepUntilExit((report, inputs))
             return output
         case .semantic:
             let ev = try Evaluation.semantic(request, progress: bar.callback)
