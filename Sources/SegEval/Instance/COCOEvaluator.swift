@@ -13,6 +13,16 @@ protocol InstanceOverlap: Sendable {
     func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double]
     /// The shape's box, for the failure table.
     func box(_ shape: Shape) -> COCOBox
+    /// The best IoU of one detection with the ground truths at `offsets` (none crowd): the
+    /// cross-category IoU of a detection left unmatched.
+    func bestIoU(_ d: Shape, with gt: [Shape], at offsets: [Int]) -> Double
+}
+
+extension InstanceOverlap {
+    func bestIoU(_ d: Shape, with gt: [Shape], at offsets: [Int]) -> Double {
+        let others = offsets.map { gt[$0] }
+        return ious(dt: [d], gt: others, crowd: [Bool](repeating: false, count: others.count)).max() ?? 0
+    }
 }
 
 /// Ground truth and detections together.
@@ -227,11 +237,9 @@ public struct COCOEvaluator: Sendable {
                 othersOffsets.removeAll(keepingCapacity: true)
                 for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] { othersOffsets.append(g) }
                 if !othersOffsets.isEmpty {
-                    let others = othersOffsets.map { prepared.gtShapes[$0] }
-                    let noCrowd = [Bool](repeating: false, count: others.count)
-                    for d in 0..<D where cell.flags[d] & 3 == 0 {
-                        let row = overlap.ious(dt: [prepared.dtShapes[dOffset + d]], gt: others, crowd: noCrowd)
-                        cross[d] = row.max() ?? 0
+                    let flags = cell.flags
+                    for d in 0..<D where flags[d] & 3 == 0 {
+                        cross[d] = overlap.bestIoU(prepared.dtShapes[dOffset + d], with: prepared.gtShapes, at: othersOffsets)
                     }
                 }
             }
