@@ -4,6 +4,7 @@
 # in one run. Peers are installed from PyPI into a throwaway virtualenv.
 #
 #   scripts/bench_eval.sh [IMAGES] [DETS] [RUNS] [IOU_TYPE]     (defaults 1000 50 3 segm)
+#   SEGTERM_BIN=.build/release/segterm scripts/bench_eval.sh ...   (time this binary, no build)
 #
 # Prints one line per tool: median wall time over RUNS, ratio to segterm, and AP.
 set -euo pipefail
@@ -24,8 +25,15 @@ print("versions:", ", ".join(f"{p} {m.version(p)}" for p in ["pycocotools", "fas
 PYEOF
 
 "$PY" scripts/make_bench_coco.py "$WORK/data" --images "$IMAGES" --dets "$DETS"
-swift build -c release --product segterm >/dev/null
-SEGTERM=.build/release/segterm
+# SEGTERM_BIN: a segterm already built (e.g. by `swift build -c release -Xswiftc -enable-testing
+# --build-tests`, so that the benchmark does not rebuild with other flags and the timed runs never
+# share the cores with a build).
+if [ -n "${SEGTERM_BIN:-}" ]; then
+    SEGTERM=$SEGTERM_BIN
+else
+    swift build -c release --product segterm >/dev/null
+    SEGTERM=.build/release/segterm
+fi
 
 # median of RUNS wall-clock seconds of a command; its stdout's last line kept in $WORK/last
 time_cmd() {
