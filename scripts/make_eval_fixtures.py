@@ -598,7 +598,9 @@ def tide_fixtures():
     from tidecv import TIDE, datasets
     from tidecv.errors.qualifiers import AREA
     from tidecv.errors.main_errors import ClassError, BoxError, OtherError, DuplicateError, BackgroundError, MissedError
+    from tidecv.errors.main_errors import FalsePositiveError, FalseNegativeError
     types = [ClassError, BoxError, OtherError, DuplicateError, BackgroundError, MissedError]
+    special_types = [FalsePositiveError, FalseNegativeError]
     out = {"tidecv": importlib.metadata.version("tidecv"), "cases": {}}
     cases = [("mixed", OUT / "coco" / "mixed" / "gt.json", OUT / "coco" / "mixed" / "results-rle-bbox.json"),
              ("many", OUT / "coco" / "many" / "gt.json", OUT / "coco" / "many" / "results-rle-bbox.json"),
@@ -612,13 +614,21 @@ def tide_fixtures():
                 tide = TIDE(mode=TIDE.MASK if mode == "mask" else TIDE.BOX)
                 run = tide.evaluate(gt, res, name="run")
             main = run.fix_main_errors()
+            # The special errors as tidecv's fix_special_errors computes them (no clamp at 0; its
+            # qualifier argument is unused, so there is no per-size definition), and per class from
+            # the same fixed data.
+            special = run.fix_special_errors()
+            special_data = {FalsePositiveError: run.fix_errors(transform=FalsePositiveError.fix),
+                            FalseNegativeError: run.fix_errors(false_neg_dict=run.false_negatives)}
             per_class = {}
+            per_class_special = {}
             for k, obj in run.ap_data.objs.items():
                 if obj.is_empty():
                     continue
                 before = obj.get_ap()
                 per_class[str(k)] = {t.short_name: max(run.fix_errors(lambda e, t=t: isinstance(e, t)).objs[k].get_ap() - before, 0) / 100
                                      for t in types}
+                per_class_special[str(k)] = {t.short_name: (special_data[t].objs[k].get_ap() - before) / 100 for t in special_types}
             per_size = {}
             for q in AREA:
                 gains = run.fix_main_errors(qual=q)
@@ -627,7 +637,8 @@ def tide_fixtures():
                 "gt": str(gt_path.relative_to(ROOT)), "results": str(res_path.relative_to(ROOT)),
                 "AP": run.ap / 100, "dAP": {t.short_name: main[t] / 100 for t in types},
                 "counts": {t.short_name: len(run.error_dict[t]) for t in types},
-                "perClass": per_class, "perSize": per_size}
+                "perClass": per_class, "perSize": per_size,
+                "special": {t.short_name: special[t] / 100 for t in special_types}, "perClassSpecial": per_class_special}
     dump(OUT / "tide" / "expected.json", out)
 
 
