@@ -208,8 +208,13 @@ enum TaskRunner {
         case .panoptic:
             let ev = try PanopticEvaluator(limits: request.limits).evaluate(groundTruth: request.groundTruth, predictions: request.predictions,
                                                                             workers: request.workers, progress: bar.callback)
-            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions), tables: ev.tables,
-                              csv: ev.csvTable)
+            let failures = try FailureTable.panoptic(ev, query: request.failureQuery, file: request.groundTruth)
+            var json = ev.json(groundTruth: request.groundTruth, predictions: request.predictions)
+            if case .object(var pairs) = json {
+                pairs.append(("failures", failures.json))
+                json = .object(pairs)
+            }
+            return EvalOutput(json: json, tables: ev.tables + [failures.table], csv: ev.csvTable)
         }
     }
 }

@@ -19,6 +19,12 @@ public struct FailureRow: Sendable, Equatable {
         case lowIoUSegment = "low-iou-segment"
         /// An image whose (mean) IoU is below 0.5.
         case lowIoUImage = "low-iou-image"
+        /// Panoptic: a ground-truth segment no prediction of its category matched (IoU > 0.5).
+        case missedSegment = "missed-segment"
+        /// Panoptic: a predicted segment counted as a false positive.
+        case falsePositiveSegment = "false-positive-segment"
+        /// Panoptic: a matched pair whose IoU is below 0.75.
+        case lowIoUMatch = "low-iou-match"
     }
 
     public var image: String
@@ -303,6 +309,19 @@ extension FailureTable {
                                        kind: .lowIoUImage, box: COCOBox(x: 0, y: 0, width: Double(image.width), height: Double(image.height)),
                                        reference: image.groundTruthFile))
             }
+        }
+        return FailureTable(rows: rows, query: query)
+    }
+
+    /// Panoptic segment failures (see `PanopticSegmentFailure`), size buckets from the area.
+    public static func panoptic(_ ev: PanopticEvaluation, query: FailureQuery = FailureQuery(), file: String = "") throws(SegError) -> FailureTable {
+        try query.checkClass(in: ev.categories.map { (id: $0.id, name: $0.name) }, file: file)
+        var names: [Int: String] = [:]
+        for c in ev.categories { names[c.id] = c.name }
+        let rows = ev.segmentFailures.map { f in
+            FailureRow(image: f.fileName, imageId: f.imageId, classId: f.categoryId, className: names[f.categoryId] ?? String(f.categoryId),
+                       sizeBucket: FailureRow.sizeBucket(Double(f.area)), area: Double(f.area), iou: f.iou, score: -1, kind: f.kind,
+                       box: f.box, reference: "segment \(f.segmentId)")
         }
         return FailureTable(rows: rows, query: query)
     }
