@@ -145,6 +145,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         // The evaluation never calls BLAS: OpenBLAS's idle threads would only take cores from it.
         Threads.parkBLASThreads()
+        keepFreedMemoryForReuse()
         let request = options.request(predictions: pred)
         var clock = PhaseClock()
         let output = try TaskRunner.evaluate(request)
@@ -152,6 +153,22 @@ struct Eval: ParsableCommand {
         try options.emit(output)
         clock.lap("write output")
     }
+}
+
+/// Asks malloc to keep freed memory for reuse rather than hand it back to the system at once:
+/// the evaluation allocates and frees the same per-image sizes over and over, and every page
+/// returned and taken again is a page fault plus a zeroed page. Measured on the 1,000-image
+/// benchmark: 23,500 → 16,000 page faults, about 30 ms of CPU less. The peak does not grow.
+/// (`mallopt` is looked up at run time: the Glibc module does not export malloc.h; the option
+/// numbers are glibc's.)
+func keepFreedMemoryForReuse() {
+    typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }  // RTLD_DEFAULT
+    let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
+    let trimThreshold: Int32 = -1, topPad: Int32 = -2, mmapThreshold: Int32 = -3
+    _ = mallopt(mmapThreshold, 32 << 20)  // glibc's largest: big buffers come from the heap too
+    _ = mallopt(trimThreshold, 1 << 30)
+    _ = mallopt(topPad, 64 << 20)         // address space only; pages are touched when used
 }
 
 /// The CLI exits right after writing its output; freeing every annotation and per-image table
