@@ -161,18 +161,24 @@ public struct COCOEvaluation: Sendable {
                     let npigD = Double(npig[a])
                     for t in 0..<T {
                         let at = a * T + t
-                        // Cumulative true and false positives, recall and precision in one pass.
+                        // Cumulative true and false positives, recall and precision in one pass,
+                        // over the detections that are not ignored. pycocotools keeps an entry
+                        // for an ignored one too, but it repeats its predecessor's recall and
+                        // precision (or is 0, 0 before the first counted detection), so neither
+                        // the envelope, nor the search, nor the last recall can tell the
+                        // difference; leaving them out saves most of the work for the size ranges.
                         var tpSum = 0.0, fpSum = 0.0
+                        var counted = 0
                         for i in 0..<nd {
                             let flag = f[fi[i] + at * fs[i]]
-                            if flag & 2 == 0 {
-                                if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
-                            }
-                            rc[i] = tpSum / npigD
-                            pr[i] = tpSum / (fpSum + tpSum + epsilon)
+                            if flag & 2 != 0 { continue }
+                            if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
+                            rc[counted] = tpSum / npigD
+                            pr[counted] = tpSum / (fpSum + tpSum + epsilon)
+                            counted += 1
                         }
-                        recallOut[(t * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
-                        var i = nd - 1
+                        recallOut[(t * A + a) * M + m] = counted > 0 ? rc[counted - 1] : 0
+                        var i = counted - 1
                         while i > 0 {
                             if pr[i] > pr[i - 1] { pr[i - 1] = pr[i] }
                             i -= 1
@@ -182,8 +188,8 @@ public struct COCOEvaluation: Sendable {
                         var p = 0
                         for r in 0..<R {
                             let threshold = thresholds[r]
-                            while p < nd && rc[p] < threshold { p += 1 }
-                            if p >= nd {
+                            while p < counted && rc[p] < threshold { p += 1 }
+                            if p >= counted {
                                 for rr in r..<R { precisionOut[((t * R + rr) * A + a) * M + m] = 0 }
                                 break
                             }
