@@ -66,6 +66,9 @@ struct EvalCLITests {
         #expect(all.rows.count == all.table["total"] as? Int && all.rows.count == counts.values.reduce(0, +) && all.rows.count > 10)
         #expect(zip(all.rows, all.rows.dropFirst()).allSatisfy { ($0["IoU"] as! Double) <= ($1["IoU"] as! Double) }, "default: lowest IoU first")
 
+        let none = try Self.failures(base + ["--failures", "0"])
+        #expect(none.rows.isEmpty && none.table["counts"] as? [String: Int] == counts && none.table["total"] as? Int == all.rows.count)
+
         let byScore = try Self.failures(base + ["--failures", "5", "--failure-sort", "score"])
         #expect(byScore.rows.count == 5 && byScore.table["sort"] as? String == "score" && byScore.table["total"] as? Int == all.rows.count)
         let scores = byScore.rows.map { $0["score"] as! Double }

@@ -44,6 +44,9 @@ struct PanopticTests {
             let b = r["bbox"] as! [Double]
             #expect(f.box == COCOBox(x: b[0], y: b[1], width: b[2], height: b[3]), "\(k) box")
         }
+        #expect(FailureRow.Kind.allCases.enumerated().allSatisfy { $0.offset == $0.element.index })
+        let countsOnly = try FailureTable.panoptic(ev, query: FailureQuery(limit: 0))
+        #expect(countsOnly.rows.isEmpty && countsOnly.total == rows.count)
         // The table: filters and order.
         let table = try FailureTable.panoptic(ev, query: FailureQuery(kind: .missedSegment))
         #expect(table.total == rows.filter { $0["kind"] as? String == "missed-segment" }.count)

@@ -115,14 +115,20 @@ public struct FailureTable: Sendable {
     init(keys: [FailureSortKey], query: FailureQuery, row: (Int) -> FailureRow) {
         var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
         for k in keys { tally[k.kind.index] += 1 }
-        counts = FailureRow.Kind.allCases.enumerated().compactMap { i, kind in tally[i] > 0 ? (kind, tally[i]) : nil }
-        total = keys.count
-        self.query = query
+        self.init(tally: tally, query: query)
         let limit = max(0, query.limit)
-        if limit == 0 { rows = []; return }
+        if limit == 0 { return }
         let sort = query.sort
         let ordered = keys.sorted { FailureSortKey.precedes($0, $1, by: sort) }
         rows = ordered.prefix(limit).map { row($0.handle) }
+    }
+
+    /// Counts alone (indexed as `FailureRow.Kind.allCases`), no rows.
+    init(tally: [Int], query: FailureQuery) {
+        counts = FailureRow.Kind.allCases.enumerated().compactMap { i, kind in tally[i] > 0 ? (kind, tally[i]) : nil }
+        total = tally.reduce(0, +)
+        self.query = query
+        rows = []
     }
 
     public var json: JSONValue {
@@ -201,7 +207,22 @@ struct FailureSortKey {
 }
 
 extension FailureRow.Kind {
-    var index: Int { Self.allCases.firstIndex(of: self)! }
+    /// Position in `allCases`, for tallies.
+    var index: Int {
+        switch self {
+        case .missed: 0
+        case .background: 1
+        case .mislocalized: 2
+        case .misclassified: 3
+        case .both: 4
+        case .duplicate: 5
+        case .lowIoUSegment: 6
+        case .lowIoUImage: 7
+        case .missedSegment: 8
+        case .falsePositiveSegment: 9
+        case .lowIoUMatch: 10
+        }
+    }
 }
 
 extension FailureTable {
@@ -218,9 +239,13 @@ extension FailureTable {
         // What each kept key refers to: (cell, item), item >= 0 a detection slot, < 0 a ground truth.
         var refs: [(cell: Int32, item: Int32, iou: Double)] = []
         var keys: [FailureSortKey] = []
+        // When no row is wanted, counting is all there is to do.
+        let countOnly = query.limit <= 0
+        var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
         // Ties after score and image: ground truth before detections, then file order.
         func add(_ kind: FailureRow.Kind, iou: Double, score: Double, area: Double, cell c: Int, item: Int, order: Int) {
             guard query.admits(kind: kind, sizeBucket: FailureRow.sizeBucket(area)) else { return }
+            if countOnly { tally[kind.index] += 1; return }
             keys.append(FailureSortKey(kind: kind, iou: iou, score: score, area: area, image: imageRank[ev.cells[c].imageIndex],
                                        order: order, handle: refs.count))
             refs.append((Int32(c), Int32(item), iou))
@@ -240,6 +265,7 @@ extension FailureTable {
                     order: annotations.count + Int(cell.detections[d]))
             }
         }
+        if countOnly { return FailureTable(tally: tally, query: query) }
         return FailureTable(keys: keys, query: query) { handle in
             let r = refs[handle]
             let cell = ev.cells[Int(r.cell)]
