@@ -404,7 +404,8 @@ public enum COCOReader {
         return try json.double() != 0
     }
 
-    static func readAnnotation(_ json: inout JSONCursor, entry: String, isResult: Bool) throws(SegError) -> COCOAnnotation {
+    /// `entry` (e.g. "results[17]") is formatted only for an error message.
+    static func readAnnotation(_ json: inout JSONCursor, entry: @autoclosure () -> String, isResult: Bool) throws(SegError) -> COCOAnnotation {
         var id: Int?, imageId: Int?, categoryId: Int?
         var segmentation = COCOSegmentation.none
         var bbox: COCOBox?
@@ -415,41 +416,50 @@ public enum COCOReader {
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "image_id") { imageId = try json.integer() }
             else if json.key(key, is: "category_id") { categoryId = try json.integer() }
-            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry) }
+            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry()) }
             else if json.key(key, is: "score") { score = try json.double() }
-            else if json.key(key, is: "bbox") { bbox = try readBox(&json, entry: entry) }
+            else if json.key(key, is: "bbox") { bbox = try readBox(&json, entry: entry()) }
             else if json.key(key, is: "id") { id = try json.integer() }
             else if json.key(key, is: "area") { area = json.null() ? nil : try json.double() }
             else if json.key(key, is: "iscrowd") { isCrowd = try readFlag(&json) }
             else { try json.skipValue() }
         }
-        let name = id.map { "\(entry) (id \($0))" } ?? entry
-        guard let imageId else { throw SegError(.invalid, file: "", "\(name): no \"image_id\"") }
-        guard let categoryId else { throw SegError(.invalid, file: "", "\(name): no \"category_id\"") }
+        func name() -> String { id.map { "\(entry()) (id \($0))" } ?? entry() }
+        guard let imageId else { throw SegError(.invalid, file: "", "\(name()): no \"image_id\"") }
+        guard let categoryId else { throw SegError(.invalid, file: "", "\(name()): no \"category_id\"") }
         if isResult {
-            guard let score else { throw SegError(.invalid, file: "", "\(name): no \"score\"") }
+            guard let score else { throw SegError(.invalid, file: "", "\(name()): no \"score\"") }
             return COCOAnnotation(id: 0, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
                                   area: nil, isCrowd: false, score: score)
         }
-        guard let id else { throw SegError(.invalid, file: "", "\(entry): no \"id\"") }
+        guard let id else { throw SegError(.invalid, file: "", "\(entry()): no \"id\"") }
         return COCOAnnotation(id: id, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
                               area: area, isCrowd: isCrowd, score: 1)
     }
 
-    static func readBox(_ json: inout JSONCursor, entry: String) throws(SegError) -> COCOBox? {
+    static func readBox(_ json: inout JSONCursor, entry: @autoclosure () -> String) throws(SegError) -> COCOBox? {
         if json.null() { return nil }
-        var values: [Double] = []
+        // Four numbers into a tuple: an array per box was 50,000 allocations for a results file.
+        var values: (Double, Double, Double, Double) = (0, 0, 0, 0)
+        var count = 0
         var array = try json.beginArray()
         while try json.nextElement(&array) {
-            values.append(try json.double())
-            if values.count > 4 { throw SegError(.invalid, file: "", "\(entry): bbox has more than 4 numbers") }
+            let v = try json.double()
+            switch count {
+            case 0: values.0 = v
+            case 1: values.1 = v
+            case 2: values.2 = v
+            case 3: values.3 = v
+            default: throw SegError(.invalid, file: "", "\(entry()): bbox has more than 4 numbers")
+            }
+            count += 1
         }
-        if values.isEmpty { return nil }
-        guard values.count == 4 else { throw SegError(.invalid, file: "", "\(entry): bbox has \(values.count) numbers, not 4") }
-        return COCOBox(x: values[0], y: values[1], width: values[2], height: values[3])
+        if count == 0 { return nil }
+        guard count == 4 else { throw SegError(.invalid, file: "", "\(entry()): bbox has \(count) numbers, not 4") }
+        return COCOBox(x: values.0, y: values.1, width: values.2, height: values.3)
     }
 
-    static func readSegmentation(_ json: inout JSONCursor, entry: String) throws(SegError) -> COCOSegmentation {
+    static func readSegmentation(_ json: inout JSONCursor, entry: @autoclosure () -> String) throws(SegError) -> COCOSegmentation {
         if json.null() { return .none }
         if json.peek() == UInt8(ascii: "[") {
             var polygons: [[Double]] = []
@@ -470,15 +480,17 @@ public enum COCOReader {
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "size") {
                 var array = try json.beginArray()
-                var size: [Int] = []
+                var size = (-1, -1), count = 0
                 while try json.nextElement(&array) {
-                    size.append(try json.integer())
-                    if size.count > 2 { break }
+                    let v = try json.integer()
+                    if count == 0 { size.0 = v } else if count == 1 { size.1 = v }
+                    count += 1
+                    if count > 2 { break }
                 }
-                guard size.count == 2, size[0] >= 0, size[1] >= 0 else {
-                    throw SegError(.invalid, file: "", "\(entry): RLE \"size\" must be [height, width]")
+                guard count == 2, size.0 >= 0, size.1 >= 0 else {
+                    throw SegError(.invalid, file: "", "\(entry()): RLE \"size\" must be [height, width]")
                 }
-                height = size[0]; width = size[1]
+                height = size.0; width = size.1
             } else if json.key(key, is: "counts") {
                 if json.peek() == UInt8(ascii: "\"") {
                     string = try json.string()
@@ -487,7 +499,7 @@ public enum COCOReader {
                     var array = try json.beginArray()
                     while try json.nextElement(&array) {
                         let v = try json.integer()
-                        guard v >= 0, v <= Int(UInt32.max) else { throw SegError(.invalid, file: "", "\(entry): RLE count \(v) out of range") }
+                        guard v >= 0, v <= Int(UInt32.max) else { throw SegError(.invalid, file: "", "\(entry()): RLE count \(v) out of range") }
                         list.append(UInt32(v))
                     }
                     counts = list
@@ -496,9 +508,9 @@ public enum COCOReader {
                 try json.skipValue()
             }
         }
-        guard height >= 0 else { throw SegError(.invalid, file: "", "\(entry): RLE without \"size\"") }
+        guard height >= 0 else { throw SegError(.invalid, file: "", "\(entry()): RLE without \"size\"") }
         if let string { return .compressed(height: height, width: width, string: string) }
         if let counts { return .counts(height: height, width: width, counts: counts) }
-        throw SegError(.invalid, file: "", "\(entry): RLE without \"counts\"")
+        throw SegError(.invalid, file: "", "\(entry()): RLE without \"counts\"")
     }
 }
