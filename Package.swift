@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegNNTests", dependencies: ["SegNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "SegCore", "SegNN", "SegEval"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore", "SegModels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SegCore", "SegTUI"]),
+        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore", "SegModels", "SegEval"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SegCore", "SegEval", "SegTUI"]),
     ]
 )

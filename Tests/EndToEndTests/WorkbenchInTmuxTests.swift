@@ -50,16 +50,17 @@ struct WorkbenchInTmuxTests {
     }
 
     /// The cell (1-based, as SGR reports it) that shows image pixel `p` at the fitted zoom.
-    static func sgrCell(_ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90) -> (column: Int, row: Int) {
+    static func sgrCell(_ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90, predictionSets: Int = 0) -> (column: Int, row: Int) {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelName: "")
         s.image = RGBImage(width: imageWidth, height: imageHeight)
+        s.predictions = (0..<predictionSets).map { PredictionColumn(name: "set \($0)") }
         let cell = WorkbenchLayout(s).cell(for: p)!
         return (cell.column + 1, cell.row + 1)
     }
 
-    static func click(_ session: String, _ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90) throws {
-        let (column, row) = sgrCell(p, imageWidth: imageWidth, imageHeight: imageHeight)
+    static func click(_ session: String, _ p: PixelPoint, imageWidth: Int = 120, imageHeight: Int = 90, predictionSets: Int = 0) throws {
+        let (column, row) = sgrCell(p, imageWidth: imageWidth, imageHeight: imageHeight, predictionSets: predictionSets)
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)M"])
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(column);\(row)m"])
     }
@@ -138,7 +139,20 @@ struct WorkbenchInTmuxTests {
         let ready = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("GT ") }
         #expect(Self.statusLine(ready).contains("1/6 cells-01.png  480x360"), "\(Self.statusLine(ready))")
         #expect(Self.statusLine(ready).contains("GT \(objects.count) obj"), "\(Self.statusLine(ready))")
-        try Self.click(session, centre, imageWidth: 480, imageHeight: 360)
+        // The list shows each prediction set's per-image F1, the same numbers `segterm compare` prints.
+        let listed = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
+        let compare = try Binary.run(["compare", "--gt", sample.appendingPathComponent("instances.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-a.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-b.json").path, "--format", "json"])
+        let perImage = try #require((try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [String: Any])?["perImage"] as? [[String: Any]])
+        let row = try #require(perImage.first { ($0["image"] as? String)?.hasSuffix("cells-01.png") == true })
+        func shown(_ v: Double) -> String { v >= 0.995 ? "1.0" : "." + String(format: "%02d", Int((v * 100).rounded())) }
+        let line = listed.split(separator: "\n").first { $0.contains("cells-01.png") }.map(String.init) ?? ""
+        let expected = " \(shown(row["a"] as? Double ?? -1))".leftPadded(to: 5) + " \(shown(row["b"] as? Double ?? -1))".leftPadded(to: 5)
+        #expect(line.contains(expected), "\(line) should show \(expected)")
+        #expect(listed.contains("A model-a") && listed.contains("B model-b"))
+
+        try Self.click(session, centre, imageWidth: 480, imageHeight: 360, predictionSets: 2)
         let compared = try Tmux.waitFor(session) { $0.contains("GT IoU") }
         #expect(Self.statusLine(compared).contains("GT IoU "), "\(Self.statusLine(compared))")
         try Tmux.run(["send-keys", "-t", session, "Enter"])
@@ -151,6 +165,82 @@ struct WorkbenchInTmuxTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("labels/cells-01.png").path))
         let written = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("instances.json"))) as? [String: Any]
         #expect((written?["annotations"] as? [Any])?.count == 1)
+    }
+
+    @Test("sample-data: the failure browser filtered to small cells opens one zoomed on its image; the metrics view shows the table")
+    func failureBrowser() throws {
+        let root = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sample = root.appendingPathComponent("sample-data")
+        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
+        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let session = "segterm-e2e-failures-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, sample)
+        _ = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
+
+        try Tmux.run(["send-keys", "-t", session, "m"])
+        let metrics = try Tmux.waitFor(session) { $0.contains("TIDE errors") }
+        #expect(metrics.contains("Metrics: model-a"), "\(metrics)")
+        #expect(metrics.contains(" cell ") && metrics.contains(" seed "))
+        try Tmux.run(["send-keys", "-t", session, "m", "f", "s", "/"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "cell"])
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let browser = try Tmux.waitFor(session) { $0.contains("class: cell ") && $0.contains("size: small") }
+        let rows = browser.split(separator: "\n").filter { $0.contains(" cell ") && $0.contains(" small ") && $0.contains(".png") }
+        #expect(!rows.isEmpty, "\(browser)")
+        // Every listed row is a small cell; open the first and expect its image and the failure line.
+        #expect(!browser.split(separator: "\n").contains { $0.contains(" seed ") })
+        let image = try #require(rows.first?.split(separator: " ").first { $0.hasSuffix(".png") || $0.hasSuffix(".jpg") })
+        // x writes the filtered rows as CSV and a contact sheet of crops.
+        let shownCount = try #require(browser.split(separator: "\n").first { $0.contains(" shown") }?
+            .split(separator: " ").drop { $0 != "model-a" }.dropFirst().first.flatMap { Int($0) })
+        try Tmux.run(["send-keys", "-t", session, "x"])
+        _ = try Tmux.waitFor(session) { $0.contains("wrote ") }
+        let out = sample.appendingPathComponent("segterm-out")
+        let csv = try String(contentsOf: out.appendingPathComponent("failures-model-a.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == shownCount + 1, "\(csv)")
+        #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.contains(",cell,small,") })
+        let sheet = try ImageFile.read(out.appendingPathComponent("failures-model-a.png").path)
+        #expect(sheet.width == 4 + min(shownCount, 6) * 164)
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let opened = try Tmux.waitFor(session) { Self.statusLine($0).contains("failure 1/") && Self.statusLine($0).contains(String(image)) }
+        let status = Self.statusLine(opened)
+        #expect(status.contains(String(image)) && status.contains("failure 1/") && status.contains(" cell small"), "\(status)")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+    }
+
+    @Test("sample-data: the compare view shows both sets on the image where B loses most, and the class table with segterm compare's interval")
+    func compareView() throws {
+        let root = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sample = root.appendingPathComponent("sample-data")
+        try FileManager.default.copyItem(at: Binary.repositoryRoot.appendingPathComponent("sample-data"), to: sample)
+        try? FileManager.default.removeItem(at: sample.appendingPathComponent("segterm-out"))
+        let compare = try Binary.run(["compare", "--gt", sample.appendingPathComponent("instances.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-a.json").path,
+                                      "--pred", sample.appendingPathComponent("predictions/model-b.json").path, "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [String: Any])
+        let worst = try #require((json["perImage"] as? [[String: Any]])?.first)
+        let headline = try #require(json["headline"] as? [String: Any])
+        let ci = try #require(headline["ci95"] as? [Double])
+
+        let session = "segterm-e2e-compare-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, sample)
+        _ = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
+        try Tmux.run(["send-keys", "-t", session, "c"])
+        let panes = try Tmux.waitFor(session) { $0.contains("B model-b") && $0.contains("\u{0394} ") }
+        let image = try #require((worst["image"] as? String)?.split(separator: "/").last.map(String.init))
+        #expect(Self.statusLine(panes).contains(image), "\(Self.statusLine(panes)) should show \(image)")
+        #expect(panes.contains(String(format: "\u{0394} %+.3f", worst["delta"] as? Double ?? .nan)), "\(panes)")
+        #expect(panes.contains("A model-a"))
+        try Tmux.run(["send-keys", "-t", session, "Tab"])
+        let classes = try Tmux.waitFor(session) { $0.contains("95% CI") }
+        #expect(classes.contains(String(format: "95%% CI [%+.4f, %+.4f]", ci[0], ci[1])), "\(classes)")
+        try Tmux.run(["send-keys", "-t", session, "c", "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
     }
 
     @Test("kill -9 in the middle of a session loses nothing: reopening restores objects and prompts")

@@ -1,7 +1,7 @@
 import Testing
 @testable import SegCore
 @testable import SegModels
-import SegEval
+@testable import SegEval
 @testable import SegTUI
 
 /// The workbench reducer, driven event by event, as the terminal and the worker would drive it.
@@ -149,7 +149,8 @@ struct WorkbenchReducerTests {
     @Test("the ground-truth match follows the selected candidate and shows in the status line; stale matches are dropped")
     func groundTruthMatch() {
         var s = Self.ready()
-        _ = Self.send(&s, .groundTruthLoaded(index: 0, objects: 2))
+        _ = Self.send(&s, .groundTruthLoaded(index: 0, objects: [GroundTruthObject(className: "cat", mask: Self.square(0, 0, 3)),
+                                                                    GroundTruthObject(className: "car", mask: Self.square(5, 5, 3))]))
         #expect(s.groundTruthObjects == 2)
         let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
         let candidates = [Candidate(mask: Self.square(0, 0, 2), score: 0.9), Candidate(mask: Self.square(0, 0, 3), score: 0.3)]
@@ -316,6 +317,38 @@ extension WorkbenchEffect: CustomStringConvertible {
         case .decode(let r, let p, _, let m): "decode(\(r), \(p.points.count) pts, multimask \(m))"
         case .record(let r): "record(\(r))"
         case .save(let i): "save(\(i))"
+        case .compare(let a, let b): "compare(\(a), \(b))"
+        case .exportFailures(let set, let rows): "export(\(set), \(rows.count) rows)"
         }
+    }
+}
+
+@Suite("Workbench image list with prediction sets")
+struct WorkbenchPredictionListTests {
+    @Test("each prediction set adds a column of per-image numbers, a legend, and widens the list")
+    func columns() {
+        var s = WorkbenchReducerTests.ready(rows: 20, columns: 100)
+        s.predictions = [PredictionColumn(name: "model-a"), PredictionColumn(name: "model-b"), PredictionColumn(name: "model-c")]
+        let narrow = WorkbenchLayout(WorkbenchReducerTests.ready(rows: 20, columns: 100))
+        #expect(WorkbenchLayout(s).list?.columns == narrow.list!.columns + 2 * WorkbenchLayout.scoreWidth)
+
+        let scores = ImageScores(metric: "F1@.5", byStem: ["a": 0.8234, "b": 1, "c": -1])
+        let metrics = MetricsTable(title: "", rowLabel: "class", columns: [], rows: [], summary: [], errors: [])
+        _ = WorkbenchReducerTests.send(&s, .setEvaluated(set: "model-a", SetEvaluation(scores: scores, metrics: metrics, failures: [])))
+        _ = WorkbenchReducerTests.send(&s, .predictionScoresFailed(set: "model-b", "b.json: broken"))
+        #expect(s.message == "predictions model-b: b.json: broken")
+        let layout = WorkbenchLayout(s)
+        var buffer = CellBuffer(rows: s.rows, columns: s.columns)
+        Workbench.drawList(s, layout: layout, list: layout.list!, into: &buffer, theme: .dark, colored: false)
+        let lines = (0..<s.rows).map { String(buffer.text(row: $0).prefix(layout.list!.columns + 1)) }
+        #expect(lines[0].hasSuffix("    A    B\u{2502}"), "\(lines[0])")
+        #expect(lines[1].contains("a.png") && lines[1].hasSuffix(" .82    !\u{2502}"), "\(lines[1])")
+        #expect(lines[2].hasSuffix(" 1.0    !\u{2502}"), "\(lines[2])")
+        #expect(lines[3].hasSuffix("   -    !\u{2502}"), "\(lines[3])")
+        #expect(lines[s.rows - 4].hasPrefix(" A model-a") && lines[s.rows - 3].hasPrefix(" B model-b"))
+        #expect(lines[s.rows - 2].hasPrefix(" per image: F1@.5"))
+        // The legend rows are not image rows.
+        #expect(layout.imageIndex(listRow: s.rows - 4, s) == nil)
+        #expect(layout.imageIndex(listRow: 2, s) == 1)
     }
 }

@@ -12,6 +12,8 @@ public final class WorkbenchSession {
     let journal: Journal<WorkRecord>
     let worker: ModelWorker
     let inbox = EventInbox()
+    let evaluationQueue = DispatchQueue(label: "segterm.evaluation", qos: .utility)
+    let groundTruth: GroundTruthObjects?
     let theme: Theme
 
     /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
@@ -49,12 +51,32 @@ public final class WorkbenchSession {
         journal = try Journal<WorkRecord>(path: writer.journalPath)
         let inbox = self.inbox
         // Read now, so a broken ground-truth file stops the start with its error, not a session later.
-        let groundTruth = try config.groundTruth.map {
+        groundTruth = try config.groundTruth.map {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
         worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
+        if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         self.state = state
+        if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         go(to: start)
+    }
+
+    /// Evaluates each prediction set once, in the background on one core at low priority (the
+    /// model's clicks come first), and posts what the image list, the metrics view and the
+    /// failure browser show.
+    private func scorePredictions(groundTruth: String) {
+        let inbox = self.inbox, config = self.config
+        for set in config.predictions {
+            evaluationQueue.async {
+                do {
+                    let evaluation = try SetEvaluation.compute(groundTruth: groundTruth, predictions: set.path, classes: config.classes,
+                                                               ignoreValue: config.ignoreValue, workers: 1)
+                    inbox.post(.setEvaluated(set: set.name, evaluation))
+                } catch {
+                    inbox.post(.predictionScoresFailed(set: set.name, "\(error)"))
+                }
+            }
+        }
     }
 
     private func go(to index: Int) {
@@ -91,6 +113,29 @@ public final class WorkbenchSession {
                 } catch {
                     state.message = "\(error)"
                 }
+            case .exportFailures(let set, let indices):
+                guard let evaluation = state.predictions[set].evaluation else { break }
+                let name = state.predictions[set].name, images = state.images, truth = groundTruth, inbox = self.inbox
+                let base = config.output + "/failures-" + name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.map(String.init).joined()
+                evaluationQueue.async {
+                    do {
+                        try FailureExport.write(rows: indices.map { evaluation.failures[$0] }, evaluation: evaluation, images: images,
+                                                groundTruth: truth, csvPath: base + ".csv", sheetPath: base + ".png")
+                        inbox.post(.notice("wrote \(indices.count) failures to \(base).csv and the first \(min(indices.count, 24)) to \(base).png"))
+                    } catch {
+                        inbox.post(.notice("export failed: \(error)"))
+                    }
+                }
+            case .compare(let a, let b):
+                guard let x = state.predictions[a].evaluation, let y = state.predictions[b].evaluation else { break }
+                let inbox = self.inbox
+                evaluationQueue.async {
+                    do {
+                        inbox.post(.compared(a: a, b: b, try SetEvaluation.compare(x, y)))
+                    } catch {
+                        inbox.post(.predictionScoresFailed(set: "comparison", "\(error)"))
+                    }
+                }
             }
         }
     }
@@ -105,6 +150,7 @@ public final class WorkbenchSession {
     /// Waits for the worker to finish what it was given, then takes its reports (tests).
     public func settle() {
         worker.waitUntilIdle()
+        evaluationQueue.sync {}
         _ = drainWorker()
     }
 

@@ -12,10 +12,17 @@ public enum WorkbenchEvent: Sendable {
     case result(request: Int, [Candidate], milliseconds: Int)
     case resultFailed(request: Int, String)
     /// The ground-truth objects of an image were looked up: how many (nil: none recorded for it).
-    case groundTruthLoaded(index: Int, objects: Int?)
+    case groundTruthLoaded(index: Int, objects: [GroundTruthObject]?)
     case groundTruthFailed(index: Int, String)
     /// For each candidate of a result, the ground-truth object it overlaps best.
     case groundTruthMatches(request: Int, [GroundTruthMatch?])
+    /// A prediction set of the workspace was evaluated (in the background, once per session).
+    case setEvaluated(set: String, SetEvaluation)
+    case predictionScoresFailed(set: String, String)
+    /// The engine's comparison of two sets (by index), for the compare view's class table.
+    case compared(a: Int, b: Int, Comparison)
+    /// A background job has something to say (an export written, or why it failed).
+    case notice(String)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.
@@ -28,6 +35,10 @@ public enum WorkbenchEffect: Sendable {
     case record(WorkRecord)
     /// Rewrite the outputs (label map of this image, COCO JSON).
     case save(image: String)
+    /// Compare two prediction sets (by index) in the background.
+    case compare(a: Int, b: Int)
+    /// Write these failure rows of a set (indices into its failures) as CSV and a contact sheet.
+    case exportFailures(set: Int, rows: [Int])
 }
 
 /// A journal record: every action that changes work. Replaying them restores a session.

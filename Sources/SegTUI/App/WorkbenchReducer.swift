@@ -16,6 +16,8 @@ public enum Workbench {
             guard index == s.current else { break }
             s.image = image
             s.imageGeneration = ImageGeneration.next()
+            focusViewport(&s)
+            loadComparedMasks(&s)
             s.imageError = nil
             s.activity = .preparing
             s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
@@ -42,13 +44,25 @@ public enum Workbench {
         case .resultFailed(let request, let reason):
             guard request == s.latestRequest else { break }
             s.activity = .failed(reason)
-        case .groundTruthLoaded(let index, let count):
+        case .groundTruthLoaded(let index, let objects):
             guard index == s.current else { break }
-            s.groundTruthObjects = count
+            s.groundTruth = objects
         case .groundTruthFailed(let index, let reason):
             guard index == s.current else { break }
-            s.groundTruthObjects = nil
+            s.groundTruth = nil
             s.message = "ground truth: \(reason)"
+        case .setEvaluated(let set, let evaluation):
+            if let at = s.predictions.firstIndex(where: { $0.name == set }) {
+                s.predictions[at].evaluation = evaluation
+                if s.overlay == .failures && s.failureBrowser.set == at { refilter(&s) }
+            }
+        case .predictionScoresFailed(let set, let reason):
+            if let at = s.predictions.firstIndex(where: { $0.name == set }) { s.predictions[at].failed = true }
+            s.message = "predictions \(set): \(reason)"
+        case .notice(let text):
+            s.message = text
+        case .compared(let a, let b, let comparison):
+            if s.compareView.a == a && s.compareView.b == b { s.compareView.comparison = comparison }
         case .groundTruthMatches(let request, let matches):
             guard request == s.candidatesRequest, matches.count == s.editor.candidates.count else { break }
             s.editor.groundTruthMatches = matches
@@ -117,6 +131,15 @@ public enum Workbench {
         case .classPicker(let filter, let highlighted):
             handlePicker(input, filter: filter, highlighted: highlighted, &s, &effects)
             return
+        case .metrics:
+            handleMetrics(input, &s)
+            return
+        case .failures:
+            handleFailures(input, &s, &effects)
+            return
+        case .compare:
+            handleCompare(input, &s, &effects)
+            return
         case .none:
             break
         }
@@ -164,6 +187,11 @@ public enum Workbench {
         case "Z": zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
         case "0": s.viewport = .fit
         case "?": s.overlay = .help
+        case "m": openMetrics(&s)
+        case "f": openFailures(&s)
+        case "c": openCompare(&s, &effects)
+        case "n": if !stepFailure(1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
+        case "p": if !stepFailure(-1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
         case "d": deleteSelected(&s, &effects)
         case "e": refineSelected(&s, &effects)
         case "\\": s.showList.toggle()
@@ -397,13 +425,14 @@ public enum Workbench {
         let entry = s.images[index]
         s.editor = s.drafts[entry.name] ?? ObjectEditor()
         s.editor.candidates = []
-        s.groundTruthObjects = nil
+        s.groundTruth = nil
         s.image = nil
         s.imageError = nil
         s.prepared = false
         s.selectedObject = nil
         s.boxStart = nil
         s.viewport = .fit
+        s.failureFocus = nil
         s.latestRequest += 1
         s.activity = .loading
         commit(.visit(image: entry.name), &s, &effects)

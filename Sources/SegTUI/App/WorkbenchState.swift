@@ -63,6 +63,20 @@ public struct ObjectEditor: Sendable {
     }
 }
 
+/// A named prediction set of the workspace and, once evaluated, its score per image.
+public struct PredictionColumn: Sendable {
+    public var name: String
+    public var evaluation: SetEvaluation?
+    public var failed = false
+
+    public init(name: String, evaluation: SetEvaluation? = nil) {
+        self.name = name
+        self.evaluation = evaluation
+    }
+
+    public var scores: ImageScores? { evaluation?.scores }
+}
+
 /// What the model is doing, for the status line.
 public enum ModelActivity: Equatable, Sendable {
     case idle
@@ -80,6 +94,12 @@ public enum Overlay: Equatable, Sendable {
     case help
     /// Choosing the class of the mask being accepted: the typed filter and the highlighted row.
     case classPicker(filter: String, highlighted: Int)
+    /// The per-class metrics of a prediction set (`m`).
+    case metrics
+    /// The failure browser (`f`).
+    case failures
+    /// Two prediction sets side by side (`c`).
+    case compare
 }
 
 /// Everything `render` needs, and everything `reduce` changes.
@@ -110,8 +130,16 @@ public struct WorkbenchState: Sendable {
     /// Unfinished objects of the images the user moved away from, by image name.
     public var drafts: [String: ObjectEditor] = [:]
     public var selectedObject: Int?
-    /// How many ground-truth objects the current image has (nil: no ground truth for it).
-    public var groundTruthObjects: Int?
+    /// The current image's ground-truth objects (nil: no ground truth for it).
+    public var groundTruth: [GroundTruthObject]?
+    public var groundTruthObjects: Int? { groundTruth?.count }
+    /// The workspace's prediction sets, in the configuration's order (the list shows the first two).
+    public var predictions: [PredictionColumn] = []
+    public var metricsView = MetricsViewState()
+    public var failureBrowser = FailureBrowserState()
+    public var compareView = CompareViewState()
+    /// The failure shown on the image, when one was opened from the browser.
+    public var failureFocus: FailureFocus?
 
     // The model.
     public var activity: ModelActivity = .idle

@@ -5,15 +5,21 @@ import SegModels
 /// there is room, the image beside it, the status line at the bottom.
 public struct WorkbenchLayout {
     public static let listWidth = 24
+    /// Each prediction set shown in the list adds a column of this width (" .82").
+    public static let scoreWidth = 5
+    public static let shownPredictionSets = 2
     public let list: CellRect?
     public let imageArea: CellRect
     public let statusRow: Int
+    /// Everything but the status line: where the full-screen views (metrics, failures) draw.
+    public var screenAboveStatus: CellRect { CellRect(column: 0, row: 0, columns: imageArea.column + imageArea.columns, rows: statusRow) }
     public let image: ImageLayout
 
     public init(_ s: WorkbenchState) {
         let showList = s.showList && s.columns >= 80
-        list = showList ? CellRect(column: 0, row: 0, columns: Self.listWidth, rows: s.rows - 1) : nil
-        let left = showList ? Self.listWidth + 1 : 0  // one column for the separator
+        let width = Self.listWidth + Self.scoreWidth * min(s.predictions.count, Self.shownPredictionSets)
+        list = showList ? CellRect(column: 0, row: 0, columns: width, rows: s.rows - 1) : nil
+        let left = showList ? width + 1 : 0  // one column for the separator
         imageArea = CellRect(column: left, row: 0, columns: s.columns - left, rows: s.rows - 1)
         statusRow = s.rows - 1
         let size = s.image?.size ?? PixelSize(width: 1, height: 1)
@@ -54,14 +60,25 @@ public struct WorkbenchLayout {
     }
 
     /// The first image shown in the list, so that the current one is always visible.
+    /// The legend of the prediction columns at the bottom of the list, when the list has room.
+    public func listLegend(_ s: WorkbenchState) -> [String] {
+        guard let list else { return [] }
+        let sets = s.predictions.prefix(Self.shownPredictionSets)
+        let legend = zip(Self.columnLetters, sets).map { "\($0) \($1.name)" }
+            + (sets.first(where: { $0.scores != nil })?.scores.map { ["per image: \($0.metric)"] } ?? [])
+        return list.rows > legend.count + 3 ? legend : []
+    }
+
+    public static let columnLetters = ["A", "B"]
+
     public func listTop(_ s: WorkbenchState) -> Int {
         guard let list else { return 0 }
-        let visible = max(list.rows - 1, 1)
+        let visible = max(list.rows - 1 - listLegend(s).count, 1)
         return min(max(0, s.current - visible / 2), max(0, s.images.count - visible))
     }
 
     public func imageIndex(listRow: Int, _ s: WorkbenchState) -> Int? {
-        guard listRow >= 1 else { return nil }
+        guard let list, listRow >= 1, listRow < list.rows - listLegend(s).count else { return nil }
         let index = listTop(s) + listRow - 1
         return s.images.indices.contains(index) ? index : nil
     }
@@ -90,6 +107,7 @@ extension Workbench {
                                area: layout.imageArea, colorMode: s.colorMode,
                                cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
             drawPrompts(s, layout: layout, into: &buffer, theme: theme, colored: colored)
+            drawFailureBox(s, layout: layout, into: &buffer, theme: theme, colored: colored)
         } else {
             let text = s.imageError.map { "cannot open: \($0)" } ?? "loading \(s.currentEntry?.name ?? "")…"
             buffer.write(String(text.prefix(layout.imageArea.columns)), row: layout.imageArea.rows / 2,
@@ -101,6 +119,9 @@ extension Workbench {
         case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
         case .classPicker(let filter, let highlighted):
             drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
+        case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        case .compare: drawCompare(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         }
         return buffer
     }
@@ -117,6 +138,17 @@ extension Workbench {
             result.append(MaskOverlay(mask: object.mask, fill: color, fillOpacity: selected ? min(1, opacity + 0.3) : opacity,
                                       boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8,
                                       cacheKey: key("object \(object.revision)")))
+        }
+        if let focus = s.failureFocus {
+            // The failure: the model's mask filled, the ground truth outlined around it.
+            if let prediction = focus.prediction, prediction.size == s.image?.size {
+                result.append(MaskOverlay(mask: prediction, fill: theme.negativePoint, fillOpacity: 0.45, boundary: theme.negativePoint,
+                                          boundaryOpacity: 0.9, cacheKey: key("failure \(focus.set) \(focus.row.reference)")))
+            }
+            for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == s.image?.size {
+                result.append(MaskOverlay(mask: object.mask, fill: theme.positivePoint, fillOpacity: 0, boundary: theme.positivePoint,
+                                          boundaryOpacity: 1, cacheKey: key("ground truth \(i)")))
+            }
         }
         if let mask = s.editor.currentMask {
             result.append(MaskOverlay(mask: mask, fill: theme.maskFill, fillOpacity: opacity, boundary: theme.maskBoundary,
@@ -185,26 +217,46 @@ extension Workbench {
     static func drawList(_ s: WorkbenchState, layout: WorkbenchLayout, list: CellRect, into buffer: inout CellBuffer,
                          theme: Theme, colored: Bool) {
         let fg = colored ? theme.panelForeground : nil
-        buffer.write(" Images \(s.current + 1)/\(s.images.count)".padding(toLength: list.columns, withPad: " ", startingAt: 0),
+        let sets = Array(s.predictions.prefix(WorkbenchLayout.shownPredictionSets))
+        let columnsText = sets.indices.map { " " + WorkbenchLayout.columnLetters[$0].leftPadded(to: WorkbenchLayout.scoreWidth - 1) }.joined()
+        let title = " Images \(s.current + 1)/\(s.images.count)"
+        buffer.write(title.padding(toLength: max(list.columns - columnsText.count, 0), withPad: " ", startingAt: 0) + columnsText,
                      row: list.row, column: list.column, foreground: fg, bold: true)
+        // A legend under the images says which set each column is and what its number means.
+        let legend = layout.listLegend(s)
+        let legendRows = legend.count
         let top = layout.listTop(s)
-        for line in 1..<max(list.rows, 1) {
+        for line in 1..<max(list.rows - legendRows, 1) {
             let index = top + line - 1
             guard s.images.indices.contains(index) else { break }
             let entry = s.images[index]
             let count = s.accepted[entry.path]?.count ?? 0
             let mark = count > 0 ? "\(count)\u{2713}" : ""
-            let width = list.columns - 2 - mark.count
+            let scores = sets.map { " " + Self.scoreText($0, stem: entry.stem).leftPadded(to: WorkbenchLayout.scoreWidth - 1) }.joined()
+            let width = list.columns - 2 - mark.count - scores.count
             var name = entry.name
             if name.count > width { name = String(name.prefix(max(width - 1, 0))) + "\u{2026}" }
             let text = (index == s.current ? "\u{25B6}" : " ") + name.padding(toLength: max(width, 0), withPad: " ", startingAt: 0) + " " + mark
+                + scores
             let current = index == s.current
             buffer.write(text, row: list.row + line, column: list.column, foreground: fg,
                          background: current && colored ? theme.panelHighlight : nil, reverse: current && !colored)
         }
+        for (k, text) in legend.enumerated() {
+            buffer.write(" " + text, row: list.row + list.rows - legendRows + k, column: list.column, foreground: fg)
+        }
         for row in list.row..<(list.row + list.rows) {
             buffer.write("\u{2502}", row: row, column: list.column + list.columns, foreground: fg)
         }
+    }
+
+    /// A prediction set's number for one image: "…" while it is computed, "-" when undefined or
+    /// absent, else two decimals without the leading zero (".82", "1.0").
+    static func scoreText(_ column: PredictionColumn, stem: String) -> String {
+        guard let scores = column.scores else { return column.failed ? "!" : "\u{2026}" }
+        guard let value = scores.byStem[stem], value >= 0 else { return "-" }
+        if value >= 0.995 { return "1.0" }
+        return "." + String(format: "%02d", Int((value * 100).rounded()))
     }
 
     static func activityText(_ s: WorkbenchState) -> String {
@@ -225,6 +277,9 @@ extension Workbench {
             parts.append("\(s.current + 1)/\(s.images.count) \(entry.name)")
         }
         if let image = s.image { parts.append("\(image.width)x\(image.height)") }
+        // What the user came to this image for goes first, where a narrow terminal still shows it.
+        if let focus = s.failureFocus { parts.append(failureText(focus, of: s.failureBrowser.shown.count)) }
+        if let message = s.message { parts.append(message) }
         parts.append("\(s.modelName): \(activityText(s))")
         let points = s.editor.prompts.points.count
         if points > 0 || s.editor.prompts.box != nil {
@@ -242,7 +297,6 @@ extension Workbench {
         }
         parts.append("objects \(s.currentObjects.count)")
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
-        if let message = s.message { parts.append(message) }
         parts.append("? help")
         return " " + parts.joined(separator: "  ")
     }
@@ -266,6 +320,8 @@ extension Workbench {
         "Tab              next candidate or object        a  overlay opacity",
         "Enter            accept, pick class  e / d         refine / delete selected",
         "] [, PgDn PgUp   next / previous image           0  fit the image",
+        "m                metrics of a prediction set     c  compare two sets",
+        "f                failure browser (/ s e i o x)   n p  next / previous failure",
         "\\               image list          q             quit (all is saved)",
         "",
         "press any key",
@@ -310,5 +366,12 @@ extension Workbench {
         lines += ["", "type to filter, Enter accepts, Esc cancels"]
         let highlightLine = choices.isEmpty ? nil : 2 + highlighted - first
         drawBoxFrame(lines, title: "accept as", highlight: highlightLine, into: &buffer, theme: theme, colored: colored)
+    }
+}
+
+extension String {
+    /// Right-aligned in `width` columns (longer strings are kept whole).
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -84,7 +84,7 @@ public final class ModelWorker: @unchecked Sendable {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         do {
             imageGroundTruth = try groundTruth.objects(forImage: name, width: image.width, height: image.height)
-            post(.groundTruthLoaded(index: index, objects: imageGroundTruth?.objects.count))
+            post(.groundTruthLoaded(index: index, objects: imageGroundTruth?.objects))
         } catch {
             post(.groundTruthFailed(index: index, "\(error)"))
         }

@@ -1,0 +1,32 @@
+import SegCore
+
+/// One number per image for a prediction set, for lists that rank or flag images: F1 at IoU 0.5
+/// for instance predictions (as `compare` reports per image), mIoU for semantic label maps, IoU
+/// for binary masks. Undefined values (no objects on either side, no classes present) are -1.
+public struct ImageScores: Sendable, Equatable {
+    public var metric: String
+    /// By image file stem (the last path component without its extension).
+    public var byStem: [String: Double]
+
+    public init(metric: String, byStem: [String: Double]) {
+        self.metric = metric
+        self.byStem = byStem
+    }
+
+    public init(instance evaluation: COCOEvaluation) {
+        let f1 = Comparison.imageF1(evaluation)
+        var byStem: [String: Double] = [:]
+        for (i, image) in evaluation.images.enumerated() {
+            byStem[FilePairs.stem(image.fileName.split(separator: "/").last.map(String.init) ?? image.fileName)] = f1[i]
+        }
+        self.init(metric: "F1@.5", byStem: byStem)
+    }
+
+    public init(semantic evaluation: SemanticEvaluation) {
+        self.init(metric: "mIoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.scores.meanIoU) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    public init(binary evaluation: BinaryEvaluation) {
+        self.init(metric: "IoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.iou) }, uniquingKeysWith: { a, _ in a }))
+    }
+}

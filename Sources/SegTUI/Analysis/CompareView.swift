@@ -1,0 +1,196 @@
+import SegCore
+import SegEval
+import SegModels
+
+/// The compare view (`c`): two prediction sets on the same image, side by side, the images in
+/// order of the per-image delta (B − A), largest regression of B first.
+public struct CompareViewState: Sendable {
+    public var a = 0
+    public var b = 1
+    /// Image indices, worst delta first; images without a defined delta last.
+    public var order: [Int] = []
+    public var position = 0
+    /// The per-class delta table (Tab) instead of the panes.
+    public var showClasses = false
+    /// Each set's masks on the current image (instance sets: detections scoring at least 0.5).
+    public var masksA: [Mask] = []
+    public var masksB: [Mask] = []
+    /// The engine's comparison of A and B, computed in the background when the view opens.
+    public var comparison: Comparison?
+
+    public init() {}
+
+    public static let minimumScore = 0.5
+}
+
+extension Workbench {
+    static func openCompare(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard s.predictions.count >= 2 else {
+            s.message = "compare needs two prediction sets: name them under [predictions] in segterm.toml"
+            return
+        }
+        guard s.predictions.allSatisfy({ $0.evaluation != nil }) else {
+            s.message = "the prediction sets are still being evaluated"
+            return
+        }
+        s.compareView.b = s.compareView.a == s.compareView.b ? (s.compareView.a + 1) % s.predictions.count : s.compareView.b
+        reorderCompare(&s)
+        s.overlay = .compare
+        s.failureFocus = nil
+        effects.append(.compare(a: s.compareView.a, b: s.compareView.b))
+        showCompared(at: 0, &s, &effects)
+    }
+
+    /// Images by B − A of the per-image metric, most negative first.
+    static func reorderCompare(_ s: inout WorkbenchState) {
+        guard let a = s.predictions[s.compareView.a].scores, let b = s.predictions[s.compareView.b].scores else { return }
+        func delta(_ i: Int) -> Double? {
+            guard let x = a.byStem[s.images[i].stem], let y = b.byStem[s.images[i].stem], x >= 0, y >= 0 else { return nil }
+            return y - x
+        }
+        s.compareView.order = s.images.indices.sorted { i, j in
+            switch (delta(i), delta(j)) {
+            case let (x?, y?): x != y ? x < y : i < j
+            case (.some, nil): true
+            case (nil, .some): false
+            case (nil, nil): i < j
+            }
+        }
+        s.compareView.comparison = nil
+    }
+
+    static func showCompared(at position: Int, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        guard s.compareView.order.indices.contains(position) else { return }
+        s.compareView.position = position
+        let index = s.compareView.order[position]
+        if index != s.current { go(to: index, &s, &effects) }
+        loadComparedMasks(&s)
+    }
+
+    /// Decodes each set's masks for the current image (once per image, when it is loaded).
+    static func loadComparedMasks(_ s: inout WorkbenchState) {
+        guard s.overlay == .compare, let image = s.image, let entry = s.currentEntry else {
+            s.compareView.masksA = []
+            s.compareView.masksB = []
+            return
+        }
+        func masks(_ set: Int) -> [Mask] {
+            guard let instances = s.predictions[set].evaluation?.instances else { return [] }
+            return instances.detections(onImageStem: entry.stem, minimumScore: CompareViewState.minimumScore)
+                .compactMap { instances.detectionMask($0) }.filter { $0.size == image.size }
+        }
+        s.compareView.masksA = masks(s.compareView.a)
+        s.compareView.masksB = masks(s.compareView.b)
+    }
+
+    static func handleCompare(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        switch input {
+        case .character("c"), .character("q"), .key(.escape):
+            s.overlay = .none
+            s.compareView.masksA = []
+            s.compareView.masksB = []
+        case .character("]"), .character("n"), .key(.pageDown): showCompared(at: s.compareView.position + 1, &s, &effects)
+        case .character("["), .character("p"), .key(.pageUp): showCompared(at: s.compareView.position - 1, &s, &effects)
+        case .character("\t"): s.compareView.showClasses.toggle()
+        case .character("1"), .character("2"):
+            // Choose the next set for A (1) or B (2), never the same for both.
+            let count = s.predictions.count
+            if input == .character("1") {
+                repeat { s.compareView.a = (s.compareView.a + 1) % count } while s.compareView.a == s.compareView.b
+            } else {
+                repeat { s.compareView.b = (s.compareView.b + 1) % count } while s.compareView.b == s.compareView.a
+            }
+            reorderCompare(&s)
+            effects.append(.compare(a: s.compareView.a, b: s.compareView.b))
+            showCompared(at: 0, &s, &effects)
+        case .character("z"): if let image = s.image { zoom(by: 2.0.squareRoot(), around: PixelPoint(x: image.width / 2, y: image.height / 2), &s) }
+        case .character("Z"): if let image = s.image { zoom(by: 1 / 2.0.squareRoot(), around: PixelPoint(x: image.width / 2, y: image.height / 2), &s) }
+        case .character("0"): s.viewport = .fit
+        case .key(.left), .character("h"): moveCursor(-1, 0, large: true, &s)
+        case .key(.right), .character("l"): moveCursor(1, 0, large: true, &s)
+        case .key(.up), .character("k"): moveCursor(0, -1, large: true, &s)
+        case .key(.down), .character("j"): moveCursor(0, 1, large: true, &s)
+        default: break
+        }
+    }
+
+    // MARK: Drawing
+
+    /// The two panes: side by side when each still gets at least 40 columns, else one above the other.
+    public static func comparePanes(_ area: CellRect) -> (CellRect, CellRect) {
+        if area.columns >= 81 {
+            let w = (area.columns - 1) / 2
+            return (CellRect(column: area.column, row: area.row, columns: w, rows: area.rows),
+                    CellRect(column: area.column + w + 1, row: area.row, columns: area.columns - w - 1, rows: area.rows))
+        }
+        let h = area.rows / 2
+        return (CellRect(column: area.column, row: area.row, columns: area.columns, rows: h),
+                CellRect(column: area.column, row: area.row + h, columns: area.columns, rows: area.rows - h))
+    }
+
+    static func drawCompare(_ s: WorkbenchState, area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
+        let v = s.compareView
+        let fg = colored ? theme.panelForeground : nil
+        for row in area.row..<(area.row + area.rows) {
+            buffer.write(String(repeating: " ", count: area.columns), row: row, column: area.column, foreground: fg)
+        }
+        if v.showClasses {
+            drawCompareClasses(s, area: area, into: &buffer, theme: theme, colored: colored)
+            return
+        }
+        let (paneA, paneB) = comparePanes(area)
+        for (pane, set, masks) in [(paneA, v.a, v.masksA), (paneB, v.b, v.masksB)] {
+            let name = s.predictions[set].name
+            let stem = s.currentEntry?.stem ?? ""
+            let value = s.predictions[set].scores?.byStem[stem]
+            var header = " \(set == v.a ? "A" : "B") \(name)  \(s.predictions[set].scores?.metric ?? "") \(value.map { $0 < 0 ? "-" : formatMetric($0) } ?? "-")"
+            if set == v.b, let x = s.predictions[v.a].scores?.byStem[stem], let y = value, x >= 0, y >= 0 {
+                header += String(format: "  \u{0394} %+.3f", y - x)
+            }
+            if set == v.a { header += "   \(v.position + 1)/\(v.order.count) by \u{0394}  ]/[ next  Tab classes  1/2 sets  c close" }
+            buffer.write(String(header.prefix(pane.columns)), row: pane.row, column: pane.column, foreground: fg, bold: true)
+            guard let image = s.image, pane.rows > 1 else { continue }
+            let imageArea = CellRect(column: pane.column, row: pane.row + 1, columns: pane.columns, rows: pane.rows - 1)
+            let layout = ImageLayout(imageSize: image.size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
+            var overlays = masks.enumerated().map { i, mask in
+                MaskOverlay(mask: mask, fill: theme.classColor(i), fillOpacity: 0.45, boundary: theme.classColor(i), boundaryOpacity: 0.9,
+                            cacheKey: s.imageGeneration > 0 ? "compare \(set) \(i) on image \(s.imageGeneration)" : nil)
+            }
+            for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == image.size {
+                overlays.append(MaskOverlay(mask: object.mask, fill: theme.maskBoundary, fillOpacity: 0, boundary: theme.maskBoundary,
+                                            boundaryOpacity: 1, cacheKey: s.imageGeneration > 0 ? "ground truth \(i) on image \(s.imageGeneration)" : nil))
+            }
+            ImagePainter.paint(image, overlays: overlays, layout: layout, into: &buffer, area: imageArea, colorMode: s.colorMode,
+                               cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
+        }
+        if paneA.row == paneB.row {
+            for row in area.row..<(area.row + area.rows) { buffer.write("\u{2502}", row: row, column: paneB.column - 1, foreground: fg) }
+        }
+    }
+
+    static func drawCompareClasses(_ s: WorkbenchState, area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
+        let v = s.compareView
+        let fg = colored ? theme.panelForeground : nil
+        var row = area.row
+        func put(_ text: String, bold: Bool = false) {
+            guard row < area.row + area.rows else { return }
+            buffer.write(String(text.prefix(area.columns)), row: row, column: area.column, foreground: fg, bold: bold)
+            row += 1
+        }
+        put(" Per class: B \(s.predictions[v.b].name) \u{2212} A \(s.predictions[v.a].name)   Tab images  c close", bold: true)
+        guard let c = v.comparison else {
+            put(" comparing\u{2026} (bootstrap over images)")
+            return
+        }
+        put(String(format: " %@: A %@  B %@  \u{0394} %+.4f   95%% CI [%+.4f, %+.4f]  (%d bootstrap replicates, seed %llu)",
+                   c.headlineName, formatMetric(c.headline.a), formatMetric(c.headline.b), c.headline.delta,
+                   c.interval.low, c.interval.high, c.replicates, c.seed))
+        put("")
+        let metrics = c.perClass.first?.metrics.map(\.0).prefix(6) ?? []
+        put(" " + "class".padding(toLength: 16, withPad: " ", startingAt: 0) + metrics.map { " " + ("\u{0394}" + $0).leftPadded(to: 8) }.joined(), bold: true)
+        for entry in c.perClass {
+            let values = entry.metrics.prefix(6).map { " " + ($0.1.delta.isNaN ? "-" : String(format: "%+.3f", $0.1.delta)).leftPadded(to: 8) }
+            put(" " + String(entry.name.prefix(16)).padding(toLength: 16, withPad: " ", startingAt: 0) + values.joined())
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Testing
+@testable import SegCore
+@testable import SegEval
+@testable import SegModels
+@testable import SegTUI
+
+/// The metrics view and the failure browser, driven through the reducer and drawn into cells.
+@Suite("Workbench metrics view and failure browser")
+struct AnalysisViewTests {
+    static func row(_ image: String, _ cls: String, _ size: String, area: Double, iou: Double, score: Double, _ kind: FailureRow.Kind,
+                    box: COCOBox? = COCOBox(x: 40, y: 30, width: 10, height: 10), reference: String) -> FailureRow {
+        FailureRow(image: image, imageId: nil, classId: nil, className: cls, sizeBucket: size, area: area, iou: iou, score: score,
+                   kind: kind, box: box, reference: reference)
+    }
+
+    static func evaluation() -> SetEvaluation {
+        let metrics = MetricsTable(title: "instance (segm), 3 images, 9 detections", rowLabel: "class", columns: ["AP", "AP50"],
+                                   rows: [.init(name: "cat", values: [0.5, 0.8]), .init(name: "car", values: [0.25, -1]),
+                                          .init(name: "cart", values: [0.75, 0.9])],
+                                   summary: [("AP", 0.5), ("AP50", 0.85)], errors: [("Cls", 0.02), ("Miss", 0.08)])
+        let failures = [
+            row("images/a.png", "cat", "small", area: 90, iou: 0, score: -1, .missed, reference: "annotation 1"),
+            row("images/b.png", "car", "large", area: 9000, iou: 0.3, score: 0.9, .mislocalized, reference: "results[4]"),
+            row("images/a.png", "car", "small", area: 100, iou: 0.05, score: 0.7, .background, reference: "results[2]"),
+            row("images/c.png", "cart", "small", area: 50, iou: 0, score: -1, .missed, reference: "annotation 7"),
+        ]
+        return SetEvaluation(scores: ImageScores(metric: "F1@.5", byStem: [:]), metrics: metrics, failures: failures)
+    }
+
+    static func state() -> WorkbenchState {
+        var s = WorkbenchReducerTests.ready(rows: 30, columns: 120)
+        s.predictions = [PredictionColumn(name: "model-a", evaluation: evaluation()), PredictionColumn(name: "model-b")]
+        return s
+    }
+
+    static func screen(_ s: WorkbenchState) -> [String] {
+        let buffer = Workbench.render(s)
+        return (0..<s.rows).map { buffer.text(row: $0) }
+    }
+
+    @Test("m opens the metrics table; o sorts by each column in turn, weakest first, undefined last; Tab changes set")
+    func metrics() {
+        var s = Self.state()
+        _ = WorkbenchReducerTests.send(&s, .input(.character("m")))
+        #expect(s.overlay == .metrics)
+        var lines = Self.screen(s)
+        #expect(lines.contains { $0.contains("Metrics: model-a") })
+        #expect(lines.contains { $0.contains("AP 0.500") && $0.contains("AP50 0.850") })
+        let order = { (lines: [String]) in ["cat", "car", "cart"].map { name in lines.firstIndex { $0.contains("\u{2502} \(name) ") } ?? -1 } }
+        #expect(order(lines) == order(lines).sorted())  // the engine's order: cat, car, cart
+        _ = WorkbenchReducerTests.send(&s, .input(.character("o")))
+        #expect(s.metricsView.sortColumn == 0)
+        #expect(Workbench.metricsRows(Self.evaluation().metrics, sortColumn: 0).map(\.name) == ["car", "cat", "cart"])
+        #expect(Workbench.metricsRows(Self.evaluation().metrics, sortColumn: 1).map(\.name) == ["cat", "cart", "car"])
+        lines = Self.screen(s)
+        #expect(lines.contains { $0.contains("AP\u{25B2}") })
+        #expect(lines.contains { $0.contains("TIDE errors") } && lines.contains { $0.contains("Miss") && $0.contains("8.00") })
+        _ = WorkbenchReducerTests.send(&s, .input(.character("o")), .input(.character("o")))
+        #expect(s.metricsView.sortColumn == nil)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("\t")))
+        #expect(Self.screen(s).contains { $0.contains("Metrics: model-b") } && Self.screen(s).contains { $0.contains("evaluating") })
+        _ = WorkbenchReducerTests.send(&s, .input(.key(.escape)))
+        #expect(s.overlay == .none)
+    }
+
+    @Test("column charts: eighths of a cell from the bottom, nothing for undefined values")
+    func columnCharts() {
+        // Two rows: 1.0 fills both, 0.5 the lower one, 0.25 half of the lower, -1 nothing.
+        #expect(Workbench.columnChart([1, 0.5, 0.25, -1], height: 2) == ["\u{2588}   ", "\u{2588}\u{2588}\u{2584} "])
+    }
+
+    @Test("bars: eighths of a cell, nothing for undefined values")
+    func bars() {
+        #expect(Workbench.bar(0.5, width: 4) == "\u{2588}\u{2588}  ")
+        #expect(Workbench.bar(1 / 16, width: 4) == "\u{258E}   ")  // a quarter cell: two eighths
+        #expect(Workbench.bar(-1, width: 3) == "   ")
+        #expect(Workbench.bar(2, width: 2) == "\u{2588}\u{2588}")
+    }
+
+    @Test("f lists failures worst first; class, size and type filters combine; o changes the order; counts follow")
+    func failures() {
+        var s = Self.state()
+        _ = WorkbenchReducerTests.send(&s, .input(.character("f")))
+        #expect(s.overlay == .failures)
+        // Lowest IoU first, then the higher score, then the image.
+        #expect(s.failureBrowser.shown == [0, 3, 2, 1])
+        _ = WorkbenchReducerTests.send(&s, .input(.character("s")))
+        #expect(s.failureBrowser.size == "small" && s.failureBrowser.shown == [0, 3, 2])
+        _ = WorkbenchReducerTests.send(&s, .input(.character("/")), .input(.character("c")), .input(.character("a")), .input(.character("r")))
+        #expect(s.failureBrowser.typing && s.failureBrowser.shown == [3, 2])  // "car" matches car and cart
+        _ = WorkbenchReducerTests.send(&s, .input(.key(.enter)))
+        #expect(!s.failureBrowser.typing)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("e")))
+        #expect(s.failureBrowser.kind == .missed && s.failureBrowser.shown == [3])
+        let lines = Self.screen(s)
+        #expect(lines.contains { $0.contains("1 of 4 shown") })
+        #expect(lines.contains { $0.contains("class: car") && $0.contains("size: small") && $0.contains("type: missed") })
+        #expect(lines.contains { $0.contains("c.png") && $0.contains("cart") && $0.contains("missed") })
+        // e cycles through the kinds present (missed, background, mislocalized) back to all; s to all sizes.
+        _ = WorkbenchReducerTests.send(&s, .input(.character("e")), .input(.character("e")), .input(.character("e")))
+        #expect(s.failureBrowser.kind == nil)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("s")), .input(.character("s")), .input(.character("s")))
+        _ = WorkbenchReducerTests.send(&s, .input(.character("/")), .input(.key(.backspace)), .input(.key(.backspace)), .input(.key(.backspace)),
+                                       .input(.key(.enter)))
+        #expect(s.failureBrowser.shown == [0, 3, 2, 1])
+        // i: IoU below 0.1, then 0.1 to 0.5, then at least 0.5, then any.
+        _ = WorkbenchReducerTests.send(&s, .input(.character("i")))
+        #expect(s.failureBrowser.shown == [0, 3, 2])
+        _ = WorkbenchReducerTests.send(&s, .input(.character("i")))
+        #expect(s.failureBrowser.shown == [1])
+        _ = WorkbenchReducerTests.send(&s, .input(.character("i")), .input(.character("i")))
+        #expect(s.failureBrowser.iouRange == 0 && s.failureBrowser.shown.count == 4)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("o")))
+        #expect(s.failureBrowser.sort == .score && s.failureBrowser.shown == [1, 2, 0, 3])
+    }
+
+    @Test("Enter opens the failure on its image, zoomed on its box; n and p walk the list; moving away forgets it")
+    func openFailure() {
+        var s = Self.state()
+        _ = WorkbenchReducerTests.send(&s, .input(.character("f")))
+        // The first row is on a.png, the current image: no load, the view zooms at once.
+        var effects = WorkbenchReducerTests.send(&s, .input(.key(.enter)))
+        #expect(s.overlay == .none && s.failureFocus?.row.reference == "annotation 1")
+        #expect(effects.isEmpty)
+        #expect(s.viewport.centerX == 45 && s.viewport.centerY == 35 && s.viewport.zoom > 1)
+        #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("failure 1/4 missed cat small IoU 0.00"))
+        // n: the next row is on c.png: the image opens, and the zoom waits for it.
+        effects = WorkbenchReducerTests.send(&s, .input(.character("n")))
+        #expect(s.current == 2 && s.failureFocus?.position == 1)
+        #expect(effects.contains { if case .open(2, _) = $0 { true } else { false } })
+        _ = WorkbenchReducerTests.send(&s, .imageLoaded(index: 2, RGBImage(width: 100, height: 80)))
+        #expect(s.viewport.centerX == 45 && s.viewport.zoom > 1)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("p")))
+        #expect(s.current == 0 && s.failureFocus?.position == 0)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("p")))
+        #expect(s.message == "first failure")
+        _ = WorkbenchReducerTests.send(&s, .input(.character("]")))
+        #expect(s.failureFocus == nil && s.viewport == .fit)
+    }
+
+    @Test("without prediction sets, m and f say how to add them")
+    func noSets() {
+        var s = WorkbenchReducerTests.ready()
+        _ = WorkbenchReducerTests.send(&s, .input(.character("m")))
+        #expect(s.overlay == .none && s.message?.contains("[predictions]") == true)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("f")))
+        #expect(s.overlay == .none)
+    }
+
+    @Test("c orders the images by B − A, worst first, undefined last; panes sit side by side or stacked")
+    func compare() {
+        var s = Self.state()
+        #expect(s.predictions[1].evaluation == nil)
+        var effects = WorkbenchReducerTests.send(&s, .input(.character("c")))
+        #expect(s.overlay == .none && s.message == "the prediction sets are still being evaluated")
+        let scoresB = ImageScores(metric: "F1@.5", byStem: ["a": 0.9, "b": 0.2, "c": 0.5])
+        var a = Self.evaluation()
+        a.scores = ImageScores(metric: "F1@.5", byStem: ["a": 0.5, "b": 0.6, "c": -1])
+        s.predictions[0].evaluation = a
+        s.predictions[1].evaluation = SetEvaluation(scores: scoresB, metrics: a.metrics, failures: [])
+        effects = WorkbenchReducerTests.send(&s, .input(.character("c")))
+        #expect(s.overlay == .compare)
+        // b.png loses 0.4, a.png gains 0.4, c.png has no A value.
+        #expect(s.compareView.order == [1, 0, 2])
+        #expect(s.current == 1)
+        #expect(effects.contains { if case .compare(0, 1) = $0 { true } else { false } })
+        _ = WorkbenchReducerTests.send(&s, .input(.character("]")))
+        #expect(s.current == 0 && s.compareView.position == 1)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("\t")))
+        #expect(s.compareView.showClasses)
+        #expect(Self.screen(s).contains { $0.contains("comparing") })
+        _ = WorkbenchReducerTests.send(&s, .input(.key(.escape)))
+        #expect(s.overlay == .none)
+
+        let wide = Workbench.comparePanes(CellRect(column: 0, row: 0, columns: 120, rows: 30))
+        #expect(wide.0.row == wide.1.row && wide.0.columns + wide.1.columns + 1 == 120)
+        let narrow = Workbench.comparePanes(CellRect(column: 0, row: 0, columns: 60, rows: 30))
+        #expect(narrow.0.column == narrow.1.column && narrow.1.row == 15)
+    }
+}
