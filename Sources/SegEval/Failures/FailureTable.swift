@@ -85,41 +85,52 @@ public struct FailureQuery: Sendable, Equatable {
     }
 }
 
-/// The failures that pass a query, worst first: the rows kept (at most the query's limit) and the
-/// counts per error type over all of them.
+/// Failure rows with their counts per error type. Built from a query (`selecting`, and the
+/// task functions taking `query:`), it holds the first `limit` failures that pass the filters, in
+/// the query's order, and counts all of those; built from rows (`init(rows:limit:)`), it keeps
+/// them as given and `sorted`/`filtered` work on them.
 public struct FailureTable: Sendable {
-    /// The kept rows, in the query's order.
+    /// The rows, in order; JSON, CSV and the table write the first `limit`.
     public var rows: [FailureRow]
-    /// Failures that pass the query's filters (rows is the first `limit` of them).
+    /// Failures counted (those passing the query's filters; all the rows for `init(rows:)`).
     public var total: Int
     /// Per error type, over `total`; types with no failure left out.
     public var counts: [(FailureRow.Kind, Int)]
     public var query: FailureQuery
+    /// Rows written in JSON/CSV and printed.
+    public var limit: Int { query.limit }
 
     public enum SortKey: String, Sendable, CaseIterable { case iou, score, area, image, kind }
 
-    /// Rows already built: filtered, sorted and cut by the query.
-    public init(rows all: [FailureRow], query: FailureQuery = FailureQuery()) {
+    /// The rows as given, in their order; `limit` of them are written, the counts cover all.
+    public init(rows: [FailureRow], limit: Int = .max) {
+        var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
+        for r in rows { tally[r.kind.index] += 1 }
+        self.init(tally: tally, query: FailureQuery(limit: limit))
+        self.rows = rows
+    }
+
+    /// The rows that pass the query's filters, in its order, cut to its limit.
+    public static func selecting(_ all: [FailureRow], query: FailureQuery) -> FailureTable {
         let kept = all.filter { query.admits(classId: $0.classId, className: $0.className) && query.admits(kind: $0.kind, sizeBucket: $0.sizeBucket) }
-        let names = Array(Set(kept.map(\.image))).sorted()
-        var rank: [String: Int] = [:]
-        for (i, n) in names.enumerated() { rank[n] = i }
+        let rank = nameRanks(kept.map(\.image))
         let keys = kept.enumerated().map { i, r in
-            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[r.image] ?? 0, order: i, handle: i)
+            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
         }
-        self.init(keys: keys, query: query) { kept[$0] }
+        return FailureTable(keys: keys, query: query, reference: { kept[$0].reference }) { kept[$0] }
     }
 
     /// The general path: compact sort keys for every failure that passed the filters, and the
     /// rows built only for the ones kept (an instance evaluation can have tens of thousands).
-    init(keys: [FailureSortKey], query: FailureQuery, row: (Int) -> FailureRow) {
+    /// `reference` gives a key's row reference, the last tie-break (asked for only on full ties).
+    init(keys: [FailureSortKey], query: FailureQuery, reference: (Int) -> String, row: (Int) -> FailureRow) {
         var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
         for k in keys { tally[k.kind.index] += 1 }
         self.init(tally: tally, query: query)
         let limit = max(0, query.limit)
         if limit == 0 { return }
         let sort = query.sort
-        let ordered = keys.sorted { FailureSortKey.precedes($0, $1, by: sort) }
+        let ordered = keys.sorted { FailureSortKey.precedes($0, $1, by: sort) { reference($0) < reference($1) } }
         rows = ordered.prefix(limit).map { row($0.handle) }
     }
 
@@ -131,12 +142,39 @@ public struct FailureTable: Sendable {
         rows = []
     }
 
+    /// Worst first by `key`; ties go to the higher score, then the image name, then the reference.
+    public func sorted(by key: SortKey = .iou) -> FailureTable {
+        var copy = self
+        let rank = Self.nameRanks(rows.map(\.image))
+        let keys = rows.enumerated().map { i, r in
+            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
+        }
+        copy.rows = keys.sorted { FailureSortKey.precedes($0, $1, by: key) { rows[$0].reference < rows[$1].reference } }
+            .map { rows[$0.handle] }
+        return copy
+    }
+
+    public func filtered(classId: Int? = nil, sizeBucket: String? = nil, kind: FailureRow.Kind? = nil) -> FailureTable {
+        FailureTable(rows: rows.filter { r in
+            (classId == nil || r.classId == classId) && (sizeBucket == nil || r.sizeBucket == sizeBucket) && (kind == nil || r.kind == kind)
+        }, limit: limit)
+    }
+
+    /// Each name's rank in sorted order (equal names, equal ranks): image order without comparing
+    /// strings in the sort.
+    static func nameRanks(_ names: [String]) -> [Int] {
+        let sortedNames = Array(Set(names)).sorted()
+        var rank: [String: Int] = [:]
+        for (i, n) in sortedNames.enumerated() { rank[n] = i }
+        return names.map { rank[$0] ?? 0 }
+    }
+
     public var json: JSONValue {
         .object([
             ("counts", .object(counts.map { ($0.0.rawValue, .integer($0.1)) })),
             ("total", .integer(total)),
             ("sort", .string(query.sort.rawValue)),
-            ("rows", .array(rows.map { r in
+            ("rows", .array(rows.prefix(max(0, limit)).map { r in
                 .object([("image", .string(r.image)), ("imageId", r.imageId.map { .integer($0) } ?? .null),
                          ("classId", r.classId.map { .integer($0) } ?? .null), ("class", .string(r.className)),
                          ("size", .string(r.sizeBucket)), ("area", .number(r.area)), ("IoU", .number(r.iou)),
@@ -156,7 +194,7 @@ public struct FailureTable: Sendable {
         let scope = filters.isEmpty ? "" : " [\(filters.joined(separator: ", "))]"
         var t = ReportTable(title: "Failures\(scope) (\(total): \(summary.isEmpty ? "none" : summary)), by \(query.sort.rawValue), worst first",
                             columns: ["image", "class", "size", "area", "IoU", "score", "error", "bbox"])
-        for r in rows {
+        for r in rows.prefix(max(0, limit)) {
             let box = r.box.map { "\(JSONValue.format($0.x)),\(JSONValue.format($0.y)),\(JSONValue.format($0.width)),\(JSONValue.format($0.height))" } ?? "-"
             t.rows.append([r.image, r.className, r.sizeBucket, JSONValue.format(r.area), formatMetric(r.iou),
                            r.score < 0 ? "-" : formatMetric(r.score), r.kind.rawValue, box])
@@ -167,7 +205,7 @@ public struct FailureTable: Sendable {
     public var csvTable: ReportTable {
         var t = ReportTable(title: "", columns: ["image", "imageId", "classId", "class", "size", "area", "IoU", "score", "error",
                                                  "x", "y", "width", "height", "ref"])
-        for r in rows {
+        for r in rows.prefix(max(0, limit)) {
             let b = r.box
             t.rows.append([r.image, r.imageId.map(String.init) ?? "", r.classId.map(String.init) ?? "", r.className, r.sizeBucket,
                            JSONValue.format(r.area), JSONValue.format(r.iou), JSONValue.format(r.score), r.kind.rawValue,
@@ -179,20 +217,18 @@ public struct FailureTable: Sendable {
 }
 
 /// What the order of failures depends on, without the strings: `image` is the rank of the image's
-/// name, `order` the failure's place in a fixed enumeration (the last tie-break); `handle` says
-/// which row to build if the failure is kept.
+/// name; `handle` says which row the key stands for (and which reference breaks a full tie).
 struct FailureSortKey {
     var kind: FailureRow.Kind
     var iou: Double
     var score: Double
     var area: Double
     var image: Int
-    var order: Int
     var handle: Int
 
     /// The key first (lowest IoU, highest score, largest area, image name, error type), then the
-    /// most confident failure, then the image, then the enumeration.
-    static func precedes(_ a: Self, _ b: Self, by key: FailureTable.SortKey) -> Bool {
+    /// most confident failure, then the image, then the reference (`referenceLess` on handles).
+    static func precedes(_ a: Self, _ b: Self, by key: FailureTable.SortKey, referenceLess: (Int, Int) -> Bool) -> Bool {
         switch key {
         case .iou: if a.iou != b.iou { return a.iou < b.iou }
         case .score: if a.score != b.score { return a.score > b.score }
@@ -202,7 +238,7 @@ struct FailureSortKey {
         }
         if a.score != b.score { return a.score > b.score }
         if a.image != b.image { return a.image < b.image }
-        return a.order < b.order
+        return referenceLess(a.handle, b.handle)
     }
 }
 
@@ -229,12 +265,24 @@ extension FailureTable {
     /// Instance failures at IoU 0.5 over all sizes, classified as TIDE does (foreground IoU 0.5,
     /// background 0.1), from the evaluation's own matching. Sort keys are gathered for every
     /// failure; rows (strings, boxes) only for the ones kept.
-    public static func instance(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery = FailureQuery()) throws(SegError) -> FailureTable {
+    public static func instance(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery) throws(SegError) -> FailureTable {
         try query.checkClass(in: ev.categories.map { (id: $0.id, name: $0.name) }, file: inputs.groundTruth.file)
+        return instanceFailures(ev, inputs: inputs, query: query)
+    }
+
+    /// Every instance failure, worst first (lowest IoU); `limit` rows written.
+    public static func instance(_ ev: COCOEvaluation, inputs: COCOInputs, limit: Int = .max) -> FailureTable {
+        var table = instanceFailures(ev, inputs: inputs, query: FailureQuery())
+        table.query.limit = limit
+        return table
+    }
+
+    /// The query's class filter is already checked.
+    static func instanceFailures(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery) -> FailureTable {
         let annotations = inputs.groundTruth.annotations
         let detections = inputs.results.detections
         let t0 = ev.params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
-        let imageRank = nameRanks(ev.images)
+        let imageRank = nameRanks(ev.images.map { $0.fileName.isEmpty ? String($0.id) : $0.fileName })
         let classOK = ev.categories.map { query.admits(classId: $0.id, className: $0.name) }
         // What each kept key refers to: (cell, item), item >= 0 a detection slot, < 0 a ground truth.
         var refs: [(cell: Int32, item: Int32, iou: Double)] = []
@@ -242,31 +290,35 @@ extension FailureTable {
         // When no row is wanted, counting is all there is to do.
         let countOnly = query.limit <= 0
         var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
-        // Ties after score and image: ground truth before detections, then file order.
-        func add(_ kind: FailureRow.Kind, iou: Double, score: Double, area: Double, cell c: Int, item: Int, order: Int) {
+        func add(_ kind: FailureRow.Kind, iou: Double, score: Double, area: Double, cell c: Int, item: Int) {
             guard query.admits(kind: kind, sizeBucket: FailureRow.sizeBucket(area)) else { return }
             if countOnly { tally[kind.index] += 1; return }
             keys.append(FailureSortKey(kind: kind, iou: iou, score: score, area: area, image: imageRank[ev.cells[c].imageIndex],
-                                       order: order, handle: refs.count))
+                                       handle: refs.count))
             refs.append((Int32(c), Int32(item), iou))
+        }
+        // A row's `ref`, made only for the rows written and for full ties in the sort.
+        func reference(_ handle: Int) -> String {
+            let r = refs[handle], cell = ev.cells[Int(r.cell)]
+            if r.item < 0 { return "annotation \(annotations[Int(cell.groundTruths[Int(-r.item - 1)])].id)" }
+            return "results[\(cell.detections[Int(r.item)])]"
         }
         for (c, cell) in ev.cells.enumerated() where classOK[cell.categoryIndex] {
             let D = cell.detectionCount, G = cell.groundTruthCount
             for g in 0..<G where !cell.gtCrowd[g] && !cell.gtMatched[t0 * G + g] {
                 var best = 0.0
                 for d in 0..<D { best = max(best, cell.ious[d * G + g]) }
-                add(.missed, iou: best, score: -1, area: cell.gtAreas[g], cell: c, item: -(g + 1), order: Int(cell.groundTruths[g]))
+                add(.missed, iou: best, score: -1, area: cell.gtAreas[g], cell: c, item: -(g + 1))
             }
             for d in 0..<D {
                 let f = cell.flags[t0 * D + d]  // area range "all" is a = 0
                 if f & 3 != 0 { continue }
                 let (kind, iou) = detectionError(cell, d: d, t0: t0)
-                add(kind, iou: iou, score: cell.scores[d], area: cell.dtAreas[d], cell: c, item: d,
-                    order: annotations.count + Int(cell.detections[d]))
+                add(kind, iou: iou, score: cell.scores[d], area: cell.dtAreas[d], cell: c, item: d)
             }
         }
         if countOnly { return FailureTable(tally: tally, query: query) }
-        return FailureTable(keys: keys, query: query) { handle in
+        return FailureTable(keys: keys, query: query, reference: reference) { handle in
             let r = refs[handle]
             let cell = ev.cells[Int(r.cell)]
             let image = ev.images[cell.imageIndex], category = ev.categories[cell.categoryIndex]
@@ -275,13 +327,13 @@ extension FailureTable {
                 let g = Int(-r.item - 1), ann = annotations[Int(cell.groundTruths[g])]
                 return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
                                   sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: -1,
-                                  kind: .missed, box: ann.bbox, reference: "annotation \(ann.id)")
+                                  kind: .missed, box: ann.bbox, reference: reference(handle))
             }
             let d = Int(r.item), index = Int(cell.detections[d])
             return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
                               sizeBucket: FailureRow.sizeBucket(cell.dtAreas[d]), area: cell.dtAreas[d], iou: r.iou,
                               score: cell.scores[d], kind: detectionError(cell, d: d, t0: t0).kind,
-                              box: detections[index].bbox ?? maskBox(index, image, inputs), reference: "results[\(index)]")
+                              box: detections[index].bbox ?? maskBox(index, image, inputs), reference: reference(handle))
         }
     }
 
@@ -308,18 +360,19 @@ extension FailureTable {
         return InstanceShapes.box(of: runs)
     }
 
-    /// Each image's rank in the order of the names the rows show (file name, else id).
-    static func nameRanks(_ images: [COCOImage]) -> [Int] {
-        let names = images.map { $0.fileName.isEmpty ? String($0.id) : $0.fileName }
-        let order = names.indices.sorted { names[$0] != names[$1] ? names[$0] < names[$1] : $0 < $1 }
-        var rank = [Int](repeating: 0, count: names.count)
-        for (r, i) in order.enumerated() { rank[i] = r }
-        return rank
-    }
-
-    public static func semantic(_ ev: SemanticEvaluation, threshold: Double = 0.5, query: FailureQuery = FailureQuery(),
+    /// Semantic failures that pass the query (`file` names the ground truth in a class error).
+    public static func semantic(_ ev: SemanticEvaluation, threshold: Double = 0.5, query: FailureQuery,
                                 file: String = "") throws(SegError) -> FailureTable {
         try query.checkClass(in: ev.classes.enumerated().map { (id: $0.offset, name: $0.element) }, file: file)
+        return selecting(semanticRows(ev, threshold: threshold), query: query)
+    }
+
+    /// Every semantic failure, worst first; `limit` rows written.
+    public static func semantic(_ ev: SemanticEvaluation, threshold: Double = 0.5, limit: Int = .max) -> FailureTable {
+        FailureTable(rows: semanticRows(ev, threshold: threshold), limit: limit).sorted()
+    }
+
+    static func semanticRows(_ ev: SemanticEvaluation, threshold: Double) -> [FailureRow] {
         var rows: [FailureRow] = []
         for image in ev.images {
             for s in image.segments where s.iou < threshold {
@@ -336,11 +389,11 @@ extension FailureTable {
                                        reference: image.groundTruthFile))
             }
         }
-        return FailureTable(rows: rows, query: query)
+        return rows
     }
 
     /// Panoptic segment failures (see `PanopticSegmentFailure`), size buckets from the area.
-    public static func panoptic(_ ev: PanopticEvaluation, query: FailureQuery = FailureQuery(), file: String = "") throws(SegError) -> FailureTable {
+    public static func panoptic(_ ev: PanopticEvaluation, query: FailureQuery, file: String = "") throws(SegError) -> FailureTable {
         try query.checkClass(in: ev.categories.map { (id: $0.id, name: $0.name) }, file: file)
         var names: [Int: String] = [:]
         for c in ev.categories { names[c.id] = c.name }
@@ -349,18 +402,27 @@ extension FailureTable {
                        sizeBucket: FailureRow.sizeBucket(Double(f.area)), area: Double(f.area), iou: f.iou, score: -1, kind: f.kind,
                        box: f.box, reference: "segment \(f.segmentId)")
         }
-        return FailureTable(rows: rows, query: query)
+        return selecting(rows, query: query)
     }
 
-    public static func binary(_ ev: BinaryEvaluation, threshold: Double = 0.5, query: FailureQuery = FailureQuery(),
+    /// Binary-mask failures that pass the query (the one class is "object").
+    public static func binary(_ ev: BinaryEvaluation, threshold: Double = 0.5, query: FailureQuery,
                               file: String = "") throws(SegError) -> FailureTable {
         try query.checkClass(in: [(id: nil, name: "object")], file: file)
-        let rows = ev.images.filter { $0.iou < threshold }.map { r in
+        return selecting(binaryRows(ev, threshold: threshold), query: query)
+    }
+
+    /// Every binary-mask failure, worst first; `limit` rows written.
+    public static func binary(_ ev: BinaryEvaluation, threshold: Double = 0.5, limit: Int = .max) -> FailureTable {
+        FailureTable(rows: binaryRows(ev, threshold: threshold), limit: limit).sorted()
+    }
+
+    static func binaryRows(_ ev: BinaryEvaluation, threshold: Double) -> [FailureRow] {
+        ev.images.filter { $0.iou < threshold }.map { r in
             FailureRow(image: r.stem, imageId: nil, classId: nil, className: "object", sizeBucket: FailureRow.sizeBucket(Double(r.groundTruthArea)),
                        area: Double(r.groundTruthArea), iou: r.iou, score: -1, kind: .lowIoUImage,
                        box: r.box.map { COCOBox(x: Double($0.minX), y: Double($0.minY), width: Double($0.width), height: Double($0.height)) },
                        reference: r.groundTruthFile)
         }
-        return FailureTable(rows: rows, query: query)
     }
 }
