@@ -78,6 +78,13 @@ struct EvalCLITests {
         let areas = byArea.rows.map { $0["area"] as! Double }
         #expect(areas == areas.sorted(by: >) && areas.count == all.rows.count)
 
+        // A few rows are picked without sorting them all: the same as the head of the full order.
+        for key in ["iou", "score", "area", "image", "kind"] {
+            let head = try Self.failures(base + ["--failures", "2", "--failure-sort", key]).rows.map { $0["ref"] as? String }
+            let full = try Self.failures(base + ["--failures", "1000", "--failure-sort", key]).rows.map { $0["ref"] as? String }
+            #expect(head == Array(full.prefix(2)), "\(key)")
+        }
+
         let missed = try Self.failures(base + ["--failures", "1000", "--failure-type", "missed"])
         #expect(missed.rows.count == counts["missed"] && missed.rows.allSatisfy { $0["error"] as? String == "missed" && $0["score"] as? Double == -1 })
         #expect(missed.table["counts"] as? [String: Int] == ["missed": counts["missed"]!])

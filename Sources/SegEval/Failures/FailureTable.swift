@@ -130,8 +130,30 @@ public struct FailureTable: Sendable {
         let limit = max(0, query.limit)
         if limit == 0 { return }
         let sort = query.sort
-        let ordered = keys.sorted { FailureSortKey.precedes($0, $1, by: sort) { reference($0) < reference($1) } }
-        rows = ordered.prefix(limit).map { row($0.handle) }
+        func precedes(_ a: FailureSortKey, _ b: FailureSortKey) -> Bool {
+            FailureSortKey.precedes(a, b, by: sort) { reference($0) < reference($1) }
+        }
+        rows = Self.first(limit, of: keys, by: precedes).map { row($0.handle) }
+    }
+
+    /// The first `n` keys in order. A few rows of tens of thousands (the CLI's default 20) are
+    /// picked in one pass, keeping the best `n` so far in order; a sort only when most are kept.
+    static func first(_ n: Int, of keys: [FailureSortKey], by precedes: (FailureSortKey, FailureSortKey) -> Bool) -> [FailureSortKey] {
+        if n >= keys.count / 8 { return Array(keys.sorted(by: precedes).prefix(n)) }
+        var best: [FailureSortKey] = []
+        best.reserveCapacity(n + 1)
+        for k in keys {
+            if best.count == n, let worst = best.last, !precedes(k, worst) { continue }
+            // After the keys that precede or tie with k, as a stable sort would place it.
+            var lo = 0, hi = best.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if precedes(k, best[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            best.insert(k, at: lo)
+            if best.count > n { best.removeLast() }
+        }
+        return best
     }
 
     /// Counts alone (indexed as `FailureRow.Kind.allCases`), no rows.
