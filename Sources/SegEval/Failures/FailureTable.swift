@@ -48,8 +48,8 @@ public struct FailureRow: Sendable, Equatable {
     }
 }
 
-/// Which failures to keep and in what order: the filters the CLI's `--failure-*` options and
-/// the failure browser set.
+/// Which failures to keep and in what order: what the CLI's `--failure-*` options and
+/// `--failures N` ask for.
 public struct FailureQuery: Sendable, Equatable {
     public var sort: FailureTable.SortKey
     /// A class name, or a class id written as a number.
