@@ -529,6 +529,86 @@ def pq_reference(gt_json, pred_json, gt_dir, pred_dir, categories):
     return {"All": average(None), "Things": average(True), "Stuff": average(False), "perCategory": stats}
 
 
+LOW_IOU_MATCH = 0.75
+
+
+def panoptic_segment_reference(gt_json, pred_json, gt_dir, pred_dir):
+    """Segment-level failures under pq_compute's matching rules (as pq_reference): ground-truth
+    segments left unmatched (not crowd), predictions counted as false positives, and matched
+    pairs with IoU below LOW_IOU_MATCH; each with the segment's area, its best IoU with a segment
+    of its category (the matched IoU for a pair) and its box in the PNG."""
+    from PIL import Image
+    rows = []
+    preds = {a["image_id"]: a for a in pred_json["annotations"]}
+
+    def ids(path):
+        a = np.array(Image.open(path).convert("RGB"), dtype=np.uint64)
+        return a[..., 0] + 256 * a[..., 1] + 65536 * a[..., 2]
+
+    def box(idmap, sid):
+        ys, xs = np.nonzero(idmap == sid)
+        return [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+
+    for g in gt_json["annotations"]:
+        p = preds[g["image_id"]]
+        gi, pi = ids(gt_dir / g["file_name"]), ids(pred_dir / p["file_name"])
+        gseg = {s["id"]: s for s in g["segments_info"]}
+        pseg = {s["id"]: dict(s) for s in p["segments_info"]}
+        labels, counts = np.unique(pi, return_counts=True)
+        for l, c in zip(labels, counts):
+            if int(l) in pseg:
+                pseg[int(l)]["area"] = int(c)
+        joint = gi * (1 << 24) + pi
+        labels, counts = np.unique(joint, return_counts=True)
+        inter = {(int(l) >> 24, int(l) & 0xFFFFFF): int(c) for l, c in zip(labels, counts)}
+        best_g, best_p, matched = {}, {}, {}
+        for (gl, pl), n in inter.items():
+            if gl not in gseg or pl not in pseg or gseg[gl]["iscrowd"] == 1:
+                continue
+            if gseg[gl]["category_id"] != pseg[pl]["category_id"]:
+                continue
+            iou = n / (pseg[pl]["area"] + gseg[gl]["area"] - n - inter.get((0, pl), 0))
+            best_g[gl] = max(best_g.get(gl, 0.0), iou)
+            best_p[pl] = max(best_p.get(pl, 0.0), iou)
+            if iou > 0.5:
+                matched[gl] = (pl, iou)
+        matched_p = {pl for pl, _ in matched.values()}
+        base = {"image_id": g["image_id"], "file_name": g["file_name"]}
+        crowd = {}
+        for gl, s in gseg.items():
+            if s["iscrowd"] == 1:
+                if gl not in matched:
+                    crowd[s["category_id"]] = gl
+                continue
+            if gl in matched:
+                if matched[gl][1] < LOW_IOU_MATCH:
+                    rows.append({**base, "kind": "low-iou-match", "segment": gl, "category_id": s["category_id"],
+                                 "area": s["area"], "iou": matched[gl][1], "bbox": box(gi, gl)})
+                continue
+            rows.append({**base, "kind": "missed-segment", "segment": gl, "category_id": s["category_id"],
+                         "area": s["area"], "iou": best_g.get(gl, 0.0), "bbox": box(gi, gl)})
+        for pl, s in pseg.items():
+            if pl in matched_p:
+                continue
+            n = inter.get((0, pl), 0)
+            if s["category_id"] in crowd:
+                n += inter.get((crowd[s["category_id"]], pl), 0)
+            if n / s["area"] > 0.5:
+                continue
+            rows.append({**base, "kind": "false-positive-segment", "segment": pl, "category_id": s["category_id"],
+                         "area": s["area"], "iou": best_p.get(pl, 0.0), "bbox": box(pi, pl)})
+    return rows
+
+
+def panoptic_segment_fixtures():
+    """Reads the committed panoptic fixture (made by panoptic_fixtures) and writes its segment failures."""
+    out = OUT / "panoptic"
+    gt_json = json.load(open(out / "gt.json"))
+    pred_json = json.load(open(out / "pred.json"))
+    dump(out / "segments.json", {"lowIoUMatch": LOW_IOU_MATCH,
+                                 "rows": panoptic_segment_reference(gt_json, pred_json, out / "gt", out / "pred")})
+
+
 def panoptic_fixtures():
     from PIL import Image
     rng = np.random.default_rng(5)
@@ -598,7 +678,9 @@ def tide_fixtures():
     from tidecv import TIDE, datasets
     from tidecv.errors.qualifiers import AREA
     from tidecv.errors.main_errors import ClassError, BoxError, OtherError, DuplicateError, BackgroundError, MissedError
+    from tidecv.errors.main_errors import FalsePositiveError, FalseNegativeError
     types = [ClassError, BoxError, OtherError, DuplicateError, BackgroundError, MissedError]
+    special_types = [FalsePositiveError, FalseNegativeError]
     out = {"tidecv": importlib.metadata.version("tidecv"), "cases": {}}
     cases = [("mixed", OUT / "coco" / "mixed" / "gt.json", OUT / "coco" / "mixed" / "results-rle-bbox.json"),
              ("many", OUT / "coco" / "many" / "gt.json", OUT / "coco" / "many" / "results-rle-bbox.json"),
@@ -612,13 +694,21 @@ def tide_fixtures():
                 tide = TIDE(mode=TIDE.MASK if mode == "mask" else TIDE.BOX)
                 run = tide.evaluate(gt, res, name="run")
             main = run.fix_main_errors()
+            # The special errors as tidecv's fix_special_errors computes them (no clamp at 0; its
+            # qualifier argument is unused, so there is no per-size definition), and per class from
+            # the same fixed data.
+            special = run.fix_special_errors()
+            special_data = {FalsePositiveError: run.fix_errors(transform=FalsePositiveError.fix),
+                            FalseNegativeError: run.fix_errors(false_neg_dict=run.false_negatives)}
             per_class = {}
+            per_class_special = {}
             for k, obj in run.ap_data.objs.items():
                 if obj.is_empty():
                     continue
                 before = obj.get_ap()
                 per_class[str(k)] = {t.short_name: max(run.fix_errors(lambda e, t=t: isinstance(e, t)).objs[k].get_ap() - before, 0) / 100
                                      for t in types}
+                per_class_special[str(k)] = {t.short_name: (special_data[t].objs[k].get_ap() - before) / 100 for t in special_types}
             per_size = {}
             for q in AREA:
                 gains = run.fix_main_errors(qual=q)
@@ -627,7 +717,8 @@ def tide_fixtures():
                 "gt": str(gt_path.relative_to(ROOT)), "results": str(res_path.relative_to(ROOT)),
                 "AP": run.ap / 100, "dAP": {t.short_name: main[t] / 100 for t in types},
                 "counts": {t.short_name: len(run.error_dict[t]) for t in types},
-                "perClass": per_class, "perSize": per_size}
+                "perClass": per_class, "perSize": per_size,
+                "special": {t.short_name: special[t] / 100 for t in special_types}, "perClassSpecial": per_class_special}
     dump(OUT / "tide" / "expected.json", out)
 
 
@@ -701,6 +792,7 @@ def main():
     instance_fixtures()
     semantic_fixtures()
     panoptic_fixtures()
+    panoptic_segment_fixtures()
     tide_fixtures()
     boundary_fixtures()
     print("wrote", OUT)

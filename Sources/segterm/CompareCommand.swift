@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SegCore
 import SegEval
+import SegNN
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,9 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        // The evaluation never calls BLAS: OpenBLAS's idle threads would only take cores from it.
+        Threads.parkBLASThreads()
+        keepFreedMemoryForReuse()
         let ra = options.request(predictions: pred[0]), rb = options.request(predictions: pred[1])
         let comparison: Comparison
         switch TaskRunner.task(of: ra) {

@@ -51,6 +51,71 @@ struct EvalCLITests {
         }
     }
 
+    static func failures(_ args: [String]) throws -> (table: [String: Any], rows: [[String: Any]]) {
+        let r = try Binary.run(args + ["--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let table = try #require(try Self.json(r.stdout)["failures"] as? [String: Any])
+        return (table, try #require(table["rows"] as? [[String: Any]]))
+    }
+
+    @Test("failure table: --failure-sort orders, --failure-type/--failure-class/--failure-size filter, counts cover the filtered set")
+    func failureTable() throws {
+        let base = ["eval", "--gt", Self.path("instances.json"), "--pred", Self.path("predictions/model-a.json")]
+        let all = try Self.failures(base + ["--failures", "1000"])
+        let counts = try #require(all.table["counts"] as? [String: Int])
+        #expect(all.rows.count == all.table["total"] as? Int && all.rows.count == counts.values.reduce(0, +) && all.rows.count > 10)
+        #expect(zip(all.rows, all.rows.dropFirst()).allSatisfy { ($0["IoU"] as! Double) <= ($1["IoU"] as! Double) }, "default: lowest IoU first")
+
+        let none = try Self.failures(base + ["--failures", "0"])
+        #expect(none.rows.isEmpty && none.table["counts"] as? [String: Int] == counts && none.table["total"] as? Int == all.rows.count)
+
+        let byScore = try Self.failures(base + ["--failures", "5", "--failure-sort", "score"])
+        #expect(byScore.rows.count == 5 && byScore.table["sort"] as? String == "score" && byScore.table["total"] as? Int == all.rows.count)
+        let scores = byScore.rows.map { $0["score"] as! Double }
+        #expect(scores == scores.sorted(by: >) && scores[0] == all.rows.map { $0["score"] as! Double }.max())
+
+        let byArea = try Self.failures(base + ["--failures", "1000", "--failure-sort", "area"])
+        let areas = byArea.rows.map { $0["area"] as! Double }
+        #expect(areas == areas.sorted(by: >) && areas.count == all.rows.count)
+
+        // A few rows are picked without sorting them all: the same as the head of the full order.
+        for key in ["iou", "score", "area", "image", "kind"] {
+            let head = try Self.failures(base + ["--failures", "2", "--failure-sort", key]).rows.map { $0["ref"] as? String }
+            let full = try Self.failures(base + ["--failures", "1000", "--failure-sort", key]).rows.map { $0["ref"] as? String }
+            #expect(head == Array(full.prefix(2)), "\(key)")
+        }
+
+        let missed = try Self.failures(base + ["--failures", "1000", "--failure-type", "missed"])
+        #expect(missed.rows.count == counts["missed"] && missed.rows.allSatisfy { $0["error"] as? String == "missed" && $0["score"] as? Double == -1 })
+        #expect(missed.table["counts"] as? [String: Int] == ["missed": counts["missed"]!])
+
+        let stone = try Self.failures(base + ["--failures", "1000", "--failure-class", "stone", "--failure-size", "medium"])
+        let expected = all.rows.filter { $0["class"] as? String == "stone" && $0["size"] as? String == "medium" }.count
+        #expect(stone.rows.count == expected && expected > 0)
+        #expect(stone.rows.allSatisfy { $0["class"] as? String == "stone" && $0["size"] as? String == "medium" })
+        // A class id works as well as its name.
+        let byId = try Self.failures(base + ["--failures", "1000", "--failure-class", "3", "--failure-size", "medium"])
+        #expect(byId.rows.count == expected)
+
+        let unknown = try Binary.run(base + ["--failure-class", "zebra"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("instances.json: --failure-class \"zebra\""), "\(unknown.stderr)")
+        #expect(try Binary.run(base + ["--failure-type", "nonsense"]).status == 2)
+        #expect(try Binary.run(base + ["--failure-sort", "nonsense"]).status == 2)
+        #expect(try Binary.run(base + ["--failure-size", "huge"]).status == 2)
+    }
+
+    @Test("panoptic eval lists segment failures, filterable by type")
+    func panopticFailures() throws {
+        let folder = Binary.repositoryRoot.appendingPathComponent("Tests/SegEvalTests/Fixtures/panoptic")
+        let base = ["eval", "--gt", folder.appendingPathComponent("gt.json").path, "--pred", folder.appendingPathComponent("pred.json").path]
+        let all = try Self.failures(base + ["--failures", "100"])
+        let counts = try #require(all.table["counts"] as? [String: Int])
+        #expect(Set(counts.keys) == ["missed-segment", "false-positive-segment", "low-iou-match"] && all.rows.count == counts.values.reduce(0, +))
+        let low = try Self.failures(base + ["--failure-type", "low-iou-match", "--failure-sort", "area"])
+        #expect(low.rows.count == counts["low-iou-match"] && low.rows.allSatisfy { ($0["IoU"] as! Double) > 0.5 && ($0["IoU"] as! Double) < 0.75 })
+        #expect(low.rows.allSatisfy { ($0["bbox"] as? [Double])?.count == 4 })
+    }
+
     @Test("compare prints deltas and a reproducible interval")
     func compare() throws {
         let args = ["compare", "--gt", Self.path("instances.json"), "--pred", Self.path("predictions/model-a.json"),

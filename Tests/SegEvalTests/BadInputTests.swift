@@ -23,6 +23,22 @@ struct BadInputTests {
         throw SegError(.invalid, file: "", "no error for \(text)")
     }
 
+    @Test("a long results list (checked in two halves at once) still names its first bad entry")
+    func longResults() throws {
+        // 10,000 detections; bad categories at 9,000 (second half) and 6,000 (first half).
+        func list(bad: [Int]) -> String {
+            "[" + (0..<10_000).map { i in
+                #"{"image_id": 1, "category_id": \#(bad.contains(i) ? 6 : 5), "score": 0.5, "bbox": [0, 0, 1, 2]}"#
+            }.joined(separator: ",") + "]"
+        }
+        var e = try Self.resultsError(list(bad: [9_000]))
+        #expect(e.file == "res.json" && e.reason.hasPrefix("results[9000]: category id 6"), "\(e.reason)")
+        e = try Self.resultsError(list(bad: [6_000, 9_000]))
+        #expect(e.reason.hasPrefix("results[6000]: category id 6"), "\(e.reason)")
+        let ok = try COCOReader.parseResults(Array(list(bad: []).utf8), file: "res.json", groundTruth: try Self.groundTruth())
+        #expect(ok.detections.enumerated().allSatisfy { $0.element.id == $0.offset + 1 && !$0.element.isCrowd })
+    }
+
     @Test("results: unknown image, unknown category, NaN score, malformed and mis-sized RLE")
     func results() throws {
         let seg = #""segmentation": {"size": [3, 4], "counts": "02:"}"#

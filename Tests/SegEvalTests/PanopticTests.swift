@@ -24,6 +24,36 @@ struct PanopticTests {
         }
     }
 
+    @Test("segment failures (missed, false positive, low-IoU match) with area, IoU and box match the numpy reference")
+    func segmentFailures() throws {
+        let folder = Fixtures.url("panoptic")
+        let expected = try Fixtures.json(folder.appendingPathComponent("segments.json"))
+        #expect(expected["lowIoUMatch"] as? Double == PanopticEvaluator.lowIoUMatch)
+        let rows = try #require(expected["rows"] as? [[String: Any]])
+        let ev = try PanopticEvaluator().evaluate(groundTruth: folder.appendingPathComponent("gt.json").path,
+                                                  predictions: folder.appendingPathComponent("pred.json").path)
+        func key(_ image: Int, _ kind: String, _ segment: Int) -> String { "\(image)/\(kind)/\(segment)" }
+        var ours: [String: PanopticSegmentFailure] = [:]
+        for f in ev.segmentFailures { ours[key(f.imageId, f.kind.rawValue, Int(f.segmentId))] = f }
+        #expect(ours.count == rows.count && ev.segmentFailures.count == rows.count)
+        for r in rows {
+            let k = key(r["image_id"] as! Int, r["kind"] as! String, r["segment"] as! Int)
+            let f = try #require(ours[k], "\(k) missing")
+            #expect(f.categoryId == r["category_id"] as? Int && f.area == r["area"] as? Int, "\(k)")
+            #expect(abs(f.iou - (r["iou"] as! Double)) <= 1e-12, "\(k) IoU \(f.iou)")
+            let b = r["bbox"] as! [Double]
+            #expect(f.box == COCOBox(x: b[0], y: b[1], width: b[2], height: b[3]), "\(k) box")
+        }
+        #expect(FailureRow.Kind.allCases.enumerated().allSatisfy { $0.offset == $0.element.index })
+        let countsOnly = try FailureTable.panoptic(ev, query: FailureQuery(limit: 0))
+        #expect(countsOnly.rows.isEmpty && countsOnly.total == rows.count)
+        // The table: filters and order.
+        let table = try FailureTable.panoptic(ev, query: FailureQuery(kind: .missedSegment))
+        #expect(table.total == rows.filter { $0["kind"] as? String == "missed-segment" }.count)
+        #expect(table.rows.allSatisfy { $0.kind == .missedSegment })
+        #expect(zip(table.rows, table.rows.dropFirst()).allSatisfy { $0.iou <= $1.iou })
+    }
+
     @Test("a segment in the PNG but not in the JSON is an error naming the file")
     func missingSegment() throws {
         let gt = PanopticFile.Annotation(imageId: 1, fileName: "a.png", segments: [.init(id: 1, categoryId: 1, area: 2, isCrowd: false)])

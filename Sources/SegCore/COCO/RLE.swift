@@ -201,50 +201,65 @@ public struct RLE: Equatable, Sendable {
     /// for a string that stops inside a count or before covering every pixel.
     public init(compressed: String, height: Int, width: Int) throws {
         let total = try Self.pixelCount(height: height, width: width)
-        var counts: [UInt32] = []
-        var covered = 0
-        var chars = compressed.utf8.makeIterator()
-        var position = 0
-        while let first = chars.next() {
-            var byte = first
-            var x: Int64 = 0
-            var shift: Int64 = 0
-            while true {
-                guard byte >= 48, byte <= 111 else {
-                    throw SegError(.corrupt, file: "", "RLE string has an invalid character at offset \(position)")
-                }
-                // 7 groups hold 35 bits: every difference of two 32-bit counts fits; longer is not COCO.
-                guard shift < 35 else {
-                    throw SegError(.corrupt, file: "", "RLE string has an over-long count at offset \(position)")
-                }
-                let c = Int64(byte - 48)
-                x |= (c & 0x1f) << shift
-                shift += 5
-                position += 1
-                if c & 0x20 == 0 {
-                    if c & 0x10 != 0 { x |= -1 << shift }  // sign-extend
-                    break
-                }
-                guard let next = chars.next() else {
-                    throw SegError(.truncated, file: "", "RLE string ends inside a count")
-                }
-                byte = next
-            }
-            if counts.count > 2 { x += Int64(counts[counts.count - 2]) }
-            guard x >= 0, x <= Int64(UInt32.max) else {
-                throw SegError(.corrupt, file: "", "RLE string has a count out of range (\(x)) at offset \(position)")
-            }
-            covered += Int(x)
-            guard covered <= total else {
-                throw SegError(.corrupt, file: "", "RLE counts exceed the \(height)x\(width) mask")
-            }
-            counts.append(UInt32(x))
-        }
-        guard covered == total else {
-            throw SegError(.truncated, file: "", "RLE counts cover \(covered) of \(total) pixels")
-        }
+        var string = compressed
+        // The bytes by pointer (no copy for a native string) and the counts written in place: an
+        // evaluation decodes tens of thousands of these, and appending one count at a time
+        // costs more than the decoding.
+        let counts = try string.withUTF8 { bytes throws(SegError) in try Self.decodeCounts(bytes, total: total, height: height, width: width) }
         // pycocotools writes an empty mask as "0" (one empty run); an empty string is the same mask.
         self.init(unchecked: height, width, counts.isEmpty ? [0] : counts)
+    }
+
+    static func decodeCounts(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int) throws(SegError) -> [UInt32] {
+        var failure: SegError?
+        // Every count takes at least one character, so the string's length bounds their number.
+        let counts = [UInt32](unsafeUninitializedCapacity: bytes.count) { out, initialized in
+            var n = 0, covered = 0, i = 0
+            defer { initialized = n }
+            while i < bytes.count {
+                var x: Int64 = 0
+                var shift: Int64 = 0
+                while true {
+                    let byte = bytes[i]
+                    guard byte >= 48, byte <= 111 else {
+                        failure = SegError(.corrupt, file: "", "RLE string has an invalid character at offset \(i)")
+                        return
+                    }
+                    // 7 groups hold 35 bits: every difference of two 32-bit counts fits; longer is not COCO.
+                    guard shift < 35 else {
+                        failure = SegError(.corrupt, file: "", "RLE string has an over-long count at offset \(i)")
+                        return
+                    }
+                    let c = Int64(byte - 48)
+                    x |= (c & 0x1f) << shift
+                    shift += 5
+                    i += 1
+                    if c & 0x20 == 0 {
+                        if c & 0x10 != 0 { x |= -1 << shift }  // sign-extend
+                        break
+                    }
+                    guard i < bytes.count else {
+                        failure = SegError(.truncated, file: "", "RLE string ends inside a count")
+                        return
+                    }
+                }
+                if n > 2 { x += Int64(out[n - 2]) }
+                guard x >= 0, x <= Int64(UInt32.max) else {
+                    failure = SegError(.corrupt, file: "", "RLE string has a count out of range (\(x)) at offset \(i)")
+                    return
+                }
+                covered += Int(x)
+                guard covered <= total else {
+                    failure = SegError(.corrupt, file: "", "RLE counts exceed the \(height)x\(width) mask")
+                    return
+                }
+                out[n] = UInt32(x)
+                n += 1
+            }
+            if covered != total { failure = SegError(.truncated, file: "", "RLE counts cover \(covered) of \(total) pixels") }
+        }
+        if let failure { throw failure }
+        return counts
     }
 
     // MARK: Set operations

@@ -13,6 +13,21 @@ extension RLE {
         guard h > 0 else { return nil }
         var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
         var position = 0
+        // The column of a position, found from the previous one: positions only grow, and a run
+        // usually moves on by a column or two, which a few additions reach sooner than a
+        // division (every mask of an evaluation goes through here). Long jumps divide.
+        var column = 0, columnStart = 0
+        func columnOf(_ p: Int) -> Int {
+            if p - columnStart >= 4 * h {
+                column = p / h
+                columnStart = column * h
+            }
+            while p >= columnStart + h {
+                column += 1
+                columnStart += h
+            }
+            return column
+        }
         counts.withUnsafeBufferPointer { c in
             var j = 0
             while j < c.count {
@@ -20,7 +35,7 @@ extension RLE {
                 position += Int(c[j])
                 if j & 1 == 1 && c[j] > 0 {
                     let last = position - 1
-                    let xStart = start / h, xEnd = last / h
+                    let xStart = columnOf(start), xEnd = columnOf(last)
                     if xStart < minX { minX = xStart }
                     if xEnd > maxX { maxX = xEnd }
                     if xStart < xEnd {

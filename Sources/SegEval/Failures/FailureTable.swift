@@ -19,6 +19,12 @@ public struct FailureRow: Sendable, Equatable {
         case lowIoUSegment = "low-iou-segment"
         /// An image whose (mean) IoU is below 0.5.
         case lowIoUImage = "low-iou-image"
+        /// Panoptic: a ground-truth segment no prediction of its category matched (IoU > 0.5).
+        case missedSegment = "missed-segment"
+        /// Panoptic: a predicted segment counted as a false positive.
+        case falsePositiveSegment = "false-positive-segment"
+        /// Panoptic: a matched pair whose IoU is below 0.75.
+        case lowIoUMatch = "low-iou-match"
     }
 
     public var image: String
@@ -42,34 +48,131 @@ public struct FailureRow: Sendable, Equatable {
     }
 }
 
-/// All the rows, sortable and filterable.
-public struct FailureTable: Sendable {
-    public var rows: [FailureRow]
-    /// Rows written in JSON/CSV and printed (the counts cover every row).
+/// Which failures to keep and in what order: what the CLI's `--failure-*` options and
+/// `--failures N` ask for.
+public struct FailureQuery: Sendable, Equatable {
+    public var sort: FailureTable.SortKey
+    /// A class name, or a class id written as a number.
+    public var className: String?
+    /// "small", "medium" or "large".
+    public var sizeBucket: String?
+    public var kind: FailureRow.Kind?
+    /// Rows kept after sorting (the counts cover every failure that passes the filters).
     public var limit: Int
 
-    public init(rows: [FailureRow], limit: Int = .max) {
-        self.rows = rows
-        self.limit = limit
+    public init(sort: FailureTable.SortKey = .iou, className: String? = nil, sizeBucket: String? = nil,
+                kind: FailureRow.Kind? = nil, limit: Int = .max) {
+        self.sort = sort; self.className = className; self.sizeBucket = sizeBucket; self.kind = kind; self.limit = limit
     }
+
+    /// Whether a class passes the class filter.
+    func admits(classId: Int?, className name: String) -> Bool {
+        guard let wanted = className else { return true }
+        return wanted == name || (classId != nil && Int(wanted) == classId)
+    }
+
+    func admits(kind k: FailureRow.Kind, sizeBucket bucket: String) -> Bool {
+        (kind == nil || kind == k) && (sizeBucket == nil || sizeBucket == bucket)
+    }
+
+    /// A class filter that names no class of the data set is a mistake worth stopping for (an
+    /// empty table would look like a perfect model).
+    func checkClass(in classes: [(id: Int?, name: String)], file: String) throws(SegError) {
+        guard let wanted = className else { return }
+        if classes.contains(where: { admits(classId: $0.id, className: $0.name) }) { return }
+        let known = classes.prefix(12).map(\.name).joined(separator: ", ")
+        throw SegError(.invalid, file: file, "--failure-class \"\(wanted)\": no class of that name or id (classes: \(known)\(classes.count > 12 ? ", …" : ""))")
+    }
+}
+
+/// Failure rows with their counts per error type. Built from a query (`selecting`, and the
+/// task functions taking `query:`), it holds the first `limit` failures that pass the filters, in
+/// the query's order, and counts all of those; built from rows (`init(rows:limit:)`), it keeps
+/// them as given and `sorted`/`filtered` work on them.
+public struct FailureTable: Sendable {
+    /// The rows, in order; JSON, CSV and the table write the first `limit`.
+    public var rows: [FailureRow]
+    /// Failures counted (those passing the query's filters; all the rows for `init(rows:)`).
+    public var total: Int
+    /// Per error type, over `total`; types with no failure left out.
+    public var counts: [(FailureRow.Kind, Int)]
+    public var query: FailureQuery
+    /// Rows written in JSON/CSV and printed.
+    public var limit: Int { query.limit }
 
     public enum SortKey: String, Sendable, CaseIterable { case iou, score, area, image, kind }
 
-    /// Worst first: lowest IoU, then highest score (a confident mistake matters more), then image.
+    /// The rows as given, in their order; `limit` of them are written, the counts cover all.
+    public init(rows: [FailureRow], limit: Int = .max) {
+        var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
+        for r in rows { tally[r.kind.index] += 1 }
+        self.init(tally: tally, query: FailureQuery(limit: limit))
+        self.rows = rows
+    }
+
+    /// The rows that pass the query's filters, in its order, cut to its limit.
+    public static func selecting(_ all: [FailureRow], query: FailureQuery) -> FailureTable {
+        let kept = all.filter { query.admits(classId: $0.classId, className: $0.className) && query.admits(kind: $0.kind, sizeBucket: $0.sizeBucket) }
+        let rank = nameRanks(kept.map(\.image))
+        let keys = kept.enumerated().map { i, r in
+            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
+        }
+        return FailureTable(keys: keys, query: query, reference: { kept[$0].reference }) { kept[$0] }
+    }
+
+    /// The general path: compact sort keys for every failure that passed the filters, and the
+    /// rows built only for the ones kept (an instance evaluation can have tens of thousands).
+    /// `reference` gives a key's row reference, the last tie-break (asked for only on full ties).
+    init(keys: [FailureSortKey], query: FailureQuery, reference: (Int) -> String, row: (Int) -> FailureRow) {
+        var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
+        for k in keys { tally[k.kind.index] += 1 }
+        self.init(tally: tally, query: query)
+        let limit = max(0, query.limit)
+        if limit == 0 { return }
+        let sort = query.sort
+        func precedes(_ a: FailureSortKey, _ b: FailureSortKey) -> Bool {
+            FailureSortKey.precedes(a, b, by: sort) { reference($0) < reference($1) }
+        }
+        rows = Self.first(limit, of: keys, by: precedes).map { row($0.handle) }
+    }
+
+    /// The first `n` keys in order. A few rows of tens of thousands (the CLI's default 20) are
+    /// picked in one pass, keeping the best `n` so far in order; a sort only when most are kept.
+    static func first(_ n: Int, of keys: [FailureSortKey], by precedes: (FailureSortKey, FailureSortKey) -> Bool) -> [FailureSortKey] {
+        if n >= keys.count / 8 { return Array(keys.sorted(by: precedes).prefix(n)) }
+        var best: [FailureSortKey] = []
+        best.reserveCapacity(n + 1)
+        for k in keys {
+            if best.count == n, let worst = best.last, !precedes(k, worst) { continue }
+            // After the keys that precede or tie with k, as a stable sort would place it.
+            var lo = 0, hi = best.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if precedes(k, best[mid]) { hi = mid } else { lo = mid + 1 }
+            }
+            best.insert(k, at: lo)
+            if best.count > n { best.removeLast() }
+        }
+        return best
+    }
+
+    /// Counts alone (indexed as `FailureRow.Kind.allCases`), no rows.
+    init(tally: [Int], query: FailureQuery) {
+        counts = FailureRow.Kind.allCases.enumerated().compactMap { i, kind in tally[i] > 0 ? (kind, tally[i]) : nil }
+        total = tally.reduce(0, +)
+        self.query = query
+        rows = []
+    }
+
+    /// Worst first by `key`; ties go to the higher score, then the image name, then the reference.
     public func sorted(by key: SortKey = .iou) -> FailureTable {
         var copy = self
-        copy.rows.sort { a, b in
-            switch key {
-            case .iou: if a.iou != b.iou { return a.iou < b.iou }
-            case .score: if a.score != b.score { return a.score > b.score }
-            case .area: if a.area != b.area { return a.area > b.area }
-            case .image: if a.image != b.image { return a.image < b.image }
-            case .kind: if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
-            }
-            if a.score != b.score { return a.score > b.score }
-            if a.image != b.image { return a.image < b.image }
-            return a.reference < b.reference
+        let rank = Self.nameRanks(rows.map(\.image))
+        let keys = rows.enumerated().map { i, r in
+            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
         }
+        copy.rows = keys.sorted { FailureSortKey.precedes($0, $1, by: key) { rows[$0].reference < rows[$1].reference } }
+            .map { rows[$0.handle] }
         return copy
     }
 
@@ -79,18 +182,21 @@ public struct FailureTable: Sendable {
         }, limit: limit)
     }
 
-    public var counts: [(FailureRow.Kind, Int)] {
-        FailureRow.Kind.allCases.compactMap { kind in
-            let n = rows.filter { $0.kind == kind }.count
-            return n > 0 ? (kind, n) : nil
-        }
+    /// Each name's rank in sorted order (equal names, equal ranks): image order without comparing
+    /// strings in the sort.
+    static func nameRanks(_ names: [String]) -> [Int] {
+        let sortedNames = Array(Set(names)).sorted()
+        var rank: [String: Int] = [:]
+        for (i, n) in sortedNames.enumerated() { rank[n] = i }
+        return names.map { rank[$0] ?? 0 }
     }
 
     public var json: JSONValue {
         .object([
             ("counts", .object(counts.map { ($0.0.rawValue, .integer($0.1)) })),
-            ("total", .integer(rows.count)),
-            ("rows", .array(rows.prefix(limit).map { r in
+            ("total", .integer(total)),
+            ("sort", .string(query.sort.rawValue)),
+            ("rows", .array(rows.prefix(max(0, limit)).map { r in
                 .object([("image", .string(r.image)), ("imageId", r.imageId.map { .integer($0) } ?? .null),
                          ("classId", r.classId.map { .integer($0) } ?? .null), ("class", .string(r.className)),
                          ("size", .string(r.sizeBucket)), ("area", .number(r.area)), ("IoU", .number(r.iou)),
@@ -103,9 +209,14 @@ public struct FailureTable: Sendable {
 
     public var table: ReportTable {
         let summary = counts.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")
-        var t = ReportTable(title: "Failures (\(rows.count): \(summary.isEmpty ? "none" : summary)), worst first",
+        var filters: [String] = []
+        if let c = query.className { filters.append("class \(c)") }
+        if let s = query.sizeBucket { filters.append(s) }
+        if let k = query.kind { filters.append(k.rawValue) }
+        let scope = filters.isEmpty ? "" : " [\(filters.joined(separator: ", "))]"
+        var t = ReportTable(title: "Failures\(scope) (\(total): \(summary.isEmpty ? "none" : summary)), by \(query.sort.rawValue), worst first",
                             columns: ["image", "class", "size", "area", "IoU", "score", "error", "bbox"])
-        for r in rows.prefix(limit) {
+        for r in rows.prefix(max(0, limit)) {
             let box = r.box.map { "\(JSONValue.format($0.x)),\(JSONValue.format($0.y)),\(JSONValue.format($0.width)),\(JSONValue.format($0.height))" } ?? "-"
             t.rows.append([r.image, r.className, r.sizeBucket, JSONValue.format(r.area), formatMetric(r.iou),
                            r.score < 0 ? "-" : formatMetric(r.score), r.kind.rawValue, box])
@@ -116,7 +227,7 @@ public struct FailureTable: Sendable {
     public var csvTable: ReportTable {
         var t = ReportTable(title: "", columns: ["image", "imageId", "classId", "class", "size", "area", "IoU", "score", "error",
                                                  "x", "y", "width", "height", "ref"])
-        for r in rows.prefix(limit) {
+        for r in rows.prefix(max(0, limit)) {
             let b = r.box
             t.rows.append([r.image, r.imageId.map(String.init) ?? "", r.classId.map(String.init) ?? "", r.className, r.sizeBucket,
                            JSONValue.format(r.area), JSONValue.format(r.iou), JSONValue.format(r.score), r.kind.rawValue,
@@ -127,65 +238,163 @@ public struct FailureTable: Sendable {
     }
 }
 
+/// What the order of failures depends on, without the strings: `image` is the rank of the image's
+/// name; `handle` says which row the key stands for (and which reference breaks a full tie).
+struct FailureSortKey {
+    var kind: FailureRow.Kind
+    var iou: Double
+    var score: Double
+    var area: Double
+    var image: Int
+    var handle: Int
+
+    /// The key first (lowest IoU, highest score, largest area, image name, error type), then the
+    /// most confident failure, then the image, then the reference (`referenceLess` on handles).
+    static func precedes(_ a: Self, _ b: Self, by key: FailureTable.SortKey, referenceLess: (Int, Int) -> Bool) -> Bool {
+        switch key {
+        case .iou: if a.iou != b.iou { return a.iou < b.iou }
+        case .score: if a.score != b.score { return a.score > b.score }
+        case .area: if a.area != b.area { return a.area > b.area }
+        case .image: if a.image != b.image { return a.image < b.image }
+        case .kind: if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        }
+        if a.score != b.score { return a.score > b.score }
+        if a.image != b.image { return a.image < b.image }
+        return referenceLess(a.handle, b.handle)
+    }
+}
+
+extension FailureRow.Kind {
+    /// Position in `allCases`, for tallies.
+    var index: Int {
+        switch self {
+        case .missed: 0
+        case .background: 1
+        case .mislocalized: 2
+        case .misclassified: 3
+        case .both: 4
+        case .duplicate: 5
+        case .lowIoUSegment: 6
+        case .lowIoUImage: 7
+        case .missedSegment: 8
+        case .falsePositiveSegment: 9
+        case .lowIoUMatch: 10
+        }
+    }
+}
+
 extension FailureTable {
     /// Instance failures at IoU 0.5 over all sizes, classified as TIDE does (foreground IoU 0.5,
-    /// background 0.1), from the evaluation's own matching.
+    /// background 0.1), from the evaluation's own matching. Sort keys are gathered for every
+    /// failure; rows (strings, boxes) only for the ones kept.
+    public static func instance(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery) throws(SegError) -> FailureTable {
+        try query.checkClass(in: ev.categories.map { (id: $0.id, name: $0.name) }, file: inputs.groundTruth.file)
+        return instanceFailures(ev, inputs: inputs, query: query)
+    }
+
+    /// Every instance failure, worst first (lowest IoU); `limit` rows written.
     public static func instance(_ ev: COCOEvaluation, inputs: COCOInputs, limit: Int = .max) -> FailureTable {
+        var table = instanceFailures(ev, inputs: inputs, query: FailureQuery())
+        table.query.limit = limit
+        return table
+    }
+
+    /// The query's class filter is already checked.
+    static func instanceFailures(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery) -> FailureTable {
         let annotations = inputs.groundTruth.annotations
         let detections = inputs.results.detections
-        var rows: [FailureRow] = []
-        let T = ev.params.iouThresholds.count
-        /// Results without a box (loadRes' segmentation branch) get their mask's.
-        func maskBox(_ index: Int, _ image: COCOImage) -> COCOBox? {
-            guard let runs = try? InstanceShapes.detectionRuns(index, image: image, data: inputs) else { return nil }
-            return InstanceShapes.box(of: runs)
-        }
         let t0 = ev.params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
-        for cell in ev.cells {
-            let image = ev.images[cell.imageIndex]
-            let category = ev.categories[cell.categoryIndex]
+        let imageRank = nameRanks(ev.images.map { $0.fileName.isEmpty ? String($0.id) : $0.fileName })
+        let classOK = ev.categories.map { query.admits(classId: $0.id, className: $0.name) }
+        // What each kept key refers to: (cell, item), item >= 0 a detection slot, < 0 a ground truth.
+        var refs: [(cell: Int32, item: Int32, iou: Double)] = []
+        var keys: [FailureSortKey] = []
+        // When no row is wanted, counting is all there is to do.
+        let countOnly = query.limit <= 0
+        var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
+        func add(_ kind: FailureRow.Kind, iou: Double, score: Double, area: Double, cell c: Int, item: Int) {
+            guard query.admits(kind: kind, sizeBucket: FailureRow.sizeBucket(area)) else { return }
+            if countOnly { tally[kind.index] += 1; return }
+            keys.append(FailureSortKey(kind: kind, iou: iou, score: score, area: area, image: imageRank[ev.cells[c].imageIndex],
+                                       handle: refs.count))
+            refs.append((Int32(c), Int32(item), iou))
+        }
+        // A row's `ref`, made only for the rows written and for full ties in the sort.
+        func reference(_ handle: Int) -> String {
+            let r = refs[handle], cell = ev.cells[Int(r.cell)]
+            if r.item < 0 { return "annotation \(annotations[Int(cell.groundTruths[Int(-r.item - 1)])].id)" }
+            return "results[\(cell.detections[Int(r.item)])]"
+        }
+        for (c, cell) in ev.cells.enumerated() where classOK[cell.categoryIndex] {
             let D = cell.detectionCount, G = cell.groundTruthCount
             for g in 0..<G where !cell.gtCrowd[g] && !cell.gtMatched[t0 * G + g] {
-                let ann = annotations[Int(cell.groundTruths[g])]
                 var best = 0.0
                 for d in 0..<D { best = max(best, cell.ious[d * G + g]) }
-                rows.append(FailureRow(image: image.fileName.isEmpty ? String(image.id) : image.fileName, imageId: image.id,
-                                       classId: category.id, className: category.name, sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]),
-                                       area: cell.gtAreas[g], iou: best, score: -1, kind: .missed, box: ann.bbox,
-                                       reference: "annotation \(ann.id)"))
+                add(.missed, iou: best, score: -1, area: cell.gtAreas[g], cell: c, item: -(g + 1))
             }
             for d in 0..<D {
                 let f = cell.flags[t0 * D + d]  // area range "all" is a = 0
-                if f & 1 != 0 || f & 2 != 0 { continue }
-                var bestSame = 0.0
-                var bestMatched = 0.0
-                for g in 0..<G where !cell.gtCrowd[g] {
-                    let v = cell.ious[d * G + g]
-                    bestSame = max(bestSame, v)
-                    if cell.gtMatched[t0 * G + g] { bestMatched = max(bestMatched, v) }
-                }
-                let cross = cell.crossClassIoU[d]
-                let kind: FailureRow.Kind
-                var iou = bestSame
-                if bestMatched >= 0.5 { kind = .duplicate; iou = bestMatched }
-                else if cross >= 0.5 && cross > bestSame { kind = .misclassified; iou = cross }
-                else if bestSame >= 0.1 { kind = .mislocalized }
-                else if cross >= 0.1 { kind = .both; iou = cross }
-                else { kind = .background; iou = max(bestSame, cross) }
-                let index = Int(cell.detections[d])
-                rows.append(FailureRow(image: image.fileName.isEmpty ? String(image.id) : image.fileName, imageId: image.id,
-                                       classId: category.id, className: category.name, sizeBucket: FailureRow.sizeBucket(cell.dtAreas[d]),
-                                       area: cell.dtAreas[d], iou: iou, score: cell.scores[d], kind: kind,
-                                       box: detections[index].bbox ?? maskBox(index, image),
-                                       reference: "results[\(index)]"))
+                if f & 3 != 0 { continue }
+                let (kind, iou) = detectionError(cell, d: d, t0: t0)
+                add(kind, iou: iou, score: cell.scores[d], area: cell.dtAreas[d], cell: c, item: d)
             }
-            _ = T
         }
-        // Only the rows that are written need the order; the counts cover all.
-        return limit == 0 ? FailureTable(rows: rows, limit: 0) : FailureTable(rows: rows, limit: limit).sorted()
+        if countOnly { return FailureTable(tally: tally, query: query) }
+        return FailureTable(keys: keys, query: query, reference: reference) { handle in
+            let r = refs[handle]
+            let cell = ev.cells[Int(r.cell)]
+            let image = ev.images[cell.imageIndex], category = ev.categories[cell.categoryIndex]
+            let name = image.fileName.isEmpty ? String(image.id) : image.fileName
+            if r.item < 0 {
+                let g = Int(-r.item - 1), ann = annotations[Int(cell.groundTruths[g])]
+                return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
+                                  sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: -1,
+                                  kind: .missed, box: ann.bbox, reference: reference(handle))
+            }
+            let d = Int(r.item), index = Int(cell.detections[d])
+            return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
+                              sizeBucket: FailureRow.sizeBucket(cell.dtAreas[d]), area: cell.dtAreas[d], iou: r.iou,
+                              score: cell.scores[d], kind: detectionError(cell, d: d, t0: t0).kind,
+                              box: detections[index].bbox ?? maskBox(index, image, inputs), reference: reference(handle))
+        }
     }
 
+    /// An unmatched detection's error type and the IoU that decided it, TIDE's way.
+    static func detectionError(_ cell: COCOImageCategoryEval, d: Int, t0: Int) -> (kind: FailureRow.Kind, iou: Double) {
+        let G = cell.groundTruthCount
+        var bestSame = 0.0, bestMatched = 0.0
+        for g in 0..<G where !cell.gtCrowd[g] {
+            let v = cell.ious[d * G + g]
+            bestSame = max(bestSame, v)
+            if cell.gtMatched[t0 * G + g] { bestMatched = max(bestMatched, v) }
+        }
+        let cross = cell.crossClassIoU[d]
+        if bestMatched >= 0.5 { return (.duplicate, bestMatched) }
+        if cross >= 0.5 && cross > bestSame { return (.misclassified, cross) }
+        if bestSame >= 0.1 { return (.mislocalized, bestSame) }
+        if cross >= 0.1 { return (.both, cross) }
+        return (.background, max(bestSame, cross))
+    }
+
+    /// Results without a box (loadRes' segmentation branch) get their mask's.
+    static func maskBox(_ index: Int, _ image: COCOImage, _ inputs: COCOInputs) -> COCOBox? {
+        guard let runs = try? InstanceShapes.detectionRuns(index, image: image, data: inputs) else { return nil }
+        return InstanceShapes.box(of: runs)
+    }
+
+    /// Semantic failures that pass the query (`file` names the ground truth in a class error).
+    public static func semantic(_ ev: SemanticEvaluation, threshold: Double = 0.5, query: FailureQuery,
+                                file: String = "") throws(SegError) -> FailureTable {
+        try query.checkClass(in: ev.classes.enumerated().map { (id: $0.offset, name: $0.element) }, file: file)
+        return selecting(semanticRows(ev, threshold: threshold), query: query)
+    }
+
+    /// Every semantic failure, worst first; `limit` rows written.
     public static func semantic(_ ev: SemanticEvaluation, threshold: Double = 0.5, limit: Int = .max) -> FailureTable {
+        FailureTable(rows: semanticRows(ev, threshold: threshold), limit: limit).sorted()
+    }
+
+    static func semanticRows(_ ev: SemanticEvaluation, threshold: Double) -> [FailureRow] {
         var rows: [FailureRow] = []
         for image in ev.images {
             for s in image.segments where s.iou < threshold {
@@ -202,16 +411,40 @@ extension FailureTable {
                                        reference: image.groundTruthFile))
             }
         }
-        return FailureTable(rows: rows, limit: limit).sorted()
+        return rows
     }
 
+    /// Panoptic segment failures (see `PanopticSegmentFailure`), size buckets from the area.
+    public static func panoptic(_ ev: PanopticEvaluation, query: FailureQuery, file: String = "") throws(SegError) -> FailureTable {
+        try query.checkClass(in: ev.categories.map { (id: $0.id, name: $0.name) }, file: file)
+        var names: [Int: String] = [:]
+        for c in ev.categories { names[c.id] = c.name }
+        let rows = ev.segmentFailures.map { f in
+            FailureRow(image: f.fileName, imageId: f.imageId, classId: f.categoryId, className: names[f.categoryId] ?? String(f.categoryId),
+                       sizeBucket: FailureRow.sizeBucket(Double(f.area)), area: Double(f.area), iou: f.iou, score: -1, kind: f.kind,
+                       box: f.box, reference: "segment \(f.segmentId)")
+        }
+        return selecting(rows, query: query)
+    }
+
+    /// Binary-mask failures that pass the query (the one class is "object").
+    public static func binary(_ ev: BinaryEvaluation, threshold: Double = 0.5, query: FailureQuery,
+                              file: String = "") throws(SegError) -> FailureTable {
+        try query.checkClass(in: [(id: nil, name: "object")], file: file)
+        return selecting(binaryRows(ev, threshold: threshold), query: query)
+    }
+
+    /// Every binary-mask failure, worst first; `limit` rows written.
     public static func binary(_ ev: BinaryEvaluation, threshold: Double = 0.5, limit: Int = .max) -> FailureTable {
-        let rows = ev.images.filter { $0.iou < threshold }.map { r in
+        FailureTable(rows: binaryRows(ev, threshold: threshold), limit: limit).sorted()
+    }
+
+    static func binaryRows(_ ev: BinaryEvaluation, threshold: Double) -> [FailureRow] {
+        ev.images.filter { $0.iou < threshold }.map { r in
             FailureRow(image: r.stem, imageId: nil, classId: nil, className: "object", sizeBucket: FailureRow.sizeBucket(Double(r.groundTruthArea)),
                        area: Double(r.groundTruthArea), iou: r.iou, score: -1, kind: .lowIoUImage,
                        box: r.box.map { COCOBox(x: Double($0.minX), y: Double($0.minY), width: Double($0.width), height: Double($0.height)) },
                        reference: r.groundTruthFile)
         }
-        return FailureTable(rows: rows, limit: limit).sorted()
     }
 }

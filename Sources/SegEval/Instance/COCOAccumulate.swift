@@ -134,66 +134,75 @@ public struct COCOEvaluation: Sendable {
         let n = order.count
         // Scratch for the curves, allocated once per category; the loops below run
         // T × A × M times over every detection of the category.
-        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 4 * n))
+        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 2 * n))
         defer { scratch.deallocate() }
-        let tp = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
-        let fp = UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n)])
-        let rc = UnsafeMutableBufferPointer(rebasing: scratch[(2 * n)..<(3 * n)])
-        let pr = UnsafeMutableBufferPointer(rebasing: scratch[(3 * n)..<(4 * n)])
+        let rc = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
+        let pr = UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n)])
         var flagIndex = [Int](repeating: 0, count: n)  // flag offset of kept[i] for (a, t) = (0, 0)
         var flagStride = [Int](repeating: 0, count: n) // its cell's D: the step from one (a, t) to the next
-        for m in 0..<M {
-            let maxDet = params.maxDets[m]
-            var nd = 0
-            for j in order where Int(rank[j]) < maxDet {
-                flagIndex[nd] = flagBase[j] + Int(rank[j])
-                flagStride[nd] = cellDetections[j]
-                nd += 1
-            }
-            for a in 0..<A {
-                if npig[a] == 0 { continue }
-                let npigD = Double(npig[a])
-                for t in 0..<T {
-                    let at = a * T + t
-                    var tpSum = 0.0, fpSum = 0.0
-                    flags.withUnsafeBufferPointer { f in
-                        flagIndex.withUnsafeBufferPointer { fi in
-                            flagStride.withUnsafeBufferPointer { fs in
-                                for i in 0..<nd {
-                                    let flag = f[fi[i] + at * fs[i]]
-                                    if flag & 2 == 0 {
-                                        if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
-                                    }
-                                    tp[i] = tpSum
-                                    fp[i] = fpSum
-                                }
+        // Written through pointers: checked, uniqueness-tested array stores were a visible part
+        // of this loop, which runs T × A × M times over every detection of the category.
+        precision.withUnsafeMutableBufferPointer { precisionOut in
+        recall.withUnsafeMutableBufferPointer { recallOut in
+        recallThresholds.withUnsafeBufferPointer { thresholds in
+        flags.withUnsafeBufferPointer { f in
+        flagIndex.withUnsafeMutableBufferPointer { fi in
+        flagStride.withUnsafeMutableBufferPointer { fs in
+            for m in 0..<M {
+                let maxDet = params.maxDets[m]
+                var nd = 0
+                for j in order where Int(rank[j]) < maxDet {
+                    fi[nd] = flagBase[j] + Int(rank[j])
+                    fs[nd] = cellDetections[j]
+                    nd += 1
+                }
+                for a in 0..<A {
+                    if npig[a] == 0 { continue }
+                    let npigD = Double(npig[a])
+                    for t in 0..<T {
+                        let at = a * T + t
+                        // Cumulative true and false positives, recall and precision in one pass,
+                        // over the detections that are not ignored. pycocotools keeps an entry
+                        // for an ignored one too, but it repeats its predecessor's recall and
+                        // precision (or is 0, 0 before the first counted detection), so neither
+                        // the envelope, nor the search, nor the last recall can tell the
+                        // difference; leaving them out saves most of the work for the size ranges.
+                        var tpSum = 0.0, fpSum = 0.0
+                        var counted = 0
+                        for i in 0..<nd {
+                            let flag = f[fi[i] + at * fs[i]]
+                            if flag & 2 != 0 { continue }
+                            if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
+                            rc[counted] = tpSum / npigD
+                            pr[counted] = tpSum / (fpSum + tpSum + epsilon)
+                            counted += 1
+                        }
+                        recallOut[(t * A + a) * M + m] = counted > 0 ? rc[counted - 1] : 0
+                        var i = counted - 1
+                        while i > 0 {
+                            if pr[i] > pr[i - 1] { pr[i - 1] = pr[i] }
+                            i -= 1
+                        }
+                        // searchsorted(rc, recThrs, side='left'); an index past the end stops the
+                        // filling (pycocotools' try/except), leaving zeros.
+                        var p = 0
+                        for r in 0..<R {
+                            let threshold = thresholds[r]
+                            while p < counted && rc[p] < threshold { p += 1 }
+                            if p >= counted {
+                                for rr in r..<R { precisionOut[((t * R + rr) * A + a) * M + m] = 0 }
+                                break
                             }
+                            precisionOut[((t * R + r) * A + a) * M + m] = pr[p]
                         }
-                    }
-                    for i in 0..<nd {
-                        rc[i] = tp[i] / npigD
-                        pr[i] = tp[i] / (fp[i] + tp[i] + epsilon)
-                    }
-                    recall[(t * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0
-                    var i = nd - 1
-                    while i > 0 {
-                        if pr[i] > pr[i - 1] { pr[i - 1] = pr[i] }
-                        i -= 1
-                    }
-                    // searchsorted(rc, recThrs, side='left'); an index past the end stops the
-                    // filling (pycocotools' try/except), leaving zeros.
-                    var p = 0
-                    for r in 0..<R {
-                        let threshold = recallThresholds[r]
-                        while p < nd && rc[p] < threshold { p += 1 }
-                        if p >= nd {
-                            for rr in r..<R { precision[((t * R + rr) * A + a) * M + m] = 0 }
-                            break
-                        }
-                        precision[((t * R + r) * A + a) * M + m] = pr[p]
                     }
                 }
             }
+        }
+        }
+        }
+        }
+        }
         }
         return (precision, recall)
     }

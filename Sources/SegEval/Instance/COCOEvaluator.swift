@@ -13,6 +13,16 @@ protocol InstanceOverlap: Sendable {
     func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double]
     /// The shape's box, for the failure table.
     func box(_ shape: Shape) -> COCOBox
+    /// The best IoU of one detection with the ground truths at `offsets` (none crowd): the
+    /// cross-category IoU of a detection left unmatched.
+    func bestIoU(_ d: Shape, with gt: [Shape], at offsets: [Int]) -> Double
+}
+
+extension InstanceOverlap {
+    func bestIoU(_ d: Shape, with gt: [Shape], at offsets: [Int]) -> Double {
+        let others = offsets.map { gt[$0] }
+        return ious(dt: [d], gt: others, crowd: [Bool](repeating: false, count: others.count)).max() ?? 0
+    }
 }
 
 /// Ground truth and detections together.
@@ -36,37 +46,77 @@ public struct COCOInputs: Sendable {
 
 /// One (image, category) pair that has ground truth or detections: pycocotools' `evalImgs` entry
 /// for every area range at once, plus the IoUs for the failure table and the error breakdown.
+///
+/// The tables live in one shared object, so a copy of a cell (flattening the per-image lists,
+/// grouping by category, the comparison's resampling) costs one reference count, not thirteen.
 public struct COCOImageCategoryEval: Sendable {
+    final class Tables: Sendable {
+        let detections: [Int32], groundTruths: [Int32]
+        let ious: [Double], scores: [Double], gtAreas: [Double], dtAreas: [Double]
+        let gtCrowd: [Bool]
+        let nonIgnoredCount: [Int32]
+        let flags: [UInt8]
+        let matches: [Int32]
+        let gtMatched: [Bool], gtIgnored: [Bool]
+        let crossClassIoU: [Double]
+
+        init(detections: [Int32], groundTruths: [Int32], ious: [Double], scores: [Double], gtAreas: [Double],
+             dtAreas: [Double], gtCrowd: [Bool], nonIgnoredCount: [Int32], flags: [UInt8], matches: [Int32],
+             gtMatched: [Bool], gtIgnored: [Bool], crossClassIoU: [Double]) {
+            self.detections = detections; self.groundTruths = groundTruths; self.ious = ious; self.scores = scores
+            self.gtAreas = gtAreas; self.dtAreas = dtAreas; self.gtCrowd = gtCrowd; self.nonIgnoredCount = nonIgnoredCount
+            self.flags = flags; self.matches = matches; self.gtMatched = gtMatched; self.gtIgnored = gtIgnored
+            self.crossClassIoU = crossClassIoU
+        }
+
+        func replacing(crossClassIoU cross: [Double]) -> Tables {
+            Tables(detections: detections, groundTruths: groundTruths, ious: ious, scores: scores, gtAreas: gtAreas,
+                   dtAreas: dtAreas, gtCrowd: gtCrowd, nonIgnoredCount: nonIgnoredCount, flags: flags, matches: matches,
+                   gtMatched: gtMatched, gtIgnored: gtIgnored, crossClassIoU: cross)
+        }
+    }
+
     public let imageIndex: Int
     public let categoryIndex: Int
+    private(set) var tables: Tables
+
+    init(imageIndex: Int, categoryIndex: Int, tables: Tables) {
+        self.imageIndex = imageIndex
+        self.categoryIndex = categoryIndex
+        self.tables = tables
+    }
+
     /// Detection indices (into the results), best score first (stable), at most maxDets.last.
-    public let detections: [Int32]
+    public var detections: [Int32] { tables.detections }
     /// Ground-truth indices (into the annotations), in file order.
-    public let groundTruths: [Int32]
+    public var groundTruths: [Int32] { tables.groundTruths }
     /// IoU of detection d with ground truth g at `d * G + g` (file order of g).
-    public let ious: [Double]
-    public let scores: [Double]
-    public let gtAreas: [Double]
-    public let dtAreas: [Double]
-    public let gtCrowd: [Bool]
+    public var ious: [Double] { tables.ious }
+    public var scores: [Double] { tables.scores }
+    public var gtAreas: [Double] { tables.gtAreas }
+    public var dtAreas: [Double] { tables.dtAreas }
+    public var gtCrowd: [Bool] { tables.gtCrowd }
     /// Ground truths that count (not crowd, inside the area range), per area range.
-    public let nonIgnoredCount: [Int32]
+    public var nonIgnoredCount: [Int32] { tables.nonIgnoredCount }
     /// At `(a * T + t) * D + d`: bit 0 the detection is matched (pycocotools' `dtm` is non-zero),
     /// bit 1 it is ignored (`dtIgnore`).
-    public let flags: [UInt8]
+    public var flags: [UInt8] { tables.flags }
     /// For area range "all" only, at `t * D + d`: the matched ground truth (index into
     /// `groundTruths`), or -1. (The other ranges are needed only as flags.)
-    public let matches: [Int32]
+    public var matches: [Int32] { tables.matches }
     /// For area range "all" only, at `t * G + g`: whether ground truth g (file order) was matched.
-    public let gtMatched: [Bool]
+    public var gtMatched: [Bool] { tables.gtMatched }
     /// Ground truths ignored per area range at `a * G + g`.
-    public let gtIgnored: [Bool]
+    public var gtIgnored: [Bool] { tables.gtIgnored }
     /// Per detection: the best IoU with a (non-crowd) ground truth of another category in the
     /// image, for the error breakdown (0 when none).
-    public var crossClassIoU: [Double] = []
+    public var crossClassIoU: [Double] {
+        get { tables.crossClassIoU }
+        set { tables = tables.replacing(crossClassIoU: newValue) }
+    }
 
-    public var detectionCount: Int { detections.count }
-    public var groundTruthCount: Int { groundTruths.count }
+    public var detectionCount: Int { tables.detections.count }
+    public var groundTruthCount: Int { tables.groundTruths.count }
 }
 
 /// The COCO instance evaluation with pycocotools' semantics, number for number.
@@ -187,11 +237,9 @@ public struct COCOEvaluator: Sendable {
                 othersOffsets.removeAll(keepingCapacity: true)
                 for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] { othersOffsets.append(g) }
                 if !othersOffsets.isEmpty {
-                    let others = othersOffsets.map { prepared.gtShapes[$0] }
-                    let noCrowd = [Bool](repeating: false, count: others.count)
-                    for d in 0..<D where cell.flags[d] & 3 == 0 {
-                        let row = overlap.ious(dt: [prepared.dtShapes[dOffset + d]], gt: others, crowd: noCrowd)
-                        cross[d] = row.max() ?? 0
+                    let flags = cell.flags
+                    for d in 0..<D where flags[d] & 3 == 0 {
+                        cross[d] = overlap.bestIoU(prepared.dtShapes[dOffset + d], with: prepared.gtShapes, at: othersOffsets)
                     }
                 }
             }
@@ -264,10 +312,11 @@ public struct COCOEvaluator: Sendable {
                 }
             }
         }
-        return COCOImageCategoryEval(imageIndex: imageIndex, categoryIndex: category, detections: dt.map { Int32($0) },
-                                     groundTruths: gt.map { Int32($0) }, ious: ious, scores: scores, gtAreas: gtAreas,
-                                     dtAreas: dtAreas, gtCrowd: crowd, nonIgnoredCount: nonIgnored, flags: flags,
-                                     matches: matches, gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut)
+        let tables = COCOImageCategoryEval.Tables(
+            detections: dt.map { Int32($0) }, groundTruths: gt.map { Int32($0) }, ious: ious, scores: scores, gtAreas: gtAreas,
+            dtAreas: dtAreas, gtCrowd: crowd, nonIgnoredCount: nonIgnored, flags: flags, matches: matches,
+            gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut, crossClassIoU: [])
+        return COCOImageCategoryEval(imageIndex: imageIndex, categoryIndex: category, tables: tables)
     }
 }
 

@@ -31,7 +31,7 @@ public enum COCOReader {
         // can be found near its middle; the first half confirms the guess by ending exactly there.
         let split = middleBoundary(resultsBytes)
         let tasks = split == nil ? 2 : 3
-        let parsed = try Parallel.map(tasks, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
+        var parsed = try Parallel.map(tasks, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
             if i == 0 { return .groundTruth(try parseGroundTruth(gtBytes, file: gtPath)) }
             if let split {
                 if i == 1 {
@@ -51,11 +51,15 @@ public enum COCOReader {
         guard case .groundTruth(let gt) = parsed[0] else { preconditionFailure("readBoth: results out of order") }
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
-        if tasks == 3, case .results(let head, let box) = parsed[1], case .results(let tail) = parsed[2] {
-            detections = head + tail.detections
+        if tasks == 3, case .results(_, let box) = parsed[1], case .results = parsed[2] {
+            // Taken out of `parsed` so that the head is uniquely referenced and grows in place:
+            // 50,000 annotations copied twice showed up in the profile.
+            detections = takeDetections(&parsed[1])
+            var tail = takeDetections(&parsed[2])
+            appendMoving(&tail, to: &detections)
             firstHasBox = box
-        } else if tasks == 2, case .results(let list, let box) = parsed[1] {
-            detections = list
+        } else if tasks == 2, case .results(_, let box) = parsed[1] {
+            detections = takeDetections(&parsed[1])
             firstHasBox = box
         } else {
             // The guess was wrong or a half has an error: read it whole for the exact message.
@@ -67,7 +71,30 @@ public enum COCOReader {
                 throw error.about(resultsPath)
             }
         }
-        return (gt, try checkResults(detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt))
+        try checkResults(&detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt)
+        return (gt, COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox))
+    }
+
+    /// The detections of a parsed part, leaving `.failed` in its place so that the caller holds
+    /// the only reference.
+    static func takeDetections(_ slot: inout ParsedFile) -> [COCOAnnotation] {
+        guard case .results(let list, _) = slot else { return [] }
+        slot = .failed
+        return list
+    }
+
+    /// Moves every element of `source` to the end of `list`, leaving reference-free placeholders
+    /// behind: appending copies would retain each annotation's payload and freeing the source
+    /// would release it again, 25,000 times each for the second half of a results file.
+    static func appendMoving(_ source: inout [COCOAnnotation], to list: inout [COCOAnnotation]) {
+        list.reserveCapacity(list.count + source.count)
+        source.withUnsafeMutableBufferPointer { src in
+            guard let base = src.baseAddress else { return }
+            for i in 0..<src.count {
+                list.append((base + i).move())
+                (base + i).initialize(to: COCOAnnotation(id: 0, imageId: 0, categoryId: 0))
+            }
+        }
     }
 
     /// A `}`, `,`, `{` sequence after the middle of a top-level array: (index of the comma, of the brace).
@@ -179,13 +206,13 @@ public enum COCOReader {
         }
         var annotationIds = Set<Int>()
         for (i, ann) in gt.annotations.enumerated() {
-            let entry = "annotations[\(i)] (id \(ann.id))"
-            guard annotationIds.insert(ann.id).inserted else { throw SegError(.invalid, file: file, "\(entry): duplicate annotation id") }
-            guard let size = imageSizes[ann.imageId] else { throw SegError(.invalid, file: file, "\(entry): unknown image id \(ann.imageId)") }
+            func entry() -> String { "annotations[\(i)] (id \(ann.id))" }
+            guard annotationIds.insert(ann.id).inserted else { throw SegError(.invalid, file: file, "\(entry()): duplicate annotation id") }
+            guard let size = imageSizes[ann.imageId] else { throw SegError(.invalid, file: file, "\(entry()): unknown image id \(ann.imageId)") }
             guard categoryIds.contains(ann.categoryId) else {
-                throw SegError(.invalid, file: file, "\(entry): unknown category id \(ann.categoryId)")
+                throw SegError(.invalid, file: file, "\(entry()): unknown category id \(ann.categoryId)")
             }
-            try checkShape(ann, imageSize: size, entry: entry, file: file)
+            try checkShape(ann, imageSize: size, entry: entry(), file: file)
         }
     }
 
@@ -200,8 +227,9 @@ public enum COCOReader {
     }
 
     static func parseResultsBytes(_ bytes: [UInt8], file: String, groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
-        let list = try parseResultList(bytes)
-        return try checkResults(list.detections, firstHasBox: list.firstHasBox, file: file, groundTruth: gt)
+        var (detections, firstHasBox) = try parseResultList(bytes)
+        try checkResults(&detections, firstHasBox: firstHasBox, file: file, groundTruth: gt)
+        return COCOResults(file: file, detections: detections, areaFromBox: firstHasBox)
     }
 
     /// With `stopAtComma`, reading stops (successfully) when an element ends exactly at that comma
@@ -245,60 +273,97 @@ public enum COCOReader {
         return (detections, firstHasBox)
     }
 
-    static func checkResults(_ list: [COCOAnnotation], firstHasBox: Bool, file: String,
-                             groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
-        var detections = list
-        var imageSizes: [Int: (Int, Int)] = [:]
-        for image in gt.images { imageSizes[image.id] = (image.height, image.width) }
-        let categoryIds = Set(gt.categories.map(\.id))
-        for i in detections.indices {
-            let d = detections[i]
-            let entry = "results[\(i)]"
+    /// Checks the detections against the ground truth and numbers them as loadRes does, in place
+    /// (the list is the only copy). Each detection's check is independent of the others, so a
+    /// long list is checked in two halves at once; if either finds a problem the list is checked
+    /// again in order, so that the message names the first bad entry.
+    static func checkResults(_ detections: inout [COCOAnnotation], firstHasBox: Bool, file: String,
+                             groundTruth gt: COCOGroundTruth) throws(SegError) {
+        let check = ResultCheck(groundTruth: gt, firstHasBox: firstHasBox, file: file)
+        let n = detections.count
+        if n >= 8192 {
+            let clean = detections.withUnsafeMutableBufferPointer { buffer in
+                let shared = SharedBuffer(buffer: buffer)
+                return (try? Parallel.map(2, workers: 2, block: 1) { (half) throws(SegError) -> Bool in
+                    for i in (half == 0 ? 0..<(n / 2) : (n / 2)..<n) { try check.check(&shared.buffer[i], index: i) }
+                    return true
+                }) != nil
+            }
+            if clean { return }
+        }
+        for i in 0..<n { try check.check(&detections[i], index: i) }
+    }
+
+    /// A buffer the two halves of `checkResults` write to, each its own range.
+    struct SharedBuffer: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<COCOAnnotation>
+    }
+
+    /// What a detection is checked against: the ground truth's image sizes and categories.
+    struct ResultCheck: Sendable {
+        let imageSizes: [Int: (Int, Int)]
+        let categoryIds: Set<Int>
+        let firstHasBox: Bool
+        let file: String
+        let groundTruthFile: String
+
+        init(groundTruth gt: COCOGroundTruth, firstHasBox: Bool, file: String) {
+            var sizes: [Int: (Int, Int)] = [:]
+            for image in gt.images { sizes[image.id] = (image.height, image.width) }
+            imageSizes = sizes
+            categoryIds = Set(gt.categories.map(\.id))
+            self.firstHasBox = firstHasBox
+            self.file = file
+            groundTruthFile = gt.file
+        }
+
+        func check(_ d: inout COCOAnnotation, index i: Int) throws(SegError) {
+            // Named only when something is wrong: formatting 50,000 names costs milliseconds.
+            func entry() -> String { "results[\(i)]" }
             guard let size = imageSizes[d.imageId] else {
-                throw SegError(.invalid, file: file, "\(entry): image id \(d.imageId) is not in the ground truth \(gt.file)")
+                throw SegError(.invalid, file: file, "\(entry()): image id \(d.imageId) is not in the ground truth \(groundTruthFile)")
             }
             guard categoryIds.contains(d.categoryId) else {
-                throw SegError(.invalid, file: file, "\(entry): category id \(d.categoryId) is not in the ground truth \(gt.file)")
+                throw SegError(.invalid, file: file, "\(entry()): category id \(d.categoryId) is not in the ground truth \(groundTruthFile)")
             }
-            guard d.score.isFinite else { throw SegError(.invalid, file: file, "\(entry): score is \(d.score), not a finite number") }
-            if firstHasBox && d.bbox == nil { throw SegError(.invalid, file: file, "\(entry): no \"bbox\" (the first detection has one)") }
+            guard d.score.isFinite else { throw SegError(.invalid, file: file, "\(entry()): score is \(d.score), not a finite number") }
+            if firstHasBox && d.bbox == nil { throw SegError(.invalid, file: file, "\(entry()): no \"bbox\" (the first detection has one)") }
             if !d.segmentation.isPresent && d.bbox == nil {
-                throw SegError(.invalid, file: file, "\(entry): neither \"segmentation\" nor \"bbox\"")
+                throw SegError(.invalid, file: file, "\(entry()): neither \"segmentation\" nor \"bbox\"")
             }
-            try checkShape(d, imageSize: size, entry: entry, file: file)
-            detections[i].id = i + 1
-            detections[i].isCrowd = false
+            try COCOReader.checkShape(d, imageSize: size, entry: entry(), file: file)
+            d.id = i + 1
+            d.isCrowd = false
         }
-        return COCOResults(file: file, detections: detections, areaFromBox: firstHasBox)
     }
 
     // MARK: Entries
 
-    static func checkShape(_ ann: COCOAnnotation, imageSize: (Int, Int), entry: String, file: String) throws(SegError) {
+    static func checkShape(_ ann: COCOAnnotation, imageSize: (Int, Int), entry: @autoclosure () -> String, file: String) throws(SegError) {
         switch ann.segmentation {
         case .counts(let h, let w, let counts):
             guard h == imageSize.0, w == imageSize.1 else {
-                throw SegError(.invalid, file: file, "\(entry): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
+                throw SegError(.invalid, file: file, "\(entry()): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
             }
             var total = 0
             for c in counts { total += Int(c) }
             guard total == h * w else {
-                throw SegError(.invalid, file: file, "\(entry): RLE counts add up to \(total), not height*width = \(h * w)")
+                throw SegError(.invalid, file: file, "\(entry()): RLE counts add up to \(total), not height*width = \(h * w)")
             }
         case .compressed(let h, let w, _):
             guard h == imageSize.0, w == imageSize.1 else {
-                throw SegError(.invalid, file: file, "\(entry): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
+                throw SegError(.invalid, file: file, "\(entry()): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
             }
         case .polygons(let polygons):
             for (k, p) in polygons.enumerated() {
-                guard p.allSatisfy(\.isFinite) else { throw SegError(.invalid, file: file, "\(entry): polygon \(k) has a coordinate that is not a finite number") }
+                guard p.allSatisfy(\.isFinite) else { throw SegError(.invalid, file: file, "\(entry()): polygon \(k) has a coordinate that is not a finite number") }
             }
         case .none: break
         }
         if let b = ann.bbox, !(b.x.isFinite && b.y.isFinite && b.width.isFinite && b.height.isFinite) {
-            throw SegError(.invalid, file: file, "\(entry): bbox has a value that is not a finite number")
+            throw SegError(.invalid, file: file, "\(entry()): bbox has a value that is not a finite number")
         }
-        if let a = ann.area, !a.isFinite { throw SegError(.invalid, file: file, "\(entry): area is not a finite number") }
+        if let a = ann.area, !a.isFinite { throw SegError(.invalid, file: file, "\(entry()): area is not a finite number") }
     }
 
     static func readImage(_ json: inout JSONCursor, index: Int) throws(SegError) -> COCOImage {
@@ -339,7 +404,8 @@ public enum COCOReader {
         return try json.double() != 0
     }
 
-    static func readAnnotation(_ json: inout JSONCursor, entry: String, isResult: Bool) throws(SegError) -> COCOAnnotation {
+    /// `entry` (e.g. "results[17]") is formatted only for an error message.
+    static func readAnnotation(_ json: inout JSONCursor, entry: @autoclosure () -> String, isResult: Bool) throws(SegError) -> COCOAnnotation {
         var id: Int?, imageId: Int?, categoryId: Int?
         var segmentation = COCOSegmentation.none
         var bbox: COCOBox?
@@ -350,41 +416,50 @@ public enum COCOReader {
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "image_id") { imageId = try json.integer() }
             else if json.key(key, is: "category_id") { categoryId = try json.integer() }
-            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry) }
+            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry()) }
             else if json.key(key, is: "score") { score = try json.double() }
-            else if json.key(key, is: "bbox") { bbox = try readBox(&json, entry: entry) }
+            else if json.key(key, is: "bbox") { bbox = try readBox(&json, entry: entry()) }
             else if json.key(key, is: "id") { id = try json.integer() }
             else if json.key(key, is: "area") { area = json.null() ? nil : try json.double() }
             else if json.key(key, is: "iscrowd") { isCrowd = try readFlag(&json) }
             else { try json.skipValue() }
         }
-        let name = id.map { "\(entry) (id \($0))" } ?? entry
-        guard let imageId else { throw SegError(.invalid, file: "", "\(name): no \"image_id\"") }
-        guard let categoryId else { throw SegError(.invalid, file: "", "\(name): no \"category_id\"") }
+        func name() -> String { id.map { "\(entry()) (id \($0))" } ?? entry() }
+        guard let imageId else { throw SegError(.invalid, file: "", "\(name()): no \"image_id\"") }
+        guard let categoryId else { throw SegError(.invalid, file: "", "\(name()): no \"category_id\"") }
         if isResult {
-            guard let score else { throw SegError(.invalid, file: "", "\(name): no \"score\"") }
+            guard let score else { throw SegError(.invalid, file: "", "\(name()): no \"score\"") }
             return COCOAnnotation(id: 0, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
                                   area: nil, isCrowd: false, score: score)
         }
-        guard let id else { throw SegError(.invalid, file: "", "\(entry): no \"id\"") }
+        guard let id else { throw SegError(.invalid, file: "", "\(entry()): no \"id\"") }
         return COCOAnnotation(id: id, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
                               area: area, isCrowd: isCrowd, score: 1)
     }
 
-    static func readBox(_ json: inout JSONCursor, entry: String) throws(SegError) -> COCOBox? {
+    static func readBox(_ json: inout JSONCursor, entry: @autoclosure () -> String) throws(SegError) -> COCOBox? {
         if json.null() { return nil }
-        var values: [Double] = []
+        // Four numbers into a tuple: an array per box was 50,000 allocations for a results file.
+        var values: (Double, Double, Double, Double) = (0, 0, 0, 0)
+        var count = 0
         var array = try json.beginArray()
         while try json.nextElement(&array) {
-            values.append(try json.double())
-            if values.count > 4 { throw SegError(.invalid, file: "", "\(entry): bbox has more than 4 numbers") }
+            let v = try json.double()
+            switch count {
+            case 0: values.0 = v
+            case 1: values.1 = v
+            case 2: values.2 = v
+            case 3: values.3 = v
+            default: throw SegError(.invalid, file: "", "\(entry()): bbox has more than 4 numbers")
+            }
+            count += 1
         }
-        if values.isEmpty { return nil }
-        guard values.count == 4 else { throw SegError(.invalid, file: "", "\(entry): bbox has \(values.count) numbers, not 4") }
-        return COCOBox(x: values[0], y: values[1], width: values[2], height: values[3])
+        if count == 0 { return nil }
+        guard count == 4 else { throw SegError(.invalid, file: "", "\(entry()): bbox has \(count) numbers, not 4") }
+        return COCOBox(x: values.0, y: values.1, width: values.2, height: values.3)
     }
 
-    static func readSegmentation(_ json: inout JSONCursor, entry: String) throws(SegError) -> COCOSegmentation {
+    static func readSegmentation(_ json: inout JSONCursor, entry: @autoclosure () -> String) throws(SegError) -> COCOSegmentation {
         if json.null() { return .none }
         if json.peek() == UInt8(ascii: "[") {
             var polygons: [[Double]] = []
@@ -405,15 +480,17 @@ public enum COCOReader {
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "size") {
                 var array = try json.beginArray()
-                var size: [Int] = []
+                var size = (-1, -1), count = 0
                 while try json.nextElement(&array) {
-                    size.append(try json.integer())
-                    if size.count > 2 { break }
+                    let v = try json.integer()
+                    if count == 0 { size.0 = v } else if count == 1 { size.1 = v }
+                    count += 1
+                    if count > 2 { break }
                 }
-                guard size.count == 2, size[0] >= 0, size[1] >= 0 else {
-                    throw SegError(.invalid, file: "", "\(entry): RLE \"size\" must be [height, width]")
+                guard count == 2, size.0 >= 0, size.1 >= 0 else {
+                    throw SegError(.invalid, file: "", "\(entry()): RLE \"size\" must be [height, width]")
                 }
-                height = size[0]; width = size[1]
+                height = size.0; width = size.1
             } else if json.key(key, is: "counts") {
                 if json.peek() == UInt8(ascii: "\"") {
                     string = try json.string()
@@ -422,7 +499,7 @@ public enum COCOReader {
                     var array = try json.beginArray()
                     while try json.nextElement(&array) {
                         let v = try json.integer()
-                        guard v >= 0, v <= Int(UInt32.max) else { throw SegError(.invalid, file: "", "\(entry): RLE count \(v) out of range") }
+                        guard v >= 0, v <= Int(UInt32.max) else { throw SegError(.invalid, file: "", "\(entry()): RLE count \(v) out of range") }
                         list.append(UInt32(v))
                     }
                     counts = list
@@ -431,9 +508,9 @@ public enum COCOReader {
                 try json.skipValue()
             }
         }
-        guard height >= 0 else { throw SegError(.invalid, file: "", "\(entry): RLE without \"size\"") }
+        guard height >= 0 else { throw SegError(.invalid, file: "", "\(entry()): RLE without \"size\"") }
         if let string { return .compressed(height: height, width: width, string: string) }
         if let counts { return .counts(height: height, width: width, counts: counts) }
-        throw SegError(.invalid, file: "", "\(entry): RLE without \"counts\"")
+        throw SegError(.invalid, file: "", "\(entry()): RLE without \"counts\"")
     }
 }

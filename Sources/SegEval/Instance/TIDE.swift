@@ -20,6 +20,18 @@ public struct TIDEResult: Sendable {
     /// "small", "medium", "large" (box area ≤ 32², ≤ 96², above; tidecv's AREA qualifiers) → gain
     /// from fixing only the errors whose object is in the bucket.
     public var perSize: [String: [ErrorType: Double]]
+
+    /// tidecv's special errors: the AP gain from perfect precision (every false positive scored
+    /// below every true positive, recall unchanged) and from perfect recall (the unmatched ground
+    /// truth no longer counted, precision unchanged). Not clamped at 0, as tidecv.
+    public enum SpecialError: String, Sendable, CaseIterable {
+        case falsePositive = "FalsePos", falseNegative = "FalseNeg"
+    }
+
+    public var special: [SpecialError: Double] = [:]
+    /// Category id → special error → gain in that category's AP. (tidecv ignores a size
+    /// qualifier for these, so there is no per-size figure.)
+    public var perClassSpecial: [Int: [SpecialError: Double]] = [:]
 }
 
 public enum TIDE {
@@ -41,6 +53,8 @@ public enum TIDE {
 
     struct ImageOutcome {
         var positives: [(cls: Int, count: Int)]
+        /// Ground truth (not crowd) left unmatched, per class: tidecv's `false_negatives`.
+        var falseNegatives: [(cls: Int, count: Int)] = []
         var points: [(id: Int, cls: Int, score: Double, correct: Bool)]
         var errors: [ErrorRecord]
     }
@@ -109,6 +123,7 @@ public enum TIDE {
                 outcome.errors.append(ErrorRecord(type: .missed, detection: -1, gtIndex: g, originalClass: nil, score: 0,
                                                   fixedClass: nil, missedClass: a.categoryId, area: box(a).area))
             }
+            outcome.falseNegatives = outcome.positives
             return outcome
         }
         var preds = dtAll
@@ -191,6 +206,9 @@ public enum TIDE {
             }
             outcome.errors.append(record)
         }
+        var unmatched: [Int: Int] = [:]
+        for g in 0..<G where !gtUsed[g] { unmatched[gtClass[g], default: 0] += 1 }
+        outcome.falseNegatives = positiveOrder.compactMap { c in unmatched[c].map { (c, $0) } }
         for g in 0..<G where !gtUsed[g] && !usable[g] {
             outcome.errors.append(ErrorRecord(type: .missed, detection: -1, gtIndex: gt[g], originalClass: nil, score: 0,
                                               fixedClass: nil, missedClass: gtClass[g], area: box(annotations[gt[g]]).area))
@@ -248,7 +266,9 @@ public enum TIDE {
     static func summarize(_ outcomes: [ImageOutcome], mask: Bool) -> TIDEResult {
         var base = APData()
         var errors: [ErrorRecord] = []
+        var falseNegatives: [Int: Int] = [:]
         for o in outcomes {
+            for (c, n) in o.falseNegatives { falseNegatives[c, default: 0] += n }
             for (c, n) in o.positives { base.touch(c); base.positives[c, default: 0] += n }
             for p in o.points { base.touch(p.cls); base.points[p.cls, default: []].append((p.id, p.score, p.correct)) }
             for e in o.errors { if let c = e.missedClass { base.touch(c) } }
@@ -291,32 +311,84 @@ public enum TIDE {
                 perSize[name, default: [:]][type] = max(fixed { $0.type == type && test($0.area) }.mAP - baseAP, 0)
             }
         }
-        return TIDEResult(mode: mask ? "mask" : "bbox", ap: baseAP, gains: gains, counts: counts, perClass: perClass, perSize: perSize)
+        var result = TIDEResult(mode: mask ? "mask" : "bbox", ap: baseAP, gains: gains, counts: counts, perClass: perClass, perSize: perSize)
+        let specialData: [(TIDEResult.SpecialError, APData)] = [
+            (.falsePositive, perfectPrecision(base, errors: errors)),
+            (.falseNegative, perfectRecall(base, errors: errors, falseNegatives: falseNegatives)),
+        ]
+        for (type, data) in specialData {
+            result.special[type] = data.mAP - baseAP
+            for c in base.classOrder {
+                if let before = base.classAP(c) { result.perClassSpecial[c, default: [:]][type] = (data.classAP(c) ?? 0) - before }
+            }
+        }
+        return result
+    }
+
+    /// tidecv's `fix_errors(transform=FalsePositiveError.fix)`: every error's point kept with
+    /// score 0, every true positive with score 1, the ground-truth counts unchanged.
+    static func perfectPrecision(_ base: APData, errors: [ErrorRecord]) -> APData {
+        var out = APData()
+        for e in errors {
+            guard let c = e.originalClass else { continue }
+            out.touch(c)
+            out.points[c, default: []].append((e.detection, 0, false))
+        }
+        for c in base.classOrder {
+            out.touch(c)
+            for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append((p.id, 1, true)) }
+        }
+        for c in base.classOrder { out.positives[c] = base.positives[c] ?? 0 }
+        return out
+    }
+
+    /// tidecv's `fix_errors(false_neg_dict=false_negatives)`: the points unchanged, each class's
+    /// ground-truth count less its unmatched ground truth.
+    static func perfectRecall(_ base: APData, errors: [ErrorRecord], falseNegatives: [Int: Int]) -> APData {
+        var out = APData()
+        for e in errors {
+            guard let c = e.originalClass else { continue }
+            out.touch(c)
+            out.points[c, default: []].append((e.detection, e.score, false))
+        }
+        for c in base.classOrder {
+            out.touch(c)
+            for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append(p) }
+        }
+        for c in base.classOrder { out.positives[c] = (base.positives[c] ?? 0) - (falseNegatives[c] ?? 0) }
+        return out
     }
 }
 
 extension TIDEResult {
     public var json: JSONValue {
         func gainsObject(_ g: [ErrorType: Double]) -> JSONValue { .object(ErrorType.allCases.map { ($0.rawValue, .number(g[$0] ?? 0)) }) }
+        func specialObject(_ g: [SpecialError: Double]) -> JSONValue { .object(SpecialError.allCases.map { ($0.rawValue, .number(g[$0] ?? 0)) }) }
         return .object([
             ("mode", .string(mode)), ("AP50", .number(ap)),
             ("dAP", gainsObject(gains)),
             ("counts", .object(ErrorType.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
             ("perSize", .object(["small", "medium", "large"].map { ($0, gainsObject(perSize[$0] ?? [:])) })),
-            ("perClass", .array(perClass.keys.sorted().map { c in .object([("id", .integer(c)), ("dAP", gainsObject(perClass[c] ?? [:]))]) })),
+            ("special", specialObject(special)),
+            ("perClass", .array(perClass.keys.sorted().map { c in
+                .object([("id", .integer(c)), ("dAP", gainsObject(perClass[c] ?? [:])), ("special", specialObject(perClassSpecial[c] ?? [:]))])
+            })),
         ])
     }
 
     public func table(names: [Int: String]) -> ReportTable {
         let types = ErrorType.allCases
         var t = ReportTable(title: "TIDE error breakdown (\(mode), AP50 \(formatMetric(ap))): AP gain from fixing each error type",
-                            columns: ["", "count"] + types.map(\.rawValue))
-        t.rows.append(["all", String(types.map { counts[$0] ?? 0 }.reduce(0, +))] + types.map { formatMetric(gains[$0] ?? 0) })
+                            columns: ["", "count"] + types.map(\.rawValue) + SpecialError.allCases.map(\.rawValue))
+        let specials = SpecialError.allCases
+        t.rows.append(["all", String(types.map { counts[$0] ?? 0 }.reduce(0, +))] + types.map { formatMetric(gains[$0] ?? 0) }
+                      + specials.map { formatMetric(special[$0] ?? 0) })
         for size in ["small", "medium", "large"] {
-            t.rows.append([size, ""] + types.map { formatMetric(perSize[size]?[$0] ?? 0) })
+            t.rows.append([size, ""] + types.map { formatMetric(perSize[size]?[$0] ?? 0) } + specials.map { _ in "-" })
         }
         for c in perClass.keys.sorted() {
-            t.rows.append([names[c] ?? String(c), ""] + types.map { formatMetric(perClass[c]?[$0] ?? 0) })
+            t.rows.append([names[c] ?? String(c), ""] + types.map { formatMetric(perClass[c]?[$0] ?? 0) }
+                          + specials.map { formatMetric(perClassSpecial[c]?[$0] ?? 0) })
         }
         return t
     }

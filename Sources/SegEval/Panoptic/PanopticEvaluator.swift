@@ -105,6 +105,8 @@ public struct PanopticEvaluation: Sendable {
     public var stuff: Average
     /// Per image id: the image's own PQ over the categories it holds (for comparisons and failures).
     public var images: [(imageId: Int, fileName: String, counts: [Int: PQCounts])]
+    /// Segments the failure table lists, image by image.
+    public var segmentFailures: [PanopticSegmentFailure] = []
 
     /// panopticapi's `pq_average`: categories with no tp, fp or fn are left out of the mean
     /// (their per-class numbers are 0); -1 when no category counts.
@@ -163,7 +165,7 @@ public struct PanopticEvaluator: Sendable {
         let lookup = categoryIndex
         let pairList = pairs
         let counter = ProgressCounter(total: pairs.count, report: progress)
-        let perImage = try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> [Int: PQCounts] in
+        let perImage = try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> PanopticImageResult in
             defer { counter.advance() }
             let (g, p) = pairList[i]
             do {
@@ -178,21 +180,26 @@ public struct PanopticEvaluator: Sendable {
             }
         }
         var counts = [PQCounts](repeating: PQCounts(), count: categories.count)
-        for image in perImage { for (k, c) in image { counts[k].add(c) } }
-        return PanopticEvaluation(categories: categories, counts: counts,
-                                  all: PanopticEvaluation.average(categories, counts, isThing: nil),
-                                  things: PanopticEvaluation.average(categories, counts, isThing: true),
-                                  stuff: PanopticEvaluation.average(categories, counts, isThing: false),
-                                  images: zip(pairs, perImage).map { ($0.0.0.imageId, $0.0.0.fileName, $0.1) })
+        for image in perImage { for (k, c) in image.counts { counts[k].add(c) } }
+        var ev = PanopticEvaluation(categories: categories, counts: counts,
+                                    all: PanopticEvaluation.average(categories, counts, isThing: nil),
+                                    things: PanopticEvaluation.average(categories, counts, isThing: true),
+                                    stuff: PanopticEvaluation.average(categories, counts, isThing: false),
+                                    images: zip(pairs, perImage).map { ($0.0.0.imageId, $0.0.0.fileName, $0.1.counts) })
+        ev.segmentFailures = perImage.flatMap(\.failures)
+        return ev
     }
 
     static func folder(of json: String) -> String {
         json.lowercased().hasSuffix(".json") ? String(json.dropLast(5)) : json
     }
 
-    /// One image; counts keyed by category index.
+    /// Matched pairs below this IoU are listed as failures: they count fully in RQ but pull SQ down.
+    public static let lowIoUMatch = 0.75
+
+    /// One image: counts keyed by category index, and the segments for the failure table.
     static func evaluateImage(gt: PanopticFile.Annotation, pred: PanopticFile.Annotation, gtIds: LabelMap, predIds: LabelMap,
-                              categories: [Int: Int], gtFile: String, predFile: String) throws(SegError) -> [Int: PQCounts] {
+                              categories: [Int: Int], gtFile: String, predFile: String) throws(SegError) -> PanopticImageResult {
         guard gtIds.width == predIds.width, gtIds.height == predIds.height else {
             throw SegError(.invalid, file: predFile, "PNG is \(predIds.width)x\(predIds.height) but the ground truth \(gtFile) is \(gtIds.width)x\(gtIds.height)")
         }
@@ -238,6 +245,8 @@ public struct PanopticEvaluator: Sendable {
         }
         var out: [Int: PQCounts] = [:]
         var gtMatched = Set<UInt32>(), predMatched = Set<UInt32>()
+        // For the failure table: each segment's best IoU with one of its category, the matched IoU.
+        var bestGt: [UInt32: Double] = [:], bestPred: [UInt32: Double] = [:], matchedIoU: [UInt32: Double] = [:]
         for (key, intersection) in pairCounts {
             let g = UInt32(key >> 24), p = UInt32(key & 0xFF_FFFF)
             guard let gs = gtSegments[g], let ps = predSegments[p], !gs.isCrowd, gs.categoryId == ps.categoryId else { continue }
@@ -246,10 +255,25 @@ public struct PanopticEvaluator: Sendable {
             let gtArea = gs.area ?? gtPixels[g] ?? 0
             let union = (predArea[p] ?? 0) + gtArea - intersection - (pairCounts[UInt64(p)] ?? 0)
             let iou = Double(intersection) / Double(union)
+            bestGt[g] = max(bestGt[g] ?? 0, iou)
+            bestPred[p] = max(bestPred[p] ?? 0, iou)
             if iou > 0.5 {
                 out[k, default: PQCounts()].tp += 1
                 out[k, default: PQCounts()].iou += iou
                 gtMatched.insert(g); predMatched.insert(p)
+                matchedIoU[g] = iou
+            }
+        }
+        var failures: [PanopticSegmentFailure] = []
+        func failure(_ kind: FailureRow.Kind, _ s: PanopticFile.Segment, area: Int, iou: Double) {
+            failures.append(PanopticSegmentFailure(imageId: gt.imageId, fileName: gt.fileName, categoryId: s.categoryId,
+                                                   segmentId: s.id, kind: kind, area: area, iou: iou, box: nil))
+        }
+        for s in gt.segments where !s.isCrowd {
+            if let iou = matchedIoU[s.id] {
+                if iou < lowIoUMatch { failure(.lowIoUMatch, s, area: s.area ?? gtPixels[s.id] ?? 0, iou: iou) }
+            } else {
+                failure(.missedSegment, s, area: s.area ?? gtPixels[s.id] ?? 0, iou: bestGt[s.id] ?? 0)
             }
         }
         var crowdByCategory: [Int: UInt32] = [:]
@@ -267,9 +291,63 @@ public struct PanopticEvaluator: Sendable {
             if area > 0 && Double(ignored) / Double(area) > 0.5 { continue }
             guard let k = categories[s.categoryId] else { continue }
             out[k, default: PQCounts()].fp += 1
+            failure(.falsePositiveSegment, s, area: area, iou: bestPred[s.id] ?? 0)
         }
-        return out
+        if !failures.isEmpty {
+            // Boxes only for the segments listed: one pass over each PNG's id map.
+            let gtBoxes = segmentBoxes(gtIds), predBoxes = segmentBoxes(predIds)
+            for i in failures.indices {
+                failures[i].box = (failures[i].kind == .falsePositiveSegment ? predBoxes : gtBoxes)[failures[i].segmentId]
+            }
+        }
+        return PanopticImageResult(counts: out, failures: failures)
     }
+
+    /// The box of every id in a panoptic id map, from runs of equal ids along the rows.
+    static func segmentBoxes(_ ids: LabelMap) -> [UInt32: COCOBox] {
+        var extent: [UInt32: (x0: Int, y0: Int, x1: Int, y1: Int)] = [:]
+        ids.labels.withUnsafeBufferPointer { l in
+            for y in 0..<ids.height {
+                var x = 0
+                let row = y * ids.width
+                while x < ids.width {
+                    let id = l[row + x]
+                    var end = x + 1
+                    while end < ids.width && l[row + end] == id { end += 1 }
+                    if let e = extent[id] {
+                        extent[id] = (min(e.x0, x), min(e.y0, y), max(e.x1, end - 1), max(e.y1, y))
+                    } else {
+                        extent[id] = (x, y, end - 1, y)
+                    }
+                    x = end
+                }
+            }
+        }
+        return extent.mapValues { COCOBox(x: Double($0.x0), y: Double($0.y0), width: Double($0.x1 - $0.x0 + 1), height: Double($0.y1 - $0.y0 + 1)) }
+    }
+}
+
+/// One image's panoptic result.
+struct PanopticImageResult: Sendable {
+    var counts: [Int: PQCounts]
+    var failures: [PanopticSegmentFailure]
+}
+
+/// A segment the failure table lists: a ground-truth segment no prediction matched, a
+/// prediction counted as a false positive, or a matched pair with IoU below
+/// `PanopticEvaluator.lowIoUMatch` (then the ground-truth segment).
+public struct PanopticSegmentFailure: Sendable, Equatable {
+    public var imageId: Int
+    public var fileName: String
+    public var categoryId: Int
+    public var segmentId: UInt32
+    public var kind: FailureRow.Kind
+    /// Pixels (a ground-truth segment's JSON `area` when it has one, as PQ uses it).
+    public var area: Int
+    /// The matched IoU, or the best IoU with a segment of the same category (0 when none).
+    public var iou: Double
+    /// In the PNG of the segment (the ground truth's, the prediction's for a false positive).
+    public var box: COCOBox?
 }
 
 extension PanopticEvaluation {

@@ -15,7 +15,8 @@ public struct EvalRequest: Sendable {
     public var resizePredictions = false
     public var workers = Parallel.coreCount
     public var limits = ImageFile.Limits.standard
-    public var failureLimit = 50
+    /// Which failure rows to keep, in what order (the limit defaults to 50).
+    public var failureQuery = FailureQuery(limit: 50)
     /// Instance: also compute the TIDE error breakdown.
     public var tide = false
 
@@ -89,9 +90,11 @@ extension Evaluation {
 }
 
 /// Phase timings on stderr when SEGTERM_TIMING is set (for BENCHMARKS.md).
-struct PhaseClock {
+public struct PhaseClock {
     private let enabled = getenv("SEGTERM_TIMING") != nil
     private var last = PhaseClock.now()
+
+    public init() {}
 
     static func now() -> Double {
         var ts = timespec()
@@ -99,7 +102,7 @@ struct PhaseClock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    mutating func lap(_ name: String) {
+    public mutating func lap(_ name: String) {
         guard enabled else { return }
         let t = PhaseClock.now()
         let line = "timing: \(name) \(Int((t - last) * 1000)) ms\n"

@@ -26,6 +26,13 @@ public enum Threads {
         }
     }
 
+    /// Stops OpenBLAS's worker threads until the next BLAS call restarts them. They start when the
+    /// library loads and spin for about 0.1 s waiting for work; a command that never calls BLAS
+    /// (the evaluation) would otherwise share the cores with them.
+    public static func parkBLASThreads() {
+        _ = blas_thread_shutdown_()
+    }
+
     /// The budget in force (configuring with the default on first use).
     public static var count: Int {
         let n = configured.withLock { $0 }
