@@ -167,13 +167,17 @@ public struct FailureTable: Sendable {
     /// Worst first by `key`; ties go to the higher score, then the image name, then the reference.
     public func sorted(by key: SortKey = .iou) -> FailureTable {
         var copy = self
+        copy.rows = order(by: key).map { rows[$0] }
+        return copy
+    }
+
+    /// The permutation `sorted(by:)` applies, as row indices (for views that keep one per order).
+    public func order(by key: SortKey = .iou) -> [Int] {
         let rank = Self.nameRanks(rows.map(\.image))
         let keys = rows.enumerated().map { i, r in
             FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
         }
-        copy.rows = keys.sorted { FailureSortKey.precedes($0, $1, by: key) { rows[$0].reference < rows[$1].reference } }
-            .map { rows[$0.handle] }
-        return copy
+        return keys.sorted { FailureSortKey.precedes($0, $1, by: key) { rows[$0].reference < rows[$1].reference } }.map(\.handle)
     }
 
     public func filtered(classId: Int? = nil, sizeBucket: String? = nil, kind: FailureRow.Kind? = nil) -> FailureTable {

@@ -12,12 +12,8 @@ public struct MetricsViewState: Equatable, Sendable {
     public init() {}
 }
 
-/// How the failure browser orders its rows.
-public enum FailureSort: String, CaseIterable, Sendable {
-    case iou, score, area, image, kind
-
-    var key: FailureTable.SortKey { FailureTable.SortKey(rawValue: rawValue) ?? .iou }
-}
+/// How the failure browser orders its rows: as `segterm eval --failure-sort`.
+public typealias FailureSort = FailureTable.SortKey
 
 /// The failure browser (`f`): filters that combine, a sort order, and the rows they leave.
 public struct FailureBrowserState: Equatable, Sendable {
@@ -89,18 +85,8 @@ extension SetEvaluation {
     /// The failure rows in each sort order, computed once when the set is evaluated, so that
     /// filtering a sorted list is one pass over it (100,000 rows within a frame).
     static func failureOrders(_ rows: [FailureRow]) -> [FailureSort: [Int]] {
-        // FailureTable's own order (the CLI's), with each row's index appended to its reference:
-        // a NUL sorts before any character, so references still compare as they did.
-        let tagged = FailureTable(rows: rows.enumerated().map { i, row in
-            var copy = row
-            copy.reference += "\u{0}\(i)"
-            return copy
-        })
-        var orders: [FailureSort: [Int]] = [:]
-        for sort in FailureSort.allCases {
-            orders[sort] = tagged.sorted(by: sort.key).rows.map { Int($0.reference.split(separator: "\u{0}").last!)! }
-        }
-        return orders
+        let table = FailureTable(rows: rows)
+        return Dictionary(uniqueKeysWithValues: FailureSort.allCases.map { ($0, table.order(by: $0)) })
     }
 }
 
