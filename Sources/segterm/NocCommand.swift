@@ -22,7 +22,10 @@ struct Noc: ParsableCommand {
             pixel in row-major order); every object gets --max-clicks clicks. Images run in parallel \
             on up to two cores. The JSON report has noc85, noc90, over_max_90 (never reach 90 %), \
             noc90_at_max (NoC@90 equal to the limit, RITM's count), miou_at, spc (seconds per click), \
-            prepare_s and per_image.
+            prepare_s and per_image. With two --model options, both models run on the same objects \
+            under the same protocol, and the report adds the paired difference in clicks to 90 % \
+            (B − A) with a seeded bootstrap interval, and the objects where each model wins most: \
+            the JSON is {"models": [A, B], "paired": {...}}.
             """
     )
 
@@ -30,8 +33,11 @@ struct Noc: ParsableCommand {
 
     @Option(help: "Folder of images.") var images: String
     @Option(help: "Folder of masks, paired with the images by file stem.") var masks: String
-    @Option(help: "The model: grabcut (settings as grabcut:key=value,…), or a SAM / MobileSAM checkpoint.")
-    var model = "grabcut"
+    @Option(name: .customLong("model"),
+            help: "The model: grabcut (settings as grabcut:key=value,…), or a SAM / MobileSAM checkpoint; twice to compare two.")
+    var models: [String] = []
+    @Option(help: "Bootstrap resamples of the paired difference (two models).") var bootstrap = 1000
+    @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
     @Option(help: "Mask value that marks pixels to ignore (128 for the GrabCut set).") var ignoreValue: UInt32?
     @Option(help: "Clicks per object.") var maxClicks = 20
     @Option(help: "Output on stdout: table or json.") var format: Format = .table
@@ -44,6 +50,8 @@ struct Noc: ParsableCommand {
         guard maxClicks >= 1 && maxClicks <= 1000 else { throw ValidationError("--max-clicks must be in 1…1000") }
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be positive") }
+        guard models.count <= 2 else { throw ValidationError("give one --model, or two to compare them") }
+        guard bootstrap >= 1 else { throw ValidationError("--bootstrap must be positive") }
     }
 
     func run() throws {
@@ -55,23 +63,30 @@ struct Noc: ParsableCommand {
         if let limit { pairs = Array(pairs.prefix(limit)) }
 
         let workers = min(jobs, Threads.coreCount)
-        // Neural models run their own threads inside each call: share the cores with the image workers.
-        if !ModelRegistry.isBuiltIn(model) { Threads.configure(max(1, Threads.coreCount / workers)) }
-        let segmenter = try ModelRegistry.segmenter(named: model)
-        let report = try NocRunner(pairs: pairs, imageFolder: images, maskFolder: masks, segmenter: segmenter,
-                                   ignoreValue: ignoreValue, maxClicks: maxClicks, limits: imageOptions.limits,
-                                   jobs: workers)
-            .run(progress: isatty(2) != 0)
-        let summary = NoC.Summary(records: report.records, maxClicks: maxClicks)
-        let json = NocReport(model: model, images: images, masks: masks, ignoreValue: ignoreValue, summary: summary,
-                             prepareSeconds: report.prepareSeconds, records: report.records)
-        if let out {
-            try FileIO.writeAtomically(Array(try json.encoded(perImage: true).utf8), to: out)
+        let reports = try (models.isEmpty ? ["grabcut"] : models).map { model in
+            // Neural models run their own threads inside each call: share the cores with the image workers.
+            if !ModelRegistry.isBuiltIn(model) { Threads.configure(max(1, Threads.coreCount / workers)) }
+            let segmenter = try ModelRegistry.segmenter(named: model)
+            let run = try NocRunner(pairs: pairs, imageFolder: images, maskFolder: masks, segmenter: segmenter,
+                                    ignoreValue: ignoreValue, maxClicks: maxClicks, limits: imageOptions.limits,
+                                    jobs: workers)
+                .run(progress: isatty(2) != 0)
+            return NocReport(model: model, images: images, masks: masks, ignoreValue: ignoreValue,
+                             summary: NoC.Summary(records: run.records, maxClicks: maxClicks),
+                             prepareSeconds: run.prepareSeconds, records: run.records)
         }
-        switch format {
-        case .json: print(try json.encoded(perImage: true))
-        case .table: print(NocTable.render(json))
+        let text: String
+        if reports.count == 2 {
+            let paired = try PairedNoC(a: reports[0].records, b: reports[1].records, maxClicks: maxClicks,
+                                       replicates: bootstrap, seed: seed)
+            text = format == .json ? try NocReport.encodedPair(reports[0], reports[1], paired)
+                : NocTable.render(reports[0]) + "\n\n" + NocTable.render(reports[1]) + "\n\n" + NocTable.renderPaired(paired, reports[0], reports[1])
+            if let out { try FileIO.writeAtomically(Array(try NocReport.encodedPair(reports[0], reports[1], paired).utf8), to: out) }
+        } else {
+            text = format == .json ? try reports[0].encoded(perImage: true) : NocTable.render(reports[0])
+            if let out { try FileIO.writeAtomically(Array(try reports[0].encoded(perImage: true).utf8), to: out) }
         }
+        print(text)
     }
 
     func listFolder(_ path: String) throws -> [String] {
@@ -210,7 +225,37 @@ struct NocReport: Encodable {
 
     var meanPrepareSeconds: Double { prepareSeconds.isEmpty ? 0 : prepareSeconds.reduce(0, +) / Double(prepareSeconds.count) }
 
+    /// Two runs and their paired comparison: {"models": [A, B], "paired": {...}}.
+    static func encodedPair(_ a: NocReport, _ b: NocReport, _ paired: PairedNoC) throws -> String {
+        struct Difference: Encodable { let name: String; let a: Int; let b: Int; let delta: Int }
+        struct Paired: Encodable {
+            let metric = "noc90"
+            let mean_delta: Double
+            let ci95: [Double]
+            let bootstrap: Int
+            let seed: UInt64
+            let b_wins: [Difference]
+            let a_wins: [Difference]
+            let per_image: [Difference]
+        }
+        struct Pair: Encodable { let models: [Body]; let paired: Paired }
+        func difference(_ d: PairedNoC.Difference) -> Difference { Difference(name: d.name, a: d.a, b: d.b, delta: d.delta) }
+        let body = Pair(models: [a.body(perImage: true), b.body(perImage: true)],
+                        paired: Paired(mean_delta: paired.meanDelta, ci95: [paired.interval.low, paired.interval.high],
+                                       bootstrap: paired.replicates, seed: paired.seed, b_wins: paired.bWins(5).map(difference),
+                                       a_wins: paired.aWins(5).map(difference), per_image: paired.differences.map(difference)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(body), as: UTF8.self)
+    }
+
     func encoded(perImage: Bool) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(body(perImage: perImage)), as: UTF8.self)
+    }
+
+    func body(perImage: Bool) -> Body {
         let body = Body(model: model, images_dir: images, masks_dir: masks, ignore_value: ignoreValue,
                         max_clicks: summary.maxClicks, images: summary.images, noc85: summary.noc85, noc90: summary.noc90,
                         over_max_90: summary.overMax90, noc90_at_max: summary.nocAtMax90, miou_at: summary.miouAt,
@@ -219,9 +264,7 @@ struct NocReport: Encodable {
                             PerImage(name: r.name, clicks: r.clicks.map { Click(x: $0.x, y: $0.y, positive: $0.positive) },
                                      ious: r.ious, seconds: r.seconds, prepare_s: p)
                         } : nil)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(body), as: UTF8.self)
+        return body
     }
 }
 
@@ -241,6 +284,20 @@ enum NocTable {
                             report.meanPrepareSeconds * 1000))
         lines.append("")
         lines.append(contentsOf: chart(s.miouAt))
+        return lines.joined(separator: "\n")
+    }
+
+    /// The paired part of an A/B run.
+    static func renderPaired(_ p: PairedNoC, _ a: NocReport, _ b: NocReport) -> String {
+        var lines = ["B \(b.model) against A \(a.model), clicks to 90 % per object (B − A; negative: B needs fewer)"]
+        lines.append(String(format: "  mean %+.2f clicks, 95%% CI [%+.2f, %+.2f] (%d bootstrap resamples of the objects, seed %llu)",
+                            p.meanDelta, p.interval.low, p.interval.high, p.replicates, p.seed))
+        lines.append(String(format: "  B wins on %d objects, A on %d, tied on %d; seconds per click: A %.4f, B %.4f",
+                            p.differences.filter { $0.delta < 0 }.count, p.differences.filter { $0.delta > 0 }.count,
+                            p.differences.filter { $0.delta == 0 }.count, a.summary.secondsPerClick, b.summary.secondsPerClick))
+        for (title, rows) in [("  where B wins most:", p.bWins(5)), ("  where A wins most:", p.aWins(5))] where !rows.isEmpty {
+            lines.append(title + " " + rows.map { "\($0.name) (\($0.a) → \($0.b))" }.joined(separator: ", "))
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -83,6 +83,39 @@ struct NocCLITests {
         #expect(!r.stderr.contains("["))
     }
 
+    @Test("two models: both reports, and the paired NoC@90 differences that match the two reports")
+    func twoModels() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (images, masks) = try Self.writeSet(in: dir)
+        let r = try Binary.run(["noc", "--images", images, "--masks", masks, "--model", "grabcut", "--model", "grabcut:click-prior=0",
+                                "--ignore-value", "128", "--max-clicks", "5", "--format", "json", "--bootstrap", "50", "--seed", "3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let models = try #require(report["models"] as? [[String: Any]])
+        #expect(models.map { $0["model"] as? String } == ["grabcut", "grabcut:click-prior=0"])
+        let paired = try #require(report["paired"] as? [String: Any])
+        #expect(paired["bootstrap"] as? Int == 50 && paired["seed"] as? Int == 3 && paired["metric"] as? String == "noc90")
+        let perImage = try #require(paired["per_image"] as? [[String: Any]])
+        #expect(perImage.map { $0["name"] as? String } == ["alpha", "beta"])
+        // Each object's clicks to 90 % in the paired list are those of its record in each report.
+        func clicksTo90(_ model: [String: Any], _ name: String) -> Int {
+            let ious = ((model["per_image"] as? [[String: Any]]) ?? []).first { $0["name"] as? String == name }?["ious"] as? [Double] ?? []
+            return (ious.firstIndex { $0 >= 0.9 }.map { $0 + 1 }) ?? 5
+        }
+        for entry in perImage {
+            let name = entry["name"] as? String ?? ""
+            #expect(entry["a"] as? Int == clicksTo90(models[0], name) && entry["b"] as? Int == clicksTo90(models[1], name), "\(name)")
+            #expect(entry["delta"] as? Int == (entry["b"] as? Int ?? 0) - (entry["a"] as? Int ?? 0))
+        }
+        let mean = Double(perImage.reduce(0) { $0 + ($1["delta"] as? Int ?? 0) }) / 2
+        #expect(paired["mean_delta"] as? Double == mean)
+        let table = try Binary.run(["noc", "--images", images, "--masks", masks, "--model", "grabcut", "--model", "grabcut",
+                                    "--max-clicks", "3"])
+        #expect(table.stdout.contains("B grabcut against A grabcut") && table.stdout.contains("mean +0.00 clicks"), "\(table.stdout)")
+        #expect(try Binary.run(["noc", "--images", images, "--masks", masks, "--model", "a", "--model", "b", "--model", "c"]).status == 2)
+    }
+
     @Test("bad input exits 1 naming the file; usage errors exit 2")
     func errors() throws {
         let dir = Binary.temporaryFolder()

@@ -199,3 +199,25 @@ struct StemPairingTests {
         #expect(throws: SegError.self) { try StemPairing.pair(images: ["a.jpg", "a.png"], masks: ["a.bmp"]) }
     }
 }
+
+@Suite("Paired NoC of two models")
+struct PairedNoCTests {
+    static func record(_ name: String, _ ious: [Double]) -> NoC.Record {
+        NoC.Record(name: name, clicks: [], ious: ious, seconds: [])
+    }
+
+    @Test("differences in clicks to 90 %, their mean, the winners, and a bootstrap interval that brackets the mean")
+    func paired() throws {
+        let a = [Self.record("x", [0.5, 0.95]), Self.record("y", [0.2, 0.3, 0.4]), Self.record("z", [0.91])]
+        let b = [Self.record("z", [0.5, 0.6, 0.92]), Self.record("x", [0.93]), Self.record("y", [0.95])]
+        let p = try PairedNoC(a: a, b: b, maxClicks: 3, replicates: 200, seed: 7)
+        // x: 2 → 1, y: never (3) → 1, z: 1 → 3.
+        #expect(p.differences.map(\.delta) == [-1, -2, 2])
+        #expect(p.meanDelta == -1.0 / 3)
+        #expect(p.bWins(5).map(\.name) == ["y", "x"] && p.aWins(5).map(\.name) == ["z"])
+        #expect(p.interval.low <= p.meanDelta && p.meanDelta <= p.interval.high)
+        #expect(p.interval.low >= -2 && p.interval.high <= 2)
+        #expect(try PairedNoC(a: a, b: b, maxClicks: 3, replicates: 200, seed: 7) == p)
+        #expect(throws: SegError.self) { try PairedNoC(a: a, b: [Self.record("x", [1])], maxClicks: 3) }
+    }
+}
