@@ -114,7 +114,12 @@ enum Subprocess {
         var status: Int32 = 0
         let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
-        while waitpid(pid, &status, WNOHANG) == 0 {
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid { break }
+            if reaped == -1 && errno != EINTR {
+                throw SegError(.unreadable, file: executable, "waitpid failed: \(String(cString: strerror(errno)))")
+            }
             if Date() >= deadline {
                 timedOut = true
                 kill(pid, SIGKILL)

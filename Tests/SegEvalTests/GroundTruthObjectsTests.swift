@@ -76,6 +76,12 @@ struct GroundTruthObjectsTests {
         #expect(GroundTruthObjects.bestMatch(mask, among: scene.objects, ignoring: scene.ignored)?.iou == 1.0)
         #expect(GroundTruthObjects.bestMatch(mask, among: scene.objects)?.iou == 0.8)
 
+        // An image holding only one class is still named by it.
+        try ImageFile.writePNG(LabelMap(width: 4, height: 2, labels: [0, 2, 2, 0, 0, 0, 0, 0]),
+                               to: root.appendingPathComponent("only-car.png").path)
+        let again = try GroundTruthObjects(path: root.path, classes: ["background", "road", "car"], ignoreValue: 255)
+        #expect(try again.objects(forImage: "only-car.png", width: 4, height: 2)?.objects.map(\.className) == ["car"])
+
         // Everything is the ignore value here: no objects.
         #expect(try truth.objects(forImage: "binary.png", width: 4, height: 2)?.objects.isEmpty == true)
         let plain = try GroundTruthObjects(path: root.path)

@@ -188,10 +188,19 @@ struct AnalysisViewTests {
         try Data(#"{"model": "grabcut", "images": 50, "noc85": 2.88, "noc90": 3.62, "over_max_90": 0, "miou_at": [0.75, 0.82, 0.9]}"#.utf8)
             .write(to: URL(fileURLWithPath: good))
         let curve = try NocCurve.load(good)
-        #expect(curve == NocCurve(model: "grabcut", objects: 50, noc85: 2.88, noc90: 3.62, overMax90: 0, meanIoU: [0.75, 0.82, 0.9]))
+        #expect(curve == [NocCurve(model: "grabcut", objects: 50, noc85: 2.88, noc90: 3.62, overMax90: 0, meanIoU: [0.75, 0.82, 0.9])])
         let bad = folder.appendingPathComponent("bad.json").path
         try Data(#"{"model": "grabcut", "noc90": 3}"#.utf8).write(to: URL(fileURLWithPath: bad))
         #expect { try NocCurve.load(bad) } throws: { "\($0)".contains(bad) && "\($0)".contains("miou_at") }
+        // A count that is no count is an error, not a trap.
+        try Data(#"{"model": "m", "images": 1e300, "noc85": 1, "noc90": 1, "over_max_90": 0, "miou_at": [0.5]}"#.utf8)
+            .write(to: URL(fileURLWithPath: bad))
+        #expect { try NocCurve.load(bad) } throws: { "\($0)".contains("'images' must be a count") }
+        // A run with two models gives two pages.
+        let pair = folder.appendingPathComponent("pair.json").path
+        try Data(#"{"models": [{"model": "a", "images": 2, "noc85": 1, "noc90": 2, "over_max_90": 0, "miou_at": [0.9]},{"model": "b", "images": 2, "noc85": 1, "noc90": 3, "over_max_90": 1, "miou_at": [0.8]}], "paired": {}}"#.utf8)
+            .write(to: URL(fileURLWithPath: pair))
+        #expect(try NocCurve.load(pair).map(\.model) == ["a", "b"])
 
         var s = Self.state()
         s.noc = curve
@@ -207,5 +216,39 @@ struct AnalysisViewTests {
         plain.noc = curve
         _ = WorkbenchReducerTests.send(&plain, .input(.character("m")))
         #expect(plain.overlay == .metrics && Self.screen(plain).contains { $0.contains("Interactive benchmark") })
+    }
+
+    @Test("Tab to another set starts at its top; n walks the list the browser shows after a filter change")
+    func browserAfterChanges() {
+        var s = Self.state()
+        var b = Self.evaluation()
+        b.failures = Array(b.failures.reversed())
+        s.predictions[1].evaluation = SetEvaluation(scores: b.scores, metrics: b.metrics, failures: b.failures)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("f")), .input(.character("\t")))
+        #expect(s.failureBrowser.set == 1 && s.failureBrowser.selected == 0)
+        _ = WorkbenchReducerTests.send(&s, .input(.character("\t")))
+        // Open the second row (c.png's missed cart), then narrow the browser to small rows.
+        _ = WorkbenchReducerTests.send(&s, .input(.key(.down)), .input(.key(.enter)))
+        #expect(s.failureFocus?.row.reference == "annotation 7")
+        _ = WorkbenchReducerTests.send(&s, .input(.character("f")), .input(.character("s")), .input(.character("f")))
+        #expect(s.failureBrowser.shown == [0, 3, 2] && s.failureBrowser.selected == 1)
+        #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("failure 2/3"))
+        _ = WorkbenchReducerTests.send(&s, .input(.character("n")))
+        #expect(s.failureFocus?.row.reference == "results[2]")
+    }
+
+    @Test("compare leaves out a set that failed; a failed comparison says why")
+    func compareWithFailedSet() {
+        var s = Self.state()
+        s.predictions.append(PredictionColumn(name: "model-c", evaluation: Self.evaluation()))
+        s.predictions[1].failed = true
+        var effects = WorkbenchReducerTests.send(&s, .input(.character("c")))
+        #expect(s.overlay == .compare && s.compareView.a == 0 && s.compareView.b == 2)
+        #expect(effects.contains { if case .compare(0, 2) = $0 { true } else { false } })
+        // 2 chooses the next evaluated set for B: the failed one is skipped, A is never B.
+        effects = WorkbenchReducerTests.send(&s, .input(.character("2")))
+        #expect(s.compareView.b == 2)
+        _ = WorkbenchReducerTests.send(&s, .compareFailed(a: 0, b: 2, "not the same images"), .input(.character("\t")))
+        #expect(Self.screen(s).contains { $0.contains("cannot compare: not the same images") })
     }
 }

@@ -26,8 +26,9 @@ public struct GroundTruthMatch: Equatable, Sendable {
 
 /// The ground truth of a workspace, looked up one image at a time: a COCO instances file (parsed
 /// once), or a folder of masks paired with the images by file stem. In a mask, every value other
-/// than 0 and the ignore value is one object: a binary mask is one "object"; a label map has one
-/// per label, named from the class list when it has that index.
+/// than 0 and the ignore value is one object: with a class list of more than background and one
+/// class (a label map, as the evaluation reads it) it is named by its class, else a binary mask's
+/// one object is "object".
 public final class GroundTruthObjects: Sendable {
     private enum Source {
         case coco(COCOGroundTruth, categories: [Int: String])
@@ -78,8 +79,7 @@ public final class GroundTruthObjects: Sendable {
             values.remove(0)
             if let ignoreValue { values.remove(ignoreValue) }
             let objects = values.sorted().map { value in
-                GroundTruthObject(className: values.count == 1 ? "object" : Int(value) < classes.count ? classes[Int(value)] : "label \(value)",
-                                  mask: labels.mask(of: value))
+                GroundTruthObject(className: Self.name(of: value, classes: classes, valuesInMask: values.count), mask: labels.mask(of: value))
             }
             return (objects, ignoreValue.map { labels.mask(of: $0) })
         }
@@ -95,6 +95,14 @@ public final class GroundTruthObjects: Sendable {
             if iou > best?.iou ?? -1 { best = GroundTruthMatch(object: index, className: object.className, iou: iou) }
         }
         return best
+    }
+
+    /// Label maps (a class list beyond background and one class, as the evaluation takes them)
+    /// name each value by its class; otherwise a mask's only value (a binary mask, 0/255) is
+    /// "object".
+    static func name(of value: UInt32, classes: [String], valuesInMask: Int) -> String {
+        if classes.count > 2 && Int(value) < classes.count { return classes[Int(value)] }
+        return valuesInMask == 1 ? "object" : "label \(value)"
     }
 
     private func requireSize(_ w: Int, _ h: Int, of entry: String, _ width: Int, _ height: Int) throws {

@@ -47,6 +47,8 @@ public struct FailureFocus: Equatable, Sendable {
     public var set: Int
     public var position: Int
     public var row: FailureRow
+    /// The row's index in its set's failures (names the prediction's mask for the painter's cache).
+    public var index: Int
     /// The detection's mask, drawn as a fill (nil for missed objects and non-instance rows).
     public var prediction: Mask?
 }
@@ -91,14 +93,16 @@ extension SetEvaluation {
 }
 
 extension Workbench {
+    static let noPredictionSets = "no prediction sets to evaluate: they need ground truth (ground_truth and [predictions] in segterm.toml, or --gt and --pred NAME=PATH)"
+
     // MARK: Metrics view
 
     /// The metrics view's pages: one per prediction set, then the interactive benchmark's curve.
-    static func metricsPages(_ s: WorkbenchState) -> Int { s.predictions.count + (s.noc == nil ? 0 : 1) }
+    static func metricsPages(_ s: WorkbenchState) -> Int { s.predictions.count + s.noc.count }
 
     static func openMetrics(_ s: inout WorkbenchState) {
         guard metricsPages(s) > 0 else {
-            s.message = "no prediction sets: name them under [predictions] in segterm.toml, or --pred NAME=PATH"
+            s.message = Self.noPredictionSets
             return
         }
         s.metricsView.set = min(s.metricsView.set, metricsPages(s) - 1)
@@ -140,7 +144,7 @@ extension Workbench {
 
     static func openFailures(_ s: inout WorkbenchState) {
         guard !s.predictions.isEmpty else {
-            s.message = "no prediction sets: name them under [predictions] in segterm.toml, or --pred NAME=PATH"
+            s.message = Self.noPredictionSets
             return
         }
         s.failureBrowser.set = min(s.failureBrowser.set, s.predictions.count - 1)
@@ -200,6 +204,10 @@ extension Workbench {
         case .character("f"), .character("q"), .key(.escape): s.overlay = .none
         case .character("/"): s.failureBrowser.typing = true
         case .character("x"):
+            guard s.predictions[s.failureBrowser.set].evaluation != nil else {
+                s.message = "still evaluating \(s.predictions[s.failureBrowser.set].name)"
+                break
+            }
             effects.append(.exportFailures(set: s.failureBrowser.set, rows: s.failureBrowser.shown))
             s.message = "writing \(s.failureBrowser.shown.count) failures…"
         case .character("s"):
@@ -223,6 +231,7 @@ extension Workbench {
         case .character("\t"):
             s.failureBrowser.set = (s.failureBrowser.set + 1) % s.predictions.count
             s.failureBrowser.selected = 0
+            s.failureBrowser.shown = []  // the old set's rows mean nothing in the new one
             refilter(&s)
         case .key(.down), .character("j"): s.failureBrowser.selected = min(s.failureBrowser.selected + 1, max(count - 1, 0))
         case .key(.up), .character("k"): s.failureBrowser.selected = max(s.failureBrowser.selected - 1, 0)
@@ -249,7 +258,8 @@ extension Workbench {
         s.overlay = .none
         s.failureBrowser.selected = position
         if index != s.current { go(to: index, &s, &effects) }
-        s.failureFocus = FailureFocus(set: b.set, position: position, row: row, prediction: evaluation.predictionMask(for: row))
+        s.failureFocus = FailureFocus(set: b.set, position: position, row: row, index: b.shown[position],
+                                      prediction: evaluation.predictionMask(for: row))
         focusViewport(&s)
     }
 
@@ -262,8 +272,9 @@ extension Workbench {
 
     /// `n` / `p` with a failure open: the next or previous row of the browser.
     static func stepFailure(_ step: Int, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) -> Bool {
-        guard let focus = s.failureFocus else { return false }
-        let next = focus.position + step
+        guard s.failureFocus != nil else { return false }
+        // The browser keeps its selection on the opened row through filter and sort changes.
+        let next = s.failureBrowser.selected + step
         guard s.failureBrowser.shown.indices.contains(next) else {
             s.message = step > 0 ? "last failure" : "first failure"
             return true
@@ -272,9 +283,9 @@ extension Workbench {
         return true
     }
 
-    static func failureText(_ focus: FailureFocus, of total: Int) -> String {
+    static func failureText(_ focus: FailureFocus, position: Int, of total: Int) -> String {
         let r = focus.row
-        var parts = ["failure \(focus.position + 1)/\(total)", r.kind.rawValue]
+        var parts = ["failure \(position + 1)/\(total)", r.kind.rawValue]
         if !r.className.isEmpty { parts.append(r.className) }
         if !r.sizeBucket.isEmpty { parts.append(r.sizeBucket) }
         if r.iou >= 0 { parts.append("IoU \(formatMetric(r.iou, digits: 2))") }

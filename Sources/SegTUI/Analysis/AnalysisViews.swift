@@ -35,8 +35,8 @@ extension Workbench {
 
     static func drawMetrics(_ s: WorkbenchState, area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
         panel(area, into: &buffer, theme: theme, colored: colored)
-        if s.metricsView.set == s.predictions.count, let noc = s.noc {
-            drawNoc(noc, area: area, into: &buffer, theme: theme, colored: colored)
+        if s.metricsView.set >= s.predictions.count, s.noc.indices.contains(s.metricsView.set - s.predictions.count) {
+            drawNoc(s.noc[s.metricsView.set - s.predictions.count], area: area, into: &buffer, theme: theme, colored: colored)
             return
         }
         guard s.predictions.indices.contains(s.metricsView.set) else { return }

@@ -18,6 +18,8 @@ public struct CompareViewState: Sendable {
     public var masksB: [(mask: Mask, label: Int)] = []
     /// The engine's comparison of A and B, computed in the background when the view opens.
     public var comparison: Comparison?
+    /// Why the comparison could not be made, when it could not.
+    public var comparisonFailure: String?
 
     public init() {}
 
@@ -27,14 +29,18 @@ public struct CompareViewState: Sendable {
 extension Workbench {
     static func openCompare(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
         guard s.predictions.count >= 2 else {
-            s.message = "compare needs two prediction sets: name them under [predictions] in segterm.toml"
+            s.message = "compare needs two prediction sets with ground truth (ground_truth and [predictions] in segterm.toml)"
             return
         }
-        guard s.predictions.allSatisfy({ $0.evaluation != nil }) else {
-            s.message = "the prediction sets are still being evaluated"
+        // Only evaluated sets can be compared; a set that failed stays out (its message said why).
+        let ready = s.predictions.indices.filter { s.predictions[$0].evaluation != nil }
+        guard ready.count >= 2 else {
+            s.message = s.predictions.contains { !$0.failed && $0.evaluation == nil }
+                ? "the prediction sets are still being evaluated" : "fewer than two prediction sets could be evaluated"
             return
         }
-        s.compareView.b = s.compareView.a == s.compareView.b ? (s.compareView.a + 1) % s.predictions.count : s.compareView.b
+        if !ready.contains(s.compareView.a) { s.compareView.a = ready[0] }
+        if !ready.contains(s.compareView.b) || s.compareView.b == s.compareView.a { s.compareView.b = ready.first { $0 != s.compareView.a }! }
         reorderCompare(&s)
         s.overlay = .compare
         s.failureFocus = nil
@@ -58,6 +64,7 @@ extension Workbench {
             }
         }
         s.compareView.comparison = nil
+        s.compareView.comparisonFailure = nil
     }
 
     static func showCompared(at position: Int, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
@@ -94,11 +101,17 @@ extension Workbench {
         case .character("\t"): s.compareView.showClasses.toggle()
         case .character("1"), .character("2"):
             // Choose the next set for A (1) or B (2), never the same for both.
+            // The next evaluated set for A (1) or B (2), never the same for both.
             let count = s.predictions.count
+            func next(_ from: Int, avoiding other: Int) -> Int {
+                var k = from
+                repeat { k = (k + 1) % count } while (k == other || s.predictions[k].evaluation == nil) && k != from
+                return k
+            }
             if input == .character("1") {
-                repeat { s.compareView.a = (s.compareView.a + 1) % count } while s.compareView.a == s.compareView.b
+                s.compareView.a = next(s.compareView.a, avoiding: s.compareView.b)
             } else {
-                repeat { s.compareView.b = (s.compareView.b + 1) % count } while s.compareView.b == s.compareView.a
+                s.compareView.b = next(s.compareView.b, avoiding: s.compareView.a)
             }
             reorderCompare(&s)
             effects.append(.compare(a: s.compareView.a, b: s.compareView.b))
@@ -179,7 +192,7 @@ extension Workbench {
         }
         put(" Per class: B \(s.predictions[v.b].name) \u{2212} A \(s.predictions[v.a].name)   Tab images  c close", bold: true)
         guard let c = v.comparison else {
-            put(" comparing\u{2026} (bootstrap over images)")
+            put(v.comparisonFailure.map { " cannot compare: \($0)" } ?? " comparing\u{2026} (bootstrap over images)")
             return
         }
         put(String(format: " %@: A %@  B %@  \u{0394} %+.4f   95%% CI [%+.4f, %+.4f]  (%d bootstrap replicates, seed %llu)",

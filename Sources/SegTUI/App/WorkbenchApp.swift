@@ -56,7 +56,7 @@ public final class WorkbenchSession {
         }
         worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
         if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
-        state.noc = try config.noc.map(NocCurve.load)
+        state.noc = try config.noc.map(NocCurve.load) ?? []
         self.state = state
         if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         go(to: start)
@@ -134,7 +134,7 @@ public final class WorkbenchSession {
                     do {
                         inbox.post(.compared(a: a, b: b, try SetEvaluation.compare(x, y)))
                     } catch {
-                        inbox.post(.predictionScoresFailed(set: "comparison", "\(error)"))
+                        inbox.post(.compareFailed(a: a, b: b, "\(error)"))
                     }
                 }
             }

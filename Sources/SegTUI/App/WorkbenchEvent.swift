@@ -21,6 +21,7 @@ public enum WorkbenchEvent: Sendable {
     case predictionScoresFailed(set: String, String)
     /// The engine's comparison of two sets (by index), for the compare view's class table.
     case compared(a: Int, b: Int, Comparison)
+    case compareFailed(a: Int, b: Int, String)
     /// A background job has something to say (an export written, or why it failed).
     case notice(String)
 }

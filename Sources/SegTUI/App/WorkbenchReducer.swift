@@ -63,6 +63,8 @@ public enum Workbench {
             s.message = text
         case .compared(let a, let b, let comparison):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparison = comparison }
+        case .compareFailed(let a, let b, let reason):
+            if s.compareView.a == a && s.compareView.b == b { s.compareView.comparisonFailure = reason }
         case .groundTruthMatches(let request, let matches):
             guard request == s.candidatesRequest, matches.count == s.editor.candidates.count else { break }
             s.editor.groundTruthMatches = matches

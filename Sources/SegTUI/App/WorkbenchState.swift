@@ -138,8 +138,8 @@ public struct WorkbenchState: Sendable {
     public var metricsView = MetricsViewState()
     public var failureBrowser = FailureBrowserState()
     public var compareView = CompareViewState()
-    /// An interactive-benchmark report: the metrics view's last page.
-    public var noc: NocCurve?
+    /// Interactive-benchmark curves (one per model of the report): the metrics view's last pages.
+    public var noc: [NocCurve] = []
     /// The failure shown on the image, when one was opened from the browser.
     public var failureFocus: FailureFocus?
 

@@ -143,7 +143,7 @@ extension Workbench {
             // The failure: the model's mask filled, the ground truth outlined around it.
             if let prediction = focus.prediction, prediction.size == s.image?.size {
                 result.append(MaskOverlay(mask: prediction, fill: theme.negativePoint, fillOpacity: 0.45, boundary: theme.negativePoint,
-                                          boundaryOpacity: 0.9, cacheKey: key("failure \(focus.set) \(focus.row.reference)")))
+                                          boundaryOpacity: 0.9, cacheKey: key("failure \(focus.set) \(focus.index)")))
             }
             for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == s.image?.size {
                 result.append(MaskOverlay(mask: object.mask, fill: theme.positivePoint, fillOpacity: 0, boundary: theme.positivePoint,
@@ -278,7 +278,9 @@ extension Workbench {
         }
         if let image = s.image { parts.append("\(image.width)x\(image.height)") }
         // What the user came to this image for goes first, where a narrow terminal still shows it.
-        if let focus = s.failureFocus { parts.append(failureText(focus, of: s.failureBrowser.shown.count)) }
+        if let focus = s.failureFocus {
+            parts.append(failureText(focus, position: s.failureBrowser.selected, of: s.failureBrowser.shown.count))
+        }
         if let message = s.message { parts.append(message) }
         parts.append("\(s.modelName): \(activityText(s))")
         let points = s.editor.prompts.points.count
