@@ -58,9 +58,9 @@ public final class GroundTruthObjects: Sendable {
     public func objects(forImage name: String, width: Int, height: Int) throws -> (objects: [GroundTruthObject], ignored: Mask?)? {
         switch source {
         case .coco(let gt, let categories):
-            let stem = FilePairs.stem(name)
-            guard let image = gt.images.first(where: { lastComponent($0.fileName) == name })
-                ?? gt.images.first(where: { FilePairs.stem(lastComponent($0.fileName)) == stem }) else { return nil }
+            let stem = FileName.stem(name)
+            guard let image = gt.images.first(where: { FileName.last($0.fileName) == name })
+                ?? gt.images.first(where: { FileName.stem($0.fileName) == stem }) else { return nil }
             try requireSize(image.width, image.height, of: "image \(image.id) (\(image.fileName))", width, height)
             var objects: [GroundTruthObject] = []
             for annotation in gt.annotations where annotation.imageId == image.id && !annotation.isCrowd {
@@ -109,9 +109,5 @@ public final class GroundTruthObjects: Sendable {
         guard w == width, h == height else {
             throw SegError(.invalid, file: path, "\(entry) is \(w)x\(h) but the image is \(width)x\(height)")
         }
-    }
-
-    private func lastComponent(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
     }
 }

@@ -11,10 +11,7 @@ extension COCOInputs {
 
     /// The detections on the image whose file name has this stem, best score first.
     public func detections(onImageStem stem: String, minimumScore: Double = 0) -> [Int] {
-        let ids = Set(groundTruth.images.filter { image in
-            let name = image.fileName.split(separator: "/").last.map(String.init) ?? image.fileName
-            return FilePairs.stem(name) == stem
-        }.map(\.id))
+        let ids = Set(groundTruth.images.filter { FileName.stem($0.fileName) == stem }.map(\.id))
         return results.detections.indices.filter { ids.contains(results.detections[$0].imageId) && results.detections[$0].score >= minimumScore }
             .sorted { results.detections[$0].score > results.detections[$1].score }
     }

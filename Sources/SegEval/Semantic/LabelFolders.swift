@@ -40,10 +40,7 @@ public struct FilePairs: Sendable {
         return FilePairs(pairs: pairs, unpairedPredictions: unpaired)
     }
 
-    static func stem(_ name: String) -> String {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-        return String(name[..<dot])
-    }
+    static func stem(_ name: String) -> String { FileName.stem(name) }
 
     /// Image files (by extension; the reader checks the bytes) in a folder, sorted by name.
     static func imageFiles(in folder: String) throws -> [String] {

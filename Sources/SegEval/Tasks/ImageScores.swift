@@ -17,7 +17,7 @@ public struct ImageScores: Sendable, Equatable {
         let f1 = Comparison.imageF1(evaluation)
         var byStem: [String: Double] = [:]
         for (i, image) in evaluation.images.enumerated() {
-            byStem[FilePairs.stem(image.fileName.split(separator: "/").last.map(String.init) ?? image.fileName)] = f1[i]
+            byStem[FileName.stem(image.fileName)] = f1[i]
         }
         self.init(metric: "F1@.5", byStem: byStem)
     }

@@ -213,7 +213,7 @@ extension Workbench {
         let first = min(max(0, b.selected - room / 2), max(b.shown.count - room, 0))
         for position in first..<min(b.shown.count, first + room) {
             let r = evaluation.failures[b.shown[position]]
-            var image = r.image.split(separator: "/").last.map(String.init) ?? r.image
+            var image = FileName.last(r.image)
             if image.count > imageWidth { image = String(image.prefix(imageWidth - 1)) + "\u{2026}" }
             let text = " " + String(position + 1).leftPadded(to: 5) + "  " + image.padding(toLength: imageWidth, withPad: " ", startingAt: 0)
                 + " " + String(r.className.prefix(12)).padding(toLength: 12, withPad: " ", startingAt: 0)

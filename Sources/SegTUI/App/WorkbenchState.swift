@@ -13,8 +13,8 @@ public struct ImageEntry: Equatable, Sendable {
 
     public init(path: String) {
         self.path = path
-        name = path.split(separator: "/").last.map(String.init) ?? path
-        stem = name.contains(".") ? String(name[..<name.lastIndex(of: ".")!]) : name
+        name = FileName.last(path)
+        stem = FileName.stem(path)
     }
 }
 

@@ -81,7 +81,7 @@ public final class ModelWorker: @unchecked Sendable {
 
     private func loadGroundTruth(index: Int, path: String, image: RGBImage) {
         guard let groundTruth else { return }
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = FileName.last(path)
         do {
             imageGroundTruth = try groundTruth.objects(forImage: name, width: image.width, height: image.height)
             post(.groundTruthLoaded(index: index, objects: imageGroundTruth?.objects))
