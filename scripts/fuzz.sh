@@ -5,9 +5,9 @@
 #   scripts/fuzz.sh TARGET build          build only
 #   scripts/fuzz.sh TARGET run FILE...    run the built target on given inputs (reproduce a crash)
 #
-# Targets: images, coco-gt, coco-results, rle-string, polygon.
+# Targets: images, coco-gt, coco-results, rle-string, polygon, checkpoint.
 #
-# The package is not touched: each module the target needs (SegCore, SegEval) is compiled by
+# The package is not touched: each module the target needs (SegCore, SegEval, SegNN) is compiled by
 # swiftc straight from Sources/ into a static library with -sanitize=fuzzer,address (coverage
 # instrumentation plus ASan; libFuzzer itself is only linked into the final executable), and the
 # C shim segpng.c by clang with the matching -fsanitize=fuzzer-no-link,address. Everything goes
@@ -25,6 +25,7 @@ source_file="$root/Fuzz/$target.swift"
 case $target in
     images | rle-string | polygon) modules=(SegCore) ;;
     coco-gt | coco-results) modules=(SegCore SegEval) ;;
+    checkpoint) modules=(SegNN) ;;
     *) echo "fuzz.sh: no module list for $target" >&2; exit 2 ;;
 esac
 
@@ -52,17 +53,18 @@ build_module() {
     echo "fuzz.sh: compiling $name" >&2
     swiftc -parse-as-library -O -g $sanitize -module-name "$name" \
         -emit-library -static -emit-module -emit-module-path "$out/$name.swiftmodule" \
-        -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" \
+        -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" -I "$root/Sources/CBLAS" \
         "${sources[@]}" -o "$lib"
 }
 
 build() {
     build_cpng
     local libs=()
-    for m in "${modules[@]}"; do build_module "$m"; libs+=("-l$m"); done
+    # Static libraries link dependents first: SegEval before the SegCore it calls.
+    for m in "${modules[@]}"; do build_module "$m"; libs=("-l$m" "${libs[@]}"); done
     echo "fuzz.sh: linking fuzz-$target" >&2
-    swiftc -parse-as-library -O -g $sanitize -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" \
-        "$source_file" -L "$out" "${libs[@]}" "$out/segpng.o" -lpng16 -lturbojpeg \
+    swiftc -parse-as-library -O -g $sanitize -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" -I "$root/Sources/CBLAS" \
+        "$source_file" -L "$out" "${libs[@]}" "$out/segpng.o" -lpng16 -lturbojpeg -lopenblas \
         -o "$out/fuzz-$target"
 }
 
@@ -75,6 +77,8 @@ seed() {
                 -size -64k -exec cp {} "$corpus/" \; ;;
         coco-gt)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/*/gt.json; do cp "$f" "$corpus/$(basename "$(dirname "$f")")-gt.json"; done ;;
+        checkpoint)
+            cp "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.pt "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.safetensors "$corpus/" ;;
         coco-results)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/mixed/results-*.json; do cp "$f" "$corpus/"; done ;;
         rle-string | polygon)
@@ -113,5 +117,8 @@ fi
 
 corpus="$out/corpus/$target"
 if [[ ! -d $corpus ]]; then mkdir -p "$corpus"; seed "$corpus"; fi
-exec "$out/fuzz-$target" "$corpus" -timeout=5 -rss_limit_mb=2048 -max_total_time="$mode" \
+# A target's dictionary (JSON keys and tokens the reader looks for) when it has one.
+dict=()
+case $target in coco-*) dict=("-dict=$root/Fuzz/coco.dict") ;; esac
+exec "$out/fuzz-$target" "$corpus" "${dict[@]}" -timeout=5 -rss_limit_mb=2048 -max_total_time="$mode" \
     -artifact_prefix="$artifacts" -print_final_stats=1
