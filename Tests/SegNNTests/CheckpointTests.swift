@@ -60,6 +60,9 @@ struct CheckpointTests {
             ("not_a_checkpoint.pt", .unsupported, "not a checkpoint"),
             ("compressed.pt", .unsupported, "compressed"),
             ("short_storage.pt", .truncated, "fewer than"),
+            // A zero-element tensor whose other dimensions multiply past Int.max (shape [0, 2^40, 2^40]):
+            // computing its strides trapped.
+            ("fuzz-zero-dim-overflow.safetensors", .corrupt, "too large"),
           ])
     func hostile(file: String, kind: CheckpointError.Kind, words: String) throws {
         let path = Fixture.path("checkpoints/\(file)")

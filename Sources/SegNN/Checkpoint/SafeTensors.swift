@@ -45,7 +45,15 @@ public enum SafeTensors {
             }
             var strides = [Int](repeating: 1, count: shape.count)
             var acc = 1
-            for d in stride(from: shape.count - 1, through: 0, by: -1) { strides[d] = acc; acc *= max(shape[d], 1) }
+            for d in stride(from: shape.count - 1, through: 0, by: -1) {
+                strides[d] = acc
+                // checkedProduct bounds the element count only: with a zero dimension the others
+                // may still multiply past Int.max (shape [0, 2^40, 2^40]).
+                guard let next = checkedMul(acc, max(shape[d], 1)) else {
+                    throw CheckpointError(.corrupt, file: path, "safetensors entry \(key): shape \(shape) is too large")
+                }
+                acc = next
+            }
             records[key] = try TensorRecord(dtype: dtype, shape: shape, strides: strides, offset: 0, storageByteOffset: s,
                                             storageCount: count, crc32: nil, storageName: key, key: key, file: path)
             keys.append(key)
