@@ -319,6 +319,7 @@ extension WorkbenchEffect: CustomStringConvertible {
         case .save(let i): "save(\(i))"
         case .compare(let a, let b): "compare(\(a), \(b))"
         case .exportFailures(let set, let rows): "export(\(set), \(rows.count) rows)"
+        case .loadComparedMasks(let index, _, _, let a, let b): "masks(\(index), \(a), \(b))"
         }
     }
 }

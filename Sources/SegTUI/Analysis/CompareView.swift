@@ -72,22 +72,21 @@ extension Workbench {
         s.compareView.position = position
         let index = s.compareView.order[position]
         if index != s.current { go(to: index, &s, &effects) }
-        loadComparedMasks(&s)
+        requestComparedMasks(&s, &effects)
     }
 
-    /// Decodes each set's masks for the current image (once per image, when it is loaded).
-    static func loadComparedMasks(_ s: inout WorkbenchState) {
-        guard s.overlay == .compare, let image = s.image, let entry = s.currentEntry else {
-            s.compareView.masksA = []
-            s.compareView.masksB = []
-            return
-        }
-        func masks(_ set: Int) -> [(mask: Mask, label: Int)] {
-            (s.predictions[set].evaluation?.predictionMasks(stem: entry.stem, minimumScore: CompareViewState.minimumScore) ?? [])
-                .filter { $0.mask.size == image.size }
-        }
-        s.compareView.masksA = masks(s.compareView.a)
-        s.compareView.masksB = masks(s.compareView.b)
+    /// Asks the runtime for each set's masks on the current image once it is loaded: decoding
+    /// detections and reading label maps is file and pixel work, kept off the interface's thread.
+    static func requestComparedMasks(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        s.compareView.masksA = []
+        s.compareView.masksB = []
+        guard s.overlay == .compare, let image = s.image, let entry = s.currentEntry else { return }
+        effects.append(.loadComparedMasks(index: s.current, stem: entry.stem, size: image.size, a: s.compareView.a, b: s.compareView.b))
+    }
+
+    /// Each set's masks on one image, as the compare panes draw them.
+    public static func comparedMasks(_ evaluation: SetEvaluation?, stem: String, size: PixelSize) -> [(mask: Mask, label: Int)] {
+        (evaluation?.predictionMasks(stem: stem, minimumScore: CompareViewState.minimumScore) ?? []).filter { $0.mask.size == size }
     }
 
     static func handleCompare(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {

@@ -127,6 +127,12 @@ public final class WorkbenchSession {
                         inbox.post(.notice("export failed: \(error)"))
                     }
                 }
+            case .loadComparedMasks(let index, let stem, let size, let a, let b):
+                let x = state.predictions[a].evaluation, y = state.predictions[b].evaluation, inbox = self.inbox
+                evaluationQueue.async {
+                    inbox.post(.comparedMasks(index: index, a: a, b: b, Workbench.comparedMasks(x, stem: stem, size: size),
+                                              Workbench.comparedMasks(y, stem: stem, size: size)))
+                }
             case .compare(let a, let b):
                 guard let x = state.predictions[a].evaluation, let y = state.predictions[b].evaluation else { break }
                 let inbox = self.inbox

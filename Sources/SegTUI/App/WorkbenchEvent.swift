@@ -22,6 +22,8 @@ public enum WorkbenchEvent: Sendable {
     /// The engine's comparison of two sets (by index), for the compare view's class table.
     case compared(a: Int, b: Int, Comparison)
     case compareFailed(a: Int, b: Int, String)
+    /// Sets `a` and `b`'s masks on image `index`, for the compare panes.
+    case comparedMasks(index: Int, a: Int, b: Int, [(mask: Mask, label: Int)], [(mask: Mask, label: Int)])
     /// A background job has something to say (an export written, or why it failed).
     case notice(String)
 }
@@ -38,6 +40,8 @@ public enum WorkbenchEffect: Sendable {
     case save(image: String)
     /// Compare two prediction sets (by index) in the background.
     case compare(a: Int, b: Int)
+    /// Decode sets `a` and `b`'s masks on image `index` in the background.
+    case loadComparedMasks(index: Int, stem: String, size: PixelSize, a: Int, b: Int)
     /// Write these failure rows of a set (indices into its failures) as CSV and a contact sheet.
     case exportFailures(set: Int, rows: [Int])
 }

@@ -17,7 +17,7 @@ public enum Workbench {
             s.image = image
             s.imageGeneration = ImageGeneration.next()
             focusViewport(&s)
-            loadComparedMasks(&s)
+            requestComparedMasks(&s, &effects)
             s.imageError = nil
             s.activity = .preparing
             s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
@@ -63,6 +63,10 @@ public enum Workbench {
             s.message = text
         case .compared(let a, let b, let comparison):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparison = comparison }
+        case .comparedMasks(let index, let a, let b, let masksA, let masksB):
+            guard s.overlay == .compare, index == s.current, s.compareView.a == a, s.compareView.b == b else { break }
+            s.compareView.masksA = masksA
+            s.compareView.masksB = masksB
         case .compareFailed(let a, let b, let reason):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparisonFailure = reason }
         case .groundTruthMatches(let request, let matches):
