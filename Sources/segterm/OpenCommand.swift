@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SegCore
 import SegModels
+import SegNN
 import SegTUI
 #if canImport(Glibc)
 import Glibc
@@ -30,8 +31,9 @@ struct Open: ParsableCommand {
     @Option(name: .customLong("pred"), help: "A prediction set as NAME=PATH (repeatable).")
     var predictions: [String] = []
 
-    @Option(help: "The model: grabcut, or a SAM / MobileSAM checkpoint.")
-    var model: String?
+    @Option(help: ArgumentHelp("The model: grabcut, or a SAM / MobileSAM checkpoint. Twice: both models answer every prompt, side by side (A/B).",
+                               valueName: "grabcut|CHECKPOINT"))
+    var model: [String] = []
 
     @Option(help: "Output folder (default: the workspace's, or FOLDER/segterm-out).")
     var out: String?
@@ -50,6 +52,7 @@ struct Open: ParsableCommand {
     func validate() throws {
         guard folder != nil || images != nil else { throw ValidationError("give a FOLDER or --images DIR") }
         for p in predictions where !p.contains("=") { throw ValidationError("--pred takes NAME=PATH, got '\(p)'") }
+        guard model.count <= 2 else { throw ValidationError("--model: give one model, or two to compare them") }
     }
 
     func workspace() throws -> WorkspaceConfig {
@@ -61,7 +64,7 @@ struct Open: ParsableCommand {
                 return (parts[0], parts.count > 1 ? parts[1] : "")
             }
         }
-        if let model { config.model = model }
+        if let first = model.first { config.model = first }
         if let out { config.output = out }
         if let noc { config.noc = noc }
         return config
@@ -70,7 +73,14 @@ struct Open: ParsableCommand {
     func run() throws {
         let config = try workspace()
         let theme = try Theme.resolve(self.theme)
-        let segmenter = try ModelRegistry.segmenter(named: config.model, cache: EmbeddingCache(directory: EmbeddingCache.defaultDirectory))
+        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory)
+        let specs = [config.model] + model.dropFirst()
+        if specs.count > 1 {
+            // Two models run at once, one per worker: each gets its share of the cores, so together
+            // they never oversubscribe the machine (OpenBLAS threads included).
+            Threads.configure(max(1, Threads.coreCount / specs.count))
+        }
+        let segmenters = try specs.map { try ModelRegistry.segmenter(named: $0, cache: cache) }
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw ValidationError("open needs a terminal (stdin and stdout must be a tty)")
         }
@@ -80,7 +90,7 @@ struct Open: ParsableCommand {
         let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
         defer { terminal.stop() }
         let (rows, columns) = terminal.size
-        let session = try WorkbenchSession(config: config, model: segmenter, theme: theme, rows: rows, columns: columns,
+        let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, limits: imageOptions.limits)
         session.run(terminal: terminal)
     }

@@ -14,8 +14,8 @@ struct WorkbenchReducerTests {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: images,
                                classes: ["background", "cat", "car", "cart"], modelName: "test")
         s.image = RGBImage(width: 100, height: 80, fill: (90, 90, 90))
-        s.prepared = true
-        s.activity = .ready(milliseconds: 5)
+        s.lane.prepared = true
+        s.lane.activity = .ready(milliseconds: 5)
         s.cursor = PixelPoint(x: 50, y: 40)
         return s
     }
@@ -31,7 +31,7 @@ struct WorkbenchReducerTests {
     }
 
     static func decodes(_ effects: [WorkbenchEffect]) -> [(Int, Prompts, Bool)] {
-        effects.compactMap { if case .decode(let r, let p, _, let m) = $0 { (r, p, m) } else { nil } }
+        effects.compactMap { if case .decode(_, let r, let p, _, let m) = $0 { (r, p, m) } else { nil } }
     }
 
     static func records(_ effects: [WorkbenchEffect]) -> [WorkRecord] {
@@ -59,7 +59,7 @@ struct WorkbenchReducerTests {
         #expect(image == "a.png" && prompts == s.editor.prompts)
         let decode = Self.decodes(effects)
         #expect(decode.count == 1 && decode[0].0 == s.latestRequest && decode[0].2 == true)  // one point: multimask
-        #expect(s.activity == .working)
+        #expect(s.lane.activity == .working)
     }
 
     @Test("press and release apart make a box; right click a negative point")
@@ -126,10 +126,10 @@ struct WorkbenchReducerTests {
         let first = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
         let second = Self.decodes(Self.send(&s, .input(.character("-"))))[0].0
         #expect(second > first)
-        _ = Self.send(&s, .result(request: first, [Candidate(mask: Self.square(0, 0, 10), score: 0.5)], milliseconds: 3))
-        #expect(s.editor.candidates.isEmpty && s.activity == .working)
-        _ = Self.send(&s, .result(request: second, [Candidate(mask: Self.square(5, 5, 4), score: 0.5)], milliseconds: 7))
-        #expect(s.editor.currentMask?.area == 16 && s.activity == .done(milliseconds: 7))
+        _ = Self.send(&s, .result(lane: 0, request: first, [Candidate(mask: Self.square(0, 0, 10), score: 0.5)], milliseconds: 3))
+        #expect(s.lane.candidates.isEmpty && s.lane.activity == .working)
+        _ = Self.send(&s, .result(lane: 0, request: second, [Candidate(mask: Self.square(5, 5, 4), score: 0.5)], milliseconds: 7))
+        #expect(s.lane.currentMask?.area == 16 && s.lane.activity == .done(milliseconds: 7))
     }
 
     @Test("Tab cycles candidates; the best-scored one is selected first")
@@ -138,12 +138,12 @@ struct WorkbenchReducerTests {
         let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
         let candidates = [Candidate(mask: Self.square(0, 0, 2), score: 0.3), Candidate(mask: Self.square(0, 0, 3), score: 0.9),
                           Candidate(mask: Self.square(0, 0, 4), score: 0.5)]
-        _ = Self.send(&s, .result(request: request, candidates, milliseconds: 1))
-        #expect(s.editor.selectedCandidate == 1)
+        _ = Self.send(&s, .result(lane: 0, request: request, candidates, milliseconds: 1))
+        #expect(s.lane.selectedCandidate == 1)
         _ = Self.send(&s, .input(.character("\t")))
-        #expect(s.editor.currentMask?.area == 16)
+        #expect(s.lane.currentMask?.area == 16)
         _ = Self.send(&s, .input(.character("\t")))
-        #expect(s.editor.currentMask?.area == 4)
+        #expect(s.lane.currentMask?.area == 4)
     }
 
     @Test("the ground-truth match follows the selected candidate and shows in the status line; stale matches are dropped")
@@ -154,20 +154,20 @@ struct WorkbenchReducerTests {
         #expect(s.groundTruthObjects == 2)
         let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
         let candidates = [Candidate(mask: Self.square(0, 0, 2), score: 0.9), Candidate(mask: Self.square(0, 0, 3), score: 0.3)]
-        _ = Self.send(&s, .result(request: request, candidates, milliseconds: 1))
-        #expect(s.editor.currentMatch == nil)
-        _ = Self.send(&s, .groundTruthMatches(request: request - 1, [nil, nil]))
-        #expect(s.editor.groundTruthMatches.isEmpty)
+        _ = Self.send(&s, .result(lane: 0, request: request, candidates, milliseconds: 1))
+        #expect(s.lane.currentMatch == nil)
+        _ = Self.send(&s, .groundTruthMatches(lane: 0, request: request - 1, [nil, nil]))
+        #expect(s.lane.groundTruthMatches.isEmpty)
         let matches = [GroundTruthMatch(object: 1, className: "cat", iou: 0.9375), GroundTruthMatch(object: 0, className: "car", iou: 0.25)]
-        _ = Self.send(&s, .groundTruthMatches(request: request, matches))
-        #expect(s.editor.currentMatch == matches[0])
+        _ = Self.send(&s, .groundTruthMatches(lane: 0, request: request, matches))
+        #expect(s.lane.currentMatch == matches[0])
         #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU 0.938 cat"))
         _ = Self.send(&s, .input(.character("\t")))
         #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU 0.250 car"))
         // A new result replaces the candidates: the old matches no longer apply.
         let next = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
-        _ = Self.send(&s, .result(request: next, [Candidate(mask: Self.square(0, 0, 4), score: 1)], milliseconds: 1))
-        #expect(s.editor.currentMatch == nil)
+        _ = Self.send(&s, .result(lane: 0, request: next, [Candidate(mask: Self.square(0, 0, 4), score: 1)], milliseconds: 1))
+        #expect(s.lane.currentMatch == nil)
         #expect(!Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT IoU"))
         #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("GT 2 obj"))
         _ = Self.send(&s, .groundTruthFailed(index: 0, "gt.json: bad"))
@@ -178,7 +178,7 @@ struct WorkbenchReducerTests {
     func accept() throws {
         var s = Self.ready()
         let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
-        _ = Self.send(&s, .result(request: request, [Candidate(mask: Self.square(10, 10, 5), score: 1)], milliseconds: 1))
+        _ = Self.send(&s, .result(lane: 0, request: request, [Candidate(mask: Self.square(10, 10, 5), score: 1)], milliseconds: 1))
         _ = Self.send(&s, .input(.key(.enter)))
         #expect(s.overlay == .classPicker(filter: "", highlighted: 0))
         #expect(Workbench.pickerChoices(s, filter: "") == ["cat", "car", "cart"])
@@ -189,21 +189,21 @@ struct WorkbenchReducerTests {
         #expect(s.overlay == .none)
         let objects = s.currentObjects
         #expect(objects.count == 1 && objects[0].className == "cart" && objects[0].mask.area == 25 && objects[0].id == 1)
-        guard case .accept(let image, 1, "cart", 100, 80, let rle, _) = Self.records(effects).first else {
+        guard case .accept(let image, 1, "cart", 100, 80, let rle, _, _) = Self.records(effects).first else {
             Issue.record("no accept record in \(effects)")
             return
         }
         #expect(image == "a.png")
         #expect(try RLE(compressed: rle, height: 80, width: 100).decode() == Self.square(10, 10, 5))
         #expect(effects.contains { if case .save(let path) = $0 { path == "/data/a.png" } else { false } })
-        #expect(s.editor.isEmpty && s.editor.candidates.isEmpty)
+        #expect(s.editor.isEmpty && s.lane.candidates.isEmpty)
     }
 
     @Test("a new class typed in the picker is added to the workspace")
     func newClass() {
         var s = Self.ready()
         let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
-        _ = Self.send(&s, .result(request: request, [Candidate(mask: Self.square(1, 1, 3), score: 1)], milliseconds: 1))
+        _ = Self.send(&s, .result(lane: 0, request: request, [Candidate(mask: Self.square(1, 1, 3), score: 1)], milliseconds: 1))
         _ = Self.send(&s, .input(.key(.enter)))
         for c in "dog" { _ = Self.send(&s, .input(.character(c))) }
         let effects = Self.send(&s, .input(.key(.enter)))
@@ -236,19 +236,19 @@ struct WorkbenchReducerTests {
         var s = Self.ready()
         _ = Self.send(&s, .input(.character("+")))
         let effects = Self.send(&s, .input(.character("]")))
-        #expect(s.current == 1 && s.image == nil && !s.prepared && s.activity == .loading)
+        #expect(s.current == 1 && s.image == nil && !s.lane.prepared && s.lane.activity == .loading)
         #expect(effects.contains { if case .open(1, "/data/b.png") = $0 { true } else { false } })
         #expect(Self.records(effects) == [.visit(image: "b.png")])
         #expect(s.editor.prompts.isEmpty)
         // A late result for a's request is stale now.
-        _ = Self.send(&s, .result(request: s.latestRequest - 1, [Candidate(mask: Self.square(0, 0, 1), score: 1)], milliseconds: 1))
-        #expect(s.editor.candidates.isEmpty)
+        _ = Self.send(&s, .result(lane: 0, request: s.latestRequest - 1, [Candidate(mask: Self.square(0, 0, 1), score: 1)], milliseconds: 1))
+        #expect(s.lane.candidates.isEmpty)
         _ = Self.send(&s, .input(.key(.pageUp)))
         #expect(s.current == 0 && s.editor.prompts.points.count == 1)
         // Loaded and prepared: the draft is decoded again.
         _ = Self.send(&s, .imageLoaded(index: 0, RGBImage(width: 100, height: 80)))
-        let prepared = Self.send(&s, .prepared(index: 0, milliseconds: 12))
-        #expect(Self.decodes(prepared).count == 1 && s.prepared)
+        let prepared = Self.send(&s, .prepared(lane: 0, index: 0, milliseconds: 12))
+        #expect(Self.decodes(prepared).count == 1 && s.lane.prepared)
         // Past the ends nothing happens.
         _ = Self.send(&s, .input(.character("[")))
         #expect(s.current == 0)
@@ -314,7 +314,7 @@ extension WorkbenchEffect: CustomStringConvertible {
     public var description: String {
         switch self {
         case .open(let i, let p): "open(\(i), \(p))"
-        case .decode(let r, let p, _, let m): "decode(\(r), \(p.points.count) pts, multimask \(m))"
+        case .decode(let lane, let r, let p, _, let m): "decode(lane \(lane)) (\(r), \(p.points.count) pts, multimask \(m))"
         case .record(let r): "record(\(r))"
         case .save(let i): "save(\(i))"
         case .compare(let a, let b): "compare(\(a), \(b))"

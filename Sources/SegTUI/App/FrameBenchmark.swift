@@ -24,7 +24,7 @@ public enum FrameBenchmark {
                                classes: ["background", "cell", "leaf", "stone", "seed"], modelName: "bench")
         s.image = image
         s.imageGeneration = ImageGeneration.next()
-        s.prepared = true
+        s.lanes[0].prepared = true
         s.viewport = Viewport(zoom: zoom)
         let w = image.width, h = image.height
         func ellipse(_ cx: Int, _ cy: Int, _ rx: Int, _ ry: Int) -> Mask {
@@ -44,7 +44,7 @@ public enum FrameBenchmark {
         s.editor.prompts = Prompts(points: [PromptPoint(x: Double(w / 2), y: Double(h / 2), positive: true),
                                             PromptPoint(x: Double(w / 3), y: Double(h / 2), positive: false)],
                                    box: PromptBox(x0: Double(w / 4), y0: Double(h / 4), x1: Double(3 * w / 4), y1: Double(3 * h / 4)))
-        s.editor.candidates = [Candidate(mask: ellipse(w / 2, h / 2, w / 5, h / 5), score: 0.9)]
+        s.lanes[0].candidates = [Candidate(mask: ellipse(w / 2, h / 2, w / 5, h / 5), score: 0.9)]
         s.cursor = PixelPoint(x: w / 2 + 3, y: h / 2 + 3)
 
         // A frame after a click: only the mask being made is new (the photo and the accepted
@@ -62,7 +62,7 @@ public enum FrameBenchmark {
             let measured = Array(times.dropFirst(3)).sorted()  // the first frames fill the cache
             return (measured[measured.count / 2], measured[0])
         }
-        let click = time { state, frame in state.candidatesRequest = frame }
+        let click = time { state, frame in state.lanes[0].candidatesRequest = frame }
         let cold = time { state, _ in state.imageGeneration = ImageGeneration.next() }
         return Result(columns: columns, rows: rows, imageSize: image.size, clickMedianMilliseconds: click.median,
                       clickMinimumMilliseconds: click.minimum, coldMedianMilliseconds: cold.median, frames: frames)

@@ -10,7 +10,8 @@ public final class WorkbenchSession {
     public let config: WorkspaceConfig
     let writer: OutputWriter
     let journal: Journal<WorkRecord>
-    let worker: ModelWorker
+    /// One worker per model (two in an A/B session), in lane order.
+    let workers: [ModelWorker]
     let inbox = EventInbox()
     let evaluationQueue = DispatchQueue(label: "segterm.evaluation", qos: .utility)
     let groundTruth: GroundTruthObjects?
@@ -31,8 +32,15 @@ public final class WorkbenchSession {
 
     /// Opens the workspace and replays its journal, so a session killed at any moment resumes
     /// where it stopped.
-    public init(config: WorkspaceConfig, model: AnySegmenter, theme: Theme, rows: Int, columns: Int,
+    public convenience init(config: WorkspaceConfig, model: AnySegmenter, theme: Theme, rows: Int, columns: Int,
+                            colorMode: ColorMode, limits: ImageFile.Limits = .standard) throws {
+        try self.init(config: config, models: [model], theme: theme, rows: rows, columns: columns, colorMode: colorMode, limits: limits)
+    }
+
+    /// `models`: one, or two to answer the same prompts side by side (A/B).
+    public init(config: WorkspaceConfig, models: [AnySegmenter], theme: Theme, rows: Int, columns: Int,
                 colorMode: ColorMode, limits: ImageFile.Limits = .standard) throws {
+        guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
         let images = try Self.listImages(config.images)
@@ -40,7 +48,7 @@ public final class WorkbenchSession {
         writer = OutputWriter(folder: config.output, palette: theme.classPalette)
         try writer.prepareFolders()
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
-                                   classes: config.classes, modelName: model.name)
+                                   classes: config.classes, modelNames: models.map(\.name))
         for record in try Journal<WorkRecord>.replay(writer.journalPath) { Workbench.apply(record, to: &state) }
         let start = state.current
         // Prompts replayed for the last image went to the editor: keep them as that image's draft,
@@ -54,7 +62,10 @@ public final class WorkbenchSession {
         groundTruth = try config.groundTruth.map {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
-        worker = ModelWorker(model: model, limits: limits, groundTruth: groundTruth) { inbox.post($0) }
+        let truth = groundTruth
+        workers = models.enumerated().map { lane, model in
+            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth) { inbox.post($0) }
+        }
         if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         state.noc = try config.noc.map(NocCurve.load) ?? []
         self.state = state
@@ -105,9 +116,9 @@ public final class WorkbenchSession {
         for effect in effects {
             switch effect {
             case .record: break
-            case .open(let index, let path): worker.open(index: index, path: path)
-            case .decode(let request, let prompts, let previous, let multimask):
-                worker.decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
+            case .open(let index, let path): for worker in workers { worker.open(index: index, path: path) }
+            case .decode(let lane, let request, let prompts, let previous, let multimask):
+                workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
             case .save(let image):
                 do {
                     try writer.save(image: image, state: state)
@@ -156,7 +167,7 @@ public final class WorkbenchSession {
 
     /// Waits for the worker to finish what it was given, then takes its reports (tests).
     public func settle() {
-        worker.waitUntilIdle()
+        for worker in workers { worker.waitUntilIdle() }
         evaluationQueue.sync {}
         _ = drainWorker()
     }
@@ -176,6 +187,6 @@ public final class WorkbenchSession {
             }
             if drainWorker() { dirty = true }
         }
-        worker.waitUntilIdle()
+        for worker in workers { worker.waitUntilIdle() }
     }
 }

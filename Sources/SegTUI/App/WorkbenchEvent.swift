@@ -7,15 +7,16 @@ public enum WorkbenchEvent: Sendable {
     case input(InputEvent)
     case imageLoaded(index: Int, RGBImage)
     case imageFailed(index: Int, String)
-    case prepared(index: Int, milliseconds: Int)
-    case prepareFailed(index: Int, String)
-    case result(request: Int, [Candidate], milliseconds: Int)
-    case resultFailed(request: Int, String)
+    /// Model `lane` has prepared image `index` (encoded it, or computed its features).
+    case prepared(lane: Int, index: Int, milliseconds: Int)
+    case prepareFailed(lane: Int, index: Int, String)
+    case result(lane: Int, request: Int, [Candidate], milliseconds: Int)
+    case resultFailed(lane: Int, request: Int, String)
     /// The ground-truth objects of an image were looked up: how many (nil: none recorded for it).
     case groundTruthLoaded(index: Int, objects: [GroundTruthObject]?)
     case groundTruthFailed(index: Int, String)
     /// For each candidate of a result, the ground-truth object it overlaps best.
-    case groundTruthMatches(request: Int, [GroundTruthMatch?])
+    case groundTruthMatches(lane: Int, request: Int, [GroundTruthMatch?])
     /// A prediction set of the workspace was evaluated (in the background, once per session).
     case setEvaluated(set: String, SetEvaluation)
     case predictionScoresFailed(set: String, String)
@@ -32,8 +33,8 @@ public enum WorkbenchEvent: Sendable {
 public enum WorkbenchEffect: Sendable {
     /// Load (and prepare) an image on the worker.
     case open(index: Int, path: String)
-    /// Run the model on the prepared image; `request` comes back with the result.
-    case decode(request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)
+    /// Run model `lane` on the prepared image; `request` comes back with the result.
+    case decode(lane: Int, request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)
     /// Append to the journal before anything else happens.
     case record(WorkRecord)
     /// Rewrite the outputs (label map of this image, COCO JSON).
@@ -51,7 +52,9 @@ public enum WorkRecord: Codable, Equatable, Sendable {
     /// The prompts of the object being made on `image` after a change (`refining`: accepted object id).
     case prompts(image: String, prompts: Prompts, refining: Int?)
     /// An accepted mask, stored as COCO compressed RLE so replay needs no model.
-    case accept(image: String, object: Int, className: String, width: Int, height: Int, rle: String, prompts: Prompts)
+    /// `model`: which model's mask it is (absent in journals written before two-model sessions).
+    case accept(image: String, object: Int, className: String, width: Int, height: Int, rle: String, prompts: Prompts,
+                model: String? = nil)
     case delete(image: String, object: Int)
     case addClass(String)
     /// The image the user moved to (so a restored session opens where it left off).

@@ -19,31 +19,31 @@ public enum Workbench {
             focusViewport(&s)
             requestComparedMasks(&s, &effects)
             s.imageError = nil
-            s.activity = .preparing
+            for i in s.lanes.indices where !s.lanes[i].prepared { s.lanes[i].activity = .preparing }
             s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
         case .imageFailed(let index, let reason):
             guard index == s.current else { break }
             s.imageError = reason
-            s.activity = .failed(reason)
-        case .prepared(let index, let ms):
-            guard index == s.current else { break }
-            s.prepared = true
-            s.activity = .ready(milliseconds: ms)
-            if !s.editor.prompts.isEmpty { requestDecode(&s, &effects) }
-        case .prepareFailed(let index, let reason):
-            guard index == s.current else { break }
-            s.activity = .failed(reason)
-        case .result(let request, let candidates, let ms):
-            // A result for anything but the newest request is stale: drop it, never draw it.
-            guard request == s.latestRequest else { break }
-            s.editor.candidates = candidates
-            s.editor.groundTruthMatches = []
-            s.candidatesRequest = request
-            s.editor.selectedCandidate = candidates.indices.max { candidates[$0].score < candidates[$1].score } ?? 0
-            s.activity = .done(milliseconds: ms)
-        case .resultFailed(let request, let reason):
-            guard request == s.latestRequest else { break }
-            s.activity = .failed(reason)
+            for i in s.lanes.indices { s.lanes[i].activity = .failed(reason) }
+        case .prepared(let lane, let index, let ms):
+            guard index == s.current, s.lanes.indices.contains(lane) else { break }
+            s.lanes[lane].prepared = true
+            s.lanes[lane].activity = .ready(milliseconds: ms)
+            if !s.editor.prompts.isEmpty { requestDecode(&s, &effects, lanes: [lane]) }
+        case .prepareFailed(let lane, let index, let reason):
+            guard index == s.current, s.lanes.indices.contains(lane) else { break }
+            s.lanes[lane].activity = .failed(reason)
+        case .result(let lane, let request, let candidates, let ms):
+            // A result for anything but the request the lane waits for is stale: drop it, never draw it.
+            guard s.lanes.indices.contains(lane), request == s.lanes[lane].awaitedRequest else { break }
+            s.lanes[lane].candidates = candidates
+            s.lanes[lane].groundTruthMatches = []
+            s.lanes[lane].candidatesRequest = request
+            s.lanes[lane].selectedCandidate = candidates.indices.max { candidates[$0].score < candidates[$1].score } ?? 0
+            s.lanes[lane].activity = .done(milliseconds: ms)
+        case .resultFailed(let lane, let request, let reason):
+            guard s.lanes.indices.contains(lane), request == s.lanes[lane].awaitedRequest else { break }
+            s.lanes[lane].activity = .failed(reason)
         case .groundTruthLoaded(let index, let objects):
             guard index == s.current else { break }
             s.groundTruth = objects
@@ -69,9 +69,10 @@ public enum Workbench {
             s.compareView.masksB = masksB
         case .compareFailed(let a, let b, let reason):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparisonFailure = reason }
-        case .groundTruthMatches(let request, let matches):
-            guard request == s.candidatesRequest, matches.count == s.editor.candidates.count else { break }
-            s.editor.groundTruthMatches = matches
+        case .groundTruthMatches(let lane, let request, let matches):
+            guard s.lanes.indices.contains(lane), request == s.lanes[lane].candidatesRequest,
+                  matches.count == s.lanes[lane].candidates.count else { break }
+            s.lanes[lane].groundTruthMatches = matches
         }
         return (s, effects)
     }
@@ -91,17 +92,22 @@ public enum Workbench {
                 draft.refining = refining
                 s.drafts[image] = draft
             }
-        case .accept(let image, let object, let className, let width, let height, let rle, let prompts):
+        case .accept(let image, let object, let className, let width, let height, let rle, let prompts, let model):
             guard let path = s.images.first(where: { $0.name == image })?.path,
                   let decoded = try? RLE(compressed: rle, height: height, width: width) else { return }
             var objects = s.accepted[path] ?? []
             s.acceptCount += 1
             let accepted = AcceptedObject(id: object, className: className, mask: decoded.decode(), prompts: prompts,
-                                          revision: s.acceptCount)
+                                          revision: s.acceptCount, model: model)
             if let at = objects.firstIndex(where: { $0.id == object }) { objects[at] = accepted } else { objects.append(accepted) }
             s.accepted[path] = objects
             if !s.classes.contains(className) { s.classes.append(className) }
-            if s.currentEntry?.name == image { s.editor = ObjectEditor() } else { s.drafts[image] = nil }
+            if s.currentEntry?.name == image {
+                s.editor = ObjectEditor()
+                resetLanes(&s)
+            } else {
+                s.drafts[image] = nil
+            }
         case .delete(let image, let object):
             guard let path = s.images.first(where: { $0.name == image })?.path else { return }
             s.accepted[path]?.removeAll { $0.id == object }
@@ -183,11 +189,16 @@ public enum Workbench {
         case "u": undo(&s, &effects)
         case "\u{12}": redo(&s, &effects)  // Ctrl-R
         case "\t":
-            if s.editor.candidates.count > 1 {
-                s.editor.selectedCandidate = (s.editor.selectedCandidate + 1) % s.editor.candidates.count
-            } else {
+            // Two models: Tab chooses whose mask Enter accepts. One model: its next candidate, or the next object.
+            if s.isAB {
+                s.chosenLane = (s.chosenLane + 1) % s.lanes.count
+            } else if !nextCandidate(&s) {
                 cycleSelection(&s)
             }
+        case "`": if !nextCandidate(&s) { cycleSelection(&s) }
+        case "1", "2":
+            let lane = c == "1" ? 0 : 1
+            if s.lanes.indices.contains(lane) { s.chosenLane = lane }
         case "a": s.opacityStep = (s.opacityStep + 1) % WorkbenchState.opacitySteps.count
         case "z": zoom(by: 2.0.squareRoot(), around: s.cursor, &s)
         case "Z": zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
@@ -305,23 +316,40 @@ public enum Workbench {
         }
         commit(.prompts(image: entry.name, prompts: prompts, refining: s.editor.refining), &s, &effects)
         if prompts.isEmpty {
-            s.editor.candidates = []
-            s.latestRequest += 1  // anything in flight is now stale
-            s.activity = s.prepared ? .idle : s.activity
+            for i in s.lanes.indices {
+                s.lanes[i].reset()  // anything in flight is now stale
+                if s.lanes[i].prepared { s.lanes[i].activity = .idle }
+            }
         } else {
             requestDecode(&s, &effects)
         }
     }
 
-    static func requestDecode(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+    /// Asks each model (or those given) for its answer to the editor's prompts: the same prompts
+    /// go to every model, each on its own worker, each refining its own previous answer.
+    static func requestDecode(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect], lanes: [Int]? = nil) {
         s.latestRequest += 1
-        guard s.prepared else { return }  // decoded once the image is prepared
-        let previous = s.editor.candidates.indices.contains(s.editor.selectedCandidate)
-            ? s.editor.candidates[s.editor.selectedCandidate] : nil
         // One point alone is ambiguous (a part or the whole?): ask for every candidate, as SAM's authors advise.
         let multimask = s.editor.prompts.points.count == 1 && s.editor.prompts.box == nil
-        effects.append(.decode(request: s.latestRequest, prompts: s.editor.prompts, previous: previous, multimask: multimask))
-        s.activity = .working
+        for i in lanes ?? Array(s.lanes.indices) {
+            s.lanes[i].awaitedRequest = s.latestRequest
+            guard s.lanes[i].prepared else { continue }  // decoded once the image is prepared
+            effects.append(.decode(lane: i, request: s.latestRequest, prompts: s.editor.prompts,
+                                   previous: s.lanes[i].currentCandidate, multimask: multimask))
+            s.lanes[i].activity = .working
+        }
+    }
+
+    /// Forgets every model's answer and the requests in flight.
+    static func resetLanes(_ s: inout WorkbenchState) {
+        for i in s.lanes.indices { s.lanes[i].reset() }
+    }
+
+    /// Shows the chosen model's next candidate; false when it has only one.
+    static func nextCandidate(_ s: inout WorkbenchState) -> Bool {
+        guard s.lane.candidates.count > 1 else { return false }
+        s.lane.selectedCandidate = (s.lane.selectedCandidate + 1) % s.lane.candidates.count
+        return true
     }
 
     static func undo(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
@@ -344,7 +372,11 @@ public enum Workbench {
     // MARK: Objects
 
     static func startAccept(_ s: inout WorkbenchState) {
-        guard s.editor.currentMask != nil else { s.message = "nothing to accept: click the object first"; return }
+        guard s.lane.currentMask != nil else {
+            s.message = s.isAB && s.lanes.contains(where: { $0.currentMask != nil })
+                ? "\(s.lane.name) has no mask: Tab chooses the other model" : "nothing to accept: click the object first"
+            return
+        }
         let refinedClass = s.editor.refining.flatMap { id in s.currentObjects.first { $0.id == id }?.className }
         let highlighted = refinedClass.flatMap { s.objectClasses.firstIndex(of: $0) } ?? 0
         s.overlay = .classPicker(filter: "", highlighted: highlighted)
@@ -382,16 +414,15 @@ public enum Workbench {
     }
 
     static func accept(className: String, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        guard let entry = s.currentEntry, let mask = s.editor.currentMask, let rle = try? RLE(mask: mask) else { return }
+        guard let entry = s.currentEntry, let mask = s.lane.currentMask, let rle = try? RLE(mask: mask) else { return }
         if !s.classes.contains(className) { commit(.addClass(className), &s, &effects) }
         let id = s.editor.refining ?? ((s.currentObjects.map(\.id).max() ?? 0) + 1)
         commit(.accept(image: entry.name, object: id, className: className, width: mask.width, height: mask.height,
-                       rle: rle.compressedString, prompts: s.editor.prompts), &s, &effects)
+                       rle: rle.compressedString, prompts: s.editor.prompts, model: s.lane.name), &s, &effects)
         effects.append(.save(image: entry.path))
         s.selectedObject = nil
-        s.latestRequest += 1
-        s.activity = .idle
-        s.message = "accepted \(className) #\(id)"
+        for i in s.lanes.indices where s.lanes[i].prepared { s.lanes[i].activity = .idle }
+        s.message = "accepted \(className) #\(id)" + (s.isAB ? " from \(s.lane.name)" : "")
     }
 
     static func deleteSelected(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
@@ -407,7 +438,10 @@ public enum Workbench {
         guard let id = s.selectedObject, let object = s.currentObjects.first(where: { $0.id == id }) else { return }
         s.editor = ObjectEditor()
         s.editor.refining = id
-        s.editor.candidates = [Candidate(mask: object.mask, score: 1, feedback: .mask(object.mask))]
+        for i in s.lanes.indices {
+            s.lanes[i].reset()
+            s.lanes[i].candidates = [Candidate(mask: object.mask, score: 1, feedback: .mask(object.mask))]
+        }
         s.selectedObject = nil
         changePrompts(to: object.prompts, &s, &effects)
     }
@@ -430,17 +464,18 @@ public enum Workbench {
         s.current = index
         let entry = s.images[index]
         s.editor = s.drafts[entry.name] ?? ObjectEditor()
-        s.editor.candidates = []
         s.groundTruth = nil
         s.image = nil
         s.imageError = nil
-        s.prepared = false
+        for i in s.lanes.indices {
+            s.lanes[i].reset()
+            s.lanes[i].prepared = false
+            s.lanes[i].activity = .loading
+        }
         s.selectedObject = nil
         s.boxStart = nil
         s.viewport = .fit
         s.failureFocus = nil
-        s.latestRequest += 1
-        s.activity = .loading
         commit(.visit(image: entry.name), &s, &effects)
         effects.append(.open(index: index, path: entry.path))
     }

@@ -26,40 +26,71 @@ public struct AcceptedObject: Equatable, Sendable {
     public var prompts: Prompts
     /// Which accept produced this mask (a refined object gets a new one).
     public var revision: Int
+    /// The model whose mask was accepted (nil in journals written before two-model sessions).
+    public var model: String?
 
-    public init(id: Int, className: String, mask: Mask, prompts: Prompts, revision: Int = 0) {
+    public init(id: Int, className: String, mask: Mask, prompts: Prompts, revision: Int = 0, model: String? = nil) {
         self.id = id
         self.className = className
         self.mask = mask
         self.prompts = prompts
         self.revision = revision
+        self.model = model
     }
 }
 
-/// The object being made (or an accepted one being refined): its prompts with their history,
-/// and the model's latest answer.
+/// The object being made (or an accepted one being refined): its prompts with their history.
+/// The models' answers to them are in `ModelLane`.
 public struct ObjectEditor: Sendable {
     public var prompts = Prompts()
     public var undoStack: [Prompts] = []
     public var redoStack: [Prompts] = []
-    public var candidates: [Candidate] = []
-    /// Per candidate, the ground-truth object it overlaps best (empty until computed, or without ground truth).
-    public var groundTruthMatches: [GroundTruthMatch?] = []
-    public var selectedCandidate = 0
     /// The accepted object this editor refines, if any.
     public var refining: Int?
 
     public init() {}
 
+    public var isEmpty: Bool { prompts.isEmpty && refining == nil }
+}
+
+/// One promptable model of the session (two in an A/B session): what it is doing and its latest
+/// answer to the editor's prompts. Each model runs on its own worker, so its answers arrive on
+/// their own schedule.
+public struct ModelLane: Sendable {
+    public var name: String
+    public var activity: ModelActivity = .idle
+    /// Whether this model's worker has prepared the current image.
+    public var prepared = false
+    /// The request whose result this lane shows next (nil: none); any other result is stale and dropped.
+    public var awaitedRequest: Int?
+    public var candidates: [Candidate] = []
+    /// Per candidate, the ground-truth object it overlaps best (empty until computed, or without ground truth).
+    public var groundTruthMatches: [GroundTruthMatch?] = []
+    public var selectedCandidate = 0
+    /// The request whose result fills `candidates`.
+    public var candidatesRequest = 0
+
+    public init(name: String) { self.name = name }
+
     public var currentMask: Mask? {
         candidates.indices.contains(selectedCandidate) ? candidates[selectedCandidate].mask : nil
     }
 
-    public var isEmpty: Bool { prompts.isEmpty && refining == nil }
+    public var currentCandidate: Candidate? {
+        candidates.indices.contains(selectedCandidate) ? candidates[selectedCandidate] : nil
+    }
 
     public var currentMatch: GroundTruthMatch? {
         groundTruthMatches.count == candidates.count && groundTruthMatches.indices.contains(selectedCandidate)
             ? groundTruthMatches[selectedCandidate] : nil
+    }
+
+    /// Forgets the answer and any request in flight (a new image, cleared prompts, an accept).
+    mutating func reset() {
+        candidates = []
+        groundTruthMatches = []
+        selectedCandidate = 0
+        awaitedRequest = nil
     }
 }
 
@@ -112,7 +143,6 @@ public struct WorkbenchState: Sendable {
     // The workspace.
     public var images: [ImageEntry]
     public var classes: [String]
-    public var modelName: String
     public var current = 0
     /// The decoded current image (nil while loading or after a load error).
     public var image: RGBImage?
@@ -121,8 +151,6 @@ public struct WorkbenchState: Sendable {
     public var imageGeneration = 0
     /// Counts accepts (each accepted mask gets the count as its revision).
     public var acceptCount = 0
-    /// The request whose result fills `editor.candidates`.
-    public var candidatesRequest = 0
     public var imageError: String?
     /// Accepted objects per image path.
     public var accepted: [String: [AcceptedObject]] = [:]
@@ -143,12 +171,13 @@ public struct WorkbenchState: Sendable {
     /// The failure shown on the image, when one was opened from the browser.
     public var failureFocus: FailureFocus?
 
-    // The model.
-    public var activity: ModelActivity = .idle
-    /// The id of the newest request posted; a result with an older id is stale and dropped.
+    // The models.
+    /// One lane per model: one, or two side by side in an A/B session.
+    public var lanes: [ModelLane]
+    /// The lane whose mask Enter accepts (and whose answer the status line shows).
+    public var chosenLane = 0
+    /// The id of the newest request posted (ids count up from 1).
     public var latestRequest = 0
-    /// Whether the worker has prepared the current image.
-    public var prepared = false
 
     // The view.
     public var viewport: Viewport = .fit
@@ -166,14 +195,27 @@ public struct WorkbenchState: Sendable {
     public static let opacitySteps: [Double] = [0.25, 0.45, 0.7, 0.0]
     public static let minimumSize = (columns: 40, rows: 12)
 
-    public init(rows: Int, columns: Int, colorMode: ColorMode, images: [ImageEntry], classes: [String], modelName: String) {
+    public init(rows: Int, columns: Int, colorMode: ColorMode, images: [ImageEntry], classes: [String], modelNames: [String]) {
+        precondition(!modelNames.isEmpty, "a workbench needs a model")
         self.rows = rows
         self.columns = columns
         self.colorMode = colorMode
         self.images = images
         self.classes = classes
-        self.modelName = modelName
+        lanes = modelNames.map(ModelLane.init)
     }
+
+    public init(rows: Int, columns: Int, colorMode: ColorMode, images: [ImageEntry], classes: [String], modelName: String) {
+        self.init(rows: rows, columns: columns, colorMode: colorMode, images: images, classes: classes, modelNames: [modelName])
+    }
+
+    /// The chosen lane: the model whose answer Enter accepts.
+    public var lane: ModelLane {
+        get { lanes[chosenLane] }
+        set { lanes[chosenLane] = newValue }
+    }
+
+    public var isAB: Bool { lanes.count > 1 }
 
     public var currentEntry: ImageEntry? { images.indices.contains(current) ? images[current] : nil }
     public var currentObjects: [AcceptedObject] { currentEntry.map { accepted[$0.path] ?? [] } ?? [] }

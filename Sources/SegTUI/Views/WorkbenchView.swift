@@ -2,17 +2,24 @@ import SegCore
 import SegModels
 
 /// Where each part of the workbench goes for a terminal size: the image list on the left when
-/// there is room, the image beside it, the status line at the bottom.
+/// there is room, the image beside it, the status line at the bottom. With two models the image
+/// area holds two panes of the same size, side by side (stacked on a narrow terminal), each under
+/// a header line, showing the same region of the image.
 public struct WorkbenchLayout {
     public static let listWidth = 24
     /// Each prediction set shown in the list adds a column of this width (" .82").
     public static let scoreWidth = 5
     public static let shownPredictionSets = 2
     public let list: CellRect?
-    public let imageArea: CellRect
+    /// Where the image of the chosen pane is drawn (the whole area right of the list with one model).
+    public private(set) var imageArea: CellRect
+    /// Per model, where its pane shows the image.
+    public let paneAreas: [CellRect]
+    /// Per model, its pane's header line (empty with one model).
+    public let paneHeaders: [CellRect]
     public let statusRow: Int
     /// Everything but the status line: where the full-screen views (metrics, failures) draw.
-    public var screenAboveStatus: CellRect { CellRect(column: 0, row: 0, columns: imageArea.column + imageArea.columns, rows: statusRow) }
+    public let screenAboveStatus: CellRect
     public let image: ImageLayout
 
     public init(_ s: WorkbenchState) {
@@ -20,17 +27,49 @@ public struct WorkbenchLayout {
         let width = Self.listWidth + Self.scoreWidth * min(s.predictions.count, Self.shownPredictionSets)
         list = showList ? CellRect(column: 0, row: 0, columns: width, rows: s.rows - 1) : nil
         let left = showList ? width + 1 : 0  // one column for the separator
-        imageArea = CellRect(column: left, row: 0, columns: s.columns - left, rows: s.rows - 1)
+        let view = CellRect(column: left, row: 0, columns: s.columns - left, rows: s.rows - 1)
+        screenAboveStatus = CellRect(column: 0, row: 0, columns: s.columns, rows: s.rows - 1)
         statusRow = s.rows - 1
+        if s.lanes.count > 1 {
+            let panes = Self.abPanes(view)
+            paneHeaders = panes.map { CellRect(column: $0.column, row: $0.row, columns: $0.columns, rows: 1) }
+            paneAreas = panes.map { CellRect(column: $0.column, row: $0.row + 1, columns: $0.columns, rows: $0.rows - 1) }
+        } else {
+            paneHeaders = []
+            paneAreas = [view]
+        }
+        imageArea = paneAreas[min(s.chosenLane, paneAreas.count - 1)]
         let size = s.image?.size ?? PixelSize(width: 1, height: 1)
         image = ImageLayout(imageSize: size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
     }
 
-    /// The image pixel under the centre of a cell, or nil outside the image. A cell is two display
-    /// pixels high; its centre is the line between them, or the middle of its one display pixel
-    /// when the image begins or ends halfway down the cell.
+    /// Two panes of equal size (so both show exactly the same pixels), with a column or a row
+    /// between them: side by side when each still gets 40 columns, else one above the other.
+    static func abPanes(_ view: CellRect) -> [CellRect] {
+        if view.columns >= 81 {
+            let w = (view.columns - 1) / 2
+            return [CellRect(column: view.column, row: view.row, columns: w, rows: view.rows),
+                    CellRect(column: view.column + w + 1, row: view.row, columns: w, rows: view.rows)]
+        }
+        let h = view.rows / 2
+        return [CellRect(column: view.column, row: view.row, columns: view.columns, rows: h),
+                CellRect(column: view.column, row: view.row + h, columns: view.columns, rows: h)]
+    }
+
+    /// The same layout seen from pane `k`: its `imageArea` is that pane's, so `cell(for:)` and the
+    /// drawing of prompts land in it.
+    public func pane(_ k: Int) -> WorkbenchLayout {
+        var copy = self
+        copy.imageArea = paneAreas[k]
+        return copy
+    }
+
+    /// The image pixel under the centre of a cell of any pane, or nil outside the image. A cell is
+    /// two display pixels high; its centre is the line between them, or the middle of its one
+    /// display pixel when the image begins or ends halfway down the cell.
     public func imagePixel(column: Int, row: Int, _ s: WorkbenchState) -> PixelPoint? {
-        guard let size = s.image?.size, imageArea.contains(column: column, row: row) else { return nil }
+        guard let size = s.image?.size, let imageArea = paneAreas.first(where: { $0.contains(column: column, row: row) })
+        else { return nil }
         let dx = Double(column - imageArea.column - image.offsetX) + 0.5
         let top = (row - imageArea.row) * 2 - image.offsetY
         let shownTop = max(top, 0), shownBottom = min(top + 2, image.shownHeight)
@@ -102,17 +141,21 @@ extension Workbench {
         let layout = WorkbenchLayout(s)
         let colored = s.colorMode != .none
         if let list = layout.list { drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored) }
-        if let image = s.image {
-            ImagePainter.paint(image, overlays: overlays(s, theme: theme), layout: layout.image, into: &buffer,
-                               area: layout.imageArea, colorMode: s.colorMode,
-                               cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
-            drawPrompts(s, layout: layout, into: &buffer, theme: theme, colored: colored)
-            drawFailureBox(s, layout: layout, into: &buffer, theme: theme, colored: colored)
-        } else {
-            let text = s.imageError.map { "cannot open: \($0)" } ?? "loading \(s.currentEntry?.name ?? "")…"
-            buffer.write(String(text.prefix(layout.imageArea.columns)), row: layout.imageArea.rows / 2,
-                         column: layout.imageArea.column + max(0, (layout.imageArea.columns - text.count) / 2))
+        for k in layout.paneAreas.indices {
+            let pane = layout.pane(k)
+            if let image = s.image {
+                ImagePainter.paint(image, overlays: overlays(s, lane: k, theme: theme), layout: pane.image, into: &buffer,
+                                   area: pane.imageArea, colorMode: s.colorMode,
+                                   cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
+                drawPrompts(s, layout: pane, into: &buffer, theme: theme, colored: colored)
+                drawFailureBox(s, layout: pane, into: &buffer, theme: theme, colored: colored)
+            } else {
+                let text = s.imageError.map { "cannot open: \($0)" } ?? "loading \(s.currentEntry?.name ?? "")…"
+                buffer.write(String(text.prefix(pane.imageArea.columns)), row: pane.imageArea.row + pane.imageArea.rows / 2,
+                             column: pane.imageArea.column + max(0, (pane.imageArea.columns - text.count) / 2))
+            }
         }
+        drawPaneHeaders(s, layout: layout, into: &buffer, theme: theme, colored: colored)
         drawStatus(s, layout: layout, into: &buffer, theme: theme, colored: colored)
         switch s.overlay {
         case .none: break
@@ -126,8 +169,9 @@ extension Workbench {
         return buffer
     }
 
-    /// Accepted objects in their class colours, the selected one brighter, the mask being made on top.
-    static func overlays(_ s: WorkbenchState, theme: Theme) -> [MaskOverlay] {
+    /// Accepted objects in their class colours, the selected one brighter, model `lane`'s mask
+    /// being made on top.
+    static func overlays(_ s: WorkbenchState, lane: Int = 0, theme: Theme) -> [MaskOverlay] {
         let opacity = WorkbenchState.opacitySteps[s.opacityStep]
         // Cache keys only for images loaded through the reducer, whose generation is unique.
         func key(_ name: String) -> String? { s.imageGeneration > 0 ? "\(name) on image \(s.imageGeneration)" : nil }
@@ -150,10 +194,11 @@ extension Workbench {
                                           boundaryOpacity: 1, cacheKey: key("ground truth \(i)")))
             }
         }
-        if let mask = s.editor.currentMask {
+        if s.lanes.indices.contains(lane), let mask = s.lanes[lane].currentMask {
+            let answer = s.lanes[lane]
             result.append(MaskOverlay(mask: mask, fill: theme.maskFill, fillOpacity: opacity, boundary: theme.maskBoundary,
                                       boundaryOpacity: theme.boundaryOpacity,
-                                      cacheKey: key("candidate \(s.candidatesRequest) \(s.editor.selectedCandidate)")))
+                                      cacheKey: key("lane \(lane) candidate \(answer.candidatesRequest) \(answer.selectedCandidate)")))
         }
         return result
     }
@@ -259,9 +304,9 @@ extension Workbench {
         return "." + String(format: "%02d", Int((value * 100).rounded()))
     }
 
-    static func activityText(_ s: WorkbenchState) -> String {
-        switch s.activity {
-        case .idle: s.prepared ? "ready" : "idle"
+    static func activityText(_ lane: ModelLane) -> String {
+        switch lane.activity {
+        case .idle: lane.prepared ? "ready" : "idle"
         case .loading: "loading image…"
         case .preparing: "preparing image…"
         case .ready(let ms): "ready (prepared in \(ms) ms)"
@@ -282,17 +327,18 @@ extension Workbench {
             parts.append(failureText(focus, position: s.failureBrowser.selected, of: s.failureBrowser.shown.count))
         }
         if let message = s.message { parts.append(message) }
-        parts.append("\(s.modelName): \(activityText(s))")
+        let lane = s.lane
+        parts.append((s.isAB ? "Enter takes \(WorkbenchLayout.columnLetters[s.chosenLane]) " : "") + "\(lane.name): \(activityText(lane))")
         let points = s.editor.prompts.points.count
         if points > 0 || s.editor.prompts.box != nil {
             parts.append("\(points) pt" + (s.editor.prompts.box != nil ? " + box" : ""))
         }
-        if s.editor.candidates.count > 1 {
-            let c = s.editor.candidates[s.editor.selectedCandidate]
-            parts.append("mask \(s.editor.selectedCandidate + 1)/\(s.editor.candidates.count) score \(String(format: "%.2f", c.score))")
+        if lane.candidates.count > 1 {
+            let c = lane.candidates[lane.selectedCandidate]
+            parts.append("mask \(lane.selectedCandidate + 1)/\(lane.candidates.count) score \(String(format: "%.2f", c.score))")
         }
-        if let mask = s.editor.currentMask { parts.append("\(mask.area) px") }
-        if let match = s.editor.currentMatch {
+        if let mask = lane.currentMask { parts.append("\(mask.area) px") }
+        if let match = lane.currentMatch {
             parts.append("GT IoU \(String(format: "%.3f", match.iou)) \(match.className)")
         } else if let count = s.groundTruthObjects {
             parts.append("GT \(count) obj")
@@ -301,6 +347,32 @@ extension Workbench {
         parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
         parts.append("? help")
         return " " + parts.joined(separator: "  ")
+    }
+
+    /// With two models, each pane's header: its letter and model, what it is doing, its mask's
+    /// size and IoU against the best-matching true object; the chosen one (Enter accepts it) stands out.
+    static func drawPaneHeaders(_ s: WorkbenchState, layout: WorkbenchLayout, into buffer: inout CellBuffer, theme: Theme,
+                                colored: Bool) {
+        for (k, header) in layout.paneHeaders.enumerated() where s.lanes.indices.contains(k) {
+            let lane = s.lanes[k], chosen = k == s.chosenLane
+            var text = " \(WorkbenchLayout.columnLetters[k]) \(lane.name)  \(activityText(lane))"
+            if let mask = lane.currentMask { text += "  \(mask.area) px" }
+            if let match = lane.currentMatch { text += "  GT IoU \(String(format: "%.3f", match.iou))" }
+            text += chosen ? "  \u{25C0} Enter" : "  (Tab)"
+            let fg = colored ? (chosen ? theme.statusForeground : theme.panelForeground) : nil
+            let bg = colored && chosen ? theme.statusBackground : nil
+            buffer.write(String(text.prefix(header.columns)).padding(toLength: header.columns, withPad: " ", startingAt: 0),
+                         row: header.row, column: header.column, foreground: fg, background: bg, bold: chosen,
+                         reverse: chosen && !colored)
+        }
+        // The line between the panes.
+        if layout.paneAreas.count == 2 {
+            let a = layout.paneAreas[0], b = layout.paneAreas[1]
+            let fg = colored ? theme.panelForeground : nil
+            if a.row == b.row {
+                for row in layout.paneHeaders[0].row..<(a.row + a.rows) { buffer.write("\u{2502}", row: row, column: b.column - 1, foreground: fg) }
+            }
+        }
     }
 
     static func drawStatus(_ s: WorkbenchState, layout: WorkbenchLayout, into buffer: inout CellBuffer, theme: Theme,
@@ -320,6 +392,7 @@ extension Workbench {
         "+ / -            point at cursor     b b           box corners at cursor",
         "u / Ctrl-R       undo / redo         Esc           clear prompts",
         "Tab              next candidate or object        a  overlay opacity",
+        "Tab, 1 / 2       two models: whose mask Enter takes; ` next candidate",
         "Enter            accept, pick class  e / d         refine / delete selected",
         "] [, PgDn PgUp   next / previous image           0  fit the image",
         "m                metrics of a prediction set     c  compare two sets",

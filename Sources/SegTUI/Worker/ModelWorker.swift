@@ -8,9 +8,15 @@ import SegModels
 /// prepared image. A decode request waiting in the queue is replaced by a newer one (latest wins),
 /// so a slow model never builds a backlog; results carry their request id so the reducer can drop
 /// stale ones. Reports go to `post`, from the worker's thread.
+///
+/// An A/B session runs one worker per model (`lane`), each on its own queue, so a slow model never
+/// delays the other's answer; only the first (`announcesImage`) reports the decoded image and
+/// its ground truth, which both share.
 public final class ModelWorker: @unchecked Sendable {
     // `lock` guards `pendingDecode`; `prepared` is only touched on `queue`.
     private let model: AnySegmenter
+    private let lane: Int
+    private let announcesImage: Bool
     private let limits: ImageFile.Limits
     private let queue = DispatchQueue(label: "segterm.model-worker", qos: .userInitiated)
     private let lock = NSLock()
@@ -21,9 +27,11 @@ public final class ModelWorker: @unchecked Sendable {
     private var imageGroundTruth: (objects: [GroundTruthObject], ignored: Mask?)?
     private let post: @Sendable (WorkbenchEvent) -> Void
 
-    public init(model: AnySegmenter, limits: ImageFile.Limits = .standard, groundTruth: GroundTruthObjects? = nil,
+    public init(model: AnySegmenter, lane: Int = 0, limits: ImageFile.Limits = .standard, groundTruth: GroundTruthObjects? = nil,
                 post: @escaping @Sendable (WorkbenchEvent) -> Void) {
         self.model = model
+        self.lane = lane
+        announcesImage = lane == 0
         self.limits = limits
         self.groundTruth = groundTruth
         self.post = post
@@ -38,17 +46,17 @@ public final class ModelWorker: @unchecked Sendable {
             do {
                 image = try ImageFile.read(path, limits: limits).rgbImage()
             } catch {
-                post(.imageFailed(index: index, "\(error)"))
+                if announcesImage { post(.imageFailed(index: index, "\(error)")) }
                 return
             }
-            post(.imageLoaded(index: index, image))
+            if announcesImage { post(.imageLoaded(index: index, image)) }
             loadGroundTruth(index: index, path: path, image: image)
             let start = DispatchTime.now()
             do {
                 prepared = try model.prepare(image)
-                post(.prepared(index: index, milliseconds: Self.milliseconds(since: start)))
+                post(.prepared(lane: lane, index: index, milliseconds: Self.milliseconds(since: start)))
             } catch {
-                post(.prepareFailed(index: index, "\(error)"))
+                post(.prepareFailed(lane: lane, index: index, "\(error)"))
             }
         }
     }
@@ -61,20 +69,20 @@ public final class ModelWorker: @unchecked Sendable {
                 return pendingDecode
             }) else { return }  // a newer request already took this slot and ran
             guard let prepared else {
-                post(.resultFailed(request: job.request, "the image is not prepared"))
+                post(.resultFailed(lane: lane, request: job.request, "the image is not prepared"))
                 return
             }
             let start = DispatchTime.now()
             do {
                 let candidates = try model.segment(prepared, prompts: job.prompts, previous: job.previous, multimask: job.multimask)
-                post(.result(request: job.request, candidates, milliseconds: Self.milliseconds(since: start)))
+                post(.result(lane: lane, request: job.request, candidates, milliseconds: Self.milliseconds(since: start)))
                 if let truth = imageGroundTruth {
                     // After the result, so the mask shows without waiting for the comparison.
                     let matches = candidates.map { GroundTruthObjects.bestMatch($0.mask, among: truth.objects, ignoring: truth.ignored) }
-                    post(.groundTruthMatches(request: job.request, matches))
+                    post(.groundTruthMatches(lane: lane, request: job.request, matches))
                 }
             } catch {
-                post(.resultFailed(request: job.request, "\(error)"))
+                post(.resultFailed(lane: lane, request: job.request, "\(error)"))
             }
         }
     }
@@ -84,9 +92,9 @@ public final class ModelWorker: @unchecked Sendable {
         let name = FileName.last(path)
         do {
             imageGroundTruth = try groundTruth.objects(forImage: name, width: image.width, height: image.height)
-            post(.groundTruthLoaded(index: index, objects: imageGroundTruth?.objects))
+            if announcesImage { post(.groundTruthLoaded(index: index, objects: imageGroundTruth?.objects)) }
         } catch {
-            post(.groundTruthFailed(index: index, "\(error)"))
+            if announcesImage { post(.groundTruthFailed(index: index, "\(error)")) }
         }
     }
 

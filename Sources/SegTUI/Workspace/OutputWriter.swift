@@ -66,12 +66,14 @@ public struct OutputWriter {
             images.append(["id": imageID, "file_name": entry.name, "width": first.mask.width, "height": first.mask.height])
             for object in objects {
                 let rle = try RLE(mask: object.mask)
-                annotations.append([
+                var annotation: [String: Any] = [
                     "id": annotationID, "image_id": imageID, "category_id": Self.classID(object.className, in: state),
                     "segmentation": ["size": [rle.height, rle.width], "counts": rle.compressedString],
                     "area": rle.area, "bbox": rle.boundingBox, "iscrowd": 0,
                     "segterm_object": object.id,
-                ])
+                ]
+                if let model = object.model { annotation["segterm_model"] = model }
+                annotations.append(annotation)
                 annotationID += 1
             }
         }
