@@ -277,6 +277,65 @@ struct WorkbenchInTmuxTests {
         try Tmux.run(["send-keys", "-t", session, "q"])
     }
 
+    /// The shared random-weight MobileSAM when ../shared is there, else the repository's tiny SAM
+    /// (random weights in the official format): either way a real checkpoint through the real loader.
+    static var samCheckpoint: String {
+        let shared = Binary.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/sam/mobile_sam_random.pt").path
+        if FileManager.default.fileExists(atPath: shared) { return shared }
+        return Binary.repositoryRoot.appendingPathComponent("Tests/SegModelsTests/Fixtures/tiny_sam/tiny_sam.pth").path
+    }
+
+    @Test("two models: one click reaches both panes, Tab chooses B, Enter keeps B's mask with its model recorded")
+    func twoModels() throws {
+        let root = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-ab-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        let (columns, rows) = (140, 30)
+        try Tmux.run(["kill-session", "-t", session])
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "\(columns)", "-y", "\(rows)",
+                      "SEGTERM_CACHE_DIR='\(root.path)/cache' '\(Binary.path!)' open '\(root.path)' --model grabcut --model '\(Self.samCheckpoint)'; echo EXITED $?; sleep 60"])
+        let ready = try Tmux.waitFor(session, seconds: 60) { $0.contains("A grabcut  ready") && $0.contains("ready (prepared") && $0.contains(" B ") && !$0.contains("preparing") && !$0.contains("loading") }
+        let sam = ready.components(separatedBy: " B ").dropFirst().first?.split(separator: " ").first.map(String.init) ?? ""
+        #expect(!sam.isEmpty && sam != "grabcut", "\(ready)")
+
+        // The disc's centre in pane A, where the layout of a two-model state puts it.
+        var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
+                               classes: [], modelNames: ["grabcut", sam])
+        s.image = RGBImage(width: 120, height: 90)
+        let layout = WorkbenchLayout(s)
+        let cell = layout.pane(0).cell(for: PixelPoint(x: 70, y: 45))!
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)M"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)m"])
+        let done = try Tmux.waitFor(session, seconds: 60) { $0.components(separatedBy: "done in").count == 4 }
+        // Both headers and the status line report an answer; both panes show the point.
+        let lines = done.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = lines.first ?? ""
+        #expect(header.contains("A grabcut  done in") && header.contains("B \(sam)  done in"), "\(header)")
+        #expect(header.contains("GT IoU"), "\(header)")
+        let point = String(Character(Workbench.positiveGlyph))
+        let paneA = layout.paneAreas[0], paneB = layout.paneAreas[1]
+        func paneText(_ area: CellRect) -> String {
+            lines.dropFirst(area.row).prefix(area.rows).map { String($0.unicodeScalars.dropFirst(area.column).prefix(area.columns)) }.joined()
+        }
+        #expect(paneText(paneA).contains(point) && paneText(paneB).contains(point), "\(done)")
+
+        try Tmux.run(["send-keys", "-t", session, "Tab"])
+        _ = try Tmux.waitFor(session) { Self.statusLine($0).contains("Enter takes B") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        _ = try Tmux.waitFor(session) { $0.contains("accept as") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let accepted = try Tmux.waitFor(session) { $0.contains("accepted blob #1 from \(sam)") }
+        #expect(accepted.contains("objects 1"), "\(Self.statusLine(accepted))")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+        let coco = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("out/instances.json"))) as? [String: Any]
+        let annotations = coco?["annotations"] as? [[String: Any]]
+        #expect(annotations?.count == 1 && annotations?.first?["segterm_model"] as? String == sam, "\(String(describing: annotations))")
+        let journal = try String(contentsOf: root.appendingPathComponent("out/journal.jsonl"), encoding: .utf8)
+        #expect(journal.contains("\"model\":\"\(sam)\""), "\(journal)")
+    }
+
     @Test("TERM=dumb and a tiny terminal are refused politely")
     func refusals() throws {
         let root = try Self.workspace()
