@@ -21,9 +21,25 @@ public final class EmbeddingCache: Sendable {
 
     static let magic: [UInt8] = Array("SEGEMB01".utf8)
 
-    public init(directory: String, maxBytes: Int = 1 << 30) {
+    public init(directory: String, maxBytes: Int = EmbeddingCache.defaultMaxBytes) {
         self.directory = directory
         self.maxBytes = maxBytes
+    }
+
+    /// `$SEGTERM_CACHE_MAX_MB` megabytes, else 1 GiB (about 250 MobileSAM or SAM embeddings of 4 MB).
+    public static var defaultMaxBytes: Int {
+        if let text = ProcessInfo.processInfo.environment["SEGTERM_CACHE_MAX_MB"], let mb = Int(text), mb > 0, mb < 1 << 40 {
+            return mb << 20
+        }
+        return 1 << 30
+    }
+
+    /// Whether a verified entry for `key` is on disk (a bad one is removed, as `load` does).
+    public func contains(key: String, model: SAMModel) -> Bool { load(key: key, model: model) != nil }
+
+    /// Bytes of one entry for `model`: what a folder of images will need.
+    public static func entryBytes(model: SAMModel) -> Int {
+        magic.count + 8 + model.fingerprint.utf8.count + 16 + 4 * model.featureShape.reduce(1, *) + 8
     }
 
     /// `$SEGTERM_CACHE_DIR`, else `$XDG_CACHE_HOME/segterm/embeddings`, else `~/.cache/segterm/embeddings`.
@@ -113,10 +129,18 @@ public final class EmbeddingCache: Sendable {
         }
     }
 
-    /// Removes least recently used entries until the folder is under the bound. Another process
+    /// Removes least recently used entries until the folder is under the bound, and temporary
+    /// files of writers that died before renaming them (a killed `segterm embed`). Another process
     /// may be deleting at the same time; files already gone are simply skipped.
     func evict() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for n in names where n.hasPrefix(".") && n.contains(".emb.tmp-") {
+            // `FileIO.writeAtomically` names them `.<key>.emb.tmp-<pid>-<random>`.
+            let pidText = n.components(separatedBy: ".emb.tmp-").last?.split(separator: "-").first
+            if let pid = pidText.flatMap({ Int32($0) }), pid > 0, kill(pid, 0) != 0, errno == ESRCH {
+                unlink(directory + "/" + n)
+            }
+        }
         var entries: [(path: String, size: Int, time: Double)] = []
         var total = 0
         for n in names where n.hasSuffix(".emb") {

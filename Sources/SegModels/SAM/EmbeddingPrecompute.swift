@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import SegCore
+import SegNN
+
+/// `segterm embed`: the image embeddings of a folder computed ahead of time into the embedding
+/// cache, so the workbench's first click on each image costs one decoder call.
+///
+/// Resumable by construction: an image whose verified entry is already in the cache is skipped,
+/// and entries are written atomically, so a run killed at any moment leaves only whole entries
+/// (and a temporary file the next store removes).
+public enum EmbeddingPrecompute {
+    public struct Summary: Sendable {
+        public var images = 0
+        /// Images whose entry was computed by this run.
+        public var embedded = 0
+        /// Images whose verified entry was already in the cache.
+        public var alreadyCached = 0
+        /// Images that could not be read or encoded, with the reason.
+        public var failed: [(path: String, reason: String)] = []
+        /// Wall time of the embedded images' preparation (decode, encoder, store), summed over jobs.
+        public var encodeSeconds = 0.0
+        public var wallSeconds = 0.0
+        public var bytesPerEntry = 0
+    }
+
+    /// Embeds `images` with `jobs` images at once (each job's encoder gets its share of the
+    /// cores). `progress` is called with (done, total) after each image, from any thread.
+    public static func run(images: [String], model: SAMModel, cache: EmbeddingCache, jobs: Int = 1,
+                           limits: ImageFile.Limits = .standard,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) -> Summary {
+        let start = DispatchTime.now()
+        let tally = Tally(images: images.count, bytesPerEntry: EmbeddingCache.entryBytes(model: model))
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, images.count))) { _ in
+            while let index = tally.take() {
+                let outcome = embedOne(images[index], model: model, cache: cache, limits: limits)
+                let done = tally.record(outcome, path: images[index])
+                progress?(done, images.count)
+            }
+        }
+        var summary = tally.summary
+        summary.failed.sort { $0.path < $1.path }
+        summary.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return summary
+    }
+
+    /// The jobs' shared work list and counts.
+    private final class Tally: @unchecked Sendable {
+        // `lock` guards everything below it.
+        private let lock = NSLock()
+        private var next = 0
+        private var done = 0
+        private(set) var summary = Summary()
+
+        init(images: Int, bytesPerEntry: Int) {
+            summary.images = images
+            summary.bytesPerEntry = bytesPerEntry
+        }
+
+        /// The next image to embed, or nil when every one is taken.
+        func take() -> Int? {
+            lock.withLock {
+                guard next < summary.images else { return nil }
+                next += 1
+                return next - 1
+            }
+        }
+
+        /// Counts an image's outcome; returns how many are done.
+        func record(_ outcome: Outcome, path: String) -> Int {
+            lock.withLock {
+                switch outcome {
+                case .cached: summary.alreadyCached += 1
+                case .embedded(let seconds):
+                    summary.embedded += 1
+                    summary.encodeSeconds += seconds
+                case .failed(let reason): summary.failed.append((path, reason))
+                }
+                done += 1
+                return done
+            }
+        }
+    }
+
+    enum Outcome {
+        case cached
+        case embedded(seconds: Double)
+        case failed(String)
+    }
+
+    static func embedOne(_ path: String, model: SAMModel, cache: EmbeddingCache, limits: ImageFile.Limits) -> Outcome {
+        let start = DispatchTime.now()
+        do {
+            let image = try ImageFile.read(path, limits: limits).rgbImage()
+            let key = EmbeddingCache.key(image: image, model: model.fingerprint)
+            if cache.contains(key: key, model: model) { return .cached }
+            let embedding = try model.prepare(image)
+            cache.store(embedding, key: key)
+            guard cache.contains(key: key, model: model) else {
+                return .failed("the cache in \(cache.directory) did not keep the entry (not writable, or full)")
+            }
+            return .embedded(seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+}
