@@ -38,6 +38,9 @@ struct Open: ParsableCommand {
     @Option(help: "Output folder (default: the workspace's, or FOLDER/segterm-out).")
     var out: String?
 
+    @Option(help: "Images after the current one that the model prepares in the background (0: off).")
+    var prefetch = 2
+
     @Option(help: "A report of segterm noc --out: the metrics view shows its mean IoU per click.")
     var noc: String?
 
@@ -52,6 +55,7 @@ struct Open: ParsableCommand {
     func validate() throws {
         guard folder != nil || images != nil else { throw ValidationError("give a FOLDER or --images DIR") }
         for p in predictions where !p.contains("=") { throw ValidationError("--pred takes NAME=PATH, got '\(p)'") }
+        guard (0...16).contains(prefetch) else { throw ValidationError("--prefetch must be in 0…16") }
         guard model.count <= 2 else { throw ValidationError("--model: give one model, or two to compare them") }
     }
 
@@ -91,7 +95,7 @@ struct Open: ParsableCommand {
         defer { terminal.stop() }
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
-                                           colorMode: terminal.colorMode, limits: imageOptions.limits)
+                                           colorMode: terminal.colorMode, limits: imageOptions.limits, prefetch: prefetch)
         session.run(terminal: terminal)
     }
 }

@@ -37,9 +37,10 @@ public final class WorkbenchSession {
         try self.init(config: config, models: [model], theme: theme, rows: rows, columns: columns, colorMode: colorMode, limits: limits)
     }
 
-    /// `models`: one, or two to answer the same prompts side by side (A/B).
+    /// `models`: one, or two to answer the same prompts side by side (A/B). `prefetch`: how many
+    /// of the next images each model prepares in the background (0: none).
     public init(config: WorkspaceConfig, models: [AnySegmenter], theme: Theme, rows: Int, columns: Int,
-                colorMode: ColorMode, limits: ImageFile.Limits = .standard) throws {
+                colorMode: ColorMode, limits: ImageFile.Limits = .standard, prefetch: Int = 0) throws {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
@@ -64,10 +65,11 @@ public final class WorkbenchSession {
         }
         let truth = groundTruth
         workers = models.enumerated().map { lane, model in
-            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth) { inbox.post($0) }
+            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth, prefetch: prefetch) { inbox.post($0) }
         }
         if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         state.noc = try config.noc.map(NocCurve.load) ?? []
+        state.prefetchDepth = prefetch
         self.state = state
         if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         go(to: start)
@@ -117,6 +119,7 @@ public final class WorkbenchSession {
             switch effect {
             case .record: break
             case .open(let index, let path): for worker in workers { worker.open(index: index, path: path) }
+            case .prefetch(let paths): for worker in workers { worker.prefetch(paths) }
             case .decode(let lane, let request, let prompts, let previous, let multimask):
                 workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
             case .save(let image):
@@ -187,6 +190,9 @@ public final class WorkbenchSession {
             }
             if drainWorker() { dirty = true }
         }
-        for worker in workers { worker.waitUntilIdle() }
+        for worker in workers {
+            worker.stop()
+            worker.waitUntilIdle()
+        }
     }
 }

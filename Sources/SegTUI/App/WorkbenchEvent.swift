@@ -9,6 +9,8 @@ public enum WorkbenchEvent: Sendable {
     case imageFailed(index: Int, String)
     /// Model `lane` has prepared image `index` (encoded it, or computed its features).
     case prepared(lane: Int, index: Int, milliseconds: Int)
+    /// Model `lane` had prepared image `index` in the background before the user opened it.
+    case preparedAhead(lane: Int, index: Int, milliseconds: Int)
     case prepareFailed(lane: Int, index: Int, String)
     case result(lane: Int, request: Int, [Candidate], milliseconds: Int)
     case resultFailed(lane: Int, request: Int, String)
@@ -33,6 +35,8 @@ public enum WorkbenchEvent: Sendable {
 public enum WorkbenchEffect: Sendable {
     /// Load (and prepare) an image on the worker.
     case open(index: Int, path: String)
+    /// Prepare these images in the background, most likely first (the next ones in the list).
+    case prefetch(paths: [String])
     /// Run model `lane` on the prepared image; `request` comes back with the result.
     case decode(lane: Int, request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)
     /// Append to the journal before anything else happens.

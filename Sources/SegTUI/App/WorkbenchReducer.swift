@@ -25,10 +25,12 @@ public enum Workbench {
             guard index == s.current else { break }
             s.imageError = reason
             for i in s.lanes.indices { s.lanes[i].activity = .failed(reason) }
-        case .prepared(let lane, let index, let ms):
+        case .prepared(let lane, let index, let ms), .preparedAhead(let lane, let index, let ms):
             guard index == s.current, s.lanes.indices.contains(lane) else { break }
             s.lanes[lane].prepared = true
-            s.lanes[lane].activity = .ready(milliseconds: ms)
+            if case .preparedAhead = event { s.lanes[lane].activity = .readyAhead(milliseconds: ms) } else {
+                s.lanes[lane].activity = .ready(milliseconds: ms)
+            }
             if !s.editor.prompts.isEmpty { requestDecode(&s, &effects, lanes: [lane]) }
         case .prepareFailed(let lane, let index, let reason):
             guard index == s.current, s.lanes.indices.contains(lane) else { break }
@@ -478,6 +480,11 @@ public enum Workbench {
         s.failureFocus = nil
         commit(.visit(image: entry.name), &s, &effects)
         effects.append(.open(index: index, path: entry.path))
+        // The next images in the list are the likeliest next moves.
+        if s.prefetchDepth > 0 {
+            let next = s.images[(index + 1)...].prefix(s.prefetchDepth).map(\.path)
+            effects.append(.prefetch(paths: next))
+        }
     }
 
     static func moveCursor(_ dx: Int, _ dy: Int, large: Bool, _ s: inout WorkbenchState) {

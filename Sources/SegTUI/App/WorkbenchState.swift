@@ -114,6 +114,8 @@ public enum ModelActivity: Equatable, Sendable {
     case loading
     case preparing
     case ready(milliseconds: Int)
+    /// Prepared in the background before the image was opened (it took `milliseconds` then).
+    case readyAhead(milliseconds: Int)
     case working
     case done(milliseconds: Int)
     case failed(String)
@@ -155,6 +157,8 @@ public struct WorkbenchState: Sendable {
     /// Accepted objects per image path.
     public var accepted: [String: [AcceptedObject]] = [:]
     public var editor = ObjectEditor()
+    /// How many images after the current one the workers prepare in the background (0: none).
+    public var prefetchDepth = 0
     /// Unfinished objects of the images the user moved away from, by image name.
     public var drafts: [String: ObjectEditor] = [:]
     public var selectedObject: Int?

@@ -310,6 +310,7 @@ extension Workbench {
         case .loading: "loading image…"
         case .preparing: "preparing image…"
         case .ready(let ms): "ready (prepared in \(ms) ms)"
+        case .readyAhead(let ms): "ready (prepared ahead, \(ms) ms)"
         case .working: "working…"
         case .done(let ms): "done in \(ms) ms"
         case .failed(let reason): "failed: \(reason)"

@@ -26,9 +26,13 @@ public final class ModelWorker: @unchecked Sendable {
     /// The current image's ground-truth objects; only touched on `queue`.
     private var imageGroundTruth: (objects: [GroundTruthObject], ignored: Mask?)?
     private let post: @Sendable (WorkbenchEvent) -> Void
+    /// Prepares the next images in the background (nil: prefetching off).
+    let prefetcher: Prefetcher?
 
+    /// `prefetch`: how many images ahead to keep prepared (0: none).
     public init(model: AnySegmenter, lane: Int = 0, limits: ImageFile.Limits = .standard, groundTruth: GroundTruthObjects? = nil,
-                post: @escaping @Sendable (WorkbenchEvent) -> Void) {
+                prefetch: Int = 0, post: @escaping @Sendable (WorkbenchEvent) -> Void) {
+        prefetcher = prefetch > 0 ? Prefetcher(model: model, limits: limits, capacity: prefetch) : nil
         self.model = model
         self.lane = lane
         announcesImage = lane == 0
@@ -37,11 +41,26 @@ public final class ModelWorker: @unchecked Sendable {
         self.post = post
     }
 
+    deinit { prefetcher?.stop() }
+
+    /// The images to prepare in the background next, most likely first (replaces the last list).
+    public func prefetch(_ paths: [String]) { prefetcher?.want(paths) }
+
     /// Loads and prepares an image; decodes posted after this run on it.
     public func open(index: Int, path: String) {
         queue.async { [self] in
             prepared = nil
             imageGroundTruth = nil
+            prefetcher?.setWorkerBusy(true)
+            defer { prefetcher?.setWorkerBusy(false) }
+            if let ahead = prefetcher?.take(path) {
+                // Prepared while the user was on another image: no encoder time now.
+                if announcesImage { post(.imageLoaded(index: index, ahead.image)) }
+                loadGroundTruth(index: index, path: path, image: ahead.image)
+                prepared = ahead.prepared
+                post(.preparedAhead(lane: lane, index: index, milliseconds: ahead.milliseconds))
+                return
+            }
             let image: RGBImage
             do {
                 image = try ImageFile.read(path, limits: limits).rgbImage()
@@ -100,6 +119,9 @@ public final class ModelWorker: @unchecked Sendable {
 
     /// Blocks until every job queued so far has run (for tests and orderly shutdown).
     public func waitUntilIdle() { queue.sync {} }
+
+    /// Stops the prefetching thread (the worker's queue finishes what it has).
+    public func stop() { prefetcher?.stop() }
 
     static func milliseconds(since start: DispatchTime) -> Int {
         Int((DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000)
