@@ -175,6 +175,14 @@ public final class WorkbenchSession {
         _ = drainWorker()
     }
 
+    /// Stops the workers' background preparation (the session is done).
+    public func stop() {
+        for worker in workers {
+            worker.stop()
+            worker.waitUntilIdle()
+        }
+    }
+
     /// The interactive loop: draw when something changed, wait briefly for a key, take the
     /// worker's reports. Keys are read on this thread only, so a slow model never loses one.
     public func run(terminal: CursesTerminal) {
@@ -190,9 +198,6 @@ public final class WorkbenchSession {
             }
             if drainWorker() { dirty = true }
         }
-        for worker in workers {
-            worker.stop()
-            worker.waitUntilIdle()
-        }
+        stop()
     }
 }

@@ -13,7 +13,9 @@ import Glibc
 /// - Bounded: at most `capacity` prepared images are kept; the wanted list is replaced on every
 ///   move, and images no longer wanted are dropped (a jump elsewhere cancels the rest: the image
 ///   being prepared at that moment finishes, the others never start).
-/// - An image being prefetched when the user opens it is waited for, never prepared twice.
+/// - An image still being prefetched when the user opens it is not waited for: the worker prepares
+///   it at normal priority (an unprivileged process cannot raise a niced thread back, and on a busy
+///   machine the niced thread may be far from done); the prefetched copy is then dropped.
 final class Prefetcher: @unchecked Sendable {
     struct Entry {
         let image: RGBImage
@@ -28,7 +30,6 @@ final class Prefetcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var wanted: [String] = []
     private var ready: [String: Entry] = [:]
-    private var inFlight: String?
     /// While the worker prepares the image on screen, prefetching waits.
     private var workerBusy = false
     private var stopped = false
@@ -52,11 +53,9 @@ final class Prefetcher: @unchecked Sendable {
         }
     }
 
-    /// The prepared image for `path`, if it was prefetched (waiting for it when it is being
-    /// prefetched right now); it leaves the store.
+    /// The prepared image for `path`, if it was prefetched; it leaves the store.
     func take(_ path: String) -> Entry? {
         condition.withLock {
-            while inFlight == path { condition.wait() }
             wanted.removeAll { $0 == path }
             return ready.removeValue(forKey: path)
         }
@@ -87,7 +86,6 @@ final class Prefetcher: @unchecked Sendable {
                 while !stopped && (workerBusy || nextWanted() == nil) { condition.wait() }
                 if stopped { return nil }
                 let path = nextWanted()
-                inFlight = path
                 return path
             }
             guard let path else { return }
@@ -96,7 +94,6 @@ final class Prefetcher: @unchecked Sendable {
                 // Kept only if still wanted: the user may have jumped elsewhere meanwhile.
                 if let entry, wanted.contains(path) { ready[path] = entry }
                 if entry == nil { wanted.removeAll { $0 == path } }  // not retried in a loop
-                inFlight = nil
                 condition.broadcast()
             }
         }
