@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SegCore
 @testable import SegModels
@@ -110,6 +111,21 @@ struct TwoModelTests {
         #expect(s.chosenLane == 0)
         _ = R.send(&s, .input(.character("1")))
         #expect(s.chosenLane == 0)
+    }
+
+    @Test("an accept record written before two-model sessions (no model) still replays; a new one keeps its model")
+    func journalCompatibility() throws {
+        let rle = try RLE(mask: R.square(0, 0, 3)).compressedString
+        let old = #"{"accept":{"image":"a.png","object":1,"className":"cat","width":100,"height":80,"rle":"\#(rle)","prompts":{"points":[]}}}"#
+        let record = try JSONDecoder().decode(WorkRecord.self, from: Data(old.utf8))
+        guard case .accept(_, 1, "cat", 100, 80, _, _, let model) = record else {
+            Issue.record("\(record)")
+            return
+        }
+        #expect(model == nil)
+        let new = WorkRecord.accept(image: "a.png", object: 2, className: "cat", width: 100, height: 80, rle: rle, prompts: Prompts(),
+                                    model: "mobile_sam")
+        #expect(try JSONDecoder().decode(WorkRecord.self, from: JSONEncoder().encode(new)) == new)
     }
 
     @Test("two panes of equal size show the same pixels, each with its model's mask and header; clicks land in either")
