@@ -187,13 +187,7 @@ struct MaskDecoder: Sendable {
         let keys = ws.buffer(DSlot.keys.rawValue, n * d)
         if maskInput == nil {
             // keys = image + no_mask_embed, in one pass.
-            let nm = noMask.pointer
-            Threads.parallelRanges(n, minPerChunk: 256) { rows in
-                for r in rows {
-                    let o = keys + r * d, x = image + r * d
-                    for j in 0..<d { o[j] = x[j] + nm[j] }
-                }
-            }
+            Elementwise.addBias(keys, image, rows: n, dim: d, bias: noMask.pointer)
         } else {
             denseEmbeddings(maskInput: maskInput, keys, ws: ws)
             Elementwise.add(keys, image, n * d)
@@ -229,7 +223,9 @@ struct MaskDecoder: Sendable {
             norm(layer.norm3, queries, nt)
             Elementwise.sum(qpe, queries, tokens, nt * d)
             imageToTokens(layer.toToken, image: kpe, n: n, cachedQ: c0?.q0, tokensK: qpe, tokensV: queries, nt: nt, out: keys, ws: ws)
-            norm(layer.norm4, keys, n)
+            // The attention's output bias is added by the LayerNorm pass (one pass over keys, not two).
+            Norm.layerNorm(keys, keys, rows: n, dim: layer.norm4.dim, weight: layer.norm4.w.pointer, bias: layer.norm4.b.pointer,
+                           preBias: layer.toToken.out.b?.pointer, eps: layer.norm4.eps)
         }
         Elementwise.sum(qpe, queries, tokens, nt * d)
         Elementwise.sum(kpe, keys, pe, n * d)
@@ -241,15 +237,15 @@ struct MaskDecoder: Sendable {
         // channel LayerNorm is a row LayerNorm and nothing is transposed; the masks are then scattered
         // from (pixel, sub-pixel, sub-sub-pixel) order to image order.
         let c1 = d / 4, c2 = d / 8, g4 = grid * 4
+        // The transposed convs' biases are added by the pass that follows each GEMM (the LayerNorm,
+        // the GELU) instead of filling the outputs with them first: two fewer passes over 1–2 M values.
         let t1 = ws.buffer(DSlot.up0.rawValue, n * 4 * c1)
-        for r in 0..<(n * 4) { (t1 + r * c1).update(from: up0B.pointer, count: c1) }
-        Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, beta: 1, c: t1, ldc: 4 * c1)
-        Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, eps: up1.eps)
+        Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, c: t1, ldc: 4 * c1)
+        Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, preBias: up0B.pointer, eps: up1.eps)
         Elementwise.gelu(t1, n * 4 * c1)
         let t2 = ws.buffer(DSlot.up1.rawValue, 16 * n * c2)
-        for r in 0..<(16 * n) { (t2 + r * c2).update(from: up3B.pointer, count: c2) }
-        Gemm.sgemm(m: 4 * n, n: 4 * c2, k: c1, a: t1, lda: c1, b: up3R.pointer, ldb: 4 * c2, beta: 1, c: t2, ldc: 4 * c2)
-        Elementwise.gelu(t2, 16 * n * c2)
+        Gemm.sgemm(m: 4 * n, n: 4 * c2, k: c1, a: t1, lda: c1, b: up3R.pointer, ldb: 4 * c2, c: t2, ldc: 4 * c2)
+        Elementwise.gelu(t2, 16 * n * c2, bias: up3B.pointer, period: c2)
 
         // Hypernetwork weights for the wanted mask tokens, then one GEMM for their masks.
         let count = wanted.count
@@ -349,9 +345,10 @@ struct MaskDecoder: Sendable {
         Gemm.linear(op, rows: nq, inFeatures: di, weight: a.out.w.pointer, bias: a.out.b?.pointer, outFeatures: dim, out, accumulate: true)
     }
 
-    /// The image attends to the tokens: out += out_proj(MHA(q_proj(image), k_proj(tokensK), v_proj(tokensV))).
+    /// The image attends to the tokens: out += out_proj(MHA(q_proj(image), k_proj(tokensK), v_proj(tokensV)))
+    /// without out_proj's bias, which the caller adds in its LayerNorm pass.
     /// Both image-sized products are reassociated through the few tokens: scores_h = image·(Wq_hᵀ k_hᵀ) + bq_h·k_hᵀ
-    /// (or the cached q_proj(image)), and out = Σ_h A_h·(v_h·Wo_hᵀ) + bo, one GEMM over all heads.
+    /// (or the cached q_proj(image)), and out = Σ_h A_h·(v_h·Wo_hᵀ), one GEMM over all heads.
     private func imageToTokens(_ a: Attn, image: UnsafePointer<Float>, n: Int, cachedQ: [Float]?,
                                tokensK: UnsafePointer<Float>, tokensV: UnsafePointer<Float>, nt: Int,
                                out: UnsafeMutablePointer<Float>, ws: Workspace) {
@@ -397,7 +394,6 @@ struct MaskDecoder: Sendable {
         for h in 0..<heads {
             Gemm.sgemm(transB: true, m: nt, n: d, k: dh, a: vp + h * dh, lda: di, b: a.out.w.pointer + h * dh, ldb: di, c: vo + h * nt * d, ldc: d)
         }
-        if let bo = a.out.b { for r in 0..<n { let row = out + r * d; for j in 0..<d { row[j] += bo[j] } } }
         Gemm.sgemm(m: n, n: d, k: cols, a: scores, lda: cols, b: vo, ldb: d, beta: 1, c: out, ldc: d)
     }
 
