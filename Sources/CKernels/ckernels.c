@@ -102,6 +102,11 @@ const char *ck_level_name(void) {
 void ck_gelu(float *x, size_t n, const float *bias, size_t period) { DISPATCH(gelu, x, n, bias, period) }
 void ck_softmax_rows(float *p, size_t rows, size_t cols, size_t ld) { DISPATCH(softmax_rows, p, rows, cols, ld) }
 void ck_layernorm(const float *x, float *out, size_t rows, size_t dim, const float *w, const float *b,
-                  const float *pre, float eps) { DISPATCH(layernorm, x, out, rows, dim, w, b, pre, eps) }
+                  const float *pre, float eps, int gelu) { DISPATCH(layernorm, x, out, rows, dim, w, b, pre, eps, gelu) }
+void ck_gelu_mix(const float *x, size_t ld, size_t channels, size_t n, const float *bias, const float *h, size_t count,
+                 float *out, size_t ldo) {
+    if (count > 4 || channels > CK_MIX_MAX_CHANNELS) abort();  // the caller checks; never silently wrong
+    DISPATCH(gelu_mix, x, ld, channels, n, bias, h, count, out, ldo)
+}
 void ck_add_bias(float *out, const float *x, size_t rows, size_t dim, const float *bias) { DISPATCH(add_bias, out, x, rows, dim, bias) }
 void ck_sum(float *out, const float *a, const float *b, size_t n) { DISPATCH(sum, out, a, b, n) }

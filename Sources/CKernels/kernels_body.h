@@ -132,7 +132,7 @@ TGT static void FN(softmax_rows)(float *p, size_t rows, size_t cols, size_t ld) 
 }
 
 TGT static void FN(layernorm)(const float *x, float *out, size_t rows, size_t dim, const float *w, const float *b,
-                              const float *pre, float eps) {
+                              const float *pre, float eps, int gelu) {
     size_t vec = dim / VW * VW;
     for (size_t r = 0; r < rows; r++) {
         const float *row = x + r * dim;
@@ -155,8 +155,45 @@ TGT static void FN(layernorm)(const float *x, float *out, size_t rows, size_t di
         float v = FN(hsum)(acc2);
         for (; i < dim; i++) { float d = row[i] - mean; v += d * d; }
         float inv = 1.0f / sqrtf(v / (float)dim + eps);
-        for (i = 0; i < vec; i += VW) FN(store)(o + i, (FN(load)(row + i) - mean) * inv * FN(load)(w + i) + FN(load)(b + i));
+        for (i = 0; i < vec; i += VW) {
+            V y = (FN(load)(row + i) - mean) * inv * FN(load)(w + i) + FN(load)(b + i);
+            FN(store)(o + i, gelu ? FN(geluv)(y) : y);
+        }
         for (; i < dim; i++) o[i] = (row[i] - mean) * inv * w[i] + b[i];
+        if (gelu && vec < dim) FN(gelu)(o + vec, dim - vec, NULL, 0);
+    }
+}
+
+// out[m * ldo + i] = sum over c of h[m * channels + c] * gelu(x[c * ld + i] + bias[c]), for i < n and
+// m < count (<= 4, channels <= CK_MIX_MAX_CHANNELS): GELU and a tiny matrix product in one pass, in
+// vertical vectors along i, so the GELU values are never stored.
+TGT static void FN(gelu_mix)(const float *x, size_t ld, size_t channels, size_t n, const float *bias,
+                             const float *h, size_t count, float *out, size_t ldo) {
+    float hp[4][CK_MIX_MAX_CHANNELS] = {{0}};  // h padded to four rows: a fixed number of accumulators
+    for (size_t m = 0; m < count; m++) memcpy(hp[m], h + m * channels, channels * sizeof(float));
+    for (size_t i = 0; i < n; i += VW) {
+        size_t rem = n - i < VW ? n - i : VW;
+        V a0 = SPLAT(0), a1 = SPLAT(0), a2 = SPLAT(0), a3 = SPLAT(0);
+        for (size_t c = 0; c < channels; c++) {
+            V v;
+            if (rem == VW) {
+                v = FN(load)(x + c * ld + i);
+            } else {
+                float tmp[VW] = {0};
+                memcpy(tmp, x + c * ld + i, rem * sizeof(float));
+                v = FN(load)(tmp);
+            }
+            V g = FN(geluv)(v + bias[c]);
+            a0 += g * hp[0][c];
+            a1 += g * hp[1][c];
+            a2 += g * hp[2][c];
+            a3 += g * hp[3][c];
+        }
+        V acc[4] = {a0, a1, a2, a3};
+        for (size_t m = 0; m < count; m++) {
+            if (rem == VW) FN(store)(out + m * ldo + i, acc[m]);
+            else memcpy(out + m * ldo + i, &acc[m], rem * sizeof(float));
+        }
     }
 }
 

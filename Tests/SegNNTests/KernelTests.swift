@@ -159,6 +159,58 @@ struct KernelTests {
         }
     }
 
+    @Test("LayerNorm followed by GELU in one pass = LayerNorm, then GELU")
+    func layerNormGelu() {
+        let rows = 257, dim = 64
+        let x = (0..<(rows * dim)).map { Float(($0 * 7919) % 1000) / 97 - 5 }
+        let w = (0..<dim).map { Float($0 % 5) * 0.3 + 0.5 }, b = (0..<dim).map { Float($0 % 3) * 0.2 - 0.2 }, pre = (0..<dim).map { Float($0) * 0.01 }
+        for level in [0] + Self.levels {
+            var fused = x, ref = x
+            at(level) {
+                x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in pre.withUnsafeBufferPointer { pp in
+                    fused.withUnsafeMutableBufferPointer { Norm.layerNorm(xp.baseAddress!, $0.baseAddress!, rows: rows, dim: dim, weight: wp.baseAddress!,
+                                                                          bias: bp.baseAddress!, preBias: pp.baseAddress!, eps: 1e-6, gelu: true) }
+                    ref.withUnsafeMutableBufferPointer { Norm.layerNorm(xp.baseAddress!, $0.baseAddress!, rows: rows, dim: dim, weight: wp.baseAddress!,
+                                                                        bias: bp.baseAddress!, preBias: pp.baseAddress!, eps: 1e-6) }
+                } } } }
+                ref.withUnsafeMutableBufferPointer { Elementwise.gelu($0.baseAddress!, $0.count) }
+            }
+            #expect(fused == ref, "level \(level)")
+        }
+    }
+
+    @Test("GELU + product with up to 4 weight vectors (channel-major) = bias add, GELU, then the sums in double")
+    func geluMix() {
+        let channels = 32, n = 1000 + 5, ld = 1024
+        var state: UInt32 = 13
+        func rnd() -> Float { state = state &* 1_664_525 &+ 1_013_904_223; return Float(Int32(bitPattern: state >> 8) - (1 << 23)) / Float(1 << 21) }
+        let x = (0..<(channels * ld)).map { _ in rnd() }, bias = (0..<channels).map { _ in rnd() }, h = (0..<(4 * channels)).map { _ in rnd() }
+        for count in [1, 3, 4] {
+            for level in [0] + Self.levels {
+                var xs = x, out = [Float](repeating: .nan, count: count * 1100)
+                at(level) { xs.withUnsafeMutableBufferPointer { xp in bias.withUnsafeBufferPointer { bp in h.withUnsafeBufferPointer { hp in
+                    out.withUnsafeMutableBufferPointer { Elementwise.geluMix(xp.baseAddress!, ld: ld, channels: channels, n: n, bias: bp.baseAddress!,
+                                                                             h: hp.baseAddress!, count: count, $0.baseAddress!, ldo: 1100) } } } } }
+                var worst = 0.0
+                for m in 0..<count {
+                    for i in 0..<n {
+                        var e = 0.0, mag = 0.0
+                        for c in 0..<channels {
+                            let v = Double(x[c * ld + i] + bias[c])
+                            let g = 0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))
+                            e += Double(h[m * channels + c]) * g
+                            mag += abs(Double(h[m * channels + c]) * g)
+                        }
+                        worst = max(worst, abs(Double(out[m * 1100 + i]) - e) / max(mag, 1))
+                    }
+                    let untouched = out[(m * 1100 + n)..<((m + 1) * 1100)].allSatisfy { $0.isNaN }
+                    #expect(untouched, "wrote past n")
+                }
+                #expect(worst < 2e-6, "count \(count), level \(level): \(worst)")
+            }
+        }
+    }
+
     @Test("sum and row bias add = scalar loops")
     func sums() {
         let n = 200_003

@@ -26,9 +26,18 @@ void ck_softmax_rows(float *p, size_t rows, size_t cols, size_t ld);
 
 /// LayerNorm over each of `rows` contiguous rows of `dim` values of (x + pre), pre optional
 /// (a bias added before normalising, per column), into out (may be x):
-/// (v - mean) / sqrt(var + eps) * w + b, biased variance as PyTorch.
+/// (v - mean) / sqrt(var + eps) * w + b, biased variance as PyTorch; then GELU (as ck_gelu) when
+/// `gelu` is non-zero, while the row is still in L1.
 void ck_layernorm(const float *x, float *out, size_t rows, size_t dim, const float *w, const float *b,
-                  const float *pre, float eps);
+                  const float *pre, float eps, int gelu);
+
+enum { CK_MIX_MAX_CHANNELS = 64 };
+
+/// GELU then a small product, in one pass: out[m * ldo + i] = sum_c h[m * channels + c] *
+/// gelu(x[c * ld + i] + bias[c]) for i < n, m < count. x is channel-major (row c at x + c * ld);
+/// count <= 4 and channels <= CK_MIX_MAX_CHANNELS (SAM's masks from the upscaled embedding).
+void ck_gelu_mix(const float *x, size_t ld, size_t channels, size_t n, const float *bias, const float *h, size_t count,
+                 float *out, size_t ldo);
 
 /// out[r][j] = x[r][j] + bias[j] for `rows` rows of `dim` (out may be x).
 void ck_add_bias(float *out, const float *x, size_t rows, size_t dim, const float *bias);

@@ -142,6 +142,31 @@ public enum Elementwise {
         geluSwift(p, n)
     }
 
+    /// out[m·ldo + i] = Σ_c h[m·channels + c] · gelu(x[c·ld + i] + bias[c]) for i < n, m < count: GELU
+    /// on channel-major rows and a product with `count` (≤ 4) weight vectors in one pass, so the
+    /// GELU values are never written back (SAM's masks = hypernetwork weights · upscaled embedding).
+    /// The Swift path overwrites x with the GELU values and uses a GEMM.
+    public static func geluMix(_ x: UnsafeMutablePointer<Float>, ld: Int, channels: Int, n: Int, bias: UnsafePointer<Float>,
+                               h: UnsafePointer<Float>, count: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int) {
+        precondition(count >= 1 && count <= 4 && channels <= Int(CK_MIX_MAX_CHANNELS), "geluMix: up to 4 outputs of up to 64 channels")
+        if useC {
+            // Chunks of whole 16-float vectors.
+            Threads.parallelRanges((n + 15) / 16, minPerChunk: 256) { r in
+                let lo = r.lowerBound * 16, hi = min(n, r.upperBound * 16)
+                ck_gelu_mix(x + lo, ld, channels, hi - lo, bias, h, count, out + lo, ldo)
+            }
+            return
+        }
+        Threads.parallelRanges(channels, minPerChunk: 1) { cs in
+            for c in cs {
+                let row = x + c * ld
+                for i in 0..<n { row[i] += bias[c] }
+            }
+        }
+        for c in 0..<channels { geluSwift(x + c * ld, n) }
+        Gemm.sgemm(m: count, n: n, k: channels, a: h, lda: channels, b: x, ldb: ld, c: out, ldc: ldo)
+    }
+
     /// The Swift GELU (eight lanes), the reference for the C kernels.
     public static func geluSwift(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         Threads.parallelRanges(n, minPerChunk: 1 << 16) { range in
