@@ -3,8 +3,9 @@ import Testing
 @testable import SegNN
 
 /// The C element-wise kernels (CKernels, every instruction set this CPU has) against the Swift
-/// implementations they replace and, for GELU, against erf in double precision.
-@Suite("C element-wise kernels against the Swift reference")
+/// implementations they replace and, for GELU, against erf in double precision. Serialized: each
+/// test switches the process-wide kernel level, and must not have another switch it meanwhile.
+@Suite("C element-wise kernels against the Swift reference", .serialized)
 struct KernelTests {
     /// Levels to check: portable C, AVX2, AVX-512, as far as the CPU goes.
     static var levels: [Int] {
