@@ -15,6 +15,8 @@ let package = Package(
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CJPEG"),
         .systemLibrary(name: "CBLAS"),
+        // AVX2+FMA / AVX-512 element-wise kernels (per-function target attributes, runtime dispatch).
+        .target(name: "CKernels"),
         .target(
             name: "CCurses",
             cSettings: [.define("_XOPEN_SOURCE_EXTENDED"), .define("NCURSES_WIDECHAR", to: "1")],
@@ -23,7 +25,7 @@ let package = Package(
 
         .target(name: "SegCore", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "SegEval", dependencies: ["SegCore"]),
-        .target(name: "SegNN", dependencies: ["CBLAS"]),
+        .target(name: "SegNN", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN"]),
         .target(
             name: "SegTUI",

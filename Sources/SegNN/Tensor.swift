@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +17,10 @@ public enum SegNN {
         guard let text = openblas_get_corename() else { return "unknown" }
         return String(cString: text)
     }
+
+    /// The instruction set of the element-wise kernels ("avx512", "avx2", "portable", or "swift"
+    /// when SEGTERM_KERNELS=swift turns the C kernels off), for reports.
+    public static var kernelName: String { String(cString: ck_level_name()) }
 }
 
 /// A dense float32 tensor, row-major (C order) over contiguous storage.

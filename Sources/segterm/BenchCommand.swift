@@ -77,17 +77,17 @@ struct BenchModel: ParsableCommand {
             _ = sam.postprocess(Array(r.lowRes[(i * side)..<((i + 1) * side)]), count: 1, e, keepLogits: false)
         }
         struct Report: Encodable {
-            let model: String, checkpoint: String, image: String, threads: Int, blasCore: String
+            let model: String, checkpoint: String, image: String, threads: Int, blasCore: String, kernels: String
             let loadMs: Double, encoderMs: Double, encoderMinMs: Double
-            let decoderClickMs: Double, decoderRefineMs: Double, clickWithMasksMs: Double
+            let decoderClickMs: Double, decoderClickMinMs: Double, decoderRefineMs: Double, clickWithMasksMs: Double
             let encoderCpuMs: Double, decoderClickCpuMs: Double, clickWithMasksCpuMs: Double
             let clickBestMaskMs: Double, clickBestMaskCpuMs: Double
             let loadAverage: Double
             let encoderRuns: Int, clicks: Int
         }
         let r = Report(model: sam.name, checkpoint: model, image: image ?? "synthetic 1024x1024", threads: Threads.count,
-                       blasCore: SegNN.blasCoreName, loadMs: loadMs, encoderMs: encoder.median, encoderMinMs: encoder.min,
-                       decoderClickMs: decoder1.median, decoderRefineMs: decoder3.median, clickWithMasksMs: full.median,
+                       blasCore: SegNN.blasCoreName, kernels: SegNN.kernelName, loadMs: loadMs, encoderMs: encoder.median, encoderMinMs: encoder.min,
+                       decoderClickMs: decoder1.median, decoderClickMinMs: decoder1.min, decoderRefineMs: decoder3.median, clickWithMasksMs: full.median,
                        encoderCpuMs: encoder.cpu, decoderClickCpuMs: decoder1.cpu, clickWithMasksCpuMs: full.cpu,
                        clickBestMaskMs: best.median, clickBestMaskCpuMs: best.cpu,
                        loadAverage: loadAverage(), encoderRuns: encoderRuns, clicks: clicks)
@@ -100,10 +100,10 @@ struct BenchModel: ParsableCommand {
             print("""
                 model            \(r.model) (\(model))
                 image            \(r.image), \(rgb.width)x\(rgb.height)
-                threads          \(r.threads) (OpenBLAS \(r.blasCore)), load average \(f(r.loadAverage)) (other processes on the machine)
+                threads          \(r.threads) (OpenBLAS \(r.blasCore), element-wise kernels \(r.kernels)), load average \(f(r.loadAverage)) (other processes on the machine)
                 load             \(f(r.loadMs)) ms
                 image encoder    \(f(r.encoderMs)) ms median, \(f(r.encoderMinMs)) ms best of \(encoderRuns); CPU time \(f(r.encoderCpuMs)) ms
-                click (decoder)  \(f(r.decoderClickMs)) ms median of \(clicks): 1 point, 3 masks, low-res logits; CPU time \(f(r.decoderClickCpuMs)) ms
+                click (decoder)  \(f(r.decoderClickMs)) ms median of \(clicks), \(f(r.decoderClickMinMs)) ms best: 1 point, 3 masks, low-res logits; CPU time \(f(r.decoderClickCpuMs)) ms
                 refine           \(f(r.decoderRefineMs)) ms median: 3 points + mask input, 1 mask
                 click + masks    \(f(r.clickWithMasksMs)) ms median: 1 point, 3 masks upsampled to the image and thresholded; CPU time \(f(r.clickWithMasksCpuMs)) ms
                 click, best mask \(f(r.clickBestMaskMs)) ms median: 1 point, best of 3 masks upsampled and thresholded; CPU time \(f(r.clickBestMaskCpuMs)) ms

@@ -187,13 +187,7 @@ struct MaskDecoder: Sendable {
         let keys = ws.buffer(DSlot.keys.rawValue, n * d)
         if maskInput == nil {
             // keys = image + no_mask_embed, in one pass.
-            let nm = noMask.pointer
-            Threads.parallelRanges(n, minPerChunk: 256) { rows in
-                for r in rows {
-                    let o = keys + r * d, x = image + r * d
-                    for j in 0..<d { o[j] = x[j] + nm[j] }
-                }
-            }
+            Elementwise.addBias(keys, image, rows: n, dim: d, bias: noMask.pointer)
         } else {
             denseEmbeddings(maskInput: maskInput, keys, ws: ws)
             Elementwise.add(keys, image, n * d)
@@ -216,8 +210,9 @@ struct MaskDecoder: Sendable {
             }
             norm(layer.norm1, queries, nt)
             Elementwise.sum(qpe, queries, tokens, nt * d)
-            Elementwise.sum(kpe, keys, pe, n * d)
             let c0 = i == 0 ? cache : nil
+            // With layer 0's cached projections, keys + PE is never read (a 1 M-value pass saved).
+            if c0 == nil { Elementwise.sum(kpe, keys, pe, n * d) }
             tokensToImage(layer.toImage, q: qpe, nq: nt, keys: kpe, values: keys, n: n,
                           cachedK: c0?.k0, cachedV: c0?.v0, out: queries, ws: ws)
             norm(layer.norm2, queries, nt)
@@ -229,7 +224,9 @@ struct MaskDecoder: Sendable {
             norm(layer.norm3, queries, nt)
             Elementwise.sum(qpe, queries, tokens, nt * d)
             imageToTokens(layer.toToken, image: kpe, n: n, cachedQ: c0?.q0, tokensK: qpe, tokensV: queries, nt: nt, out: keys, ws: ws)
-            norm(layer.norm4, keys, n)
+            // The attention's output bias is added by the LayerNorm pass (one pass over keys, not two).
+            Norm.layerNorm(keys, keys, rows: n, dim: layer.norm4.dim, weight: layer.norm4.w.pointer, bias: layer.norm4.b.pointer,
+                           preBias: layer.toToken.out.b?.pointer, eps: layer.norm4.eps)
         }
         Elementwise.sum(qpe, queries, tokens, nt * d)
         Elementwise.sum(kpe, keys, pe, n * d)
@@ -237,21 +234,21 @@ struct MaskDecoder: Sendable {
         norm(normFinal, queries, nt)
 
         // Upscale in token layout: each transposed 2×2 conv is one GEMM from a pixel's channels to its
-        // four sub-pixels' channels ([n, d] → [n, (dy, dx, c1)] → [4n, (dy2, dx2, c2)]), so the
-        // channel LayerNorm is a row LayerNorm and nothing is transposed; the masks are then scattered
-        // from (pixel, sub-pixel, sub-sub-pixel) order to image order.
+        // four sub-pixels' channels ([n, d] → [n, (dy, dx, c1)] = [4n, c1]), so the channel LayerNorm
+        // is a row LayerNorm and nothing is transposed. The second conv writes channel-major
+        // ([(dy2, dx2, c2), 4n]) so that its GELU and the masks' product with the hypernetwork weights
+        // run as one vertical pass; the masks are then scattered from (sub-sub-pixel, pixel, sub-pixel)
+        // order to image order.
         let c1 = d / 4, c2 = d / 8, g4 = grid * 4
+        // The transposed convs' biases are added by the pass that follows each GEMM (LayerNorm,
+        // GELU) instead of filling the outputs with them first.
         let t1 = ws.buffer(DSlot.up0.rawValue, n * 4 * c1)
-        for r in 0..<(n * 4) { (t1 + r * c1).update(from: up0B.pointer, count: c1) }
-        Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, beta: 1, c: t1, ldc: 4 * c1)
-        Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, eps: up1.eps)
-        Elementwise.gelu(t1, n * 4 * c1)
-        let t2 = ws.buffer(DSlot.up1.rawValue, 16 * n * c2)
-        for r in 0..<(16 * n) { (t2 + r * c2).update(from: up3B.pointer, count: c2) }
-        Gemm.sgemm(m: 4 * n, n: 4 * c2, k: c1, a: t1, lda: c1, b: up3R.pointer, ldb: 4 * c2, beta: 1, c: t2, ldc: 4 * c2)
-        Elementwise.gelu(t2, 16 * n * c2)
+        Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, c: t1, ldc: 4 * c1)
+        Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, preBias: up0B.pointer, eps: up1.eps, gelu: true)
+        let t2 = ws.buffer(DSlot.up1.rawValue, 16 * n * c2)  // [(s2, c2), (p, s1)]
+        Gemm.sgemm(transA: true, transB: true, m: 4 * c2, n: 4 * n, k: c1, a: up3R.pointer, lda: 4 * c2, b: t1, ldb: c1, c: t2, ldc: 4 * n)
 
-        // Hypernetwork weights for the wanted mask tokens, then one GEMM for their masks.
+        // Hypernetwork weights for the wanted mask tokens.
         let count = wanted.count
         let hyperIn = ws.buffer(DSlot.hyperIn.rawValue, max(count, 1) * c2)
         let a = ws.buffer(DSlot.q.rawValue, d), b = ws.buffer(DSlot.k.rawValue, d)
@@ -263,18 +260,26 @@ struct MaskDecoder: Sendable {
             Elementwise.relu(b, d)
             mlp[2](b, rows: 1, hyperIn + j * c2)
         }
-        let fine = ws.buffer(DSlot.nchw.rawValue, 16 * n * max(count, 1))  // [(p, s, s2), mask]
-        Gemm.sgemm(transB: true, m: 16 * n, n: count, k: c2, a: t2, lda: c2, b: hyperIn, ldb: c2, c: fine, ldc: count)
-        var lowRes = [Float](repeating: 0, count: count * g4 * g4)
-        lowRes.withUnsafeMutableBufferPointer { o in
+        // masks[m, s2, (p, s1)] = Σ_c hyperIn[m, c] · gelu(t2[(s2, c), (p, s1)] + b[c]).
+        let fine = ws.buffer(DSlot.nchw.rawValue, 16 * n * max(count, 1))
+        for s2 in 0..<4 {
+            Elementwise.geluMix(t2 + s2 * c2 * 4 * n, ld: 4 * n, channels: c2, n: 4 * n, bias: up3B.pointer, h: hyperIn, count: count,
+                                fine + s2 * 4 * n, ldo: 16 * n)
+        }
+        // The scatter writes every value, so the array is not zeroed first; rows of pixels are split
+        // over the threads.
+        let lowRes = [Float](unsafeUninitializedCapacity: count * g4 * g4) { o, initialized in
+            initialized = count * g4 * g4
             guard let base = o.baseAddress else { return }
-            for p in 0..<n {
-                let y = p / grid, x = p % grid
-                for sub in 0..<16 {
-                    let yy = 4 * y + 2 * ((sub >> 3) & 1) + ((sub >> 1) & 1)
-                    let xx = 4 * x + 2 * ((sub >> 2) & 1) + (sub & 1)
-                    let src = fine + (p * 16 + sub) * count
-                    for m in 0..<count { base[(m * g4 + yy) * g4 + xx] = src[m] }
+            Threads.parallelRanges(grid, minPerChunk: 8) { rows in
+                for p in (rows.lowerBound * grid)..<(rows.upperBound * grid) {
+                    let y = p / grid, x = p % grid
+                    for sub in 0..<16 {
+                        let yy = 4 * y + 2 * ((sub >> 3) & 1) + ((sub >> 1) & 1)
+                        let xx = 4 * x + 2 * ((sub >> 2) & 1) + (sub & 1)
+                        let s1 = sub >> 2, s2 = sub & 3
+                        for m in 0..<count { base[(m * g4 + yy) * g4 + xx] = fine[(m * 4 + s2) * 4 * n + p * 4 + s1] }
+                    }
                 }
             }
         }
@@ -349,9 +354,10 @@ struct MaskDecoder: Sendable {
         Gemm.linear(op, rows: nq, inFeatures: di, weight: a.out.w.pointer, bias: a.out.b?.pointer, outFeatures: dim, out, accumulate: true)
     }
 
-    /// The image attends to the tokens: out += out_proj(MHA(q_proj(image), k_proj(tokensK), v_proj(tokensV))).
+    /// The image attends to the tokens: out += out_proj(MHA(q_proj(image), k_proj(tokensK), v_proj(tokensV)))
+    /// without out_proj's bias, which the caller adds in its LayerNorm pass.
     /// Both image-sized products are reassociated through the few tokens: scores_h = image·(Wq_hᵀ k_hᵀ) + bq_h·k_hᵀ
-    /// (or the cached q_proj(image)), and out = Σ_h A_h·(v_h·Wo_hᵀ) + bo, one GEMM over all heads.
+    /// (or the cached q_proj(image)), and out = Σ_h A_h·(v_h·Wo_hᵀ), one GEMM over all heads.
     private func imageToTokens(_ a: Attn, image: UnsafePointer<Float>, n: Int, cachedQ: [Float]?,
                                tokensK: UnsafePointer<Float>, tokensV: UnsafePointer<Float>, nt: Int,
                                out: UnsafeMutablePointer<Float>, ws: Workspace) {
@@ -397,7 +403,6 @@ struct MaskDecoder: Sendable {
         for h in 0..<heads {
             Gemm.sgemm(transB: true, m: nt, n: d, k: dh, a: vp + h * dh, lda: di, b: a.out.w.pointer + h * dh, ldb: di, c: vo + h * nt * d, ldc: d)
         }
-        if let bo = a.out.b { for r in 0..<n { let row = out + r * d; for j in 0..<d { row[j] += bo[j] } } }
         Gemm.sgemm(m: n, n: d, k: cols, a: scores, lda: cols, b: vo, ldb: d, beta: 1, c: out, ldc: d)
     }
 

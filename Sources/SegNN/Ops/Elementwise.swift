@@ -1,10 +1,32 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Elementwise kernels on contiguous buffers. The transcendental functions are branch-free SIMD
 /// versions: the encoders evaluate GELU on about 10^8 values per image, too many for scalar libm.
+///
+/// The hot loops run in CKernels (the same arithmetic in C, compiled for AVX2+FMA and AVX-512 and
+/// picked at run time): Swift compiles this module for baseline x86-64, where SIMD8 is two SSE
+/// halves and nothing fuses multiply-adds. The Swift bodies below stay as the fallback when
+/// SEGTERM_KERNELS=swift and as the reference the kernels are tested against.
 public enum Elementwise {
+    /// Whether the C kernels are in use (they are unless SEGTERM_KERNELS=swift).
+    @inline(__always)
+    static var useC: Bool { ck_level() > 0 }
+
+    /// Selects the kernels' instruction set (0 Swift, 1 portable C, 2 AVX2, 3 AVX-512; capped by the
+    /// CPU) and returns the level in force: for tests and A/B runs in one process.
+    @discardableResult
+    static func setKernelLevel(_ level: Int) -> Int { Int(ck_set_level(Int32(level))) }
+
+    /// The level in force (see `setKernelLevel`).
+    static var kernelLevel: Int { Int(ck_level()) }
+
+    /// Elements per parallel chunk for memory-bound passes: below this, waking a second thread
+    /// costs more than it saves.
+    static let streamChunk = 1 << 16
+
     /// e^x, |relative error| < 2e-7 over the range softmax and erf use. Cody–Waite reduction
     /// x = n·ln2 + r, a degree-6 polynomial for e^r, and 2^n written into the exponent bits. Only
     /// arithmetic and bit casts (rounding by adding 1.5·2²³), so loops over it vectorise.
@@ -98,6 +120,55 @@ public enum Elementwise {
 
     /// GELU, exact erf form (PyTorch `nn.GELU()` default): x/2 · (1 + erf(x/√2)), in place.
     public static func gelu(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if useC {
+            Threads.parallelRanges(n, minPerChunk: 1 << 16) { range in ck_gelu(p + range.lowerBound, range.count, nil, 0) }
+            return
+        }
+        geluSwift(p, n)
+    }
+
+    /// GELU of x + bias, the bias repeating every `period` values (a bias per channel on rows of
+    /// `period` channels), in place: the bias add of the layer before costs no pass of its own.
+    public static func gelu(_ p: UnsafeMutablePointer<Float>, _ n: Int, bias: UnsafePointer<Float>, period: Int) {
+        precondition(period > 0 && n % period == 0, "gelu: n must be a multiple of the bias period")
+        let rows = n / period
+        if useC {
+            Threads.parallelRanges(rows, minPerChunk: max(1, (1 << 16) / period)) { r in
+                ck_gelu(p + r.lowerBound * period, r.count * period, bias, period)
+            }
+            return
+        }
+        addBias(p, p, rows: rows, dim: period, bias: bias)
+        geluSwift(p, n)
+    }
+
+    /// out[m·ldo + i] = Σ_c h[m·channels + c] · gelu(x[c·ld + i] + bias[c]) for i < n, m < count: GELU
+    /// on channel-major rows and a product with `count` (≤ 4) weight vectors in one pass, so the
+    /// GELU values are never written back (SAM's masks = hypernetwork weights · upscaled embedding).
+    /// The Swift path overwrites x with the GELU values and uses a GEMM.
+    public static func geluMix(_ x: UnsafeMutablePointer<Float>, ld: Int, channels: Int, n: Int, bias: UnsafePointer<Float>,
+                               h: UnsafePointer<Float>, count: Int, _ out: UnsafeMutablePointer<Float>, ldo: Int) {
+        precondition(count >= 1 && count <= 4 && channels <= Int(CK_MIX_MAX_CHANNELS), "geluMix: up to 4 outputs of up to 64 channels")
+        if useC {
+            // Chunks of whole 16-float vectors.
+            Threads.parallelRanges((n + 15) / 16, minPerChunk: 256) { r in
+                let lo = r.lowerBound * 16, hi = min(n, r.upperBound * 16)
+                ck_gelu_mix(x + lo, ld, channels, hi - lo, bias, h, count, out + lo, ldo)
+            }
+            return
+        }
+        Threads.parallelRanges(channels, minPerChunk: 1) { cs in
+            for c in cs {
+                let row = x + c * ld
+                for i in 0..<n { row[i] += bias[c] }
+            }
+        }
+        for c in 0..<channels { geluSwift(x + c * ld, n) }
+        Gemm.sgemm(m: count, n: n, k: channels, a: h, lda: channels, b: x, ldb: ld, c: out, ldc: ldo)
+    }
+
+    /// The Swift GELU (eight lanes), the reference for the C kernels.
+    public static func geluSwift(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         Threads.parallelRanges(n, minPerChunk: 1 << 16) { range in
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
@@ -119,12 +190,33 @@ public enum Elementwise {
 
     /// y += x
     public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n { y[i] += x[i] }
+        sum(y, UnsafePointer(y), x, n)
     }
 
-    /// out = a + b
+    /// out = a + b (out may be a or b). Split over the threads: the decoder adds 1 M-value planes.
     public static func sum(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n { out[i] = a[i] + b[i] }
+        Threads.parallelRanges(n, minPerChunk: streamChunk) { r in
+            let lo = r.lowerBound
+            if useC {
+                ck_sum(out + lo, a + lo, b + lo, r.count)
+            } else {
+                for i in r { out[i] = a[i] + b[i] }
+            }
+        }
+    }
+
+    /// out[r, j] = x[r, j] + bias[j] for `rows` rows of `dim` values (out may be x).
+    public static func addBias(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, dim: Int, bias: UnsafePointer<Float>) {
+        Threads.parallelRanges(rows, minPerChunk: max(1, streamChunk / max(dim, 1))) { r in
+            if useC {
+                ck_add_bias(out + r.lowerBound * dim, x + r.lowerBound * dim, r.count, dim, bias)
+            } else {
+                for row in r {
+                    let o = out + row * dim, xr = x + row * dim
+                    for j in 0..<dim { o[j] = xr[j] + bias[j] }
+                }
+            }
+        }
     }
 
     public static func copy(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
@@ -135,7 +227,9 @@ public enum Elementwise {
     /// logits cannot overflow, in place.
     public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
         Threads.parallelRanges(rows, minPerChunk: max(1, 16384 / max(cols, 1))) { range in
-            if cols < 16 && ld == cols {
+            if useC {
+                ck_softmax_rows(p + range.lowerBound * ld, range.count, cols, ld)
+            } else if cols < 16 && ld == cols {
                 shortRows(p + range.lowerBound * cols, rows: range.count, cols: cols)
             } else {
                 for r in range { softmaxRow(p + r * ld, cols) }

@@ -1,11 +1,26 @@
+import CKernels
+
 /// Normalisations.
 public enum Norm {
     /// LayerNorm over the last dimension of `rows` × `dim` values (row stride `dim`), in place or
-    /// into `out`: (x - mean) / sqrt(var + eps) · weight + bias, biased variance as PyTorch.
+    /// into `out`: (v - mean) / sqrt(var + eps) · weight + bias, biased variance as PyTorch, where
+    /// v = x + preBias (per column) when given: the bias of the layer before, added in the same pass.
+    /// With `gelu`, GELU follows on each row while it is in cache (LayerNorm → GELU, as SAM's upscaling).
     public static func layerNorm(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows: Int, dim: Int,
-                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, eps: Float) {
+                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, preBias: UnsafePointer<Float>? = nil, eps: Float,
+                                 gelu: Bool = false) {
         typealias F8 = SIMD8<Float>
         Threads.parallelRanges(rows, minPerChunk: 64) { range in
+            if ck_level() > 0 {
+                ck_layernorm(x + range.lowerBound * dim, out + range.lowerBound * dim, range.count, dim, weight, bias, preBias, eps, gelu ? 1 : 0)
+                return
+            }
+            var x = x
+            if let pre = preBias {
+                // The Swift path: add the pre-bias into `out` first, then normalise `out` in place.
+                for r in range { for j in 0..<dim { out[r * dim + j] = x[r * dim + j] + pre[j] } }
+                x = UnsafePointer(out)
+            }
             for r in range {
                 let row = x + r * dim
                 let o = out + r * dim
@@ -36,6 +51,8 @@ public enum Norm {
                 while i < dim { o[i] = (row[i] - mean) * inv * weight[i] + bias[i]; i += 1 }
             }
         }
+        // The Swift path's GELU as its own pass (the C path did it per row above).
+        if gelu && ck_level() == 0 { Elementwise.geluSwift(out, rows * dim) }
     }
 
     /// LayerNorm2d (SAM's channel LayerNorm on NCHW): for each pixel, normalise across the `channels`
