@@ -313,6 +313,8 @@ struct WorkbenchInTmuxTests {
         let header = lines.first ?? ""
         #expect(header.contains("A grabcut  done in") && header.contains("B \(sam)  done in"), "\(header)")
         #expect(header.contains("GT IoU"), "\(header)")
+        // Each model's mask has an area (random SAM weights may give an empty mask: 0 px still counts).
+        #expect(header.components(separatedBy: " px").count == 3, "\(header)")
         let point = String(Character(Workbench.positiveGlyph))
         let paneA = layout.paneAreas[0], paneB = layout.paneAreas[1]
         func paneText(_ area: CellRect) -> String {

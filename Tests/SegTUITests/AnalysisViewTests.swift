@@ -119,10 +119,19 @@ struct AnalysisViewTests {
     func openFailure() {
         var s = Self.state()
         _ = WorkbenchReducerTests.send(&s, .input(.character("f")))
-        // The first row is on a.png, the current image: no load, the view zooms at once.
+        // The first row is on a.png, the current image: no image load, the view zooms at once; the
+        // prediction's mask is asked of the background and shown when it comes (if still wanted).
         var effects = WorkbenchReducerTests.send(&s, .input(.key(.enter)))
         #expect(s.overlay == .none && s.failureFocus?.row.reference == "annotation 1")
-        #expect(effects.isEmpty)
+        guard case .loadFailureMask(0, let row)? = effects.first, effects.count == 1 else {
+            Issue.record("expected one mask load: \(effects)")
+            return
+        }
+        let mask = WorkbenchReducerTests.square(40, 30, 10)
+        _ = WorkbenchReducerTests.send(&s, .failureMask(set: 0, index: row + 1, mask))
+        #expect(s.failureFocus?.prediction == nil)
+        _ = WorkbenchReducerTests.send(&s, .failureMask(set: 0, index: row, mask))
+        #expect(s.failureFocus?.prediction == mask)
         #expect(s.viewport.centerX == 45 && s.viewport.centerY == 35 && s.viewport.zoom > 1)
         #expect(Workbench.statusText(s, layout: WorkbenchLayout(s)).contains("failure 1/4 missed cat small IoU 0.00"))
         // n: the next row is on c.png: the image opens, and the zoom waits for it.

@@ -315,6 +315,7 @@ extension WorkbenchEffect: CustomStringConvertible {
         switch self {
         case .open(let i, let p): "open(\(i), \(p))"
         case .prefetch(let paths): "prefetch(\(paths))"
+        case .loadFailureMask(let set, let index): "failureMask(\(set), \(index))"
         case .decode(let lane, let r, let p, _, let m): "decode(lane \(lane)) (\(r), \(p.points.count) pts, multimask \(m))"
         case .record(let r): "record(\(r))"
         case .save(let i): "save(\(i))"

@@ -258,8 +258,10 @@ extension Workbench {
         s.overlay = .none
         s.failureBrowser.selected = position
         if index != s.current { go(to: index, &s, &effects) }
-        s.failureFocus = FailureFocus(set: b.set, position: position, row: row, index: b.shown[position],
-                                      prediction: evaluation.predictionMask(for: row))
+        // The prediction's mask is decoded (or a label map read) on the evaluation queue, not here
+        // on the interface's thread; `.failureMask` brings it.
+        s.failureFocus = FailureFocus(set: b.set, position: position, row: row, index: b.shown[position], prediction: nil)
+        effects.append(.loadFailureMask(set: b.set, index: b.shown[position]))
         focusViewport(&s)
     }
 

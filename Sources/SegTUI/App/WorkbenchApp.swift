@@ -141,6 +141,12 @@ public final class WorkbenchSession {
                         inbox.post(.notice("export failed: \(error)"))
                     }
                 }
+            case .loadFailureMask(let set, let index):
+                guard let evaluation = state.predictions[set].evaluation else { break }
+                let inbox = self.inbox
+                evaluationQueue.async {
+                    inbox.post(.failureMask(set: set, index: index, evaluation.predictionMask(for: evaluation.failures[index])))
+                }
             case .loadComparedMasks(let index, let stem, let size, let a, let b):
                 let x = state.predictions[a].evaluation, y = state.predictions[b].evaluation, inbox = self.inbox
                 evaluationQueue.async {

@@ -27,6 +27,8 @@ public enum WorkbenchEvent: Sendable {
     case compareFailed(a: Int, b: Int, String)
     /// Sets `a` and `b`'s masks on image `index`, for the compare panes.
     case comparedMasks(index: Int, a: Int, b: Int, [(mask: Mask, label: Int)], [(mask: Mask, label: Int)])
+    /// The prediction's mask of failure row `index` of set `set` (nil: the row has none).
+    case failureMask(set: Int, index: Int, Mask?)
     /// A background job has something to say (an export written, or why it failed).
     case notice(String)
 }
@@ -47,6 +49,8 @@ public enum WorkbenchEffect: Sendable {
     case compare(a: Int, b: Int)
     /// Decode sets `a` and `b`'s masks on image `index` in the background.
     case loadComparedMasks(index: Int, stem: String, size: PixelSize, a: Int, b: Int)
+    /// Decode the prediction's mask of failure row `index` of set `set` in the background.
+    case loadFailureMask(set: Int, index: Int)
     /// Write these failure rows of a set (indices into its failures) as CSV and a contact sheet.
     case exportFailures(set: Int, rows: [Int])
 }

@@ -63,6 +63,9 @@ public enum Workbench {
             s.message = "predictions \(set): \(reason)"
         case .notice(let text):
             s.message = text
+        case .failureMask(let set, let index, let mask):
+            guard s.failureFocus?.set == set, s.failureFocus?.index == index else { break }  // the user moved on
+            s.failureFocus?.prediction = mask
         case .compared(let a, let b, let comparison):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparison = comparison }
         case .comparedMasks(let index, let a, let b, let masksA, let masksB):
