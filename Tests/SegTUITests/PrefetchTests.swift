@@ -86,7 +86,9 @@ struct PrefetchTests {
         #expect(Self.waitUntil { worker.prefetcher?.readyPaths == [paths[1], paths[2]] })
         #expect(model.counter.prepares.withLock { $0 } == 3)
 
+        // As the session sends them: the open, and right after it the new list without that image.
         worker.open(index: 1, path: paths[1])
+        worker.prefetch([paths[2]])
         worker.waitUntilIdle()
         let events = inbox.takeAll()
         #expect(events.contains { if case .preparedAhead(0, 1, _) = $0 { true } else { false } })

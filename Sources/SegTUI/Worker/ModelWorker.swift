@@ -44,7 +44,12 @@ public final class ModelWorker: @unchecked Sendable {
     deinit { prefetcher?.stop() }
 
     /// The images to prepare in the background next, most likely first (replaces the last list).
-    public func prefetch(_ paths: [String]) { prefetcher?.want(paths) }
+    /// Queued behind the `open` that comes with it, so that the image being opened is taken from
+    /// the prefetched ones before the new list drops it.
+    public func prefetch(_ paths: [String]) {
+        guard let prefetcher else { return }
+        queue.async { prefetcher.want(paths) }
+    }
 
     /// Loads and prepares an image; decodes posted after this run on it.
     public func open(index: Int, path: String) {
