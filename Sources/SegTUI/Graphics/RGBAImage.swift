@@ -1,0 +1,60 @@
+import SegCore
+
+/// An 8-bit RGBA image, interleaved, row-major, straight (not premultiplied) alpha: what the
+/// graphics encoders take. The mask overlay is one of these, transparent outside the mask.
+public struct RGBAImage: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]  // width * height * 4
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 4, "RGBAImage: pixel count mismatch")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// All pixels transparent black.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: max(0, width) * max(0, height) * 4))
+    }
+
+    /// An opaque copy of an RGB image.
+    public init(_ image: RGBImage) {
+        var out = [UInt8](repeating: 255, count: image.width * image.height * 4)
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<(image.width * image.height) {
+                    dst[i * 4] = src[i * 3]; dst[i * 4 + 1] = src[i * 3 + 1]; dst[i * 4 + 2] = src[i * 3 + 2]
+                }
+            }
+        }
+        self.init(width: image.width, height: image.height, pixels: out)
+    }
+
+    public subscript(x: Int, y: Int) -> (r: UInt8, g: UInt8, b: UInt8, a: UInt8) {
+        get {
+            let i = (y * width + x) * 4
+            return (pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3])
+        }
+        set {
+            let i = (y * width + x) * 4
+            pixels[i] = newValue.r; pixels[i + 1] = newValue.g; pixels[i + 2] = newValue.b; pixels[i + 3] = newValue.a
+        }
+    }
+
+    /// A mask as an overlay image: `color` at `alpha` where the mask is set, transparent elsewhere.
+    public init(mask: Mask, color: RGB, alpha: UInt8) {
+        var out = [UInt8](repeating: 0, count: mask.width * mask.height * 4)
+        for i in 0..<(mask.width * mask.height) where mask.bits[i] != 0 {
+            out[i * 4] = color.r; out[i * 4 + 1] = color.g; out[i * 4 + 2] = color.b; out[i * 4 + 3] = alpha
+        }
+        self.init(width: mask.width, height: mask.height, pixels: out)
+    }
+
+    /// The PNG bytes of this image (RGBA, 8 bits per channel).
+    public func pngBytes() throws -> [UInt8] {
+        try ImageFile.encodePNG(RasterImage(width: width, height: height, colorModel: .rgba, fileBitDepth: 8,
+                                            format: .png, samples: .eight(pixels)))
+    }
+}
