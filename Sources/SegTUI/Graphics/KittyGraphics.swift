@@ -44,6 +44,13 @@ public enum KittyGraphics {
         transmitPNG(try image.pngBytes(), id: id)
     }
 
+    /// Transmits an opaque photo as an RGB PNG: a quarter fewer raw bytes than RGBA before
+    /// compression, for the one transfer per image that dominates the budget.
+    public static func transmit(_ image: RGBImage, id: UInt32) throws -> String {
+        transmitPNG(try ImageFile.encodePNG(RasterImage(width: image.width, height: image.height, colorModel: .rgb,
+                                                        fileBitDepth: 8, format: .png, samples: .eight(image.pixels))), id: id)
+    }
+
     /// Places image `id` with its top-left corner at the cursor (or at the 0-based cell `at`,
     /// restoring the cursor afterwards), scaled into `columns` × `rows` cells. A higher `z` draws
     /// above a lower one, so the overlay (z = 1) sits above the photo (z = 0); negative values go

@@ -52,6 +52,40 @@ public struct RGBAImage: Equatable, Sendable {
         self.init(width: mask.width, height: mask.height, pixels: out)
     }
 
+    /// The workbench's overlay for one mask: `fill` at `fillAlpha` inside, and an opaque
+    /// `boundary` on the mask's edge pixels (set, with a 4-neighbour unset or outside), so the
+    /// boundary keeps its exact colour after compositing (what sixel's exact palette colours are for).
+    public init(mask: Mask, fill: RGB, fillAlpha: UInt8, boundary: RGB) {
+        self.init(mask: mask, color: fill, alpha: fillAlpha)
+        let w = mask.width, h = mask.height
+        func set(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < w && y < h && mask.bits[y * w + x] != 0 }
+        for y in 0..<h {
+            for x in 0..<w where set(x, y) && (!set(x - 1, y) || !set(x + 1, y) || !set(x, y - 1) || !set(x, y + 1)) {
+                self[x, y] = (boundary.r, boundary.g, boundary.b, 255)
+            }
+        }
+    }
+
+    /// This image (straight alpha) drawn over an opaque one of the same size: what a sixel
+    /// frame shows, since sixel has no layers.
+    public func composited(over base: RGBImage) -> RGBAImage {
+        precondition(base.width == width && base.height == height, "RGBAImage.composited: size mismatch")
+        var out = RGBAImage(base)
+        out.pixels.withUnsafeMutableBufferPointer { dst in
+            pixels.withUnsafeBufferPointer { src in
+                for i in 0..<(width * height) {
+                    let a = Int(src[i * 4 + 3])
+                    if a == 0 { continue }
+                    for c in 0..<3 {
+                        // Rounded (src·a + dst·(255 − a)) / 255: a = 255 gives the overlay colour exactly.
+                        dst[i * 4 + c] = UInt8((Int(src[i * 4 + c]) * a + Int(dst[i * 4 + c]) * (255 - a) + 127) / 255)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// The PNG bytes of this image (RGBA, 8 bits per channel).
     public func pngBytes() throws -> [UInt8] {
         try ImageFile.encodePNG(RasterImage(width: width, height: height, colorModel: .rgba, fileBitDepth: 8,

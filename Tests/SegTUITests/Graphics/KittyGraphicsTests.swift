@@ -69,6 +69,16 @@ struct KittyGraphicsTests {
         #expect(decoded.samples == .eight(image.pixels))
     }
 
+    @Test("an opaque photo goes as an RGB PNG (no alpha channel to send), pixels exact")
+    func rgbPhoto() throws {
+        var photo = RGBImage(width: 7, height: 5)
+        for y in 0..<5 { for x in 0..<7 { photo[x, y] = (UInt8(x * 30), UInt8(y * 50), 77) } }
+        let commands = try Self.parse(try KittyGraphics.transmit(photo, id: 9))
+        let payload = try #require(commands.first?.payload)
+        let decoded = try ImageFile.decode([UInt8](try #require(Data(base64Encoded: payload))))
+        #expect(decoded.colorModel == .rgb && decoded.samples == .eight(photo.pixels))
+    }
+
     @Test("a small overlay fits one chunk with m=0; its alpha survives")
     func smallOverlay() throws {
         var mask = Mask(width: 5, height: 3)
@@ -130,7 +140,7 @@ struct KittyGraphicsTests {
         // Ends with a command's ST (ESC \), which must come out doubled before the wrapper's own.
         let inner = KittyGraphics.place(id: 5, columns: 2, rows: 2, at: (0, 0)) + KittyGraphics.delete(id: 5)
         let wrapped = KittyGraphics.tmuxPassthrough(inner)
-        #expect(wrapped.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}_G"))
+        #expect(wrapped.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}7\u{1B}\u{1B}["))
         #expect(wrapped.hasSuffix("\u{1B}\u{1B}\\\u{1B}\\"))
         let escapes = { (s: String) in s.unicodeScalars.filter { $0 == "\u{1B}" }.count }
         #expect(escapes(wrapped) == 2 * escapes(inner) + 2)
