@@ -112,9 +112,11 @@ public struct GraphicsDecision: Sendable {
     public var reasons: [String]
 
     /// `override`: `--graphics kitty|sixel|text` (nil: auto). `rows`/`columns`: the terminal's
-    /// size in cells (for a cell size from the window's pixel size when no cell-size reply came).
+    /// size in cells (for a cell size from the window's pixel size when no cell-size reply came);
+    /// `kernelPixels`: the window's pixel size from TIOCGWINSZ, used when CSI 14 t got no answer.
     public static func decide(replies: TerminalReplies, environment: [String: String], override: GraphicsMode? = nil,
-                              rows: Int? = nil, columns: Int? = nil) -> GraphicsDecision {
+                              rows: Int? = nil, columns: Int? = nil,
+                              kernelPixels: (width: Int, height: Int)? = nil) -> GraphicsDecision {
         var reasons: [String] = []
         let term = environment["TERM"] ?? "", program = environment["TERM_PROGRAM"] ?? ""
         let inTmux = !(environment["TMUX"] ?? "").isEmpty || term.hasPrefix("tmux")
@@ -143,10 +145,11 @@ public struct GraphicsDecision: Sendable {
         var cell = replies.cellPixels
         if let c = cell {
             reasons.append("cell size \(c.width)×\(c.height) px (CSI 16 t)")
-        } else if let window = replies.windowPixels, let rows, let columns, rows > 0, columns > 0,
+        } else if let window = replies.windowPixels ?? kernelPixels, let rows, let columns, rows > 0, columns > 0,
                   window.width >= columns, window.height >= rows {
             cell = (window.width / columns, window.height / rows)
-            reasons.append("cell size \(window.width / columns)×\(window.height / rows) px from the window's \(window.width)×\(window.height) px (CSI 14 t)")
+            let source = replies.windowPixels != nil ? "CSI 14 t" : "TIOCGWINSZ"
+            reasons.append("cell size \(window.width / columns)×\(window.height / rows) px from the window's \(window.width)×\(window.height) px (\(source))")
         } else {
             reasons.append("cell size unknown")
         }
