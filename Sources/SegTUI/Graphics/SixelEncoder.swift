@@ -45,11 +45,11 @@ public struct SixelPalette: Sendable {
     static func medianCut(_ image: RGBAImage, exact: [RGB], count: Int) -> [RGB] {
         var histogram = [Int](repeating: 0, count: 1 << 15)
         var sums = [(r: Int, g: Int, b: Int)](repeating: (0, 0, 0), count: 1 << 15)
-        let exactSet = Set(exact)
         image.pixels.withUnsafeBufferPointer { px in
             for i in 0..<(image.width * image.height) where px[i * 4 + 3] >= 128 {
                 let r = px[i * 4], g = px[i * 4 + 1], b = px[i * 4 + 2]
-                if !exactSet.isEmpty && exactSet.contains(RGB(r, g, b)) { continue }
+                // A linear scan: the exact colours are a handful (mask fill and boundary colours).
+                if !exact.isEmpty && exact.contains(RGB(r, g, b)) { continue }
                 let cell = Int(r >> 3) << 10 | Int(g >> 3) << 5 | Int(b >> 3)
                 histogram[cell] += 1
                 sums[cell].r += Int(r); sums[cell].g += Int(g); sums[cell].b += Int(b)
@@ -58,28 +58,33 @@ public struct SixelPalette: Sendable {
         var boxes: [[Int]] = [histogram.indices.filter { histogram[$0] > 0 }]
         if boxes[0].isEmpty { return [] }
         func channel(_ cell: Int, _ c: Int) -> Int { (cell >> (10 - 5 * c)) & 31 }
-        func pixels(_ box: [Int]) -> Int { box.reduce(0) { $0 + histogram[$1] } }
+        func pixels(_ box: ArraySlice<Int>) -> Int { box.reduce(0) { $0 + histogram[$1] } }
+        var counts = [pixels(boxes[0][...])]  // pixels per box, kept alongside
         while boxes.count < count {
-            guard let (i, _) = boxes.enumerated().filter({ $0.element.count > 1 }).max(by: { pixels($0.element) < pixels($1.element) })
-            else { break }
-            let box = boxes[i]
-            let widest = (0..<3).max { a, b in
-                let ra = box.map { channel($0, a) }, rb = box.map { channel($0, b) }
-                return ra.max()! - ra.min()! < rb.max()! - rb.min()!
-            }!
+            var pick = -1
+            for i in boxes.indices where boxes[i].count > 1 && (pick < 0 || counts[i] > counts[pick]) { pick = i }
+            guard pick >= 0 else { break }
+            let box = boxes[pick]
+            var low = [31, 31, 31], high = [0, 0, 0]
+            for cell in box {
+                for c in 0..<3 { let v = channel(cell, c); low[c] = min(low[c], v); high[c] = max(high[c], v) }
+            }
+            let widest = (0..<3).max { high[$0] - low[$0] < high[$1] - low[$1] }!
             let sorted = box.sorted { channel($0, widest) < channel($1, widest) }
             // Split where half the pixels are on each side, keeping both halves non-empty.
-            let half = pixels(sorted) / 2
+            let half = counts[pick] / 2
             var running = 0, cut = 1
             for (k, cell) in sorted.enumerated() {
                 running += histogram[cell]
                 if running >= half { cut = min(max(k + 1, 1), sorted.count - 1); break }
             }
-            boxes[i] = Array(sorted[..<cut])
+            boxes[pick] = Array(sorted[..<cut])
             boxes.append(Array(sorted[cut...]))
+            counts[pick] = pixels(sorted[..<cut])
+            counts.append(pixels(sorted[cut...]))
         }
-        return boxes.map { box in
-            let n = pixels(box)
+        return boxes.indices.map { i in
+            let box = boxes[i], n = counts[i]
             let r = box.reduce(0) { $0 + sums[$1].r }, g = box.reduce(0) { $0 + sums[$1].g }, b = box.reduce(0) { $0 + sums[$1].b }
             return RGB(UInt8((r + n / 2) / n), UInt8((g + n / 2) / n), UInt8((b + n / 2) / n))
         }
