@@ -80,8 +80,21 @@ public enum KittyGraphics {
     /// A virtual placement (`U=1`) of image `id` over `columns` × `rows` cells: nothing is drawn
     /// until cells holding placeholders for this id appear, and then the image moves, scrolls
     /// and is clipped with those cells — ordinary text to ncurses and to tmux.
-    public static func placeVirtual(id: UInt32, columns: Int, rows: Int) -> String {
-        command([("a", "p"), ("U", "1"), ("i", "\(id)"), ("c", "\(columns)"), ("r", "\(rows)"), ("q", "2")])
+    /// `placement` names it, so an overlay can be placed relative to it (`placeRelative`).
+    public static func placeVirtual(id: UInt32, placement: UInt32 = 1, columns: Int, rows: Int) -> String {
+        command([("a", "p"), ("U", "1"), ("i", "\(id)"), ("p", "\(placement)"), ("c", "\(columns)"), ("r", "\(rows)"),
+                 ("q", "2")])
+    }
+
+    /// Places image `id` relative to another placement (`P`, `Q`; offset `H`, `V` in cells): it
+    /// moves and disappears with its parent. A cell holds one placeholder, so the overlay cannot be
+    /// placeholders over the photo's placeholders; placed relative to the photo's virtual
+    /// placement with a higher `z` it follows the photo's cells wherever ncurses or tmux put them.
+    public static func placeRelative(id: UInt32, placement: UInt32 = 1, parent: UInt32, parentPlacement: UInt32 = 1,
+                                     columns: Int, rows: Int, z: Int32 = 1, offset: (columns: Int, rows: Int) = (0, 0)) -> String {
+        command([("a", "p"), ("i", "\(id)"), ("p", "\(placement)"), ("P", "\(parent)"), ("Q", "\(parentPlacement)"),
+                 ("H", "\(offset.columns)"), ("V", "\(offset.rows)"), ("c", "\(columns)"), ("r", "\(rows)"), ("z", "\(z)"),
+                 ("C", "1"), ("q", "2")])
     }
 
     /// The foreground colour that names image `id` in placeholder cells (24-bit colour: the id's

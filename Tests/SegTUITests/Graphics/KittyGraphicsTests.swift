@@ -120,7 +120,11 @@ struct KittyGraphicsTests {
     @Test("unicode placeholders: virtual placement and cells with row/column marks; id in the colour")
     func placeholders() throws {
         let place = try Self.parse(KittyGraphics.placeVirtual(id: 0x0A0B0C, columns: 3, rows: 2))
-        #expect(place[0].keys == ["a": "p", "U": "1", "i": "\(0x0A0B0C)", "c": "3", "r": "2", "q": "2"])
+        #expect(place[0].keys == ["a": "p", "U": "1", "i": "\(0x0A0B0C)", "p": "1", "c": "3", "r": "2", "q": "2"])
+        // The overlay rides on the photo's virtual placement, above it.
+        let overlay = try Self.parse(KittyGraphics.placeRelative(id: 7, parent: 0x0A0B0C, parentPlacement: 1, columns: 3, rows: 2))
+        #expect(overlay[0].keys == ["a": "p", "i": "7", "p": "1", "P": "\(0x0A0B0C)", "Q": "1", "H": "0", "V": "0",
+                                    "c": "3", "r": "2", "z": "1", "C": "1", "q": "2"])
         #expect(KittyGraphics.placeholderColor(id: 0x0A0B0C) == RGB(0x0A, 0x0B, 0x0C))
         let cells = try #require(KittyGraphics.placeholderCells(id: 0x0A0B0C, columns: 3, rows: 2))
         #expect(cells.count == 2 && cells.allSatisfy { $0.count == 3 })
