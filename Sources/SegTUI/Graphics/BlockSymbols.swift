@@ -67,14 +67,11 @@ extension BlockSymbols {
     @inline(__always)
     func fit(r: UnsafePointer<Int32>, g: UnsafePointer<Int32>, b: UnsafePointer<Int32>) -> BlockFit {
         let n = pixelsPerCell
-        var totalR: Int32 = 0, totalG: Int32 = 0, totalB: Int32 = 0, squares: Int64 = 0
-        for i in 0..<n {
-            totalR += r[i]; totalG += g[i]; totalB += b[i]
-            squares += Int64(r[i] * r[i] + g[i] * g[i] + b[i] * b[i])
-        }
-        // SSE of a split = Σx² − |S₁|²/n₁ − |S₀|²/n₀: maximise the last two terms. The foreground
-        // sums of every pattern come from a smaller pattern's plus one pixel (its lowest set bit),
-        // one SIMD add per pattern instead of a loop over the bits.
+        var totalR: Int32 = 0, totalG: Int32 = 0, totalB: Int32 = 0
+        for i in 0..<n { totalR += r[i]; totalG += g[i]; totalB += b[i] }
+        // SSE of a split = Σx² − |S₁|²/n₁ − |S₀|²/n₀, and Σx² is the same for every split:
+        // maximise the last two terms. The foreground sums of every pattern come from a smaller
+        // pattern's plus one pixel (its lowest set bit): one SIMD add per pattern, no loop over bits.
         let patterns = 1 << (n - 1)
         let total = SIMD4<Int32>(totalR, totalG, totalB, Int32(n))
         var best = 0, bestScore = -1.0
