@@ -58,6 +58,10 @@ struct GraphicsBudgetTests {
               kitty: photo \(photoStream.utf8.count) B in \(kittyPhotoTime), overlay per click \(click) B in \(kittyOverlayTime)
               sixel: frame \(sixel.utf8.count) B in \(sixelTime) (palette \(paletteTime); with the photo's palette kept: \(reused.utf8.count) B in \(reusedTime))
             """)
+        // For a look in a real terminal (scripts/sixel-xterm-check.sh shows it in xterm under Xvfb).
+        if let out = ProcessInfo.processInfo.environment["SEGTERM_SIXEL_OUT"] {
+            try Data(sixel.utf8).write(to: URL(fileURLWithPath: out))
+        }
         #expect(click * 5 < photoStream.utf8.count)
         #expect(sixel.utf8.count > 0)
     }
