@@ -101,7 +101,8 @@ public enum SixelEncoder {
         return encode(image, palette: &palette)
     }
 
-    /// Sixel colours are percentages: the terminal shows round(round(c·100/255)·255/100).
+    /// Sixel colours are percentages, so a colour survives only to about 1/100: the terminal shows
+    /// about p·255/100 (libsixel rounds it; xterm takes the top byte of p·65535/100, one lower at times).
     public static func percent(_ c: UInt8) -> Int { (Int(c) * 100 + 127) / 255 }
 
     public static func encode(_ image: RGBAImage, palette: inout SixelPalette) -> String {
