@@ -97,8 +97,11 @@ public enum TerminalQuery {
     }
 
     /// Whether the reader can stop waiting: the device attributes reply is the last to come.
-    public static func isComplete(_ bytes: [UInt8]) -> Bool {
-        TerminalReplies.parse(bytes).deviceAttributes != nil
+    /// Inside tmux it is not: tmux answers it at once, while the kitty query's answer makes the
+    /// round trip to the outer terminal, so there the wait ends only with both (or the timeout).
+    public static func isComplete(_ bytes: [UInt8], inTmux: Bool = false) -> Bool {
+        let replies = TerminalReplies.parse(bytes)
+        return replies.deviceAttributes != nil && (!inTmux || replies.kittyStatus != nil)
     }
 }
 

@@ -7,7 +7,8 @@ import Darwin
 /// Asks the terminal what it can draw, before ncurses starts: the I/O half of detection (the
 /// parsing and the decision are `TerminalReplies` and `GraphicsDecision`). A terminal that answers
 /// nothing costs the timeout, 100 ms by default; one that answers costs one round trip, since
-/// the device-attributes reply comes last and ends the wait.
+/// the device-attributes reply comes last and ends the wait (inside tmux, unless the outer
+/// terminal answers the kitty query, the timeout).
 public enum TerminalProbe {
     /// The terminal's size in cells and, where it says (ws_xpixel/ws_ypixel; 0 when not), pixels.
     public static func windowSize(fd: Int32) -> (rows: Int, columns: Int, width: Int, height: Int)? {
@@ -30,7 +31,7 @@ public enum TerminalProbe {
 
     /// Writes `request` and reads until `isComplete` says the replies are in, or `timeout` passes.
     public static func exchange(fd: Int32, request: String, timeout: Duration,
-                                isComplete: ([UInt8]) -> Bool = TerminalQuery.isComplete) -> [UInt8] {
+                                isComplete: ([UInt8]) -> Bool = { TerminalQuery.isComplete($0) }) -> [UInt8] {
         let bytes = Array(request.utf8)
         var written = 0
         while written < bytes.count {
@@ -73,7 +74,8 @@ public enum TerminalProbe {
         }
         let size = windowSize(fd: tty)
         let replies = withRawMode(fd: tty) {
-            TerminalReplies.parse(exchange(fd: tty, request: TerminalQuery.request(inTmux: inTmux), timeout: timeout))
+            TerminalReplies.parse(exchange(fd: tty, request: TerminalQuery.request(inTmux: inTmux), timeout: timeout,
+                                           isComplete: { TerminalQuery.isComplete($0, inTmux: inTmux) }))
         }
         // The kernel's pixel size stands in when the terminal did not answer CSI 14 t.
         let kernelPixels = size.flatMap { $0.width > 0 && $0.height > 0 ? (width: $0.width, height: $0.height) : nil }

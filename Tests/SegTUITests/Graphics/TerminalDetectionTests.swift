@@ -81,6 +81,10 @@ struct TerminalDetectionTests {
         let wrapped = String(String.UnicodeScalarView(request.unicodeScalars.dropLast(tail)))
         #expect(KittyGraphics.tmuxUnwrap(wrapped) == TerminalQuery.kittyQuery)
         #expect(TerminalQuery.request(inTmux: false).hasPrefix(TerminalQuery.kittyQuery))
+        // tmux answers the device attributes itself, before the outer terminal's kitty answer.
+        #expect(!TerminalQuery.isComplete(Self.bytes("\u{1B}[?1;2;4c"), inTmux: true))
+        #expect(TerminalQuery.isComplete(Self.bytes("\u{1B}[?1;2;4c" + Self.kittyOK), inTmux: true))
+        #expect(TerminalQuery.isComplete(Self.bytes("\u{1B}[?1;2;4c"), inTmux: false))
         let env = ["TERM": "tmux-256color", "TMUX": "/tmp/tmux-0/default,123,0", "COLORTERM": "truecolor"]
         let replies = TerminalReplies.parse(Self.bytes(Self.kittyOK + "\u{1B}[6;18;9t\u{1B}[?1;2;4c"))
         let decision = GraphicsDecision.decide(replies: replies, environment: env)

@@ -103,12 +103,30 @@ struct TerminalProbeTests {
     func tmuxSixel() throws {
         let pty = try #require(PTY())
         defer { pty.close() }
+        // tmux answers at once; the outer terminal (not kitty) never answers the kitty query, so
+        // the probe waits out the timeout for it rather than stopping at tmux's reply.
         let terminal = Player(pty, replies: ["\u{1B}[6;18;9t\u{1B}[?1;2;4c"])
-        let decision = TerminalProbe.detect(environment: ["TERM": "tmux-256color", "TMUX": "/tmp/t,1,0"],
-                                            timeout: .seconds(2), fd: pty.program)
+        let clock = ContinuousClock()
+        var decision: GraphicsDecision?
+        let elapsed = clock.measure {
+            decision = TerminalProbe.detect(environment: ["TERM": "tmux-256color", "TMUX": "/tmp/t,1,0"],
+                                            timeout: .milliseconds(150), fd: pty.program)
+        }
         let request = terminal.request
         #expect(request.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}_G"))
-        #expect(decision.mode == .sixel && decision.inTmux)
+        #expect(decision?.mode == .sixel && decision?.inTmux == true)
+        #expect(elapsed >= .milliseconds(140))
+    }
+
+    @Test("kitty behind tmux: its answer arrives after tmux's own device attributes and still counts")
+    func tmuxKitty() throws {
+        let pty = try #require(PTY())
+        defer { pty.close() }
+        let terminal = Player(pty, replies: ["\u{1B}[6;18;9t\u{1B}[?1;2c", "\u{1B}_Gi=31;OK\u{1B}\\"], gap: 0.03)
+        let decision = TerminalProbe.detect(environment: ["TERM": "tmux-256color", "TMUX": "/tmp/t,1,0"],
+                                            timeout: .seconds(2), fd: pty.program)
+        _ = terminal.request
+        #expect(decision.mode == .kitty && decision.inTmux)
     }
 
     @Test("--graphics text asks nothing")
