@@ -46,6 +46,11 @@ public enum ImageFile {
 
     // MARK: Writing (PNG)
 
+    /// A PNG file's bytes, in memory: for terminals that take PNG payloads (the kitty graphics protocol).
+    public static func encodePNG(_ image: RasterImage) throws(SegError) -> [UInt8] {
+        try PNGCodec.encode(image)
+    }
+
     public static func writePNG(_ image: RasterImage, to path: String) throws {
         let bytes: [UInt8]
         do {

@@ -1,0 +1,94 @@
+import SegCore
+
+/// An 8-bit RGBA image, interleaved, row-major, straight (not premultiplied) alpha: what the
+/// graphics encoders take. The mask overlay is one of these, transparent outside the mask.
+public struct RGBAImage: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]  // width * height * 4
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height * 4, "RGBAImage: pixel count mismatch")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// All pixels transparent black.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, pixels: [UInt8](repeating: 0, count: max(0, width) * max(0, height) * 4))
+    }
+
+    /// An opaque copy of an RGB image.
+    public init(_ image: RGBImage) {
+        var out = [UInt8](repeating: 255, count: image.width * image.height * 4)
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<(image.width * image.height) {
+                    dst[i * 4] = src[i * 3]; dst[i * 4 + 1] = src[i * 3 + 1]; dst[i * 4 + 2] = src[i * 3 + 2]
+                }
+            }
+        }
+        self.init(width: image.width, height: image.height, pixels: out)
+    }
+
+    public subscript(x: Int, y: Int) -> (r: UInt8, g: UInt8, b: UInt8, a: UInt8) {
+        get {
+            let i = (y * width + x) * 4
+            return (pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3])
+        }
+        set {
+            let i = (y * width + x) * 4
+            pixels[i] = newValue.r; pixels[i + 1] = newValue.g; pixels[i + 2] = newValue.b; pixels[i + 3] = newValue.a
+        }
+    }
+
+    /// A mask as an overlay image: `color` at `alpha` where the mask is set, transparent elsewhere.
+    public init(mask: Mask, color: RGB, alpha: UInt8) {
+        var out = [UInt8](repeating: 0, count: mask.width * mask.height * 4)
+        for i in 0..<(mask.width * mask.height) where mask.bits[i] != 0 {
+            out[i * 4] = color.r; out[i * 4 + 1] = color.g; out[i * 4 + 2] = color.b; out[i * 4 + 3] = alpha
+        }
+        self.init(width: mask.width, height: mask.height, pixels: out)
+    }
+
+    /// The workbench's overlay for one mask: `fill` at `fillAlpha` inside, and an opaque
+    /// `boundary` on the mask's edge pixels (set, with a 4-neighbour unset or outside), so the
+    /// boundary keeps its exact colour after compositing (what sixel's exact palette colours are for).
+    public init(mask: Mask, fill: RGB, fillAlpha: UInt8, boundary: RGB) {
+        self.init(mask: mask, color: fill, alpha: fillAlpha)
+        let w = mask.width, h = mask.height
+        func set(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < w && y < h && mask.bits[y * w + x] != 0 }
+        for y in 0..<h {
+            for x in 0..<w where set(x, y) && (!set(x - 1, y) || !set(x + 1, y) || !set(x, y - 1) || !set(x, y + 1)) {
+                self[x, y] = (boundary.r, boundary.g, boundary.b, 255)
+            }
+        }
+    }
+
+    /// This image (straight alpha) drawn over an opaque one of the same size: what a sixel
+    /// frame shows, since sixel has no layers.
+    public func composited(over base: RGBImage) -> RGBAImage {
+        precondition(base.width == width && base.height == height, "RGBAImage.composited: size mismatch")
+        var out = RGBAImage(base)
+        out.pixels.withUnsafeMutableBufferPointer { dst in
+            pixels.withUnsafeBufferPointer { src in
+                for i in 0..<(width * height) {
+                    let a = Int(src[i * 4 + 3])
+                    if a == 0 { continue }
+                    for c in 0..<3 {
+                        // Rounded (src·a + dst·(255 − a)) / 255: a = 255 gives the overlay colour exactly.
+                        dst[i * 4 + c] = UInt8((Int(src[i * 4 + c]) * a + Int(dst[i * 4 + c]) * (255 - a) + 127) / 255)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The PNG bytes of this image (RGBA, 8 bits per channel).
+    public func pngBytes() throws -> [UInt8] {
+        try ImageFile.encodePNG(RasterImage(width: width, height: height, colorModel: .rgba, fileBitDepth: 8,
+                                            format: .png, samples: .eight(pixels)))
+    }
+}

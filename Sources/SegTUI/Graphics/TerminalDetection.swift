@@ -1,0 +1,181 @@
+/// How the image is drawn.
+public enum GraphicsMode: String, Sendable, CaseIterable {
+    case kitty, sixel, text
+}
+
+/// What the terminal said in answer to `TerminalQuery.request`, parsed from the raw bytes read
+/// before the timeout. Anything else in those bytes (keys typed meanwhile, replies we did not
+/// ask for, a sequence cut off by the timeout) is skipped.
+public struct TerminalReplies: Equatable, Sendable {
+    /// Primary device attributes (`CSI ? a ; b ; … c`); nil: no reply.
+    public var deviceAttributes: [Int]?
+    /// The kitty graphics query's answer: "OK" or the error text; nil: no reply.
+    public var kittyStatus: String?
+    /// `CSI 6 ; h ; w t`: one cell, in pixels.
+    public var cellPixels: (width: Int, height: Int)?
+    /// `CSI 4 ; h ; w t`: the text area, in pixels.
+    public var windowPixels: (width: Int, height: Int)?
+
+    public init() {}
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.deviceAttributes == b.deviceAttributes && a.kittyStatus == b.kittyStatus
+            && a.cellPixels?.width == b.cellPixels?.width && a.cellPixels?.height == b.cellPixels?.height
+            && a.windowPixels?.width == b.windowPixels?.width && a.windowPixels?.height == b.windowPixels?.height
+    }
+
+    /// Whether any reply came at all (a terminal that answers nothing costs only the timeout).
+    public var isEmpty: Bool { deviceAttributes == nil && kittyStatus == nil && cellPixels == nil && windowPixels == nil }
+
+    public var hasSixel: Bool { deviceAttributes?.contains(4) ?? false }
+
+    public static func parse(_ bytes: [UInt8]) -> TerminalReplies {
+        var replies = TerminalReplies()
+        var i = 0
+        let esc: UInt8 = 0x1B
+        while i < bytes.count {
+            guard bytes[i] == esc, i + 1 < bytes.count else { i += 1; continue }
+            switch bytes[i + 1] {
+            case UInt8(ascii: "["):
+                // CSI: parameter bytes 0x30–0x3F, intermediates 0x20–0x2F, final 0x40–0x7E.
+                var j = i + 2
+                while j < bytes.count, (0x20...0x3F).contains(bytes[j]) { j += 1 }
+                guard j < bytes.count, (0x40...0x7E).contains(bytes[j]) else { i += 2; continue }
+                let params = String(decoding: bytes[(i + 2)..<j], as: UTF8.self)
+                replies.take(csi: params, final: bytes[j])
+                i = j + 1
+            case UInt8(ascii: "_"):
+                // APC up to ST (ESC \); an unterminated one is a cut-off reply: ignore it.
+                var j = i + 2
+                while j + 1 < bytes.count, !(bytes[j] == esc && bytes[j + 1] == UInt8(ascii: "\\")) { j += 1 }
+                guard j + 1 < bytes.count else { i += 2; continue }
+                replies.take(apc: String(decoding: bytes[(i + 2)..<j], as: UTF8.self))
+                i = j + 2
+            default:
+                i += 1
+            }
+        }
+        return replies
+    }
+
+    private mutating func take(csi params: String, final: UInt8) {
+        if final == UInt8(ascii: "c"), params.hasPrefix("?") {
+            let values = params.dropFirst().split(separator: ";", omittingEmptySubsequences: false).map { Int($0) }
+            // A garbled list (letters, an empty field) is not a reply we can trust.
+            if !values.isEmpty, values.allSatisfy({ $0 != nil }) { deviceAttributes = values.compactMap { $0 } }
+        } else if final == UInt8(ascii: "t") {
+            let values = params.split(separator: ";").map { Int($0) }
+            guard values.count == 3, let kind = values[0], let h = values[1], let w = values[2], w > 0, h > 0 else { return }
+            if kind == 6 { cellPixels = (w, h) } else if kind == 4 { windowPixels = (w, h) }
+        }
+    }
+
+    private mutating func take(apc body: String) {
+        // `G<keys>;<message>`: our query carries i=31 (TerminalQuery.kittyQueryID).
+        guard body.hasPrefix("G"), let semicolon = body.firstIndex(of: ";") else { return }
+        let keys = body[body.index(after: body.startIndex)..<semicolon].split(separator: ",")
+        guard keys.contains("i=\(TerminalQuery.kittyQueryID)") else { return }
+        kittyStatus = String(body[body.index(after: semicolon)...])
+    }
+}
+
+/// The bytes that ask the terminal what it can do. Device attributes go last: every terminal
+/// answers them, and answers in order, so once their reply is in, every other reply that will
+/// ever come has come (the reader can stop before the timeout).
+public enum TerminalQuery {
+    static let kittyQueryID = 31
+
+    /// A 1×1 RGB image sent with `a=q`: a kitty-protocol terminal checks it and answers
+    /// `ESC _ G i=31;OK ESC \` without storing anything; others ignore the APC.
+    public static let kittyQuery = "\u{1B}_Gi=\(kittyQueryID),s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
+
+    /// `inTmux`: the kitty query must reach the outer terminal through tmux's passthrough; the
+    /// other queries are answered by tmux itself, which knows its own sixel support and sizes.
+    public static func request(inTmux: Bool) -> String {
+        let kitty = inTmux ? KittyGraphics.tmuxPassthrough(kittyQuery) : kittyQuery
+        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[c"
+    }
+
+    /// Whether the reader can stop waiting: the device attributes reply is the last to come.
+    /// Inside tmux it is not: tmux answers it at once, while the kitty query's answer makes the
+    /// round trip to the outer terminal, so there the wait ends only with both (or the timeout).
+    public static func isComplete(_ bytes: [UInt8], inTmux: Bool = false) -> Bool {
+        let replies = TerminalReplies.parse(bytes)
+        return replies.deviceAttributes != nil && (!inTmux || replies.kittyStatus != nil)
+    }
+}
+
+/// The mode segterm draws in and why: `reasons` is what `segterm doctor` prints.
+public struct GraphicsDecision: Sendable {
+    public var mode: GraphicsMode
+    /// One cell in pixels, when known (sixel needs it to size the image).
+    public var cellPixels: (width: Int, height: Int)?
+    public var truecolor: Bool
+    public var inTmux: Bool
+    public var reasons: [String]
+
+    /// `override`: `--graphics kitty|sixel|text` (nil: auto). `rows`/`columns`: the terminal's
+    /// size in cells (for a cell size from the window's pixel size when no cell-size reply came);
+    /// `kernelPixels`: the window's pixel size from TIOCGWINSZ, used when CSI 14 t got no answer.
+    public static func decide(replies: TerminalReplies, environment: [String: String], override: GraphicsMode? = nil,
+                              rows: Int? = nil, columns: Int? = nil,
+                              kernelPixels: (width: Int, height: Int)? = nil) -> GraphicsDecision {
+        var reasons: [String] = []
+        let term = environment["TERM"] ?? "", program = environment["TERM_PROGRAM"] ?? ""
+        let inTmux = !(environment["TMUX"] ?? "").isEmpty || term.hasPrefix("tmux")
+        let colorterm = (environment["COLORTERM"] ?? "").lowercased()
+        let truecolor = colorterm == "truecolor" || colorterm == "24bit"
+        reasons.append("TERM=\(term.isEmpty ? "(unset)" : term)" + (program.isEmpty ? "" : ", TERM_PROGRAM=\(program)"))
+        reasons.append(truecolor ? "COLORTERM=\(colorterm): 24-bit colour" : "COLORTERM is not truecolor/24bit: colours may be reduced")
+        if inTmux { reasons.append("inside tmux: kitty graphics go through its passthrough (needs `set -g allow-passthrough on`)") }
+
+        if replies.isEmpty {
+            reasons.append("the terminal answered no query before the timeout")
+        } else {
+            if let attributes = replies.deviceAttributes {
+                reasons.append("device attributes \(attributes.map(String.init).joined(separator: ";")): "
+                               + (replies.hasSixel ? "sixel (attribute 4)" : "no sixel (no attribute 4)"))
+            } else {
+                reasons.append("no device attributes reply")
+            }
+            switch replies.kittyStatus {
+            case "OK": reasons.append("kitty graphics query answered OK")
+            case let status?: reasons.append("kitty graphics query refused: \(status)")
+            case nil: reasons.append("no answer to the kitty graphics query")
+            }
+        }
+
+        var cell = replies.cellPixels
+        if let c = cell {
+            reasons.append("cell size \(c.width)×\(c.height) px (CSI 16 t)")
+        } else if let window = replies.windowPixels ?? kernelPixels, let rows, let columns, rows > 0, columns > 0,
+                  window.width >= columns, window.height >= rows {
+            cell = (window.width / columns, window.height / rows)
+            let source = replies.windowPixels != nil ? "CSI 14 t" : "TIOCGWINSZ"
+            reasons.append("cell size \(window.width / columns)×\(window.height / rows) px from the window's \(window.width)×\(window.height) px (\(source))")
+        } else {
+            reasons.append("cell size unknown")
+        }
+
+        let mode: GraphicsMode
+        if let override {
+            mode = override
+            reasons.append("--graphics \(override.rawValue): forced")
+        } else if replies.kittyStatus == "OK" {
+            mode = .kitty
+            reasons.append("kitty: the terminal confirmed the kitty graphics protocol")
+        } else if replies.hasSixel, cell != nil {
+            mode = .sixel
+            reasons.append("sixel: the terminal reports sixel and its cell size")
+        } else {
+            mode = .text
+            if replies.hasSixel { reasons.append("text: sixel without a known cell size cannot be fitted to cells") }
+            else if term.contains("kitty") || program == "WezTerm" || program == "ghostty" {
+                reasons.append("text: TERM/TERM_PROGRAM suggest graphics, but the terminal did not confirm any (never guessed)")
+            } else {
+                reasons.append("text: no graphics protocol confirmed")
+            }
+        }
+        return GraphicsDecision(mode: mode, cellPixels: cell, truecolor: truecolor, inTmux: inTmux, reasons: reasons)
+    }
+}
