@@ -78,7 +78,10 @@ struct BenchAB: ParsableCommand {
         commandName: "ab",
         abstract: "Time a click with two models side by side against each model alone.",
         discussion: """
-            For each image of FOLDER: wait until the models are ready, then click points on a grid             (each click a new object) and time until every model has answered. Run three times:             model A alone, B alone, both (each on its own worker with half of the cores, as             segterm open --model A --model B runs them).
+            For each image of FOLDER: wait until the models are ready, then click points on a grid \
+            (each click a new object) and time until every model has answered. Run five times: \
+            A alone and B alone with every core and with half of them, and both together (each on \
+            its own worker with half of the cores, as segterm open --model A --model B runs them).
             """
     )
 
@@ -94,9 +97,11 @@ struct BenchAB: ParsableCommand {
     func run() throws {
         let count = min(images, try WorkbenchSession.listImages(folder).count)
         var medians: [String: Double] = [:]
-        for (label, lanes) in [("A alone", [0]), ("B alone", [1]), ("A and B", [0, 1])] {
-            // Alone, a model has every core; together each has half, as in the workbench.
-            Threads.configure(max(1, Threads.coreCount / lanes.count))
+        let half = max(1, Threads.coreCount / 2)
+        let runs = [("A alone", [0], Threads.coreCount), ("B alone", [1], Threads.coreCount),
+                    ("A alone, half the cores", [0], half), ("B alone, half the cores", [1], half), ("A and B", [0, 1], half)]
+        for (label, lanes, threads) in runs {
+            Threads.configure(threads)
             let segmenters = try lanes.map { try ModelRegistry.segmenter(named: models[$0]) }
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-bench-ab-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: output) }
@@ -118,8 +123,10 @@ struct BenchAB: ParsableCommand {
             print(String(format: "%@ (%@): median %.1f ms per click over %d clicks, %d threads each", label,
                          segmenters.map(\.name).joined(separator: " + "), median(times) * 1000, times.count, Threads.count))
         }
-        if let a = medians["A alone"], let b = medians["B alone"], let ab = medians["A and B"] {
-            print(String(format: "A and B / slower alone = %.2f; A and B / (A + B) = %.2f", ab / max(a, b), ab / (a + b)))
+        if let a = medians["A alone"], let b = medians["B alone"], let ab = medians["A and B"],
+           let aHalf = medians["A alone, half the cores"], let bHalf = medians["B alone, half the cores"] {
+            print(String(format: "A and B / slower alone (every core) = %.2f; / slower alone (the same half of the cores) = %.2f; / (A + B) = %.2f",
+                         ab / max(a, b), ab / max(aHalf, bHalf), ab / (a + b)))
         }
     }
 }
