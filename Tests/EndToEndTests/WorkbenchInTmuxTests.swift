@@ -338,6 +338,23 @@ struct WorkbenchInTmuxTests {
         #expect(journal.contains("\"model\":\"\(sam)\""), "\(journal)")
     }
 
+    @Test("segterm doctor inside tmux: asks the terminal, says it is tmux and why it chose text, in well under a second")
+    func doctor() throws {
+        let session = "segterm-e2e-doctor-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try Tmux.run(["kill-session", "-t", session])
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+                      "start=$(date +%s%N); '\(Binary.path!)' doctor; echo EXITED $? $(( ($(date +%s%N) - start) / 1000000 )) ms; sleep 60"])
+        let screen = try Tmux.waitFor(session) { $0.contains("EXITED") }
+        #expect(screen.contains("EXITED 0"), "\(screen)")
+        #expect(screen.contains("tmux          yes") && screen.contains("allow-passthrough"), "\(screen)")
+        // tmux answers the device-attributes query itself: the reasons say what it answered.
+        #expect(screen.contains("device attributes"), "\(screen)")
+        #expect(screen.contains("graphics      text") || screen.contains("graphics      sixel"), "\(screen)")
+        let ms = screen.components(separatedBy: "EXITED 0 ").last?.split(separator: " ").first.flatMap { Int($0) } ?? 99_999
+        #expect(ms < 2000, "doctor took \(ms) ms")
+    }
+
     @Test("TERM=dumb and a tiny terminal are refused politely")
     func refusals() throws {
         let root = try Self.workspace()

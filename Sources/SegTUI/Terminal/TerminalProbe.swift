@@ -68,7 +68,7 @@ public enum TerminalProbe {
         let tty = fd ?? open("/dev/tty", O_RDWR | O_NOCTTY)
         defer { if fd == nil && tty >= 0 { close(tty) } }
         guard tty >= 0, isatty(tty) != 0, override != .text else {
-            var decision = GraphicsDecision.decide(replies: TerminalReplies(), environment: environment, override: override ?? .text)
+            var decision = GraphicsDecision.decide(replies: TerminalReplies(), environment: environment, override: override)
             decision.reasons.append(override == .text ? "the terminal was not asked" : "no terminal to ask (/dev/tty)")
             return decision
         }
