@@ -38,6 +38,9 @@ struct Open: ParsableCommand {
     @Option(help: "Output folder (default: the workspace's, or FOLDER/segterm-out).")
     var out: String?
 
+    @Flag(help: "Show in the status line the bytes each frame sends to the terminal (what a click costs over SSH).")
+    var debugIO = false
+
     @Option(help: "Images after the current one that the model prepares in the background (0: off).")
     var prefetch = 2
 
@@ -96,6 +99,6 @@ struct Open: ParsableCommand {
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, limits: imageOptions.limits, prefetch: prefetch)
-        session.run(terminal: terminal)
+        session.run(terminal: terminal, debugIO: debugIO)
     }
 }

@@ -338,6 +338,26 @@ struct WorkbenchInTmuxTests {
         #expect(journal.contains("\"model\":\"\(sam)\""), "\(journal)")
     }
 
+    @Test("--debug-io: the status line counts the bytes a click sent to the terminal")
+    func debugIO() throws {
+        let root = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-io-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try Tmux.run(["kill-session", "-t", session])
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "\(Self.columns)", "-y", "\(Self.rows)",
+                      "'\(Binary.path!)' open '\(root.path)' --debug-io; echo EXITED $?; sleep 60"])
+        _ = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        try Self.click(session, PixelPoint(x: 70, y: 45))
+        let done = try Tmux.waitFor(session) { $0.contains("done in") && $0.contains("since the last input") }
+        let status = Self.statusLine(done)
+        // The click's own frame and the mask's: more than the status line, less than a full redraw of every cell many times.
+        let bytes = status.components(separatedBy: "B last frame, ").last?.split(separator: " ").first.flatMap { Int($0) } ?? -1
+        #expect(bytes > 100 && bytes < 200_000, "\(status)")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+    }
+
     @Test("segterm doctor inside tmux: asks the terminal, says it is tmux and why it chose text, in well under a second")
     func doctor() throws {
         let session = "segterm-e2e-doctor-\(getpid())"

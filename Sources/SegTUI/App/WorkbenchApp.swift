@@ -191,14 +191,24 @@ public final class WorkbenchSession {
 
     /// The interactive loop: draw when something changed, wait briefly for a key, take the
     /// worker's reports. Keys are read on this thread only, so a slow model never loses one.
-    public func run(terminal: CursesTerminal) {
+    public func run(terminal: CursesTerminal, debugIO: Bool = false) {
         var dirty = true
+        terminal.measuresOutput = debugIO
+        // Bytes sent since the last key or click: a click's cost is its own frame and the frames
+        // its results bring (the mask, the IoU). Shown from the next frame on, so that showing
+        // it never causes a frame of its own.
+        var sinceInput = 0
         while !state.quit {
             if dirty {
                 terminal.draw(Workbench.render(state, theme: theme))
                 dirty = false
+                if debugIO {
+                    sinceInput += terminal.lastFrameBytes
+                    state.debugIO = "io \(terminal.lastFrameBytes) B last frame, \(sinceInput) B since the last input"
+                }
             }
             if let input = terminal.read(timeoutMilliseconds: 25) {
+                sinceInput = 0
                 send(.input(input))
                 dirty = true
             }

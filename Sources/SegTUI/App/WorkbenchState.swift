@@ -193,6 +193,8 @@ public struct WorkbenchState: Sendable {
     public var opacityStep = 1
     public var overlay: Overlay = .none
     public var message: String?
+    /// `--debug-io`: the bytes the last frames sent to the terminal, shown in the status line.
+    public var debugIO: String?
     public var quit = false
     public var showList = true
 

@@ -9,6 +9,10 @@ public final class CursesTerminal {
     private var pairs = ColorPairs(capacity: 0)
     private var lastFrame: CellBuffer?
     private var colorShift: UInt8 = 0  // bits dropped from each channel when pairs run short
+    /// Bytes the last `draw` wrote to the terminal (measured only when `measuresOutput` is set).
+    public private(set) var lastFrameBytes = 0
+    /// `--debug-io`: count the bytes each frame sends (what a click costs over SSH).
+    public var measuresOutput = false
 
     /// Starts full-screen mode. `environment` decides colour support (`NO_COLOR`, `COLORTERM`, `TERM`).
     public init(colors request: ColorRequest, environment: [String: String]) throws {
@@ -89,6 +93,8 @@ public final class CursesTerminal {
             lastFrame = nil
         }
         let previous = full ? nil : lastFrame
+        let written = measuresOutput ? ThreadOutput.bytesWritten() : nil
+        defer { if let written, let now = ThreadOutput.bytesWritten() { lastFrameBytes = now - written } }
         for row in 0..<frame.rows {
             for col in 0..<frame.columns {
                 let cell = frame[row, col]
@@ -244,5 +250,18 @@ struct ColorPairs {
         segcurses_init_pair(Int32(pair), foreground, background)
         assigned[key] = pair
         return pair
+    }
+}
+
+/// Bytes this thread has written with write(2) and friends, from /proc/thread-self/io: the
+/// terminal output of a frame is what the interface thread writes during its refresh (workers
+/// write journals and caches on other threads, which this counter leaves out).
+enum ThreadOutput {
+    static func bytesWritten() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/io", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("wchar:") {
+            return Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 }

@@ -328,6 +328,7 @@ extension Workbench {
             parts.append(failureText(focus, position: s.failureBrowser.selected, of: s.failureBrowser.shown.count))
         }
         if let message = s.message { parts.append(message) }
+        if let debugIO = s.debugIO { parts.append(debugIO) }
         let lane = s.lane
         parts.append((s.isAB ? "Enter takes \(WorkbenchLayout.columnLetters[s.chosenLane]) " : "") + "\(lane.name): \(activityText(lane))")
         let points = s.editor.prompts.points.count
