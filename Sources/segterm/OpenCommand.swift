@@ -77,6 +77,10 @@ struct Open: ParsableCommand {
         if let term = ProcessInfo.processInfo.environment["TERM"], term == "dumb" || term.isEmpty {
             throw SegError(.unsupported, file: "TERM=\(term)", "the workbench needs a terminal with cursor addressing")
         }
+        // Before the terminal starts, so a second session on the same folder prints its error on a
+        // plain terminal and exits 1 without reading or writing anything in the folder.
+        let lock = try OutputLock(folder: config.output)
+        defer { withExtendedLifetime(lock) {} }
         let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
         defer { terminal.stop() }
         let (rows, columns) = terminal.size
