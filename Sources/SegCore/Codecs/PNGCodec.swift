@@ -96,6 +96,8 @@ enum PNGCodec {
         let kind: SegError.Kind
         if lowered.contains("truncated") || lowered.contains("not enough") || lowered.contains("unexpected end") {
             kind = .truncated
+        } else if lowered.contains("inflates past") {
+            kind = .tooLarge  // a decompression bomb (see segpng.c's on_warning)
         } else if lowered.contains("signature") {
             kind = .unsupported
         } else {
