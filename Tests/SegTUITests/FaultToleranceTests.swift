@@ -175,7 +175,7 @@ struct HostileWorkspaceFileTests {
         let error = #expect(throws: SegError.self) { try Theme.load(crash) }
         #expect(error?.file == crash && error?.kind == .corrupt)
         #expect(error?.reason.contains("line 4") == true, "\(error?.reason ?? "")")
-        for text in ["[/mask]\n", "[[[a]]]\n", "[=\n", "name = \"x\"\n  [ \t{a=1}]\n", "[[=a]]"] {
+        for text in ["[/mask]\n", "[[[a]]]\n", "[=\n", "[\nk]\n", "name = \"x\"\n  [ \t{a=1}]\n", "[[=a]]"] {
             #expect(throws: SegError.self, "\(text)") { try Theme.parse(Array(text.utf8), path: "t.toml") }
             #expect(throws: SegError.self, "\(text)") { try WorkspaceConfig.parse(Array(("images = \"i\"\n" + text).utf8), path: "/w/segterm.toml") }
         }
