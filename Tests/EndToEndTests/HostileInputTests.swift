@@ -140,3 +140,89 @@ struct OutputLockInTmuxTests {
         #expect(try Tmux.waitFor(second) { $0.contains("EXITED") }.contains("EXITED 0"))
     }
 }
+
+/// A disk that fills up under a running workbench: the output folder is a 256 KB tmpfs (mounted in
+/// a private mount namespace by `unshare -rm`, so no root is needed where user namespaces are
+/// allowed), holding the outputs of an earlier session and filled to the last byte.
+/// Whether `unshare -rm` can mount a tmpfs here (user and mount namespaces allowed).
+enum Unshare {
+    static let canMount: Bool = {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
+        let probe = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: probe) }
+        let result = try? Subprocess.run("/usr/bin/unshare", ["-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs '\(probe.path)'"],
+                                         timeout: 10)
+        return result?.status == 0
+    }()
+
+}
+
+@Suite("full disk in tmux", .serialized,
+       .enabled(if: Binary.path != nil && Tmux.path != nil && Unshare.canMount,
+                "tmux, the segterm binary or unshare with mount namespaces is missing"))
+struct FullDiskInTmuxTests {
+    static let columns = 160, rows = 30
+
+    static func click(_ session: String, _ p: PixelPoint) throws {
+        var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
+                               classes: [], modelName: "")
+        s.image = RGBImage(width: 120, height: 90)
+        let cell = WorkbenchLayout(s).cell(for: p)!
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)M"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)m"])
+    }
+
+    static func start(_ session: String, _ command: String) throws {
+        try Tmux.run(["kill-session", "-t", session])
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "\(columns)", "-y", "\(rows)", command])
+    }
+
+    static func acceptClick(_ session: String, at p: PixelPoint) throws {
+        try click(session, p)
+        _ = try Tmux.waitFor(session) { $0.contains("done in") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        _ = try Tmux.waitFor(session) { $0.contains("accept as") }
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+    }
+
+    @Test("accepting an object on a full disk shows 'No space left on device' and leaves the earlier outputs byte for byte")
+    func fullDisk() throws {
+        let root = try WorkbenchInTmuxTests.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("out"), saved = root.appendingPathComponent("saved")
+        let session = "segterm-e2e-full-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+
+        // An ordinary session first: one object accepted and saved.
+        try Self.start(session, "'\(Binary.path!)' open '\(root.path)'; echo EXITED $?; sleep 60")
+        _ = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        try Self.acceptClick(session, at: PixelPoint(x: 70, y: 45))
+        #expect(try Tmux.waitFor(session) { $0.contains("accepted blob #1") }.contains("accepted blob #1"))
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+        try FileManager.default.copyItem(at: out, to: saved)
+
+        // Then the same folder on a full tmpfs. After segterm exits, the shell (still in the
+        // namespace, where the tmpfs is) compares the outputs with the saved copy.
+        let script = """
+            mount -t tmpfs -o size=256k tmpfs '\(out.path)' && cp -a '\(saved.path)/.' '\(out.path)/' && \
+            { dd if=/dev/zero of='\(out.path)/filler' bs=4k 2>/dev/null; head -c 4096 /dev/zero >> '\(out.path)/filler' 2>/dev/null; true; } && \
+            '\(Binary.path!)' open '\(root.path)'; echo EXITED $?; \
+            cmp '\(out.path)/instances.json' '\(saved.path)/instances.json' && cmp '\(out.path)/labels/scene-1.png' '\(saved.path)/labels/scene-1.png' && echo OUTPUTS-INTACT; \
+            ls -a '\(out.path)' '\(out.path)/labels' | grep -c tmp- ; sleep 60
+            """
+        try Self.start(session, "/usr/bin/unshare -rm sh -c \"\(script.replacingOccurrences(of: "\"", with: "\\\""))\"")
+        let ready = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        #expect(ready.contains("objects 1"), "\(ready)")
+        try Self.acceptClick(session, at: PixelPoint(x: 20, y: 20))
+        let full = try Tmux.waitFor(session) { $0.contains("No space left on device") }
+        let status = WorkbenchInTmuxTests.statusLine(full)
+        #expect(status.contains("No space left on device") && status.contains(out.path), "\(status)")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        let after = try Tmux.waitFor(session) { $0.contains("EXITED") && $0.split(separator: "\n").last { !$0.isEmpty }?.allSatisfy(\.isNumber) == true }
+        #expect(after.contains("EXITED 0"), "\(after)")
+        #expect(after.contains("OUTPUTS-INTACT"), "\(after)")
+        // No temporary file left behind on the full disk.
+        #expect(after.split(separator: "\n").last { !$0.isEmpty }.map(String.init) == "0", "\(after)")
+    }
+}
