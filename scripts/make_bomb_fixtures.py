@@ -6,6 +6,8 @@ before allocating what it claims.
 
   Tests/SegCoreTests/Fixtures/bombs/idat-bomb.png   16x16 gray PNG whose IDAT inflates to 64 MiB
   Tests/SegCoreTests/Fixtures/bombs/huge.png, huge.bmp   headers claiming 200000x200000 pixels, no data
+  Tests/SegCoreTests/Fixtures/bombs/under-limit-header.png   69 bytes claiming 10000x10000 RGB (under the
+        100 Mpx limit) with a 64-byte IDAT: 300 MB of output that the file cannot hold
   Tests/SegCoreTests/Fixtures/bombs/huge.jpg         a real JPEG whose SOF claims 65500x65500 (libjpeg-turbo's largest)
   Tests/SegNNTests/Fixtures/checkpoints/bomb-zip-entry-size.pt
         torch-style zip whose storage entry declares 2^31-1 bytes (the file is ~1 KB)
@@ -75,9 +77,9 @@ def torch_pickle(numel):
 def torch_zip(pkl, storage):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/byteorder", "little")
-        z.writestr("archive/data/0", storage)
+        # Fixed timestamps, so running the script again reproduces the committed bytes.
+        for name, data in (("archive/data.pkl", pkl), ("archive/byteorder", b"little"), ("archive/data/0", storage)):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
     return bytearray(buf.getvalue())
 
 
@@ -102,6 +104,11 @@ def huge_png():
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 200000, 200000, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
 
 
+def under_limit_png():
+    ihdr = struct.pack(">IIBBBBB", 10000, 10000, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
 def huge_bmp():
     return b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, 200000, 200000, 1, 24, 0, 0, 0, 0, 0, 0)
 
@@ -121,6 +128,7 @@ def main():
     bombs.mkdir(parents=True, exist_ok=True)
     (bombs / "idat-bomb.png").write_bytes(idat_bomb())
     (bombs / "huge.png").write_bytes(huge_png())
+    (bombs / "under-limit-header.png").write_bytes(under_limit_png())
     (bombs / "huge.bmp").write_bytes(huge_bmp())
     (bombs / "huge.jpg").write_bytes(huge_jpeg())
     ck = ROOT / "Tests/SegNNTests/Fixtures/checkpoints"

@@ -34,7 +34,7 @@ struct HostileInputTests {
         let (baseline, baseKB) = try Self.measured(["info", tiny])
         #expect(baseline.status == 0)
         var figures = ["tiny.png (valid, 16x16): \(baseKB) kB"]
-        for name in ["huge.png", "huge.bmp", "huge.jpg", "idat-bomb.png"] {
+        for name in ["huge.png", "huge.bmp", "huge.jpg", "idat-bomb.png", "under-limit-header.png"] {
             let path = Self.bombs.appendingPathComponent(name).path
             let (result, kB) = try Self.measured(["info", path])
             #expect(result.status == 1, "\(name): \(result.stderr)")

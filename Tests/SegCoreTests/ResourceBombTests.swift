@@ -96,6 +96,24 @@ struct ResourceBombTests {
         #expect(Date().timeIntervalSince(started) < 1)
     }
 
+    /// `under-limit-header.png`: 69 bytes claiming 10000x10000 RGB, under the 100 Mpx limit, with a
+    /// 64-byte IDAT. Deflate cannot expand 69 bytes to 300 MB, so it is refused before the output is
+    /// allocated (it was allocated, 316 MB peak, before libpng found the data missing).
+    @Test("a PNG too small to inflate to the size its header declares is refused before allocating it")
+    func headerUnderLimitWithoutData() throws {
+        let path = TestPaths.fixture("bombs", "under-limit-header.png").path
+        let error = #expect(throws: SegError.self) { try ImageFile.read(path) }
+        #expect(error?.kind == .truncated, "\(String(describing: error))")
+        #expect(error?.file == path)
+        #expect(error?.reason.contains("cannot inflate to the 300010000 bytes of 10000x10000 pixels") == true, "\(error?.reason ?? "")")
+        // The bound never refuses a complete file: the most compressible image there is (all zero,
+        // deflated at the maximum level by our writer) still reads.
+        let zeros = try PNGCodec.encode(RasterImage(width: 3000, height: 2000, colorModel: .gray, fileBitDepth: 8, format: .png,
+                                                    samples: .eight([UInt8](repeating: 0, count: 6_000_000))))
+        #expect(zeros.count * 1032 + 65536 >= 2000 * 3001)
+        #expect(try ImageFile.decode(zeros).width == 3000)
+    }
+
     @Test("RLE counts that sum beyond width x height are refused while decoding, before any mask is made")
     func rleBeyondMask() throws {
         // One count of 2^32-1 over a 10x10 mask, as COCO's compressed string and as a counts list.
