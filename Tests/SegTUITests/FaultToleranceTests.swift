@@ -169,6 +169,31 @@ struct FaultToleranceTests {
 /// Inputs the fuzzers found (FUZZING.md), kept so the fix stays.
 @Suite("Hostile workspace files")
 struct HostileWorkspaceFileTests {
+    @Test("an array element that is '}' (a = [}], a = [1,}]) is a TOML error naming the file, not an abort in toml++")
+    func arrayElementTerminator() throws {
+        for (fixture, line) in [("fuzz/theme-array-value-assert.toml", 2), ("fuzz/workspace-array-value-assert.toml", 2)] {
+            let path = FaultToleranceTests.fixture(fixture)
+            let error = #expect(throws: SegError.self) {
+                if fixture.contains("theme") { _ = try Theme.load(path) } else { _ = try WorkspaceConfig.load(path) }
+            }
+            #expect(error?.file == path && error?.kind == .corrupt, "\(String(describing: error))")
+            #expect(error?.reason.contains("line \(line)") == true, "\(error?.reason ?? "")")
+        }
+        for text in ["a = [}]\n", "a = [1,}]\n", "a = [[}]]\n", "a = [ # c\n}]\n", "a = {b = [}]}\n", "a = [\u{2028}]\n", "a = [1,\u{85}]\n"] {
+            #expect(throws: SegError.self, "\(text)") { try Theme.parse(Array(text.utf8), path: "t.toml") }
+            #expect(throws: SegError.self, "\(text)") { try WorkspaceConfig.parse(Array(("images = \"i\"\n" + text).utf8), path: "/w/segterm.toml") }
+        }
+        // Arrays that are fine, nested and spread over lines with comments and trailing commas.
+        let config = try WorkspaceConfig.parse(Array("""
+            images = "i"
+            classes = [ # the first is background
+              "background", "cell",
+              "leaf",  # a comment after a comma
+            ]
+            """.utf8), path: "/w/segterm.toml")
+        #expect(config.classes == ["background", "cell", "leaf"])
+    }
+
     @Test("a table header without a key ([/mask], [[[a]]], [=) is a TOML error naming the file, not an abort in toml++")
     func tableHeaderWithoutKey() throws {
         let crash = FaultToleranceTests.fixture("fuzz/theme-table-header-assert.toml")
