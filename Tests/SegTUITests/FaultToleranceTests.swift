@@ -179,7 +179,7 @@ struct HostileWorkspaceFileTests {
             #expect(error?.file == path && error?.kind == .corrupt, "\(String(describing: error))")
             #expect(error?.reason.contains("line \(line)") == true, "\(error?.reason ?? "")")
         }
-        for text in ["a = [}]\n", "a = [1,}]\n", "a = [[}]]\n", "a = [ # c\n}]\n", "a = {b = [}]}\n", "a = [\u{2028}]\n", "a = [1,\u{85}]\n"] {
+        for text in ["a = 1979-05-27 0\n", "a = [1979-05-27 0]\n", "a = 19_79-05-27 1,\n", "a = [}]\n", "a = [1,}]\n", "a = [[}]]\n", "a = [ # c\n}]\n", "a = {b = [}]}\n", "a = [\u{2028}]\n", "a = [1,\u{85}]\n"] {
             #expect(throws: SegError.self, "\(text)") { try Theme.parse(Array(text.utf8), path: "t.toml") }
             #expect(throws: SegError.self, "\(text)") { try WorkspaceConfig.parse(Array(("images = \"i\"\n" + text).utf8), path: "/w/segterm.toml") }
         }
@@ -192,6 +192,11 @@ struct HostileWorkspaceFileTests {
             ]
             """.utf8), path: "/w/segterm.toml")
         #expect(config.classes == ["background", "cell", "leaf"])
+        // Dates with a time after a space still read (segterm has no date keys: an unknown key).
+        let dated = #expect(throws: SegError.self) {
+            try WorkspaceConfig.parse(Array("images = \"i\"\nwhen = 1979-05-27 07:32:00\n".utf8), path: "/w/segterm.toml")
+        }
+        #expect(dated?.reason.contains("unknown key 'when'") == true, "\(dated?.reason ?? "")")
     }
 
     @Test("a table header without a key ([/mask], [[[a]]], [=) is a TOML error naming the file, not an abort in toml++")

@@ -8,7 +8,9 @@ import SegCore
 ///   `parse_key`'s precondition (fixed upstream in marzer/tomlplusplus#301, not in the TOMLKit
 ///   release we build);
 /// - an array whose element position (after `[` or `,`, past whitespace, line breaks and comments)
-///   holds `}` or a Unicode line separator (`a = [}]`, `a = [1,}]`): `parse_value`'s precondition.
+///   holds `}` or a Unicode line separator (`a = [}]`, `a = [1,}]`): `parse_value`'s precondition;
+/// - a date, a space and a single digit (`a = 1979-05-27 0`): toml++ reads on for a time after the
+///   space and asserts on the terminator that follows the digit (found while checking the others).
 ///
 /// Every TOML file segterm reads goes through this first. The scan follows strings (basic, literal,
 /// multi-line), comments, and the nesting of arrays and inline tables, so a `[` that starts a line
@@ -29,6 +31,28 @@ enum TOMLPrecheck {
         }
         func starts(_ run: [UInt8], at j: Int) -> Bool {
             j + run.count <= bytes.count && Array(bytes[j..<(j + run.count)]) == run
+        }
+        func isTokenByte(_ b: UInt8) -> Bool {
+            isKeyStart(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: ":") || b == UInt8(ascii: "+")
+        }
+        /// toml++'s value terminators, for the bytes that matter here (its Unicode spaces start with
+        /// a byte >= 0x80, counted too: a stricter reading only refuses more).
+        func isTerminator(_ b: UInt8) -> Bool {
+            b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C || b >= 0x80
+                || b == UInt8(ascii: ",") || b == UInt8(ascii: "]") || b == UInt8(ascii: "}") || b == UInt8(ascii: "#")
+        }
+        /// At `j`: ten digits and dashes (underscores skipped, as toml++ skips them) with dashes at
+        /// 4 and 7, then a space, one digit, and a terminator.
+        func isDateSpaceDigit(at j: Int) -> Bool {
+            var k = j, chars: [UInt8] = []
+            while k < bytes.count, !isTerminator(bytes[k]), chars.count <= 10 {
+                if bytes[k] != UInt8(ascii: "_") { chars.append(bytes[k]) }
+                k += 1
+            }
+            guard chars.count == 10, chars[4] == UInt8(ascii: "-"), chars[7] == UInt8(ascii: "-"),
+                  chars.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "-") }) else { return false }
+            guard k + 2 < bytes.count, bytes[k] == 0x20, bytes[k + 1] >= 0x30, bytes[k + 1] <= 0x39 else { return false }
+            return isTerminator(bytes[k + 2])
         }
         func refuse(_ what: String) -> SegError {
             SegError(.corrupt, file: path, "TOML error at line \(line): \(what)")
@@ -84,6 +108,10 @@ enum TOMLPrecheck {
                 expectElement = true
             case UInt8(ascii: "{"): open.append(UInt8(ascii: "t"))
             case UInt8(ascii: ","): if open.last == UInt8(ascii: "a") { expectElement = true }
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if i == 0 || !isTokenByte(bytes[i - 1]), isDateSpaceDigit(at: i) {
+                    throw refuse("a date followed by a space must be followed by a time (HH:MM:SS)")
+                }
             case UInt8(ascii: "]"), UInt8(ascii: "}"): _ = open.popLast()
             default: break
             }
