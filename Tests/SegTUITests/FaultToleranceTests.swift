@@ -169,9 +169,10 @@ struct FaultToleranceTests {
 /// Inputs the fuzzers found (FUZZING.md), kept so the fix stays.
 @Suite("Hostile workspace files")
 struct HostileWorkspaceFileTests {
-    @Test("an array element that is '}' (a = [}], a = [1,}]) is a TOML error naming the file, not an abort in toml++")
+    @Test("an array element that is '}' (a = [}], a = [1,}]), or a header after a byte order mark, is a TOML error naming the file")
     func arrayElementTerminator() throws {
-        for (fixture, line) in [("fuzz/theme-array-value-assert.toml", 2), ("fuzz/workspace-array-value-assert.toml", 2)] {
+        for (fixture, line) in [("fuzz/theme-array-value-assert.toml", 2), ("fuzz/workspace-array-value-assert.toml", 2),
+                                ("fuzz/theme-bom-header-assert.toml", 1), ("fuzz/workspace-bom-header-assert.toml", 1)] {
             let path = FaultToleranceTests.fixture(fixture)
             let error = #expect(throws: SegError.self) {
                 if fixture.contains("theme") { _ = try Theme.load(path) } else { _ = try WorkspaceConfig.load(path) }
@@ -205,7 +206,7 @@ struct HostileWorkspaceFileTests {
         let error = #expect(throws: SegError.self) { try Theme.load(crash) }
         #expect(error?.file == crash && error?.kind == .corrupt)
         #expect(error?.reason.contains("line 4") == true, "\(error?.reason ?? "")")
-        for text in ["[/mask]\n", "[[[a]]]\n", "[=\n", "[\nk]\n", "name = \"x\"\n  [ \t{a=1}]\n", "[[=a]]"] {
+        for text in ["[/mask]\n", "[[[a]]]\n", "[=\n", "[\nk]\n", "\u{FEFF}[[[l\n", "\u{FEFF}[\u{1D} ", "name = \"x\"\n  [ \t{a=1}]\n", "[[=a]]"] {
             #expect(throws: SegError.self, "\(text)") { try Theme.parse(Array(text.utf8), path: "t.toml") }
             #expect(throws: SegError.self, "\(text)") { try WorkspaceConfig.parse(Array(("images = \"i\"\n" + text).utf8), path: "/w/segterm.toml") }
         }

@@ -19,7 +19,9 @@ import SegCore
 enum TOMLPrecheck {
     static func check(_ text: String, path: String) throws {
         let bytes = Array(text.utf8)
-        var i = 0, line = 1
+        // toml++ skips a UTF-8 byte order mark; so does this scan, or the first line's header would
+        // not be at the start of its line (found by the third runs: a BOM, then `[[[l`).
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0, line = 1
         var atLineStart = true
         /// Open brackets: `h` a table header's, `a` an array value's, `t` an inline table's.
         var open: [UInt8] = []
