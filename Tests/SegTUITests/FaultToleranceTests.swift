@@ -169,10 +169,11 @@ struct FaultToleranceTests {
 /// Inputs the fuzzers found (FUZZING.md), kept so the fix stays.
 @Suite("Hostile workspace files")
 struct HostileWorkspaceFileTests {
-    @Test("an array element that is '}' (a = [}], a = [1,}]), or a header after a byte order mark, is a TOML error naming the file")
+    @Test("an array element that is '}', a header after a byte order mark, a date-like value then ' 0': TOML errors naming the file")
     func arrayElementTerminator() throws {
         for (fixture, line) in [("fuzz/theme-array-value-assert.toml", 2), ("fuzz/workspace-array-value-assert.toml", 2),
-                                ("fuzz/theme-bom-header-assert.toml", 1), ("fuzz/workspace-bom-header-assert.toml", 1)] {
+                                ("fuzz/theme-bom-header-assert.toml", 1), ("fuzz/workspace-bom-header-assert.toml", 1),
+                                ("fuzz/theme-date-space-assert.toml", 2)] {
             let path = FaultToleranceTests.fixture(fixture)
             let error = #expect(throws: SegError.self) {
                 if fixture.contains("theme") { _ = try Theme.load(path) } else { _ = try WorkspaceConfig.load(path) }
@@ -180,7 +181,8 @@ struct HostileWorkspaceFileTests {
             #expect(error?.file == path && error?.kind == .corrupt, "\(String(describing: error))")
             #expect(error?.reason.contains("line \(line)") == true, "\(error?.reason ?? "")")
         }
-        for text in ["a = 1979-05-27 0\n", "a = [1979-05-27 0]\n", "a = 19_79-05-27 1,\n", "a = [}]\n", "a = [1,}]\n", "a = [[}]]\n", "a = [ # c\n}]\n", "a = {b = [}]}\n", "a = [\u{2028}]\n", "a = [1,\u{85}]\n"] {
+        for text in ["a = 1979-05-27 0\n", "a = [1979-05-27 0]\n", "a = 19_79-05-27 1,\n", "a = 4-------\u{1E}- 2#\n",
+                     "a = 1ab!-cd-$é 3\n", "a = [}]\n", "a = [1,}]\n", "a = [[}]]\n", "a = [ # c\n}]\n", "a = {b = [}]}\n", "a = [\u{2028}]\n", "a = [1,\u{85}]\n"] {
             #expect(throws: SegError.self, "\(text)") { try Theme.parse(Array(text.utf8), path: "t.toml") }
             #expect(throws: SegError.self, "\(text)") { try WorkspaceConfig.parse(Array(("images = \"i\"\n" + text).utf8), path: "/w/segterm.toml") }
         }
