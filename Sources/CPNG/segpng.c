@@ -18,7 +18,18 @@ static void on_error(png_structp png, png_const_charp text) {
     png_longjmp(png, 1);
 }
 
-static void on_warning(png_structp png, png_const_charp text) { (void)png; (void)text; }
+static void on_warning(png_structp png, png_const_charp text) {
+    // libpng only warns when the IDAT stream inflates past the rows the header declares, and reads
+    // on. Such a file is a decompression bomb or a corrupt one: refused at the first extra byte,
+    // before the rest is inflated. (Other warnings, e.g. an sRGB profile libpng knows is slightly
+    // off, stay warnings: real files carry them.)
+    if (text && strstr(text, "Too much image data")) {
+        reader_state *state = (reader_state *)png_get_error_ptr(png);
+        if (state && state->message)
+            snprintf(state->message, state->message_size, "image data inflates past the size in the header (%s)", text);
+        png_longjmp(png, 1);
+    }
+}
 
 static void read_bytes(png_structp png, png_bytep out, png_size_t length) {
     reader_state *state = (reader_state *)png_get_io_ptr(png);
@@ -164,6 +175,8 @@ typedef struct {
     size_t message_size;
 } writer_state;
 
+static void on_write_warning(png_structp png, png_const_charp text) { (void)png; (void)text; }
+
 static void write_bytes(png_structp png, png_bytep bytes, png_size_t length) {
     writer_state *state = (writer_state *)png_get_io_ptr(png);
     if (state->size + length > state->capacity) {
@@ -194,7 +207,7 @@ int segpng_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int co
     int channels = color_type == SEGPNG_GRAY ? 1 : color_type == SEGPNG_PALETTE ? 1
                  : color_type == SEGPNG_GRAY_ALPHA ? 2 : color_type == SEGPNG_RGB ? 3 : 4;
     int sample_bytes = bit_depth == 16 ? 2 : 1;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, on_write_error, on_warning);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, on_write_error, on_write_warning);
     if (!png) return -1;
     png_infop info_ptr = png_create_info_struct(png);
     if (!info_ptr) {

@@ -10,6 +10,7 @@ public struct SegError: Error, Equatable, Sendable, CustomStringConvertible {
         case tooLarge          // above a configured limit (pixels, bytes)
         case invalid           // well-formed, but its content is not usable here (mismatched sizes, bad values)
         case writeFailed       // an output could not be written
+        case locked            // another segterm process holds the output folder
     }
 
     public let file: String

@@ -94,11 +94,22 @@ struct Open: ParsableCommand {
         if let term = ProcessInfo.processInfo.environment["TERM"], term == "dumb" || term.isEmpty {
             throw SegError(.unsupported, file: "TERM=\(term)", "the workbench needs a terminal with cursor addressing")
         }
+        // Before the terminal starts, so a second session on the same folder prints its error on a
+        // plain terminal and exits 1 without reading or writing anything in the folder.
+        let lock = try OutputLock(folder: config.output)
+        defer { withExtendedLifetime(lock) {} }
         let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
         defer { terminal.stop() }
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, limits: imageOptions.limits, prefetch: prefetch)
         session.run(terminal: terminal, debugIO: debugIO)
+        terminal.stop()
+        if session.isPreparingAhead {
+            // A background preparation cannot be interrupted (an image encoder runs for seconds),
+            // and the C/C++ destructors that `exit` runs (OpenBLAS's among them) crash under it.
+            // Nothing is left to save: every action was journalled and written when it happened.
+            _exit(0)
+        }
     }
 }

@@ -14,8 +14,22 @@ struct SegTerm: ParsableCommand {
     )
 }
 
+/// With SEGTERM_PEAK_MEMORY set, the process's peak resident memory (VmHWM) goes to stderr at exit:
+/// how the tests and FUZZING.md measure what a reader costs on a hostile file. A parent cannot
+/// measure it from outside with wait4: posix_spawn's child shares the parent's memory until it
+/// execs, so ru_maxrss reports the parent's size.
+func reportPeakMemoryAtExit() {
+    guard getenv("SEGTERM_PEAK_MEMORY") != nil else { return }
+    atexit {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return }
+        FileHandle.standardError.write(Data("segterm: peak memory \(line.dropFirst(6).trimmingCharacters(in: .whitespaces))\n".utf8))
+    }
+}
+
 /// Exit codes: 0 success, 1 bad input (`segterm: <file>: <reason>`), 2 usage error.
 func runMain() -> Never {
+    reportPeakMemoryAtExit()
     do {
         var command = try SegTerm.parseAsRoot()
         try command.run()

@@ -15,6 +15,16 @@ enum PNGCodec {
 
         let width = Int(info.width), height = Int(info.height)
         let byteCount = width * height * Int(info.channels) * Int(info.sample_bytes)
+        // Deflate expands at most ~1032:1 (a 258-byte match in two bits), so a file this small
+        // cannot hold the rows its header declares (each a filter byte and the packed samples):
+        // a 45-byte PNG claiming 10000x10000 would otherwise allocate 300 MB before libpng finds
+        // the data missing. Refused before the allocation; every complete PNG passes.
+        let rowBits = width * Int(info.channels) * Int(info.file_bit_depth)
+        let rawBytes = height * (1 + (rowBits + 7) / 8)
+        guard rawBytes <= 1032 * bytes.count + 65536 else {
+            throw SegError(.truncated, file: "", "PNG image data: the file's \(bytes.count) bytes cannot inflate to the "
+                + "\(rawBytes) bytes of \(width)x\(height) pixels its header declares")
+        }
         var out = [UInt8](repeating: 0, count: byteCount)
         let status = bytes.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { segpng_decode(input.baseAddress, input.count, $0.baseAddress, $0.count, &info) }
@@ -96,6 +106,8 @@ enum PNGCodec {
         let kind: SegError.Kind
         if lowered.contains("truncated") || lowered.contains("not enough") || lowered.contains("unexpected end") {
             kind = .truncated
+        } else if lowered.contains("inflates past") {
+            kind = .tooLarge  // a decompression bomb (see segpng.c's on_warning)
         } else if lowered.contains("signature") {
             kind = .unsupported
         } else {

@@ -200,8 +200,7 @@ extension Comparison {
             func mIoU(_ ev: SemanticEvaluation) -> Double {
                 var confusion = [Int](repeating: 0, count: K * (K + 1))
                 for (i, n) in counts.enumerated() where n > 0 {
-                    let c = ev.images[i].confusion
-                    for j in 0..<confusion.count { confusion[j] += n * c[j] }
+                    for cell in ev.images[i].confusion { confusion[cell.index] += n * cell.count }
                 }
                 return SemanticScores(confusion: confusion, classes: K).meanIoU
             }

@@ -72,8 +72,10 @@ public struct SemanticImageResult: Sendable {
     public var predictionFile: String
     public var width: Int
     public var height: Int
-    /// K × (K + 1), see `SemanticScores`.
-    public var confusion: [Int]
+    /// The non-zero cells of this image's K × (K + 1) confusion matrix (see `SemanticScores`),
+    /// by index: an image holds a few classes, and a dense matrix kept per image would cost
+    /// K² × 8 bytes each, whatever the image's size.
+    public var confusion: [ConfusionCell]
     public var scores: SemanticScores
     public var segments: [SemanticSegment]
     /// Per class: pixels in both boundaries and in either (ignored pixels left out).
@@ -102,7 +104,18 @@ public struct SemanticEvaluation: Sendable {
     public static let sizeBuckets = COCOEvalParams().areaRanges
 }
 
+/// One non-zero cell of a confusion matrix: its index (row × (K + 1) + column) and its count.
+public struct ConfusionCell: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+}
+
 public struct SemanticEvaluator: Sendable {
+    /// The most classes a semantic evaluation takes. Its tables grow with the class count (the
+    /// confusion matrix with its square: 4096 classes are 134 MB while an image is counted), so a
+    /// label map whose values run up to 2^16 or 2^32 must not size them; larger sets are refused.
+    public static let maxClasses = 4096
+
     public var classes: [String]
     public var ignoreIndex: UInt32
     public var resizePredictions: Bool
@@ -114,6 +127,12 @@ public struct SemanticEvaluator: Sendable {
 
     public func evaluate(_ files: FilePairs, workers: Int = Parallel.coreCount,
                          progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> SemanticEvaluation {
+        guard classes.count <= Self.maxClasses else {
+            // The class list came with the ground truth (a file the caller names when it has one).
+            let first = files.pairs.first?.groundTruth ?? ""
+            let folder = first.lastIndex(of: "/").map { String(first[..<$0]) } ?? first
+            throw SegError(.tooLarge, file: folder, "\(classes.count) classes, above the limit of \(Self.maxClasses)")
+        }
         let counter = ProgressCounter(total: files.pairs.count, report: progress)
         let pairs = files.pairs
         let me = self
@@ -137,7 +156,7 @@ public struct SemanticEvaluator: Sendable {
     func combine(_ results: [SemanticImageResult], unpaired: [String]) -> SemanticEvaluation {
         let K = classes.count
         var confusion = [Int](repeating: 0, count: K * (K + 1))
-        for r in results { for i in 0..<confusion.count { confusion[i] += r.confusion[i] } }
+        for r in results { for cell in r.confusion { confusion[cell.index] += cell.count } }
         let cumulative = SemanticScores(confusion: confusion, classes: K)
         var mean = cumulative
         func average(_ values: [[Double]]) -> [Double] {
@@ -222,7 +241,8 @@ public struct SemanticEvaluator: Sendable {
         let segments = try Self.segments(gt: gt, pred: pred, classes: K, ignore: ignore, imageIndex: index, file: gtFile)
         let (bi, bu) = Self.boundaryOverlap(gt: gt, pred: pred, classes: K, ignore: ignore)
         return SemanticImageResult(stem: stem, groundTruthFile: gtFile, predictionFile: predFile, width: gt.width, height: gt.height,
-                                   confusion: confusion, scores: SemanticScores(confusion: confusion, classes: K), segments: segments,
+                                   confusion: confusion.indices.compactMap { confusion[$0] != 0 ? ConfusionCell(index: $0, count: confusion[$0]) : nil },
+                                   scores: SemanticScores(confusion: confusion, classes: K), segments: segments,
                                    boundaryIntersection: bi, boundaryUnion: bu)
     }
 

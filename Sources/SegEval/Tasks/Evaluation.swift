@@ -66,15 +66,23 @@ extension Evaluation {
         var classes: [String]
         if let file = request.classesFile {
             classes = try ClassNames.load(file)
+            guard classes.count <= SemanticEvaluator.maxClasses else {
+                throw SegError(.tooLarge, file: file, "\(classes.count) classes, above the limit of \(SemanticEvaluator.maxClasses)")
+            }
         } else {
-            // Without a class list, the classes are 0...the largest label in the ground truth.
+            // Without a class list, the classes are 0...the largest label in the ground truth. The
+            // tables are sized by that, so a stray large value (a 16-bit map holding 65535, a
+            // label map with ids up to 2^24) is refused here, naming its file, before any is made.
             var largest: UInt32 = 0
             for pair in files.pairs {
                 for v in try ImageFile.read(pair.groundTruth, limits: request.limits).labelMap().labels where v != request.ignoreIndex {
                     largest = max(largest, v)
                 }
+                guard largest < UInt32(SemanticEvaluator.maxClasses) else {
+                    throw SegError(.tooLarge, file: pair.groundTruth, "label \(largest) would make \(UInt64(largest) + 1) classes, above the limit of "
+                        + "\(SemanticEvaluator.maxClasses)")
+                }
             }
-            guard largest < 65536 else { throw SegError(.invalid, file: request.groundTruth, "label \(largest) is too large for a class id") }
             classes = (0...Int(largest)).map { "class \($0)" }
         }
         let evaluator = SemanticEvaluator(classes: classes, ignoreIndex: request.ignoreIndex,

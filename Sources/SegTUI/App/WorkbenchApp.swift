@@ -50,7 +50,8 @@ public final class WorkbenchSession {
         try writer.prepareFolders()
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
                                    classes: config.classes, modelNames: models.map(\.name))
-        for record in try Journal<WorkRecord>.replay(writer.journalPath) { Workbench.apply(record, to: &state) }
+        let replay = try Journal<WorkRecord>.restore(writer.journalPath)
+        for record in replay.records { Workbench.apply(record, to: &state) }
         let start = state.current
         // Prompts replayed for the last image went to the editor: keep them as that image's draft,
         // which opening it below brings back (and decodes once the model is ready).
@@ -70,6 +71,7 @@ public final class WorkbenchSession {
         if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         state.noc = try config.noc.map(NocCurve.load) ?? []
         state.prefetchDepth = prefetch
+        state.message = replay.warning ?? state.message  // a torn last record was dropped: say so
         self.state = state
         if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         go(to: start)
@@ -180,6 +182,9 @@ public final class WorkbenchSession {
         evaluationQueue.sync {}
         _ = drainWorker()
     }
+
+    /// Whether a worker is still preparing an image in the background (after `stop`, until it ends).
+    public var isPreparingAhead: Bool { workers.contains { $0.isPreparingAhead } }
 
     /// Stops the workers' background preparation (the session is done).
     public func stop() {

@@ -5,10 +5,15 @@ import TOMLKit
 extension Theme {
     /// Reads a theme file (see themes/dark.toml). Keys left out keep the dark theme's values.
     public static func load(_ path: String) throws -> Theme {
-        let bytes = try FileIO.read(path, maxBytes: 1 << 20)
+        try parse(try FileIO.read(path, maxBytes: 1 << 20), path: path)
+    }
+
+    /// `load` on bytes already read (`path` names the file in errors and gives the default name).
+    static func parse(_ bytes: [UInt8], path: String) throws -> Theme {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw SegError(.corrupt, file: path, "theme is not UTF-8 text")
         }
+        try TOMLPrecheck.check(text, path: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -13,14 +13,18 @@ import SegModels
 /// delays the other's answer; only the first (`announcesImage`) reports the decoded image and
 /// its ground truth, which both share.
 public final class ModelWorker: @unchecked Sendable {
-    // `lock` guards `pendingDecode`; `prepared` is only touched on `queue`.
+    // `lock` guards `pendingDecode` and `generation`; `prepared` is only touched on `queue`.
     private let model: AnySegmenter
     private let lane: Int
     private let announcesImage: Bool
     private let limits: ImageFile.Limits
     private let queue = DispatchQueue(label: "segterm.model-worker", qos: .userInitiated)
     private let lock = NSLock()
-    private var pendingDecode: (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)?
+    private var pendingDecode: (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool, generation: Int)?
+    /// Counts `open` calls. A decode is for the image opened last before it; a decode block queued
+    /// before a later `open` must leave that image's request to the blocks queued after the open, or
+    /// it would run it on the previous image's prepared state (found by ModelWorkerTests).
+    private var generation = 0
     private var prepared: AnySegmenter.Prepared?
     private let groundTruth: GroundTruthObjects?
     /// The current image's ground-truth objects; only touched on `queue`.
@@ -53,6 +57,7 @@ public final class ModelWorker: @unchecked Sendable {
 
     /// Loads and prepares an image; decodes posted after this run on it.
     public func open(index: Int, path: String) {
+        lock.withLock { generation += 1 }
         queue.async { [self] in
             prepared = nil
             imageGroundTruth = nil
@@ -86,12 +91,16 @@ public final class ModelWorker: @unchecked Sendable {
     }
 
     public func decode(request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool) {
-        lock.withLock { pendingDecode = (request, prompts, previous, multimask) }
+        let image = lock.withLock { () -> Int in
+            pendingDecode = (request, prompts, previous, multimask, generation)
+            return generation
+        }
         queue.async { [self] in
-            guard let job = lock.withLock({ () -> (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool)? in
-                defer { pendingDecode = nil }
-                return pendingDecode
-            }) else { return }  // a newer request already took this slot and ran
+            guard let job = lock.withLock({ () -> (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool, generation: Int)? in
+                guard let job = pendingDecode, job.generation == image else { return nil }
+                pendingDecode = nil
+                return job
+            }) else { return }  // a newer request already took this slot and ran, or it is for an image opened later
             guard let prepared else {
                 post(.resultFailed(lane: lane, request: job.request, "the image is not prepared"))
                 return
@@ -127,6 +136,9 @@ public final class ModelWorker: @unchecked Sendable {
 
     /// Stops the prefetching thread (the worker's queue finishes what it has).
     public func stop() { prefetcher?.stop() }
+
+    /// Whether the prefetching thread is still inside a model's preparation.
+    public var isPreparingAhead: Bool { prefetcher?.isPreparing ?? false }
 
     static func milliseconds(since start: DispatchTime) -> Int {
         Int((DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1_000_000)

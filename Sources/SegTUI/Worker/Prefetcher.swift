@@ -33,6 +33,7 @@ final class Prefetcher: @unchecked Sendable {
     /// While the worker prepares the image on screen, prefetching waits.
     private var workerBusy = false
     private var stopped = false
+    private var preparing = false
 
     init(model: AnySegmenter, limits: ImageFile.Limits, capacity: Int) {
         self.model = model
@@ -75,6 +76,9 @@ final class Prefetcher: @unchecked Sendable {
         }
     }
 
+    /// Whether an image is being prepared right now (it cannot be interrupted).
+    var isPreparing: Bool { condition.withLock { preparing } }
+
     /// Prefetched so far (tests, benchmarks).
     var readyPaths: Set<String> { condition.withLock { Set(ready.keys) } }
 
@@ -85,12 +89,13 @@ final class Prefetcher: @unchecked Sendable {
             let path: String? = condition.withLock {
                 while !stopped && (workerBusy || nextWanted() == nil) { condition.wait() }
                 if stopped { return nil }
-                let path = nextWanted()
-                return path
+                preparing = true
+                return nextWanted()
             }
             guard let path else { return }
             let entry = prepare(path)
             condition.withLock {
+                preparing = false
                 // Kept only if still wanted: the user may have jumped elsewhere meanwhile.
                 if let entry, wanted.contains(path) { ready[path] = entry }
                 if entry == nil { wanted.removeAll { $0 == path } }  // not retried in a loop

@@ -59,10 +59,15 @@ public struct WorkspaceConfig: Equatable, Sendable {
 
     /// Reads a `segterm.toml`. Unknown keys are errors, so a typo does not silently lose a setting.
     public static func load(_ path: String) throws -> WorkspaceConfig {
-        let bytes = try FileIO.read(path, maxBytes: 1 << 20)
+        try parse(try FileIO.read(path, maxBytes: 1 << 20), path: path)
+    }
+
+    /// `load` on bytes already read; `path` names the file in errors and is the base of relative paths.
+    static func parse(_ bytes: [UInt8], path: String) throws -> WorkspaceConfig {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw SegError(.corrupt, file: path, "not UTF-8 text")
         }
+        try TOMLPrecheck.check(text, path: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
