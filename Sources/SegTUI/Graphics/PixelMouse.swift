@@ -13,7 +13,8 @@ public struct PixelMouseReport: Equatable, Sendable {
     public static let enable = "\u{1B}[?1016h"
     public static let disable = "\u{1B}[?1016l"
 
-    /// Parses one report, with or without the leading `ESC`; nil for anything else.
+    /// Parses one report, with or without the leading `ESC`; nil for anything else. Mode 1006's
+    /// cell reports have the same form (x and y are then 0-based cells).
     public static func parse(_ text: String) -> PixelMouseReport? {
         var body = Substring(text)
         if body.hasPrefix("\u{1B}") { body = body.dropFirst() }

@@ -175,25 +175,10 @@ public final class CursesTerminal {
         return text.isEmpty ? .key(.escape) : nil
     }
 
-    /// `[<b;x;yM` (press or motion) or `[<b;x;ym` (release), x and y 1-based.
+    /// `[<b;x;yM` (press or motion) or `[<b;x;ym` (release), x and y 1-based cells: the format
+    /// of SGR pixel reports too, so one parser reads both.
     static func parseSGRMouse(_ text: String) -> InputEvent? {
-        guard text.hasPrefix("[<"), let last = text.last, last == "M" || last == "m" else { return nil }
-        let fields = text.dropFirst(2).dropLast().split(separator: ";").compactMap { Int($0) }
-        guard fields.count == 3, fields[1] >= 1, fields[2] >= 1 else { return nil }
-        let (code, column, row) = (fields[0], fields[1] - 1, fields[2] - 1)
-        let pressed = last == "M"
-        let action: MouseAction?
-        switch (code & ~(4 | 8 | 16), pressed) {  // without shift, meta and control
-        case (64, _): action = .wheelUp
-        case (65, _): action = .wheelDown
-        case (let c, _) where c & 32 != 0: action = .motion
-        case (0, true): action = .leftPress
-        case (0, false): action = .leftRelease
-        case (2, true): action = .rightPress
-        case (2, false): action = .rightRelease
-        default: action = nil
-        }
-        return action.map { .mouse(column: column, row: row, $0) }
+        PixelMouseReport.parse(text).map { .mouse(column: $0.x, row: $0.y, $0.action) }
     }
 
     private static let specialKeys: [Int32: SpecialKey] = {
