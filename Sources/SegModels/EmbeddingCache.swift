@@ -74,15 +74,19 @@ public final class EmbeddingCache: Sendable {
         return e
     }
 
-    public func store(_ e: SAMEmbedding, key: String) {
-        guard e.features.count > 0 else { return }
+    /// Writes the entry; true when it is on disk afterwards (false: the folder is not writable,
+    /// or the bound is too small to keep even this entry). A failure only costs time later.
+    @discardableResult
+    public func store(_ e: SAMEmbedding, key: String) -> Bool {
+        guard e.features.count > 0 else { return false }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try FileIO.writeAtomically(encode(e), to: path(key))
         } catch {
-            return  // a cache that cannot be written only costs time
+            return false
         }
         evict()
+        return access(path(key), F_OK) == 0
     }
 
     // Layout: magic, u32 version, u32 fingerprint length, fingerprint, 4 × u32 sizes,

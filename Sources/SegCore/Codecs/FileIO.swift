@@ -53,7 +53,7 @@ public enum FileIO {
     /// fsyncs the folder: a reader sees the old file or the new one, never a half-written one.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let folder = parentFolder(of: path)
-        let base = path.split(separator: "/").last.map(String.init) ?? path
+        let base = FileName.last(path)
         let temp = folder + "/." + base + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SegError(.writeFailed, file: path, "cannot create a temporary file: \(errnoText())") }

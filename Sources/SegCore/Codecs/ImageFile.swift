@@ -62,8 +62,17 @@ public enum ImageFile {
     }
 
     public static func writePNG(_ image: RGBImage, to path: String) throws {
-        try writePNG(RasterImage(width: image.width, height: image.height, colorModel: .rgb, fileBitDepth: 8,
-                                 format: .png, samples: .eight(image.pixels)), to: path)
+        try writePNG(raster(image), to: path)
+    }
+
+    /// An RGB image as 8-bit RGB PNG bytes, in memory.
+    public static func encodePNG(_ image: RGBImage) throws(SegError) -> [UInt8] {
+        try encodePNG(raster(image))
+    }
+
+    private static func raster(_ image: RGBImage) -> RasterImage {
+        RasterImage(width: image.width, height: image.height, colorModel: .rgb, fileBitDepth: 8, format: .png,
+                    samples: .eight(image.pixels))
     }
 
     /// A binary mask as 8-bit gray 0/255, the convention most tools read.

@@ -270,7 +270,7 @@ struct FailureSortKey {
 
 extension FailureRow.Kind {
     /// Position in `allCases`, for tallies.
-    var index: Int {
+    public var index: Int {
         switch self {
         case .missed: 0
         case .background: 1

@@ -95,8 +95,7 @@ public enum EmbeddingPrecompute {
             let key = EmbeddingCache.key(image: image, model: model.fingerprint)
             if cache.contains(key: key, model: model) { return .cached }
             let embedding = try model.prepare(image)
-            cache.store(embedding, key: key)
-            guard cache.contains(key: key, model: model) else {
+            guard cache.store(embedding, key: key) else {
                 return .failed("the cache in \(cache.directory) did not keep the entry (not writable, or full)")
             }
             return .embedded(seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)

@@ -11,7 +11,7 @@ public enum Norm {
                                  gelu: Bool = false) {
         typealias F8 = SIMD8<Float>
         Threads.parallelRanges(rows, minPerChunk: 64) { range in
-            if ck_level() > 0 {
+            if Elementwise.useC {
                 ck_layernorm(x + range.lowerBound * dim, out + range.lowerBound * dim, range.count, dim, weight, bias, preBias, eps, gelu ? 1 : 0)
                 return
             }
@@ -52,7 +52,7 @@ public enum Norm {
             }
         }
         // The Swift path's GELU as its own pass (the C path did it per row above).
-        if gelu && ck_level() == 0 { Elementwise.geluSwift(out, rows * dim) }
+        if gelu && !Elementwise.useC { Elementwise.geluSwift(out, rows * dim) }
     }
 
     /// LayerNorm2d (SAM's channel LayerNorm on NCHW): for each pixel, normalise across the `channels`

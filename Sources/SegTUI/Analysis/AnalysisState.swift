@@ -72,7 +72,7 @@ public struct FailureKeys: Sendable {
         }
         self.classNames = classNames
         sizeIndex = rows.map { UInt8(FailureBrowserState.sizes.firstIndex(of: $0.sizeBucket) ?? 0) }
-        kindIndex = rows.map { UInt8(FailureRow.Kind.allCases.firstIndex(of: $0.kind)!) }
+        kindIndex = rows.map { UInt8($0.kind.index) }
         iou = rows.map(\.iou)
         var present = Set<FailureRow.Kind>()
         for i in Set(kindIndex) { present.insert(FailureRow.Kind.allCases[Int(i)]) }
@@ -165,7 +165,7 @@ extension Workbench {
         let needle = b.classFilter.lowercased()
         let classMatches = keys.classNames.map { needle.isEmpty || $0.lowercased().contains(needle) }
         let size = UInt8(FailureBrowserState.sizes.firstIndex(of: b.size) ?? 0)
-        let kind = b.kind.map { UInt8(FailureRow.Kind.allCases.firstIndex(of: $0)!) }
+        let kind = b.kind.map { UInt8($0.index) }
         let range = FailureBrowserState.iouRanges[b.iouRange]
         let order = evaluation.failureOrders[b.sort] ?? Array(evaluation.failures.indices)
         var counts = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)

@@ -130,14 +130,8 @@ extension Workbench {
 
     /// The two panes: side by side when each still gets at least 40 columns, else one above the other.
     public static func comparePanes(_ area: CellRect) -> (CellRect, CellRect) {
-        if area.columns >= 81 {
-            let w = (area.columns - 1) / 2
-            return (CellRect(column: area.column, row: area.row, columns: w, rows: area.rows),
-                    CellRect(column: area.column + w + 1, row: area.row, columns: area.columns - w - 1, rows: area.rows))
-        }
-        let h = area.rows / 2
-        return (CellRect(column: area.column, row: area.row, columns: area.columns, rows: h),
-                CellRect(column: area.column, row: area.row + h, columns: area.columns, rows: area.rows - h))
+        let panes = WorkbenchLayout.abPanes(area, equal: false)
+        return (panes[0], panes[1])
     }
 
     static func drawCompare(_ s: WorkbenchState, area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {

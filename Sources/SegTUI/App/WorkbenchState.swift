@@ -133,6 +133,14 @@ public enum Overlay: Equatable, Sendable {
     case failures
     /// Two prediction sets side by side (`c`).
     case compare
+
+    /// The views that blank everything above the status line: what lies under them is not drawn.
+    public var coversScreen: Bool {
+        switch self {
+        case .metrics, .failures, .compare: true
+        case .none, .help, .classPicker: false
+        }
+    }
 }
 
 /// Everything `render` needs, and everything `reduce` changes.

@@ -47,8 +47,7 @@ public enum KittyGraphics {
     /// Transmits an opaque photo as an RGB PNG: a quarter fewer raw bytes than RGBA before
     /// compression, for the one transfer per image that dominates the budget.
     public static func transmit(_ image: RGBImage, id: UInt32) throws -> String {
-        transmitPNG(try ImageFile.encodePNG(RasterImage(width: image.width, height: image.height, colorModel: .rgb,
-                                                        fileBitDepth: 8, format: .png, samples: .eight(image.pixels))), id: id)
+        transmitPNG(try ImageFile.encodePNG(image), id: id)
     }
 
     /// Places image `id` with its top-left corner at the cursor (or at the 0-based cell `at`,
@@ -73,9 +72,6 @@ public enum KittyGraphics {
 
     /// The character that stands for one cell of an image placed with `U=1`.
     public static let placeholder: Unicode.Scalar = "\u{10EEEE}"
-
-    /// Rows and columns a placeholder image can span: one combining mark per number.
-    public static var maxPlaceholderSpan: Int { KittyDiacritics.scalars.count }
 
     /// A virtual placement (`U=1`) of image `id` over `columns` × `rows` cells: nothing is drawn
     /// until cells holding placeholders for this id appear, and then the image moves, scrolls

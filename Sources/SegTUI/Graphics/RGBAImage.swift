@@ -57,12 +57,9 @@ public struct RGBAImage: Equatable, Sendable {
     /// boundary keeps its exact colour after compositing (what sixel's exact palette colours are for).
     public init(mask: Mask, fill: RGB, fillAlpha: UInt8, boundary: RGB) {
         self.init(mask: mask, color: fill, alpha: fillAlpha)
-        let w = mask.width, h = mask.height
-        func set(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < w && y < h && mask.bits[y * w + x] != 0 }
-        for y in 0..<h {
-            for x in 0..<w where set(x, y) && (!set(x - 1, y) || !set(x + 1, y) || !set(x, y - 1) || !set(x, y + 1)) {
-                self[x, y] = (boundary.r, boundary.g, boundary.b, 255)
-            }
+        let edge = mask.boundary
+        for i in 0..<(mask.width * mask.height) where edge.bits[i] != 0 {
+            pixels.replaceSubrange((i * 4)..<(i * 4 + 4), with: [boundary.r, boundary.g, boundary.b, 255])
         }
     }
 

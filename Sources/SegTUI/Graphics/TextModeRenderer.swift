@@ -14,7 +14,6 @@ public enum TextModeRenderer {
         var buffer = CellBuffer(rows: rows, columns: columns)
         guard columns > 0, rows > 0 else { return buffer }
         let w = pixels.width, h = pixels.height
-        var cells = [Cell](repeating: .blank, count: rows * columns)
         var r = [Int32](repeating: 0, count: n), g = r, b = r
         pixels.pixels.withUnsafeBufferPointer { px in
             r.withUnsafeMutableBufferPointer { r in
@@ -30,14 +29,13 @@ public enum TextModeRenderer {
                                     }
                                 }
                                 let fit = symbols.fit(r: r.baseAddress!, g: g.baseAddress!, b: b.baseAddress!)
-                                cells[row * columns + column] = Cell(fit.glyph, foreground: fit.foreground, background: fit.background)
+                                buffer[row, column] = Cell(fit.glyph, foreground: fit.foreground, background: fit.background)
                             }
                         }
                     }
                 }
             }
         }
-        for row in 0..<rows { for column in 0..<columns { buffer[row, column] = cells[row * columns + column] } }
         return buffer
     }
 
@@ -54,17 +52,14 @@ public enum TextModeRenderer {
         let w = mask.width, h = mask.height
         let columns = (w + 1) / 2, rows = (h + 3) / 4
         var out = [[Unicode.Scalar?]](repeating: [Unicode.Scalar?](repeating: nil, count: columns), count: rows)
-        func inside(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < w && y < h && mask.bits[y * w + x] != 0 }
+        let edge = mask.boundary
         for row in 0..<rows {
             for column in 0..<columns {
                 var bits: UInt32 = 0
                 for dy in 0..<4 {
                     for dx in 0..<2 {
                         let x = column * 2 + dx, y = row * 4 + dy
-                        guard inside(x, y) else { continue }
-                        if !inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1) {
-                            bits |= brailleBits[dy][dx]
-                        }
+                        if x < w, y < h, edge.bits[y * w + x] != 0 { bits |= brailleBits[dy][dx] }
                     }
                 }
                 if bits != 0 { out[row][column] = Unicode.Scalar(0x2800 + bits) }

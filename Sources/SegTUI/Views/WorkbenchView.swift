@@ -43,17 +43,18 @@ public struct WorkbenchLayout {
         image = ImageLayout(imageSize: size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
     }
 
-    /// Two panes of equal size (so both show exactly the same pixels), with a column or a row
-    /// between them: side by side when each still gets 40 columns, else one above the other.
-    static func abPanes(_ view: CellRect) -> [CellRect] {
+    /// Two panes with a column between them, side by side when each still gets 40 columns, else
+    /// one above the other. `equal`: both the same size, so both show exactly the same pixels
+    /// (else the second takes what is left).
+    static func abPanes(_ view: CellRect, equal: Bool = true) -> [CellRect] {
         if view.columns >= 81 {
             let w = (view.columns - 1) / 2
             return [CellRect(column: view.column, row: view.row, columns: w, rows: view.rows),
-                    CellRect(column: view.column + w + 1, row: view.row, columns: w, rows: view.rows)]
+                    CellRect(column: view.column + w + 1, row: view.row, columns: equal ? w : view.columns - w - 1, rows: view.rows)]
         }
         let h = view.rows / 2
         return [CellRect(column: view.column, row: view.row, columns: view.columns, rows: h),
-                CellRect(column: view.column, row: view.row + h, columns: view.columns, rows: h)]
+                CellRect(column: view.column, row: view.row + h, columns: view.columns, rows: equal ? h : view.rows - h)]
     }
 
     /// The same layout seen from pane `k`: its `imageArea` is that pane's, so `cell(for:)` and the
@@ -140,6 +141,23 @@ extension Workbench {
         }
         let layout = WorkbenchLayout(s)
         let colored = s.colorMode != .none
+        if !s.overlay.coversScreen { drawWorkArea(s, layout: layout, into: &buffer, theme: theme, colored: colored) }
+        drawStatus(s, layout: layout, into: &buffer, theme: theme, colored: colored)
+        switch s.overlay {
+        case .none: break
+        case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
+        case .classPicker(let filter, let highlighted):
+            drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
+        case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        case .compare: drawCompare(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
+        }
+        return buffer
+    }
+
+    /// The image list, each model's pane with its masks and prompts, and the pane headers.
+    static func drawWorkArea(_ s: WorkbenchState, layout: WorkbenchLayout, into buffer: inout CellBuffer, theme: Theme,
+                             colored: Bool) {
         if let list = layout.list { drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored) }
         for k in layout.paneAreas.indices {
             let pane = layout.pane(k)
@@ -156,17 +174,6 @@ extension Workbench {
             }
         }
         drawPaneHeaders(s, layout: layout, into: &buffer, theme: theme, colored: colored)
-        drawStatus(s, layout: layout, into: &buffer, theme: theme, colored: colored)
-        switch s.overlay {
-        case .none: break
-        case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
-        case .classPicker(let filter, let highlighted):
-            drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
-        case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
-        case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
-        case .compare: drawCompare(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
-        }
-        return buffer
     }
 
     /// Accepted objects in their class colours, the selected one brighter, model `lane`'s mask
