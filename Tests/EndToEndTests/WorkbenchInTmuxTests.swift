@@ -230,8 +230,9 @@ struct WorkbenchInTmuxTests {
         try start(session, sample)
         _ = try Tmux.waitFor(session) { $0.contains("per image: F1@.5") && !$0.contains("\u{2026}") }
         try Tmux.run(["send-keys", "-t", session, "c"])
-        let panes = try Tmux.waitFor(session) { $0.contains("B model-b") && $0.contains("\u{0394} ") }
         let image = try #require((worst["image"] as? String)?.split(separator: "/").last.map(String.init))
+        // The status line is the last row ncurses rewrites: a capture can fall between the panes and it.
+        let panes = try Tmux.waitFor(session) { $0.contains("B model-b") && $0.contains("\u{0394} ") && Self.statusLine($0).contains(image) }
         #expect(Self.statusLine(panes).contains(image), "\(Self.statusLine(panes)) should show \(image)")
         #expect(panes.contains(String(format: "\u{0394} %+.3f", worst["delta"] as? Double ?? .nan)), "\(panes)")
         #expect(panes.contains("A model-a"))
