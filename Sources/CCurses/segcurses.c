@@ -1,5 +1,6 @@
 #include "segcurses.h"
 #include <curses.h>
+#include <errno.h>
 #include <locale.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,7 +16,7 @@ static SCREEN *screen = NULL;
 static void restore_and_reraise(int signal_number) {
     if (running) {
         running = 0;
-        static const char off[] = "\033[?1006l\033[?1002l";
+        static const char off[] = "\033[?1016l\033[?1006l\033[?1002l";
         write(STDOUT_FILENO, off, sizeof(off) - 1);
         endwin();
     }
@@ -85,7 +86,7 @@ int segcurses_start(const char *term_name, int use_colors, segcurses_caps *caps)
 void segcurses_stop(void) {
     if (running) {
         running = 0;
-        fputs("\033[?1006l\033[?1002l", stdout);
+        fputs("\033[?1016l\033[?1006l\033[?1002l", stdout);
         fflush(stdout);
         endwin();
     }
@@ -116,6 +117,35 @@ int segcurses_put(int row, int col, uint32_t codepoint, int pair, int bold, int 
     // setcchar takes the pair in its `opts` argument when it does not fit a short.
     setcchar(&cell, text, attrs, 0, &pair_number);
     return mvadd_wch(row, col, &cell);
+}
+
+int segcurses_put_text(int row, int col, const uint32_t *codepoints, int count, int pair, int bold, int reverse) {
+    // A spacing character and up to CCHARW_MAX - 1 combining marks.
+    wchar_t text[CCHARW_MAX + 1];
+    int n = count < CCHARW_MAX ? count : CCHARW_MAX;
+    for (int i = 0; i < n; i++) text[i] = (wchar_t)codepoints[i];
+    text[n] = 0;
+    cchar_t cell;
+    attr_t attrs = A_NORMAL;
+    if (bold) attrs |= A_BOLD;
+    if (reverse) attrs |= A_REVERSE;
+    int pair_number = pair;
+    setcchar(&cell, text, attrs, 0, &pair_number);
+    return mvadd_wch(row, col, &cell);
+}
+
+void segcurses_write_raw(const char *bytes, size_t count) {
+    // After refresh, so ncurses' own output is out first; written whole, retrying short writes.
+    fflush(stdout);
+    while (count > 0) {
+        ssize_t n = write(STDOUT_FILENO, bytes, count);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return;
+        }
+        bytes += n;
+        count -= (size_t)n;
+    }
 }
 
 void segcurses_clear(void) { clearok(stdscr, TRUE); }

@@ -8,6 +8,8 @@ import SegTUI
 import Glibc
 #endif
 
+extension BlockSymbols: ExpressibleByArgument {}
+
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open the workbench: click to segment the images of a folder and keep the masks.",
@@ -41,6 +43,12 @@ struct Open: ParsableCommand {
     @Flag(help: "Show in the status line the bytes each frame sends to the terminal (what a click costs over SSH).")
     var debugIO = false
 
+    @Option(help: "How to draw images: auto (ask the terminal), kitty, sixel or text.")
+    var graphics = "auto"
+
+    @Option(help: "Text mode's symbols: half (▀, every font), quadrants (▚, most fonts) or sextants (🬗, recent fonts).")
+    var symbols: BlockSymbols = DisplayGrid.textDefault.symbols
+
     @Option(help: "Images after the current one that the model prepares in the background (0: off).")
     var prefetch = 2
 
@@ -60,6 +68,14 @@ struct Open: ParsableCommand {
         for p in predictions where !p.contains("=") { throw ValidationError("--pred takes NAME=PATH, got '\(p)'") }
         guard (0...16).contains(prefetch) else { throw ValidationError("--prefetch must be in 0…16") }
         guard model.count <= 2 else { throw ValidationError("--model: give one model, or two to compare them") }
+        guard graphics == "auto" || GraphicsMode(rawValue: graphics) != nil else {
+            throw ValidationError("--graphics takes auto, kitty, sixel or text")
+        }
+    }
+
+    /// The colours sixel keeps exact: the masks', the points' and the box's, as the theme draws them.
+    static func exactColors(_ theme: Theme) -> [RGB] {
+        [theme.maskBoundary, theme.positivePoint, theme.negativePoint, theme.boxColor, RGB(0, 0, 0)] + theme.classPalette
     }
 
     func workspace() throws -> WorkspaceConfig {
@@ -98,11 +114,26 @@ struct Open: ParsableCommand {
         // plain terminal and exits 1 without reading or writing anything in the folder.
         let lock = try OutputLock(folder: config.output)
         defer { withExtendedLifetime(lock) {} }
-        let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
+        // Asked before ncurses starts: the replies must not reach its input.
+        let environment = ProcessInfo.processInfo.environment
+        let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics))
+        let display = DisplayGrid(mode: decision.mode, symbols: symbols,
+                                  cellPixels: decision.cellPixels.map { PixelSize(width: $0.width, height: $0.height) },
+                                  imageIDBase: KittyImageIDs.forProcess(getpid()))
+        // kitty's placeholder cells name their image by a 24-bit foreground colour.
+        let colors = display.mode == .kitty && color == .auto ? .direct : color
+        let terminal = try CursesTerminal(colors: colors, environment: environment)
         defer { terminal.stop() }
+        switch display.mode {
+        case .kitty: terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux)
+        case .sixel: terminal.graphics = SixelPresenter(cell: display.cellPixels!, exactColors: Self.exactColors(theme))
+        case .text: break
+        }
+        if decision.pixelMouse { terminal.enablePixelMouse() }
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
-                                           colorMode: terminal.colorMode, limits: imageOptions.limits, prefetch: prefetch)
+                                           colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,
+                                           prefetch: prefetch)
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()
         if session.isPreparingAhead {

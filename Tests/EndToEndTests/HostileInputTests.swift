@@ -167,6 +167,7 @@ struct FullDiskInTmuxTests {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelName: "")
         s.image = RGBImage(width: 120, height: 90)
+        s.display = .textDefault  // what `segterm open` draws with in tmux
         let cell = WorkbenchLayout(s).cell(for: p)!
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)M"])
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)m"])

@@ -62,6 +62,7 @@ struct WorkbenchInTmuxTests {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelName: "")
         s.image = RGBImage(width: imageWidth, height: imageHeight)
+        s.display = .textDefault  // what `segterm open` draws with in tmux
         s.predictions = (0..<predictionSets).map { PredictionColumn(name: "set \($0)") }
         let cell = WorkbenchLayout(s).cell(for: p)!
         return (cell.column + 1, cell.row + 1)
@@ -304,6 +305,7 @@ struct WorkbenchInTmuxTests {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelNames: ["grabcut", sam])
         s.image = RGBImage(width: 120, height: 90)
+        s.display = .textDefault  // what `segterm open` draws with in tmux
         let layout = WorkbenchLayout(s)
         let cell = layout.pane(0).cell(for: PixelPoint(x: 70, y: 45))!
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(cell.column + 1);\(cell.row + 1)M"])

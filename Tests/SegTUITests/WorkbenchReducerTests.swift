@@ -84,10 +84,11 @@ struct WorkbenchReducerTests {
         var s = Self.ready()
         let scale = WorkbenchLayout(s).image.scale
         let step = max(1, Int((1 / scale).rounded()))
+        // Arrows step one image pixel at any zoom; h j k l one display pixel; Shift eight.
         _ = Self.send(&s, .input(.key(.right)), .input(.character("j")))
-        #expect(s.cursor == PixelPoint(x: 50 + step, y: 40 + step))
+        #expect(s.cursor == PixelPoint(x: 51, y: 40 + step))
         _ = Self.send(&s, .input(.key(.shiftLeft)))
-        #expect(s.cursor.x == 50 + step - 8 * step)
+        #expect(s.cursor.x == 51 - 8 * step)
         _ = Self.send(&s, .input(.character("+")), .input(.character("h")), .input(.character("-")))
         #expect(s.editor.prompts.points.map(\.positive) == [true, false])
         #expect(s.editor.prompts.points[0].pixel.x == s.editor.prompts.points[1].pixel.x + step)

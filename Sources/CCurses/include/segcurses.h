@@ -1,6 +1,7 @@
 #ifndef SEGCURSES_H
 #define SEGCURSES_H
 #include <stdint.h>
+#include <stddef.h>
 
 // Plain C functions over ncursesw, for the parts Swift cannot call directly (macros, variadic
 // and wide-character APIs), and the signal handling that restores the terminal.
@@ -33,6 +34,12 @@ typedef struct {
     int mouse_x, mouse_y;
     uint32_t mouse_buttons;  // ncurses mmask_t bits
 } segcurses_event;
+
+// A cell of a spacing character and combining marks (count code points in all).
+int segcurses_put_text(int row, int col, const uint32_t *codepoints, int count, int pair, int bold, int reverse);
+
+// Writes bytes to the terminal past ncurses (graphics), after flushing what ncurses buffered.
+void segcurses_write_raw(const char *bytes, size_t count);
 
 // Waits up to timeout_ms (negative: forever) for one input event.
 void segcurses_read(int timeout_ms, segcurses_event *event);

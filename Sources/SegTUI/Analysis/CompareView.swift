@@ -157,7 +157,7 @@ extension Workbench {
             buffer.write(String(header.prefix(pane.columns)), row: pane.row, column: pane.column, foreground: fg, bold: true)
             guard let image = s.image, pane.rows > 1 else { continue }
             let imageArea = CellRect(column: pane.column, row: pane.row + 1, columns: pane.columns, rows: pane.rows - 1)
-            let layout = ImageLayout(imageSize: image.size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
+            let layout = s.display.text.imageLayout(image.size, area: imageArea, viewport: s.viewport)
             var overlays = masks.enumerated().map { i, entry in
                 MaskOverlay(mask: entry.mask, fill: theme.classColor(entry.label), fillOpacity: 0.45, boundary: theme.classColor(entry.label),
                             boundaryOpacity: 0.9, cacheKey: s.imageGeneration > 0 ? "compare \(set) \(i) on image \(s.imageGeneration)" : nil)
@@ -167,6 +167,7 @@ extension Workbench {
                                             boundaryOpacity: 1, cacheKey: s.imageGeneration > 0 ? "ground truth \(i) on image \(s.imageGeneration)" : nil))
             }
             ImagePainter.paint(image, overlays: overlays, layout: layout, into: &buffer, area: imageArea, colorMode: s.colorMode,
+                               symbols: s.display.symbols,
                                cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
         }
         if paneA.row == paneB.row {

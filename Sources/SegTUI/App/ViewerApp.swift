@@ -38,6 +38,8 @@ public enum InputEvent: Equatable, Sendable {
     case character(Character)
     case key(SpecialKey)
     case mouse(column: Int, row: Int, MouseAction)
+    /// A mouse report in terminal pixels, 0-based from the screen's top-left (SGR pixel mode 1016).
+    case pixelMouse(x: Int, y: Int, MouseAction)
     case resize(rows: Int, columns: Int)
     /// The terminal went away: nothing more can be read or shown.
     case hangup

@@ -40,7 +40,8 @@ public final class WorkbenchSession {
     /// `models`: one, or two to answer the same prompts side by side (A/B). `prefetch`: how many
     /// of the next images each model prepares in the background (0: none).
     public init(config: WorkspaceConfig, models: [AnySegmenter], theme: Theme, rows: Int, columns: Int,
-                colorMode: ColorMode, limits: ImageFile.Limits = .standard, prefetch: Int = 0) throws {
+                colorMode: ColorMode, display: DisplayGrid = .halfBlocks, limits: ImageFile.Limits = .standard,
+                prefetch: Int = 0) throws {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
@@ -50,6 +51,7 @@ public final class WorkbenchSession {
         try writer.prepareFolders()
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
                                    classes: config.classes, modelNames: models.map(\.name))
+        state.display = display
         let replay = try Journal<WorkRecord>.restore(writer.journalPath)
         for record in replay.records { Workbench.apply(record, to: &state) }
         let start = state.current
@@ -205,7 +207,7 @@ public final class WorkbenchSession {
         var sinceInput = 0
         while !state.quit {
             if dirty {
-                terminal.draw(Workbench.render(state, theme: theme))
+                terminal.draw(Workbench.render(state, theme: theme), graphics: Workbench.graphics(state, theme: theme))
                 dirty = false
                 if debugIO {
                     sinceInput += terminal.lastFrameBytes
@@ -219,6 +221,7 @@ public final class WorkbenchSession {
             }
             if drainWorker() { dirty = true }
         }
+        terminal.finishGraphics()
         stop()
     }
 }

@@ -132,6 +132,18 @@ public enum Workbench {
     // MARK: Input
 
     static func handleInput(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if case .pixelMouse(let x, let y, let action) = input {
+            // The image takes the pixel under the pointer; everything else is laid out in cells.
+            guard let cell = s.display.cellPixels, cell.width > 0, cell.height > 0 else { return }
+            let column = x / cell.width, row = y / cell.height
+            if s.overlay == .none {
+                let pixel = WorkbenchLayout(s).imagePixel(terminalX: x, terminalY: y, s)
+                handleMouse(column: column, row: row, action, pixel: .some(pixel), &s, &effects)
+            } else {
+                handleInput(.mouse(column: column, row: row, action), &s, &effects)
+            }
+            return
+        }
         if case .resize(let rows, let columns) = input {
             s.rows = rows
             s.columns = columns
@@ -164,7 +176,7 @@ public enum Workbench {
         case .character(let c): handleCharacter(c, &s, &effects)
         case .key(let key): handleKey(key, &s, &effects)
         case .mouse(let column, let row, let action): handleMouse(column: column, row: row, action, &s, &effects)
-        case .resize, .hangup: break
+        case .resize, .hangup, .pixelMouse: break
         }
     }
 
@@ -224,10 +236,10 @@ public enum Workbench {
 
     static func handleKey(_ key: SpecialKey, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
         switch key {
-        case .left: moveCursor(-1, 0, large: false, &s)
-        case .right: moveCursor(1, 0, large: false, &s)
-        case .up: moveCursor(0, -1, large: false, &s)
-        case .down: moveCursor(0, 1, large: false, &s)
+        case .left: moveCursor(-1, 0, large: false, fine: true, &s)
+        case .right: moveCursor(1, 0, large: false, fine: true, &s)
+        case .up: moveCursor(0, -1, large: false, fine: true, &s)
+        case .down: moveCursor(0, 1, large: false, fine: true, &s)
         case .shiftLeft: moveCursor(-1, 0, large: true, &s)
         case .shiftRight: moveCursor(1, 0, large: true, &s)
         case .shiftUp: moveCursor(0, -1, large: true, &s)
@@ -250,7 +262,9 @@ public enum Workbench {
         }
     }
 
-    static func handleMouse(column: Int, row: Int, _ action: MouseAction, _ s: inout WorkbenchState,
+    /// `pixel`: the image pixel under the pointer when the terminal reports pixels (else the one
+    /// under the cell's centre).
+    static func handleMouse(column: Int, row: Int, _ action: MouseAction, pixel exact: PixelPoint?? = nil, _ s: inout WorkbenchState,
                             _ effects: inout [WorkbenchEffect]) {
         let layout = WorkbenchLayout(s)
         if let listRow = layout.listRow(column: column, row: row) {
@@ -259,7 +273,7 @@ public enum Workbench {
             }
             return
         }
-        let pixel = layout.imagePixel(column: column, row: row, s)
+        let pixel: PixelPoint? = exact ?? layout.imagePixel(column: column, row: row, s)
         switch action {
         case .leftPress:
             s.dragStart = pixel
@@ -490,11 +504,12 @@ public enum Workbench {
         }
     }
 
-    static func moveCursor(_ dx: Int, _ dy: Int, large: Bool, _ s: inout WorkbenchState) {
+    /// `fine`: one image pixel at any zoom (arrows); else one display pixel, at least one image
+    /// pixel (h j k l). `large`: eight display pixels (Shift).
+    static func moveCursor(_ dx: Int, _ dy: Int, large: Bool, fine: Bool = false, _ s: inout WorkbenchState) {
         guard let image = s.image else { return }
-        // One step is one display pixel (at least one image pixel); Shift moves eight.
         let scale = WorkbenchLayout(s).image.scale
-        let step = max(1, Int((1 / scale).rounded())) * (large ? 8 : 1)
+        let step = fine && !large ? 1 : max(1, Int((1 / scale).rounded())) * (large ? 8 : 1)
         s.cursor.x = min(max(s.cursor.x + dx * step, 0), image.width - 1)
         s.cursor.y = min(max(s.cursor.y + dy * step, 0), image.height - 1)
         keepCursorVisible(&s)
@@ -503,12 +518,11 @@ public enum Workbench {
     /// Zooms so that the image pixel `anchor` stays at the same place on the screen.
     static func zoom(by factor: Double, around anchor: PixelPoint, _ s: inout WorkbenchState) {
         guard let image = s.image else { return }
-        let area = WorkbenchLayout(s).imageArea
-        let before = WorkbenchLayout(s).image
+        let layout = WorkbenchLayout(s)
+        let before = layout.image
         let newZoom = min(max(s.viewport.zoom * factor, 1), 64)
         guard newZoom != s.viewport.zoom else { return }
-        let after = ImageLayout(imageSize: image.size, viewWidth: area.columns, viewHeight: area.rows * 2,
-                                viewport: Viewport(zoom: newZoom))
+        let after = layout.grid.imageLayout(image.size, area: layout.imageArea, viewport: Viewport(zoom: newZoom))
         let ax = Double(anchor.x) + 0.5, ay = Double(anchor.y) + 0.5
         // The anchor's position in the view, in display pixels, before the zoom…
         let screenX = Double(before.offsetX) + (ax - before.originX) * before.scale

@@ -149,6 +149,8 @@ public struct WorkbenchState: Sendable {
     public var rows: Int
     public var columns: Int
     public var colorMode: ColorMode
+    /// What a cell of the image area holds: block symbols, or the terminal's pixels (kitty, sixel).
+    public var display: DisplayGrid = .halfBlocks
 
     // The workspace.
     public var images: [ImageEntry]

@@ -15,6 +15,9 @@ public struct TerminalReplies: Equatable, Sendable {
     public var cellPixels: (width: Int, height: Int)?
     /// `CSI 4 ; h ; w t`: the text area, in pixels.
     public var windowPixels: (width: Int, height: Int)?
+    /// The DECRQM answer for SGR-Pixels mouse reports (mode 1016): whether the terminal knows
+    /// the mode; nil: no answer.
+    public var pixelMouse: Bool?
 
     public init() {}
 
@@ -22,10 +25,13 @@ public struct TerminalReplies: Equatable, Sendable {
         a.deviceAttributes == b.deviceAttributes && a.kittyStatus == b.kittyStatus
             && a.cellPixels?.width == b.cellPixels?.width && a.cellPixels?.height == b.cellPixels?.height
             && a.windowPixels?.width == b.windowPixels?.width && a.windowPixels?.height == b.windowPixels?.height
+            && a.pixelMouse == b.pixelMouse
     }
 
     /// Whether any reply came at all (a terminal that answers nothing costs only the timeout).
-    public var isEmpty: Bool { deviceAttributes == nil && kittyStatus == nil && cellPixels == nil && windowPixels == nil }
+    public var isEmpty: Bool {
+        deviceAttributes == nil && kittyStatus == nil && cellPixels == nil && windowPixels == nil && pixelMouse == nil
+    }
 
     public var hasSixel: Bool { deviceAttributes?.contains(4) ?? false }
 
@@ -63,6 +69,9 @@ public struct TerminalReplies: Equatable, Sendable {
             let values = params.dropFirst().split(separator: ";", omittingEmptySubsequences: false).map { Int($0) }
             // A garbled list (letters, an empty field) is not a reply we can trust.
             if !values.isEmpty, values.allSatisfy({ $0 != nil }) { deviceAttributes = values.compactMap { $0 } }
+        } else if final == UInt8(ascii: "y"), params.hasPrefix("?1016;"), params.hasSuffix("$") {
+            // `CSI ? 1016 ; Ps $ y`: 0 not recognised, 1 set, 2 reset, 3 permanently set, 4 permanently reset.
+            if let value = Int(params.dropFirst(6).dropLast()) { pixelMouse = (1...3).contains(value) }
         } else if final == UInt8(ascii: "t") {
             let values = params.split(separator: ";").map { Int($0) }
             guard values.count == 3, let kind = values[0], let h = values[1], let w = values[2], w > 0, h > 0 else { return }
@@ -93,7 +102,7 @@ public enum TerminalQuery {
     /// other queries are answered by tmux itself, which knows its own sixel support and sizes.
     public static func request(inTmux: Bool) -> String {
         let kitty = inTmux ? KittyGraphics.tmuxPassthrough(kittyQuery) : kittyQuery
-        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[c"
+        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[?1016$p" + "\u{1B}[c"
     }
 
     /// Whether the reader can stop waiting: the device attributes reply is the last to come.
@@ -112,6 +121,9 @@ public struct GraphicsDecision: Sendable {
     public var cellPixels: (width: Int, height: Int)?
     public var truecolor: Bool
     public var inTmux: Bool
+    /// Mouse reports in pixels (mode 1016) can be asked for: the terminal said it knows them and
+    /// its cell size is known.
+    public var pixelMouse: Bool
     public var reasons: [String]
 
     /// `override`: `--graphics kitty|sixel|text` (nil: auto). `rows`/`columns`: the terminal's
@@ -176,6 +188,11 @@ public struct GraphicsDecision: Sendable {
                 reasons.append("text: no graphics protocol confirmed")
             }
         }
-        return GraphicsDecision(mode: mode, cellPixels: cell, truecolor: truecolor, inTmux: inTmux, reasons: reasons)
+        let pixelMouse = replies.pixelMouse == true && cell != nil
+        if let known = replies.pixelMouse {
+            reasons.append(known ? (cell != nil ? "mouse in pixels (mode 1016): yes" : "mouse in pixels (mode 1016): known, but the cell size is not")
+                                 : "mouse in pixels (mode 1016): not recognised, clicks land on cell centres")
+        }
+        return GraphicsDecision(mode: mode, cellPixels: cell, truecolor: truecolor, inTmux: inTmux, pixelMouse: pixelMouse, reasons: reasons)
     }
 }

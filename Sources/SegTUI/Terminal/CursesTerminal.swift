@@ -13,6 +13,10 @@ public final class CursesTerminal {
     public private(set) var lastFrameBytes = 0
     /// `--debug-io`: count the bytes each frame sends (what a click costs over SSH).
     public var measuresOutput = false
+    /// Draws the panes' pixels after the cells (kitty or sixel); nil in text mode.
+    public var graphics: GraphicsPresenter?
+    /// Mouse reports come in pixels (mode 1016), once `enablePixelMouse` turned them on.
+    public private(set) var reportsPixels = false
 
     /// Starts full-screen mode. `environment` decides colour support (`NO_COLOR`, `COLORTERM`, `TERM`).
     public init(colors request: ColorRequest, environment: [String: String]) throws {
@@ -76,9 +80,35 @@ public final class CursesTerminal {
         return order[max(order.firstIndex(of: asked)!, order.firstIndex(of: available)!)]
     }
 
-    /// Writes the cells that differ from the last frame (all of them after a resize), then refreshes.
-    public func draw(_ frame: CellBuffer) {
-        let full = lastFrame.map { $0.rows != frame.rows || $0.columns != frame.columns } ?? true
+    /// Asks for mouse reports in terminal pixels (SGR-Pixels, 1016). Only for a terminal that said
+    /// it knows the mode: one that does not would go on sending cells, read here as pixels.
+    public func enablePixelMouse() {
+        writeRaw(PixelMouseReport.enable)
+        reportsPixels = true
+    }
+
+    /// Bytes past ncurses, after what it has buffered.
+    public func writeRaw(_ text: String) {
+        var bytes = Array(text.utf8)
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { segcurses_write_raw($0.baseAddress, $0.count) }
+        }
+    }
+
+    /// Takes the graphics off the terminal (before `stop`).
+    public func finishGraphics() {
+        if let graphics { writeRaw(graphics.finish()) }
+    }
+
+    /// Writes the cells that differ from the last frame (all of them after a resize), refreshes,
+    /// then lets `graphics` draw `panes` over them.
+    public func draw(_ frame: CellBuffer, graphics panes: [PaneGraphics] = []) {
+        var full = lastFrame.map { $0.rows != frame.rows || $0.columns != frame.columns } ?? true
+        if let graphics, graphics.needsClear(for: panes) {
+            full = true
+            lastFrame = nil
+        }
         if full { segcurses_clear() }
         // A frame with more colour combinations than the terminal has pairs is drawn again with
         // coarser colours; a pair redefined mid-frame would recolour cells already on screen.
@@ -95,16 +125,33 @@ public final class CursesTerminal {
         let previous = full ? nil : lastFrame
         let written = measuresOutput ? ThreadOutput.bytesWritten() : nil
         defer { if let written, let now = ThreadOutput.bytesWritten() { lastFrameBytes = now - written } }
+        // Which cells ncurses writes this frame: text written over a sixel covers its pixels.
+        var changed = graphics == nil ? [] : [Bool](repeating: previous == nil, count: frame.rows * frame.columns)
         for row in 0..<frame.rows {
             for col in 0..<frame.columns {
                 let cell = frame[row, col]
                 if let previous, previous[row, col] == cell { continue }
-                let pair = pairs.pair(foreground: number(cell.foreground, shift: shift), background: number(cell.background, shift: shift))
-                segcurses_put(Int32(row), Int32(col), cell.character.value, Int32(pair ?? 0), cell.bold ? 1 : 0, cell.reverse ? 1 : 0)
+                if !changed.isEmpty { changed[row * frame.columns + col] = true }
+                let pair = Int32(pairs.pair(foreground: number(cell.foreground, shift: shift), background: number(cell.background, shift: shift)) ?? 0)
+                if cell.marks.isEmpty {
+                    segcurses_put(Int32(row), Int32(col), cell.character.value, pair, cell.bold ? 1 : 0, cell.reverse ? 1 : 0)
+                } else {
+                    let text = [cell.character.value] + cell.marks.map(\.value)
+                    segcurses_put_text(Int32(row), Int32(col), text, Int32(text.count), pair, cell.bold ? 1 : 0, cell.reverse ? 1 : 0)
+                }
             }
         }
         segcurses_refresh()
         lastFrame = frame
+        guard let graphics else { return }
+        writeRaw(graphics.present(panes) { rect in
+            for row in max(rect.row, 0)..<min(rect.row + rect.rows, frame.rows) {
+                for col in max(rect.column, 0)..<min(rect.column + rect.columns, frame.columns) where changed[row * frame.columns + col] {
+                    return true
+                }
+            }
+            return false
+        })
     }
 
     /// Allocates the pairs the frame needs; false when there are not enough at this colour depth.
@@ -153,6 +200,8 @@ public final class CursesTerminal {
             return .resize(rows: rows, columns: columns)
         case Int(SEGCURSES_MOUSE):
             guard let action = Self.mouseAction(event.mouse_buttons) else { return nil }
+            // In pixel mode ncurses parses the same SGR reports, and its "cells" are pixels.
+            if reportsPixels { return .pixelMouse(x: Int(event.mouse_x), y: Int(event.mouse_y), action) }
             return .mouse(column: Int(event.mouse_x), row: Int(event.mouse_y), action)
         default:
             return nil
@@ -170,7 +219,10 @@ public final class CursesTerminal {
             text.unicodeScalars.append(scalar)
             if text == "[" || text == "[<" { continue }
             if !text.hasPrefix("[<") { return nil }
-            if scalar == "M" || scalar == "m" { return Self.parseSGRMouse(text) }
+            if scalar == "M" || scalar == "m" {
+                guard reportsPixels else { return Self.parseSGRMouse(text) }
+                return PixelMouseReport.parse(text).map { .pixelMouse(x: $0.x, y: $0.y, $0.action) }
+            }
         }
         return text.isEmpty ? .key(.escape) : nil
     }

@@ -18,14 +18,17 @@ public struct RGB: Hashable, Sendable, CustomStringConvertible {
 /// One terminal cell: a character and its colours (nil: the terminal's default).
 public struct Cell: Equatable, Sendable {
     public var character: Unicode.Scalar
+    /// Combining marks drawn in the same cell (kitty's image placeholders carry their row and column so).
+    public var marks: [Unicode.Scalar]
     public var foreground: RGB?
     public var background: RGB?
     public var bold: Bool
     public var reverse: Bool
 
-    public init(_ character: Unicode.Scalar = " ", foreground: RGB? = nil, background: RGB? = nil,
+    public init(_ character: Unicode.Scalar = " ", marks: [Unicode.Scalar] = [], foreground: RGB? = nil, background: RGB? = nil,
                 bold: Bool = false, reverse: Bool = false) {
         self.character = character
+        self.marks = marks
         self.foreground = foreground
         self.background = background
         self.bold = bold

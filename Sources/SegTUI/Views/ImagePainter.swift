@@ -56,26 +56,23 @@ enum ImagePainter {
     static let ramp: [Unicode.Scalar] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
 
     /// One overlay's coverage in display pixels, and which of them are inside and on its boundary.
-    private struct Layer {
+    struct Layer {
         let overlay: MaskOverlay
         let coverage: [Float]
         let inside: [Bool]
         let boundary: [Bool]
     }
 
-    static func paint(_ image: RGBImage, overlays: [MaskOverlay], layout: ImageLayout, into buffer: inout CellBuffer,
-                      area: CellRect, colorMode: ColorMode, cacheKey: String? = nil) {
+    /// Each overlay's coverage of the shown display pixels, with its inside and boundary pixels.
+    static func layers(_ overlays: [MaskOverlay], image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid) -> [Layer] {
         let w = layout.shownWidth, h = layout.shownHeight
-        guard w > 0, h > 0, area.rows > 0, area.columns > 0 else { return }
-        let grid = ImageSampler.Grid(layout, imageWidth: image.width, imageHeight: image.height)
         let cache = SampleCache.shared
-        let rgb = cache.samples(cacheKey, layout: layout) { ImageSampler.colors(image, grid: grid) }
         // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
         // boundary there. Past the edge of the image, it does.
         let cut = (left: layout.originX > 0, top: layout.originY > 0,
                    right: layout.originX + Double(w) / layout.scale < Double(image.width),
                    bottom: layout.originY + Double(h) / layout.scale < Double(image.height))
-        let layers: [Layer] = overlays.compactMap { overlay in
+        return overlays.compactMap { overlay in
             let coverage = cache.samples(overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
             guard !coverage.isEmpty else { return nil }
             let inside = coverage.map { $0 >= 0.5 }
@@ -95,6 +92,23 @@ enum ImagePainter {
             }
             return Layer(overlay: overlay, coverage: coverage, inside: inside, boundary: boundary)
         }
+    }
+
+    /// The shown part of the image in display pixels (cached by `cacheKey`, as `paint` does).
+    static func samples(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?) -> [Float] {
+        SampleCache.shared.samples(cacheKey, layout: layout) { ImageSampler.colors(image, grid: grid) }
+    }
+
+    /// `symbols`: half blocks draw each display pixel exactly; quadrants and sextants fit each
+    /// cell's block of display pixels with the two colours and glyph of least error (`BlockSymbols.fit`).
+    /// With those, `layout` must start the image on a cell's corner (`DisplayGrid.imageLayout`).
+    static func paint(_ image: RGBImage, overlays: [MaskOverlay], layout: ImageLayout, into buffer: inout CellBuffer,
+                      area: CellRect, colorMode: ColorMode, symbols: BlockSymbols = .halfBlocks, cacheKey: String? = nil) {
+        let w = layout.shownWidth, h = layout.shownHeight
+        guard w > 0, h > 0, area.rows > 0, area.columns > 0 else { return }
+        let grid = ImageSampler.Grid(layout, imageWidth: image.width, imageHeight: image.height)
+        let rgb = samples(image, layout: layout, grid: grid, cacheKey: cacheKey)
+        let layers = self.layers(overlays, image: image, layout: layout, grid: grid)
 
         func baseColor(_ x: Int, _ y: Int) -> RGB? {
             guard x >= 0, y >= 0, x < w, y < h else { return nil }
@@ -115,15 +129,22 @@ enum ImagePainter {
             }
             return c
         }
-        func monochrome(_ x: Int, _ top: Int, _ bottom: Int) -> Cell {
-            let colors = [baseColor(x, top), baseColor(x, bottom)].compactMap { $0 }
-            guard !colors.isEmpty else { return .blank }
-            let luma = colors.map(\.luma).reduce(0, +) / Double(colors.count)
+        /// A brightness character for the display pixels (x, y) of one cell, `@` on a boundary.
+        func monochrome(_ points: [(x: Int, y: Int)]) -> Cell {
+            let shown = points.filter { $0.x >= 0 && $0.y >= 0 && $0.x < w && $0.y < h }
+            guard !shown.isEmpty else { return .blank }
+            let luma = shown.map { baseColor($0.x, $0.y)!.luma }.reduce(0, +) / Double(shown.count)
             let index = min(ramp.count - 1, Int(luma / 256 * Double(ramp.count)))
-            let pixels = [top, bottom].filter { $0 >= 0 && $0 < h }.map { $0 * w + x }
+            let pixels = shown.map { $0.y * w + $0.x }
             if layers.contains(where: { layer in pixels.contains { layer.boundary[$0] } }) { return Cell("@", bold: true) }
             let masked = layers.contains { layer in pixels.contains { layer.inside[$0] } }
             return Cell(ramp[index], reverse: masked)
+        }
+
+        if symbols != .halfBlocks {
+            paintBlocks(symbols, width: w, height: h, layout: layout, area: area, colored: colorMode != .none, into: &buffer,
+                        color: { color($0, $1)! }, monochrome: { monochrome($0) })
+            return
         }
 
         let firstRow = layout.offsetY / 2
@@ -138,7 +159,7 @@ enum ImagePainter {
                 let column = area.column + localColumn
                 guard localColumn < area.columns, column >= 0, column < buffer.columns else { continue }
                 if colorMode == .none {
-                    buffer[row, column] = monochrome(x, top, bottom)
+                    buffer[row, column] = monochrome([(x, top), (x, bottom)])
                     continue
                 }
                 let upper = color(x, top), lower = color(x, bottom)
@@ -148,6 +169,46 @@ enum ImagePainter {
                     // The image starts on the lower half of this cell.
                     buffer[row, column] = Cell(lowerHalf, foreground: lower, background: nil)
                 }
+            }
+        }
+    }
+}
+
+extension ImagePainter {
+    /// Quadrant or sextant cells over the shown `width` × `height` display pixels, which start on
+    /// a cell's corner. A block running past the image's right or bottom edge repeats the edge
+    /// pixels (as `TextModeRenderer` does), so the fit never invents a colour. Without colours,
+    /// `monochrome` draws each cell from its display pixels.
+    fileprivate static func paintBlocks(_ symbols: BlockSymbols, width w: Int, height h: Int, layout: ImageLayout, area: CellRect,
+                                        colored: Bool, into buffer: inout CellBuffer, color: (Int, Int) -> RGB,
+                                        monochrome: ([(x: Int, y: Int)]) -> Cell) {
+        let bw = symbols.blockWidth, bh = symbols.blockHeight, n = symbols.pixelsPerCell
+        let firstColumn = layout.offsetX / bw, firstRow = layout.offsetY / bh
+        var r = [Int32](repeating: 0, count: n), g = r, b = r
+        for cellRow in 0..<((h + bh - 1) / bh) {
+            let row = area.row + firstRow + cellRow
+            guard firstRow + cellRow < area.rows, row >= 0, row < buffer.rows else { continue }
+            for cellColumn in 0..<((w + bw - 1) / bw) {
+                let column = area.column + firstColumn + cellColumn
+                guard firstColumn + cellColumn < area.columns, column >= 0, column < buffer.columns else { continue }
+                var points: [(x: Int, y: Int)] = []
+                for dy in 0..<bh {
+                    for dx in 0..<bw { points.append((min(cellColumn * bw + dx, w - 1), min(cellRow * bh + dy, h - 1))) }
+                }
+                guard colored else {
+                    buffer[row, column] = monochrome(points)
+                    continue
+                }
+                for (i, p) in points.enumerated() {
+                    let c = color(p.x, p.y)
+                    r[i] = Int32(c.r); g[i] = Int32(c.g); b[i] = Int32(c.b)
+                }
+                let fit = r.withUnsafeBufferPointer { r in
+                    g.withUnsafeBufferPointer { g in
+                        b.withUnsafeBufferPointer { b in symbols.fit(r: r.baseAddress!, g: g.baseAddress!, b: b.baseAddress!) }
+                    }
+                }
+                buffer[row, column] = Cell(fit.glyph, foreground: fit.foreground, background: fit.background)
             }
         }
     }

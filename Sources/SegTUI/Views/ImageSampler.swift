@@ -16,8 +16,8 @@ public struct Viewport: Equatable, Sendable {
     public static let fit = Viewport()
 }
 
-/// Where the image lands in a view of `width` × `height` display pixels (with half blocks a cell
-/// holds two display pixels, one above the other).
+/// Where the image lands in a view of `width` × `height` display pixels (see `DisplayGrid` for how
+/// many a cell holds).
 public struct ImageLayout: Hashable, Sendable {
     /// Display pixels per image pixel.
     public let scale: Double
@@ -30,7 +30,8 @@ public struct ImageLayout: Hashable, Sendable {
     public let offsetX: Int
     public let offsetY: Int
 
-    public init(imageSize: PixelSize, viewWidth: Int, viewHeight: Int, viewport: Viewport) {
+    /// `alignment`: the image starts at a multiple of these display pixels (a cell's corner).
+    public init(imageSize: PixelSize, viewWidth: Int, viewHeight: Int, viewport: Viewport, alignment: (x: Int, y: Int) = (1, 1)) {
         let iw = Double(max(imageSize.width, 1)), ih = Double(max(imageSize.height, 1))
         let vw = max(viewWidth, 0), vh = max(viewHeight, 0)
         let fit = min(Double(vw) / iw, Double(vh) / ih)
@@ -44,8 +45,8 @@ public struct ImageLayout: Hashable, Sendable {
         originY = min(max(cy - spanY / 2, 0), max(ih - spanY, 0))
         self.shownWidth = shownWidth
         self.shownHeight = shownHeight
-        offsetX = (vw - shownWidth) / 2
-        offsetY = (vh - shownHeight) / 2
+        offsetX = (vw - shownWidth) / 2 / max(alignment.x, 1) * max(alignment.x, 1)
+        offsetY = (vh - shownHeight) / 2 / max(alignment.y, 1) * max(alignment.y, 1)
     }
 
     /// The image pixel under display pixel (x, y) of the view, or nil outside the image.

@@ -21,6 +21,8 @@ public struct WorkbenchLayout {
     /// Everything but the status line: where the full-screen views (metrics, failures) draw.
     public let screenAboveStatus: CellRect
     public let image: ImageLayout
+    /// Display pixels per cell, and what draws them.
+    public let grid: DisplayGrid
 
     public init(_ s: WorkbenchState) {
         let showList = s.showList && s.columns >= 80
@@ -39,8 +41,8 @@ public struct WorkbenchLayout {
             paneAreas = [view]
         }
         imageArea = paneAreas[min(s.chosenLane, paneAreas.count - 1)]
-        let size = s.image?.size ?? PixelSize(width: 1, height: 1)
-        image = ImageLayout(imageSize: size, viewWidth: imageArea.columns, viewHeight: imageArea.rows * 2, viewport: s.viewport)
+        grid = s.display
+        image = grid.imageLayout(s.image?.size ?? PixelSize(width: 1, height: 1), area: imageArea, viewport: s.viewport)
     }
 
     /// Two panes with a column between them, side by side when each still gets 40 columns, else
@@ -65,17 +67,33 @@ public struct WorkbenchLayout {
         return copy
     }
 
-    /// The image pixel under the centre of a cell of any pane, or nil outside the image. A cell is
-    /// two display pixels high; its centre is the line between them, or the middle of its one
-    /// display pixel when the image begins or ends halfway down the cell.
+    /// The image pixel under the centre of a cell of any pane, or nil outside the image: the
+    /// centre of the part of the cell that shows the image (with half blocks, an image may begin
+    /// or end halfway down a cell).
     public func imagePixel(column: Int, row: Int, _ s: WorkbenchState) -> PixelPoint? {
-        guard let size = s.image?.size, let imageArea = paneAreas.first(where: { $0.contains(column: column, row: row) })
+        guard let size = s.image?.size, let area = paneAreas.first(where: { $0.contains(column: column, row: row) })
         else { return nil }
-        let dx = Double(column - imageArea.column - image.offsetX) + 0.5
-        let top = (row - imageArea.row) * 2 - image.offsetY
-        let shownTop = max(top, 0), shownBottom = min(top + 2, image.shownHeight)
-        guard dx >= 0, dx <= Double(image.shownWidth), shownTop < shownBottom else { return nil }
-        let dy = Double(shownTop + shownBottom) / 2
+        let left = (column - area.column) * grid.cellWidth - image.offsetX, top = (row - area.row) * grid.cellHeight - image.offsetY
+        let x0 = max(left, 0), x1 = min(left + grid.cellWidth, image.shownWidth)
+        let y0 = max(top, 0), y1 = min(top + grid.cellHeight, image.shownHeight)
+        guard x0 < x1, y0 < y1 else { return nil }
+        return imagePixel(shownX: Double(x0 + x1) / 2, shownY: Double(y0 + y1) / 2, size: size)
+    }
+
+    /// The image pixel under a mouse report in terminal pixels (0-based from the top-left of the
+    /// screen), or nil outside the image or when the cell's pixel size is unknown.
+    public func imagePixel(terminalX x: Int, terminalY y: Int, _ s: WorkbenchState) -> PixelPoint? {
+        guard let size = s.image?.size, let cell = grid.cellPixels, cell.width > 0, cell.height > 0,
+              let area = paneAreas.first(where: { $0.contains(column: x / cell.width, row: y / cell.height) })
+        else { return nil }
+        // Terminal pixels to display pixels of the pane (the same thing with graphics).
+        let dx = (Double(x - area.column * cell.width) + 0.5) * Double(grid.cellWidth) / Double(cell.width)
+        let dy = (Double(y - area.row * cell.height) + 0.5) * Double(grid.cellHeight) / Double(cell.height)
+        return imagePixel(shownX: dx - Double(image.offsetX), shownY: dy - Double(image.offsetY), size: size)
+    }
+
+    private func imagePixel(shownX dx: Double, shownY dy: Double, size: PixelSize) -> PixelPoint? {
+        guard dx >= 0, dy >= 0, dx <= Double(image.shownWidth), dy <= Double(image.shownHeight) else { return nil }
         let x = Int((image.originX + dx / image.scale).rounded(.down))
         let y = Int((image.originY + dy / image.scale).rounded(.down))
         guard x >= 0, y >= 0, x < size.width, y < size.height else { return nil }
@@ -87,8 +105,8 @@ public struct WorkbenchLayout {
         let dx = (Double(p.x) + 0.5 - image.originX) * image.scale
         let dy = (Double(p.y) + 0.5 - image.originY) * image.scale
         guard dx >= 0, dy >= 0, dx < Double(image.shownWidth), dy < Double(image.shownHeight) else { return nil }
-        let column = imageArea.column + image.offsetX + Int(dx.rounded(.down))
-        let row = imageArea.row + (image.offsetY + Int(dy.rounded(.down))) / 2
+        let column = imageArea.column + (image.offsetX + Int(dx.rounded(.down))) / grid.cellWidth
+        let row = imageArea.row + (image.offsetY + Int(dy.rounded(.down))) / grid.cellHeight
         guard imageArea.contains(column: column, row: row) else { return nil }
         return (column, row)
     }
@@ -161,9 +179,12 @@ extension Workbench {
         if let list = layout.list { drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored) }
         for k in layout.paneAreas.indices {
             let pane = layout.pane(k)
-            if let image = s.image {
+            if s.image != nil, s.display.isGraphics {
+                // The terminal draws the pixels (`graphics`): kitty's cells name the image; sixel's stay blank.
+                if s.display.mode == .kitty { drawKittyPlaceholders(s, lane: k, layout: pane, into: &buffer) }
+            } else if let image = s.image {
                 ImagePainter.paint(image, overlays: overlays(s, lane: k, theme: theme), layout: pane.image, into: &buffer,
-                                   area: pane.imageArea, colorMode: s.colorMode,
+                                   area: pane.imageArea, colorMode: s.colorMode, symbols: s.display.symbols,
                                    cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
                 drawPrompts(s, layout: pane, into: &buffer, theme: theme, colored: colored)
                 drawFailureBox(s, layout: pane, into: &buffer, theme: theme, colored: colored)
@@ -174,6 +195,22 @@ extension Workbench {
             }
         }
         drawPaneHeaders(s, layout: layout, into: &buffer, theme: theme, colored: colored)
+    }
+
+    /// The cells of model `lane`'s pane that show the photo, as kitty Unicode placeholders.
+    static func drawKittyPlaceholders(_ s: WorkbenchState, lane: Int, layout: WorkbenchLayout, into buffer: inout CellBuffer) {
+        let id = KittyImageIDs(base: s.display.imageIDBase).photo(lane: lane)
+        let grid = layout.grid, shown = layout.image
+        let columns = (shown.shownWidth + grid.cellWidth - 1) / grid.cellWidth, rows = (shown.shownHeight + grid.cellHeight - 1) / grid.cellHeight
+        guard let cells = KittyGraphics.placeholderCells(id: id, columns: columns, rows: rows) else { return }
+        let color = KittyGraphics.placeholderColor(id: id)
+        let top = layout.imageArea.row + shown.offsetY / grid.cellHeight, left = layout.imageArea.column + shown.offsetX / grid.cellWidth
+        for (r, line) in cells.enumerated() where top + r < buffer.rows {
+            for (c, text) in line.enumerated() where left + c < buffer.columns {
+                let scalars = Array(text.unicodeScalars)
+                buffer[top + r, left + c] = Cell(scalars[0], marks: Array(scalars.dropFirst()), foreground: color)
+            }
+        }
     }
 
     /// Accepted objects in their class colours, the selected one brighter, model `lane`'s mask
@@ -263,7 +300,8 @@ extension Workbench {
         let image = layout.image
         let dx = min(max((Double(p.x) + 0.5 - image.originX) * image.scale, 0), Double(max(image.shownWidth - 1, 0)))
         let dy = min(max((Double(p.y) + 0.5 - image.originY) * image.scale, 0), Double(max(image.shownHeight - 1, 0)))
-        return (layout.imageArea.column + image.offsetX + Int(dx), layout.imageArea.row + (image.offsetY + Int(dy)) / 2)
+        return (layout.imageArea.column + (image.offsetX + Int(dx)) / layout.grid.cellWidth,
+                layout.imageArea.row + (image.offsetY + Int(dy)) / layout.grid.cellHeight)
     }
 
     static func drawList(_ s: WorkbenchState, layout: WorkbenchLayout, list: CellRect, into buffer: inout CellBuffer,

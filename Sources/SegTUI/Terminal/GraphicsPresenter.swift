@@ -1,0 +1,173 @@
+import SegCore
+
+/// Sends the panes' pixels to a graphics terminal after ncurses has drawn the cells: only what
+/// the terminal does not show yet, so a click costs its overlay, not the photo.
+public protocol GraphicsPresenter: AnyObject {
+    /// Whether the cells must all be drawn again before presenting `panes` (sixel pixels stay on
+    /// the screen where a pane went away until ncurses clears it).
+    func needsClear(for panes: [PaneGraphics]) -> Bool
+    /// The bytes for this frame. `repainted`: whether ncurses wrote a cell inside a rectangle
+    /// during the frame (text written there covers sixel pixels).
+    func present(_ panes: [PaneGraphics], repainted: (CellRect) -> Bool) -> String
+    /// The bytes that take everything this presenter put on the terminal away (at exit).
+    func finish() -> String
+}
+
+/// kitty graphics: per pane, the photo is transmitted once and shown through Unicode placeholder
+/// cells (which the workbench's cell buffer holds, so ncurses and tmux carry them as text); the
+/// overlay is a second image placed above it, relative to the photo's placement. A click
+/// re-sends the overlay only.
+public final class KittyPresenter: GraphicsPresenter {
+    private struct Shown {
+        var photoKey: String
+        var cells: CellRect
+        var overlayKey: String?
+    }
+
+    let ids: KittyImageIDs
+    /// Inside tmux every command goes through its passthrough.
+    let inTmux: Bool
+    private var shown: [Int: Shown] = [:]
+
+    public init(ids: KittyImageIDs, inTmux: Bool) {
+        self.ids = ids
+        self.inTmux = inTmux
+    }
+
+    private func wrap(_ command: String) -> String { inTmux ? KittyGraphics.tmuxPassthrough(command) : command }
+
+    /// tmux wraps each command on its own; a multi-chunk transmission becomes one passthrough per chunk.
+    private func wrapEach(_ commands: String) -> String {
+        guard inTmux else { return commands }
+        return commands.components(separatedBy: "\u{1B}\\").filter { !$0.isEmpty }.map { wrap($0 + "\u{1B}\\") }.joined()
+    }
+
+    public func needsClear(for panes: [PaneGraphics]) -> Bool { false }
+
+    public func present(_ panes: [PaneGraphics], repainted: (CellRect) -> Bool) -> String {
+        var out = ""
+        for pane in panes {
+            let photoID = ids.photo(lane: pane.lane), overlayID = ids.overlay(lane: pane.lane)
+            let before = shown[pane.lane]
+            let newPhoto = before?.photoKey != pane.photoKey || before?.cells != pane.cells
+            if newPhoto {
+                // Encoding cannot fail for a well-formed image; if it ever did, the pane stays empty.
+                out += wrapEach((try? KittyGraphics.transmit(pane.photo(), id: photoID)) ?? "")
+                out += wrap(KittyGraphics.placeVirtual(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows))
+            }
+            if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
+                out += wrapEach((try? KittyGraphics.transmit(pane.overlay(), id: overlayID)) ?? "")
+                out += wrap(KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: pane.cells.columns,
+                                                        rows: pane.cells.rows, z: 1))
+            }
+            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey)
+        }
+        // A pane that went away (a full-screen view, one model left) takes its placeholders with it;
+        // its overlay, placed relative to them, goes too. The images stay stored for a quick return.
+        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) { shown[lane] = nil }
+        return out
+    }
+
+    public func finish() -> String {
+        let lanes = 0..<2
+        return lanes.map { wrap(KittyGraphics.delete(id: ids.photo(lane: $0), freeData: true))
+            + wrap(KittyGraphics.delete(id: ids.overlay(lane: $0), freeData: true)) }.joined()
+    }
+}
+
+/// sixel: the pane's cells stay blank to ncurses, and the photo with its overlay composited is
+/// drawn over them after each frame. A frame that changed only the overlay re-sends the
+/// rectangle of cells whose pixels changed; one where ncurses wrote into the pane, the whole pane.
+public final class SixelPresenter: GraphicsPresenter {
+    private struct Shown {
+        var photoKey: String
+        var cells: CellRect
+        var overlayKey: String?
+        var frame: RGBAImage
+    }
+
+    /// One cell in pixels: where the image sits, and the grid a partial update keeps to.
+    let cell: PixelSize
+    /// Colours kept exact in the palette (the masks' and the prompts'), so boundaries never dither.
+    let exactColors: [RGB]
+    private var shown: [Int: Shown] = [:]
+
+    public init(cell: PixelSize, exactColors: [RGB]) {
+        self.cell = cell
+        self.exactColors = exactColors
+    }
+
+    public func needsClear(for panes: [PaneGraphics]) -> Bool {
+        shown.contains { lane, before in !panes.contains { $0.lane == lane && $0.cells == before.cells } }
+    }
+
+    public func present(_ panes: [PaneGraphics], repainted: (CellRect) -> Bool) -> String {
+        var out = ""
+        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) { shown[lane] = nil }
+        for pane in panes {
+            let before = shown[pane.lane]
+            let samePlace = before.map { $0.photoKey == pane.photoKey && $0.cells == pane.cells } ?? false
+            let wiped = repainted(pane.cells)
+            if samePlace, !wiped, pane.overlayKey != nil, pane.overlayKey == before?.overlayKey { continue }
+            let frame = pane.overlay().composited(over: pane.photo())
+            var region = (x: 0, y: 0, width: frame.width, height: frame.height)
+            if samePlace, !wiped, let previous = before?.frame {
+                guard let changed = Self.changedRegion(previous, frame, cell: cell) else {
+                    shown[pane.lane]?.overlayKey = pane.overlayKey
+                    continue
+                }
+                region = changed
+            }
+            out += emit(frame, region: region, at: pane.cells)
+            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, frame: frame)
+        }
+        return out
+    }
+
+    public func finish() -> String { "" }
+
+    /// The smallest rectangle of whole cells holding every pixel that differs, nil if none does.
+    static func changedRegion(_ a: RGBAImage, _ b: RGBAImage, cell: PixelSize) -> (x: Int, y: Int, width: Int, height: Int)? {
+        guard a.width == b.width, a.height == b.height else { return (0, 0, b.width, b.height) }
+        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+        a.pixels.withUnsafeBufferPointer { pa in
+            b.pixels.withUnsafeBufferPointer { pb in
+                for y in 0..<b.height {
+                    let row = y * b.width * 4
+                    var x = 0
+                    while x < b.width {
+                        let o = row + x * 4
+                        if pa[o] != pb[o] || pa[o + 1] != pb[o + 1] || pa[o + 2] != pb[o + 2] {
+                            minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+                        }
+                        x += 1
+                    }
+                }
+            }
+        }
+        guard maxX >= 0 else { return nil }
+        let x0 = minX / cell.width * cell.width, y0 = minY / cell.height * cell.height
+        let x1 = min(b.width, (maxX / cell.width + 1) * cell.width), y1 = min(b.height, (maxY / cell.height + 1) * cell.height)
+        return (x0, y0, x1 - x0, y1 - y0)
+    }
+
+    /// The region of `frame` as a sixel image at its cell. Its height is cut to whole sixel bands
+    /// (six pixel rows) when the last band would run past the pane: a band reaching the row
+    /// below could scroll the screen in a terminal with sixel scrolling on.
+    private func emit(_ frame: RGBAImage, region: (x: Int, y: Int, width: Int, height: Int), at cells: CellRect) -> String {
+        let paneBottom = cells.rows * cell.height
+        var height = region.height
+        if region.y + (height + 5) / 6 * 6 > paneBottom { height = height / 6 * 6 }
+        guard height > 0, region.width > 0 else { return "" }
+        var pixels = [UInt8](repeating: 0, count: region.width * height * 4)
+        for y in 0..<height {
+            let from = ((region.y + y) * frame.width + region.x) * 4
+            pixels.replaceSubrange((y * region.width * 4)..<((y + 1) * region.width * 4),
+                                   with: frame.pixels[from..<(from + region.width * 4)])
+        }
+        let image = RGBAImage(width: region.width, height: height, pixels: pixels)
+        let row = cells.row + region.y / cell.height, column = cells.column + region.x / cell.width
+        // Save the cursor, draw at the region's cell, restore: ncurses' idea of the cursor stays true.
+        return "\u{1B}7\u{1B}[\(row + 1);\(column + 1)H" + SixelEncoder.encode(image, exactColors: exactColors) + "\u{1B}8"
+    }
+}

@@ -1,0 +1,62 @@
+import SegCore
+
+/// How the image area maps onto terminal cells: how many display pixels one cell holds, and what
+/// draws them (block symbols in text mode; the terminal's own pixels with kitty or sixel graphics).
+public struct DisplayGrid: Hashable, Sendable {
+    public var mode: GraphicsMode
+    /// Text mode's symbols; in a graphics mode, what the full-screen views draw images with.
+    public var symbols: BlockSymbols
+    /// One cell in the terminal's pixels, when the terminal said (graphics need it; so do mouse
+    /// reports in pixels).
+    public var cellPixels: PixelSize?
+
+    /// kitty: the first of this session's image ids (`KittyImageIDs`).
+    public var imageIDBase: UInt32
+
+    public init(mode: GraphicsMode = .text, symbols: BlockSymbols = .halfBlocks, cellPixels: PixelSize? = nil,
+                imageIDBase: UInt32 = KittyImageIDs.defaultBase) {
+        self.mode = cellPixels == nil ? .text : mode
+        self.symbols = symbols
+        self.cellPixels = cellPixels
+        self.imageIDBase = imageIDBase
+    }
+
+    public static let halfBlocks = DisplayGrid()
+    /// What `segterm open` draws with when the terminal shows no graphics: quadrants halve the
+    /// cell's width in pixels, and most fonts have them.
+    public static let textDefault = DisplayGrid(symbols: .quadrants)
+
+    /// Whether the image is drawn by the terminal in its own pixels.
+    public var isGraphics: Bool { mode != .text }
+
+    /// Display pixels per cell.
+    public var cellWidth: Int { isGraphics ? cellPixels!.width : symbols.blockWidth }
+    public var cellHeight: Int { isGraphics ? cellPixels!.height : symbols.blockHeight }
+
+    /// The same grid drawn with text symbols (the full-screen views).
+    public var text: DisplayGrid { DisplayGrid(mode: .text, symbols: symbols, cellPixels: cellPixels, imageIDBase: imageIDBase) }
+
+    /// Where an image lands in `area`. Half blocks may start an image halfway down a cell (their
+    /// glyphs have a lower half); every other grid starts it on a cell's corner, so each cell
+    /// holds one whole block of display pixels and graphics are placed at a cell.
+    public func imageLayout(_ size: PixelSize, area: CellRect, viewport: Viewport) -> ImageLayout {
+        let aligned = isGraphics || symbols != .halfBlocks
+        return ImageLayout(imageSize: size, viewWidth: area.columns * cellWidth, viewHeight: area.rows * cellHeight,
+                           viewport: viewport, alignment: aligned ? (cellWidth, cellHeight) : (1, 1))
+    }
+}
+
+/// The kitty image ids of one session: per pane, the photo and its overlay. The base differs
+/// between processes (`forProcess`), so two segterm sessions in one terminal (two tmux panes)
+/// never replace each other's images; ids stay below 2^24, so a placeholder's colour names one.
+public struct KittyImageIDs: Sendable {
+    public static let defaultBase: UInt32 = 0x5E_00_00
+    public let base: UInt32
+
+    public init(base: UInt32) { self.base = base }
+
+    public static func forProcess(_ pid: Int32) -> UInt32 { 0x40_00_00 | (UInt32(truncatingIfNeeded: pid) & 0x3FFF) << 8 }
+
+    public func photo(lane: Int) -> UInt32 { base + UInt32(lane) * 2 + 1 }
+    public func overlay(lane: Int) -> UInt32 { base + UInt32(lane) * 2 + 2 }
+}

@@ -1,0 +1,151 @@
+import SegCore
+import SegModels
+
+/// What a graphics terminal shows in one pane: the shown part of the photo in display pixels
+/// (one per terminal pixel) and the overlay drawn above it — masks, prompts, the keyboard cursor —
+/// both `size`, with their top-left corner on the corner of cell (`cells.row`, `cells.column`).
+/// The images are made only when asked for: a presenter compares the keys with what the terminal
+/// already shows, so a click costs the overlay and the photo is sampled once per image and zoom.
+public struct PaneGraphics {
+    public let lane: Int
+    /// The cells the image covers (its last row and column may be covered only in part).
+    public let cells: CellRect
+    public let size: PixelSize
+    /// Names the photo's pixels: the image, the region shown and its size.
+    public let photoKey: String
+    public let photo: () -> RGBImage
+    /// Names the overlay's pixels (nil: not known to be unchanged, so always made again).
+    public let overlayKey: String?
+    public let overlay: () -> RGBAImage
+}
+
+extension Workbench {
+    /// The panes a graphics terminal draws (none in text mode, while loading, or under a
+    /// full-screen view).
+    public static func graphics(_ s: WorkbenchState, theme: Theme = .dark) -> [PaneGraphics] {
+        guard s.display.isGraphics, !s.isTooSmall, !s.overlay.coversScreen, let image = s.image else { return [] }
+        let layout = WorkbenchLayout(s)
+        let grid = layout.grid
+        return layout.paneAreas.indices.compactMap { k in
+            let pane = layout.pane(k), shown = pane.image
+            guard shown.shownWidth > 0, shown.shownHeight > 0 else { return nil }
+            let cells = CellRect(column: pane.imageArea.column + shown.offsetX / grid.cellWidth,
+                                 row: pane.imageArea.row + shown.offsetY / grid.cellHeight,
+                                 columns: (shown.shownWidth + grid.cellWidth - 1) / grid.cellWidth,
+                                 rows: (shown.shownHeight + grid.cellHeight - 1) / grid.cellHeight)
+            let samples = ImageSampler.Grid(shown, imageWidth: image.width, imageHeight: image.height)
+            let photoCache = s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil
+            let masks = overlays(s, lane: k, theme: theme)
+            // The overlay's content: its masks (by cache key) and everything drawn over them.
+            let maskKeys = masks.map(\.cacheKey)
+            let overlayKey: String? = maskKeys.contains(where: { $0 == nil }) || photoCache == nil ? nil
+                : "\(shown) \(maskKeys) \(masks.map { "\($0.fill) \($0.fillOpacity) \($0.boundary) \($0.boundaryOpacity)" }) "
+                + "\(s.editor.prompts) \(s.cursor) \(String(describing: s.boxStart ?? s.dragStart)) \(String(describing: s.failureFocus?.row.box))"
+            return PaneGraphics(
+                lane: k, cells: cells, size: PixelSize(width: shown.shownWidth, height: shown.shownHeight),
+                photoKey: "\(photoCache ?? "uncached") \(shown)",
+                photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache) },
+                overlayKey: overlayKey,
+                overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme) })
+        }
+    }
+
+    static func photoPixels(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?) -> RGBImage {
+        let rgb = ImagePainter.samples(image, layout: layout, grid: grid, cacheKey: cacheKey)
+        return RGBImage(width: layout.shownWidth, height: layout.shownHeight, pixels: rgb.map { UInt8(min(max($0.rounded(), 0), 255)) })
+    }
+
+    /// The masks as the text painter blends them (a boundary over a fill, later masks over
+    /// earlier ones), as straight-alpha pixels; then the prompts and the cursor.
+    static func overlayPixels(_ s: WorkbenchState, layout: WorkbenchLayout, masks: [MaskOverlay], image: RGBImage,
+                              grid: ImageSampler.Grid, theme: Theme) -> RGBAImage {
+        let shown = layout.image
+        let w = shown.shownWidth, h = shown.shownHeight
+        var out = RGBAImage(width: w, height: h)
+        for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid) {
+            out.pixels.withUnsafeMutableBufferPointer { px in
+                for i in 0..<(w * h) {
+                    let (color, opacity): (RGB, Double)
+                    if layer.boundary[i] {
+                        (color, opacity) = (layer.overlay.boundary, layer.overlay.boundaryOpacity)
+                    } else if layer.coverage[i] > 0 {
+                        (color, opacity) = (layer.overlay.fill, layer.overlay.fillOpacity * Double(layer.coverage[i]))
+                    } else {
+                        continue
+                    }
+                    blend(px, i * 4, color, alpha: opacity)
+                }
+            }
+        }
+        drawPromptPixels(s, layout: layout, into: &out, theme: theme)
+        return out
+    }
+
+    /// `color` at `alpha` drawn over the straight-alpha pixel at `o` (Porter–Duff over).
+    private static func blend(_ px: UnsafeMutableBufferPointer<UInt8>, _ o: Int, _ color: RGB, alpha: Double) {
+        let a = min(max(alpha, 0), 1)
+        guard a > 0 else { return }
+        let below = Double(px[o + 3]) / 255
+        let out = a + below * (1 - a)
+        func mix(_ top: UInt8, _ bottom: UInt8) -> UInt8 {
+            UInt8(min(255, ((Double(top) * a + Double(bottom) * below * (1 - a)) / out).rounded()))
+        }
+        px[o] = mix(color.r, px[o]); px[o + 1] = mix(color.g, px[o + 1]); px[o + 2] = mix(color.b, px[o + 2])
+        px[o + 3] = UInt8((out * 255).rounded())
+    }
+
+    /// Points as crosses (✚ positive, ✖ negative), the keyboard cursor as a ring, boxes as
+    /// rectangles: sized from the cell, so they read like the text glyphs at any zoom.
+    static func drawPromptPixels(_ s: WorkbenchState, layout: WorkbenchLayout, into out: inout RGBAImage, theme: Theme) {
+        let shown = layout.image
+        let radius = max(3, min(layout.grid.cellWidth, layout.grid.cellHeight) / 2)
+        func position(_ x: Double, _ y: Double) -> (x: Int, y: Int) {
+            (Int(((x - shown.originX) * shown.scale).rounded(.down)), Int(((y - shown.originY) * shown.scale).rounded(.down)))
+        }
+        func center(_ p: PixelPoint) -> (x: Int, y: Int) { position(Double(p.x) + 0.5, Double(p.y) + 0.5) }
+        func put(_ x: Int, _ y: Int, _ color: RGB) {
+            guard x >= 0, y >= 0, x < out.width, y < out.height else { return }
+            out[x, y] = (color.r, color.g, color.b, 255)
+        }
+        func rectangle(_ box: PromptBox, _ color: RGB) {
+            let a = position(box.x0, box.y0), b = position(box.x1, box.y1)
+            for t in 0..<2 {
+                for x in min(a.x, b.x)...max(a.x, b.x) { put(x, a.y + t, color); put(x, b.y - t, color) }
+                for y in min(a.y, b.y)...max(a.y, b.y) { put(a.x + t, y, color); put(b.x - t, y, color) }
+            }
+        }
+        var boxes: [(PromptBox, RGB)] = []
+        if let box = s.failureFocus?.row.box {
+            boxes.append((PromptBox(x0: box.x, y0: box.y, x1: box.x + box.width, y1: box.y + box.height), theme.negativePoint))
+        }
+        if let box = s.editor.prompts.box { boxes.append((box, theme.boxColor)) }
+        if let start = s.boxStart ?? s.dragStart {
+            boxes.append((PromptBox(x0: Double(start.x), y0: Double(start.y), x1: Double(s.cursor.x) + 1, y1: Double(s.cursor.y) + 1),
+                          theme.boxColor))
+        }
+        for (box, color) in boxes { rectangle(box, color) }
+        let c = center(s.cursor)
+        for dy in -radius...radius {
+            for dx in -radius...radius {
+                let d = (dx * dx + dy * dy), r = radius * radius
+                if d <= r && d >= (radius - 1) * (radius - 1) - 1 { put(c.x + dx, c.y + dy, theme.maskBoundary) }
+            }
+        }
+        for point in s.editor.prompts.points {
+            let p = center(point.pixel), color = point.positive ? theme.positivePoint : theme.negativePoint
+            // A dark rim keeps the cross visible on a bright photo and on a mask of its own colour.
+            for pass in 0..<2 {
+                let width = pass == 0 ? 2 : 1, ink = pass == 0 ? RGB(0, 0, 0) : color
+                for t in -radius...radius {
+                    for u in -width...width {
+                        if point.positive {
+                            put(p.x + t, p.y + u, ink); put(p.x + u, p.y + t, ink)
+                        } else {
+                            put(p.x + t + u, p.y + t, ink); put(p.x + t + u, p.y - t, ink)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
