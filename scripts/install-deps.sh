@@ -2,7 +2,8 @@
 # Installs the Debian/Ubuntu packages segterm builds and tests with, when they are missing.
 # Runs apt-get through sudo unless already root.
 set -euo pipefail
-packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config tmux)
+# xvfb, xterm, x11-apps and xdotool: the end-to-end test of terminal graphics (a real sixel terminal).
+packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config tmux xvfb xterm x11-apps xdotool)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

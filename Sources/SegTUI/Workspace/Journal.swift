@@ -30,21 +30,19 @@ public final class Journal<Record: Codable & Sendable> {
         }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            let length = try Self.completeLength(descriptor, path: path)
-            var info = stat()
-            if fstat(descriptor, &info) == 0, Int(info.st_size) > length {
-                guard ftruncate(descriptor, off_t(length)) == 0, fsync(descriptor) == 0 else {
-                    throw SegError(.writeFailed, file: path, "cannot cut the torn last line: \(String(cString: strerror(errno)))")
-                }
+        let length = try Self.completeLength(descriptor, path: path)
+        var info = stat()
+        if fstat(descriptor, &info) == 0, Int(info.st_size) > length {
+            guard ftruncate(descriptor, off_t(length)) == 0, fsync(descriptor) == 0 else {
+                throw SegError(.writeFailed, file: path, "cannot cut the torn last line: \(String(cString: strerror(errno)))")
             }
-        } catch {
-            close(descriptor)
-            throw error
         }
+        // A throw above still runs `deinit` (every property is set by then), which closes the
+        // descriptor: closing it here as well closed whatever file another thread had opened
+        // under the same number meanwhile.
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     public func append(_ record: Record) throws {
         var line = try encoder.encode(record)

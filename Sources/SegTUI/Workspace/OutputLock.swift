@@ -32,7 +32,7 @@ public final class OutputLock {
             if errno == EINTR { continue }
             let reason = errno == EWOULDBLOCK ? nil : String(cString: strerror(errno))
             let holder = Self.holder(descriptor)
-            close(descriptor)
+            // Thrown from here, `deinit` closes the descriptor (and so releases nothing held).
             if let reason { throw SegError(.writeFailed, file: path, "cannot lock the output folder: \(reason)") }
             throw SegError(.locked, file: folder, "output folder is in use by another segterm (pid \(holder.map(String.init) ?? "unknown")); "
                 + "close that session or choose another output folder (--out)")
@@ -43,7 +43,7 @@ public final class OutputLock {
         _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
     }
 
-    deinit { close(descriptor) }  // closing the last descriptor releases the flock
+    deinit { if descriptor >= 0 { close(descriptor) } }  // closing the last descriptor releases the flock
 
     /// The pid written by the holder (nil when it has not written it yet or the file is damaged).
     private static func holder(_ fd: Int32) -> Int32? {
