@@ -117,8 +117,11 @@ struct Open: ParsableCommand {
         // Asked before ncurses starts: the replies must not reach its input.
         let environment = ProcessInfo.processInfo.environment
         let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics))
-        let display = DisplayGrid(mode: decision.mode, symbols: symbols,
-                                  cellPixels: decision.cellPixels.map { PixelSize(width: $0.width, height: $0.height) },
+        // A graphics mode chosen without a known cell size (forced, or kitty behind a tmux that
+        // does not say) draws at a common cell size: kitty scales to the cells anyway.
+        let cell = decision.cellPixels.map { PixelSize(width: $0.width, height: $0.height) }
+            ?? (decision.mode == .text ? nil : DisplayGrid.assumedCell)
+        let display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
                                   imageIDBase: KittyImageIDs.forProcess(getpid()))
         // kitty's placeholder cells name their image by a 24-bit foreground colour.
         let colors = display.mode == .kitty && color == .auto ? .direct : color

@@ -52,19 +52,77 @@ public final class KittyPresenter: GraphicsPresenter {
             let newPhoto = before?.photoKey != pane.photoKey || before?.cells != pane.cells
             if newPhoto {
                 // Encoding cannot fail for a well-formed image; if it ever did, the pane stays empty.
-                out += wrapEach((try? KittyGraphics.transmit(pane.photo(), id: photoID)) ?? "")
+                out += wrapEach((try? KittyGraphics.transmit(Self.padded(pane.photo(), to: pane), id: photoID)) ?? "")
                 out += wrap(KittyGraphics.placeVirtual(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows))
             }
             if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
-                out += wrapEach((try? KittyGraphics.transmit(pane.overlay(), id: overlayID)) ?? "")
-                out += wrap(KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: pane.cells.columns,
-                                                        rows: pane.cells.rows, z: 1))
+                // Only the cells the overlay draws in: most of it is transparent, and even a
+                // transparent PNG of the whole pane costs kilobytes per click.
+                let overlay = Self.padded(pane.overlay(), to: pane)
+                if let drawn = Self.drawnCells(overlay, cell: pane.cell) {
+                    out += wrapEach((try? KittyGraphics.transmit(Self.crop(overlay, drawn, cell: pane.cell), id: overlayID)) ?? "")
+                    out += wrap(KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: drawn.columns, rows: drawn.rows,
+                                                            z: 1, offset: (drawn.column, drawn.row)))
+                } else {
+                    out += wrap(KittyGraphics.delete(id: overlayID))
+                }
             }
             shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey)
         }
         // A pane that went away (a full-screen view, one model left) takes its placeholders with it;
         // its overlay, placed relative to them, goes too. The images stay stored for a quick return.
         for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) { shown[lane] = nil }
+        return out
+    }
+
+    /// The image on the whole cells of its placement: the terminal scales an image to fill the
+    /// placement's cells, so one ending partway into its last cell would be stretched by up to a
+    /// cell, and a click near its far edge would land off the pixel under it.
+    static func padded(_ image: RGBImage, to pane: PaneGraphics) -> RGBImage {
+        let (w, h) = (pane.cells.columns * pane.cell.width, pane.cells.rows * pane.cell.height)
+        return RGBImage(width: w, height: h, pixels: padRows(image.pixels, width: image.width, height: image.height, channels: 3, to: (w, h)))
+    }
+
+    static func padded(_ image: RGBAImage, to pane: PaneGraphics) -> RGBAImage {
+        let (w, h) = (pane.cells.columns * pane.cell.width, pane.cells.rows * pane.cell.height)
+        return RGBAImage(width: w, height: h, pixels: padRows(image.pixels, width: image.width, height: image.height, channels: 4, to: (w, h)))
+    }
+
+    /// The cells (relative to the image's first cell) holding every pixel with alpha above 0;
+    /// nil when the overlay is empty.
+    static func drawnCells(_ image: RGBAImage, cell: PixelSize) -> CellRect? {
+        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+        image.pixels.withUnsafeBufferPointer { px in
+            for y in 0..<image.height {
+                for x in 0..<image.width where px[(y * image.width + x) * 4 + 3] != 0 {
+                    minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+                }
+            }
+        }
+        guard maxX >= 0 else { return nil }
+        let column = minX / cell.width, row = minY / cell.height
+        return CellRect(column: column, row: row, columns: maxX / cell.width - column + 1, rows: maxY / cell.height - row + 1)
+    }
+
+    /// The pixels of `cells` (relative to the image's first cell).
+    static func crop(_ image: RGBAImage, _ cells: CellRect, cell: PixelSize) -> RGBAImage {
+        let x0 = cells.column * cell.width, y0 = cells.row * cell.height
+        let w = cells.columns * cell.width, h = cells.rows * cell.height
+        var out = [UInt8]()
+        out.reserveCapacity(w * h * 4)
+        for y in y0..<(y0 + h) { out += image.pixels[((y * image.width + x0) * 4)..<((y * image.width + x0 + w) * 4)] }
+        return RGBAImage(width: w, height: h, pixels: out)
+    }
+
+    /// Interleaved pixels copied onto a larger (or equal) zeroed canvas at its top-left.
+    private static func padRows(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to size: (width: Int, height: Int)) -> [UInt8] {
+        guard size != (width, height) else { return pixels }
+        var out = [UInt8](repeating: 0, count: size.width * size.height * channels)
+        let span = min(size.width, width) * channels
+        for y in 0..<min(size.height, height) {
+            out.replaceSubrange((y * size.width * channels)..<(y * size.width * channels + span),
+                                with: pixels[(y * width * channels)..<(y * width * channels + span)])
+        }
         return out
     }
 

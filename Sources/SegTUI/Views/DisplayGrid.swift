@@ -22,6 +22,8 @@ public struct DisplayGrid: Hashable, Sendable {
     }
 
     public static let halfBlocks = DisplayGrid()
+    /// The cell size a graphics mode assumes when the terminal did not say.
+    public static let assumedCell = PixelSize(width: 10, height: 20)
     /// What `segterm open` draws with when the terminal shows no graphics: quadrants halve the
     /// cell's width in pixels, and most fonts have them.
     public static let textDefault = DisplayGrid(symbols: .quadrants)

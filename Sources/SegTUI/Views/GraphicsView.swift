@@ -11,6 +11,8 @@ public struct PaneGraphics {
     /// The cells the image covers (its last row and column may be covered only in part).
     public let cells: CellRect
     public let size: PixelSize
+    /// One cell in pixels.
+    public let cell: PixelSize
     /// Names the photo's pixels: the image, the region shown and its size.
     public let photoKey: String
     public let photo: () -> RGBImage
@@ -43,6 +45,7 @@ extension Workbench {
                 + "\(s.editor.prompts) \(s.cursor) \(String(describing: s.boxStart ?? s.dragStart)) \(String(describing: s.failureFocus?.row.box))"
             return PaneGraphics(
                 lane: k, cells: cells, size: PixelSize(width: shown.shownWidth, height: shown.shownHeight),
+                cell: PixelSize(width: grid.cellWidth, height: grid.cellHeight),
                 photoKey: "\(photoCache ?? "uncached") \(shown)",
                 photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache) },
                 overlayKey: overlayKey,

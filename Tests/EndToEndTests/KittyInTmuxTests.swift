@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+@testable import SegCore
+@testable import SegTUI
+
+/// kitty graphics from the real binary, through tmux's passthrough: tmux records every byte the
+/// workbench writes (pipe-pane), the test takes the kitty commands out of tmux's wrapping and
+/// decodes their PNGs, and capture-pane shows the placeholder cells tmux carries as text.
+@Suite("kitty graphics through tmux", .serialized,
+       .enabled(if: Binary.path != nil && Tmux.path != nil, "tmux or the segterm binary is missing"))
+struct KittyInTmuxTests {
+    static let columns = 100, rows = 30
+
+    /// One kitty graphics command, with its chunks' payloads joined when it was sent in chunks.
+    struct Command {
+        var keys: [String: String]
+        var payload: String
+        /// Bytes of the stream up to the end of this command.
+        var end: Int
+    }
+
+    /// The kitty commands inside the tmux passthrough sequences of `stream`, chunks joined.
+    static func commands(_ stream: [UInt8]) throws -> [Command] {
+        let head = Array("\u{1B}Ptmux;".utf8)
+        var found: [Command] = []
+        var open: Command?  // a transmission whose later chunks are still to come
+        var i = 0
+        while i + head.count < stream.count {
+            guard stream[i] == 0x1B, Array(stream[i..<(i + head.count)]) == head else { i += 1; continue }
+            // Inside, every ESC is doubled; a single ESC followed by a backslash ends the sequence.
+            var j = i + head.count
+            while j + 1 < stream.count, !(stream[j] == 0x1B && stream[j + 1] != 0x1B && stream[j + 1] == UInt8(ascii: "\\")) {
+                j += stream[j] == 0x1B ? 2 : 1
+            }
+            let wrapped = String(decoding: stream[i...(j + 1)], as: UTF8.self)
+            let inner = try #require(KittyGraphics.tmuxUnwrap(wrapped), "not a passthrough sequence")
+            i = j + 2
+            guard inner.hasPrefix("\u{1B}_G"), inner.hasSuffix("\u{1B}\\") else { continue }
+            let body = inner.dropFirst(3).dropLast(2)
+            let parts = body.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
+            var keys: [String: String] = [:]
+            for pair in parts[0].split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { keys[String(kv[0])] = String(kv[1]) }
+            }
+            let payload = parts.count > 1 ? String(parts[1]) : ""
+            if var continued = open, keys["i"] == nil, keys["a"] == nil {
+                continued.payload += payload
+                continued.end = i
+                open = keys["m"] == "1" ? continued : nil
+                if open == nil { found.append(continued) }
+            } else {
+                let command = Command(keys: keys, payload: payload, end: i)
+                if keys["m"] == "1" { open = command } else { found.append(command) }
+            }
+        }
+        return found
+    }
+
+    /// A transmitted PNG as 8-bit pixels with their channel count.
+    static func decodePNG(_ command: Command) throws -> (width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        let data = try #require(Data(base64Encoded: command.payload))
+        let raster = try ImageFile.decode([UInt8](data))
+        guard case .eight(let pixels) = raster.samples else { throw SegError(.invalid, file: "kitty payload", "not 8-bit") }
+        return (raster.width, raster.height, raster.channels, pixels)
+    }
+
+    @Test("the photo goes once as a PNG with the scene's colours under placeholder cells; a click sends only the small overlay, which covers the object; quitting deletes both")
+    func kittyThroughTmux() throws {
+        let root = try WorkbenchInTmuxTests.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let stream = root.appendingPathComponent("terminal-output.bin")
+        let session = "segterm-e2e-kitty-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try Tmux.run(["kill-session", "-t", session])
+        // The pane waits for pipe-pane before starting segterm, so the first frame is recorded too.
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "\(Self.columns)", "-y", "\(Self.rows)",
+                      "sleep 0.5; '\(Binary.path!)' open '\(root.path)' --graphics kitty; echo EXITED $?; sleep 60"])
+        try Tmux.run(["set-option", "-t", session, "allow-passthrough", "on"])
+        try Tmux.run(["pipe-pane", "-O", "-t", session, "cat > '\(stream.path)'"])
+        let ready = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        #expect(ready.contains("grabcut: ready"), "\(ready)")
+        Thread.sleep(forTimeInterval: 0.3)  // pipe-pane's cat writes behind the screen
+
+        // Before any click: the photo once, its virtual placement, the overlay placed relative to it.
+        let before = try [UInt8](Data(contentsOf: stream))
+        let first = try Self.commands(before)
+        let virtual = try #require(first.first { $0.keys["U"] == "1" }, "no virtual placement")
+        let photoID = try #require(virtual.keys["i"])
+        let overlayPlacement = try #require(first.first { $0.keys["P"] == photoID }, "no overlay placed on the photo")
+        let overlayID = try #require(overlayPlacement.keys["i"])
+        let photos = first.filter { $0.keys["a"] == "t" && $0.keys["i"] == photoID }
+        #expect(photos.count == 1)
+        let photo = try Self.decodePNG(try #require(photos.first))
+        let columns = try #require(Int(virtual.keys["c"] ?? "")), rows = try #require(Int(virtual.keys["r"] ?? ""))
+        // The PNG fills its placement's cells exactly (else the terminal would stretch it).
+        #expect(photo.width % columns == 0 && photo.height % rows == 0)
+        let cell = PixelSize(width: photo.width / columns, height: photo.height / rows)
+
+        // Where the binary put the scene: the same layout for the same terminal and cell size.
+        var s = WorkbenchState(rows: Self.rows, columns: Self.columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
+                               classes: [], modelName: "")
+        s.image = RGBImage(width: 120, height: 90)
+        s.display = DisplayGrid(mode: .kitty, cellPixels: cell)
+        let layout = WorkbenchLayout(s)
+        #expect(layout.image.shownWidth <= photo.width && layout.image.shownWidth > photo.width - cell.width)
+        func photoPixel(_ x: Double, _ y: Double) -> [UInt8] {
+            let px = Int((x - layout.image.originX) * layout.image.scale), py = Int((y - layout.image.originY) * layout.image.scale)
+            let o = (py * photo.width + px) * photo.channels
+            return Array(photo.pixels[o..<(o + 3)])
+        }
+        // The disc is (200…215, 60…90, 40), the ground (30…60, 50…80, 35…65): the box filter keeps them apart.
+        let disc = photoPixel(70.5, 45.5), ground = photoPixel(10.5, 80.5)
+        #expect(disc[0] >= 195 && disc[1] >= 55 && disc[1] <= 95 && abs(Int(disc[2]) - 40) <= 3, "\(disc)")
+        #expect(ground[0] <= 65 && ground[1] >= 45 && ground[1] <= 85 && ground[2] <= 70, "\(ground)")
+
+        // The image area holds one placeholder per cell of the placement (tmux carries them as text).
+        let screen = try Tmux.run(["capture-pane", "-p", "-t", session])
+        let placeholders = screen.unicodeScalars.filter { $0 == KittyGraphics.placeholder }.count
+        #expect(placeholders == columns * rows, "\(placeholders) placeholders for \(columns)×\(rows) cells")
+
+        // A click on the disc: the overlay again, never the photo.
+        let clickAt = before.count
+        let target = try #require(layout.cell(for: PixelPoint(x: 70, y: 45)))
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(target.column + 1);\(target.row + 1)M"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(target.column + 1);\(target.row + 1)m"])
+        let done = try Tmux.waitFor(session) { $0.contains("done in") }
+        #expect(done.contains("GT IoU"), "\(done)")
+        Thread.sleep(forTimeInterval: 0.3)
+        let after = try [UInt8](Data(contentsOf: stream))
+        let clickCommands = try Self.commands(Array(after[clickAt...]))
+        #expect(!clickCommands.contains { $0.keys["i"] == photoID && $0.keys["a"] == "t" }, "the click re-sent the photo")
+        let overlays = clickCommands.filter { $0.keys["a"] == "t" && $0.keys["i"] == overlayID }
+        #expect(!overlays.isEmpty)
+        let photoBytes = photos[0].payload.utf8.count
+        let clickBytes = after.count - clickAt
+        let overlayBytes = overlays.map(\.payload.utf8.count).reduce(0, +)
+        // Beyond the overlays, a click costs the text that changed (status line, cursor) and the commands.
+        #expect(clickBytes - overlayBytes < 6000, "a click sent \(clickBytes) B, \(overlayBytes) B of it overlays")
+        // The last overlay: only the cells it draws in, placed at their offset from the photo's first cell.
+        let placed = try #require(clickCommands.last { $0.keys["i"] == overlayID && $0.keys["a"] == "p" })
+        #expect(placed.keys["P"] == photoID)
+        let offset = (column: Int(placed.keys["H"] ?? "0") ?? 0, row: Int(placed.keys["V"] ?? "0") ?? 0)
+        let overlay = try Self.decodePNG(try #require(overlays.last))
+        #expect(overlay.channels == 4 && overlay.width == (Int(placed.keys["c"] ?? "") ?? 0) * cell.width
+                && overlay.height == (Int(placed.keys["r"] ?? "") ?? 0) * cell.height)
+        #expect(overlay.width < photo.width / 2, "the overlay was not cut to the cells it draws in")
+        func alpha(_ x: Double, _ y: Double) -> UInt8? {
+            let px = Int((x - layout.image.originX) * layout.image.scale) - offset.column * cell.width
+            let py = Int((y - layout.image.originY) * layout.image.scale) - offset.row * cell.height
+            guard px >= 0, py >= 0, px < overlay.width, py < overlay.height else { return nil }
+            return overlay.pixels[(py * overlay.width + px) * 4 + 3]
+        }
+        #expect((alpha(75.5, 50.5) ?? 0) > 0, "the mask is not over the disc")
+        #expect((alpha(10.5, 80.5) ?? 0) == 0, "the overlay covers the ground far from the disc")
+
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+        Thread.sleep(forTimeInterval: 0.3)
+        let last = try Self.commands(try [UInt8](Data(contentsOf: stream)))
+        let deleted = Set(last.filter { $0.keys["a"] == "d" }.compactMap { $0.keys["i"] })
+        #expect(deleted.isSuperset(of: [photoID, overlayID]), "quitting left images in the terminal: deleted \(deleted)")
+        print("kitty through tmux: photo \(photoBytes) B of base64 (\(photo.width)×\(photo.height)), one click \(clickBytes) B in all, \(overlayBytes) B of it \(overlays.count) overlays")
+    }
+}
