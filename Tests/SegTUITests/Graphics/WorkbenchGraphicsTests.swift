@@ -1,0 +1,201 @@
+import Testing
+import SegCore
+import SegModels
+@testable import SegTUI
+
+/// The workbench drawn for graphics terminals and for the better text modes: what the cells hold,
+/// the pixels a presenter sends, and where clicks and keys land.
+@Suite("Workbench graphics")
+struct WorkbenchGraphicsTests {
+    static let images = ["a.png", "b.png"].map { ImageEntry(path: "/data/" + $0) }
+
+    /// A 160×45 terminal with 6×13-pixel cells (xterm's `fixed` font) showing a 480×360 image
+    /// with a bright square at (200…280, 150…210).
+    static func state(_ display: DisplayGrid) -> WorkbenchState {
+        var s = WorkbenchState(rows: 45, columns: 160, colorMode: .direct, images: images, classes: ["background", "blob"], modelName: "m")
+        var image = RGBImage(width: 480, height: 360, fill: (30, 40, 50))
+        for y in 150..<210 { for x in 200..<280 { image[x, y] = (230, 200, 40) } }
+        s.image = image
+        s.display = display
+        s.lane.prepared = true
+        s.lane.activity = .ready(milliseconds: 5)
+        s.cursor = PixelPoint(x: 240, y: 180)
+        return s
+    }
+
+    static let sixel = DisplayGrid(mode: .sixel, cellPixels: PixelSize(width: 6, height: 13))
+
+    /// The terminal pixel (0-based) where image pixel `p`'s centre is shown.
+    static func screenPixel(_ p: PixelPoint, _ s: WorkbenchState) -> (x: Int, y: Int) {
+        let layout = WorkbenchLayout(s), image = layout.image, cell = s.display.cellPixels!
+        let dx = (Double(p.x) + 0.5 - image.originX) * image.scale, dy = (Double(p.y) + 0.5 - image.originY) * image.scale
+        // Display pixels to terminal pixels (the same with graphics; a cell's worth per block in text).
+        let x = Double(layout.imageArea.column * cell.width) + (Double(image.offsetX) + dx) * Double(cell.width) / Double(s.display.cellWidth)
+        let y = Double(layout.imageArea.row * cell.height) + (Double(image.offsetY) + dy) * Double(cell.height) / Double(s.display.cellHeight)
+        return (Int(x), Int(y))
+    }
+
+    static func send(_ s: inout WorkbenchState, _ events: WorkbenchEvent...) -> [WorkbenchEffect] {
+        var all: [WorkbenchEffect] = []
+        for event in events {
+            let (next, effects) = Workbench.reduce(s, event)
+            s = next
+            all += effects
+        }
+        return all
+    }
+
+    @Test("a pixel mouse report puts the point on the image pixel under the pointer, finer than a cell", arguments: [
+        sixel, DisplayGrid(mode: .text, symbols: .quadrants, cellPixels: PixelSize(width: 8, height: 16)),
+    ])
+    func pixelClick(_ display: DisplayGrid) {
+        var s = Self.state(display)
+        // Image pixels a few apart: with cells they would share a cell and land on its centre.
+        for target in [PixelPoint(x: 101, y: 77), PixelPoint(x: 104, y: 79)] {
+            s.editor = ObjectEditor()
+            let at = Self.screenPixel(target, s)
+            _ = Self.send(&s, .input(.pixelMouse(x: at.x, y: at.y, .leftPress)), .input(.pixelMouse(x: at.x, y: at.y, .leftRelease)))
+            let point = s.editor.prompts.points.first?.pixel
+            let scale = WorkbenchLayout(s).image.scale
+            // One terminal pixel is 1/scale image pixels: the point is the target, up to that.
+            let tolerance = display.isGraphics ? Int((1 / scale).rounded(.up)) : Int((Double(display.cellWidth) / 8 / scale).rounded(.up))
+            #expect(point != nil && abs(point!.x - target.x) <= tolerance && abs(point!.y - target.y) <= tolerance,
+                    "\(String(describing: point)) for \(target)")
+        }
+    }
+
+    @Test("without a known cell size, pixel reports are dropped rather than read as cells")
+    func pixelClickWithoutCellSize() {
+        var s = Self.state(.textDefault)
+        let effects = Self.send(&s, .input(.pixelMouse(x: 400, y: 300, .leftPress)), .input(.pixelMouse(x: 400, y: 300, .leftRelease)))
+        #expect(s.editor.prompts.isEmpty && effects.isEmpty)
+    }
+
+    @Test("arrows step one image pixel at any zoom; h j k l one display pixel; Shift eight")
+    func keyboardSteps() {
+        var s = Self.state(.halfBlocks)
+        s.image = RGBImage(width: 4000, height: 3000)
+        s.cursor = PixelPoint(x: 2000, y: 1500)
+        let step = Int((1 / WorkbenchLayout(s).image.scale).rounded())
+        #expect(step > 10)  // zoomed far out: a display pixel is many image pixels
+        _ = Self.send(&s, .input(.key(.right)), .input(.key(.down)))
+        #expect(s.cursor == PixelPoint(x: 2001, y: 1501))
+        _ = Self.send(&s, .input(.character("l")))
+        #expect(s.cursor.x == 2001 + step)
+        _ = Self.send(&s, .input(.key(.shiftLeft)))
+        #expect(s.cursor.x == 2001 + step - 8 * step)
+    }
+
+    @Test("sixel: the image cells stay blank to ncurses; the pane's pixels are the photo with the mask and the point drawn in")
+    func sixelPane() throws {
+        var s = Self.state(Self.sixel)
+        var mask = Mask(width: 480, height: 360)
+        for y in 150..<210 { for x in 200..<280 { mask[x, y] = true } }
+        s.lane.candidates = [Candidate(mask: mask, score: 1)]
+        s.editor.prompts.points = [PromptPoint(x: 240, y: 180, positive: true)]
+        let buffer = Workbench.render(s)
+        let panes = Workbench.graphics(s)
+        let pane = try #require(panes.first)
+        #expect(panes.count == 1)
+        // Blank cells under the image (a sixel is drawn over them), text elsewhere.
+        for row in pane.cells.row..<(pane.cells.row + pane.cells.rows) {
+            for column in pane.cells.column..<(pane.cells.column + pane.cells.columns) {
+                #expect(buffer[row, column] == .blank)
+            }
+        }
+        let layout = WorkbenchLayout(s)
+        #expect(pane.size == PixelSize(width: layout.image.shownWidth, height: layout.image.shownHeight))
+        #expect(layout.image.scale > 1.5)  // the terminal's pixels: zoomed in on a 480×360 image
+        let frame = pane.overlay().composited(over: pane.photo())
+        func shown(_ x: Double, _ y: Double) -> RGB {
+            let px = Int((x - layout.image.originX) * layout.image.scale), py = Int((y - layout.image.originY) * layout.image.scale)
+            let c = frame[px, py]
+            return RGB(c.r, c.g, c.b)
+        }
+        let theme = Theme.dark, opacity = WorkbenchState.opacitySteps[s.opacityStep]
+        #expect(shown(20.5, 20.5) == RGB(30, 40, 50))  // the photo, untouched
+        let inside = shown(215.5, 195.5), expected = RGB(230, 200, 40).blended(with: theme.maskFill, amount: opacity)
+        #expect(abs(Int(inside.r) - Int(expected.r)) <= 1 && abs(Int(inside.g) - Int(expected.g)) <= 1
+                && abs(Int(inside.b) - Int(expected.b)) <= 1, "\(inside) vs \(expected)")
+        #expect(shown(240.5, 180.5) == theme.positivePoint)  // the point's cross
+        // The mask's left edge: its first display pixel inside is drawn in the boundary colour.
+        let edge = RGB(230, 200, 40).blended(with: theme.maskBoundary, amount: theme.boundaryOpacity)
+        let edgeX = ((200 - layout.image.originX) * layout.image.scale).rounded(.up) / layout.image.scale + layout.image.originX
+        let drawn = shown(edgeX + 0.01, 170.5)
+        #expect(abs(Int(drawn.r) - Int(edge.r)) <= 1 && abs(Int(drawn.g) - Int(edge.g)) <= 1 && abs(Int(drawn.b) - Int(edge.b)) <= 1,
+                "\(drawn) vs \(edge)")
+    }
+
+    @Test("kitty: the image cells are placeholders naming the session's photo id, row and column")
+    func kittyCells() throws {
+        var s = Self.state(DisplayGrid(mode: .kitty, cellPixels: PixelSize(width: 10, height: 20), imageIDBase: 0x12_34_00))
+        s.columns = 120
+        let buffer = Workbench.render(s)
+        let pane = try #require(Workbench.graphics(s).first)
+        let id = KittyImageIDs(base: 0x12_34_00).photo(lane: 0)
+        let first = buffer[pane.cells.row, pane.cells.column]
+        #expect(first.character == KittyGraphics.placeholder && first.foreground == KittyGraphics.placeholderColor(id: id))
+        #expect(first.marks == [KittyDiacritics.scalars[0], KittyDiacritics.scalars[0]])
+        let last = buffer[pane.cells.row + pane.cells.rows - 1, pane.cells.column + pane.cells.columns - 1]
+        #expect(last.marks == [KittyDiacritics.scalars[pane.cells.rows - 1], KittyDiacritics.scalars[pane.cells.columns - 1]])
+        // Full-screen views hide the image: no pane, so no graphics.
+        s.overlay = .metrics
+        #expect(Workbench.graphics(s).isEmpty)
+    }
+
+    @Test("sixel presenter: the whole pane once, nothing when nothing changed, a cursor move re-sends only its cells, text written over the pane re-sends it all")
+    func sixelPresenter() throws {
+        var s = Self.state(Self.sixel)
+        let presenter = SixelPresenter(cell: PixelSize(width: 6, height: 13), exactColors: [])
+        let never: (CellRect) -> Bool = { _ in false }
+        // Each update: save the cursor, move to the region's cell, the sixel (DCS … ST), restore.
+        func sixel(_ bytes: String) throws -> SixelTests.Decoded {
+            let start = try #require(bytes.range(of: "\u{1B}P")), end = try #require(bytes.range(of: "\u{1B}\\", options: .backwards))
+            #expect(bytes.hasPrefix("\u{1B}7\u{1B}[") && bytes.hasSuffix("\u{1B}8"))
+            return try SixelTests.decode(String(bytes[start.lowerBound..<end.upperBound]))
+        }
+        let first = presenter.present(Workbench.graphics(s), repainted: never)
+        let full = try sixel(first)
+        let pane = try #require(Workbench.graphics(s).first)
+        #expect(full.width == pane.size.width && full.height <= pane.size.height && full.height > pane.size.height - 6)
+        #expect(presenter.present(Workbench.graphics(s), repainted: never).isEmpty)
+        s.cursor.x += 3
+        let moved = presenter.present(Workbench.graphics(s), repainted: never)
+        let region = try sixel(moved)
+        #expect(region.width < 60 && region.height < 60 && moved.utf8.count * 10 < first.utf8.count,
+                "\(region.width)×\(region.height), \(moved.utf8.count) vs \(first.utf8.count) bytes")
+        let again = presenter.present(Workbench.graphics(s), repainted: { _ in true })
+        #expect(again.utf8.count * 2 > first.utf8.count)
+        // A pane that goes away (a full-screen view) asks for the screen to be cleared.
+        s.overlay = .help
+        #expect(!presenter.needsClear(for: Workbench.graphics(s)))
+        s.overlay = .metrics
+        #expect(presenter.needsClear(for: Workbench.graphics(s)))
+    }
+
+    @Test("quadrants: each cell takes the glyph and two colours of its 2×2 block")
+    func quadrantCells() {
+        var image = RGBImage(width: 4, height: 2, fill: (0, 0, 255))
+        image[0, 0] = (255, 0, 0)
+        for y in 0..<2 { for x in 2..<4 { image[x, y] = (0, 200, 0) } }
+        let layout = ImageLayout(imageSize: image.size, viewWidth: 4, viewHeight: 2, viewport: .fit, alignment: (2, 2))
+        var buffer = CellBuffer(rows: 1, columns: 2)
+        ImagePainter.paint(image, overlays: [], layout: layout, into: &buffer, area: CellRect(column: 0, row: 0, columns: 2, rows: 1),
+                           colorMode: .direct, symbols: .quadrants)
+        #expect(buffer[0, 0] == Cell("\u{2598}", foreground: RGB(255, 0, 0), background: RGB(0, 0, 255)))  // ▘
+        #expect(buffer[0, 1].character == " " && buffer[0, 1].background == RGB(0, 200, 0))
+    }
+
+    @Test("DECRQM for mode 1016: known and settable turns pixel reports on, with a cell size only")
+    func pixelMouseQuery() {
+        func replies(_ text: String) -> TerminalReplies { TerminalReplies.parse(Array(text.utf8)) }
+        #expect(replies("\u{1B}[?1016;2$y\u{1B}[?62;4c").pixelMouse == true)
+        #expect(replies("\u{1B}[?1016;0$y").pixelMouse == false)
+        #expect(replies("\u{1B}[?62c").pixelMouse == nil)
+        let env = ["TERM": "xterm"]
+        var known = replies("\u{1B}[?1016;2$y\u{1B}[6;13;6t\u{1B}[?62;4c")
+        #expect(GraphicsDecision.decide(replies: known, environment: env).pixelMouse)
+        known.cellPixels = nil
+        #expect(!GraphicsDecision.decide(replies: known, environment: env).pixelMouse)
+    }
+}
