@@ -217,6 +217,12 @@ public final class WorkbenchSession {
             if let input = terminal.read(timeoutMilliseconds: 25) {
                 sinceInput = 0
                 send(.input(input))
+                // What came with it (a click's press and release, a pasted run of keys) makes one
+                // frame, not one each: over SSH every frame costs bytes, with graphics an overlay.
+                for _ in 0..<64 {
+                    guard let more = terminal.read(timeoutMilliseconds: 0) else { break }
+                    send(.input(more))
+                }
                 dirty = true
             }
             if drainWorker() { dirty = true }
