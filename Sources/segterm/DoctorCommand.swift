@@ -12,8 +12,7 @@ struct Doctor: ParsableCommand {
         discussion: """
             The terminal is asked (device attributes, a kitty graphics query, its cell size in \
             pixels) with a short timeout; a terminal that answers nothing costs about 0.1 s and \
-            is reported as text-only. The workbench draws with text symbols today; the graphics \
-            line says what the terminal could show.
+            is reported as text-only. `segterm open` decides the same way.
             """
     )
 

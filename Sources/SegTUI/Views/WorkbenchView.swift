@@ -435,7 +435,7 @@ extension Workbench {
         "",
         "left click       positive point      right click   negative point",
         "left drag        box                 wheel, z / Z  zoom at the cursor",
-        "arrows, hjkl     move the cursor     Shift, HJKL   move faster",
+        "arrows           cursor, 1 image px  hjkl, Shift   1 display px, 8",
         "+ / -            point at cursor     b b           box corners at cursor",
         "u / Ctrl-R       undo / redo         Esc           clear prompts",
         "Tab              next candidate or object        a  overlay opacity",
