@@ -46,8 +46,8 @@ struct Open: ParsableCommand {
     @Option(help: "How to draw images: auto (ask the terminal), kitty, sixel or text.")
     var graphics = "auto"
 
-    @Option(help: "Text mode's symbols: half (▀, every font), quadrants (▚, most fonts) or sextants (🬗, recent fonts).")
-    var symbols: BlockSymbols = DisplayGrid.textDefault.symbols
+    @Option(help: "Text mode's symbols: half (▀, every font; the default on the Linux console), quadrants (▚, most fonts; the default) or sextants (🬗, recent fonts).")
+    var symbols: BlockSymbols?
 
     @Option(help: "Images after the current one that the model prepares in the background (0: off).")
     var prefetch = 2
@@ -117,16 +117,22 @@ struct Open: ParsableCommand {
         // Asked before ncurses starts: the replies must not reach its input.
         let environment = ProcessInfo.processInfo.environment
         let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics))
-        // A graphics mode chosen without a known cell size (forced, or kitty behind a tmux that
-        // does not say) draws at a common cell size: kitty scales to the cells anyway.
+        // kitty chosen without a known cell size (forced, or behind a tmux that does not say)
+        // draws at a common cell size: the terminal scales the image to its cells. A sixel image
+        // is drawn pixel for pixel, so a guessed size would run past its cells: text instead.
         let cell = decision.cellPixels.map { PixelSize(width: $0.width, height: $0.height) }
-            ?? (decision.mode == .text ? nil : DisplayGrid.assumedCell)
-        let display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
+            ?? (decision.mode == .kitty ? DisplayGrid.assumedCell : nil)
+        let symbols = self.symbols ?? (environment["TERM"] == "linux" ? .halfBlocks : DisplayGrid.textDefault.symbols)
+        var display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
                                   imageIDBase: KittyImageIDs.forProcess(getpid()))
         // kitty's placeholder cells name their image by a 24-bit foreground colour.
         let colors = display.mode == .kitty && color == .auto ? .direct : color
         let terminal = try CursesTerminal(colors: colors, environment: environment)
         defer { terminal.stop() }
+        if display.mode == .kitty && terminal.colorMode != .direct {
+            // Without 24-bit colour the placeholder cells cannot name the image.
+            display = DisplayGrid(mode: .text, symbols: symbols, cellPixels: cell)
+        }
         switch display.mode {
         case .kitty: terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux)
         case .sixel: terminal.graphics = SixelPresenter(cell: display.cellPixels!, exactColors: Self.exactColors(theme))

@@ -111,7 +111,8 @@ struct ViewInTmuxTests {
         defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
         // `exec` keeps the shell's pid, so the timer kills segterm itself while it owns the terminal.
         try start(session, command: "sh -c '(sleep 1.5; kill -TERM $$) & exec \"\(Binary.path!)\" view \"\(image)\"'; echo EXITED $?; stty -a | grep -o -- '-\\?echo ' | head -1; sleep 30")
-        let after = try Tmux.waitFor(session) { $0.contains("EXITED") }
+        // stty prints after the exit status: wait for both, or the capture may fall between them.
+        let after = try Tmux.waitFor(session) { $0.contains("EXITED") && $0.contains("echo ") }
         #expect(after.contains("EXITED 143"), "\(after)")
         // Echo is back on: the terminal left curses mode.
         #expect(after.contains("echo") && !after.contains("-echo"), "\(after)")

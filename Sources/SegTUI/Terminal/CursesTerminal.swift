@@ -145,8 +145,10 @@ public final class CursesTerminal {
         lastFrame = frame
         guard let graphics else { return }
         writeRaw(graphics.present(panes) { rect in
-            for row in max(rect.row, 0)..<min(rect.row + rect.rows, frame.rows) {
-                for col in max(rect.column, 0)..<min(rect.column + rect.columns, frame.columns) where changed[row * frame.columns + col] {
+            let rows = max(rect.row, 0)..<max(min(rect.row + rect.rows, frame.rows), max(rect.row, 0))
+            let columns = max(rect.column, 0)..<max(min(rect.column + rect.columns, frame.columns), max(rect.column, 0))
+            for row in rows {
+                for col in columns where changed[row * frame.columns + col] {
                     return true
                 }
             }

@@ -22,6 +22,7 @@ public final class KittyPresenter: GraphicsPresenter {
         var photoKey: String
         var cells: CellRect
         var overlayKey: String?
+        var overlayShown = true
     }
 
     let ids: KittyImageIDs
@@ -55,7 +56,7 @@ public final class KittyPresenter: GraphicsPresenter {
                 out += wrapEach((try? KittyGraphics.transmit(Self.padded(pane.photo(), to: pane), id: photoID)) ?? "")
                 out += wrap(KittyGraphics.placeVirtual(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows))
             }
-            if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
+            if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey || before?.overlayShown == false {
                 // Only the cells the overlay draws in: most of it is transparent, and even a
                 // transparent PNG of the whole pane costs kilobytes per click.
                 let overlay = Self.padded(pane.overlay(), to: pane)
@@ -69,9 +70,13 @@ public final class KittyPresenter: GraphicsPresenter {
             }
             shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey)
         }
-        // A pane that went away (a full-screen view, one model left) takes its placeholders with it;
-        // its overlay, placed relative to them, goes too. The images stay stored for a quick return.
-        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) { shown[lane] = nil }
+        // A pane hidden by a view over it: its overlay is taken down (it would draw above the
+        // view's text) and made again on return; the photo stays stored and placed, so coming
+        // back costs the overlay only.
+        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) && shown[lane]?.overlayShown == true {
+            out += wrap(KittyGraphics.delete(id: ids.overlay(lane: lane)))
+            shown[lane]?.overlayShown = false
+        }
         return out
     }
 

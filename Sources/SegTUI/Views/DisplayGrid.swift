@@ -3,15 +3,15 @@ import SegCore
 /// How the image area maps onto terminal cells: how many display pixels one cell holds, and what
 /// draws them (block symbols in text mode; the terminal's own pixels with kitty or sixel graphics).
 public struct DisplayGrid: Hashable, Sendable {
-    public var mode: GraphicsMode
+    public let mode: GraphicsMode
     /// Text mode's symbols; in a graphics mode, what the full-screen views draw images with.
-    public var symbols: BlockSymbols
+    public let symbols: BlockSymbols
     /// One cell in the terminal's pixels, when the terminal said (graphics need it; so do mouse
     /// reports in pixels).
-    public var cellPixels: PixelSize?
+    public let cellPixels: PixelSize?
 
     /// kitty: the first of this session's image ids (`KittyImageIDs`).
-    public var imageIDBase: UInt32
+    public let imageIDBase: UInt32
 
     public init(mode: GraphicsMode = .text, symbols: BlockSymbols = .halfBlocks, cellPixels: PixelSize? = nil,
                 imageIDBase: UInt32 = KittyImageIDs.defaultBase) {

@@ -25,16 +25,15 @@ extension Workbench {
     /// The panes a graphics terminal draws (none in text mode, while loading, or under a
     /// full-screen view).
     public static func graphics(_ s: WorkbenchState, theme: Theme = .dark) -> [PaneGraphics] {
-        guard s.display.isGraphics, !s.isTooSmall, !s.overlay.coversScreen, let image = s.image else { return [] }
+        // Any view over the image (help, the class picker, the full-screen ones) puts text in the
+        // pane's cells: the terminal's pixels there would hide it.
+        guard s.display.isGraphics, !s.isTooSmall, s.overlay == .none, let image = s.image else { return [] }
         let layout = WorkbenchLayout(s)
         let grid = layout.grid
         return layout.paneAreas.indices.compactMap { k in
             let pane = layout.pane(k), shown = pane.image
             guard shown.shownWidth > 0, shown.shownHeight > 0 else { return nil }
-            let cells = CellRect(column: pane.imageArea.column + shown.offsetX / grid.cellWidth,
-                                 row: pane.imageArea.row + shown.offsetY / grid.cellHeight,
-                                 columns: (shown.shownWidth + grid.cellWidth - 1) / grid.cellWidth,
-                                 rows: (shown.shownHeight + grid.cellHeight - 1) / grid.cellHeight)
+            let cells = pane.imageCells
             let samples = ImageSampler.Grid(shown, imageWidth: image.width, imageHeight: image.height)
             let photoCache = s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil
             let masks = overlays(s, lane: k, theme: theme)
@@ -46,7 +45,8 @@ extension Workbench {
             return PaneGraphics(
                 lane: k, cells: cells, size: PixelSize(width: shown.shownWidth, height: shown.shownHeight),
                 cell: PixelSize(width: grid.cellWidth, height: grid.cellHeight),
-                photoKey: "\(photoCache ?? "uncached") \(shown)",
+                // An image the reducer did not load has no generation: never taken for one shown before.
+                photoKey: "\(photoCache ?? "uncached \(ImageGeneration.next())") \(shown)",
                 photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache) },
                 overlayKey: overlayKey,
                 overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme) })
@@ -110,8 +110,12 @@ extension Workbench {
             guard x >= 0, y >= 0, x < out.width, y < out.height else { return }
             out[x, y] = (color.r, color.g, color.b, 255)
         }
+        /// Around the box's pixels (its corners included), two display pixels thick, inside.
         func rectangle(_ box: PromptBox, _ color: RGB) {
-            let a = position(box.x0, box.y0), b = position(box.x1, box.y1)
+            let pixels = box.pixels
+            let a = position(Double(pixels.minX), Double(pixels.minY))
+            var b = position(Double(pixels.maxX), Double(pixels.maxY))
+            b = (max(a.x, b.x - 1), max(a.y, b.y - 1))
             for t in 0..<2 {
                 for x in min(a.x, b.x)...max(a.x, b.x) { put(x, a.y + t, color); put(x, b.y - t, color) }
                 for y in min(a.y, b.y)...max(a.y, b.y) { put(a.x + t, y, color); put(b.x - t, y, color) }
@@ -119,12 +123,13 @@ extension Workbench {
         }
         var boxes: [(PromptBox, RGB)] = []
         if let box = s.failureFocus?.row.box {
-            boxes.append((PromptBox(x0: box.x, y0: box.y, x1: box.x + box.width, y1: box.y + box.height), theme.negativePoint))
+            // The failure's box is continuous (COCO's x, y, w, h): its last pixel is at x + w − 1.
+            boxes.append((PromptBox(x0: box.x, y0: box.y, x1: max(box.x, box.x + box.width - 1), y1: max(box.y, box.y + box.height - 1)),
+                          theme.negativePoint))
         }
         if let box = s.editor.prompts.box { boxes.append((box, theme.boxColor)) }
         if let start = s.boxStart ?? s.dragStart {
-            boxes.append((PromptBox(x0: Double(start.x), y0: Double(start.y), x1: Double(s.cursor.x) + 1, y1: Double(s.cursor.y) + 1),
-                          theme.boxColor))
+            boxes.append((PromptBox(x0: Double(start.x), y0: Double(start.y), x1: Double(s.cursor.x), y1: Double(s.cursor.y)), theme.boxColor))
         }
         for (box, color) in boxes { rectangle(box, color) }
         let c = center(s.cursor)

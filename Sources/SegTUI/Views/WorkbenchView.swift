@@ -111,6 +111,14 @@ public struct WorkbenchLayout {
         return (column, row)
     }
 
+    /// The cells the shown image covers (its last row and column may be covered in part): where
+    /// graphics are placed.
+    public var imageCells: CellRect {
+        CellRect(column: imageArea.column + image.offsetX / grid.cellWidth, row: imageArea.row + image.offsetY / grid.cellHeight,
+                 columns: (image.shownWidth + grid.cellWidth - 1) / grid.cellWidth,
+                 rows: (image.shownHeight + grid.cellHeight - 1) / grid.cellHeight)
+    }
+
     /// The list line under a cell (0: the title), or nil outside the list.
     public func listRow(column: Int, row: Int) -> Int? {
         guard let list, list.contains(column: column, row: row) else { return nil }
@@ -200,11 +208,10 @@ extension Workbench {
     /// The cells of model `lane`'s pane that show the photo, as kitty Unicode placeholders.
     static func drawKittyPlaceholders(_ s: WorkbenchState, lane: Int, layout: WorkbenchLayout, into buffer: inout CellBuffer) {
         let id = KittyImageIDs(base: s.display.imageIDBase).photo(lane: lane)
-        let grid = layout.grid, shown = layout.image
-        let columns = (shown.shownWidth + grid.cellWidth - 1) / grid.cellWidth, rows = (shown.shownHeight + grid.cellHeight - 1) / grid.cellHeight
-        guard let cells = KittyGraphics.placeholderCells(id: id, columns: columns, rows: rows) else { return }
+        let area = layout.imageCells
+        guard let cells = KittyGraphics.placeholderCells(id: id, columns: area.columns, rows: area.rows) else { return }
         let color = KittyGraphics.placeholderColor(id: id)
-        let top = layout.imageArea.row + shown.offsetY / grid.cellHeight, left = layout.imageArea.column + shown.offsetX / grid.cellWidth
+        let top = area.row, left = area.column
         for (r, line) in cells.enumerated() where top + r < buffer.rows {
             for (c, text) in line.enumerated() where left + c < buffer.columns {
                 let scalars = Array(text.unicodeScalars)

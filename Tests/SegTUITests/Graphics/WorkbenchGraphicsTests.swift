@@ -16,6 +16,7 @@ struct WorkbenchGraphicsTests {
         var image = RGBImage(width: 480, height: 360, fill: (30, 40, 50))
         for y in 150..<210 { for x in 200..<280 { image[x, y] = (230, 200, 40) } }
         s.image = image
+        s.imageGeneration = ImageGeneration.next()  // as the reducer names a loaded image
         s.display = display
         s.lane.prepared = true
         s.lane.activity = .ready(milliseconds: 5)
@@ -166,11 +167,12 @@ struct WorkbenchGraphicsTests {
                 "\(region.width)×\(region.height), \(moved.utf8.count) vs \(first.utf8.count) bytes")
         let again = presenter.present(Workbench.graphics(s), repainted: { _ in true })
         #expect(again.utf8.count * 2 > first.utf8.count)
-        // A pane that goes away (a full-screen view) asks for the screen to be cleared.
-        s.overlay = .help
-        #expect(!presenter.needsClear(for: Workbench.graphics(s)))
-        s.overlay = .metrics
-        #expect(presenter.needsClear(for: Workbench.graphics(s)))
+        // A view over the image (help, the class picker, a full-screen view) hides the pane, and
+        // its pixels must go: the screen is cleared so the view's text shows.
+        for view in [Overlay.help, .metrics] {
+            s.overlay = view
+            #expect(Workbench.graphics(s).isEmpty && presenter.needsClear(for: Workbench.graphics(s)))
+        }
     }
 
     @Test("quadrants: each cell takes the glyph and two colours of its 2×2 block")
