@@ -135,7 +135,7 @@ struct Open: ParsableCommand {
         }
         switch display.mode {
         case .kitty: terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux)
-        case .sixel: terminal.graphics = SixelPresenter(cell: display.cellPixels!, exactColors: Self.exactColors(theme))
+        case .sixel: terminal.graphics = SixelPresenter(exactColors: Self.exactColors(theme))
         case .text: break
         }
         if decision.pixelMouse { terminal.enablePixelMouse() }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SegCore
 import SegEval
 import SegModels
@@ -196,6 +199,17 @@ public final class WorkbenchSession {
         }
     }
 
+    /// After a resize, the cell's pixel size from the kernel (a font size change resizes the grid
+    /// in cells): graphics are sized with it and pixel mouse reports mapped with it.
+    private func takeCellSize(rows: Int, columns: Int) {
+        guard let cell = state.display.cellPixels, rows > 0, columns > 0,
+              let size = TerminalProbe.windowSize(fd: STDOUT_FILENO), size.width > 0, size.height > 0 else { return }
+        let now = PixelSize(width: size.width / columns, height: size.height / rows)
+        guard now != cell, now.width > 0, now.height > 0 else { return }
+        let d = state.display
+        state.display = DisplayGrid(mode: d.mode, symbols: d.symbols, cellPixels: now, imageIDBase: d.imageIDBase)
+    }
+
     /// The interactive loop: draw when something changed, wait briefly for a key, take the
     /// worker's reports. Keys are read on this thread only, so a slow model never loses one.
     public func run(terminal: CursesTerminal, debugIO: Bool = false) {
@@ -216,6 +230,7 @@ public final class WorkbenchSession {
             }
             if let input = terminal.read(timeoutMilliseconds: 25) {
                 sinceInput = 0
+                if case .resize(let rows, let columns) = input { takeCellSize(rows: rows, columns: columns) }
                 send(.input(input))
                 // What came with it (a click's press and release, a pasted run of keys) makes one
                 // frame, not one each: over SSH every frame costs bytes, with graphics an overlay.

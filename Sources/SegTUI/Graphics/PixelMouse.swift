@@ -37,28 +37,4 @@ public struct PixelMouseReport: Equatable, Sendable {
         return PixelMouseReport(action: action, x: x - 1, y: y - 1, shift: code & 4 != 0, meta: code & 8 != 0,
                                 control: code & 16 != 0)
     }
-
-    /// The cell under the pointer.
-    public func cell(cellWidth: Int, cellHeight: Int) -> (column: Int, row: Int) {
-        (x / max(cellWidth, 1), y / max(cellHeight, 1))
-    }
-
-    /// The image pixel under the pointer, or nil outside the shown image.
-    /// - area: the cell rectangle the image view occupies.
-    /// - cellWidth/cellHeight: one cell in terminal pixels.
-    /// - layout: where the image sits in that view, in display pixels, of which a cell holds
-    ///   `displayPerCell` (1×2 for half blocks, 2×3 for sextants, the cell's pixels for graphics).
-    public func imagePixel(area: CellRect, cellWidth: Int, cellHeight: Int, displayPerCell: (x: Double, y: Double),
-                           layout: ImageLayout, imageSize: PixelSize) -> PixelPoint? {
-        guard cellWidth > 0, cellHeight > 0 else { return nil }
-        // Terminal pixels → display pixels of the view, keeping the fraction within a cell.
-        let dx = (Double(x) + 0.5 - Double(area.column * cellWidth)) / Double(cellWidth) * displayPerCell.x
-        let dy = (Double(y) + 0.5 - Double(area.row * cellHeight)) / Double(cellHeight) * displayPerCell.y
-        let sx = dx - Double(layout.offsetX), sy = dy - Double(layout.offsetY)
-        guard sx >= 0, sy >= 0, sx < Double(layout.shownWidth), sy < Double(layout.shownHeight) else { return nil }
-        let ix = Int((layout.originX + sx / layout.scale).rounded(.down))
-        let iy = Int((layout.originY + sy / layout.scale).rounded(.down))
-        guard ix >= 0, iy >= 0, ix < imageSize.width, iy < imageSize.height else { return nil }
-        return PixelPoint(x: ix, y: iy)
-    }
 }

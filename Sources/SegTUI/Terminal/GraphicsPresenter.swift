@@ -149,14 +149,11 @@ public final class SixelPresenter: GraphicsPresenter {
         var frame: RGBAImage
     }
 
-    /// One cell in pixels: where the image sits, and the grid a partial update keeps to.
-    let cell: PixelSize
     /// Colours kept exact in the palette (the masks' and the prompts'), so boundaries never dither.
     let exactColors: [RGB]
     private var shown: [Int: Shown] = [:]
 
-    public init(cell: PixelSize, exactColors: [RGB]) {
-        self.cell = cell
+    public init(exactColors: [RGB]) {
         self.exactColors = exactColors
     }
 
@@ -175,13 +172,13 @@ public final class SixelPresenter: GraphicsPresenter {
             let frame = pane.overlay().composited(over: pane.photo())
             var region = (x: 0, y: 0, width: frame.width, height: frame.height)
             if samePlace, !wiped, let previous = before?.frame {
-                guard let changed = Self.changedRegion(previous, frame, cell: cell) else {
+                guard let changed = Self.changedRegion(previous, frame, cell: pane.cell) else {
                     shown[pane.lane]?.overlayKey = pane.overlayKey
                     continue
                 }
                 region = changed
             }
-            out += emit(frame, region: region, at: pane.cells)
+            out += emit(frame, region: region, at: pane.cells, cell: pane.cell)
             shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, frame: frame)
         }
         return out
@@ -217,10 +214,14 @@ public final class SixelPresenter: GraphicsPresenter {
     /// The region of `frame` as a sixel image at its cell. Its height is cut to whole sixel bands
     /// (six pixel rows) when the last band would run past the pane: a band reaching the row
     /// below could scroll the screen in a terminal with sixel scrolling on.
-    private func emit(_ frame: RGBAImage, region: (x: Int, y: Int, width: Int, height: Int), at cells: CellRect) -> String {
+    private func emit(_ frame: RGBAImage, region: (x: Int, y: Int, width: Int, height: Int), at cells: CellRect,
+                      cell: PixelSize) -> String {
+        // The pane's cells end here; a band may not reach past them. When it would, the region
+        // ends at the last whole band that fits, counted from its own top.
         let paneBottom = cells.rows * cell.height
         var height = region.height
-        if region.y + (height + 5) / 6 * 6 > paneBottom { height = height / 6 * 6 }
+        if region.y + (height + 5) / 6 * 6 > paneBottom { height = (paneBottom - region.y) / 6 * 6 }
+        height = min(height, region.height)
         guard height > 0, region.width > 0 else { return "" }
         var pixels = [UInt8](repeating: 0, count: region.width * height * 4)
         for y in 0..<height {

@@ -20,33 +20,4 @@ struct PixelMouseTests {
             #expect(PixelMouseReport.parse(bad) == nil, "\(bad)")
         }
     }
-
-    @Test("a click lands on the image pixel under the pointer, finer than a cell")
-    func imagePixel() {
-        // A 100×50 image shown at 1:1 in a 10×5-cell area of 10×10-pixel cells at cell (2, 1)
-        // (graphics mode: one display pixel per terminal pixel).
-        let size = PixelSize(width: 100, height: 50)
-        let layout = ImageLayout(imageSize: size, viewWidth: 100, viewHeight: 50, viewport: .fit)
-        let area = CellRect(column: 2, row: 1, columns: 10, rows: 5)
-        func hit(_ x: Int, _ y: Int) -> PixelPoint? {
-            PixelMouseReport(action: .leftPress, x: x, y: y, shift: false, meta: false, control: false)
-                .imagePixel(area: area, cellWidth: 10, cellHeight: 10, displayPerCell: (10, 10), layout: layout, imageSize: size)
-        }
-        #expect(hit(20, 10) == PixelPoint(x: 0, y: 0))
-        #expect(hit(27, 13) == PixelPoint(x: 7, y: 3))     // inside the first cell: not its centre
-        #expect(hit(119, 59) == PixelPoint(x: 99, y: 49))
-        #expect(hit(19, 10) == nil && hit(120, 10) == nil && hit(20, 60) == nil)
-        // Text mode with half blocks (1×2 display pixels per cell) over a 400×200 image: 4 image
-        // pixels per display pixel across; the pointer's place inside the cell still counts.
-        let big = PixelSize(width: 400, height: 200)
-        let textLayout = ImageLayout(imageSize: big, viewWidth: 100, viewHeight: 50, viewport: .fit)
-        let textArea = CellRect(column: 0, row: 0, columns: 100, rows: 25)
-        let report = PixelMouseReport(action: .leftPress, x: 15, y: 7, shift: false, meta: false, control: false)
-        // x: pixel 15 of 10-wide cells = cell 1 + 0.55 → display 1.55 → image 6.2 → 6.
-        // y: pixel 7 of 20-high cells → 0.375 of a cell → display 0.75 → image 3.
-        #expect(report.imagePixel(area: textArea, cellWidth: 10, cellHeight: 20, displayPerCell: (1, 2), layout: textLayout,
-                                  imageSize: big) == PixelPoint(x: 6, y: 3))
-        let cell = report.cell(cellWidth: 10, cellHeight: 20)
-        #expect(cell.column == 1 && cell.row == 0)
-    }
 }

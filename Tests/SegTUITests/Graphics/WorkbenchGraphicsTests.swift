@@ -65,6 +65,22 @@ struct WorkbenchGraphicsTests {
         }
     }
 
+    @Test("a pixel report just outside the shown image places nothing, one just inside its first and last pixels does")
+    func pixelClickEdges() {
+        var s = Self.state(Self.sixel)
+        let layout = WorkbenchLayout(s), cells = layout.imageCells
+        let left = cells.column * 6 + layout.image.offsetX % 6, top = cells.row * 13 + layout.image.offsetY % 13
+        func click(_ x: Int, _ y: Int) -> PixelPoint? {
+            s.editor = ObjectEditor()
+            _ = Self.send(&s, .input(.pixelMouse(x: x, y: y, .leftPress)), .input(.pixelMouse(x: x, y: y, .leftRelease)))
+            return s.editor.prompts.points.first?.pixel
+        }
+        #expect(click(left, top) == PixelPoint(x: 0, y: 0))
+        #expect(click(left + layout.image.shownWidth - 1, top + layout.image.shownHeight - 1) == PixelPoint(x: 479, y: 359))
+        #expect(click(left - 1, top + 10) == nil)
+        #expect(click(left + 10, top + layout.image.shownHeight) == nil)
+    }
+
     @Test("without a known cell size, pixel reports are dropped rather than read as cells")
     func pixelClickWithoutCellSize() {
         var s = Self.state(.textDefault)
@@ -147,7 +163,7 @@ struct WorkbenchGraphicsTests {
     @Test("sixel presenter: the whole pane once, nothing when nothing changed, a cursor move re-sends only its cells, text written over the pane re-sends it all")
     func sixelPresenter() throws {
         var s = Self.state(Self.sixel)
-        let presenter = SixelPresenter(cell: PixelSize(width: 6, height: 13), exactColors: [])
+        let presenter = SixelPresenter(exactColors: [])
         let never: (CellRect) -> Bool = { _ in false }
         // Each update: save the cursor, move to the region's cell, the sixel (DCS … ST), restore.
         func sixel(_ bytes: String) throws -> SixelTests.Decoded {
