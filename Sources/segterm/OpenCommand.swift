@@ -124,7 +124,7 @@ struct Open: ParsableCommand {
             ?? (decision.mode == .kitty ? DisplayGrid.assumedCell : nil)
         let symbols = self.symbols ?? (environment["TERM"] == "linux" ? .halfBlocks : DisplayGrid.textDefault.symbols)
         var display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
-                                  imageIDBase: KittyImageIDs.forProcess(getpid()))
+                                  imageIDBase: KittyImageIDs.forProcess(getpid()), placeholders: decision.kittyPlaceholders)
         // kitty's placeholder cells name their image by a 24-bit foreground colour.
         let colors = display.mode == .kitty && color == .auto ? .direct : color
         let terminal = try CursesTerminal(colors: colors, environment: environment)
@@ -134,7 +134,9 @@ struct Open: ParsableCommand {
             display = DisplayGrid(mode: .text, symbols: symbols, cellPixels: cell)
         }
         switch display.mode {
-        case .kitty: terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux)
+        case .kitty:
+            terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux,
+                                               placeholders: display.placeholders)
         case .sixel: terminal.graphics = SixelPresenter(exactColors: Self.exactColors(theme))
         case .text: break
         }

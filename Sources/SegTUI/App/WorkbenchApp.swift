@@ -206,8 +206,7 @@ public final class WorkbenchSession {
               let size = TerminalProbe.windowSize(fd: STDOUT_FILENO), size.width > 0, size.height > 0 else { return }
         let now = PixelSize(width: size.width / columns, height: size.height / rows)
         guard now != cell, now.width > 0, now.height > 0 else { return }
-        let d = state.display
-        state.display = DisplayGrid(mode: d.mode, symbols: d.symbols, cellPixels: now, imageIDBase: d.imageIDBase)
+        state.display = state.display.with(cellPixels: now)
     }
 
     /// The interactive loop: draw when something changed, wait briefly for a key, take the

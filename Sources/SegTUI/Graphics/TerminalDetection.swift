@@ -18,6 +18,8 @@ public struct TerminalReplies: Equatable, Sendable {
     /// The DECRQM answer for SGR-Pixels mouse reports (mode 1016): whether the terminal knows
     /// the mode; nil: no answer.
     public var pixelMouse: Bool?
+    /// The terminal's name and version (XTVERSION, `DCS > | text ST`), e.g. "kitty(0.26.5)".
+    public var version: String?
 
     public init() {}
 
@@ -25,12 +27,13 @@ public struct TerminalReplies: Equatable, Sendable {
         a.deviceAttributes == b.deviceAttributes && a.kittyStatus == b.kittyStatus
             && a.cellPixels?.width == b.cellPixels?.width && a.cellPixels?.height == b.cellPixels?.height
             && a.windowPixels?.width == b.windowPixels?.width && a.windowPixels?.height == b.windowPixels?.height
-            && a.pixelMouse == b.pixelMouse
+            && a.pixelMouse == b.pixelMouse && a.version == b.version
     }
 
     /// Whether any reply came at all (a terminal that answers nothing costs only the timeout).
     public var isEmpty: Bool {
         deviceAttributes == nil && kittyStatus == nil && cellPixels == nil && windowPixels == nil && pixelMouse == nil
+            && version == nil
     }
 
     public var hasSixel: Bool { deviceAttributes?.contains(4) ?? false }
@@ -50,12 +53,17 @@ public struct TerminalReplies: Equatable, Sendable {
                 let params = String(decoding: bytes[(i + 2)..<j], as: UTF8.self)
                 replies.take(csi: params, final: bytes[j])
                 i = j + 1
-            case UInt8(ascii: "_"):
-                // APC up to ST (ESC \); an unterminated one is a cut-off reply: ignore it.
+            case UInt8(ascii: "_"), UInt8(ascii: "P"):
+                // APC or DCS up to ST (ESC \); an unterminated one is a cut-off reply: ignore it.
                 var j = i + 2
                 while j + 1 < bytes.count, !(bytes[j] == esc && bytes[j + 1] == UInt8(ascii: "\\")) { j += 1 }
                 guard j + 1 < bytes.count else { i += 2; continue }
-                replies.take(apc: String(decoding: bytes[(i + 2)..<j], as: UTF8.self))
+                let body = String(decoding: bytes[(i + 2)..<j], as: UTF8.self)
+                if bytes[i + 1] == UInt8(ascii: "_") {
+                    replies.take(apc: body)
+                } else if body.hasPrefix(">|") {
+                    replies.version = String(body.dropFirst(2))
+                }
                 i = j + 2
             default:
                 i += 1
@@ -66,8 +74,9 @@ public struct TerminalReplies: Equatable, Sendable {
 
     private mutating func take(csi params: String, final: UInt8) {
         if final == UInt8(ascii: "c"), params.hasPrefix("?") {
-            let values = params.dropFirst().split(separator: ";", omittingEmptySubsequences: false).map { Int($0) }
-            // A garbled list (letters, an empty field) is not a reply we can trust.
+            // kitty ends its list with a semicolon (`?62;c`): empty fields are fine, letters are
+            // a garbled reply we cannot trust.
+            let values = params.dropFirst().split(separator: ";").map { Int($0) }
             if !values.isEmpty, values.allSatisfy({ $0 != nil }) { deviceAttributes = values.compactMap { $0 } }
         } else if final == UInt8(ascii: "y"), params.hasPrefix("?1016;"), params.hasSuffix("$") {
             // `CSI ? 1016 ; Ps $ y`: 0 not recognised, 1 set, 2 reset, 3 permanently set, 4 permanently reset.
@@ -102,7 +111,7 @@ public enum TerminalQuery {
     /// other queries are answered by tmux itself, which knows its own sixel support and sizes.
     public static func request(inTmux: Bool) -> String {
         let kitty = inTmux ? KittyGraphics.tmuxPassthrough(kittyQuery) : kittyQuery
-        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[?1016$p" + "\u{1B}[c"
+        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[?1016$p" + "\u{1B}[>q" + "\u{1B}[c"
     }
 
     /// Whether the reader can stop waiting: the device attributes reply is the last to come.
@@ -124,6 +133,9 @@ public struct GraphicsDecision: Sendable {
     /// Mouse reports in pixels (mode 1016) can be asked for: the terminal said it knows them and
     /// its cell size is known.
     public var pixelMouse: Bool
+    /// kitty: show the photo through Unicode placeholder cells (and the overlay placed relative
+    /// to it) rather than placing both at their cells directly.
+    public var kittyPlaceholders: Bool
     public var reasons: [String]
 
     /// `override`: `--graphics kitty|sixel|text` (nil: auto). `rows`/`columns`: the terminal's
@@ -150,6 +162,7 @@ public struct GraphicsDecision: Sendable {
             } else {
                 reasons.append("no device attributes reply")
             }
+            if let version = replies.version { reasons.append("terminal \(version) (XTVERSION)") }
             switch replies.kittyStatus {
             case "OK": reasons.append("kitty graphics query answered OK")
             case let status?: reasons.append("kitty graphics query refused: \(status)")
@@ -193,6 +206,24 @@ public struct GraphicsDecision: Sendable {
             reasons.append(known ? (cell != nil ? "mouse in pixels (mode 1016): yes" : "mouse in pixels (mode 1016): known, but the cell size is not")
                                  : "mouse in pixels (mode 1016): not recognised, clicks land on cell centres")
         }
-        return GraphicsDecision(mode: mode, cellPixels: cell, truecolor: truecolor, inTmux: inTmux, pixelMouse: pixelMouse, reasons: reasons)
+        let placeholders = inTmux || Self.knowsPlaceholders(replies.version)
+        if mode == .kitty {
+            reasons.append(placeholders
+                ? "kitty images through Unicode placeholders" + (inTmux ? " (the way through tmux)" : " (\(replies.version ?? ""))")
+                : "kitty images placed at their cells (\(replies.version.map { "\($0) " } ?? "")without Unicode placeholders and relative placements)")
+        }
+        return GraphicsDecision(mode: mode, cellPixels: cell, truecolor: truecolor, inTmux: inTmux, pixelMouse: pixelMouse,
+                                kittyPlaceholders: placeholders, reasons: reasons)
+    }
+
+    /// Terminals known to draw Unicode placeholders with images placed relative to them: kitty
+    /// from 0.31 (relative placements; placeholders came in 0.28) and Ghostty. Others (WezTerm,
+    /// Konsole, older kitty) get direct placements, which every kitty-protocol terminal draws.
+    static func knowsPlaceholders(_ version: String?) -> Bool {
+        guard let version = version?.lowercased() else { return false }
+        if version.hasPrefix("ghostty") { return true }
+        guard version.hasPrefix("kitty("), let close = version.firstIndex(of: ")") else { return false }
+        let numbers = version[version.index(version.startIndex, offsetBy: 6)..<close].split(separator: ".").map { Int($0) ?? 0 }
+        return numbers.count >= 2 && (numbers[0], numbers[1]) >= (0, 31)
     }
 }

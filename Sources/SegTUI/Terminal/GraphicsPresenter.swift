@@ -13,26 +13,31 @@ public protocol GraphicsPresenter: AnyObject {
     func finish() -> String
 }
 
-/// kitty graphics: per pane, the photo is transmitted once and shown through Unicode placeholder
-/// cells (which the workbench's cell buffer holds, so ncurses and tmux carry them as text); the
-/// overlay is a second image placed above it, relative to the photo's placement. A click
-/// re-sends the overlay only.
+/// kitty graphics: per pane, the photo is transmitted once and the overlay — masks, prompts,
+/// cursor — is a second, small image above it, so a click re-sends the overlay only.
+/// With `placeholders` the photo shows through Unicode placeholder cells (which the workbench's
+/// cell buffer holds, so ncurses and tmux carry them as text) and the overlay is placed relative
+/// to it; without, both are placed at their cells, which every kitty-protocol terminal draws
+/// (but tmux cannot carry).
 public final class KittyPresenter: GraphicsPresenter {
     private struct Shown {
         var photoKey: String
         var cells: CellRect
         var overlayKey: String?
-        var overlayShown = true
+        /// Whether the placements are on the screen (a view over the pane takes them down).
+        var placed = true
     }
 
     let ids: KittyImageIDs
     /// Inside tmux every command goes through its passthrough.
     let inTmux: Bool
+    let placeholders: Bool
     private var shown: [Int: Shown] = [:]
 
-    public init(ids: KittyImageIDs, inTmux: Bool) {
+    public init(ids: KittyImageIDs, inTmux: Bool, placeholders: Bool = true) {
         self.ids = ids
         self.inTmux = inTmux
+        self.placeholders = placeholders
     }
 
     private func wrap(_ command: String) -> String { inTmux ? KittyGraphics.tmuxPassthrough(command) : command }
@@ -51,31 +56,42 @@ public final class KittyPresenter: GraphicsPresenter {
             let photoID = ids.photo(lane: pane.lane), overlayID = ids.overlay(lane: pane.lane)
             let before = shown[pane.lane]
             let newPhoto = before?.photoKey != pane.photoKey || before?.cells != pane.cells
+            // Placed directly, the images go with a screen clear: put them back (no pixels sent).
+            let replace = before?.placed == false || (!placeholders && repainted(pane.cells))
             if newPhoto {
                 // Encoding cannot fail for a well-formed image; if it ever did, the pane stays empty.
                 out += wrapEach((try? KittyGraphics.transmit(Self.padded(pane.photo(), to: pane), id: photoID)) ?? "")
-                out += wrap(KittyGraphics.placeVirtual(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows))
             }
-            if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey || before?.overlayShown == false {
+            if newPhoto || (replace && !placeholders) {
+                out += wrap(placeholders
+                    ? KittyGraphics.placeVirtual(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows)
+                    : KittyGraphics.place(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows, z: 0,
+                                          at: (pane.cells.row, pane.cells.column)))
+            }
+            if newPhoto || replace || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
                 // Only the cells the overlay draws in: most of it is transparent, and even a
                 // transparent PNG of the whole pane costs kilobytes per click.
                 let overlay = Self.padded(pane.overlay(), to: pane)
                 if let drawn = Self.drawnCells(overlay, cell: pane.cell) {
                     out += wrapEach((try? KittyGraphics.transmit(Self.crop(overlay, drawn, cell: pane.cell), id: overlayID)) ?? "")
-                    out += wrap(KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: drawn.columns, rows: drawn.rows,
-                                                            z: 1, offset: (drawn.column, drawn.row)))
+                    out += wrap(placeholders
+                        ? KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: drawn.columns, rows: drawn.rows,
+                                                      z: 1, offset: (drawn.column, drawn.row))
+                        : KittyGraphics.place(id: overlayID, columns: drawn.columns, rows: drawn.rows, z: 1,
+                                              at: (pane.cells.row + drawn.row, pane.cells.column + drawn.column)))
                 } else {
                     out += wrap(KittyGraphics.delete(id: overlayID))
                 }
             }
             shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey)
         }
-        // A pane hidden by a view over it: its overlay is taken down (it would draw above the
-        // view's text) and made again on return; the photo stays stored and placed, so coming
-        // back costs the overlay only.
-        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) && shown[lane]?.overlayShown == true {
+        // A pane hidden by a view over it: its images are taken down (they would draw above the
+        // view's text) but stay stored, so coming back costs the overlay only. Placeholder cells
+        // hide the photo themselves when the view covers them.
+        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) && shown[lane]?.placed == true {
+            if !placeholders { out += wrap(KittyGraphics.delete(id: ids.photo(lane: lane))) }
             out += wrap(KittyGraphics.delete(id: ids.overlay(lane: lane)))
-            shown[lane]?.overlayShown = false
+            shown[lane]?.placed = false
         }
         return out
     }

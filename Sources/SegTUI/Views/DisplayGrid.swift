@@ -12,13 +12,22 @@ public struct DisplayGrid: Hashable, Sendable {
 
     /// kitty: the first of this session's image ids (`KittyImageIDs`).
     public let imageIDBase: UInt32
+    /// kitty: the image cells hold Unicode placeholders (else they stay blank and the images are
+    /// placed at them directly).
+    public let placeholders: Bool
 
     public init(mode: GraphicsMode = .text, symbols: BlockSymbols = .halfBlocks, cellPixels: PixelSize? = nil,
-                imageIDBase: UInt32 = KittyImageIDs.defaultBase) {
+                imageIDBase: UInt32 = KittyImageIDs.defaultBase, placeholders: Bool = true) {
         self.mode = cellPixels == nil ? .text : mode
         self.symbols = symbols
         self.cellPixels = cellPixels
         self.imageIDBase = imageIDBase
+        self.placeholders = placeholders
+    }
+
+    /// The same grid with another cell size (after a font change).
+    public func with(cellPixels: PixelSize) -> DisplayGrid {
+        DisplayGrid(mode: mode, symbols: symbols, cellPixels: cellPixels, imageIDBase: imageIDBase, placeholders: placeholders)
     }
 
     public static let halfBlocks = DisplayGrid()

@@ -188,8 +188,9 @@ extension Workbench {
         for k in layout.paneAreas.indices {
             let pane = layout.pane(k)
             if s.image != nil, s.display.isGraphics {
-                // The terminal draws the pixels (`graphics`): kitty's cells name the image; sixel's stay blank.
-                if s.display.mode == .kitty { drawKittyPlaceholders(s, lane: k, layout: pane, into: &buffer) }
+                // The terminal draws the pixels (`graphics`): kitty's placeholder cells name the image;
+                // otherwise the cells stay blank under it.
+                if s.display.mode == .kitty && s.display.placeholders { drawKittyPlaceholders(s, lane: k, layout: pane, into: &buffer) }
             } else if let image = s.image {
                 ImagePainter.paint(image, overlays: overlays(s, lane: k, theme: theme), layout: pane.image, into: &buffer,
                                    area: pane.imageArea, colorMode: s.colorMode, symbols: s.display.symbols,

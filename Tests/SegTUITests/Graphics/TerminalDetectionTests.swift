@@ -76,8 +76,8 @@ struct TerminalDetectionTests {
     func tmux() {
         let request = TerminalQuery.request(inTmux: true)
         #expect(request.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}_Gi=31,"))
-        #expect(request.hasSuffix("\u{1B}[16t\u{1B}[14t\u{1B}[?1016$p\u{1B}[c"))
-        let tail = "\u{1B}[16t\u{1B}[14t\u{1B}[?1016$p\u{1B}[c".unicodeScalars.count
+        #expect(request.hasSuffix("\u{1B}[16t\u{1B}[14t\u{1B}[?1016$p\u{1B}[>q\u{1B}[c"))
+        let tail = "\u{1B}[16t\u{1B}[14t\u{1B}[?1016$p\u{1B}[>q\u{1B}[c".unicodeScalars.count
         let wrapped = String(String.UnicodeScalarView(request.unicodeScalars.dropLast(tail)))
         #expect(KittyGraphics.tmuxUnwrap(wrapped) == TerminalQuery.kittyQuery)
         #expect(TerminalQuery.request(inTmux: false).hasPrefix(TerminalQuery.kittyQuery))
