@@ -217,3 +217,107 @@ struct WorkbenchGraphicsTests {
         #expect(!GraphicsDecision.decide(replies: known, environment: env).pixelMouse)
     }
 }
+
+/// What a kitty presenter sends, frame by frame: the photo once, the overlay when it changes,
+/// placements taken down under a view and put back after it.
+@Suite("kitty presenter")
+struct KittyPresenterTests {
+    /// The keys of each graphics command in a stream (payloads and cursor moves skipped).
+    static func commands(_ stream: String) -> [[String: String]] {
+        stream.components(separatedBy: "\u{1B}_G").dropFirst().map { command in
+            let keys = command.prefix { $0 != ";" && $0 != "\u{1B}" }
+            var out: [String: String] = [:]
+            for pair in keys.split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+            }
+            return out
+        }
+    }
+
+    static let ids = KittyImageIDs(base: 0x12_34_00)
+    static let photo = "\(ids.photo(lane: 0))", overlay = "\(ids.overlay(lane: 0))"
+
+    static func state() -> WorkbenchState {
+        WorkbenchGraphicsTests.state(DisplayGrid(mode: .kitty, cellPixels: PixelSize(width: 10, height: 20), imageIDBase: ids.base))
+    }
+
+    static func transmitted(_ commands: [[String: String]]) -> [String] {
+        commands.filter { $0["a"] == "t" }.compactMap { $0["i"] }
+    }
+
+    @Test("placeholders: photo and virtual placement once; the overlay placed relative to it, cut to its cells; a cursor move re-sends the overlay only; a view over the pane takes the overlay down and brings it back")
+    func placeholders() throws {
+        var s = Self.state()
+        let presenter = KittyPresenter(ids: Self.ids, inTmux: false, placeholders: true)
+        let never: (CellRect) -> Bool = { _ in false }
+        let first = Self.commands(presenter.present(Workbench.graphics(s), repainted: never))
+        #expect(Self.transmitted(first) == [Self.photo, Self.overlay])
+        let pane = try #require(Workbench.graphics(s).first)
+        let virtual = try #require(first.first { $0["U"] == "1" })
+        #expect(virtual["i"] == Self.photo && virtual["c"] == "\(pane.cells.columns)" && virtual["r"] == "\(pane.cells.rows)")
+        let relative = try #require(first.first { $0["a"] == "p" && $0["i"] == Self.overlay })
+        #expect(relative["P"] == Self.photo && relative["z"] == "1")
+        // Only the cursor ring is drawn: a few cells around the cursor, not the pane.
+        #expect((Int(relative["c"] ?? "") ?? 99) <= 3 && (Int(relative["r"] ?? "") ?? 99) <= 3, "\(relative)")
+        #expect(presenter.present(Workbench.graphics(s), repainted: never).isEmpty)
+        // Text over the pane does not matter to placeholders.
+        #expect(presenter.present(Workbench.graphics(s), repainted: { _ in true }).isEmpty)
+        s.cursor.x += 40
+        #expect(Self.transmitted(Self.commands(presenter.present(Workbench.graphics(s), repainted: never))) == [Self.overlay])
+        s.overlay = .help
+        let hidden = Self.commands(presenter.present(Workbench.graphics(s), repainted: never))
+        #expect(hidden.count == 1 && hidden[0]["a"] == "d" && hidden[0]["d"] == "i" && hidden[0]["i"] == Self.overlay)
+        s.overlay = .none
+        #expect(Self.transmitted(Self.commands(presenter.present(Workbench.graphics(s), repainted: never))) == [Self.overlay])
+        let finish = Self.commands(presenter.finish())
+        #expect(Set(finish.filter { $0["d"] == "I" }.compactMap { $0["i"] }).isSuperset(of: [Self.photo, Self.overlay]))
+    }
+
+    @Test("direct placement: both images placed at their cells; a repaint of the pane's cells places them again without pixels; a view over the pane takes both down")
+    func direct() throws {
+        var s = Self.state()
+        let presenter = KittyPresenter(ids: Self.ids, inTmux: false, placeholders: false)
+        let never: (CellRect) -> Bool = { _ in false }
+        let text = presenter.present(Workbench.graphics(s), repainted: never)
+        let first = Self.commands(text)
+        let pane = try #require(Workbench.graphics(s).first)
+        #expect(!first.contains { $0["U"] != nil || $0["P"] != nil })
+        let placed = try #require(first.first { $0["a"] == "p" && $0["i"] == Self.photo })
+        #expect(placed["c"] == "\(pane.cells.columns)" && placed["r"] == "\(pane.cells.rows)")
+        // At the pane's first cell (1-based), the cursor saved and restored around it.
+        #expect(text.contains("\u{1B}7\u{1B}[\(pane.cells.row + 1);\(pane.cells.column + 1)H\u{1B}_Ga=p,i=\(Self.photo)"))
+        let again = Self.commands(presenter.present(Workbench.graphics(s), repainted: { _ in true }))
+        #expect(Self.transmitted(again) == [Self.overlay] && again.contains { $0["a"] == "p" && $0["i"] == Self.photo })
+        s.overlay = .metrics
+        let hidden = Self.commands(presenter.present(Workbench.graphics(s), repainted: never))
+        #expect(Set(hidden.filter { $0["a"] == "d" }.compactMap { $0["i"] }) == [Self.photo, Self.overlay])
+        s.overlay = .none
+        let back = Self.commands(presenter.present(Workbench.graphics(s), repainted: never))
+        #expect(Self.transmitted(back) == [Self.overlay] && back.contains { $0["a"] == "p" && $0["i"] == Self.photo })
+    }
+
+    @Test("inside tmux every command is wrapped for passthrough, chunk by chunk")
+    func tmux() {
+        let presenter = KittyPresenter(ids: Self.ids, inTmux: true, placeholders: true)
+        let out = presenter.present(Workbench.graphics(Self.state()), repainted: { _ in false })
+        let pieces = out.components(separatedBy: "\u{1B}Ptmux;").dropFirst()
+        #expect(!pieces.isEmpty && pieces.allSatisfy { $0.hasPrefix("\u{1B}\u{1B}_G") && $0.hasSuffix("\u{1B}\\") })
+    }
+
+    @Test("XTVERSION picks placeholders for kitty from 0.31 and Ghostty, direct placement for older kitty and others; tmux always placeholders")
+    func versions() {
+        func decide(_ version: String?, tmux: Bool = false) -> Bool {
+            var replies = TerminalReplies.parse(Array(("\u{1B}_Gi=31;OK\u{1B}\\" + (version.map { "\u{1B}P>|\($0)\u{1B}\\" } ?? "") + "\u{1B}[?62;c").utf8))
+            replies.cellPixels = (10, 20)
+            #expect(replies.deviceAttributes == [62] && replies.version == version)
+            let env = tmux ? ["TERM": "tmux-256color", "TMUX": "/tmp/x,1,0"] : ["TERM": "xterm-kitty"]
+            let decision = GraphicsDecision.decide(replies: replies, environment: env)
+            #expect(decision.mode == .kitty)
+            return decision.kittyPlaceholders
+        }
+        #expect(decide("kitty(0.31.0)") && decide("kitty(0.35.2)") && decide("ghostty 1.1.0"))
+        #expect(!decide("kitty(0.26.5)") && !decide("WezTerm 20240203") && !decide(nil))
+        #expect(decide(nil, tmux: true))
+    }
+}
