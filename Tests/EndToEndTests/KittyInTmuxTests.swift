@@ -162,4 +162,26 @@ struct KittyInTmuxTests {
         #expect(deleted.isSuperset(of: [photoID, overlayID]), "quitting left images in the terminal: deleted \(deleted)")
         print("kitty through tmux: photo \(photoBytes) B of base64 (\(photo.width)×\(photo.height)), one click \(clickBytes) B in all, \(overlayBytes) B of it \(overlays.count) overlays")
     }
+
+    @Test("killed by SIGTERM, segterm still deletes its images from the terminal (kitty keeps them until told)")
+    func sigterm() throws {
+        let root = try WorkbenchInTmuxTests.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let stream = root.appendingPathComponent("terminal-output.bin")
+        let session = "segterm-e2e-kitty-term-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try Tmux.run(["kill-session", "-t", session])
+        // `exec` keeps the shell's pid, so the timer kills segterm itself while it owns the terminal.
+        try Tmux.run(["new-session", "-d", "-s", session, "-x", "\(Self.columns)", "-y", "\(Self.rows)",
+                      "sleep 0.5; sh -c '(sleep 3; kill -TERM $$) & exec \"\(Binary.path!)\" open \"\(root.path)\" --graphics kitty'; echo EXITED $?; sleep 60"])
+        try Tmux.run(["set-option", "-t", session, "allow-passthrough", "on"])
+        try Tmux.run(["pipe-pane", "-O", "-t", session, "cat > '\(stream.path)'"])
+        let after = try Tmux.waitFor(session, seconds: 20) { $0.contains("EXITED") }
+        #expect(after.contains("EXITED 143"), "\(after)")
+        Thread.sleep(forTimeInterval: 0.3)
+        let commands = try Self.commands(try [UInt8](Data(contentsOf: stream)))
+        let photo = try #require(commands.first { $0.keys["U"] == "1" }?.keys["i"], "no image was shown before the signal")
+        let deleted = Set(commands.filter { $0.keys["a"] == "d" && $0.keys["d"] == "I" }.compactMap { $0.keys["i"] })
+        #expect(deleted.contains(photo), "deleted \(deleted), photo \(photo)")
+    }
 }

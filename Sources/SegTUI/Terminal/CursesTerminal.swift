@@ -14,7 +14,15 @@ public final class CursesTerminal {
     /// `--debug-io`: count the bytes each frame sends (what a click costs over SSH).
     public var measuresOutput = false
     /// Draws the panes' pixels after the cells (kitty or sixel); nil in text mode.
-    public var graphics: GraphicsPresenter?
+    public var graphics: GraphicsPresenter? {
+        didSet {
+            // Killed by a signal, the terminal still gets the graphics taken off it.
+            var bytes = Array((graphics?.finish() ?? "").utf8)
+            bytes.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { segcurses_set_exit_bytes($0.baseAddress, $0.count) }
+            }
+        }
+    }
     /// Mouse reports come in pixels (mode 1016), once `enablePixelMouse` turned them on.
     public private(set) var reportsPixels = false
 

@@ -143,6 +143,25 @@ struct WorkbenchGraphicsTests {
                 "\(drawn) vs \(edge)")
     }
 
+    @Test("a box is outlined on its own pixels: the first and last pixels it holds, nothing outside")
+    func boxOutline() throws {
+        var s = Self.state(Self.sixel)
+        s.cursor = PixelPoint(x: 400, y: 300)  // the cursor ring away from the box
+        s.editor.prompts.box = PromptBox(x0: 100, y0: 100, x1: 149, y1: 129)  // pixels 100…149 × 100…129
+        let pane = try #require(Workbench.graphics(s).first)
+        let overlay = pane.overlay(), image = WorkbenchLayout(s).image
+        func display(_ x: Double) -> Int { Int(((x - image.originX) * image.scale).rounded(.down)) }
+        func displayY(_ y: Double) -> Int { Int(((y - image.originY) * image.scale).rounded(.down)) }
+        func isBox(_ x: Int, _ y: Int) -> Bool {
+            let p = overlay[x, y]
+            return (p.r, p.g, p.b, p.a) == (Theme.dark.boxColor.r, Theme.dark.boxColor.g, Theme.dark.boxColor.b, 255)
+        }
+        let left = display(100), right = display(150) - 1, top = displayY(100), bottom = displayY(130) - 1
+        let middleY = displayY(115), middleX = display(125)
+        #expect(isBox(left, middleY) && isBox(right, middleY) && isBox(middleX, top) && isBox(middleX, bottom))
+        #expect(!isBox(left - 1, middleY) && !isBox(right + 1, middleY) && !isBox(middleX, top - 1) && !isBox(middleX, bottom + 1))
+    }
+
     @Test("kitty: the image cells are placeholders naming the session's photo id, row and column")
     func kittyCells() throws {
         var s = Self.state(DisplayGrid(mode: .kitty, cellPixels: PixelSize(width: 10, height: 20), imageIDBase: 0x12_34_00))
