@@ -121,18 +121,6 @@ int segcurses_init_pair(int pair, int foreground, int background) {
     return init_extended_pair(pair, foreground, background);
 }
 
-int segcurses_put(int row, int col, uint32_t codepoint, int pair, int bold, int reverse) {
-    wchar_t text[2] = {(wchar_t)codepoint, 0};
-    cchar_t cell;
-    attr_t attrs = A_NORMAL;
-    if (bold) attrs |= A_BOLD;
-    if (reverse) attrs |= A_REVERSE;
-    int pair_number = pair;
-    // setcchar takes the pair in its `opts` argument when it does not fit a short.
-    setcchar(&cell, text, attrs, 0, &pair_number);
-    return mvadd_wch(row, col, &cell);
-}
-
 int segcurses_put_text(int row, int col, const uint32_t *codepoints, int count, int pair, int bold, int reverse) {
     // A spacing character and up to CCHARW_MAX - 1 combining marks.
     wchar_t text[CCHARW_MAX + 1];
@@ -144,8 +132,13 @@ int segcurses_put_text(int row, int col, const uint32_t *codepoints, int count, 
     if (bold) attrs |= A_BOLD;
     if (reverse) attrs |= A_REVERSE;
     int pair_number = pair;
+    // setcchar takes the pair in its `opts` argument when it does not fit a short.
     setcchar(&cell, text, attrs, 0, &pair_number);
     return mvadd_wch(row, col, &cell);
+}
+
+int segcurses_put(int row, int col, uint32_t codepoint, int pair, int bold, int reverse) {
+    return segcurses_put_text(row, col, &codepoint, 1, pair, bold, reverse);
 }
 
 void segcurses_write_raw(const char *bytes, size_t count) {

@@ -37,13 +37,7 @@ struct WorkbenchGraphicsTests {
     }
 
     static func send(_ s: inout WorkbenchState, _ events: WorkbenchEvent...) -> [WorkbenchEffect] {
-        var all: [WorkbenchEffect] = []
-        for event in events {
-            let (next, effects) = Workbench.reduce(s, event)
-            s = next
-            all += effects
-        }
-        return all
+        events.flatMap { WorkbenchReducerTests.send(&s, $0) }
     }
 
     @Test("a pixel mouse report puts the point on the image pixel under the pointer, finer than a cell", arguments: [
