@@ -22,8 +22,8 @@ public struct PaneGraphics {
 }
 
 extension Workbench {
-    /// The panes a graphics terminal draws (none in text mode, while loading, or under a
-    /// full-screen view).
+    /// The panes a graphics terminal draws (none in text mode, while loading, or under any view
+    /// over the image).
     public static func graphics(_ s: WorkbenchState, theme: Theme = .dark) -> [PaneGraphics] {
         // Any view over the image (help, the class picker, the full-screen ones) puts text in the
         // pane's cells: the terminal's pixels there would hide it.
