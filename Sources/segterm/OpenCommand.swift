@@ -126,10 +126,11 @@ struct Open: ParsableCommand {
         var display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
                                   imageIDBase: KittyImageIDs.forProcess(getpid()), placeholders: decision.kittyPlaceholders)
         // kitty's placeholder cells name their image by a 24-bit foreground colour.
-        let colors = display.mode == .kitty && color == .auto ? .direct : color
+        let placeholders = display.mode == .kitty && display.placeholders
+        let colors = placeholders && color == .auto ? .direct : color
         let terminal = try CursesTerminal(colors: colors, environment: environment)
         defer { terminal.stop() }
-        if display.mode == .kitty && terminal.colorMode != .direct {
+        if placeholders && terminal.colorMode != .direct {
             // Without 24-bit colour the placeholder cells cannot name the image.
             display = DisplayGrid(mode: .text, symbols: symbols, cellPixels: cell)
         }
