@@ -15,13 +15,19 @@ public enum FrameBenchmark {
         /// A frame with nothing cached (after a zoom, a pan or a new image).
         public let coldMedianMilliseconds: Double
         public let frames: Int
+        /// With graphics: the median bytes a presenter sent for a frame after a click, and for a cold one.
+        public let clickMedianBytes: Int
+        public let coldMedianBytes: Int
     }
 
+    /// `display` and `presenter`: time the graphics a frame sends too (the overlay after a click,
+    /// photo and overlay when cold), encoding included.
     public static func run(image: RGBImage, columns: Int = 240, rows: Int = 70, objects: Int = 8, frames: Int = 60,
-                           zoom: Double = 1) -> Result {
+                           zoom: Double = 1, display: DisplayGrid = .halfBlocks, presenter: GraphicsPresenter? = nil) -> Result {
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct,
                                images: (0..<40).map { ImageEntry(path: "/bench/image-\($0).png") },
                                classes: ["background", "cell", "leaf", "stone", "seed"], modelName: "bench")
+        s.display = display
         s.image = image
         s.imageGeneration = ImageGeneration.next()
         s.lanes[0].prepared = true
@@ -50,21 +56,29 @@ public enum FrameBenchmark {
         // A frame after a click: only the mask being made is new (the photo and the accepted
         // objects come from the painter's cache). A cold frame: everything sampled again, as after
         // a zoom, a pan or a new image.
-        func time(_ prepare: (inout WorkbenchState, Int) -> Void) -> (median: Double, minimum: Double) {
-            var times: [Double] = []
+        func time(_ prepare: (inout WorkbenchState, Int) -> Void) -> (median: Double, minimum: Double, bytes: Int) {
+            var times: [Double] = [], bytes: [Int] = []
             for frame in 0..<(frames + 3) {
                 prepare(&s, frame)
                 let start = DispatchTime.now()
                 let buffer = Workbench.render(s)
+                let sent = presenter?.present(Workbench.graphics(s), repainted: { _ in false }).utf8.count ?? 0
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+                bytes.append(sent)
                 precondition(buffer.rows == rows)
             }
             let measured = Array(times.dropFirst(3)).sorted()  // the first frames fill the cache
-            return (measured[measured.count / 2], measured[0])
+            let sent = Array(bytes.dropFirst(3)).sorted()
+            return (measured[measured.count / 2], measured[0], sent[sent.count / 2])
         }
-        let click = time { state, frame in state.lanes[0].candidatesRequest = frame }
+        // A click moves the mask being made (its request changes, and the mask moves a little).
+        let click = time { state, frame in
+            state.lanes[0].candidatesRequest = frame
+            state.lanes[0].candidates = [Candidate(mask: ellipse(w / 2 + frame % 7, h / 2, w / 5, h / 5), score: 0.9)]
+        }
         let cold = time { state, _ in state.imageGeneration = ImageGeneration.next() }
         return Result(columns: columns, rows: rows, imageSize: image.size, clickMedianMilliseconds: click.median,
-                      clickMinimumMilliseconds: click.minimum, coldMedianMilliseconds: cold.median, frames: frames)
+                      clickMinimumMilliseconds: click.minimum, coldMedianMilliseconds: cold.median, frames: frames,
+                      clickMedianBytes: click.bytes, coldMedianBytes: cold.bytes)
     }
 }

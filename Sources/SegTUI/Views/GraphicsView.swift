@@ -67,7 +67,8 @@ extension Workbench {
         var out = RGBAImage(width: w, height: h)
         for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid) {
             out.pixels.withUnsafeMutableBufferPointer { px in
-                for i in 0..<(w * h) {
+                for y in layer.rows {
+                for i in (y * w + layer.columns.lowerBound)..<(y * w + layer.columns.upperBound) {
                     let (color, opacity): (RGB, Double)
                     if layer.boundary[i] {
                         (color, opacity) = (layer.overlay.boundary, layer.overlay.boundaryOpacity)
@@ -77,6 +78,7 @@ extension Workbench {
                         continue
                     }
                     blend(px, i * 4, color, alpha: opacity)
+                }
                 }
             }
         }

@@ -61,6 +61,9 @@ enum ImagePainter {
         let coverage: [Float]
         let inside: [Bool]
         let boundary: [Bool]
+        /// The display pixels with any coverage: x in `columns`, y in `rows` (empty when none).
+        let columns: Range<Int>
+        let rows: Range<Int>
     }
 
     /// Each overlay's coverage of the shown display pixels, with its inside and boundary pixels.
@@ -76,6 +79,16 @@ enum ImagePainter {
             let coverage = cache.samples(overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
             guard !coverage.isEmpty else { return nil }
             let inside = coverage.map { $0 >= 0.5 }
+            // Work only where the mask is: most masks cover a small part of the view.
+            var minX = w, maxX = -1, minY = h, maxY = -1
+            coverage.withUnsafeBufferPointer { c in
+                for y in 0..<h {
+                    let row = y * w
+                    guard let first = (0..<w).first(where: { c[row + $0] > 0 }) else { continue }
+                    let last = (0..<w).last(where: { c[row + $0] > 0 })!
+                    minX = min(minX, first); maxX = max(maxX, last); minY = min(minY, y); maxY = y
+                }
+            }
             func isInside(_ x: Int, _ y: Int) -> Bool {
                 if x >= 0 && y >= 0 && x < w && y < h { return inside[y * w + x] }
                 if x < 0 { return cut.left && isInside(0, y) }
@@ -85,12 +98,13 @@ enum ImagePainter {
             }
             // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
             var boundary = [Bool](repeating: false, count: w * h)
-            for y in 0..<h {
-                for x in 0..<w where inside[y * w + x] {
+            let columns = minX <= maxX ? minX..<(maxX + 1) : 0..<0, rows = minY <= maxY ? minY..<(maxY + 1) : 0..<0
+            for y in rows {
+                for x in columns where inside[y * w + x] {
                     boundary[y * w + x] = !isInside(x - 1, y) || !isInside(x + 1, y) || !isInside(x, y - 1) || !isInside(x, y + 1)
                 }
             }
-            return Layer(overlay: overlay, coverage: coverage, inside: inside, boundary: boundary)
+            return Layer(overlay: overlay, coverage: coverage, inside: inside, boundary: boundary, columns: columns, rows: rows)
         }
     }
 
