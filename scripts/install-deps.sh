@@ -2,8 +2,10 @@
 # Installs the Debian/Ubuntu packages segterm builds and tests with, when they are missing.
 # Runs apt-get through sudo unless already root.
 set -euo pipefail
-# xvfb, xterm, x11-apps and xdotool: the end-to-end test of terminal graphics (a real sixel terminal).
-packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config tmux xvfb xterm x11-apps xdotool)
+# xvfb, xterm, kitty, x11-apps and xdotool: the end-to-end tests of terminal graphics (real terminals:
+# xterm for sixel, kitty for the kitty graphics protocol; kitty draws with OpenGL, under Xvfb Mesa's
+# software renderer, libgl1-mesa-dri, which xvfb's libgl1 brings in).
+packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev libturbojpeg0-dev pkg-config tmux xvfb xterm kitty x11-apps xdotool)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
