@@ -136,14 +136,20 @@ enum Subprocess {
         return Binary.Result(status: timedOut ? -1 : code, stdout: stdout, stderr: stderr)
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
-                              stdout: String, stderr: String) throws -> pid_t {
+    /// Starts `executable` with stdin from /dev/null, stdout to a file and stderr to another (nil:
+    /// the same file), every signal unblocked and at its default: a runner may hand us blocked ones.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
+                      stdout: String, stderr: String?) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
