@@ -16,20 +16,24 @@ static SCREEN *screen = NULL;
 // Bytes that take segterm's graphics off the terminal (kitty keeps images until told), written
 // by the signal handler too: write(2) is async-signal-safe, and the buffer is set before any
 // signal can need it.
-static char exit_bytes[512];
-static size_t exit_bytes_length = 0;
+// They start with ST (ESC \\): a signal may land in the middle of an image being sent, and the
+// terminal must leave that sequence before it reads the deletes.
+static char exit_bytes[514];
+static volatile sig_atomic_t exit_bytes_length = 0;
 
 void segcurses_set_exit_bytes(const char *bytes, size_t count) {
-    if (count > sizeof(exit_bytes)) count = 0;
     exit_bytes_length = 0;
-    memcpy(exit_bytes, bytes, count);
-    exit_bytes_length = count;
+    if (count == 0 || count > sizeof(exit_bytes) - 2) return;
+    exit_bytes[0] = '\033';
+    exit_bytes[1] = '\\';
+    memcpy(exit_bytes + 2, bytes, count);
+    exit_bytes_length = (sig_atomic_t)(count + 2);
 }
 
 static void restore_and_reraise(int signal_number) {
     if (running) {
         running = 0;
-        if (exit_bytes_length > 0) write(STDOUT_FILENO, exit_bytes, exit_bytes_length);
+        if (exit_bytes_length > 0) write(STDOUT_FILENO, exit_bytes, (size_t)exit_bytes_length);
         static const char off[] = "\033[?1016l\033[?1006l\033[?1002l";
         write(STDOUT_FILENO, off, sizeof(off) - 1);
         endwin();

@@ -65,7 +65,7 @@ struct KittyInTmuxTests {
         return (raster.width, raster.height, raster.channels, pixels)
     }
 
-    @Test("the photo goes once as a PNG with the scene's colours under placeholder cells; a click sends only the small overlay, which covers the object; quitting deletes both")
+    @Test("the photo goes once, the scene pixel for pixel (shown enlarged), under placeholder cells; a click sends only the small overlay, which covers the object; quitting deletes both")
     func kittyThroughTmux() throws {
         let root = try WorkbenchInTmuxTests.workspace()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -93,26 +93,34 @@ struct KittyInTmuxTests {
         #expect(photos.count == 1)
         let photo = try Self.decodePNG(try #require(photos.first))
         let columns = try #require(Int(virtual.keys["c"] ?? "")), rows = try #require(Int(virtual.keys["r"] ?? ""))
-        // The PNG fills its placement's cells exactly (else the terminal would stretch it).
-        #expect(photo.width % columns == 0 && photo.height % rows == 0)
-        let cell = PixelSize(width: photo.width / columns, height: photo.height / rows)
 
+        // The cell size the binary drew with (tmux's answer or the one kitty assumes): the first
+        // overlay (the cursor ring) is drawn in display pixels, a whole number of cells.
+        let ringPlaced = try #require(Int(overlayPlacement.keys["c"] ?? "")), ringRows = try #require(Int(overlayPlacement.keys["r"] ?? ""))
+        let ring = try Self.decodePNG(try #require(first.first { $0.keys["a"] == "t" && $0.keys["i"] == overlayID }))
+        #expect(ring.width % ringPlaced == 0 && ring.height % ringRows == 0)
+        let cell = PixelSize(width: ring.width / ringPlaced, height: ring.height / ringRows)
         // Where the binary put the scene: the same layout for the same terminal and cell size.
         var s = WorkbenchState(rows: Self.rows, columns: Self.columns, colorMode: .direct, images: [ImageEntry(path: "/x.png")],
                                classes: [], modelName: "")
         s.image = RGBImage(width: 120, height: 90)
         s.display = DisplayGrid(mode: .kitty, cellPixels: cell)
         let layout = WorkbenchLayout(s)
-        #expect(layout.image.shownWidth <= photo.width && layout.image.shownWidth > photo.width - cell.width)
-        func photoPixel(_ x: Double, _ y: Double) -> [UInt8] {
-            let px = Int((x - layout.image.originX) * layout.image.scale), py = Int((y - layout.image.originY) * layout.image.scale)
-            let o = (py * photo.width + px) * photo.channels
-            return Array(photo.pixels[o..<(o + 3)])
+        #expect(layout.imageCells.columns == columns && layout.imageCells.rows == rows, "\(layout.imageCells) vs \(columns)×\(rows), cell \(cell)")
+        // The whole scene is shown enlarged, so the photo is the scene itself, pixel for pixel, on a
+        // canvas that the placement's cells enlarge by the view's scale.
+        #expect(layout.image.scale > 4)
+        #expect(photo.width == Int((Double(columns * cell.width) / layout.image.scale).rounded())
+                && photo.height == Int((Double(rows * cell.height) / layout.image.scale).rounded()), "\(photo.width)×\(photo.height)")
+        let scene = try ImageFile.read(root.appendingPathComponent("images/scene-1.png").path).rgbImage()
+        var differing = 0
+        for y in 0..<scene.height {
+            for x in 0..<scene.width {
+                let o = (y * photo.width + x) * photo.channels, expected = scene[x, y]
+                if photo.pixels[o] != expected.0 || photo.pixels[o + 1] != expected.1 || photo.pixels[o + 2] != expected.2 { differing += 1 }
+            }
         }
-        // The disc is (200…215, 60…90, 40), the ground (30…60, 50…80, 35…65): the box filter keeps them apart.
-        let disc = photoPixel(70.5, 45.5), ground = photoPixel(10.5, 80.5)
-        #expect(disc[0] >= 195 && disc[1] >= 55 && disc[1] <= 95 && abs(Int(disc[2]) - 40) <= 3, "\(disc)")
-        #expect(ground[0] <= 65 && ground[1] >= 45 && ground[1] <= 85 && ground[2] <= 70, "\(ground)")
+        #expect(differing == 0, "\(differing) of the scene's pixels differ in the photo sent")
 
         // The image area holds one placeholder per cell of the placement (tmux carries them as text).
         let screen = try Tmux.run(["capture-pane", "-p", "-t", session])
@@ -144,7 +152,7 @@ struct KittyInTmuxTests {
         let overlay = try Self.decodePNG(try #require(overlays.last))
         #expect(overlay.channels == 4 && overlay.width == (Int(placed.keys["c"] ?? "") ?? 0) * cell.width
                 && overlay.height == (Int(placed.keys["r"] ?? "") ?? 0) * cell.height)
-        #expect(overlay.width < photo.width / 2, "the overlay was not cut to the cells it draws in")
+        #expect(overlay.width < columns * cell.width / 2, "the overlay was not cut to the cells it draws in")
         func alpha(_ x: Double, _ y: Double) -> UInt8? {
             let px = Int((x - layout.image.originX) * layout.image.scale) - offset.column * cell.width
             let py = Int((y - layout.image.originY) * layout.image.scale) - offset.row * cell.height

@@ -41,7 +41,7 @@ int segcurses_put_text(int row, int col, const uint32_t *codepoints, int count, 
 // Writes bytes to the terminal past ncurses (graphics), after flushing what ncurses buffered.
 void segcurses_write_raw(const char *bytes, size_t count);
 
-// Bytes the signal handler writes before restoring the terminal (at most 512).
+// Bytes the signal handler writes before restoring the terminal (at most 512; none when 0).
 void segcurses_set_exit_bytes(const char *bytes, size_t count);
 
 // Waits up to timeout_ms (negative: forever) for one input event.

@@ -199,14 +199,22 @@ public final class WorkbenchSession {
         }
     }
 
-    /// After a resize, the cell's pixel size from the kernel (a font size change resizes the grid
-    /// in cells): graphics are sized with it and pixel mouse reports mapped with it.
-    private func takeCellSize(rows: Int, columns: Int) {
-        guard let cell = state.display.cellPixels, rows > 0, columns > 0,
-              let size = TerminalProbe.windowSize(fd: STDOUT_FILENO), size.width > 0, size.height > 0 else { return }
-        let now = PixelSize(width: size.width / columns, height: size.height / rows)
-        guard now != cell, now.width > 0, now.height > 0 else { return }
-        state.display = state.display.with(cellPixels: now)
+    /// The kernel's estimate of a cell (window pixels over rows and columns), nil when it has no
+    /// pixel size. It may differ from the terminal's exact answer by its padding, so only a change
+    /// of the estimate (a font change) changes the cell size.
+    private static func kernelCell() -> PixelSize? {
+        guard let size = TerminalProbe.windowSize(fd: STDOUT_FILENO), size.width > 0, size.height > 0, size.rows > 0, size.columns > 0
+        else { return nil }
+        let cell = GraphicsDecision.cellSize(window: (size.width, size.height), rows: size.rows, columns: size.columns)
+        return PixelSize(width: cell.width, height: cell.height)
+    }
+
+    /// After a resize: the new cell size when the font changed, so graphics are sized and pixel
+    /// mouse reports mapped with it.
+    private func takeCellSize(_ estimate: inout PixelSize?) {
+        guard state.display.cellPixels != nil, let now = Self.kernelCell(), now != estimate else { return }
+        if estimate != nil { state.display = state.display.with(cellPixels: now) }
+        estimate = now
     }
 
     /// The interactive loop: draw when something changed, wait briefly for a key, take the
@@ -218,6 +226,7 @@ public final class WorkbenchSession {
         // its results bring (the mask, the IoU). Shown from the next frame on, so that showing
         // it never causes a frame of its own.
         var sinceInput = 0
+        var kernelEstimate = Self.kernelCell()
         while !state.quit {
             if dirty {
                 terminal.draw(Workbench.render(state, theme: theme), graphics: Workbench.graphics(state, theme: theme))
@@ -229,13 +238,14 @@ public final class WorkbenchSession {
             }
             if let input = terminal.read(timeoutMilliseconds: 25) {
                 sinceInput = 0
-                if case .resize(let rows, let columns) = input { takeCellSize(rows: rows, columns: columns) }
-                send(.input(input))
-                // What came with it (a click's press and release, a pasted run of keys) makes one
-                // frame, not one each: over SSH every frame costs bytes, with graphics an overlay.
+                // What came with it (a click's press and release, a pasted run of keys, a window
+                // dragged) makes one frame, not one each: over SSH every frame costs bytes.
+                var next: InputEvent? = input
                 for _ in 0..<64 {
-                    guard let more = terminal.read(timeoutMilliseconds: 0) else { break }
-                    send(.input(more))
+                    guard let event = next else { break }
+                    if case .resize = event { takeCellSize(&kernelEstimate) }
+                    send(.input(event))
+                    next = terminal.read(timeoutMilliseconds: 0)
                 }
                 dirty = true
             }

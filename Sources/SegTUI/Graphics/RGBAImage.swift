@@ -89,3 +89,29 @@ public struct RGBAImage: Equatable, Sendable {
                                             format: .png, samples: .eight(pixels)))
     }
 }
+
+extension RGBImage {
+    /// This image at the top-left of a black canvas of `width` × `height` (cut where smaller).
+    public func padded(width w: Int, height h: Int) -> RGBImage {
+        RGBImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 3, to: (w, h)))
+    }
+}
+
+extension RGBAImage {
+    /// This image at the top-left of a transparent canvas of `width` × `height` (cut where smaller).
+    public func padded(width w: Int, height h: Int) -> RGBAImage {
+        RGBAImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 4, to: (w, h)))
+    }
+}
+
+/// Interleaved pixels copied onto a zeroed canvas at its top-left.
+private func padRows(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to size: (width: Int, height: Int)) -> [UInt8] {
+    guard size != (width, height) else { return pixels }
+    var out = [UInt8](repeating: 0, count: size.width * size.height * channels)
+    let span = min(size.width, width) * channels
+    for y in 0..<min(size.height, height) {
+        out.replaceSubrange((y * size.width * channels)..<(y * size.width * channels + span),
+                            with: pixels[(y * width * channels)..<(y * width * channels + span)])
+    }
+    return out
+}

@@ -175,7 +175,7 @@ public struct GraphicsDecision: Sendable {
             reasons.append("cell size \(c.width)×\(c.height) px (CSI 16 t)")
         } else if let window = replies.windowPixels ?? kernelPixels, let rows, let columns, rows > 0, columns > 0,
                   window.width >= columns, window.height >= rows {
-            cell = (window.width / columns, window.height / rows)
+            cell = Self.cellSize(window: window, rows: rows, columns: columns)
             let source = replies.windowPixels != nil ? "CSI 14 t" : "TIOCGWINSZ"
             reasons.append("cell size \(window.width / columns)×\(window.height / rows) px from the window's \(window.width)×\(window.height) px (\(source))")
         } else {
@@ -216,12 +216,17 @@ public struct GraphicsDecision: Sendable {
                                 kittyPlaceholders: placeholders, reasons: reasons)
     }
 
+    /// One cell's pixels estimated from the text area's (kernel or CSI 14 t) and the grid.
+    public static func cellSize(window: (width: Int, height: Int), rows: Int, columns: Int) -> (width: Int, height: Int) {
+        (window.width / max(columns, 1), window.height / max(rows, 1))
+    }
+
     /// Terminals known to draw Unicode placeholders with images placed relative to them: kitty
-    /// from 0.31 (relative placements; placeholders came in 0.28) and Ghostty. Others (WezTerm,
-    /// Konsole, older kitty) get direct placements, which every kitty-protocol terminal draws.
+    /// from 0.31 (relative placements; placeholders came in 0.28). Others (WezTerm, Konsole,
+    /// Ghostty, whose relative placements are recent, older kitty) get direct placements, which
+    /// every kitty-protocol terminal draws.
     static func knowsPlaceholders(_ version: String?) -> Bool {
         guard let version = version?.lowercased() else { return false }
-        if version.hasPrefix("ghostty") { return true }
         guard version.hasPrefix("kitty("), let close = version.firstIndex(of: ")") else { return false }
         let numbers = version[version.index(version.startIndex, offsetBy: 6)..<close].split(separator: ".").map { Int($0) ?? 0 }
         return numbers.count >= 2 && (numbers[0], numbers[1]) >= (0, 31)

@@ -24,6 +24,8 @@ public final class KittyPresenter: GraphicsPresenter {
         var photoKey: String
         var cells: CellRect
         var overlayKey: String?
+        /// Where the overlay is placed, relative to the image's first cell (nil: nothing drawn).
+        var overlayCells: CellRect?
         /// Whether the placements are on the screen (a view over the pane takes them down).
         var placed = true
     }
@@ -60,7 +62,8 @@ public final class KittyPresenter: GraphicsPresenter {
             let replace = before?.placed == false || (!placeholders && repainted(pane.cells))
             if newPhoto {
                 // Encoding cannot fail for a well-formed image; if it ever did, the pane stays empty.
-                out += wrapEach((try? KittyGraphics.transmit(Self.padded(pane.photo(), to: pane), id: photoID)) ?? "")
+                let photo = pane.enlarged?() ?? Self.padded(pane.photo(), to: pane)
+                out += wrapEach((try? KittyGraphics.transmit(photo, id: photoID)) ?? "")
             }
             if newPhoto || (replace && !placeholders) {
                 out += wrap(placeholders
@@ -68,26 +71,33 @@ public final class KittyPresenter: GraphicsPresenter {
                     : KittyGraphics.place(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows, z: 0,
                                           at: (pane.cells.row, pane.cells.column)))
             }
-            if newPhoto || replace || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
+            func placeOverlay(_ drawn: CellRect) -> String {
+                wrap(placeholders
+                    ? KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: drawn.columns, rows: drawn.rows,
+                                                  z: 1, offset: (drawn.column, drawn.row))
+                    : KittyGraphics.place(id: overlayID, columns: drawn.columns, rows: drawn.rows, z: 1,
+                                          at: (pane.cells.row + drawn.row, pane.cells.column + drawn.column)))
+            }
+            var overlayCells = before?.overlayCells
+            if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
                 // Only the cells the overlay draws in: most of it is transparent, and even a
                 // transparent PNG of the whole pane costs kilobytes per click.
                 let overlay = Self.padded(pane.overlay(), to: pane)
-                if let drawn = Self.drawnCells(overlay, cell: pane.cell) {
+                overlayCells = Self.drawnCells(overlay, cell: pane.cell)
+                if let drawn = overlayCells {
                     out += wrapEach((try? KittyGraphics.transmit(Self.crop(overlay, drawn, cell: pane.cell), id: overlayID)) ?? "")
-                    out += wrap(placeholders
-                        ? KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: drawn.columns, rows: drawn.rows,
-                                                      z: 1, offset: (drawn.column, drawn.row))
-                        : KittyGraphics.place(id: overlayID, columns: drawn.columns, rows: drawn.rows, z: 1,
-                                              at: (pane.cells.row + drawn.row, pane.cells.column + drawn.column)))
+                    out += placeOverlay(drawn)
                 } else {
                     out += wrap(KittyGraphics.delete(id: overlayID))
                 }
+            } else if replace, let drawn = overlayCells {
+                out += placeOverlay(drawn)  // still stored: placed again, no pixels sent
             }
-            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey)
+            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, overlayCells: overlayCells)
         }
         // A pane hidden by a view over it: its images are taken down (they would draw above the
-        // view's text) but stay stored, so coming back costs the overlay only. Placeholder cells
-        // hide the photo themselves when the view covers them.
+        // view's text) but stay stored, so coming back costs a few placement commands.
+        // Placeholder cells hide the photo themselves when the view covers them.
         for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) && shown[lane]?.placed == true {
             if !placeholders { out += wrap(KittyGraphics.delete(id: ids.photo(lane: lane))) }
             out += wrap(KittyGraphics.delete(id: ids.overlay(lane: lane)))
@@ -100,13 +110,11 @@ public final class KittyPresenter: GraphicsPresenter {
     /// placement's cells, so one ending partway into its last cell would be stretched by up to a
     /// cell, and a click near its far edge would land off the pixel under it.
     static func padded(_ image: RGBImage, to pane: PaneGraphics) -> RGBImage {
-        let (w, h) = (pane.cells.columns * pane.cell.width, pane.cells.rows * pane.cell.height)
-        return RGBImage(width: w, height: h, pixels: padRows(image.pixels, width: image.width, height: image.height, channels: 3, to: (w, h)))
+        image.padded(width: pane.cells.columns * pane.cell.width, height: pane.cells.rows * pane.cell.height)
     }
 
     static func padded(_ image: RGBAImage, to pane: PaneGraphics) -> RGBAImage {
-        let (w, h) = (pane.cells.columns * pane.cell.width, pane.cells.rows * pane.cell.height)
-        return RGBAImage(width: w, height: h, pixels: padRows(image.pixels, width: image.width, height: image.height, channels: 4, to: (w, h)))
+        image.padded(width: pane.cells.columns * pane.cell.width, height: pane.cells.rows * pane.cell.height)
     }
 
     /// The cells (relative to the image's first cell) holding every pixel with alpha above 0;
@@ -133,18 +141,6 @@ public final class KittyPresenter: GraphicsPresenter {
         out.reserveCapacity(w * h * 4)
         for y in y0..<(y0 + h) { out += image.pixels[((y * image.width + x0) * 4)..<((y * image.width + x0 + w) * 4)] }
         return RGBAImage(width: w, height: h, pixels: out)
-    }
-
-    /// Interleaved pixels copied onto a larger (or equal) zeroed canvas at its top-left.
-    private static func padRows(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to size: (width: Int, height: Int)) -> [UInt8] {
-        guard size != (width, height) else { return pixels }
-        var out = [UInt8](repeating: 0, count: size.width * size.height * channels)
-        let span = min(size.width, width) * channels
-        for y in 0..<min(size.height, height) {
-            out.replaceSubrange((y * size.width * channels)..<(y * size.width * channels + span),
-                                with: pixels[(y * width * channels)..<(y * width * channels + span)])
-        }
-        return out
     }
 
     public func finish() -> String {
@@ -237,7 +233,6 @@ public final class SixelPresenter: GraphicsPresenter {
         let paneBottom = cells.rows * cell.height
         var height = region.height
         if region.y + (height + 5) / 6 * 6 > paneBottom { height = (paneBottom - region.y) / 6 * 6 }
-        height = min(height, region.height)
         guard height > 0, region.width > 0 else { return "" }
         var pixels = [UInt8](repeating: 0, count: region.width * height * 4)
         for y in 0..<height {

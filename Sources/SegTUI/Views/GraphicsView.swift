@@ -16,6 +16,10 @@ public struct PaneGraphics {
     /// Names the photo's pixels: the image, the region shown and its size.
     public let photoKey: String
     public let photo: () -> RGBImage
+    /// When the pane shows the whole image enlarged: the image itself, on a canvas that the
+    /// placement's cells enlarge by the view's scale (to within half an image pixel). A terminal
+    /// that scales images (kitty) gets it instead of `photo`: the same picture, a fraction of the bytes.
+    public let enlarged: (() -> RGBImage)?
     /// Names the overlay's pixels (nil: not known to be unchanged, so always made again).
     public let overlayKey: String?
     public let overlay: () -> RGBAImage
@@ -48,9 +52,20 @@ extension Workbench {
                 // An image the reducer did not load has no generation: never taken for one shown before.
                 photoKey: "\(photoCache ?? "uncached \(ImageGeneration.next())") \(shown)",
                 photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache) },
+                enlarged: showsWholeImageEnlarged(shown, image: image.size) ? {
+                    image.padded(width: max(image.width, Int((Double(cells.columns * grid.cellWidth) / shown.scale).rounded())),
+                                 height: max(image.height, Int((Double(cells.rows * grid.cellHeight) / shown.scale).rounded())))
+                } : nil,
                 overlayKey: overlayKey,
                 overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme) })
         }
+    }
+
+    /// Whether the view shows all of the image, each image pixel larger than a display pixel.
+    static func showsWholeImageEnlarged(_ layout: ImageLayout, image: PixelSize) -> Bool {
+        layout.scale > 1 && layout.originX == 0 && layout.originY == 0
+            && abs(Double(layout.shownWidth) / layout.scale - Double(image.width)) < 1
+            && abs(Double(layout.shownHeight) / layout.scale - Double(image.height)) < 1
     }
 
     static func photoPixels(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?) -> RGBImage {
@@ -68,17 +83,17 @@ extension Workbench {
         for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid) {
             out.pixels.withUnsafeMutableBufferPointer { px in
                 for y in layer.rows {
-                for i in (y * w + layer.columns.lowerBound)..<(y * w + layer.columns.upperBound) {
-                    let (color, opacity): (RGB, Double)
-                    if layer.boundary[i] {
-                        (color, opacity) = (layer.overlay.boundary, layer.overlay.boundaryOpacity)
-                    } else if layer.coverage[i] > 0 {
-                        (color, opacity) = (layer.overlay.fill, layer.overlay.fillOpacity * Double(layer.coverage[i]))
-                    } else {
-                        continue
+                    for i in (y * w + layer.columns.lowerBound)..<(y * w + layer.columns.upperBound) {
+                        let (color, opacity): (RGB, Double)
+                        if layer.boundary[i] {
+                            (color, opacity) = (layer.overlay.boundary, layer.overlay.boundaryOpacity)
+                        } else if layer.coverage[i] > 0 {
+                            (color, opacity) = (layer.overlay.fill, layer.overlay.fillOpacity * Double(layer.coverage[i]))
+                        } else {
+                            continue
+                        }
+                        blend(px, i * 4, color, alpha: opacity)
                     }
-                    blend(px, i * 4, color, alpha: opacity)
-                }
                 }
             }
         }
