@@ -63,7 +63,8 @@ extension Workbench {
 
     /// Whether the view shows all of the image, each image pixel larger than a display pixel.
     static func showsWholeImageEnlarged(_ layout: ImageLayout, image: PixelSize) -> Bool {
-        layout.scale > 1 && layout.originX == 0 && layout.originY == 0
+        // Within half an image pixel: fitting rounds the shown size to whole display pixels.
+        layout.scale > 1 && layout.originX < 0.5 && layout.originY < 0.5
             && abs(Double(layout.shownWidth) / layout.scale - Double(image.width)) < 1
             && abs(Double(layout.shownHeight) / layout.scale - Double(image.height)) < 1
     }
