@@ -240,12 +240,12 @@ public final class WorkbenchSession {
                 sinceInput = 0
                 // What came with it (a click's press and release, a pasted run of keys, a window
                 // dragged) makes one frame, not one each: over SSH every frame costs bytes.
-                var next: InputEvent? = input
-                for _ in 0..<64 {
-                    guard let event = next else { break }
+                var next: InputEvent? = input, taken = 0
+                while let event = next {
                     if case .resize = event { takeCellSize(&kernelEstimate) }
                     send(.input(event))
-                    next = terminal.read(timeoutMilliseconds: 0)
+                    taken += 1
+                    next = taken < 64 ? terminal.read(timeoutMilliseconds: 0) : nil  // at most 64 before a frame
                 }
                 dirty = true
             }
