@@ -22,7 +22,7 @@ struct KittyTerminalTests {
     /// (measured: within 1 level), so only rounding is allowed for.
     static let tolerance = 4
 
-    @Test("segterm detects kitty; the photo is placed at the layout's cells in its own colours; a click segments the disc with a pixel-precise point; q exits 0 and takes the images away")
+    @Test("segterm detects kitty; the photo is placed at the layout's cells in its own colours; a click segments the disc with a pixel-precise point; the help box takes the images down and they come back; q exits 0 and takes the images away")
     func photoClickAndMask() throws {
         let root = try FlatScene.workspace()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -106,13 +106,17 @@ struct KittyTerminalTests {
         shot = try k.waitForScreen("mask.xwd", seconds: 10) { screen.maskProblems(in: $0, click: click).isEmpty }
         report(screen.maskProblems(in: shot, click: click).map { "\($0) [\(setting)]" }, "mask.xwd")
 
-        // 4. q quits; the exit code is 0.
+        // 4. The help box over the image: `?` deletes the placements (kitty draws images above
+        //    text), any key places the photo and the overlay again where they were.
+        for (problem, screenshot) in try k.helpRoundTrip(screen, click: click) { report(["\(problem) [\(setting)]"], screenshot) }
+
+        // 5. q quits; the exit code is 0.
         try k.key("q")
         let rc = k.waitForExitCode(seconds: 10)
-        report(rc == 0 ? [] : ["segterm exit code \(rc.map(String.init) ?? "none within 10 s"): \(k.log)"], "mask.xwd")
+        report(rc == 0 ? [] : ["segterm exit code \(rc.map(String.init) ?? "none within 10 s"): \(k.log)"], "help-closed.xwd")
         guard rc != nil else { return }
 
-        // 5. The window stays open after segterm: neither the photo nor the overlay is left on it.
+        // 6. The window stays open after segterm: neither the photo nor the overlay is left on it.
         shot = try k.waitForScreen("after-quit.xwd", seconds: 5, afterExit: true) { screen.leftoverProblems(in: $0).isEmpty }
         report(screen.leftoverProblems(in: shot), "after-quit.xwd")
     }

@@ -102,6 +102,10 @@ struct ScreenMapping {
     /// A screen pixel and the image coordinates of its centre.
     struct Sample { let x: Int, y: Int, imageX: Double, imageY: Double }
 
+    /// The help box (`?`) on the screen, in pixels (x1 and y1 exclusive): the cells segterm's own
+    /// view draws differently with the help open than without, for the same state.
+    let helpBox: (x0: Int, y0: Int, x1: Int, y1: Int)
+
     /// `display`: the grid segterm draws with (its mode and the terminal's cell in pixels).
     init(display: DisplayGrid, columns: Int, rows: Int, origin: (x: Int, y: Int) = (0, 0), tolerance: Int) {
         self.tolerance = tolerance
@@ -123,6 +127,18 @@ struct ScreenMapping {
             }
         }
         self.samples = samples
+        var help = s
+        help.overlay = .help
+        let plain = Workbench.render(s), boxed = Workbench.render(help)
+        var (c0, r0, c1, r1) = (Int.max, Int.max, -1, -1)
+        for r in 0..<rows {
+            for c in 0..<columns where plain[r, c] != boxed[r, c] {
+                (c0, r0, c1, r1) = (min(c0, c), min(r0, r), max(c1, c), max(r1, r))
+            }
+        }
+        // No cell changed (no help box): an empty box, which `helpProblems` finds nothing in.
+        helpBox = c1 < 0 ? (origin.x, origin.y, origin.x, origin.y)
+            : (origin.x + c0 * cell.width, origin.y + r0 * cell.height, origin.x + (c1 + 1) * cell.width, origin.y + (r1 + 1) * cell.height)
     }
 
     /// The screen pixel showing image coordinates (x, y).
@@ -250,6 +266,106 @@ struct ScreenMapping {
             else if photo == FlatScene.object && close(got, fill) { left.append((p.x, p.y, fill, got)) }
         }
         return left.count * 100 <= total ? [] : Self.summary("still show the photo or the mask after segterm exited", left, of: total)
+    }
+
+    /// The photo's colour at a sample on a flat region, and inside the disc the mask fill over
+    /// it: what the sample shows while the images are on the screen (nil: near an edge).
+    func imageColors(at p: Sample) -> [RGB]? {
+        guard let photo = FlatScene.flatColor(p.imageX, p.imageY) else { return nil }
+        return photo == FlatScene.object ? [photo, Self.over(Theme.dark.maskFill, photo, opacity: Self.fillOpacity)] : [photo]
+    }
+
+    /// The colour most of `points` show, and on how many.
+    static func commonest(_ points: [Sample], in shot: XWDScreenshot) -> (color: RGB, count: Int) {
+        var counts: [RGB: Int] = [:]
+        for p in points { counts[shot[p.x, p.y], default: 0] += 1 }
+        return counts.max { $0.value < $1.value }.map { ($0.key, $0.value) } ?? (RGB(0, 0, 0), 0)
+    }
+
+    /// With the help box open (`?`): the images are off the screen and the box is drawn.
+    /// - Inside the box (sample points 2 pixels or more in from its edge): at most 1 in 50 shows
+    ///   the photo's or the mask's colour (kitty's anti-aliased text can match the grey square);
+    ///   3 in 5 or more share one colour, the box's background (whatever the terminal's colours
+    ///   make of the theme's: black in xterm's 8), which is not the colour of the blank cells
+    ///   around it; and 2% or more of its pixels differ from that background: its text.
+    /// - Outside the box, in the image area (sixel: the screen cleared; kitty: the placements
+    ///   deleted): at most 1 in 100 shows the photo's or the mask's colour, and 98 in 100 or more
+    ///   show one colour, the blank cells'.
+    /// - Neither the point marker at the click nor the mask's boundary on the disc's edge shows.
+    func helpProblems(in shot: XWDScreenshot, click: (x: Int, y: Int)) -> [String] {
+        let box = helpBox
+        func inBox(_ p: Sample, margin: Int) -> Bool {
+            p.x >= box.x0 + margin && p.x < box.x1 - margin && p.y >= box.y0 + margin && p.y < box.y1 - margin
+        }
+        let inside = samples.filter { inBox($0, margin: 2) }, outside = samples.filter { !inBox($0, margin: -2) }
+        let boxName = "the help box (x \(box.x0)…\(box.x1 - 1), y \(box.y0)…\(box.y1 - 1))"
+        guard inside.count >= 200, outside.count >= 200 else {
+            return ["\(boxName) has \(inside.count) sample points of the image inside it and \(outside.count) outside: too few to judge"]
+        }
+        /// The points on flat regions, and those of them that show the photo's or the mask's colour.
+        func showingImage(_ points: [Sample]) -> (total: Int, shown: [(x: Int, y: Int, expected: RGB, got: RGB)]) {
+            var total = 0
+            var shown: [(x: Int, y: Int, expected: RGB, got: RGB)] = []
+            for p in points {
+                guard let colors = imageColors(at: p) else { continue }
+                total += 1
+                let got = shot[p.x, p.y]
+                if let match = colors.first(where: { close(got, $0) }) { shown.append((p.x, p.y, match, got)) }
+            }
+            return (total, shown)
+        }
+        var problems: [String] = []
+        // The image over the box or around it is reported as such, not also as a box not drawn
+        // or blank cells of the wrong colour.
+        let inBoxShown = showingImage(inside), outsideShown = showingImage(outside)
+        let coveredBox = inBoxShown.shown.count * 50 > inBoxShown.total
+        let imageAround = outsideShown.shown.count * 100 > outsideShown.total
+        if coveredBox {
+            problems += Self.summary("inside \(boxName) show the photo or the mask over it", inBoxShown.shown, of: inBoxShown.total)
+        }
+        if imageAround {
+            problems += Self.summary("in the image area outside \(boxName) still show the photo or the mask", outsideShown.shown,
+                                     of: outsideShown.total)
+        }
+        func distance(_ a: RGB, _ b: RGB) -> Int { max(abs(Int(a.r) - Int(b.r)), abs(Int(a.g) - Int(b.g)), abs(Int(a.b) - Int(b.b))) }
+        let background = Self.commonest(inside, in: shot), blank = Self.commonest(outside, in: shot)
+        let boxDrawn = background.count * 5 >= inside.count * 3 && distance(background.color, blank.color) >= 24
+        if !coveredBox && !boxDrawn {
+            problems.append("\(boxName) is not drawn: its commonest colour, \(background.color), is on \(background.count) of its "
+                            + "\(inside.count) sample points; the blank cells around it are \(blank.color)")
+        }
+        if !coveredBox && boxDrawn {
+            var pixels = 0, text = 0
+            for y in (box.y0 + 2)..<(box.y1 - 2) {
+                for x in (box.x0 + 2)..<(box.x1 - 2) {
+                    pixels += 1
+                    if distance(shot[x, y], background.color) > 60 { text += 1 }
+                }
+            }
+            if text * 50 < pixels {
+                problems.append("\(boxName) shows no text: \(text) of its \(pixels) pixels differ from its background \(background.color)")
+            }
+        }
+        if !imageAround && blank.count * 100 < outside.count * 98 {
+            let other = outside.filter { shot[$0.x, $0.y] != blank.color }
+            problems.append("\(other.count) of \(outside.count) sample points in the image area outside \(boxName) are not the blank "
+                            + "cells' colour, \(blank.color), e.g. "
+                            + other.prefix(5).map { "(\($0.x), \($0.y)) \(shot[$0.x, $0.y])" }.joined(separator: "; "))
+        }
+        if let cross = cross(in: shot, near: click) {
+            problems.append("the point marker is still drawn, centred at (\(cross.x), \(cross.y))")
+        }
+        let boundary = 24 - boundaryMisses(in: shot).count
+        if boundary > 2 {
+            problems.append("the mask's boundary colour is still on the disc's edge along \(boundary) of 24 rays")
+        }
+        return problems
+    }
+
+    /// After the help is closed: the photo and the mask are back as they were (`maskProblems`),
+    /// at the same place (`edgeProblems`: the square's and the band's edges lie outside the disc).
+    func restoredProblems(in shot: XWDScreenshot, click: (x: Int, y: Int)) -> [String] {
+        maskProblems(in: shot, click: click) + edgeProblems(in: shot)
     }
 
     /// The angles (degrees) of the rays from the disc's centre along which no pixel within 8
@@ -572,6 +688,22 @@ final class X11Workbench {
     func key(_ name: String) throws {
         let result = try Subprocess.run(X11Tools.xdotool!, ["key", name], environment: environment, timeout: 10)
         guard result.status == 0 else { throw SegError(.unreadable, file: "xdotool", result.stderr) }
+    }
+
+    /// The step both terminals' tests take after the mask check: `?` opens the help box over the
+    /// image, and a screenshot shows it drawn with the images off the screen (`helpProblems`);
+    /// a key (space) closes it, and the photo and the mask come back where they were
+    /// (`restoredProblems`). Polled against deadlines; the problems, each with its screenshot.
+    func helpRoundTrip(_ screen: ScreenMapping, click: (x: Int, y: Int)) throws -> [(problem: String, screenshot: String)] {
+        try key("question")
+        var shot = try waitForScreen("help.xwd", seconds: 10) { screen.helpProblems(in: $0, click: click).isEmpty }
+        var problems = screen.helpProblems(in: shot, click: click).map { ("with the help open (`?`): \($0)", "help.xwd") }
+        if let rc = exitCode() { return problems + [("segterm exited with \(rc) while the help was open: \(log)", "help.xwd")] }
+        try key("space")
+        shot = try waitForScreen("help-closed.xwd", seconds: 10) { screen.restoredProblems(in: $0, click: click).isEmpty }
+        problems += screen.restoredProblems(in: shot, click: click).map { ("after the help was closed (space): \($0)", "help-closed.xwd") }
+        if let rc = exitCode() { problems.append(("segterm exited with \(rc) when the help was closed: \(log)", "help-closed.xwd")) }
+        return problems
     }
 
     func exitCode() -> Int? {

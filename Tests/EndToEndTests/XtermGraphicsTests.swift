@@ -19,7 +19,7 @@ struct XtermGraphicsTests {
     /// percentages (about 2.5 levels a step) and the palette is cut to 256 registers.
     static let tolerance = 12
 
-    @Test("the photo is painted at the layout's place in its own colours; a click segments the disc with a pixel-precise point; q exits 0")
+    @Test("the photo is painted at the layout's place in its own colours; a click segments the disc with a pixel-precise point; the help box takes the image away and brings it back; q exits 0")
     func photoClickAndMask() throws {
         let root = try FlatScene.workspace()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -65,9 +65,13 @@ struct XtermGraphicsTests {
         shot = try x.waitForScreen("mask.xwd", seconds: 10) { screen.maskProblems(in: $0, click: click).isEmpty }
         report(screen.maskProblems(in: shot, click: click), "mask.xwd")
 
-        // 4. q quits; the exit code is 0.
+        // 4. The help box over the image: `?` takes the sixel pixels away (the screen is cleared
+        //    and the help drawn), any key brings the photo and the mask back where they were.
+        for (problem, screenshot) in try x.helpRoundTrip(screen, click: click) { report([problem], screenshot) }
+
+        // 5. q quits; the exit code is 0.
         try x.key("q")
         let rc = x.waitForExitCode(seconds: 10)
-        report(rc == 0 ? [] : ["segterm exit code \(rc.map(String.init) ?? "none within 10 s"): \(x.log)"], "mask.xwd")
+        report(rc == 0 ? [] : ["segterm exit code \(rc.map(String.init) ?? "none within 10 s"): \(x.log)"], "help-closed.xwd")
     }
 }
