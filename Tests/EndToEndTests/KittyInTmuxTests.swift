@@ -109,9 +109,9 @@ struct KittyInTmuxTests {
         #expect(layout.imageCells.columns == columns && layout.imageCells.rows == rows, "\(layout.imageCells) vs \(columns)×\(rows), cell \(cell)")
         // The whole scene is shown enlarged, so the photo is the scene itself, pixel for pixel, on a
         // canvas that the placement's cells enlarge by the view's scale.
-        #expect(layout.image.scale > 4)
-        #expect(photo.width == Int((Double(columns * cell.width) / layout.image.scale).rounded())
-                && photo.height == Int((Double(rows * cell.height) / layout.image.scale).rounded()), "\(photo.width)×\(photo.height)")
+        #expect(layout.image.scaleX > 4)
+        #expect(photo.width == Int((Double(columns * cell.width) / layout.image.scaleX).rounded())
+                && photo.height == Int((Double(rows * cell.height) / layout.image.scaleY).rounded()), "\(photo.width)×\(photo.height)")
         let scene = try ImageFile.read(root.appendingPathComponent("images/scene-1.png").path).rgbImage()
         var differing = 0
         for y in 0..<scene.height {
@@ -154,8 +154,8 @@ struct KittyInTmuxTests {
                 && overlay.height == (Int(placed.keys["r"] ?? "") ?? 0) * cell.height)
         #expect(overlay.width < columns * cell.width / 2, "the overlay was not cut to the cells it draws in")
         func alpha(_ x: Double, _ y: Double) -> UInt8? {
-            let px = Int((x - layout.image.originX) * layout.image.scale) - offset.column * cell.width
-            let py = Int((y - layout.image.originY) * layout.image.scale) - offset.row * cell.height
+            let px = Int((x - layout.image.originX) * layout.image.scaleX) - offset.column * cell.width
+            let py = Int((y - layout.image.originY) * layout.image.scaleY) - offset.row * cell.height
             guard px >= 0, py >= 0, px < overlay.width, py < overlay.height else { return nil }
             return overlay.pixels[(py * overlay.width + px) * 4 + 3]
         }

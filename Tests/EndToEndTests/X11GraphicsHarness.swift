@@ -122,8 +122,8 @@ struct ScreenMapping {
         var samples: [Sample] = []
         for dy in stride(from: 3, to: image.shownHeight - 3, by: 10) {
             for dx in stride(from: 3, to: image.shownWidth - 3, by: 10) {
-                samples.append(Sample(x: left + dx, y: top + dy, imageX: image.originX + (Double(dx) + 0.5) / image.scale,
-                                      imageY: image.originY + (Double(dy) + 0.5) / image.scale))
+                samples.append(Sample(x: left + dx, y: top + dy, imageX: image.originX + (Double(dx) + 0.5) / image.scaleX,
+                                      imageY: image.originY + (Double(dy) + 0.5) / image.scaleY))
             }
         }
         self.samples = samples
@@ -143,7 +143,7 @@ struct ScreenMapping {
 
     /// The screen pixel showing image coordinates (x, y).
     func screenPoint(imageX x: Double, imageY y: Double) -> (x: Int, y: Int) {
-        (left + Int(((x - image.originX) * image.scale).rounded(.down)), top + Int(((y - image.originY) * image.scale).rounded(.down)))
+        (left + Int(((x - image.originX) * image.scaleX).rounded(.down)), top + Int(((y - image.originY) * image.scaleY).rounded(.down)))
     }
 
     /// Whether a painted colour is the expected one, within `tolerance` per channel.
@@ -376,9 +376,9 @@ struct ScreenMapping {
         let expected = stride(from: 0.0, through: 1.0, by: 0.1).map { t in
             Self.over(theme.maskBoundary, FlatScene.object.blended(with: FlatScene.ground, amount: t), opacity: theme.boundaryOpacity)
         }
-        let centreX = Double(left) + (FlatScene.disc.x + 0.5 - image.originX) * image.scale
-        let centreY = Double(top) + (FlatScene.disc.y + 0.5 - image.originY) * image.scale
-        let radius = FlatScene.disc.radius * image.scale
+        let centreX = Double(left) + (FlatScene.disc.x + 0.5 - image.originX) * image.scaleX
+        let centreY = Double(top) + (FlatScene.disc.y + 0.5 - image.originY) * image.scaleY
+        let radius = FlatScene.disc.radius * image.scaleX  // square pixels: scaleX == scaleY
         return (0..<rays).compactMap { k in
             let angle = Double(k) * 2 * Double.pi / Double(rays)
             let found = stride(from: radius - 8, through: radius + 8, by: 0.5).contains { t in

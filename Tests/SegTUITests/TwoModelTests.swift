@@ -142,7 +142,7 @@ struct TwoModelTests {
             for k in 0..<2 {
                 let cell = layout.pane(k).cell(for: p)!
                 #expect(layout.paneAreas[k].contains(column: cell.column, row: cell.row))
-                #expect(layout.imagePixel(column: cell.column, row: cell.row, s) == p || layout.image.scale < 2)
+                #expect(layout.imagePixel(column: cell.column, row: cell.row, s) == p || min(layout.image.scaleX, layout.image.scaleY) < 2)
             }
             let r = Self.decodes(R.send(&s, .input(.character("+"))))[0].request
             _ = R.send(&s, .result(lane: 0, request: r, [Candidate(mask: R.square(0, 0, 50), score: 1)], milliseconds: 12),

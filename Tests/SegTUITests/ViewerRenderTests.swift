@@ -124,14 +124,14 @@ struct ViewerRenderTests {
         let size = PixelSize(width: 100, height: 50)
         // 50 columns × 25 display pixels: fit scale 0.5 (each display pixel is 2×2 image pixels).
         let fit = ImageLayout(imageSize: size, viewWidth: 50, viewHeight: 25, viewport: .fit)
-        #expect(fit.scale == 0.5)
+        #expect(fit.scaleX == 0.5 && fit.scaleY == 0.5)
         #expect(fit.imagePixel(displayX: 0, displayY: 0, imageSize: size) == PixelPoint(x: 1, y: 1))
         #expect(fit.imagePixel(displayX: 49, displayY: 24, imageSize: size) == PixelPoint(x: 99, y: 49))
         // Zoom ×4 on the centre: 2 display pixels per image pixel, showing 25×12.5 image pixels around
         // (50, 25), so the view starts at (37.5, 18.75); display pixel (i, j) has its centre at
         // (37.5 + (i + 0.5) / 2, 18.75 + (j + 0.5) / 2).
         let zoomed = ImageLayout(imageSize: size, viewWidth: 50, viewHeight: 25, viewport: Viewport(zoom: 4))
-        #expect(zoomed.scale == 2)
+        #expect(zoomed.scaleX == 2 && zoomed.scaleY == 2)
         #expect(zoomed.originX == 37.5 && zoomed.originY == 18.75)
         #expect(zoomed.imagePixel(displayX: 0, displayY: 0, imageSize: size) == PixelPoint(x: 37, y: 19))
         #expect(zoomed.imagePixel(displayX: 1, displayY: 1, imageSize: size) == PixelPoint(x: 38, y: 19))

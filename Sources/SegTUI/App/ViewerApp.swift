@@ -64,11 +64,11 @@ public enum Viewer {
         var s = state
         let layout = imageLayout(s, imageSize: imageSize)
         // Pan by a quarter of what is shown, in image pixels.
-        let panX = Double(max(layout.shownWidth, 1)) / layout.scale / 4
-        let panY = Double(max(layout.shownHeight, 1)) / layout.scale / 4
+        let panX = Double(max(layout.shownWidth, 1)) / layout.scaleX / 4
+        let panY = Double(max(layout.shownHeight, 1)) / layout.scaleY / 4
         func pan(_ dx: Double, _ dy: Double) {
-            s.viewport.centerX = layout.originX + Double(layout.shownWidth) / layout.scale / 2 + dx
-            s.viewport.centerY = layout.originY + Double(layout.shownHeight) / layout.scale / 2 + dy
+            s.viewport.centerX = layout.originX + Double(layout.shownWidth) / layout.scaleX / 2 + dx
+            s.viewport.centerY = layout.originY + Double(layout.shownHeight) / layout.scaleY / 2 + dy
         }
         switch event {
         case .character("q"), .character("Q"), .key(.escape), .hangup:
@@ -116,7 +116,7 @@ public enum Viewer {
 
     static func statusText(_ content: ViewerContent, _ state: ViewerState, layout: ImageLayout) -> String {
         var parts = [content.imageName, "\(content.image.width)x\(content.image.height)",
-                     "zoom \(Int((layout.scale * 100).rounded()))%"]
+                     "zoom \(Int((layout.scaleY * 100).rounded()))%"]
         if let name = content.maskName {
             parts.append("mask \(name) \(content.maskArea) px" + (state.showMask ? "" : " (hidden)"))
         }

@@ -286,7 +286,7 @@ public enum Workbench {
             s.dragStart = nil
             guard let end = pixel ?? Optional(s.cursor) else { break }
             // A drag of at least two cells is a box; less is a click.
-            let cellsApart = Double(max(abs(end.x - start.x), abs(end.y - start.y))) * layout.image.scale
+            let cellsApart = max(Double(abs(end.x - start.x)) * layout.image.scaleX, Double(abs(end.y - start.y)) * layout.image.scaleY)
             if cellsApart >= 2 { setBox(from: start, to: end, &s, &effects) } else { click(start, &s, &effects) }
         case .rightPress, .rightClick:
             if let pixel { addPoint(pixel, positive: false, &s, &effects) }
@@ -508,10 +508,10 @@ public enum Workbench {
     /// pixel (h j k l). `large`: eight display pixels (Shift).
     static func moveCursor(_ dx: Int, _ dy: Int, large: Bool, fine: Bool = false, _ s: inout WorkbenchState) {
         guard let image = s.image else { return }
-        let scale = WorkbenchLayout(s).image.scale
-        let step = fine && !large ? 1 : max(1, Int((1 / scale).rounded())) * (large ? 8 : 1)
-        s.cursor.x = min(max(s.cursor.x + dx * step, 0), image.width - 1)
-        s.cursor.y = min(max(s.cursor.y + dy * step, 0), image.height - 1)
+        let layout = WorkbenchLayout(s).image
+        func step(_ scale: Double) -> Int { fine && !large ? 1 : max(1, Int((1 / scale).rounded())) * (large ? 8 : 1) }
+        s.cursor.x = min(max(s.cursor.x + dx * step(layout.scaleX), 0), image.width - 1)
+        s.cursor.y = min(max(s.cursor.y + dy * step(layout.scaleY), 0), image.height - 1)
         keepCursorVisible(&s)
     }
 
@@ -525,21 +525,21 @@ public enum Workbench {
         let after = layout.grid.imageLayout(image.size, area: layout.imageArea, viewport: Viewport(zoom: newZoom))
         let ax = Double(anchor.x) + 0.5, ay = Double(anchor.y) + 0.5
         // The anchor's position in the view, in display pixels, before the zoom…
-        let screenX = Double(before.offsetX) + (ax - before.originX) * before.scale
-        let screenY = Double(before.offsetY) + (ay - before.originY) * before.scale
+        let screenX = Double(before.offsetX) + (ax - before.originX) * before.scaleX
+        let screenY = Double(before.offsetY) + (ay - before.originY) * before.scaleY
         // …is where it must be after: solve for the new origin, then give the viewport its centre.
-        let originX = ax - (screenX - Double(after.offsetX)) / after.scale
-        let originY = ay - (screenY - Double(after.offsetY)) / after.scale
+        let originX = ax - (screenX - Double(after.offsetX)) / after.scaleX
+        let originY = ay - (screenY - Double(after.offsetY)) / after.scaleY
         s.viewport = Viewport(zoom: newZoom,
-                              centerX: originX + Double(after.shownWidth) / after.scale / 2,
-                              centerY: originY + Double(after.shownHeight) / after.scale / 2)
+                              centerX: originX + Double(after.shownWidth) / after.scaleX / 2,
+                              centerY: originY + Double(after.shownHeight) / after.scaleY / 2)
     }
 
     static func keepCursorVisible(_ s: inout WorkbenchState) {
         let layout = WorkbenchLayout(s).image
         guard s.viewport.zoom > 1 else { return }
         let x = Double(s.cursor.x) + 0.5, y = Double(s.cursor.y) + 0.5
-        let spanX = Double(layout.shownWidth) / layout.scale, spanY = Double(layout.shownHeight) / layout.scale
+        let spanX = Double(layout.shownWidth) / layout.scaleX, spanY = Double(layout.shownHeight) / layout.scaleY
         var cx = layout.originX + spanX / 2, cy = layout.originY + spanY / 2
         if x < layout.originX || x > layout.originX + spanX { cx = x }
         if y < layout.originY || y > layout.originY + spanY { cy = y }

@@ -53,7 +53,16 @@ public struct DisplayGrid: Hashable, Sendable {
     public func imageLayout(_ size: PixelSize, area: CellRect, viewport: Viewport) -> ImageLayout {
         let aligned = isGraphics || symbols != .halfBlocks
         return ImageLayout(imageSize: size, viewWidth: area.columns * cellWidth, viewHeight: area.rows * cellHeight,
-                           viewport: viewport, alignment: aligned ? (cellWidth, cellHeight) : (1, 1))
+                           viewport: viewport, alignment: aligned ? (cellWidth, cellHeight) : (1, 1), pixelAspect: pixelAspect)
+    }
+
+    /// A display pixel's width over its height on the screen: 1 for the terminal's own pixels;
+    /// for symbols, the cell's shape (as the terminal said, else twice as tall as wide) split
+    /// by the block (quadrants on such a cell: 0.5, sextants 0.75, half blocks 1).
+    public var pixelAspect: Double {
+        if isGraphics { return 1 }
+        let cell = cellPixels ?? PixelSize(width: 1, height: 2)
+        return (Double(cell.width) / Double(symbols.blockWidth)) / (Double(cell.height) / Double(symbols.blockHeight))
     }
 }
 

@@ -53,8 +53,8 @@ extension Workbench {
                 photoKey: "\(photoCache ?? "uncached \(ImageGeneration.next())") \(shown)",
                 photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache) },
                 enlarged: showsWholeImageEnlarged(shown, image: image.size) ? {
-                    image.padded(width: max(image.width, Int((Double(cells.columns * grid.cellWidth) / shown.scale).rounded())),
-                                 height: max(image.height, Int((Double(cells.rows * grid.cellHeight) / shown.scale).rounded())))
+                    image.padded(width: max(image.width, Int((Double(cells.columns * grid.cellWidth) / shown.scaleX).rounded())),
+                                 height: max(image.height, Int((Double(cells.rows * grid.cellHeight) / shown.scaleY).rounded())))
                 } : nil,
                 overlayKey: overlayKey,
                 overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme) })
@@ -64,9 +64,9 @@ extension Workbench {
     /// Whether the view shows all of the image, each image pixel larger than a display pixel.
     static func showsWholeImageEnlarged(_ layout: ImageLayout, image: PixelSize) -> Bool {
         // Within half an image pixel: fitting rounds the shown size to whole display pixels.
-        layout.scale > 1 && layout.originX < 0.5 && layout.originY < 0.5
-            && abs(Double(layout.shownWidth) / layout.scale - Double(image.width)) < 1
-            && abs(Double(layout.shownHeight) / layout.scale - Double(image.height)) < 1
+        layout.scaleX > 1 && layout.scaleY > 1 && layout.originX < 0.5 && layout.originY < 0.5
+            && abs(Double(layout.shownWidth) / layout.scaleX - Double(image.width)) < 1
+            && abs(Double(layout.shownHeight) / layout.scaleY - Double(image.height)) < 1
     }
 
     static func photoPixels(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?) -> RGBImage {
@@ -121,7 +121,7 @@ extension Workbench {
         let shown = layout.image
         let radius = max(3, min(layout.grid.cellWidth, layout.grid.cellHeight) / 2)
         func position(_ x: Double, _ y: Double) -> (x: Int, y: Int) {
-            (Int(((x - shown.originX) * shown.scale).rounded(.down)), Int(((y - shown.originY) * shown.scale).rounded(.down)))
+            (Int(((x - shown.originX) * shown.scaleX).rounded(.down)), Int(((y - shown.originY) * shown.scaleY).rounded(.down)))
         }
         func center(_ p: PixelPoint) -> (x: Int, y: Int) { position(Double(p.x) + 0.5, Double(p.y) + 0.5) }
         func put(_ x: Int, _ y: Int, _ color: RGB) {

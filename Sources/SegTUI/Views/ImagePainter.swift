@@ -73,8 +73,8 @@ enum ImagePainter {
         // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
         // boundary there. Past the edge of the image, it does.
         let cut = (left: layout.originX > 0, top: layout.originY > 0,
-                   right: layout.originX + Double(w) / layout.scale < Double(image.width),
-                   bottom: layout.originY + Double(h) / layout.scale < Double(image.height))
+                   right: layout.originX + Double(w) / layout.scaleX < Double(image.width),
+                   bottom: layout.originY + Double(h) / layout.scaleY < Double(image.height))
         return overlays.compactMap { overlay in
             let coverage = cache.samples(overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
             guard !coverage.isEmpty else { return nil }

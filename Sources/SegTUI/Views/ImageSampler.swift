@@ -19,8 +19,10 @@ public struct Viewport: Equatable, Sendable {
 /// Where the image lands in a view of `width` × `height` display pixels (see `DisplayGrid` for how
 /// many a cell holds).
 public struct ImageLayout: Hashable, Sendable {
-    /// Display pixels per image pixel.
-    public let scale: Double
+    /// Display pixels per image pixel, across and down: they differ where display pixels are not
+    /// square (quadrants split a cell twice as tall as wide into pixels twice as tall as wide).
+    public let scaleX: Double
+    public let scaleY: Double
     /// Image coordinates of the top-left corner of the shown part.
     public let originX: Double
     public let originY: Double
@@ -31,16 +33,21 @@ public struct ImageLayout: Hashable, Sendable {
     public let offsetY: Int
 
     /// `alignment`: the image starts at a multiple of these display pixels (a cell's corner).
-    public init(imageSize: PixelSize, viewWidth: Int, viewHeight: Int, viewport: Viewport, alignment: (x: Int, y: Int) = (1, 1)) {
+    /// `pixelAspect`: a display pixel's width over its height on the screen, so that image pixels
+    /// stay square there.
+    public init(imageSize: PixelSize, viewWidth: Int, viewHeight: Int, viewport: Viewport, alignment: (x: Int, y: Int) = (1, 1),
+                pixelAspect: Double = 1) {
         let iw = Double(max(imageSize.width, 1)), ih = Double(max(imageSize.height, 1))
         let vw = max(viewWidth, 0), vh = max(viewHeight, 0)
-        let fit = min(Double(vw) / iw, Double(vh) / ih)
-        let scale = max(fit * max(viewport.zoom, 1e-6), 1e-9)
-        let shownWidth = min(vw, max(vw > 0 ? 1 : 0, Int((iw * scale).rounded())))
-        let shownHeight = min(vh, max(vh > 0 ? 1 : 0, Int((ih * scale).rounded())))
-        let spanX = Double(shownWidth) / scale, spanY = Double(shownHeight) / scale
+        let aspect = pixelAspect > 0 ? pixelAspect : 1
+        let fit = min(Double(vw) * aspect / iw, Double(vh) / ih)
+        let scaleY = max(fit * max(viewport.zoom, 1e-6), 1e-9), scaleX = scaleY / aspect
+        let shownWidth = min(vw, max(vw > 0 ? 1 : 0, Int((iw * scaleX).rounded())))
+        let shownHeight = min(vh, max(vh > 0 ? 1 : 0, Int((ih * scaleY).rounded())))
+        let spanX = Double(shownWidth) / scaleX, spanY = Double(shownHeight) / scaleY
         let cx = viewport.centerX ?? iw / 2, cy = viewport.centerY ?? ih / 2
-        self.scale = scale
+        self.scaleX = scaleX
+        self.scaleY = scaleY
         originX = min(max(cx - spanX / 2, 0), max(iw - spanX, 0))
         originY = min(max(cy - spanY / 2, 0), max(ih - spanY, 0))
         self.shownWidth = shownWidth
@@ -53,8 +60,8 @@ public struct ImageLayout: Hashable, Sendable {
     public func imagePixel(displayX x: Int, displayY y: Int, imageSize: PixelSize) -> PixelPoint? {
         let dx = x - offsetX, dy = y - offsetY
         guard dx >= 0, dy >= 0, dx < shownWidth, dy < shownHeight else { return nil }
-        let ix = Int((originX + (Double(dx) + 0.5) / scale).rounded(.down))
-        let iy = Int((originY + (Double(dy) + 0.5) / scale).rounded(.down))
+        let ix = Int((originX + (Double(dx) + 0.5) / scaleX).rounded(.down))
+        let iy = Int((originY + (Double(dy) + 0.5) / scaleY).rounded(.down))
         guard ix >= 0, iy >= 0, ix < imageSize.width, iy < imageSize.height else { return nil }
         return PixelPoint(x: ix, y: iy)
     }
@@ -124,8 +131,8 @@ enum ImageSampler {
             self.imageWidth = imageWidth
             self.imageHeight = imageHeight
             let valid = width > 0 && height > 0 && imageWidth > 0 && imageHeight > 0
-            xs = valid ? taps(origin: layout.originX, scale: layout.scale, outputs: width, inputLength: imageWidth) : Taps()
-            ys = valid ? taps(origin: layout.originY, scale: layout.scale, outputs: height, inputLength: imageHeight) : Taps()
+            xs = valid ? taps(origin: layout.originX, scale: layout.scaleX, outputs: width, inputLength: imageWidth) : Taps()
+            ys = valid ? taps(origin: layout.originY, scale: layout.scaleY, outputs: height, inputLength: imageHeight) : Taps()
         }
 
         var isEmpty: Bool { xs.count.isEmpty || ys.count.isEmpty }

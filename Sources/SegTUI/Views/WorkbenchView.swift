@@ -94,16 +94,16 @@ public struct WorkbenchLayout {
 
     private func imagePixel(shownX dx: Double, shownY dy: Double, size: PixelSize) -> PixelPoint? {
         guard dx >= 0, dy >= 0, dx <= Double(image.shownWidth), dy <= Double(image.shownHeight) else { return nil }
-        let x = Int((image.originX + dx / image.scale).rounded(.down))
-        let y = Int((image.originY + dy / image.scale).rounded(.down))
+        let x = Int((image.originX + dx / image.scaleX).rounded(.down))
+        let y = Int((image.originY + dy / image.scaleY).rounded(.down))
         guard x >= 0, y >= 0, x < size.width, y < size.height else { return nil }
         return PixelPoint(x: x, y: y)
     }
 
     /// The cell showing an image pixel (its centre), or nil when it is not on screen.
     public func cell(for p: PixelPoint) -> (column: Int, row: Int)? {
-        let dx = (Double(p.x) + 0.5 - image.originX) * image.scale
-        let dy = (Double(p.y) + 0.5 - image.originY) * image.scale
+        let dx = (Double(p.x) + 0.5 - image.originX) * image.scaleX
+        let dy = (Double(p.y) + 0.5 - image.originY) * image.scaleY
         guard dx >= 0, dy >= 0, dx < Double(image.shownWidth), dy < Double(image.shownHeight) else { return nil }
         let column = imageArea.column + (image.offsetX + Int(dx.rounded(.down))) / grid.cellWidth
         let row = imageArea.row + (image.offsetY + Int(dy.rounded(.down))) / grid.cellHeight
@@ -306,8 +306,8 @@ extension Workbench {
     /// A box corner off screen still gets drawn at the edge of the view.
     private static func clampedCell(_ p: PixelPoint, _ layout: WorkbenchLayout) -> (column: Int, row: Int)? {
         let image = layout.image
-        let dx = min(max((Double(p.x) + 0.5 - image.originX) * image.scale, 0), Double(max(image.shownWidth - 1, 0)))
-        let dy = min(max((Double(p.y) + 0.5 - image.originY) * image.scale, 0), Double(max(image.shownHeight - 1, 0)))
+        let dx = min(max((Double(p.x) + 0.5 - image.originX) * image.scaleX, 0), Double(max(image.shownWidth - 1, 0)))
+        let dy = min(max((Double(p.y) + 0.5 - image.originY) * image.scaleY, 0), Double(max(image.shownHeight - 1, 0)))
         return (layout.imageArea.column + (image.offsetX + Int(dx)) / layout.grid.cellWidth,
                 layout.imageArea.row + (image.offsetY + Int(dy)) / layout.grid.cellHeight)
     }
@@ -399,7 +399,7 @@ extension Workbench {
             parts.append("GT \(count) obj")
         }
         parts.append("objects \(s.currentObjects.count)")
-        parts.append("zoom \(Int((layout.image.scale * 100).rounded()))%")
+        parts.append("zoom \(Int((layout.image.scaleY * 100).rounded()))%")
         parts.append("? help")
         return " " + parts.joined(separator: "  ")
     }

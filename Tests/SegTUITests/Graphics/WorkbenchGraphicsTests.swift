@@ -29,7 +29,7 @@ struct WorkbenchGraphicsTests {
     /// The terminal pixel (0-based) where image pixel `p`'s centre is shown.
     static func screenPixel(_ p: PixelPoint, _ s: WorkbenchState) -> (x: Int, y: Int) {
         let layout = WorkbenchLayout(s), image = layout.image, cell = s.display.cellPixels!
-        let dx = (Double(p.x) + 0.5 - image.originX) * image.scale, dy = (Double(p.y) + 0.5 - image.originY) * image.scale
+        let dx = (Double(p.x) + 0.5 - image.originX) * image.scaleX, dy = (Double(p.y) + 0.5 - image.originY) * image.scaleY
         // Display pixels to terminal pixels (the same with graphics; a cell's worth per block in text).
         let x = Double(layout.imageArea.column * cell.width) + (Double(image.offsetX) + dx) * Double(cell.width) / Double(s.display.cellWidth)
         let y = Double(layout.imageArea.row * cell.height) + (Double(image.offsetY) + dy) * Double(cell.height) / Double(s.display.cellHeight)
@@ -51,7 +51,7 @@ struct WorkbenchGraphicsTests {
             let at = Self.screenPixel(target, s)
             _ = Self.send(&s, .input(.pixelMouse(x: at.x, y: at.y, .leftPress)), .input(.pixelMouse(x: at.x, y: at.y, .leftRelease)))
             let point = s.editor.prompts.points.first?.pixel
-            let scale = WorkbenchLayout(s).image.scale
+            let scale = min(WorkbenchLayout(s).image.scaleX, WorkbenchLayout(s).image.scaleY)
             // One terminal pixel is 1/scale image pixels: the point is the target, up to that.
             let tolerance = display.isGraphics ? Int((1 / scale).rounded(.up)) : Int((Double(display.cellWidth) / 8 / scale).rounded(.up))
             #expect(point != nil && abs(point!.x - target.x) <= tolerance && abs(point!.y - target.y) <= tolerance,
@@ -75,6 +75,18 @@ struct WorkbenchGraphicsTests {
         #expect(click(left + 10, top + layout.image.shownHeight) == nil)
     }
 
+    @Test("image pixels stay square on the screen with every symbol set, on cells of the assumed and of a known shape",
+          arguments: [(BlockSymbols.halfBlocks, nil), (.quadrants, nil), (.sextants, nil), (.quadrants, PixelSize(width: 9, height: 20)),
+                      (.sextants, PixelSize(width: 8, height: 16))] as [(BlockSymbols, PixelSize?)])
+    func squarePixels(_ symbols: BlockSymbols, _ cell: PixelSize?) {
+        let s = Self.state(DisplayGrid(mode: .text, symbols: symbols, cellPixels: cell))
+        let layout = WorkbenchLayout(s), shape = cell ?? PixelSize(width: 1, height: 2)
+        // The shown image's size on the screen, in terminal pixels, against the image's 480×360.
+        let width = Double(layout.image.shownWidth) * Double(shape.width) / Double(symbols.blockWidth)
+        let height = Double(layout.image.shownHeight) * Double(shape.height) / Double(symbols.blockHeight)
+        #expect(abs(width / height - 480.0 / 360.0) < 0.03, "\(symbols) on \(shape): \(width) × \(height)")
+    }
+
     @Test("without a known cell size, pixel reports are dropped rather than read as cells")
     func pixelClickWithoutCellSize() {
         var s = Self.state(.textDefault)
@@ -87,7 +99,7 @@ struct WorkbenchGraphicsTests {
         var s = Self.state(.halfBlocks)
         s.image = RGBImage(width: 4000, height: 3000)
         s.cursor = PixelPoint(x: 2000, y: 1500)
-        let step = Int((1 / WorkbenchLayout(s).image.scale).rounded())
+        let step = Int((1 / WorkbenchLayout(s).image.scaleX).rounded())
         #expect(step > 10)  // zoomed far out: a display pixel is many image pixels
         _ = Self.send(&s, .input(.key(.right)), .input(.key(.down)))
         #expect(s.cursor == PixelPoint(x: 2001, y: 1501))
@@ -116,10 +128,10 @@ struct WorkbenchGraphicsTests {
         }
         let layout = WorkbenchLayout(s)
         #expect(pane.size == PixelSize(width: layout.image.shownWidth, height: layout.image.shownHeight))
-        #expect(layout.image.scale > 1.5)  // the terminal's pixels: zoomed in on a 480×360 image
+        #expect(layout.image.scaleX > 1.5)  // the terminal's pixels: zoomed in on a 480×360 image
         let frame = pane.overlay().composited(over: pane.photo())
         func shown(_ x: Double, _ y: Double) -> RGB {
-            let px = Int((x - layout.image.originX) * layout.image.scale), py = Int((y - layout.image.originY) * layout.image.scale)
+            let px = Int((x - layout.image.originX) * layout.image.scaleX), py = Int((y - layout.image.originY) * layout.image.scaleY)
             let c = frame[px, py]
             return RGB(c.r, c.g, c.b)
         }
@@ -131,7 +143,7 @@ struct WorkbenchGraphicsTests {
         #expect(shown(240.5, 180.5) == theme.positivePoint)  // the point's cross
         // The mask's left edge: its first display pixel inside is drawn in the boundary colour.
         let edge = RGB(230, 200, 40).blended(with: theme.maskBoundary, amount: theme.boundaryOpacity)
-        let edgeX = ((200 - layout.image.originX) * layout.image.scale).rounded(.up) / layout.image.scale + layout.image.originX
+        let edgeX = ((200 - layout.image.originX) * layout.image.scaleX).rounded(.up) / layout.image.scaleX + layout.image.originX
         let drawn = shown(edgeX + 0.01, 170.5)
         #expect(abs(Int(drawn.r) - Int(edge.r)) <= 1 && abs(Int(drawn.g) - Int(edge.g)) <= 1 && abs(Int(drawn.b) - Int(edge.b)) <= 1,
                 "\(drawn) vs \(edge)")
@@ -144,8 +156,8 @@ struct WorkbenchGraphicsTests {
         s.editor.prompts.box = PromptBox(x0: 100, y0: 100, x1: 149, y1: 129)  // pixels 100…149 × 100…129
         let pane = try #require(Workbench.graphics(s).first)
         let overlay = pane.overlay(), image = WorkbenchLayout(s).image
-        func display(_ x: Double) -> Int { Int(((x - image.originX) * image.scale).rounded(.down)) }
-        func displayY(_ y: Double) -> Int { Int(((y - image.originY) * image.scale).rounded(.down)) }
+        func display(_ x: Double) -> Int { Int(((x - image.originX) * image.scaleX).rounded(.down)) }
+        func displayY(_ y: Double) -> Int { Int(((y - image.originY) * image.scaleY).rounded(.down)) }
         func isBox(_ x: Int, _ y: Int) -> Bool {
             let p = overlay[x, y]
             return (p.r, p.g, p.b, p.a) == (Theme.dark.boxColor.r, Theme.dark.boxColor.g, Theme.dark.boxColor.b, 255)
