@@ -190,39 +190,31 @@ enum ImagePainter {
 
 extension ImagePainter {
     /// Quadrant or sextant cells over the shown `width` × `height` display pixels, which start on
-    /// a cell's corner. A block running past the image's right or bottom edge repeats the edge
-    /// pixels (as `TextModeRenderer` does), so the fit never invents a colour. Without colours,
-    /// `monochrome` draws each cell from its display pixels.
+    /// a cell's corner: `TextModeRenderer` fits each cell to the composited pixels. Without
+    /// colours, `monochrome` draws each cell from its display pixels.
     fileprivate static func paintBlocks(_ symbols: BlockSymbols, width w: Int, height h: Int, layout: ImageLayout, area: CellRect,
                                         colored: Bool, into buffer: inout CellBuffer, color: (Int, Int) -> RGB,
                                         monochrome: ([(x: Int, y: Int)]) -> Cell) {
-        let bw = symbols.blockWidth, bh = symbols.blockHeight, n = symbols.pixelsPerCell
+        let bw = symbols.blockWidth, bh = symbols.blockHeight
+        var cells = CellBuffer(rows: (h + bh - 1) / bh, columns: (w + bw - 1) / bw)
+        if colored {
+            var pixels = RGBImage(width: w, height: h)
+            for y in 0..<h { for x in 0..<w { let c = color(x, y); pixels[x, y] = (c.r, c.g, c.b) } }
+            cells = TextModeRenderer.render(pixels, symbols: symbols)
+        } else {
+            for row in 0..<cells.rows {
+                for column in 0..<cells.columns {
+                    // A block past the image's edge repeats the edge pixels, as the colour fit does.
+                    cells[row, column] = monochrome((0..<(bw * bh)).map { i in
+                        (min(column * bw + i % bw, w - 1), min(row * bh + i / bw, h - 1))
+                    })
+                }
+            }
+        }
         let firstColumn = layout.offsetX / bw, firstRow = layout.offsetY / bh
-        var r = [Int32](repeating: 0, count: n), g = r, b = r
-        for cellRow in 0..<((h + bh - 1) / bh) {
-            let row = area.row + firstRow + cellRow
-            guard firstRow + cellRow < area.rows, row >= 0, row < buffer.rows else { continue }
-            for cellColumn in 0..<((w + bw - 1) / bw) {
-                let column = area.column + firstColumn + cellColumn
-                guard firstColumn + cellColumn < area.columns, column >= 0, column < buffer.columns else { continue }
-                var points: [(x: Int, y: Int)] = []
-                for dy in 0..<bh {
-                    for dx in 0..<bw { points.append((min(cellColumn * bw + dx, w - 1), min(cellRow * bh + dy, h - 1))) }
-                }
-                guard colored else {
-                    buffer[row, column] = monochrome(points)
-                    continue
-                }
-                for (i, p) in points.enumerated() {
-                    let c = color(p.x, p.y)
-                    r[i] = Int32(c.r); g[i] = Int32(c.g); b[i] = Int32(c.b)
-                }
-                let fit = r.withUnsafeBufferPointer { r in
-                    g.withUnsafeBufferPointer { g in
-                        b.withUnsafeBufferPointer { b in symbols.fit(r: r.baseAddress!, g: g.baseAddress!, b: b.baseAddress!) }
-                    }
-                }
-                buffer[row, column] = Cell(fit.glyph, foreground: fit.foreground, background: fit.background)
+        for row in 0..<cells.rows where firstRow + row < area.rows && area.row + firstRow + row < buffer.rows {
+            for column in 0..<cells.columns where firstColumn + column < area.columns && area.column + firstColumn + column < buffer.columns {
+                buffer[area.row + firstRow + row, area.column + firstColumn + column] = cells[row, column]
             }
         }
     }

@@ -58,10 +58,15 @@ public struct ImageLayout: Hashable, Sendable {
 
     /// The image pixel under display pixel (x, y) of the view, or nil outside the image.
     public func imagePixel(displayX x: Int, displayY y: Int, imageSize: PixelSize) -> PixelPoint? {
-        let dx = x - offsetX, dy = y - offsetY
-        guard dx >= 0, dy >= 0, dx < shownWidth, dy < shownHeight else { return nil }
-        let ix = Int((originX + (Double(dx) + 0.5) / scaleX).rounded(.down))
-        let iy = Int((originY + (Double(dy) + 0.5) / scaleY).rounded(.down))
+        imagePixel(shownX: Double(x - offsetX) + 0.5, shownY: Double(y - offsetY) + 0.5, imageSize: imageSize)
+    }
+
+    /// The image pixel at a point of the shown part, in display pixels from its top-left corner
+    /// (fractions count: a pointer reported in terminal pixels falls inside a display pixel).
+    public func imagePixel(shownX dx: Double, shownY dy: Double, imageSize: PixelSize) -> PixelPoint? {
+        guard dx >= 0, dy >= 0, dx <= Double(shownWidth), dy <= Double(shownHeight) else { return nil }
+        let ix = Int((originX + dx / scaleX).rounded(.down))
+        let iy = Int((originY + dy / scaleY).rounded(.down))
         guard ix >= 0, iy >= 0, ix < imageSize.width, iy < imageSize.height else { return nil }
         return PixelPoint(x: ix, y: iy)
     }

@@ -77,7 +77,7 @@ public struct WorkbenchLayout {
         let x0 = max(left, 0), x1 = min(left + grid.cellWidth, image.shownWidth)
         let y0 = max(top, 0), y1 = min(top + grid.cellHeight, image.shownHeight)
         guard x0 < x1, y0 < y1 else { return nil }
-        return imagePixel(shownX: Double(x0 + x1) / 2, shownY: Double(y0 + y1) / 2, size: size)
+        return image.imagePixel(shownX: Double(x0 + x1) / 2, shownY: Double(y0 + y1) / 2, imageSize: size)
     }
 
     /// The image pixel under a mouse report in terminal pixels (0-based from the top-left of the
@@ -89,21 +89,18 @@ public struct WorkbenchLayout {
         // Terminal pixels to display pixels of the pane (the same thing with graphics).
         let dx = (Double(x - area.column * cell.width) + 0.5) * Double(grid.cellWidth) / Double(cell.width)
         let dy = (Double(y - area.row * cell.height) + 0.5) * Double(grid.cellHeight) / Double(cell.height)
-        return imagePixel(shownX: dx - Double(image.offsetX), shownY: dy - Double(image.offsetY), size: size)
+        return image.imagePixel(shownX: dx - Double(image.offsetX), shownY: dy - Double(image.offsetY), imageSize: size)
     }
 
-    private func imagePixel(shownX dx: Double, shownY dy: Double, size: PixelSize) -> PixelPoint? {
-        guard dx >= 0, dy >= 0, dx <= Double(image.shownWidth), dy <= Double(image.shownHeight) else { return nil }
-        let x = Int((image.originX + dx / image.scaleX).rounded(.down))
-        let y = Int((image.originY + dy / image.scaleY).rounded(.down))
-        guard x >= 0, y >= 0, x < size.width, y < size.height else { return nil }
-        return PixelPoint(x: x, y: y)
-    }
-
-    /// The cell showing an image pixel (its centre), or nil when it is not on screen.
-    public func cell(for p: PixelPoint) -> (column: Int, row: Int)? {
-        let dx = (Double(p.x) + 0.5 - image.originX) * image.scaleX
-        let dy = (Double(p.y) + 0.5 - image.originY) * image.scaleY
+    /// The cell showing an image pixel (its centre), or nil when it is not on screen. `clamped`:
+    /// a pixel off screen gets the nearest cell at the edge of the view (a box corner still drawn).
+    public func cell(for p: PixelPoint, clamped: Bool = false) -> (column: Int, row: Int)? {
+        var dx = (Double(p.x) + 0.5 - image.originX) * image.scaleX
+        var dy = (Double(p.y) + 0.5 - image.originY) * image.scaleY
+        if clamped {
+            dx = min(max(dx, 0), Double(max(image.shownWidth - 1, 0)))
+            dy = min(max(dy, 0), Double(max(image.shownHeight - 1, 0)))
+        }
         guard dx >= 0, dy >= 0, dx < Double(image.shownWidth), dy < Double(image.shownHeight) else { return nil }
         let column = imageArea.column + (image.offsetX + Int(dx.rounded(.down))) / grid.cellWidth
         let row = imageArea.row + (image.offsetY + Int(dy.rounded(.down))) / grid.cellHeight
@@ -284,8 +281,7 @@ extension Workbench {
     static func drawBox(_ box: PromptBox, layout: WorkbenchLayout, into buffer: inout CellBuffer, color: RGB, colored: Bool) {
         let pixels = box.pixels
         let corners = [PixelPoint(x: pixels.minX, y: pixels.minY), PixelPoint(x: pixels.maxX - 1, y: pixels.maxY - 1)]
-        guard let a = layout.cell(for: corners[0]) ?? clampedCell(corners[0], layout),
-              let b = layout.cell(for: corners[1]) ?? clampedCell(corners[1], layout) else { return }
+        guard let a = layout.cell(for: corners[0], clamped: true), let b = layout.cell(for: corners[1], clamped: true) else { return }
         func put(_ glyph: Unicode.Scalar, _ column: Int, _ row: Int) {
             guard layout.imageArea.contains(column: column, row: row) else { return }
             let under = buffer[row, column]
@@ -301,15 +297,6 @@ extension Workbench {
         }
         put("\u{250C}", a.column, a.row); put("\u{2510}", b.column, a.row)
         put("\u{2514}", a.column, b.row); put("\u{2518}", b.column, b.row)
-    }
-
-    /// A box corner off screen still gets drawn at the edge of the view.
-    private static func clampedCell(_ p: PixelPoint, _ layout: WorkbenchLayout) -> (column: Int, row: Int)? {
-        let image = layout.image
-        let dx = min(max((Double(p.x) + 0.5 - image.originX) * image.scaleX, 0), Double(max(image.shownWidth - 1, 0)))
-        let dy = min(max((Double(p.y) + 0.5 - image.originY) * image.scaleY, 0), Double(max(image.shownHeight - 1, 0)))
-        return (layout.imageArea.column + (image.offsetX + Int(dx)) / layout.grid.cellWidth,
-                layout.imageArea.row + (image.offsetY + Int(dy)) / layout.grid.cellHeight)
     }
 
     static func drawList(_ s: WorkbenchState, layout: WorkbenchLayout, list: CellRect, into buffer: inout CellBuffer,
