@@ -10,9 +10,11 @@ struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print what segterm detects: terminal graphics and colours (with the reasons), cores, kernels, the embedding cache.",
         discussion: """
-            The terminal is asked (device attributes, a kitty graphics query, its cell size in \
-            pixels) with a short timeout; a terminal that answers nothing costs about 0.1 s and \
-            is reported as text-only. `segterm open` decides the same way.
+            The terminal is asked (a kitty graphics query, its cell size in pixels, the largest \
+            sixel it draws, its background colour, whether it keeps 24-bit colour, and last the \
+            device attributes, which every terminal answers). The wait ends with that last answer, \
+            so a slow SSH link costs one round trip; a terminal that answers nothing costs the \
+            timeout (1 s) and is reported as text-only. `segterm open` decides the same way.
             """
     )
 
@@ -20,7 +22,7 @@ struct Doctor: ParsableCommand {
     var graphics: String = "auto"
 
     @Option(help: "Milliseconds to wait for the terminal's answers.")
-    var timeout = 100
+    var timeout = 1000
 
     func validate() throws {
         guard graphics == "auto" || GraphicsMode(rawValue: graphics) != nil else {
@@ -31,12 +33,18 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
+        let clock = ContinuousClock()
+        let started = clock.now
         let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics),
                                             timeout: .milliseconds(timeout))
+        let waited = started.duration(to: clock.now)
         print("segterm \(SegTerm.configuration.version)")
         print("graphics      \(decision.mode.rawValue)")
         if let cell = decision.cellPixels { print("cell          \(cell.width)x\(cell.height) pixels") }
-        print("colour        \(environment["NO_COLOR"].map { _ in "none (NO_COLOR is set)" } ?? (decision.truecolor ? "24-bit" : "256 or fewer (COLORTERM)"))")
+        if let limit = decision.sixelLimit { print("sixel limit   \(limit.width)x\(limit.height) pixels (larger pictures go in tiles)") }
+        print("colour        \(environment["NO_COLOR"].map { _ in "none (NO_COLOR is set)" } ?? (decision.truecolor ? "24-bit" : "256 or fewer"))")
+        print("background    \(decision.lightBackground.map { $0 ? "light: theme light" : "dark: theme dark" } ?? "unknown: theme dark")")
+        print("answered in   \(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000) ms (waits up to \(timeout) ms)")
         print("tmux          \(decision.inTmux ? "yes" : "no")")
         for reason in decision.reasons { print("  - \(reason)") }
         print("cores         \(Threads.coreCount) (SEGTERM_THREADS: \(environment["SEGTERM_THREADS"] ?? "unset"))")

@@ -37,26 +37,29 @@ struct Open: ParsableCommand {
                                valueName: "grabcut|CHECKPOINT"))
     var model: [String] = []
 
-    @Option(help: "Output folder (default: the workspace's, or FOLDER/segterm-out).")
+    @Option(help: "Output folder (default: the workspace's, or FOLDER-segterm-out beside a plain folder of images).")
     var out: String?
 
     @Flag(help: "Show in the status line the bytes each frame sends to the terminal (what a click costs over SSH).")
     var debugIO = false
 
-    @Option(help: "How to draw images: auto (ask the terminal), kitty, sixel or text.")
-    var graphics = "auto"
+    @Option(help: "How to draw images: auto (ask the terminal), kitty, sixel or text (default: the user configuration's, else auto).")
+    var graphics: String?
 
     @Option(help: "Text mode's symbols: half (▀, every font; the default on the Linux console), quadrants (▚, most fonts; the default) or sextants (🬗, recent fonts).")
     var symbols: BlockSymbols?
 
-    @Option(help: "Images after the current one that the model prepares in the background (0: off).")
-    var prefetch = 2
+    @Option(help: "Images after the current one that the model prepares in the background (0: off; default 2).")
+    var prefetch: Int?
 
     @Option(help: "A report of segterm noc --out: the metrics view shows its mean IoU per click.")
     var noc: String?
 
-    @Option(help: "Colour theme: dark, light, high-contrast, or a .toml file.")
-    var theme = "dark"
+    @Option(help: "Colour theme: auto (light or dark as the terminal's background), dark, light, high-contrast, a theme of ~/.config/segterm/themes, or a .toml file.")
+    var theme: String?
+
+    @Option(help: "Mask value to ignore in ground-truth masks (e.g. 128 for GrabCut); overrides segterm.toml's ignore_value.")
+    var ignoreValue: UInt32?
 
     @Option(help: "Colours: auto, direct, 256, 8 or none.")
     var color: CursesTerminal.ColorRequest = .auto
@@ -66,9 +69,9 @@ struct Open: ParsableCommand {
     func validate() throws {
         guard folder != nil || images != nil else { throw ValidationError("give a FOLDER or --images DIR") }
         for p in predictions where !p.contains("=") { throw ValidationError("--pred takes NAME=PATH, got '\(p)'") }
-        guard (0...16).contains(prefetch) else { throw ValidationError("--prefetch must be in 0…16") }
+        if let prefetch, !(0...16).contains(prefetch) { throw ValidationError("--prefetch must be in 0…16") }
         guard model.count <= 2 else { throw ValidationError("--model: give one model, or two to compare them") }
-        guard graphics == "auto" || GraphicsMode(rawValue: graphics) != nil else {
+        if let graphics, graphics != "auto", GraphicsMode(rawValue: graphics) == nil {
             throw ValidationError("--graphics takes auto, kitty, sixel or text")
         }
     }
@@ -90,12 +93,17 @@ struct Open: ParsableCommand {
         if let first = model.first { config.model = first }
         if let out { config.output = out }
         if let noc { config.noc = noc }
+        if let ignoreValue { config.ignoreValue = ignoreValue }
         return config
     }
 
     func run() throws {
         let config = try workspace()
-        let theme = try Theme.resolve(self.theme)
+        let user = try UserConfig.load()
+        let graphics = self.graphics ?? user.graphics ?? "auto"
+        let themeName = self.theme ?? user.theme ?? "auto"
+        // Resolved before the terminal is asked, so a misspelt theme is an error on a plain terminal.
+        let fixedTheme = themeName == "auto" ? nil : try Theme.resolve(themeName)
         let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory)
         let specs = [config.model] + model.dropFirst()
         if specs.count > 1 {
@@ -117,18 +125,19 @@ struct Open: ParsableCommand {
         // Asked before ncurses starts: the replies must not reach its input.
         let environment = ProcessInfo.processInfo.environment
         let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics))
+        let theme = try fixedTheme ?? Theme.resolve(Theme.automatic(lightBackground: decision.lightBackground))
         // kitty chosen without a known cell size (forced, or behind a tmux that does not say)
         // draws at a common cell size: the terminal scales the image to its cells. A sixel image
         // is drawn pixel for pixel, so a guessed size would run past its cells: text instead.
         let cell = decision.cellPixels.map { PixelSize(width: $0.width, height: $0.height) }
             ?? (decision.mode == .kitty ? DisplayGrid.assumedCell : nil)
-        let symbols = self.symbols ?? (environment["TERM"] == "linux" ? .halfBlocks : DisplayGrid.textDefault.symbols)
+        let symbols = self.symbols ?? user.symbols ?? (environment["TERM"] == "linux" ? .halfBlocks : DisplayGrid.textDefault.symbols)
         var display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
                                   imageIDBase: KittyImageIDs.forProcess(getpid()), placeholders: decision.kittyPlaceholders)
         // kitty's placeholder cells name their image by a 24-bit foreground colour.
         let placeholders = display.mode == .kitty && display.placeholders
         let colors = placeholders && color == .auto ? .direct : color
-        let terminal = try CursesTerminal(colors: colors, environment: environment)
+        let terminal = try CursesTerminal(colors: colors, environment: environment, truecolor: decision.truecolor)
         defer { terminal.stop() }
         if placeholders && terminal.colorMode != .direct {
             // Without 24-bit colour the placeholder cells cannot name the image.
@@ -138,14 +147,14 @@ struct Open: ParsableCommand {
         case .kitty:
             terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux,
                                                placeholders: display.placeholders)
-        case .sixel: terminal.graphics = SixelPresenter(exactColors: Self.exactColors(theme))
+        case .sixel: terminal.graphics = SixelPresenter(exactColors: Self.exactColors(theme), limit: decision.sixelLimit)
         case .text: break
         }
         if decision.pixelMouse { terminal.enablePixelMouse() }
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,
-                                           prefetch: prefetch)
+                                           prefetch: prefetch ?? user.prefetch ?? 2)
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()
         if session.isPreparingAhead {

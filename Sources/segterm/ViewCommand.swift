@@ -29,18 +29,22 @@ struct View: ParsableCommand {
     @Option(help: "Colours: auto, direct, 256, 8 or none.")
     var color: CursesTerminal.ColorRequest = .auto
 
-    @Option(help: "Colour theme: dark, light, high-contrast, or a .toml file.")
-    var theme = "dark"
+    @Option(help: "Colour theme: auto (light or dark as the terminal's background), dark, light, high-contrast, or a .toml file.")
+    var theme: String?
 
     @OptionGroup var imageOptions: ImageOptions
 
     func run() throws {
-        let theme = try Theme.resolve(self.theme)
+        let environment = ProcessInfo.processInfo.environment
+        let themeName = try self.theme ?? UserConfig.load().theme ?? "auto"
+        let fixedTheme = themeName == "auto" ? nil : try Theme.resolve(themeName)
         let content = try Self.loadContent(image: image, mask: mask, ignoreValue: ignoreValue, limits: imageOptions.limits)
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw ValidationError("view needs a terminal (stdin and stdout must be a tty)")
         }
-        let terminal = try CursesTerminal(colors: color, environment: ProcessInfo.processInfo.environment)
+        let decision = TerminalProbe.detect(environment: environment)
+        let theme = try fixedTheme ?? Theme.resolve(Theme.automatic(lightBackground: decision.lightBackground))
+        let terminal = try CursesTerminal(colors: color, environment: environment, truecolor: decision.truecolor)
         defer { terminal.stop() }
         Viewer.run(content, terminal: terminal, theme: theme)
     }

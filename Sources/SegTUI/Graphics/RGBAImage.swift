@@ -78,6 +78,15 @@ extension RGBImage {
 }
 
 extension RGBAImage {
+    /// The pixels of a rectangle inside the image.
+    public func cropped(x x0: Int, y y0: Int, width w: Int, height h: Int) -> RGBAImage {
+        precondition(x0 >= 0 && y0 >= 0 && w >= 0 && h >= 0 && x0 + w <= width && y0 + h <= height, "crop outside the image")
+        var out = [UInt8]()
+        out.reserveCapacity(w * h * 4)
+        for y in y0..<(y0 + h) { out += pixels[((y * width + x0) * 4)..<((y * width + x0 + w) * 4)] }
+        return RGBAImage(width: w, height: h, pixels: out)
+    }
+
     /// This image at the top-left of a transparent canvas of `width` × `height` (cut where smaller).
     public func padded(width w: Int, height h: Int) -> RGBAImage {
         RGBAImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 4, to: (w, h)))

@@ -1,3 +1,5 @@
+import SegCore
+
 /// How the image is drawn.
 public enum GraphicsMode: String, Sendable, CaseIterable {
     case kitty, sixel, text
@@ -20,6 +22,13 @@ public struct TerminalReplies: Equatable, Sendable {
     public var pixelMouse: Bool?
     /// The terminal's name and version (XTVERSION, `DCS > | text ST`), e.g. "kitty(0.26.5)".
     public var version: String?
+    /// The largest sixel image the terminal draws now, in pixels (XTSMGRAPHICS, `CSI ? 2 ; 0 ; w ; h S`):
+    /// xterm draws nothing at all of a bigger one (its `maxGraphicSize`, 1000×1000 by default).
+    public var sixelGeometry: (width: Int, height: Int)?
+    /// The default background colour (OSC 11), which decides between the light and the dark theme.
+    public var background: RGB?
+    /// Whether a 24-bit SGR colour survived a round trip (DECRQSS after setting one); nil: no answer.
+    public var directColor: Bool?
 
     public init() {}
 
@@ -28,12 +37,14 @@ public struct TerminalReplies: Equatable, Sendable {
             && a.cellPixels?.width == b.cellPixels?.width && a.cellPixels?.height == b.cellPixels?.height
             && a.windowPixels?.width == b.windowPixels?.width && a.windowPixels?.height == b.windowPixels?.height
             && a.pixelMouse == b.pixelMouse && a.version == b.version
+            && a.sixelGeometry?.width == b.sixelGeometry?.width && a.sixelGeometry?.height == b.sixelGeometry?.height
+            && a.background == b.background && a.directColor == b.directColor
     }
 
     /// Whether any reply came at all (a terminal that answers nothing costs only the timeout).
     public var isEmpty: Bool {
         deviceAttributes == nil && kittyStatus == nil && cellPixels == nil && windowPixels == nil && pixelMouse == nil
-            && version == nil
+            && version == nil && sixelGeometry == nil && background == nil && directColor == nil
     }
 
     public var hasSixel: Bool { deviceAttributes?.contains(4) ?? false }
@@ -63,8 +74,20 @@ public struct TerminalReplies: Equatable, Sendable {
                     replies.take(apc: body)
                 } else if body.hasPrefix(">|") {
                     replies.version = String(body.dropFirst(2))
+                } else if body.hasPrefix("1$r") || body.hasPrefix("0$r") {
+                    replies.take(decrqss: body)
                 }
                 i = j + 2
+            case UInt8(ascii: "]"):
+                // OSC up to ST or BEL.
+                var j = i + 2
+                while j < bytes.count, bytes[j] != 0x07, !(bytes[j] == esc && j + 1 < bytes.count && bytes[j + 1] == UInt8(ascii: "\\")) {
+                    j += 1
+                }
+                guard j < bytes.count else { i += 2; continue }  // cut off by the timeout
+                let body = String(decoding: bytes[(i + 2)..<j], as: UTF8.self)
+                if body.hasPrefix("11;") { replies.background = Self.xColor(body.dropFirst(3)) }
+                i = j + (bytes[j] == 0x07 ? 1 : 2)
             default:
                 i += 1
             }
@@ -81,11 +104,41 @@ public struct TerminalReplies: Equatable, Sendable {
         } else if final == UInt8(ascii: "y"), params.hasPrefix("?1016;"), params.hasSuffix("$") {
             // `CSI ? 1016 ; Ps $ y`: 0 not recognised, 1 set, 2 reset, 3 permanently set, 4 permanently reset.
             if let value = Int(params.dropFirst(6).dropLast()) { pixelMouse = (1...3).contains(value) }
+        } else if final == UInt8(ascii: "S"), params.hasPrefix("?2;") {
+            // XTSMGRAPHICS: `? 2 ; status ; width ; height`, status 0 is success.
+            let values = params.dropFirst(3).split(separator: ";").map { Int($0) }
+            if values.count == 3, values[0] == 0, let w = values[1], let h = values[2], w > 0, h > 0 { sixelGeometry = (w, h) }
         } else if final == UInt8(ascii: "t") {
             let values = params.split(separator: ";").map { Int($0) }
             guard values.count == 3, let kind = values[0], let h = values[1], let w = values[2], w > 0, h > 0 else { return }
             if kind == 6 { cellPixels = (w, h) } else if kind == 4 { windowPixels = (w, h) }
         }
+    }
+
+    /// The DECRQSS answer for SGR after `TerminalQuery.colorProbe` set a 24-bit background:
+    /// `1$r0;48:2::1:2:3m` (xterm; others write semicolons or no colour-space field) keeps the
+    /// colour; a terminal that maps it to its palette answers `48;5;16` or drops it.
+    private mutating func take(decrqss body: String) {
+        guard body.hasSuffix("m") else { return }
+        let fields = body.dropFirst(3).dropLast().split(whereSeparator: { $0 == ";" || $0 == ":" }).map(String.init)
+        let probe = TerminalQuery.colorProbeValues.map(String.init)
+        directColor = body.hasPrefix("1") && fields.indices.contains { i in
+            fields[i] == "48" && i + 1 < fields.count && fields[i + 1] == "2" && Array(fields[(i + 2)...].prefix(3)) == probe
+        }
+    }
+
+    /// An X11 colour as terminals answer OSC 11: `rgb:rrrr/gggg/bbbb`, 1 to 4 hex digits each.
+    static func xColor(_ text: Substring) -> RGB? {
+        guard text.hasPrefix("rgb:") else { return nil }
+        let parts = text.dropFirst(4).split(separator: "/")
+        guard parts.count == 3 else { return nil }
+        var channels: [UInt8] = []
+        for part in parts {
+            guard (1...4).contains(part.count), let value = UInt32(part, radix: 16) else { return nil }
+            let max = (UInt32(1) << (4 * UInt32(part.count))) - 1
+            channels.append(UInt8((value * 255 + max / 2) / max))
+        }
+        return RGB(channels[0], channels[1], channels[2])
     }
 
     private mutating func take(apc body: String) {
@@ -107,11 +160,20 @@ public enum TerminalQuery {
     /// `ESC _ G i=31;OK ESC \` without storing anything; others ignore the APC.
     public static let kittyQuery = "\u{1B}_Gi=\(kittyQueryID),s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
 
+    /// The 24-bit colour set and read back (DECRQSS) to learn whether the terminal keeps 24-bit
+    /// colour, which `TERM=xterm` does not say; reset to the default attributes right after.
+    static let colorProbeValues = [1, 2, 3]
+    static let colorProbe = "\u{1B}[48;2;1;2;3m" + "\u{1B}P$qm\u{1B}\\" + "\u{1B}[0m"
+
     /// `inTmux`: the kitty query must reach the outer terminal through tmux's passthrough; the
     /// other queries are answered by tmux itself, which knows its own sixel support and sizes.
+    /// Asked: kitty graphics, cell and window size in pixels, pixel mouse (DECRQM 1016),
+    /// XTVERSION, the sixel size limit (XTSMGRAPHICS), the background colour (OSC 11), 24-bit
+    /// colour (DECRQSS), and last the device attributes.
     public static func request(inTmux: Bool) -> String {
         let kitty = inTmux ? KittyGraphics.tmuxPassthrough(kittyQuery) : kittyQuery
-        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[?1016$p" + "\u{1B}[>q" + "\u{1B}[c"
+        return kitty + "\u{1B}[16t" + "\u{1B}[14t" + "\u{1B}[?1016$p" + "\u{1B}[>q" + "\u{1B}[?2;1;0S"
+            + "\u{1B}]11;?\u{1B}\\" + colorProbe + "\u{1B}[c"
     }
 
     /// Whether the reader can stop waiting: the device attributes reply is the last to come.
@@ -136,7 +198,16 @@ public struct GraphicsDecision: Sendable {
     /// kitty: show the photo through Unicode placeholder cells (and the overlay placed relative
     /// to it) rather than placing both at their cells directly.
     public var kittyPlaceholders: Bool
+    /// The largest sixel image the terminal takes (nil: it did not say; no limit is assumed).
+    /// The sixel presenter sends pictures in tiles no larger.
+    public var sixelLimit: PixelSize?
+    /// The terminal's background colour (OSC 11), nil when it did not say.
+    public var background: RGB?
     public var reasons: [String]
+
+    /// Whether the terminal's background is light (by its luminance), nil when unknown: the
+    /// workbench's theme follows it unless `--theme` says otherwise.
+    public var lightBackground: Bool? { Self.isLight(background) }
 
     /// `override`: `--graphics kitty|sixel|text` (nil: auto). `rows`/`columns`: the terminal's
     /// size in cells (for a cell size from the window's pixel size when no cell-size reply came);
@@ -148,9 +219,16 @@ public struct GraphicsDecision: Sendable {
         let term = environment["TERM"] ?? "", program = environment["TERM_PROGRAM"] ?? ""
         let inTmux = !(environment["TMUX"] ?? "").isEmpty || term.hasPrefix("tmux")
         let colorterm = (environment["COLORTERM"] ?? "").lowercased()
-        let truecolor = colorterm == "truecolor" || colorterm == "24bit"
+        let saysTruecolor = colorterm == "truecolor" || colorterm == "24bit"
+        let truecolor = saysTruecolor || replies.directColor == true
         reasons.append("TERM=\(term.isEmpty ? "(unset)" : term)" + (program.isEmpty ? "" : ", TERM_PROGRAM=\(program)"))
-        reasons.append(truecolor ? "COLORTERM=\(colorterm): 24-bit colour" : "COLORTERM is not truecolor/24bit: colours may be reduced")
+        if saysTruecolor {
+            reasons.append("COLORTERM=\(colorterm): 24-bit colour")
+        } else if replies.directColor == true {
+            reasons.append("24-bit colour: the terminal kept a 24-bit colour (DECRQSS), though COLORTERM does not say so")
+        } else {
+            reasons.append("no 24-bit colour: COLORTERM does not say so" + (replies.directColor == false ? " and the terminal did not keep one (DECRQSS)" : ""))
+        }
         if inTmux { reasons.append("inside tmux: kitty graphics go through its passthrough (needs `set -g allow-passthrough on`)") }
 
         if replies.isEmpty {
@@ -168,6 +246,10 @@ public struct GraphicsDecision: Sendable {
             case let status?: reasons.append("kitty graphics query refused: \(status)")
             case nil: reasons.append("no answer to the kitty graphics query")
             }
+            if let background = replies.background, let light = Self.isLight(background) {
+                reasons.append(String(format: "background #%02x%02x%02x (OSC 11): ", background.r, background.g, background.b)
+                               + (light ? "light" : "dark"))
+            }
         }
 
         var cell = replies.cellPixels
@@ -182,6 +264,11 @@ public struct GraphicsDecision: Sendable {
             reasons.append("cell size unknown")
         }
 
+        let limit = replies.sixelGeometry.map { PixelSize(width: $0.width, height: $0.height) }
+        if let limit { reasons.append("largest sixel image \(limit.width)×\(limit.height) px (XTSMGRAPHICS): larger pictures go in tiles") }
+        // A limit below one cell could not hold even one tile.
+        let sixelFits = limit.map { l in cell.map { l.width >= $0.width && l.height >= max($0.height, 6) } ?? true } ?? true
+
         let mode: GraphicsMode
         if let override {
             mode = override
@@ -189,12 +276,13 @@ public struct GraphicsDecision: Sendable {
         } else if replies.kittyStatus == "OK" {
             mode = .kitty
             reasons.append("kitty: the terminal confirmed the kitty graphics protocol")
-        } else if replies.hasSixel, cell != nil {
+        } else if replies.hasSixel, cell != nil, sixelFits {
             mode = .sixel
             reasons.append("sixel: the terminal reports sixel and its cell size")
         } else {
             mode = .text
-            if replies.hasSixel { reasons.append("text: sixel without a known cell size cannot be fitted to cells") }
+            if replies.hasSixel && !sixelFits { reasons.append("text: the terminal's sixel limit is smaller than one cell") }
+            else if replies.hasSixel { reasons.append("text: sixel without a known cell size cannot be fitted to cells") }
             else if term.contains("kitty") || program == "WezTerm" || program == "ghostty" {
                 reasons.append("text: TERM/TERM_PROGRAM suggest graphics, but the terminal did not confirm any (never guessed)")
             } else {
@@ -213,7 +301,12 @@ public struct GraphicsDecision: Sendable {
                 : "kitty images placed at their cells (\(replies.version.map { "\($0) " } ?? "")without Unicode placeholders and relative placements)")
         }
         return GraphicsDecision(mode: mode, cellPixels: cell, truecolor: truecolor, inTmux: inTmux, pixelMouse: pixelMouse,
-                                kittyPlaceholders: placeholders, reasons: reasons)
+                                kittyPlaceholders: placeholders, sixelLimit: limit, background: replies.background, reasons: reasons)
+    }
+
+    /// Light or dark by relative luminance (Rec. 709), nil for nothing.
+    static func isLight(_ color: RGB?) -> Bool? {
+        color.map { 0.2126 * Double($0.r) + 0.7152 * Double($0.g) + 0.0722 * Double($0.b) > 127.5 }
     }
 
     /// One cell's pixels estimated from the text area's (kernel or CSI 14 t) and the grid.

@@ -26,12 +26,16 @@ public final class CursesTerminal {
     /// Mouse reports come in pixels (mode 1016), once `enablePixelMouse` turned them on.
     public private(set) var reportsPixels = false
 
-    /// Starts full-screen mode. `environment` decides colour support (`NO_COLOR`, `COLORTERM`, `TERM`).
-    public init(colors request: ColorRequest, environment: [String: String]) throws {
+    /// Starts full-screen mode. `environment` decides colour support (`NO_COLOR`, `COLORTERM`, `TERM`);
+    /// `truecolor`: the terminal showed it keeps 24-bit colour (`GraphicsDecision.truecolor`,
+    /// which reads COLORTERM and asks the terminal), nil: COLORTERM alone decides.
+    public init(colors request: ColorRequest, environment: [String: String], truecolor: Bool? = nil) throws {
         let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let wantsColor = request != .none && !(request == .auto && noColor)
         var caps = segcurses_caps()
-        let termName = Self.directColorTermName(request: request, environment: environment)
+        let colorterm = environment["COLORTERM"]?.lowercased() ?? ""
+        let termName = Self.directColorTermName(request: request, term: environment["TERM"] ?? "",
+                                                truecolor: truecolor ?? (colorterm == "truecolor" || colorterm == "24bit"))
         var started = termName.map { name in name.withCString { segcurses_start($0, wantsColor ? 1 : 0, &caps) } } ?? -1
         if started != 0 { started = segcurses_start(nil, wantsColor ? 1 : 0, &caps) }
         guard started == 0 else {
@@ -60,13 +64,12 @@ public final class CursesTerminal {
         return (Int(rows), Int(cols))
     }
 
-    /// Terminals that advertise 24-bit colour through COLORTERM while their terminfo entry only
-    /// knows 256 colours: use the matching `-direct` entry, which ncurses ships.
-    static func directColorTermName(request: ColorRequest, environment: [String: String]) -> String? {
+    /// Terminals that show 24-bit colour (COLORTERM says so, or they kept one when asked) while
+    /// their terminfo entry knows 256 colours or fewer (`TERM=xterm`): use the matching `-direct`
+    /// entry, which ncurses ships.
+    static func directColorTermName(request: ColorRequest, term: String, truecolor: Bool) -> String? {
         guard request == .auto || request == .direct else { return nil }
-        let colorterm = environment["COLORTERM"]?.lowercased() ?? ""
-        guard colorterm == "truecolor" || colorterm == "24bit" || request == .direct else { return nil }
-        let term = environment["TERM"] ?? ""
+        guard truecolor || request == .direct else { return nil }
         if term.hasSuffix("-direct") { return nil }
         for family in ["xterm", "tmux", "screen", "kitty", "alacritty", "foot", "konsole", "vte", "iterm2", "st"] where term.hasPrefix(family) {
             return family == "screen" ? "tmux-direct" : "\(family)-direct"

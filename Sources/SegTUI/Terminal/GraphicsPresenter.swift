@@ -135,12 +135,8 @@ public final class KittyPresenter: GraphicsPresenter {
 
     /// The pixels of `cells` (relative to the image's first cell).
     static func crop(_ image: RGBAImage, _ cells: CellRect, cell: PixelSize) -> RGBAImage {
-        let x0 = cells.column * cell.width, y0 = cells.row * cell.height
-        let w = cells.columns * cell.width, h = cells.rows * cell.height
-        var out = [UInt8]()
-        out.reserveCapacity(w * h * 4)
-        for y in y0..<(y0 + h) { out += image.pixels[((y * image.width + x0) * 4)..<((y * image.width + x0 + w) * 4)] }
-        return RGBAImage(width: w, height: h, pixels: out)
+        image.cropped(x: cells.column * cell.width, y: cells.row * cell.height,
+                      width: cells.columns * cell.width, height: cells.rows * cell.height)
     }
 
     public func finish() -> String {
@@ -163,10 +159,14 @@ public final class SixelPresenter: GraphicsPresenter {
 
     /// Colours kept exact in the palette (the masks' and the prompts'), so boundaries never dither.
     let exactColors: [RGB]
+    /// The largest sixel image the terminal draws (XTSMGRAPHICS; nil: no limit known). xterm
+    /// draws nothing at all of a larger one, so larger regions go as tiles of whole cells.
+    let limit: PixelSize?
     private var shown: [Int: Shown] = [:]
 
-    public init(exactColors: [RGB]) {
+    public init(exactColors: [RGB], limit: PixelSize? = nil) {
         self.exactColors = exactColors
+        self.limit = limit
     }
 
     public func needsClear(for panes: [PaneGraphics]) -> Bool {
@@ -234,15 +234,29 @@ public final class SixelPresenter: GraphicsPresenter {
         var height = region.height
         if region.y + (height + 5) / 6 * 6 > paneBottom { height = (paneBottom - region.y) / 6 * 6 }
         guard height > 0, region.width > 0 else { return "" }
-        var pixels = [UInt8](repeating: 0, count: region.width * height * 4)
-        for y in 0..<height {
-            let from = ((region.y + y) * frame.width + region.x) * 4
-            pixels.replaceSubrange((y * region.width * 4)..<((y + 1) * region.width * 4),
-                                   with: frame.pixels[from..<(from + region.width * 4)])
+        let tile = Self.tileSize(limit: limit, cell: cell) ?? (region.width, height)
+        var out = ""
+        for y in stride(from: 0, to: height, by: tile.height) {
+            for x in stride(from: 0, to: region.width, by: tile.width) {
+                let part = (x: region.x + x, y: region.y + y, width: min(tile.width, region.width - x), height: min(tile.height, height - y))
+                let row = cells.row + part.y / cell.height, column = cells.column + part.x / cell.width
+                // Save the cursor, draw at the tile's cell, restore: ncurses' idea of the cursor stays true.
+                out += "\u{1B}7\u{1B}[\(row + 1);\(column + 1)H"
+                    + SixelEncoder.encode(frame.cropped(x: part.x, y: part.y, width: part.width, height: part.height),
+                                          exactColors: exactColors)
+                    + "\u{1B}8"
+            }
         }
-        let image = RGBAImage(width: region.width, height: height, pixels: pixels)
-        let row = cells.row + region.y / cell.height, column = cells.column + region.x / cell.width
-        // Save the cursor, draw at the region's cell, restore: ncurses' idea of the cursor stays true.
-        return "\u{1B}7\u{1B}[\(row + 1);\(column + 1)H" + SixelEncoder.encode(image, exactColors: exactColors) + "\u{1B}8"
+        return out
+    }
+
+    /// The largest tile of whole cells within `limit`, counting the last sixel band whole (a
+    /// terminal sizes an image by its six-pixel bands); nil: no limit, or not even a cell fits.
+    static func tileSize(limit: PixelSize?, cell: PixelSize) -> (width: Int, height: Int)? {
+        guard let limit, cell.width > 0, cell.height > 0 else { return nil }
+        let width = limit.width / cell.width * cell.width
+        var height = limit.height / cell.height * cell.height
+        while height > 0, (height + 5) / 6 * 6 > limit.height { height -= cell.height }
+        return width > 0 && height > 0 ? (width, height) : nil
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -5,11 +6,16 @@ import Darwin
 #endif
 
 /// Asks the terminal what it can draw, before ncurses starts: the I/O half of detection (the
-/// parsing and the decision are `TerminalReplies` and `GraphicsDecision`). A terminal that answers
-/// nothing costs the timeout, 100 ms by default; one that answers costs one round trip, since
-/// the device-attributes reply comes last and ends the wait (inside tmux, unless the outer
-/// terminal answers the kitty query, the timeout).
+/// parsing and the decision are `TerminalReplies` and `GraphicsDecision`). Every terminal answers
+/// the device attributes, and answers them last, so a terminal costs one round trip however slow
+/// the link; the timeout (1 s, an intercontinental SSH round trip with room to spare) is paid only
+/// by one that answers nothing. Inside tmux, which answers at once itself, the wait goes on for
+/// the outer terminal's kitty answer only when the outer terminal may speak kitty.
 public enum TerminalProbe {
+    /// How long to wait for the device attributes: over SSH the replies take a round trip
+    /// (150–300 ms between continents), more on a loaded machine.
+    public static let defaultTimeout: Duration = .seconds(1)
+
     /// The terminal's size in cells and, where it says (ws_xpixel/ws_ypixel; 0 when not), pixels.
     public static func windowSize(fd: Int32) -> (rows: Int, columns: Int, width: Int, height: Int)? {
         var size = winsize()
@@ -63,8 +69,9 @@ public enum TerminalProbe {
     /// The whole detection on the terminal at `fd` (nil: /dev/tty). `--graphics text` asks
     /// nothing; any other override still asks, so `segterm doctor` can say what is there.
     public static func detect(environment: [String: String], override: GraphicsMode? = nil,
-                              timeout: Duration = .milliseconds(100), fd: Int32? = nil) -> GraphicsDecision {
+                              timeout: Duration = defaultTimeout, fd: Int32? = nil) -> GraphicsDecision {
         let inTmux = !(environment["TMUX"] ?? "").isEmpty
+        let awaitKitty = inTmux && outerTerminalMaySpeakKitty(environment: environment)
         let tty = fd ?? open("/dev/tty", O_RDWR | O_NOCTTY)
         defer { if fd == nil && tty >= 0 { close(tty) } }
         guard tty >= 0, isatty(tty) != 0, override != .text else {
@@ -75,11 +82,41 @@ public enum TerminalProbe {
         let size = windowSize(fd: tty)
         let replies = withRawMode(fd: tty) {
             TerminalReplies.parse(exchange(fd: tty, request: TerminalQuery.request(inTmux: inTmux), timeout: timeout,
-                                           isComplete: { TerminalQuery.isComplete($0, inTmux: inTmux) }))
+                                           isComplete: { TerminalQuery.isComplete($0, inTmux: awaitKitty) }))
         }
         // The kernel's pixel size stands in when the terminal did not answer CSI 14 t.
         let kernelPixels = size.flatMap { $0.width > 0 && $0.height > 0 ? (width: $0.width, height: $0.height) : nil }
         return GraphicsDecision.decide(replies: replies, environment: environment, override: override,
                                        rows: size?.rows, columns: size?.columns, kernelPixels: kernelPixels)
+    }
+
+    /// Inside tmux: whether the terminal tmux runs in could answer the kitty query, from the
+    /// TERM that its client reported (`#{client_termname}`). Unknown counts as "may": the wait
+    /// then lasts the timeout, as it must when the answer crosses a slow link.
+    static func outerTerminalMaySpeakKitty(environment: [String: String]) -> Bool {
+        guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first(where: FileManager.default.isExecutableFile(atPath:)),
+              let name = run(tmux, ["display-message", "-p", "#{client_termname}"]) else { return true }
+        return kittyProtocolTerm(name)
+    }
+
+    /// TERM values of terminals that speak the kitty graphics protocol (or could: empty, unknown).
+    static func kittyProtocolTerm(_ term: String) -> Bool {
+        let name = term.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return name.isEmpty || ["kitty", "wezterm", "ghostty", "konsole"].contains { name.contains($0) }
+    }
+
+    /// Standard output of a short command, nil if it fails (stderr discarded).
+    private static func run(_ path: String, _ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
     }
 }

@@ -23,6 +23,22 @@ public struct Theme: Sendable, Equatable {
     public var boxColor = RGB(255, 255, 255)
     public var panelForeground = RGB(200, 200, 210)
     public var panelHighlight = RGB(60, 60, 90)
+    /// Selected rows in reverse video instead of `panelHighlight`: in 8 or 16 colours a highlight
+    /// colour becomes the background's own black or white and the selection disappears.
+    public var highlightByReverse = false
+
+    /// This theme as drawn in `mode`.
+    public func adapted(to mode: ColorMode) -> Theme {
+        var theme = self
+        theme.highlightByReverse = mode == .ansi8 || mode == .none
+        return theme
+    }
+
+    /// A row's background and reverse flag: `selected` rows stand out in every colour mode.
+    public func row(selected: Bool, colored: Bool, background: RGB? = nil) -> (background: RGB?, reverse: Bool) {
+        guard selected else { return (colored ? background : nil, false) }
+        return colored && !highlightByReverse ? (panelHighlight, false) : (nil, true)
+    }
 
     /// Okabe & Ito's palette, told apart with every common colour-vision deficiency.
     public static let okabeIto: [RGB] = [RGB(230, 159, 0), RGB(86, 180, 233), RGB(0, 158, 115), RGB(240, 228, 66),

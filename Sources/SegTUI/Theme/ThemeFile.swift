@@ -43,27 +43,42 @@ extension Theme {
         theme.boundaryOpacity = try opacity("mask", "boundary_opacity", theme.boundaryOpacity)
         theme.statusForeground = try color("status", "foreground", theme.statusForeground)
         theme.statusBackground = try color("status", "background", theme.statusBackground)
+        theme.panelForeground = try color("panel", "foreground", theme.panelForeground)
+        theme.panelHighlight = try color("panel", "highlight", theme.panelHighlight)
         return theme
     }
 
-    /// A theme by file path, or by name from the first `themes/` folder that has it:
-    /// `$SEGTERM_THEMES`, beside the executable (and two levels up, for `.build/release/segterm`
-    /// in a checkout), `/usr/local/share/segterm/themes`. The dark theme is built in.
-    public static func resolve(_ nameOrPath: String, executable: String = CommandLine.arguments[0]) throws -> Theme {
+    /// The names `--theme` takes without a file.
+    public static var builtInNames: [String] { ["dark", "light", "high-contrast"] }
+
+    /// A shipped theme by name (compiled in; see BuiltInThemes.swift).
+    public static func builtIn(_ name: String) -> Theme? {
+        builtInSources[name].flatMap { try? parse(Array($0.utf8), path: "\(name).toml") }
+    }
+
+    /// The folder of the user's own themes: `$XDG_CONFIG_HOME/segterm/themes`, by default
+    /// `~/.config/segterm/themes`.
+    public static func userFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        UserConfig.folder(environment: environment).map { $0 + "/themes" }
+    }
+
+    /// A theme by file path, or by name: the user's own (`userFolder`, then `$SEGTERM_THEMES`)
+    /// first, so a user can restyle a shipped theme, then the shipped ones.
+    public static func resolve(_ nameOrPath: String,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Theme {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") { return try load(nameOrPath) }
-        let executableFolder = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        var folders: [String] = []
-        if let custom = ProcessInfo.processInfo.environment["SEGTERM_THEMES"] { folders.append(custom) }
-        folders += [executableFolder.appendingPathComponent("themes").path,
-                    executableFolder.appendingPathComponent("../../themes").standardized.path,
-                    "/usr/local/share/segterm/themes"]
+        let folders = [userFolder(environment: environment), environment["SEGTERM_THEMES"]].compactMap { $0 }
         for folder in folders {
             let path = folder + "/" + nameOrPath + ".toml"
             if FileManager.default.fileExists(atPath: path) { return try load(path) }
         }
-        if nameOrPath == Theme.dark.name { return .dark }
-        throw SegError(.notFound, file: nameOrPath, "no theme of that name in \(folders.joined(separator: ", "))")
+        if let theme = builtIn(nameOrPath) { return theme }
+        throw SegError(.notFound, file: nameOrPath, "no theme of that name: built in are \(builtInNames.joined(separator: ", "))"
+                       + (folders.isEmpty ? "" : "; looked in \(folders.joined(separator: ", "))"))
     }
+
+    /// `--theme auto` (the default): light on a light terminal background, dark otherwise.
+    public static func automatic(lightBackground: Bool?) -> String { lightBackground == true ? "light" : "dark" }
 }
 
 extension RGB {

@@ -149,6 +149,7 @@ public struct WorkbenchLayout {
 
 extension Workbench {
     public static func render(_ s: WorkbenchState, theme: Theme = .dark) -> CellBuffer {
+        let theme = theme.adapted(to: s.colorMode)
         var buffer = CellBuffer(rows: s.rows, columns: s.columns)
         guard s.rows > 0, s.columns > 0 else { return buffer }
         if s.isTooSmall {
@@ -323,9 +324,9 @@ extension Workbench {
             if name.count > width { name = String(name.prefix(max(width - 1, 0))) + "\u{2026}" }
             let text = (index == s.current ? "\u{25B6}" : " ") + name.padding(toLength: max(width, 0), withPad: " ", startingAt: 0) + " " + mark
                 + scores
-            let current = index == s.current
+            let style = theme.row(selected: index == s.current, colored: colored)
             buffer.write(text, row: list.row + line, column: list.column, foreground: fg,
-                         background: current && colored ? theme.panelHighlight : nil, reverse: current && !colored)
+                         background: style.background, reverse: style.reverse)
         }
         for (k, text) in legend.enumerated() {
             buffer.write(" " + text, row: list.row + list.rows - legendRows + k, column: list.column, foreground: fg)
@@ -461,10 +462,9 @@ extension Workbench {
             let row = top + 1 + i
             buffer.write("\u{2502}", row: row, column: left, foreground: fg, background: bg)
             buffer.write("\u{2502}", row: row, column: left + width - 1, foreground: fg, background: bg)
-            let isHighlighted = highlight == i
+            let style = theme.row(selected: highlight == i, colored: colored, background: bg)
             buffer.write(String(line.prefix(width - 4)), row: row, column: left + 2, foreground: fg,
-                         background: isHighlighted && colored ? theme.panelHighlight : bg, bold: isHighlighted,
-                         reverse: isHighlighted && !colored)
+                         background: style.background, bold: highlight == i, reverse: style.reverse)
         }
     }
 

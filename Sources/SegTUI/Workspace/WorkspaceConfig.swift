@@ -44,7 +44,8 @@ public struct WorkspaceConfig: Equatable, Sendable {
     }
 
     /// A folder with a `segterm.toml` opens as it describes; a plain folder of images opens with
-    /// defaults (output in `<folder>/segterm-out`).
+    /// defaults, its output beside it in `<folder>-segterm-out` (not inside: a data set's folder
+    /// is often shared or read-only, and the output's PNGs would join its images).
     public static func open(folder: String) throws -> WorkspaceConfig {
         let root = URL(fileURLWithPath: folder).standardizedFileURL.path
         var isFolder: ObjCBool = false
@@ -54,7 +55,12 @@ public struct WorkspaceConfig: Equatable, Sendable {
         guard isFolder.boolValue else { throw SegError(.invalid, file: folder, "is not a folder") }
         let tomlPath = root + "/" + fileName
         if FileManager.default.fileExists(atPath: tomlPath) { return try load(tomlPath) }
-        return WorkspaceConfig(images: root, output: root + "/" + defaultOutputFolder)
+        return WorkspaceConfig(images: root, output: plainFolderOutput(root))
+    }
+
+    /// Where a plain folder's output goes: `<folder>-segterm-out` beside it.
+    static func plainFolderOutput(_ root: String) -> String {
+        root == "/" ? "/" + defaultOutputFolder : root + "-" + defaultOutputFolder
     }
 
     /// Reads a `segterm.toml`. Unknown keys are errors, so a typo does not silently lose a setting.
