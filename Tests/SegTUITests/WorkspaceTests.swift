@@ -29,7 +29,8 @@ struct WorkspaceTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try WorkspaceConfig.open(folder: dir.path)
         #expect(config.images == dir.standardizedFileURL.path)
-        #expect(config.output == dir.standardizedFileURL.path + "/segterm-out")
+        // Beside the images, not inside them (#22 item 10): a data set's folder may be shared or read-only.
+        #expect(config.output == dir.standardizedFileURL.path + "-segterm-out")
         #expect(config.groundTruth == nil && config.predictions.isEmpty)
     }
 

@@ -51,4 +51,9 @@ void segcurses_read(int timeout_ms, segcurses_event *event);
 int segcurses_key_code(const char *name);
 uint32_t segcurses_mouse_bit(const char *name);
 
+// A new pseudo-terminal: the master's descriptor (or -1), its slave's path written to `name`.
+int segpty_open(char *name, size_t capacity);
+// POSIX_SPAWN_SETSID (glibc declares it only with _GNU_SOURCE).
+short segpty_spawn_setsid_flag(void);
+
 #endif

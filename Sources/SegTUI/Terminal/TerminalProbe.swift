@@ -91,18 +91,23 @@ public enum TerminalProbe {
     }
 
     /// Inside tmux: whether the terminal tmux runs in could answer the kitty query, from the
-    /// TERM that its client reported (`#{client_termname}`). Unknown counts as "may": the wait
-    /// then lasts the timeout, as it must when the answer crosses a slow link.
+    /// TERM its client reported (`#{client_termname}`; empty: no client is attached, so nothing
+    /// outside can answer). When tmux cannot be asked it counts as "may": the wait then lasts
+    /// the timeout, as it must when the answer crosses a slow link.
     static func outerTerminalMaySpeakKitty(environment: [String: String]) -> Bool {
         guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first(where: FileManager.default.isExecutableFile(atPath:)),
               let name = run(tmux, ["display-message", "-p", "#{client_termname}"]) else { return true }
         return kittyProtocolTerm(name)
     }
 
-    /// TERM values of terminals that speak the kitty graphics protocol (or could: empty, unknown).
+    /// TERM values of terminals that speak the kitty graphics protocol, or might (a generic
+    /// `xterm-256color` is what WezTerm and Ghostty often say); false for none at all.
     static func kittyProtocolTerm(_ term: String) -> Bool {
         let name = term.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        return name.isEmpty || ["kitty", "wezterm", "ghostty", "konsole"].contains { name.contains($0) }
+        guard !name.isEmpty else { return false }
+        if name == "xterm" { return false }  // XTerm itself; WezTerm and Konsole say xterm-256color
+        let never = ["linux", "screen", "tmux", "vt100", "vt220", "dumb", "rxvt", "st-", "alacritty", "foot"]
+        return !never.contains { name.hasPrefix($0) }
     }
 
     /// Standard output of a short command, nil if it fails (stderr discarded).

@@ -1,6 +1,6 @@
 /// The shipped themes, compiled in so `--theme light` works from any build or install
-/// location. `themes/*.toml` stay the editable source: a test checks these texts equal them
-/// (copy a file's text here after editing it).
+/// location. `themes/*.toml` stay the editable source: `scripts/embed_themes.py` writes this file
+/// from them, and a test checks the two agree.
 extension Theme {
     static let builtInSources: [String: String] = [
         "dark": #"""
@@ -20,6 +20,7 @@ background = "#28283c"
 [panel]
 foreground = "#c8c8d2"      # the image list, headers, metrics and failure text
 highlight = "#3c3c5a"       # the selected row's background
+
 """#,
         "light": #"""
 # segterm theme: for light terminal backgrounds.
@@ -38,6 +39,7 @@ background = "#d7dce6"
 [panel]
 foreground = "#28283a"      # dark text on a light background
 highlight = "#c4d0ee"
+
 """#,
         "high-contrast": #"""
 # segterm theme: maximum contrast, for bright rooms, projectors and colour-vision deficiencies
@@ -57,6 +59,7 @@ background = "#000000"
 [panel]
 foreground = "#ffffff"
 highlight = "#0000c0"
+
 """#,
     ]
 }
