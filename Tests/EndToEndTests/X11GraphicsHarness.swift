@@ -98,6 +98,11 @@ struct ScreenMapping {
 
     /// How far a painted colour may be from the expected one, per channel (the terminal's).
     let tolerance: Int
+    /// The theme segterm draws with: its choice for the terminal's background (xterm's default
+    /// is black on white, so light; kitty's white on black, so dark).
+    let theme: Theme
+    /// The image list's title row on the screen, in pixels (x1 and y1 exclusive).
+    let listTitle: (x0: Int, y0: Int, x1: Int, y1: Int)?
 
     /// A screen pixel and the image coordinates of its centre.
     struct Sample { let x: Int, y: Int, imageX: Double, imageY: Double }
@@ -107,14 +112,19 @@ struct ScreenMapping {
     let helpBox: (x0: Int, y0: Int, x1: Int, y1: Int)
 
     /// `display`: the grid segterm draws with (its mode and the terminal's cell in pixels).
-    init(display: DisplayGrid, columns: Int, rows: Int, origin: (x: Int, y: Int) = (0, 0), tolerance: Int) {
+    init(display: DisplayGrid, columns: Int, rows: Int, origin: (x: Int, y: Int) = (0, 0), tolerance: Int, theme: Theme = .dark) {
         self.tolerance = tolerance
+        self.theme = theme
         var s = WorkbenchState(rows: rows, columns: columns, colorMode: .direct, images: [ImageEntry(path: "/scene.png")],
                                classes: ["background", "disc"], modelName: "grabcut")
         s.image = RGBImage(width: FlatScene.width, height: FlatScene.height)
         s.display = display
         let cell = display.cellPixels!
         let layout = WorkbenchLayout(s).pane(0)
+        listTitle = WorkbenchLayout(s).list.map { list in
+            (origin.x + list.column * cell.width, origin.y + list.row * cell.height,
+             origin.x + (list.column + list.columns) * cell.width, origin.y + (list.row + 1) * cell.height)
+        }
         let image = layout.image
         self.image = image
         left = origin.x + layout.imageArea.column * cell.width + image.offsetX
@@ -162,8 +172,11 @@ struct ScreenMapping {
     func photoProblems(in shot: XWDScreenshot) -> [String] {
         var total = 0
         var wrong: [(x: Int, y: Int, expected: RGB, got: RGB)] = []
+        // The keyboard cursor's ring starts on the image's centre pixel, over the photo.
+        let cursor = screenPoint(imageX: Double(FlatScene.width / 2) + 0.5, imageY: Double(FlatScene.height / 2) + 0.5)
         for p in samples {
             guard let want = FlatScene.flatColor(p.imageX, p.imageY) else { continue }
+            if abs(p.x - cursor.x) <= 14 && abs(p.y - cursor.y) <= 14 { continue }
             total += 1
             let got = shot[p.x, p.y]
             if !close(got, want) { wrong.append((p.x, p.y, want, got)) }
@@ -215,7 +228,7 @@ struct ScreenMapping {
     /// photo, samples well outside (3 pixels out) the photo; the boundary colour is on the
     /// disc's edge; the point marker is centred within 3 screen pixels of the click.
     func maskProblems(in shot: XWDScreenshot, click: (x: Int, y: Int)) -> [String] {
-        let fill = Self.over(Theme.dark.maskFill, FlatScene.object, opacity: Self.fillOpacity)
+        let fill = Self.over(theme.maskFill, FlatScene.object, opacity: Self.fillOpacity)
         var inside = 0, outside = 0
         var wrongInside: [(x: Int, y: Int, expected: RGB, got: RGB)] = [], wrongOutside = wrongInside
         for p in samples {
@@ -245,7 +258,7 @@ struct ScreenMapping {
                                 + "(\(click.x), \(click.y)): not the pixel under the pointer")
             }
         } else {
-            problems.append("no point marker (\(Theme.dark.positivePoint)) within 20 pixels of the click at (\(click.x), \(click.y))")
+            problems.append("no point marker (\(theme.positivePoint)) within 20 pixels of the click at (\(click.x), \(click.y))")
         }
         return problems
     }
@@ -255,7 +268,7 @@ struct ScreenMapping {
     /// terminal's own background should be. A few may match by chance (none do on a black
     /// background); more than 1 in 100 is an image left behind.
     func leftoverProblems(in shot: XWDScreenshot) -> [String] {
-        let fill = Self.over(Theme.dark.maskFill, FlatScene.object, opacity: Self.fillOpacity)
+        let fill = Self.over(theme.maskFill, FlatScene.object, opacity: Self.fillOpacity)
         var total = 0
         var left: [(x: Int, y: Int, expected: RGB, got: RGB)] = []
         for p in samples {
@@ -272,7 +285,7 @@ struct ScreenMapping {
     /// it: what the sample shows while the images are on the screen (nil: near an edge).
     func imageColors(at p: Sample) -> [RGB]? {
         guard let photo = FlatScene.flatColor(p.imageX, p.imageY) else { return nil }
-        return photo == FlatScene.object ? [photo, Self.over(Theme.dark.maskFill, photo, opacity: Self.fillOpacity)] : [photo]
+        return photo == FlatScene.object ? [photo, Self.over(theme.maskFill, photo, opacity: Self.fillOpacity)] : [photo]
     }
 
     /// The colour most of `points` show, and on how many.
@@ -362,6 +375,23 @@ struct ScreenMapping {
         return problems
     }
 
+    /// The image list's title in the theme's panel colour, readable on the terminal's
+    /// `background`: its text pixels (those not the background) differ from the background in
+    /// luminance by at least 100 of 255 (pale grey on white, the bug, differs by about 50).
+    func panelTextProblems(in shot: XWDScreenshot, background: RGB) -> [String] {
+        guard let title = listTitle else { return ["no image list in the layout"] }
+        func luminance(_ c: RGB) -> Double { 0.2126 * Double(c.r) + 0.7152 * Double(c.g) + 0.0722 * Double(c.b) }
+        var text: [RGB] = []
+        for y in title.y0..<title.y1 {
+            for x in title.x0..<title.x1 where shot[x, y] != background { text.append(shot[x, y]) }
+        }
+        guard text.count >= 20 else { return ["the image list's title shows \(text.count) pixels apart from the background \(background)"] }
+        let faint = text.filter { abs(luminance($0) - luminance(background)) < 100 }
+        return faint.count * 5 > text.count
+            ? ["\(faint.count) of \(text.count) text pixels of the image list's title are faint on the background \(background), e.g. \(faint[0])"]
+            : []
+    }
+
     /// After the help is closed: the photo and the mask are back as they were (`maskProblems`),
     /// at the same place (`edgeProblems`: the square's and the band's edges lie outside the disc).
     func restoredProblems(in shot: XWDScreenshot, click: (x: Int, y: Int)) -> [String] {
@@ -372,7 +402,6 @@ struct ScreenMapping {
     /// screen pixels of the true edge shows the boundary colour over the photo (the photo under
     /// a boundary pixel may be the disc, the ground or, at the box-filtered edge, a mix).
     func boundaryMisses(in shot: XWDScreenshot, rays: Int = 24) -> [Int] {
-        let theme = Theme.dark
         let expected = stride(from: 0.0, through: 1.0, by: 0.1).map { t in
             Self.over(theme.maskBoundary, FlatScene.object.blended(with: FlatScene.ground, amount: t), opacity: theme.boundaryOpacity)
         }
@@ -394,7 +423,7 @@ struct ScreenMapping {
     func cross(in shot: XWDScreenshot, near: (x: Int, y: Int)) -> (x: Double, y: Double)? {
         var sx = 0, sy = 0, n = 0
         for y in (near.y - 20)...(near.y + 20) {
-            for x in (near.x - 20)...(near.x + 20) where close(shot[x, y], Theme.dark.positivePoint) {
+            for x in (near.x - 20)...(near.x + 20) where close(shot[x, y], theme.positivePoint) {
                 sx += x; sy += y; n += 1
             }
         }
@@ -461,7 +490,8 @@ final class BackgroundProcess {
 enum X11Terminal {
     /// xterm as a VT340 with 256 colour registers (sixel), in the `fixed` font's 6×13-pixel
     /// cells, `columns` × `rows` of them.
-    case xterm(columns: Int, rows: Int)
+    /// `background`: xterm's `-bg` (its own default is white, with black text).
+    case xterm(columns: Int, rows: Int, background: String? = nil)
     /// kitty (the kitty graphics protocol; OpenGL, here Mesa's software renderer, on a screen with
     /// the GLX extension), its window `width` × `height` pixels with no padding, in whatever
     /// cell its default font has: the test reads the cell and the size in cells from
@@ -501,6 +531,10 @@ final class X11Workbench {
                     "WINDOWID", "XAUTHORITY", "WAYLAND_DISPLAY"] { env[key] = nil }
         env["DISPLAY"] = display
         var screen = ["-screen", "0", "1024x640x24"]
+        if case let .xterm(columns, rows, _) = terminal {
+            // Room for the window in the `fixed` font's 6×13 cells.
+            screen = ["-screen", "0", "\(max(1024, columns * 6))x\(max(640, rows * 13))x24"]
+        }
         if case .kitty = terminal {
             // kitty draws with OpenGL: Mesa's software renderer through GLX. (With GLX, xwd
             // writes 24-bit pixels; `XWDScreenshot` reads both.)
@@ -531,10 +565,11 @@ final class X11Workbench {
             + "2> \(quoted(evidence.appendingPathComponent("segterm.stderr").path)); echo $? > \(quoted(exitFile.path))"
         let windowLog = evidence.appendingPathComponent("\(terminal.name).log")
         switch terminal {
-        case let .xterm(columns, rows):
+        case let .xterm(columns, rows, background):
+            let colors = background.map { ["-bg", $0, "-fg", "white"] } ?? []
             window = try BackgroundProcess(
                 X11Tools.xterm!,
-                ["-geometry", "\(columns)x\(rows)+0+0", "-bw", "0", "-b", "0", "-fa", "", "-fn", "fixed",
+                colors + ["-geometry", "\(columns)x\(rows)+0+0", "-bw", "0", "-b", "0", "-fa", "", "-fn", "fixed",
                  "-xrm", "XTerm*decTerminalID: vt340", "-xrm", "XTerm*numColorRegisters: 256", "-xrm", "XTerm*sixelScrolling: true",
                  "-e", "sh", "-c", "cd \(quoted(workspace.path)) && \(open)"],
                 environment: environment, log: windowLog)

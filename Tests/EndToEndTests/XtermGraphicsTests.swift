@@ -19,11 +19,23 @@ struct XtermGraphicsTests {
     /// percentages (about 2.5 levels a step) and the palette is cut to 256 registers.
     static let tolerance = 12
 
-    @Test("the photo is painted at the layout's place in its own colours; a click segments the disc with a pixel-precise point; the help box takes the image away and brings it back; q exits 0")
+    @Test("xterm as it starts (black on white): the light theme with readable panel text; the photo is painted at the layout's place in its own colours; a click segments the disc with a pixel-precise point; the help box takes the image away and brings it back; q exits 0")
     func photoClickAndMask() throws {
+        try run(columns: Self.columns, rows: Self.rows, background: nil, theme: try #require(Theme.builtIn("light")),
+                backgroundColor: RGB(255, 255, 255))
+    }
+
+    /// 200×60 cells of 6×13 pixels: a 1200×780-pixel window, wider than xterm's default
+    /// `maxGraphicSize` (1000×1000), which drew nothing of a larger sixel: the pane stayed empty.
+    @Test("a large xterm, white on black: the dark theme, and the picture shows in tiles within xterm's default sixel limit")
+    func largeDarkXterm() throws {
+        try run(columns: 200, rows: 60, background: "black", theme: .dark, backgroundColor: RGB(0, 0, 0))
+    }
+
+    func run(columns: Int, rows: Int, background: String?, theme: Theme, backgroundColor: RGB) throws {
         let root = try FlatScene.workspace()
         defer { try? FileManager.default.removeItem(at: root) }
-        let evidence = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-xterm-e2e-\(getpid())")
+        let evidence = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-xterm-e2e-\(getpid())-\(columns)x\(rows)")
         try? FileManager.default.removeItem(at: evidence)
         try FileManager.default.createDirectory(at: evidence, withIntermediateDirectories: true)
         var failed = false
@@ -38,16 +50,18 @@ struct XtermGraphicsTests {
             }
         }
 
-        let x = try X11Workbench(workspace: root, evidence: evidence, terminal: .xterm(columns: Self.columns, rows: Self.rows))
+        let x = try X11Workbench(workspace: root, evidence: evidence,
+                                 terminal: .xterm(columns: columns, rows: rows, background: background))
         defer { x.stop() }
-        let screen = ScreenMapping(display: DisplayGrid(mode: .sixel, cellPixels: Self.cell), columns: Self.columns, rows: Self.rows,
-                                   tolerance: Self.tolerance)
+        let screen = ScreenMapping(display: DisplayGrid(mode: .sixel, cellPixels: Self.cell), columns: columns, rows: rows,
+                                   tolerance: Self.tolerance, theme: theme)
 
         // 1. The photo. Screenshots until it is all there (startup, terminal detection, the
         //    model's preparation; a screenshot may also catch a frame half drawn), then what is
         //    still wrong fails the test.
         var shot = try x.waitForScreen("photo.xwd", seconds: 20) { screen.photoProblems(in: $0).isEmpty }
         report(screen.photoProblems(in: shot), "photo.xwd")
+        report(screen.panelTextProblems(in: shot, background: backgroundColor), "photo.xwd")
         if let rc = x.exitCode() {
             report(["segterm exited early with \(rc): \(x.log)"], "photo.xwd")
             return

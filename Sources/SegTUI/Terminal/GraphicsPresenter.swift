@@ -235,16 +235,16 @@ public final class SixelPresenter: GraphicsPresenter {
         if region.y + (height + 5) / 6 * 6 > paneBottom { height = (paneBottom - region.y) / 6 * 6 }
         guard height > 0, region.width > 0 else { return "" }
         let tile = Self.tileSize(limit: limit, cell: cell) ?? (region.width, height)
+        let whole = frame.cropped(x: region.x, y: region.y, width: region.width, height: height)
+        // One palette for all the tiles, so no seam shows where they meet.
+        var palette = SixelPalette(for: whole, exact: exactColors)
         var out = ""
         for y in stride(from: 0, to: height, by: tile.height) {
             for x in stride(from: 0, to: region.width, by: tile.width) {
-                let part = (x: region.x + x, y: region.y + y, width: min(tile.width, region.width - x), height: min(tile.height, height - y))
-                let row = cells.row + part.y / cell.height, column = cells.column + part.x / cell.width
+                let part = whole.cropped(x: x, y: y, width: min(tile.width, region.width - x), height: min(tile.height, height - y))
+                let row = cells.row + (region.y + y) / cell.height, column = cells.column + (region.x + x) / cell.width
                 // Save the cursor, draw at the tile's cell, restore: ncurses' idea of the cursor stays true.
-                out += "\u{1B}7\u{1B}[\(row + 1);\(column + 1)H"
-                    + SixelEncoder.encode(frame.cropped(x: part.x, y: part.y, width: part.width, height: part.height),
-                                          exactColors: exactColors)
-                    + "\u{1B}8"
+                out += "\u{1B}7\u{1B}[\(row + 1);\(column + 1)H" + SixelEncoder.encode(part, palette: &palette) + "\u{1B}8"
             }
         }
         return out
