@@ -279,6 +279,30 @@ struct WorkbenchInTmuxTests {
         try Tmux.run(["send-keys", "-t", session, "q"])
     }
 
+    @Test("a half-finished prompt stays on its image: click on image 1, ], q, reopen: image 2 is clean, image 1 has its point (#22 item 7)")
+    func promptsStayWithTheirImage() throws {
+        let root = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-drafts-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        try start(session, root)
+        _ = try Tmux.waitFor(session) { $0.contains("grabcut: ready") }
+        try Self.click(session, PixelPoint(x: 70, y: 45))
+        _ = try Tmux.waitFor(session) { $0.contains("done in") && $0.contains("1 pt") }
+        try Tmux.run(["send-keys", "-t", session, "]"])
+        _ = try Tmux.waitFor(session) { $0.contains("2/2 scene-2.png") && $0.contains("grabcut: ready") }
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        _ = try Tmux.waitFor(session) { $0.contains("EXITED") }
+
+        try start(session, root)
+        let reopened = try Tmux.waitFor(session) { $0.contains("2/2 scene-2.png") && $0.contains("grabcut: ready") }
+        #expect(!Self.statusLine(reopened).contains(" pt "), "image 2 has image 1's prompt: \(Self.statusLine(reopened))")
+        try Tmux.run(["send-keys", "-t", session, "["])
+        let first = try Tmux.waitFor(session) { $0.contains("1/2 scene-1.png") && $0.contains("1 pt") }
+        #expect(Self.statusLine(first).contains("1 pt"), "\(Self.statusLine(first))")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+    }
+
     /// The shared random-weight MobileSAM when ../shared is there, else the repository's tiny SAM
     /// (random weights in the official format): either way a real checkpoint through the real loader.
     static var samCheckpoint: String {

@@ -273,6 +273,26 @@ struct WorkbenchReducerTests {
         #expect(s.drafts["c.png"]?.prompts.points.count == 1)
     }
 
+    @Test("prompts belong to their image: a point on a.png, a move to b.png, replayed, leaves b.png with nothing and a.png with its point (#22 item 7)")
+    func promptsStayWithTheirImage() throws {
+        // The live session: a click on a.png, then `]`.
+        var live = WorkbenchState(rows: 30, columns: 100, colorMode: .direct, images: Self.images, classes: ["background"], modelName: "test")
+        var effects: [WorkbenchEffect] = []
+        live.current = -1
+        Workbench.go(to: 0, &live, &effects)
+        let point = Prompts(points: [PromptPoint(x: 3, y: 4, positive: true)])
+        Workbench.commit(.prompts(image: "a.png", prompts: point, refining: nil), &live, &effects)
+        Workbench.go(to: 1, &live, &effects)
+        #expect(live.editor.isEmpty && live.drafts["a.png"]?.prompts == point)
+        // The journal of that session, replayed from a fresh state as a reopened workbench does.
+        let records = effects.compactMap { effect -> WorkRecord? in if case .record(let r) = effect { r } else { nil } }
+        var replayed = WorkbenchState(rows: 30, columns: 100, colorMode: .direct, images: Self.images, classes: ["background"], modelName: "test")
+        for r in records { Workbench.apply(r, to: &replayed) }
+        #expect(replayed.current == 1)
+        #expect(replayed.editor.isEmpty, "b.png got \(replayed.editor.prompts.points.count) point(s) made on a.png")
+        #expect(replayed.drafts["a.png"]?.prompts == point && replayed.drafts["b.png"] == nil)
+    }
+
     @Test("zoom keeps the pixel under the cursor where it was on screen")
     func zoomAnchor() {
         var s = Self.ready()

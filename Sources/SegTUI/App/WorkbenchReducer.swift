@@ -119,7 +119,13 @@ public enum Workbench {
         case .addClass(let name):
             if !s.classes.contains(name) { s.classes.append(name) }
         case .visit(let image):
-            if let index = s.images.firstIndex(where: { $0.name == image }) { s.current = index }
+            guard let index = s.images.firstIndex(where: { $0.name == image }), index != s.current else { return }
+            // Prompts in progress belong to the image they were made on: they stay its draft, and
+            // the visited image's own draft (if any) comes back. Live moves and journal replay
+            // both pass here, so a reopened session cannot carry one image's prompts to another.
+            if let entry = s.currentEntry { s.drafts[entry.name] = s.editor.isEmpty ? nil : s.editor }
+            s.current = index
+            s.editor = s.drafts[image] ?? ObjectEditor()
         }
     }
 
@@ -479,10 +485,8 @@ public enum Workbench {
 
     static func go(to index: Int, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
         guard s.images.indices.contains(index), index != s.current || s.image == nil else { return }
-        if let entry = s.currentEntry { s.drafts[entry.name] = s.editor.isEmpty ? nil : s.editor }
-        s.current = index
         let entry = s.images[index]
-        s.editor = s.drafts[entry.name] ?? ObjectEditor()
+        commit(.visit(image: entry.name), &s, &effects)  // moves the prompts in progress to their image's draft
         s.groundTruth = nil
         s.image = nil
         s.imageError = nil
@@ -495,7 +499,6 @@ public enum Workbench {
         s.boxStart = nil
         s.viewport = .fit
         s.failureFocus = nil
-        commit(.visit(image: entry.name), &s, &effects)
         effects.append(.open(index: index, path: entry.path))
         // The next images in the list are the likeliest next moves.
         if s.prefetchDepth > 0 {
