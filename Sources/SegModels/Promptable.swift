@@ -77,11 +77,19 @@ public protocol PromptableSegmenter: Sendable {
     /// A short name for status lines and reports ("grabcut", "mobile_sam", …).
     var name: String { get }
 
+    /// What a candidate's `score` is, for reports: SAM's "predicted IoU" (the default), the
+    /// graph cut's "colour agreement".
+    var scoreName: String { get }
+
     func prepare(_ image: RGBImage) throws -> Prepared
 
     /// Candidates in the model's own order: one mask, or several when `multimask` is asked and the
     /// model supports it (SAM gives three). `previous` is the candidate the user is refining.
     func segment(_ prepared: Prepared, prompts: Prompts, previous: Candidate?, multimask: Bool) throws -> [Candidate]
+}
+
+extension PromptableSegmenter {
+    public var scoreName: String { "predicted IoU" }
 }
 
 extension Array where Element == Candidate {
@@ -103,11 +111,13 @@ public struct AnySegmenter: Sendable {
     }
 
     public let name: String
+    public let scoreName: String
     private let prepareBody: @Sendable (RGBImage) throws -> Prepared
     private let segmentBody: @Sendable (Prepared, Prompts, Candidate?, Bool) throws -> [Candidate]
 
     public init<Model: PromptableSegmenter>(_ model: Model) {
         name = model.name
+        scoreName = model.scoreName
         prepareBody = { image in Prepared(value: try model.prepare(image)) }
         segmentBody = { prepared, prompts, previous, multimask in
             guard let value = prepared.value as? Model.Prepared else {

@@ -161,6 +161,7 @@ struct Open: ParsableCommand {
             // A background preparation cannot be interrupted (an image encoder runs for seconds),
             // and the C/C++ destructors that `exit` runs (OpenBLAS's among them) crash under it.
             // Nothing is left to save: every action was journalled and written when it happened.
+            lock.release()
             _exit(0)
         }
     }

@@ -32,7 +32,7 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("mask-input"), help: "256x256 low-resolution logits from an earlier run (raw little-endian float32, e.g. --lowres-out).")
     var maskInput: String?
 
-    @Flag(help: "Ask for three masks; --out gets the one with the highest predicted IoU, and -0/-1/-2 files get all three.")
+    @Flag(help: "Ask for three masks; --out gets the one with the highest score (SAM: predicted IoU), and -0/-1/-2 files get all three.")
     var multimask = false
 
     @Option(help: "Output mask PNG (8-bit gray, 255 = object).")
@@ -106,7 +106,7 @@ struct Segment: ParsableCommand {
             let plane = sam.model.lowResSide * sam.model.lowResSide
             try FileIO.writeAtomically(PromptParsing.floatBytes(Array(p.lowResLogits.data[(best * plane)..<((best + 1) * plane)])), to: lowresOut)
         }
-        report(model: sam.name, iou: p.iou, areas: p.masks.map(\.area), selected: best, files: files)
+        report(model: sam.name, scoreName: sam.scoreName, scores: p.iou, areas: p.masks.map(\.area), selected: best, files: files)
     }
 
     private func runGeneric<S: PromptableSegmenter>(_ s: S, _ rgb: RGBImage, _ prompts: Prompts) throws {
@@ -130,25 +130,33 @@ struct Segment: ParsableCommand {
             }
         }
         try ImageFile.writePNG(candidates[best].mask, to: out)
-        report(model: s.name, iou: candidates.map(\.score), areas: candidates.map(\.mask.area), selected: best, files: files)
+        report(model: s.name, scoreName: s.scoreName, scores: candidates.map(\.score), areas: candidates.map(\.mask.area), selected: best,
+               files: files)
     }
 
-    private func report(model name: String, iou: [Float], areas: [Int], selected: Int, files: [String]) {
+    /// The masks and their scores. JSON keeps SAM's key `iou` for a predicted IoU; another
+    /// model's score is `score`, and `score_name` says which it is.
+    private func report(model name: String, scoreName: String, scores: [Float], areas: [Int], selected: Int, files: [String]) {
         switch format {
         case .json:
             struct Report: Encodable {
                 let model: String, image: String, out: String
-                let iou: [Float], area: [Int], selected: Int, masks: [String]
+                let iou: [Float]?, score: [Float]?, scoreName: String, area: [Int], selected: Int, masks: [String]
+                enum CodingKeys: String, CodingKey {
+                    case model, image, out, iou, score, scoreName = "score_name", area, selected, masks
+                }
             }
+            let isIoU = scoreName == "predicted IoU"
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            if let d = try? enc.encode(Report(model: name, image: image, out: out, iou: iou, area: areas, selected: selected, masks: files)) {
+            if let d = try? enc.encode(Report(model: name, image: image, out: out, iou: isIoU ? scores : nil, score: isIoU ? nil : scores,
+                                              scoreName: scoreName, area: areas, selected: selected, masks: files)) {
                 print(String(decoding: d, as: UTF8.self))
             }
         case .text:
-            for (i, v) in iou.enumerated() {
+            for (i, v) in scores.enumerated() {
                 let file = files.isEmpty ? out : files[i]
-                print("mask \(i): predicted IoU \(String(format: "%.4f", v)), \(areas[i]) px, \(file)\(i == selected ? " (chosen → \(out))" : "")")
+                print("mask \(i): \(scoreName) \(String(format: "%.4f", v)), \(areas[i]) px, \(file)\(i == selected ? " (chosen → \(out))" : "")")
             }
         }
     }

@@ -131,6 +131,8 @@ struct OutputLockInTmuxTests {
         // The first session carries on and saves.
         try Tmux.run(["send-keys", "-t", first, "q"])
         #expect(try Tmux.waitFor(first) { $0.contains("EXITED") }.contains("EXITED 0"))
+        // A clean quit takes its lock file away (#22 item 9).
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent(OutputLock.fileName).path))
 
         // Released on exit: now the second one opens, with the first one's object restored.
         try start(second)

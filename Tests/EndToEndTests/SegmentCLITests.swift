@@ -44,6 +44,22 @@ struct SegmentCLITests {
         #expect(r2.stdout.contains("predicted IoU"))
     }
 
+    @Test("grabcut's score is called what it is, colour agreement, not a predicted IoU (#22 item 12)")
+    func grabcutScoreName() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("mask.png").path
+        let text = try run(["segment", "--model", "grabcut", "--image", Self.image, "--point", "20,12", "--out", out],
+                           cache: dir.appendingPathComponent("cache"))
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("colour agreement") && !text.stdout.contains("IoU"), "\(text.stdout)")
+        let json = try run(["segment", "--model", "grabcut", "--image", Self.image, "--point", "20,12", "--out", out, "--format", "json"],
+                           cache: dir.appendingPathComponent("cache"))
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(report?["iou"] == nil && (report?["score"] as? [Double])?.count == 1, "\(json.stdout)")
+        #expect(report?["score_name"] as? String == "colour agreement", "\(json.stdout)")
+    }
+
     @Test("bad input exits 1 with `segterm: <file>: <reason>`; usage errors exit 2")
     func badInput() throws {
         let dir = Binary.temporaryFolder()

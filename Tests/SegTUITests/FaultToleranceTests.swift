@@ -161,8 +161,16 @@ struct FaultToleranceTests {
         #expect(error?.reason.contains("pid \(getpid())") == true, "\(error?.reason ?? "")")
         #expect(first != nil)
         first = nil
-        _ = try OutputLock(folder: out)
+        // Released cleanly, the lock file goes with the lock (#22 item 9); the folder is free.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [])
+        let second = try OutputLock(folder: out)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [OutputLock.fileName])
+        second.release()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [])
+        // A holder that dies leaves its file, not its lock: the next one takes it.
+        FileManager.default.createFile(atPath: out + "/" + OutputLock.fileName, contents: Data("99999\n".utf8))
+        let third = try OutputLock(folder: out)
+        #expect(try String(contentsOfFile: third.path, encoding: .utf8) == "\(getpid())\n")
     }
 }
 

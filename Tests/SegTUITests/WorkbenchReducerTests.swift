@@ -147,6 +147,18 @@ struct WorkbenchReducerTests {
         #expect(s.lane.currentMask?.area == 4)
     }
 
+    @Test("Tab with a single candidate says so instead of doing nothing; with nothing at all, says what to do (#22 item 12)")
+    func singleCandidate() {
+        var s = Self.ready()
+        _ = Self.send(&s, .input(.character("\t")))
+        #expect(s.message?.contains("click an object") == true, "\(s.message ?? "")")
+        let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
+        _ = Self.send(&s, .result(lane: 0, request: request, [Candidate(mask: Self.square(0, 0, 2), score: 0.3)], milliseconds: 1))
+        _ = Self.send(&s, .input(.character("\t")))
+        #expect(s.message?.contains("one mask for these prompts") == true, "\(s.message ?? "")")
+        #expect(s.lane.selectedCandidate == 0 && s.lane.currentMask?.area == 4)
+    }
+
     @Test("the ground-truth match follows the selected candidate and shows in the status line; stale matches are dropped")
     func groundTruthMatch() {
         var s = Self.ready()

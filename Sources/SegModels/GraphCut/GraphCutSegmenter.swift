@@ -64,6 +64,8 @@ public struct GraphCutSegmenter: PromptableSegmenter {
 
     public var configuration: Configuration
     public var name: String { "grabcut" }
+    /// How well the mask's colours agree with the models learnt from the prompts: not an IoU.
+    public var scoreName: String { "colour agreement" }
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration

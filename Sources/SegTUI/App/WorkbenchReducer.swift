@@ -216,9 +216,9 @@ public enum Workbench {
             if s.isAB {
                 s.chosenLane = (s.chosenLane + 1) % s.lanes.count
             } else if !nextCandidate(&s) {
-                cycleSelection(&s)
+                candidateOrObject(&s)
             }
-        case "`": if !nextCandidate(&s) { cycleSelection(&s) }
+        case "`": if !nextCandidate(&s) { candidateOrObject(&s) }
         case "1", "2":
             let lane = c == "1" ? 0 : 1
             if s.lanes.indices.contains(lane) { s.chosenLane = lane }
@@ -469,6 +469,18 @@ public enum Workbench {
         }
         s.selectedObject = nil
         changePrompts(to: object.prompts, &s, &effects)
+    }
+
+    /// Tab or ` with no other candidate to show: with a mask in progress, say there is only
+    /// the one (a silent key reads as a broken one); else select the next accepted object.
+    static func candidateOrObject(_ s: inout WorkbenchState) {
+        if s.lane.candidates.count == 1 && !s.editor.isEmpty {
+            s.message = "\(s.lane.name) gave one mask for these prompts: there is no other candidate"
+        } else if s.currentObjects.isEmpty {
+            s.message = s.editor.isEmpty ? "no candidates or objects yet: click an object" : "no candidate mask yet"
+        } else {
+            cycleSelection(&s)
+        }
     }
 
     static func cycleSelection(_ s: inout WorkbenchState) {
