@@ -58,6 +58,19 @@ struct KittyInTmuxTests {
     }
 
     /// A transmitted PNG as 8-bit pixels with their channel count.
+    /// Waits until the recorded stream has not grown for half a second (at most 10 s): the
+    /// frame's graphics follow its text, and pipe-pane's cat writes behind the screen.
+    static func waitUntilQuiet(_ stream: URL) {
+        func size() -> Int { (try? FileManager.default.attributesOfItem(atPath: stream.path)[.size] as? Int) ?? 0 }
+        let deadline = Date().addingTimeInterval(10)
+        var last = size(), quietSince = Date()
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            let now = size()
+            if now != last { last = now; quietSince = Date() } else if Date().timeIntervalSince(quietSince) >= 0.5 { return }
+        }
+    }
+
     static func decodePNG(_ command: Command) throws -> (width: Int, height: Int, channels: Int, pixels: [UInt8]) {
         let data = try #require(Data(base64Encoded: command.payload))
         let raster = try ImageFile.decode([UInt8](data))
@@ -134,7 +147,8 @@ struct KittyInTmuxTests {
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(target.column + 1);\(target.row + 1)m"])
         let done = try Tmux.waitFor(session) { $0.contains("done in") }
         #expect(done.contains("GT IoU"), "\(done)")
-        Thread.sleep(forTimeInterval: 0.3)
+        // The status line is drawn before the overlay is encoded and sent (slower in a debug build).
+        Self.waitUntilQuiet(stream)
         let after = try [UInt8](Data(contentsOf: stream))
         let clickCommands = try Self.commands(Array(after[clickAt...]))
         #expect(!clickCommands.contains { $0.keys["i"] == photoID && $0.keys["a"] == "t" }, "the click re-sent the photo")

@@ -358,38 +358,54 @@ extension Workbench {
         }
     }
 
+    /// The status line's parts, most important kept: when they do not fit the width, the least
+    /// important go first (the image's size, "? help", zoom), so the counts and the model's latency
+    /// stay on screen; what still does not fit is cut at the end.
     static func statusText(_ s: WorkbenchState, layout: WorkbenchLayout) -> String {
-        var parts: [String] = []
+        // (text, priority): higher stays longer.
+        var parts: [(text: String, priority: Int)] = []
         if let entry = s.currentEntry {
-            parts.append("\(s.current + 1)/\(s.images.count) \(entry.name)")
+            parts.append(("\(s.current + 1)/\(s.images.count) \(entry.name)", 8))
         }
-        if let image = s.image { parts.append("\(image.width)x\(image.height)") }
+        if let image = s.image { parts.append(("\(image.width)x\(image.height)", 1)) }
         // What the user came to this image for goes first, where a narrow terminal still shows it.
         if let focus = s.failureFocus {
-            parts.append(failureText(focus, position: s.failureBrowser.selected, of: s.failureBrowser.shown.count))
+            parts.append((failureText(focus, position: s.failureBrowser.selected, of: s.failureBrowser.shown.count), 9))
         }
-        if let message = s.message { parts.append(message) }
-        if let debugIO = s.debugIO { parts.append(debugIO) }
+        if let message = s.message { parts.append((message, 6)) }
+        if let debugIO = s.debugIO { parts.append((debugIO, 8)) }  // asked for with --debug-io
         let lane = s.lane
-        parts.append((s.isAB ? "Enter takes \(WorkbenchLayout.columnLetters[s.chosenLane]) " : "") + "\(lane.name): \(activityText(lane))")
+        parts.append(((s.isAB ? "Enter takes \(WorkbenchLayout.columnLetters[s.chosenLane]) " : "") + "\(lane.name): \(activityText(lane))", 8))
         let points = s.editor.prompts.points.count
         if points > 0 || s.editor.prompts.box != nil {
-            parts.append("\(points) pt" + (s.editor.prompts.box != nil ? " + box" : ""))
+            parts.append(("\(points) pt" + (s.editor.prompts.box != nil ? " + box" : ""), 9))
         }
         if lane.candidates.count > 1 {
             let c = lane.candidates[lane.selectedCandidate]
-            parts.append("mask \(lane.selectedCandidate + 1)/\(lane.candidates.count) score \(String(format: "%.2f", c.score))")
+            parts.append(("mask \(lane.selectedCandidate + 1)/\(lane.candidates.count) score \(String(format: "%.2f", c.score))", 7))
         }
-        if let mask = lane.currentMask { parts.append("\(mask.area) px") }
+        if let mask = lane.currentMask { parts.append(("\(mask.area) px", 7)) }
         if let match = lane.currentMatch {
-            parts.append("GT IoU \(String(format: "%.3f", match.iou)) \(match.className)")
+            parts.append(("GT IoU \(String(format: "%.3f", match.iou)) \(match.className)", 8))
         } else if let count = s.groundTruthObjects {
-            parts.append("GT \(count) obj")
+            parts.append(("GT \(count) obj", 3))
         }
-        parts.append("objects \(s.currentObjects.count)")
-        parts.append("zoom \(Int((layout.image.scaleY * 100).rounded()))%")
-        parts.append("? help")
-        return " " + parts.joined(separator: "  ")
+        parts.append(("objects \(s.currentObjects.count)", 9))
+        parts.append(("zoom \(Int((layout.image.scaleY * 100).rounded()))%", 2))
+        parts.append(("? help", 1))
+        return " " + fitted(parts, width: s.columns - 1).joined(separator: "  ")
+    }
+
+    /// `parts` in their order, without the least important ones (the later of equals first)
+    /// until the rest, two spaces apart, fit in `width`.
+    static func fitted(_ parts: [(text: String, priority: Int)], width: Int) -> [String] {
+        var kept = parts
+        func length() -> Int { kept.reduce(0) { $0 + $1.text.count } + 2 * max(kept.count - 1, 0) }
+        while length() > width, kept.count > 1 {
+            let lowest = kept.map(\.priority).min()!
+            kept.remove(at: kept.lastIndex { $0.priority == lowest }!)
+        }
+        return kept.map(\.text)
     }
 
     /// With two models, each pane's header: its letter and model, what it is doing, its mask's
