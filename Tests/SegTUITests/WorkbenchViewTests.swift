@@ -68,4 +68,49 @@ struct WorkbenchViewTests {
             #expect(picker[rowOfCart, column].bold)  // the highlighted choice
         }
     }
+
+    @Test("the class picker stands beside the image where the list was: the image and its mask stay in view, in text and in graphics (#22 item 10)")
+    func pickerBesideImage() throws {
+        var s = Self.state(rows: 30, columns: 100)
+        s.lane.candidates = [Candidate(mask: WorkbenchReducerTests.square(10, 10, 30), score: 0.9)]
+        let plain = Workbench.render(s)
+        s.overlay = .classPicker(filter: "", highlighted: 0)
+        let picking = Workbench.render(s)
+        let layout = WorkbenchLayout(s)
+        #expect(layout.pickerBeside)
+        let list = try #require(layout.list)
+        #expect((list.row..<(list.row + list.rows)).contains { picking.text(row: $0).contains("accept as") })
+        // Every cell of the image area is drawn as without the picker.
+        let area = layout.imageArea
+        for row in area.row..<(area.row + area.rows) {
+            for column in area.column..<(area.column + area.columns) { #expect(picking[row, column] == plain[row, column]) }
+        }
+        // With the list hidden (\), the picker still takes its place; the image moves over.
+        s.showList = false
+        #expect(WorkbenchLayout(s).pickerBeside)
+        // Graphics terminals keep the picture up while the picker is open.
+        s.showList = true
+        s.display = DisplayGrid(mode: .sixel, cellPixels: PixelSize(width: 6, height: 13))
+        #expect(!Workbench.graphics(s).isEmpty)
+        // Too narrow for a side column: the picker is a box over the image, which graphics leave to it.
+        s.columns = 70
+        #expect(!WorkbenchLayout(s).pickerBeside && Workbench.graphics(s).isEmpty)
+        #expect((0..<s.rows).contains { Workbench.render(s).text(row: $0).contains("accept as") })
+    }
+
+    @Test("a status line too long for the terminal keeps the counts and the latency, dropping size, help and zoom first (#22 item 10)")
+    func statusKeepsWhatMatters() {
+        var s = Self.state(rows: 30, columns: 70)
+        s.message = "a long message about something that happened a moment ago"
+        s.editor.prompts = Prompts(points: [PromptPoint(x: 1, y: 1, positive: true)])
+        let status = Workbench.statusText(s, layout: WorkbenchLayout(s))
+        #expect(status.count <= 70, "\(status)")
+        #expect(status.contains("1 pt") && status.contains("objects 0") && status.contains("test: ready (prepared in 5 ms)"), "\(status)")
+        #expect(!status.contains("? help") && !status.contains("100x80"), "\(status)")
+        // Wide enough, everything shows.
+        s.columns = 300
+        let wide = Workbench.statusText(s, layout: WorkbenchLayout(s))
+        #expect(wide.contains("? help") && wide.contains("100x80") && wide.contains("a long message"), "\(wide)")
+        #expect(Workbench.fitted([("a", 1), ("bbbb", 2), ("c", 1)], width: 4) == ["bbbb"])
+    }
 }

@@ -29,10 +29,12 @@ extension Workbench {
     /// The panes a graphics terminal draws (none in text mode, while loading, or under any view
     /// over the image).
     public static func graphics(_ s: WorkbenchState, theme: Theme = .dark) -> [PaneGraphics] {
-        // Any view over the image (help, the class picker, the full-screen ones) puts text in the
-        // pane's cells: the terminal's pixels there would hide it.
-        guard s.display.isGraphics, !s.isTooSmall, s.overlay == .none, let image = s.image else { return [] }
+        // Any view over the image (help, the class picker in a box, the full-screen ones) puts
+        // text in the pane's cells: the terminal's pixels there would hide it.
+        guard s.display.isGraphics, !s.isTooSmall, let image = s.image else { return [] }
         let layout = WorkbenchLayout(s)
+        // The class picker beside the image leaves the pane in view.
+        guard s.overlay == .none || layout.pickerBeside else { return [] }
         let grid = layout.grid
         return layout.paneAreas.indices.compactMap { k in
             let pane = layout.pane(k), shown = pane.image

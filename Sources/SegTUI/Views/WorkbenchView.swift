@@ -11,6 +11,9 @@ public struct WorkbenchLayout {
     public static let scoreWidth = 5
     public static let shownPredictionSets = 2
     public let list: CellRect?
+    /// The class picker is in the list's place, beside the image (which stays in view with its
+    /// mask); false when it is open on a terminal too narrow for a side column (a box over it).
+    public let pickerBeside: Bool
     /// Where the image of the chosen pane is drawn (the whole area right of the list with one model).
     public private(set) var imageArea: CellRect
     /// Per model, where its pane shows the image.
@@ -25,7 +28,10 @@ public struct WorkbenchLayout {
     public let grid: DisplayGrid
 
     public init(_ s: WorkbenchState) {
-        let showList = s.showList && s.columns >= 80
+        var picking = false
+        if case .classPicker = s.overlay { picking = true }
+        let showList = (s.showList || picking) && s.columns >= 80
+        pickerBeside = picking && showList
         let width = Self.listWidth + Self.scoreWidth * min(s.predictions.count, Self.shownPredictionSets)
         list = showList ? CellRect(column: 0, row: 0, columns: width, rows: s.rows - 1) : nil
         let left = showList ? width + 1 : 0  // one column for the separator
@@ -171,7 +177,10 @@ extension Workbench {
         case .none: break
         case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
         case .classPicker(let filter, let highlighted):
-            drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
+            // Beside the image when there is room (drawn with the work area), else over it.
+            if !layout.pickerBeside {
+                drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
+            }
         case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         case .compare: drawCompare(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
@@ -182,7 +191,13 @@ extension Workbench {
     /// The image list, each model's pane with its masks and prompts, and the pane headers.
     static func drawWorkArea(_ s: WorkbenchState, layout: WorkbenchLayout, into buffer: inout CellBuffer, theme: Theme,
                              colored: Bool) {
-        if let list = layout.list { drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored) }
+        if let list = layout.list {
+            if layout.pickerBeside, case .classPicker(let filter, let highlighted) = s.overlay {
+                drawPicker(s, filter: filter, highlighted: highlighted, in: list, into: &buffer, theme: theme, colored: colored)
+            } else {
+                drawList(s, layout: layout, list: list, into: &buffer, theme: theme, colored: colored)
+            }
+        }
         for k in layout.paneAreas.indices {
             let pane = layout.pane(k)
             if s.image != nil, s.display.isGraphics {
@@ -488,17 +503,42 @@ extension Workbench {
         drawBoxFrame(helpLines, title: "keys", into: &buffer, theme: theme, colored: colored)
     }
 
-    static func drawPicker(_ s: WorkbenchState, filter: String, highlighted: Int, into buffer: inout CellBuffer,
-                           theme: Theme, colored: Bool) {
+    /// The class picker's lines: the filter, the choices around the highlighted one (at most
+    /// `room` of them), and the keys. `highlight`: the line of the highlighted choice.
+    static func pickerLines(_ s: WorkbenchState, filter: String, highlighted: Int, room: Int,
+                            hint: [String]) -> (lines: [String], highlight: Int?) {
         let choices = pickerChoices(s, filter: filter)
         var lines = ["class: \(filter)\u{2581}", ""]
-        let shown = max(1, min(choices.count, buffer.rows - 8))
+        let shown = max(1, min(choices.count, room))
         let first = min(max(0, highlighted - shown + 1), max(0, choices.count - shown))
         for choice in choices[first..<min(choices.count, first + shown)] { lines.append(choice) }
         if choices.isEmpty { lines.append(filter.isEmpty ? "(type a class name)" : "Enter: new class \"\(filter)\"") }
-        lines += ["", "type to filter, Enter accepts, Esc cancels"]
-        let highlightLine = choices.isEmpty ? nil : 2 + highlighted - first
-        drawBoxFrame(lines, title: "accept as", highlight: highlightLine, into: &buffer, theme: theme, colored: colored)
+        lines += [""] + hint
+        return (lines, choices.isEmpty ? nil : 2 + highlighted - first)
+    }
+
+    /// Over the image, in a box (a terminal too narrow for a side column).
+    static func drawPicker(_ s: WorkbenchState, filter: String, highlighted: Int, into buffer: inout CellBuffer,
+                           theme: Theme, colored: Bool) {
+        let picker = pickerLines(s, filter: filter, highlighted: highlighted, room: buffer.rows - 8,
+                                 hint: ["type to filter, Enter accepts, Esc cancels"])
+        drawBoxFrame(picker.lines, title: "accept as", highlight: picker.highlight, into: &buffer, theme: theme, colored: colored)
+    }
+
+    /// In the image list's place, so the image and the mask being accepted stay in view.
+    static func drawPicker(_ s: WorkbenchState, filter: String, highlighted: Int, in area: CellRect, into buffer: inout CellBuffer,
+                           theme: Theme, colored: Bool) {
+        let picker = pickerLines(s, filter: filter, highlighted: highlighted, room: area.rows - 7,
+                                 hint: ["type to filter", "Enter accepts", "Esc cancels"])
+        let fg = colored ? theme.panelForeground : nil
+        buffer.write(" accept as".padding(toLength: area.columns, withPad: " ", startingAt: 0), row: area.row, column: area.column,
+                     foreground: fg, bold: true)
+        for (i, line) in picker.lines.prefix(area.rows - 1).enumerated() {
+            let style = theme.row(selected: i == picker.highlight, colored: colored)
+            buffer.write(String((" " + line).prefix(area.columns)).padding(toLength: area.columns, withPad: " ", startingAt: 0),
+                         row: area.row + 1 + i, column: area.column, foreground: fg, background: style.background,
+                         bold: i == picker.highlight, reverse: style.reverse)
+        }
     }
 }
 
