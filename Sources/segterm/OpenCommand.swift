@@ -154,7 +154,7 @@ struct Open: ParsableCommand {
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,
-                                           prefetch: prefetch ?? user.prefetch ?? 2)
+                                           prefetch: prefetch ?? user.prefetch ?? 2, keymap: user.keymap)
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()
         if session.isPreparingAhead {

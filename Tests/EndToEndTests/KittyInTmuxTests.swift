@@ -147,10 +147,18 @@ struct KittyInTmuxTests {
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(target.column + 1);\(target.row + 1)m"])
         let done = try Tmux.waitFor(session) { $0.contains("done in") }
         #expect(done.contains("GT IoU"), "\(done)")
-        // The status line is drawn before the overlay is encoded and sent (slower in a debug build).
+        // The status line is drawn before the overlay is encoded and sent (slower in a debug
+        // build or on a loaded machine): wait for the overlay with the mask, 10 s at most.
         Self.waitUntilQuiet(stream)
-        let after = try [UInt8](Data(contentsOf: stream))
-        let clickCommands = try Self.commands(Array(after[clickAt...]))
+        var after = try [UInt8](Data(contentsOf: stream))
+        var clickCommands = try Self.commands(Array(after[clickAt...]))
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, let last = clickCommands.last(where: { $0.keys["a"] == "t" && $0.keys["i"] == overlayID }),
+              let decoded = try? Self.decodePNG(last), decoded.width <= 2 * cell.width {
+            Thread.sleep(forTimeInterval: 0.2)
+            after = try [UInt8](Data(contentsOf: stream))
+            clickCommands = try Self.commands(Array(after[clickAt...]))
+        }
         #expect(!clickCommands.contains { $0.keys["i"] == photoID && $0.keys["a"] == "t" }, "the click re-sent the photo")
         let overlays = clickCommands.filter { $0.keys["a"] == "t" && $0.keys["i"] == overlayID }
         #expect(!overlays.isEmpty)

@@ -727,16 +727,16 @@ final class X11Workbench {
 
     /// The step both terminals' tests take after the mask check: `?` opens the help box over the
     /// image, and a screenshot shows it drawn with the images off the screen (`helpProblems`);
-    /// a key (space) closes it, and the photo and the mask come back where they were
+    /// Esc closes it (in a short window the help scrolls with Space), and the photo and the mask come back where they were
     /// (`restoredProblems`). Polled against deadlines; the problems, each with its screenshot.
     func helpRoundTrip(_ screen: ScreenMapping, click: (x: Int, y: Int)) throws -> [(problem: String, screenshot: String)] {
         try key("question")
         var shot = try waitForScreen("help.xwd", seconds: 10) { screen.helpProblems(in: $0, click: click).isEmpty }
         var problems = screen.helpProblems(in: shot, click: click).map { ("with the help open (`?`): \($0)", "help.xwd") }
         if let rc = exitCode() { return problems + [("segterm exited with \(rc) while the help was open: \(log)", "help.xwd")] }
-        try key("space")
+        try key("Escape")
         shot = try waitForScreen("help-closed.xwd", seconds: 10) { screen.restoredProblems(in: $0, click: click).isEmpty }
-        problems += screen.restoredProblems(in: shot, click: click).map { ("after the help was closed (space): \($0)", "help-closed.xwd") }
+        problems += screen.restoredProblems(in: shot, click: click).map { ("after the help was closed (Esc): \($0)", "help-closed.xwd") }
         if let rc = exitCode() { problems.append(("segterm exited with \(rc) when the help was closed: \(log)", "help-closed.xwd")) }
         return problems
     }

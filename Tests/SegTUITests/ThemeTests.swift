@@ -109,7 +109,8 @@ struct ThemeTests {
         #expect(config.keys == ["next_image": ["]", "n"], "accept": ["Enter"]])
         let cases: [(String, String)] = [("colour = 1", "unknown key 'colour'"), ("graphics = \"x11\"", "graphics must be one of"),
                                          ("prefetch = 99", "prefetch must be"), ("[keys]\naccept = 3", "keys.accept"),
-                                         ("theme = [", "TOML error")]
+                                         ("theme = [", "TOML error"), ("[keys]\nnext_imag = \"n\"", "no such action"),
+                                         ("[keys]\nquit = \"x\"\nhelp = \"x\"", "more than one action")]
         for (text, words) in cases {
             try Data(text.utf8).write(to: path)
             let error = #expect(throws: SegError.self) { try UserConfig.load(environment: ["XDG_CONFIG_HOME": home.path]) }

@@ -44,7 +44,7 @@ public final class WorkbenchSession {
     /// of the next images each model prepares in the background (0: none).
     public init(config: WorkspaceConfig, models: [AnySegmenter], theme: Theme, rows: Int, columns: Int,
                 colorMode: ColorMode, display: DisplayGrid = .halfBlocks, limits: ImageFile.Limits = .standard,
-                prefetch: Int = 0) throws {
+                prefetch: Int = 0, keymap: Keymap = Keymap()) throws {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
@@ -55,6 +55,7 @@ public final class WorkbenchSession {
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
                                    classes: config.classes, modelNames: models.map(\.name))
         state.display = display
+        state.keymap = keymap
         let replay = try Journal<WorkRecord>.restore(writer.journalPath)
         for record in replay.records { Workbench.apply(record, to: &state) }
         let start = state.current

@@ -161,7 +161,7 @@ public enum Workbench {
         }
         switch s.overlay {
         case .help:
-            s.overlay = .none  // any key closes the help
+            handleHelp(input, &s)
             return
         case .classPicker(let filter, let highlighted):
             handlePicker(input, filter: filter, highlighted: highlighted, &s, &effects)
@@ -187,75 +187,46 @@ public enum Workbench {
     }
 
     static func handleCharacter(_ c: Character, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        switch c {
-        case "q": s.quit = true
-        case "]": go(to: s.current + 1, &s, &effects)
-        case "[": go(to: s.current - 1, &s, &effects)
-        case "h": moveCursor(-1, 0, large: false, &s)
-        case "l": moveCursor(1, 0, large: false, &s)
-        case "k": moveCursor(0, -1, large: false, &s)
-        case "j": moveCursor(0, 1, large: false, &s)
-        case "H": moveCursor(-1, 0, large: true, &s)
-        case "L": moveCursor(1, 0, large: true, &s)
-        case "K": moveCursor(0, -1, large: true, &s)
-        case "J": moveCursor(0, 1, large: true, &s)
-        case "+", "=": addPoint(s.cursor, positive: true, &s, &effects)
-        case "-": addPoint(s.cursor, positive: false, &s, &effects)
-        case "b":
+        if let action = Keymap.name(of: c).flatMap(s.keymap.action(for:)) { perform(action, &s, &effects) }
+    }
+
+    static func handleKey(_ key: SpecialKey, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if let action = s.keymap.action(for: Keymap.name(of: key)) { perform(action, &s, &effects) }
+    }
+
+    /// What each action of the main view does (which key does it is the keymap's business).
+    static func perform(_ action: WorkbenchAction, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        switch action {
+        case .quit: s.quit = true
+        case .nextImage: go(to: s.current + 1, &s, &effects)
+        case .previousImage: go(to: s.current - 1, &s, &effects)
+        case .firstImage: go(to: 0, &s, &effects)
+        case .lastImage: go(to: s.images.count - 1, &s, &effects)
+        case .cursorLeft: moveCursor(-1, 0, large: false, fine: true, &s)
+        case .cursorRight: moveCursor(1, 0, large: false, fine: true, &s)
+        case .cursorUp: moveCursor(0, -1, large: false, fine: true, &s)
+        case .cursorDown: moveCursor(0, 1, large: false, fine: true, &s)
+        case .stepLeft: moveCursor(-1, 0, large: false, &s)
+        case .stepRight: moveCursor(1, 0, large: false, &s)
+        case .stepUp: moveCursor(0, -1, large: false, &s)
+        case .stepDown: moveCursor(0, 1, large: false, &s)
+        case .jumpLeft: moveCursor(-1, 0, large: true, &s)
+        case .jumpRight: moveCursor(1, 0, large: true, &s)
+        case .jumpUp: moveCursor(0, -1, large: true, &s)
+        case .jumpDown: moveCursor(0, 1, large: true, &s)
+        case .positivePoint: addPoint(s.cursor, positive: true, &s, &effects)
+        case .negativePoint: addPoint(s.cursor, positive: false, &s, &effects)
+        case .boxCorner:
             if let start = s.boxStart {
                 s.boxStart = nil
                 setBox(from: start, to: s.cursor, &s, &effects)
             } else {
                 s.boxStart = s.cursor
-                s.message = "box: move to the opposite corner and press b again"
+                s.message = "box: move to the opposite corner and press \(s.keymap.keys(for: .boxCorner).first ?? "b") again"
             }
-        case "u": undo(&s, &effects)
-        case "\u{12}": redo(&s, &effects)  // Ctrl-R
-        case "\t":
-            // Two models: Tab chooses whose mask Enter accepts. One model: its next candidate, or the next object.
-            if s.isAB {
-                s.chosenLane = (s.chosenLane + 1) % s.lanes.count
-            } else if !nextCandidate(&s) {
-                candidateOrObject(&s)
-            }
-        case "`": if !nextCandidate(&s) { candidateOrObject(&s) }
-        case "1", "2":
-            let lane = c == "1" ? 0 : 1
-            if s.lanes.indices.contains(lane) { s.chosenLane = lane }
-        case "a": s.opacityStep = (s.opacityStep + 1) % WorkbenchState.opacitySteps.count
-        case "z": zoom(by: 2.0.squareRoot(), around: s.cursor, &s)
-        case "Z": zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
-        case "0": s.viewport = .fit
-        case "?": s.overlay = .help
-        case "m": openMetrics(&s)
-        case "f": openFailures(&s)
-        case "c": openCompare(&s, &effects)
-        case "n": if !stepFailure(1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
-        case "p": if !stepFailure(-1, &s, &effects) { s.message = "n / p walk the failures opened from the browser (f)" }
-        case "d": deleteSelected(&s, &effects)
-        case "e": refineSelected(&s, &effects)
-        case "\\": s.showList.toggle()
-        case "\r", "\n": startAccept(&s)
-        default: break
-        }
-    }
-
-    static func handleKey(_ key: SpecialKey, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        switch key {
-        case .left: moveCursor(-1, 0, large: false, fine: true, &s)
-        case .right: moveCursor(1, 0, large: false, fine: true, &s)
-        case .up: moveCursor(0, -1, large: false, fine: true, &s)
-        case .down: moveCursor(0, 1, large: false, fine: true, &s)
-        case .shiftLeft: moveCursor(-1, 0, large: true, &s)
-        case .shiftRight: moveCursor(1, 0, large: true, &s)
-        case .shiftUp: moveCursor(0, -1, large: true, &s)
-        case .shiftDown: moveCursor(0, 1, large: true, &s)
-        case .pageDown: go(to: s.current + 1, &s, &effects)
-        case .pageUp: go(to: s.current - 1, &s, &effects)
-        case .home: go(to: 0, &s, &effects)
-        case .end: go(to: s.images.count - 1, &s, &effects)
-        case .enter: startAccept(&s)
-        case .escape:
+        case .undo: undo(&s, &effects)
+        case .redo: redo(&s, &effects)
+        case .clear:
             if s.boxStart != nil || s.dragStart != nil {
                 s.boxStart = nil
                 s.dragStart = nil
@@ -264,7 +235,59 @@ public enum Workbench {
             } else {
                 s.selectedObject = nil
             }
-        case .delete, .backspace: deleteSelected(&s, &effects)
+        case .nextCandidate:
+            // Two models: it chooses whose mask Enter accepts. One model: its next candidate, or the next object.
+            if s.isAB {
+                s.chosenLane = (s.chosenLane + 1) % s.lanes.count
+            } else if !nextCandidate(&s) {
+                candidateOrObject(&s)
+            }
+        case .cycleCandidate: if !nextCandidate(&s) { candidateOrObject(&s) }
+        case .chooseA: s.chosenLane = 0
+        case .chooseB: if s.lanes.count > 1 { s.chosenLane = 1 }
+        case .opacity: s.opacityStep = (s.opacityStep + 1) % WorkbenchState.opacitySteps.count
+        case .zoomIn: zoom(by: 2.0.squareRoot(), around: s.cursor, &s)
+        case .zoomOut: zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
+        case .fit: s.viewport = .fit
+        case .help:
+            s.helpTop = 0
+            s.overlay = .help
+        case .metrics: openMetrics(&s)
+        case .failures: openFailures(&s)
+        case .compare: openCompare(&s, &effects)
+        case .nextFailure, .previousFailure:
+            if !stepFailure(action == .nextFailure ? 1 : -1, &s, &effects) {
+                s.message = "\(s.keymap.keys(for: .nextFailure).first ?? "n") / \(s.keymap.keys(for: .previousFailure).first ?? "p") "
+                    + "walk the failures opened from the browser (\(s.keymap.keys(for: .failures).first ?? "f"))"
+            }
+        case .delete: deleteSelected(&s, &effects)
+        case .refine: refineSelected(&s, &effects)
+        case .toggleList: s.showList.toggle()
+        case .accept: startAccept(&s)
+        }
+    }
+
+    /// The help lists every action; when it is taller than the terminal the arrows, j / k,
+    /// Space, the page keys and the wheel scroll it, and any other key closes it.
+    static func handleHelp(_ input: InputEvent, _ s: inout WorkbenchState) {
+        let page = max(1, Workbench.helpRows(s) - 1)
+        let last = max(0, Workbench.helpLines(s).count - Workbench.helpRows(s))
+        guard last > 0 else {
+            // All of it in view: any key closes it, as it always did.
+            if case .mouse(_, _, .motion) = input { return }
+            if case .pixelMouse(_, _, .motion) = input { return }
+            s.overlay = .none
+            return
+        }
+        switch input {
+        case .key(.down), .character("j"): s.helpTop = min(last, s.helpTop + 1)
+        case .key(.up), .character("k"): s.helpTop = max(0, s.helpTop - 1)
+        case .key(.pageDown), .character(" "): s.helpTop = min(last, s.helpTop + page)
+        case .key(.pageUp): s.helpTop = max(0, s.helpTop - page)
+        case .mouse(_, _, .wheelDown): s.helpTop = min(last, s.helpTop + 3)
+        case .mouse(_, _, .wheelUp): s.helpTop = max(0, s.helpTop - 3)
+        case .mouse(_, _, .motion), .pixelMouse(_, _, .motion): break
+        default: s.overlay = .none
         }
     }
 

@@ -207,6 +207,10 @@ public struct WorkbenchState: Sendable {
     public var debugIO: String?
     public var quit = false
     public var showList = true
+    /// Which key does what (the defaults, or the user's `[keys]` over them).
+    public var keymap = Keymap()
+    /// The help overlay's first shown line (it scrolls when taller than the terminal).
+    public var helpTop = 0
 
     public static let opacitySteps: [Double] = [0.25, 0.45, 0.7, 0.0]
     public static let minimumSize = (columns: 40, rows: 12)

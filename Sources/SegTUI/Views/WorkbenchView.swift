@@ -175,7 +175,7 @@ extension Workbench {
         drawStatus(s, layout: layout, into: &buffer, theme: theme, colored: colored)
         switch s.overlay {
         case .none: break
-        case .help: drawHelp(into: &buffer, theme: theme, colored: colored)
+        case .help: drawHelp(s, into: &buffer, theme: theme, colored: colored)
         case .classPicker(let filter, let highlighted):
             // Beside the image when there is room (drawn with the work area), else over it.
             if !layout.pickerBeside {
@@ -457,24 +457,23 @@ extension Workbench {
                      reverse: !colored)
     }
 
-    public static let helpLines = [
-        "segterm: click to segment",
+    /// Above the keys in the help: what the mouse does (not rebindable).
+    static let helpMouseLines = [
+        "left click       positive point (on an object, nothing in progress: select it)",
+        "right click      negative point",
+        "left drag        box",
+        "wheel            zoom at the pointer",
         "",
-        "left click       positive point      right click   negative point",
-        "left drag        box                 wheel, z / Z  zoom at the cursor",
-        "arrows           cursor, 1 image px  hjkl, Shift   1 display px, 8",
-        "+ / -            point at cursor     b b           box corners at cursor",
-        "u / Ctrl-R       undo / redo         Esc           clear prompts",
-        "Tab              next candidate or object        a  overlay opacity",
-        "Tab, 1 / 2       two models: whose mask Enter takes; ` next candidate",
-        "Enter            accept, pick class  e / d         refine / delete selected",
-        "] [, PgDn PgUp   next / previous image           0  fit the image",
-        "m                metrics of a prediction set     c  compare two sets",
-        "f                failure browser (/ s e i o x)   n p  next / previous failure",
-        "\\               image list          q             quit (all is saved)",
-        "",
-        "press any key",
     ]
+
+    /// How many of the help's lines fit at once: the box's rows inside its frame, less the
+    /// line that says how to scroll or close.
+    static func helpRows(_ s: WorkbenchState) -> Int {
+        max(1, min(s.rows - 2, helpLines(s).count + 4) - 3)
+    }
+
+    /// The mouse, then every action with the keys that do it now.
+    static func helpLines(_ s: WorkbenchState) -> [String] { helpMouseLines + s.keymap.helpLines }
 
     static func drawBoxFrame(_ lines: [String], title: String? = nil, highlight: Int? = nil, into buffer: inout CellBuffer,
                              theme: Theme, colored: Bool) {
@@ -499,8 +498,17 @@ extension Workbench {
         }
     }
 
-    static func drawHelp(into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
-        drawBoxFrame(helpLines, title: "keys", into: &buffer, theme: theme, colored: colored)
+    /// The mouse, then every action with the keys that do it now (the user's keymap); a window
+    /// of them when the terminal is too short, scrolled with the arrows, j / k and the page keys.
+    static func drawHelp(_ s: WorkbenchState, into buffer: inout CellBuffer, theme: Theme, colored: Bool) {
+        let all = helpLines(s)
+        let rows = helpRows(s)
+        let top = min(s.helpTop, max(0, all.count - rows))
+        let shown = Array(all[top..<min(all.count, top + rows)])
+        let footer = all.count > rows
+            ? "\(top + 1)–\(top + shown.count) of \(all.count): \u{2191}\u{2193} j k PgUp PgDn scroll, any other key closes"
+            : "press any key"
+        drawBoxFrame(shown + [footer], title: "keys", into: &buffer, theme: theme, colored: colored)
     }
 
     /// The class picker's lines: the filter, the choices around the highlighted one (at most

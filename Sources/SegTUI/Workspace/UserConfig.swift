@@ -23,6 +23,8 @@ public struct UserConfig: Equatable, Sendable {
     public var prefetch: Int?
     /// Rebound actions: each action named here takes these keys instead of its defaults.
     public var keys: [String: [String]] = [:]
+    /// The defaults with `keys` over them (checked when the file is read).
+    public var keymap = Keymap()
 
     public init() {}
 
@@ -84,6 +86,11 @@ public struct UserConfig: Equatable, Sendable {
                     throw SegError(.invalid, file: path, "keys.\(action) must be a key or a list of keys, like \"Enter\" or [\"]\", \"n\"]")
                 }
                 config.keys[action] = list
+            }
+            do {
+                config.keymap = try Keymap(overrides: config.keys)
+            } catch let problem as Keymap.Problem {
+                throw SegError(.invalid, file: path, problem.description)
             }
         }
         return config
