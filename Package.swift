@@ -11,10 +11,12 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        // C shims and system libraries (Debian: libpng-dev, libturbojpeg0-dev, libopenblas-dev, libncurses-dev).
+        // C shims and system libraries (Debian: libpng-dev, libturbojpeg0-dev, libopenblas-dev, libncurses-dev, libssl-dev).
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CJPEG"),
         .systemLibrary(name: "CBLAS"),
+        // SHA-256 of checkpoints (libssl-dev's libcrypto), recorded with the objects a model made.
+        .systemLibrary(name: "CCrypto"),
         // AVX2+FMA / AVX-512 element-wise kernels (per-function target attributes, runtime dispatch).
         .target(name: "CKernels"),
         .target(
@@ -23,7 +25,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("ncursesw")]
         ),
 
-        .target(name: "SegCore", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "SegCore", dependencies: ["CPNG", "CJPEG", "CCrypto"]),
         .target(name: "SegEval", dependencies: ["SegCore"]),
         .target(name: "SegNN", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN"]),

@@ -154,7 +154,8 @@ struct Open: ParsableCommand {
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,
-                                           prefetch: prefetch ?? user.prefetch ?? 2, keymap: user.keymap)
+                                           prefetch: prefetch ?? user.prefetch ?? 2, keymap: user.keymap,
+                                           checkpoints: specs.map { ModelRegistry.isBuiltIn($0) ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path })
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()
         if session.isPreparingAhead {

@@ -361,6 +361,11 @@ struct WorkbenchInTmuxTests {
         let coco = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("out/instances.json"))) as? [String: Any]
         let annotations = coco?["annotations"] as? [[String: Any]]
         #expect(annotations?.count == 1 && annotations?.first?["segterm_model"] as? String == sam, "\(String(describing: annotations))")
+        // Which weights made it: the checkpoint's file name and SHA-256, as sha256sum says (#22 item 9).
+        let checkpoint = annotations?.first?["segterm_checkpoint"] as? [String: Any]
+        let sum = try Subprocess.run("/usr/bin/sha256sum", [Self.samCheckpoint], timeout: 60).stdout.split(separator: " ").first.map(String.init)
+        #expect(checkpoint?["file"] as? String == (Self.samCheckpoint as NSString).lastPathComponent, "\(String(describing: checkpoint))")
+        #expect(checkpoint?["sha256"] as? String == sum, "\(String(describing: checkpoint)) vs \(sum ?? "")")
         let journal = try String(contentsOf: root.appendingPathComponent("out/journal.jsonl"), encoding: .utf8)
         #expect(journal.contains("\"model\":\"\(sam)\""), "\(journal)")
     }

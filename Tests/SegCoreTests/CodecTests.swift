@@ -147,3 +147,24 @@ struct PillowFixtureTests {
         #expect(mismatches == 0, "\(expected.file): \(mismatches) samples differ by more than \(tolerance) (worst \(worst))")
     }
 }
+
+@Suite("File digests")
+struct FileDigestTests {
+    @Test("SHA-256 of a file equals FIPS 180-2's vectors (empty, \"abc\", a million a's)")
+    func sha256() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-sha-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(Data, String)] = [
+            (Data(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (Data("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (Data(repeating: UInt8(ascii: "a"), count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        ]
+        for (index, (bytes, digest)) in cases.enumerated() {
+            let path = folder.appendingPathComponent("f\(index)").path
+            try bytes.write(to: URL(fileURLWithPath: path))
+            #expect(try FileDigest.sha256(path: path) == digest)
+        }
+        #expect(throws: SegError.self) { try FileDigest.sha256(path: folder.appendingPathComponent("missing").path) }
+    }
+}

@@ -202,7 +202,7 @@ struct WorkbenchReducerTests {
         #expect(s.overlay == .none)
         let objects = s.currentObjects
         #expect(objects.count == 1 && objects[0].className == "cart" && objects[0].mask.area == 25 && objects[0].id == 1)
-        guard case .accept(let image, 1, "cart", 100, 80, let rle, _, _) = Self.records(effects).first else {
+        guard case .accept(let image, 1, "cart", 100, 80, let rle, _, _, _, _) = Self.records(effects).first else {
             Issue.record("no accept record in \(effects)")
             return
         }
@@ -303,6 +303,35 @@ struct WorkbenchReducerTests {
         #expect(replayed.current == 1)
         #expect(replayed.editor.isEmpty, "b.png got \(replayed.editor.prompts.points.count) point(s) made on a.png")
         #expect(replayed.drafts["a.png"]?.prompts == point && replayed.drafts["b.png"] == nil)
+    }
+
+    @Test("each object records its checkpoint; one accepted before the hash is done gets the digest when it comes, in the journal too (#22 item 9)")
+    func checkpointDigest() throws {
+        var s = Self.ready()
+        s.lanes[0].checkpoint = "/models/sam.pth"
+        func acceptOne() throws {
+            let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
+            _ = Self.send(&s, .result(lane: 0, request: request, [Candidate(mask: Self.square(0, 0, 4), score: 0.9)], milliseconds: 1))
+            _ = Self.send(&s, .input(.key(.enter)))
+            _ = Self.send(&s, .input(.key(.enter)))
+        }
+        try acceptOne()
+        var object = try #require(s.currentObjects.first)
+        #expect(object.checkpoint == "/models/sam.pth" && object.checkpointSHA256 == nil)
+        let effects = Self.send(&s, .checkpointHashed(path: "/models/sam.pth", sha256: "ab12"))
+        #expect(Self.records(effects) == [.checkpointDigest(path: "/models/sam.pth", sha256: "ab12")])
+        #expect(effects.contains { if case .save = $0 { true } else { false } })
+        object = try #require(s.currentObjects.first)
+        #expect(object.checkpointSHA256 == "ab12" && s.lane.checkpointSHA256 == "ab12")
+        // Accepted afterwards: the digest goes into the accept record itself.
+        s.editor = ObjectEditor()
+        s.cursor = PixelPoint(x: 50, y: 50)
+        let request = Self.decodes(Self.send(&s, .input(.character("+"))))[0].0
+        _ = Self.send(&s, .result(lane: 0, request: request, [Candidate(mask: Self.square(40, 40, 4), score: 0.9)], milliseconds: 1))
+        _ = Self.send(&s, .input(.key(.enter)))
+        let accepted = Self.records(Self.send(&s, .input(.key(.enter))))
+        #expect(accepted.contains { if case .accept(_, _, _, _, _, _, _, _, "/models/sam.pth", "ab12") = $0 { true } else { false } },
+                "\(accepted)")
     }
 
     @Test("zoom keeps the pixel under the cursor where it was on screen")

@@ -44,7 +44,7 @@ public final class WorkbenchSession {
     /// of the next images each model prepares in the background (0: none).
     public init(config: WorkspaceConfig, models: [AnySegmenter], theme: Theme, rows: Int, columns: Int,
                 colorMode: ColorMode, display: DisplayGrid = .halfBlocks, limits: ImageFile.Limits = .standard,
-                prefetch: Int = 0, keymap: Keymap = Keymap()) throws {
+                prefetch: Int = 0, keymap: Keymap = Keymap(), checkpoints: [String?] = []) throws {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
@@ -62,6 +62,8 @@ public final class WorkbenchSession {
         // Prompts replayed for the last image went to the editor: keep them as that image's draft,
         // which opening it below brings back (and decodes once the model is ready).
         if let entry = state.currentEntry, !state.editor.isEmpty { state.drafts[entry.name] = state.editor }
+        // Set after the replay: a digest in the journal is of the file as it was then.
+        for (k, path) in checkpoints.enumerated() where state.lanes.indices.contains(k) { state.lanes[k].checkpoint = path }
         state.current = -1  // so that opening the start image is a move
         state.editor = ObjectEditor()
         journal = try Journal<WorkRecord>(path: writer.journalPath)
@@ -80,7 +82,19 @@ public final class WorkbenchSession {
         state.message = replay.warning ?? state.message  // a torn last record was dropped: say so
         self.state = state
         if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
+        hashCheckpoints(Set(checkpoints.compactMap { $0 }))
         go(to: start)
+    }
+
+    /// The SHA-256 of each checkpoint file, in the background at low priority (a 3 GB file takes
+    /// seconds), so that every object records exactly which weights made it.
+    private func hashCheckpoints(_ paths: Set<String>) {
+        let inbox = self.inbox
+        for path in paths.sorted() {
+            DispatchQueue.global(qos: .background).async {
+                if let digest = try? FileDigest.sha256(path: path) { inbox.post(.checkpointHashed(path: path, sha256: digest)) }
+            }
+        }
     }
 
     /// Evaluates each prediction set once, in the background on one core at low priority (the

@@ -31,6 +31,8 @@ public enum WorkbenchEvent: Sendable {
     case failureMask(set: Int, index: Int, Mask?)
     /// A background job has something to say (an export written, or why it failed).
     case notice(String)
+    /// A model's checkpoint file was hashed.
+    case checkpointHashed(path: String, sha256: String)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.
@@ -61,8 +63,13 @@ public enum WorkRecord: Codable, Equatable, Sendable {
     case prompts(image: String, prompts: Prompts, refining: Int?)
     /// An accepted mask, stored as COCO compressed RLE so replay needs no model.
     /// `model`: which model's mask it is (absent in journals written before two-model sessions).
+    /// `checkpoint`: the file that model was loaded from (absent for built-in models and in older
+    /// journals), with its SHA-256 when it was already known.
     case accept(image: String, object: Int, className: String, width: Int, height: Int, rle: String, prompts: Prompts,
-                model: String? = nil)
+                model: String? = nil, checkpoint: String? = nil, checkpointSHA256: String? = nil)
+    /// A checkpoint's SHA-256, once the background hash is done: the objects accepted from it
+    /// before then (which recorded none) take it, so every object names its exact weights.
+    case checkpointDigest(path: String, sha256: String)
     case delete(image: String, object: Int)
     case addClass(String)
     /// The image the user moved to (so a restored session opens where it left off).

@@ -63,6 +63,11 @@ public enum Workbench {
             s.message = "predictions \(set): \(reason)"
         case .notice(let text):
             s.message = text
+        case .checkpointHashed(let path, let sha256):
+            let waiting = s.images.first { s.accepted[$0.path]?.contains { $0.checkpoint == path && $0.checkpointSHA256 == nil } == true }
+            commit(.checkpointDigest(path: path, sha256: sha256), &s, &effects)
+            // Objects accepted before the digest was known: their COCO entries get it now.
+            if let waiting { effects.append(.save(image: waiting.path)) }
         case .failureMask(let set, let index, let mask):
             guard s.failureFocus?.set == set, s.failureFocus?.index == index else { break }  // the user moved on
             s.failureFocus?.prediction = mask
@@ -97,13 +102,15 @@ public enum Workbench {
                 draft.refining = refining
                 s.drafts[image] = draft
             }
-        case .accept(let image, let object, let className, let width, let height, let rle, let prompts, let model):
+        case .accept(let image, let object, let className, let width, let height, let rle, let prompts, let model, let checkpoint,
+                     let checkpointSHA256):
             guard let path = s.images.first(where: { $0.name == image })?.path,
                   let decoded = try? RLE(compressed: rle, height: height, width: width) else { return }
             var objects = s.accepted[path] ?? []
             s.acceptCount += 1
             let accepted = AcceptedObject(id: object, className: className, mask: decoded.decode(), prompts: prompts,
-                                          revision: s.acceptCount, model: model)
+                                          revision: s.acceptCount, model: model, checkpoint: checkpoint,
+                                          checkpointSHA256: checkpointSHA256)
             if let at = objects.firstIndex(where: { $0.id == object }) { objects[at] = accepted } else { objects.append(accepted) }
             s.accepted[path] = objects
             if !s.classes.contains(className) { s.classes.append(className) }
@@ -118,6 +125,15 @@ public enum Workbench {
             s.accepted[path]?.removeAll { $0.id == object }
         case .addClass(let name):
             if !s.classes.contains(name) { s.classes.append(name) }
+        case .checkpointDigest(let path, let sha256):
+            for i in s.lanes.indices where s.lanes[i].checkpoint == path { s.lanes[i].checkpointSHA256 = sha256 }
+            for (image, objects) in s.accepted {
+                s.accepted[image] = objects.map { object in
+                    var object = object
+                    if object.checkpoint == path && object.checkpointSHA256 == nil { object.checkpointSHA256 = sha256 }
+                    return object
+                }
+            }
         case .visit(let image):
             guard let index = s.images.firstIndex(where: { $0.name == image }), index != s.current else { return }
             // Prompts in progress belong to the image they were made on: they stay its draft, and
@@ -466,7 +482,8 @@ public enum Workbench {
         if !s.classes.contains(className) { commit(.addClass(className), &s, &effects) }
         let id = s.editor.refining ?? ((s.currentObjects.map(\.id).max() ?? 0) + 1)
         commit(.accept(image: entry.name, object: id, className: className, width: mask.width, height: mask.height,
-                       rle: rle.compressedString, prompts: s.editor.prompts, model: s.lane.name), &s, &effects)
+                       rle: rle.compressedString, prompts: s.editor.prompts, model: s.lane.name, checkpoint: s.lane.checkpoint,
+                       checkpointSHA256: s.lane.checkpointSHA256), &s, &effects)
         effects.append(.save(image: entry.path))
         s.selectedObject = nil
         for i in s.lanes.indices where s.lanes[i].prepared { s.lanes[i].activity = .idle }

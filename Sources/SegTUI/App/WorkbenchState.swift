@@ -28,14 +28,21 @@ public struct AcceptedObject: Equatable, Sendable {
     public var revision: Int
     /// The model whose mask was accepted (nil in journals written before two-model sessions).
     public var model: String?
+    /// The checkpoint file that model was loaded from (nil: a built-in model, or an older journal),
+    /// and its SHA-256 (nil until hashed: accepted while the background hash still ran).
+    public var checkpoint: String?
+    public var checkpointSHA256: String?
 
-    public init(id: Int, className: String, mask: Mask, prompts: Prompts, revision: Int = 0, model: String? = nil) {
+    public init(id: Int, className: String, mask: Mask, prompts: Prompts, revision: Int = 0, model: String? = nil,
+                checkpoint: String? = nil, checkpointSHA256: String? = nil) {
         self.id = id
         self.className = className
         self.mask = mask
         self.prompts = prompts
         self.revision = revision
         self.model = model
+        self.checkpoint = checkpoint
+        self.checkpointSHA256 = checkpointSHA256
     }
 }
 
@@ -58,6 +65,10 @@ public struct ObjectEditor: Sendable {
 /// their own schedule.
 public struct ModelLane: Sendable {
     public var name: String
+    /// The checkpoint file the model was loaded from (nil: a built-in model), and its SHA-256
+    /// once the background hash is done.
+    public var checkpoint: String?
+    public var checkpointSHA256: String?
     public var activity: ModelActivity = .idle
     /// Whether this model's worker has prepared the current image.
     public var prepared = false

@@ -73,6 +73,11 @@ public struct OutputWriter {
                     "segterm_object": object.id,
                 ]
                 if let model = object.model { annotation["segterm_model"] = model }
+                if let checkpoint = object.checkpoint {
+                    // Which weights made it: the file's name, and its SHA-256 once hashed (null until then).
+                    annotation["segterm_checkpoint"] = ["file": (checkpoint as NSString).lastPathComponent,
+                                                        "sha256": object.checkpointSHA256 ?? NSNull()] as [String: Any]
+                }
                 annotations.append(annotation)
                 annotationID += 1
             }
