@@ -76,11 +76,6 @@ struct Open: ParsableCommand {
         }
     }
 
-    /// The colours sixel keeps exact: the masks', the points' and the box's, as the theme draws them.
-    static func exactColors(_ theme: Theme) -> [RGB] {
-        [theme.maskBoundary, theme.positivePoint, theme.negativePoint, theme.boxColor, RGB(0, 0, 0)] + theme.classPalette
-    }
-
     func workspace() throws -> WorkspaceConfig {
         var config = try WorkspaceConfig.open(folder: images ?? folder ?? ".")
         if let gt { config.groundTruth = gt }
@@ -126,31 +121,9 @@ struct Open: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics))
         let theme = try fixedTheme ?? Theme.resolve(Theme.automatic(lightBackground: decision.lightBackground))
-        // kitty chosen without a known cell size (forced, or behind a tmux that does not say)
-        // draws at a common cell size: the terminal scales the image to its cells. A sixel image
-        // is drawn pixel for pixel, so a guessed size would run past its cells: text instead.
-        let cell = decision.cellPixels.map { PixelSize(width: $0.width, height: $0.height) }
-            ?? (decision.mode == .kitty ? DisplayGrid.assumedCell : nil)
-        let symbols = self.symbols ?? user.symbols ?? (environment["TERM"] == "linux" ? .halfBlocks : DisplayGrid.textDefault.symbols)
-        var display = DisplayGrid(mode: decision.mode, symbols: symbols, cellPixels: cell,
-                                  imageIDBase: KittyImageIDs.forProcess(getpid()), placeholders: decision.kittyPlaceholders)
-        // kitty's placeholder cells name their image by a 24-bit foreground colour.
-        let placeholders = display.mode == .kitty && display.placeholders
-        let colors = placeholders && color == .auto ? .direct : color
-        let terminal = try CursesTerminal(colors: colors, environment: environment, truecolor: decision.truecolor)
+        let symbols = self.symbols ?? user.symbols ?? TerminalStart.defaultSymbols(environment)
+        let (terminal, display) = try TerminalStart.start(decision, symbols: symbols, color: color, theme: theme, environment: environment)
         defer { terminal.stop() }
-        if placeholders && terminal.colorMode != .direct {
-            // Without 24-bit colour the placeholder cells cannot name the image.
-            display = DisplayGrid(mode: .text, symbols: symbols, cellPixels: cell)
-        }
-        switch display.mode {
-        case .kitty:
-            terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux,
-                                               placeholders: display.placeholders)
-        case .sixel: terminal.graphics = SixelPresenter(exactColors: Self.exactColors(theme), limit: decision.sixelLimit)
-        case .text: break
-        }
-        if decision.pixelMouse { terminal.enablePixelMouse() }
         let (rows, columns) = terminal.size
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,

@@ -29,10 +29,22 @@ struct View: ParsableCommand {
     @Option(help: "Colours: auto, direct, 256, 8 or none.")
     var color: CursesTerminal.ColorRequest = .auto
 
+    @Option(help: "How to draw the image: auto (ask the terminal), kitty, sixel or text.")
+    var graphics = "auto"
+
+    @Option(help: "Text mode's symbols: half, quadrants (the default) or sextants.")
+    var symbols: BlockSymbols?
+
     @Option(help: "Colour theme: auto (light or dark as the terminal's background), dark, light, high-contrast, or a .toml file.")
     var theme: String?
 
     @OptionGroup var imageOptions: ImageOptions
+
+    func validate() throws {
+        guard graphics == "auto" || GraphicsMode(rawValue: graphics) != nil else {
+            throw ValidationError("--graphics takes auto, kitty, sixel or text")
+        }
+    }
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -42,11 +54,12 @@ struct View: ParsableCommand {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw ValidationError("view needs a terminal (stdin and stdout must be a tty)")
         }
-        let decision = TerminalProbe.detect(environment: environment)
+        let decision = TerminalProbe.detect(environment: environment, override: GraphicsMode(rawValue: graphics))
         let theme = try fixedTheme ?? Theme.resolve(Theme.automatic(lightBackground: decision.lightBackground))
-        let terminal = try CursesTerminal(colors: color, environment: environment, truecolor: decision.truecolor)
+        let (terminal, display) = try TerminalStart.start(decision, symbols: symbols ?? TerminalStart.defaultSymbols(environment),
+                                                          color: color, theme: theme, environment: environment)
         defer { terminal.stop() }
-        Viewer.run(content, terminal: terminal, theme: theme)
+        Viewer.run(content, terminal: terminal, theme: theme, display: display)
     }
 
     static func loadContent(image path: String, mask maskPath: String?, ignoreValue: UInt32?,

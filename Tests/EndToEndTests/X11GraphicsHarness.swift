@@ -513,6 +513,7 @@ final class X11Workbench {
     let evidence: URL
     let terminal: X11Terminal
     let environment: [String: String]
+    let command: [String]?
     private var xvfb: BackgroundProcess?
     private var window: BackgroundProcess?
     private var exitFile: URL { evidence.appendingPathComponent("open.rc") }
@@ -520,8 +521,10 @@ final class X11Workbench {
     private var sttyFile: URL { evidence.appendingPathComponent("stty.txt") }
     private var doctorFile: URL { evidence.appendingPathComponent("doctor.txt") }
 
-    init(workspace: URL, evidence: URL, terminal: X11Terminal) throws {
+    /// `command`: segterm's arguments (default: `open WORKSPACE`).
+    init(workspace: URL, evidence: URL, terminal: X11Terminal, command: [String]? = nil) throws {
         self.evidence = evidence
+        self.command = command
         self.terminal = terminal
         display = ":\(Self.freeDisplay())"
         var env = ProcessInfo.processInfo.environment
@@ -561,7 +564,8 @@ final class X11Workbench {
             usleep(50_000)
         }
         func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let open = "\(quoted(Binary.path!)) open \(quoted(workspace.path)) "
+        let arguments = (command ?? ["open", workspace.path]).map(quoted).joined(separator: " ")
+        let open = "\(quoted(Binary.path!)) \(arguments) "
             + "2> \(quoted(evidence.appendingPathComponent("segterm.stderr").path)); echo $? > \(quoted(exitFile.path))"
         let windowLog = evidence.appendingPathComponent("\(terminal.name).log")
         switch terminal {

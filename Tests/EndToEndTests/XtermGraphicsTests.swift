@@ -88,4 +88,49 @@ struct XtermGraphicsTests {
         let rc = x.waitForExitCode(seconds: 10)
         report(rc == 0 ? [] : ["segterm exit code \(rc.map(String.init) ?? "none within 10 s"): \(x.log)"], "help-closed.xwd")
     }
+
+    @Test("segterm view in a sixel xterm: the photo and the mask in the terminal's pixels, not text symbols (#22 item 2)")
+    func viewInSixel() throws {
+        let root = try FlatScene.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let evidence = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-xterm-view-\(getpid())")
+        try? FileManager.default.removeItem(at: evidence)
+        try FileManager.default.createDirectory(at: evidence, withIntermediateDirectories: true)
+        var failed = false
+        defer { if !failed && ProcessInfo.processInfo.environment["SEGTERM_E2E_KEEP"] != "1" { try? FileManager.default.removeItem(at: evidence) } }
+        let x = try X11Workbench(workspace: root, evidence: evidence, terminal: .xterm(columns: Self.columns, rows: Self.rows, background: "black"),
+                                 command: ["view", root.appendingPathComponent("images/scene.png").path,
+                                           "--mask", root.appendingPathComponent("truth/scene.png").path])
+        defer { x.stop() }
+        // Where the viewer puts the image at this size, in the terminal's pixels.
+        let state = ViewerState(rows: Self.rows, columns: Self.columns, colorMode: .direct,
+                                display: DisplayGrid(mode: .sixel, cellPixels: Self.cell))
+        let layout = Viewer.imageLayout(state, imageSize: PixelSize(width: FlatScene.width, height: FlatScene.height))
+        let fill = ScreenMapping.over(Theme.dark.maskFill, FlatScene.object, opacity: Theme.dark.maskOpacity)
+        func problems(_ shot: XWDScreenshot) -> [String] {
+            var total = 0, wrong: [(x: Int, y: Int, expected: RGB, got: RGB)] = []
+            for dy in stride(from: 3, to: layout.shownHeight - 3, by: 10) {
+                for dx in stride(from: 3, to: layout.shownWidth - 3, by: 10) {
+                    let ix = layout.originX + (Double(dx) + 0.5) / layout.scaleX, iy = layout.originY + (Double(dy) + 0.5) / layout.scaleY
+                    guard let photo = FlatScene.flatColor(ix, iy) else { continue }
+                    let r = FlatScene.discDistance(ix, iy)
+                    guard r <= FlatScene.disc.radius - 3 || r >= FlatScene.disc.radius + 3 else { continue }
+                    let want = r < FlatScene.disc.radius ? fill : photo
+                    let got = shot[layout.offsetX + dx, layout.offsetY + dy]
+                    total += 1
+                    if max(abs(Int(got.r) - Int(want.r)), abs(Int(got.g) - Int(want.g)), abs(Int(got.b) - Int(want.b))) > Self.tolerance {
+                        wrong.append((layout.offsetX + dx, layout.offsetY + dy, want, got))
+                    }
+                }
+            }
+            return (total > 2000 ? [] : ["only \(total) sample points"]) + ScreenMapping.summary("are not the photo (or the mask over it)", wrong, of: total)
+        }
+        let shot = try x.waitForScreen("view.xwd", seconds: 20) { problems($0).isEmpty }
+        for problem in problems(shot) {
+            failed = true
+            Issue.record(Comment(rawValue: "\(problem) (\(evidence.path)/view.xwd)"))
+        }
+        try x.key("q")
+        #expect(x.waitForExitCode(seconds: 10) == 0)
+    }
 }

@@ -24,12 +24,15 @@ public struct ViewerState: Equatable, Sendable {
     public var viewport: Viewport = .fit
     public var showMask = true
     public var colorMode: ColorMode
+    /// What draws the image: the terminal's own pixels (kitty, sixel) or text symbols.
+    public var display: DisplayGrid
     public var quit = false
 
-    public init(rows: Int, columns: Int, colorMode: ColorMode) {
+    public init(rows: Int, columns: Int, colorMode: ColorMode, display: DisplayGrid = .halfBlocks) {
         self.rows = rows
         self.columns = columns
         self.colorMode = colorMode
+        self.display = display
     }
 }
 
@@ -96,22 +99,54 @@ public enum Viewer {
         return s
     }
 
-    /// The image area: every row but the status line, two display pixels per cell row.
-    public static func imageLayout(_ state: ViewerState, imageSize: PixelSize) -> ImageLayout {
-        ImageLayout(imageSize: imageSize, viewWidth: state.columns, viewHeight: max(state.rows - 1, 0) * 2,
-                    viewport: state.viewport)
+    /// Every row but the status line.
+    static func imageArea(_ state: ViewerState) -> CellRect {
+        CellRect(column: 0, row: 0, columns: state.columns, rows: max(state.rows - 1, 0))
     }
 
+    /// Where the image lands in the image area, in the display's pixels.
+    public static func imageLayout(_ state: ViewerState, imageSize: PixelSize) -> ImageLayout {
+        state.display.imageLayout(imageSize, area: imageArea(state), viewport: state.viewport)
+    }
+
+    static func overlays(_ content: ViewerContent, _ state: ViewerState, theme: Theme) -> [MaskOverlay] {
+        state.showMask ? content.mask.map { [MaskOverlay(mask: $0, theme: theme)] } ?? [] : []
+    }
+
+    /// The status line, and the image in text symbols; with graphics the image cells stay blank
+    /// for the terminal's pixels (`graphics`).
     public static func render(_ content: ViewerContent, _ state: ViewerState, theme: Theme = .dark) -> CellBuffer {
         var buffer = CellBuffer(rows: state.rows, columns: state.columns)
         guard state.rows > 0, state.columns > 0 else { return buffer }
         let layout = imageLayout(state, imageSize: content.image.size)
-        let overlays = state.showMask ? content.mask.map { [MaskOverlay(mask: $0, theme: theme)] } ?? [] : []
-        ImagePainter.paint(content.image, overlays: overlays, layout: layout, into: &buffer,
-                           area: CellRect(column: 0, row: 0, columns: state.columns, rows: state.rows - 1),
-                           colorMode: state.colorMode)
+        if !state.display.isGraphics {
+            ImagePainter.paint(content.image, overlays: overlays(content, state, theme: theme), layout: layout, into: &buffer,
+                               area: imageArea(state), colorMode: state.colorMode, symbols: state.display.symbols)
+        }
         drawStatus(content, state, layout: layout, into: &buffer, theme: theme)
         return buffer
+    }
+
+    /// The image and its mask for a graphics terminal, through the workbench's presenters: the
+    /// photo sent once per zoom and pan, the mask as the overlay above it.
+    public static func graphics(_ content: ViewerContent, _ state: ViewerState, theme: Theme = .dark) -> [PaneGraphics] {
+        guard state.display.isGraphics, state.rows > 1, state.columns > 0 else { return [] }
+        let grid = state.display
+        let shown = imageLayout(state, imageSize: content.image.size)
+        guard shown.shownWidth > 0, shown.shownHeight > 0 else { return [] }
+        let cells = CellRect(column: shown.offsetX / grid.cellWidth, row: shown.offsetY / grid.cellHeight,
+                             columns: (shown.shownWidth + grid.cellWidth - 1) / grid.cellWidth,
+                             rows: (shown.shownHeight + grid.cellHeight - 1) / grid.cellHeight)
+        let samples = ImageSampler.Grid(shown, imageWidth: content.image.width, imageHeight: content.image.height)
+        let masks = overlays(content, state, theme: theme)
+        return [PaneGraphics(
+            lane: 0, cells: cells, size: PixelSize(width: shown.shownWidth, height: shown.shownHeight),
+            cell: PixelSize(width: grid.cellWidth, height: grid.cellHeight),
+            photoKey: "view \(shown)",
+            photo: { Workbench.photoPixels(content.image, layout: shown, grid: samples, cacheKey: nil) },
+            enlarged: nil,
+            overlayKey: "view \(shown) mask \(state.showMask)",
+            overlay: { Workbench.maskPixels(masks, image: content.image, layout: shown, grid: samples) })]
     }
 
     static func statusText(_ content: ViewerContent, _ state: ViewerState, layout: ImageLayout) -> String {
@@ -137,13 +172,15 @@ public enum Viewer {
 
 extension Viewer {
     /// Runs the viewer until the user quits: render, draw, wait for input, reduce.
-    public static func run(_ content: ViewerContent, terminal: CursesTerminal, theme: Theme = .dark) {
+    public static func run(_ content: ViewerContent, terminal: CursesTerminal, theme: Theme = .dark,
+                           display: DisplayGrid = .halfBlocks) {
         let (rows, columns) = terminal.size
-        var state = ViewerState(rows: rows, columns: columns, colorMode: terminal.colorMode)
+        var state = ViewerState(rows: rows, columns: columns, colorMode: terminal.colorMode, display: display)
         while !state.quit {
-            terminal.draw(render(content, state, theme: theme))
+            terminal.draw(render(content, state, theme: theme), graphics: graphics(content, state, theme: theme))
             guard let event = terminal.read(timeoutMilliseconds: -1) else { continue }
             state = reduce(state, event, imageSize: content.image.size)
         }
+        terminal.finishGraphics()
     }
 }

@@ -80,7 +80,13 @@ extension Workbench {
     /// earlier ones), as straight-alpha pixels; then the prompts and the cursor.
     static func overlayPixels(_ s: WorkbenchState, layout: WorkbenchLayout, masks: [MaskOverlay], image: RGBImage,
                               grid: ImageSampler.Grid, theme: Theme) -> RGBAImage {
-        let shown = layout.image
+        var out = maskPixels(masks, image: image, layout: layout.image, grid: grid)
+        drawPromptPixels(s, layout: layout, into: &out, theme: theme)
+        return out
+    }
+
+    /// The masks alone, in display pixels, as straight-alpha pixels (`segterm view`'s overlay).
+    static func maskPixels(_ masks: [MaskOverlay], image: RGBImage, layout shown: ImageLayout, grid: ImageSampler.Grid) -> RGBAImage {
         let w = shown.shownWidth, h = shown.shownHeight
         var out = RGBAImage(width: w, height: h)
         for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid) {
@@ -100,7 +106,6 @@ extension Workbench {
                 }
             }
         }
-        drawPromptPixels(s, layout: layout, into: &out, theme: theme)
         return out
     }
 
