@@ -115,7 +115,7 @@ struct FaultToleranceTests {
         state.accepted["/data/x.png"] = [AcceptedObject(id: 1, className: "cell", mask: mask, prompts: Prompts())]
         let writer = OutputWriter(folder: dir.appendingPathComponent("out").path, palette: Theme.okabeIto)
         try writer.prepareFolders()
-        try writer.save(image: "/data/x.png", state: state)
+        try writer.save(image: "/data/x.png", work: state.work)
         let labelPath = writer.labelsFolder + "/x.png"
         let before = try [Data(contentsOf: URL(fileURLWithPath: labelPath)), Data(contentsOf: URL(fileURLWithPath: writer.cocoPath))]
 
@@ -131,7 +131,7 @@ struct FaultToleranceTests {
         var second = Mask(width: 64, height: 48)
         for y in 32..<46 { for x in 5..<60 { second[x, y] = true } }
         state.accepted["/data/x.png"]?.append(AcceptedObject(id: 2, className: "cell", mask: second, prompts: Prompts()))
-        let error = #expect(throws: SegError.self) { try writer.save(image: "/data/x.png", state: state) }
+        let error = #expect(throws: SegError.self) { try writer.save(image: "/data/x.png", work: state.work) }
         #expect(error?.kind == .writeFailed)
         #expect(error?.file == labelPath || error?.file == writer.cocoPath, "\(String(describing: error))")
         #expect(error?.description.contains("No space left on device") == true, "\(String(describing: error))")
@@ -143,7 +143,7 @@ struct FaultToleranceTests {
 
         // Space again: the same save goes through.
         try FileManager.default.removeItem(atPath: dir.appendingPathComponent("filler").path)
-        try writer.save(image: "/data/x.png", state: state)
+        try writer.save(image: "/data/x.png", work: state.work)
         #expect(try ImageFile.read(labelPath).labelMap().labels.filter { $0 == 1 }.count == mask.area + second.area)
     }
 

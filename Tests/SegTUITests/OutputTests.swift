@@ -45,7 +45,7 @@ struct OutputTests {
         }
         let writer = OutputWriter(folder: folder.path, palette: Theme.okabeIto)
         try writer.prepareFolders()
-        try writer.save(image: "/data/x.png", state: state)
+        try writer.save(image: "/data/x.png", work: state.work)
 
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: writer.cocoPath))) as? [String: Any]
         let annotations = try #require(json?["annotations"] as? [[String: Any]])
@@ -82,10 +82,10 @@ struct OutputTests {
         state.classes = ["thing"]
         let writer = OutputWriter(folder: folder.path, palette: [])
         try writer.prepareFolders()
-        try writer.save(image: "/data/y.png", state: state)
+        try writer.save(image: "/data/y.png", work: state.work)
         #expect(FileManager.default.fileExists(atPath: writer.labelsFolder + "/y.png"))
         state.accepted["/data/y.png"] = []
-        try writer.save(image: "/data/y.png", state: state)
+        try writer.save(image: "/data/y.png", work: state.work)
         #expect(!FileManager.default.fileExists(atPath: writer.labelsFolder + "/y.png"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: writer.cocoPath))) as? [String: Any]
         #expect((json?["annotations"] as? [Any])?.isEmpty == true)

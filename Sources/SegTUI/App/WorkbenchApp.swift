@@ -79,11 +79,11 @@ public final class WorkbenchSession {
         if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         state.noc = try config.noc.map(NocCurve.load) ?? []
         state.prefetchDepth = prefetch
-        state.message = replay.warning ?? state.message  // a torn last record was dropped: say so
         self.state = state
         if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
         hashCheckpoints(Set(checkpoints.compactMap { $0 }))
         go(to: start)
+        if let warning = replay.warning { send(.notice(warning)) }  // a torn last record was dropped: say so
     }
 
     /// The SHA-256 of each checkpoint file, in the background at low priority (a 3 GB file takes
@@ -134,7 +134,7 @@ public final class WorkbenchSession {
             do {
                 try journal.append(record)
             } catch {
-                state.message = "\(error)"
+                inbox.post(.notice("\(error)"))
             }
         }
         for effect in effects {
@@ -146,9 +146,9 @@ public final class WorkbenchSession {
                 workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
             case .save(let image):
                 do {
-                    try writer.save(image: image, state: state)
+                    try writer.save(image: image, work: state.work)
                 } catch {
-                    state.message = "\(error)"
+                    inbox.post(.notice("\(error)"))
                 }
             case .exportFailures(let set, let indices):
                 guard let evaluation = state.predictions[set].evaluation else { break }

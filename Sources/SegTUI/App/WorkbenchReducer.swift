@@ -15,7 +15,8 @@ public enum Workbench {
         case .imageLoaded(let index, let image):
             guard index == s.current else { break }
             s.image = image
-            s.imageGeneration = ImageGeneration.next()
+            s.imagesLoaded += 1
+            s.imageGeneration = s.imagesLoaded
             focusViewport(&s)
             requestComparedMasks(&s, &effects)
             s.imageError = nil

@@ -172,6 +172,10 @@ public struct WorkbenchState: Sendable {
     /// Counts image loads: with the object revisions below, it names what a frame shows, so the
     /// painter can reuse samples from the last frame (see `SampleCache`).
     public var imageGeneration = 0
+    /// Images loaded so far: the next one's generation is this plus one.
+    public var imagesLoaded = 0
+    /// Samples of earlier frames, by image generation (see `SampleCache`).
+    public var samples = SampleCache()
     /// Counts accepts (each accepted mask gets the count as its revision).
     public var acceptCount = 0
     public var imageError: String?
@@ -253,18 +257,8 @@ public struct WorkbenchState: Sendable {
     public var isTooSmall: Bool { columns < Self.minimumSize.columns || rows < Self.minimumSize.rows }
     /// Classes a new object can take: the workspace's, without the background entry.
     public var objectClasses: [String] { classes.filter { $0.lowercased() != "background" } }
+
+    /// What the outputs hold (`OutputWriter`).
+    public var work: OutputWriter.Work { OutputWriter.Work(images: images, accepted: accepted, classes: objectClasses) }
 }
 
-/// Process-wide numbers for loaded images: a generation names one decoded image for the
-/// lifetime of the process, which is what the painter's cache needs.
-public enum ImageGeneration {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var last = 0
-
-    public static func next() -> Int {
-        lock.withLock {
-            last += 1
-            return last
-        }
-    }
-}

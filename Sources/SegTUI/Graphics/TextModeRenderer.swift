@@ -85,33 +85,4 @@ public enum TextModeRenderer {
             }
         }
     }
-
-    // MARK: Benchmark
-
-    /// Mean wall time to render one frame of `columns` × `rows` cells (the display pixels are
-    /// made up once: smooth gradients with a hard-edged disc and fine noise, so the fit sees
-    /// both flat and busy cells).
-    public static func benchmark(columns: Int = 200, rows: Int = 60, symbols: BlockSymbols = .sextants,
-                                 frames: Int = 10) -> Duration {
-        let w = columns * symbols.blockWidth, h = rows * symbols.blockHeight
-        var image = RGBImage(width: w, height: h)
-        var seed: UInt32 = 12345
-        for y in 0..<h {
-            for x in 0..<w {
-                seed = seed &* 1_664_525 &+ 1_013_904_223
-                let noise = Int(seed >> 28)
-                let dx = x - w / 2, dy = (y - h / 2) * 2
-                let disc = dx * dx + dy * dy < (h / 3) * (h / 3)
-                image[x, y] = (UInt8((x * 255 / max(w - 1, 1) + noise) & 255), UInt8(y * 255 / max(h - 1, 1)),
-                               disc ? 230 : UInt8(noise * 8))
-            }
-        }
-        let clock = ContinuousClock()
-        var checksum = 0
-        let elapsed = clock.measure {
-            for _ in 0..<max(frames, 1) { checksum &+= Int(render(image, symbols: symbols)[0, 0].character.value) }
-        }
-        precondition(checksum != 0)  // keeps the optimiser from dropping the renders
-        return elapsed / max(frames, 1)
-    }
 }

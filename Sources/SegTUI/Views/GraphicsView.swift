@@ -51,15 +51,15 @@ extension Workbench {
             return PaneGraphics(
                 lane: k, cells: cells, size: PixelSize(width: shown.shownWidth, height: shown.shownHeight),
                 cell: PixelSize(width: grid.cellWidth, height: grid.cellHeight),
-                // An image the reducer did not load has no generation: never taken for one shown before.
-                photoKey: "\(photoCache ?? "uncached \(ImageGeneration.next())") \(shown)",
-                photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache) },
+                // An image the reducer did not load has no generation: its pixels name it.
+                photoKey: "\(photoCache ?? "pixels \(image.pixels.hashValue)") \(shown)",
+                photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache, cache: s.samples) },
                 enlarged: showsWholeImageEnlarged(shown, image: image.size) ? {
                     image.padded(width: max(image.width, Int((Double(cells.columns * grid.cellWidth) / shown.scaleX).rounded())),
                                  height: max(image.height, Int((Double(cells.rows * grid.cellHeight) / shown.scaleY).rounded())))
                 } : nil,
                 overlayKey: overlayKey,
-                overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme) })
+                overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme, cache: s.samples) })
         }
     }
 
@@ -71,25 +71,27 @@ extension Workbench {
             && abs(Double(layout.shownHeight) / layout.scaleY - Double(image.height)) < 1
     }
 
-    static func photoPixels(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?) -> RGBImage {
-        let rgb = ImagePainter.samples(image, layout: layout, grid: grid, cacheKey: cacheKey)
+    static func photoPixels(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?,
+                            cache: SampleCache? = nil) -> RGBImage {
+        let rgb = ImagePainter.samples(image, layout: layout, grid: grid, cacheKey: cacheKey, cache: cache)
         return RGBImage(width: layout.shownWidth, height: layout.shownHeight, pixels: rgb.map { UInt8(min(max($0.rounded(), 0), 255)) })
     }
 
     /// The masks as the text painter blends them (a boundary over a fill, later masks over
     /// earlier ones), as straight-alpha pixels; then the prompts and the cursor.
     static func overlayPixels(_ s: WorkbenchState, layout: WorkbenchLayout, masks: [MaskOverlay], image: RGBImage,
-                              grid: ImageSampler.Grid, theme: Theme) -> RGBAImage {
-        var out = maskPixels(masks, image: image, layout: layout.image, grid: grid)
+                              grid: ImageSampler.Grid, theme: Theme, cache: SampleCache? = nil) -> RGBAImage {
+        var out = maskPixels(masks, image: image, layout: layout.image, grid: grid, cache: cache)
         drawPromptPixels(s, layout: layout, into: &out, theme: theme)
         return out
     }
 
     /// The masks alone, in display pixels, as straight-alpha pixels (`segterm view`'s overlay).
-    static func maskPixels(_ masks: [MaskOverlay], image: RGBImage, layout shown: ImageLayout, grid: ImageSampler.Grid) -> RGBAImage {
+    static func maskPixels(_ masks: [MaskOverlay], image: RGBImage, layout shown: ImageLayout, grid: ImageSampler.Grid,
+                           cache: SampleCache? = nil) -> RGBAImage {
         let w = shown.shownWidth, h = shown.shownHeight
         var out = RGBAImage(width: w, height: h)
-        for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid) {
+        for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid, cache: cache) {
             out.pixels.withUnsafeMutableBufferPointer { px in
                 for y in layer.rows {
                     for i in (y * w + layer.columns.lowerBound)..<(y * w + layer.columns.upperBound) {

@@ -67,16 +67,17 @@ enum ImagePainter {
     }
 
     /// Each overlay's coverage of the shown display pixels, with its inside and boundary pixels.
-    static func layers(_ overlays: [MaskOverlay], image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid) -> [Layer] {
+    /// `cache`: where samples of earlier frames are kept (nil: none, all computed now).
+    static func layers(_ overlays: [MaskOverlay], image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid,
+                       cache: SampleCache? = nil) -> [Layer] {
         let w = layout.shownWidth, h = layout.shownHeight
-        let cache = SampleCache.shared
         // Past the edge of the view, the image may go on: a mask running off a zoomed view has no
         // boundary there. Past the edge of the image, it does.
         let cut = (left: layout.originX > 0, top: layout.originY > 0,
                    right: layout.originX + Double(w) / layout.scaleX < Double(image.width),
                    bottom: layout.originY + Double(h) / layout.scaleY < Double(image.height))
         return overlays.compactMap { overlay in
-            let coverage = cache.samples(overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
+            let coverage = SampleCache.samples(in: cache, overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
             guard !coverage.isEmpty else { return nil }
             let inside = coverage.map { $0 >= 0.5 }
             // Work only where the mask is: most masks cover a small part of the view.
@@ -109,20 +110,22 @@ enum ImagePainter {
     }
 
     /// The shown part of the image in display pixels (cached by `cacheKey`, as `paint` does).
-    static func samples(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?) -> [Float] {
-        SampleCache.shared.samples(cacheKey, layout: layout) { ImageSampler.colors(image, grid: grid) }
+    static func samples(_ image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid, cacheKey: String?,
+                        cache: SampleCache? = nil) -> [Float] {
+        SampleCache.samples(in: cache, cacheKey, layout: layout) { ImageSampler.colors(image, grid: grid) }
     }
 
     /// `symbols`: half blocks draw each display pixel exactly; quadrants and sextants fit each
     /// cell's block of display pixels with the two colours and glyph of least error (`BlockSymbols.fit`).
     /// With those, `layout` must start the image on a cell's corner (`DisplayGrid.imageLayout`).
     static func paint(_ image: RGBImage, overlays: [MaskOverlay], layout: ImageLayout, into buffer: inout CellBuffer,
-                      area: CellRect, colorMode: ColorMode, symbols: BlockSymbols = .halfBlocks, cacheKey: String? = nil) {
+                      area: CellRect, colorMode: ColorMode, symbols: BlockSymbols = .halfBlocks, cacheKey: String? = nil,
+                      cache: SampleCache? = nil) {
         let w = layout.shownWidth, h = layout.shownHeight
         guard w > 0, h > 0, area.rows > 0, area.columns > 0 else { return }
         let grid = ImageSampler.Grid(layout, imageWidth: image.width, imageHeight: image.height)
-        let rgb = samples(image, layout: layout, grid: grid, cacheKey: cacheKey)
-        let layers = self.layers(overlays, image: image, layout: layout, grid: grid)
+        let rgb = samples(image, layout: layout, grid: grid, cacheKey: cacheKey, cache: cache)
+        let layers = self.layers(overlays, image: image, layout: layout, grid: grid, cache: cache)
 
         func baseColor(_ x: Int, _ y: Int) -> RGB? {
             guard x >= 0, y >= 0, x < w, y < h else { return nil }
@@ -222,10 +225,19 @@ extension ImagePainter {
 
 /// Samples of the last frames, by what they show and where: most frames after a click differ
 /// only in the mask being made, so the photo and the accepted objects are sampled once per
-/// image, zoom and pan instead of once per frame.
-final class SampleCache: @unchecked Sendable {
-    static let shared = SampleCache()
+/// image, zoom and pan instead of once per frame. One per workbench state (`WorkbenchState.samples`):
+/// its keys name images by the state's own generation numbers. It only remembers what `render`
+/// would compute anyway, so render stays a function of the state.
+public final class SampleCache: @unchecked Sendable {
     static let capacity = 256
+
+    public init() {}
+
+    /// `compute()`, remembered in `cache` under `name` and `layout` when both are given.
+    static func samples(in cache: SampleCache?, _ name: String?, layout: ImageLayout, compute: () -> [Float]) -> [Float] {
+        guard let cache else { return compute() }
+        return cache.samples(name, layout: layout, compute: compute)
+    }
 
     private struct Key: Hashable {
         let name: String

@@ -207,7 +207,7 @@ extension Workbench {
             } else if let image = s.image {
                 ImagePainter.paint(image, overlays: overlays(s, lane: k, theme: theme), layout: pane.image, into: &buffer,
                                    area: pane.imageArea, colorMode: s.colorMode, symbols: s.display.symbols,
-                                   cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
+                                   cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil, cache: s.samples)
                 drawPrompts(s, layout: pane, into: &buffer, theme: theme, colored: colored)
                 drawFailureBox(s, layout: pane, into: &buffer, theme: theme, colored: colored)
             } else {

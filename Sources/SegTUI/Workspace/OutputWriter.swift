@@ -8,6 +8,21 @@ import SegCore
 /// Class ids: the position of the class among the workspace's object classes plus one (0 is
 /// background), which matches a `classes.txt` whose first line is `background`.
 public struct OutputWriter {
+    /// What the outputs hold: the images, their accepted objects, and the object classes in id order.
+    public struct Work: Sendable {
+        public var images: [ImageEntry]
+        public var accepted: [String: [AcceptedObject]]
+        public var classes: [String]
+
+        public init(images: [ImageEntry], accepted: [String: [AcceptedObject]], classes: [String]) {
+            self.images = images
+            self.accepted = accepted
+            self.classes = classes
+        }
+
+        public func classID(_ name: String) -> Int { (classes.firstIndex(of: name) ?? classes.count) + 1 }
+    }
+
     public let folder: String
     public let palette: [RGB]
 
@@ -28,23 +43,19 @@ public struct OutputWriter {
         }
     }
 
-    public static func classID(_ name: String, in state: WorkbenchState) -> Int {
-        (state.objectClasses.firstIndex(of: name) ?? state.objectClasses.count) + 1
-    }
-
-    /// The label map and the COCO file for the state's accepted objects of one image.
-    public func save(image path: String, state: WorkbenchState) throws {
-        guard let entry = state.images.first(where: { $0.path == path }) else { return }
-        let objects = state.accepted[path] ?? []
+    /// The label map of one image and the COCO file.
+    public func save(image path: String, work: Work) throws {
+        guard let entry = work.images.first(where: { $0.path == path }) else { return }
+        let objects = work.accepted[path] ?? []
         let labelPath = labelsFolder + "/" + entry.stem + ".png"
         if let first = objects.first {
             var labels = LabelMap(width: first.mask.width, height: first.mask.height)
             for object in objects {
-                let id = UInt32(Self.classID(object.className, in: state))
+                let id = UInt32(work.classID(object.className))
                 for i in object.mask.bits.indices where object.mask.bits[i] != 0 { labels.labels[i] = id }
             }
             var entries = [RasterImage.PaletteEntry(r: 0, g: 0, b: 0)]
-            for i in 0..<max(state.objectClasses.count, 1) {
+            for i in 0..<max(work.classes.count, 1) {
                 let c = palette.isEmpty ? RGB(255, 255, 255) : palette[i % palette.count]
                 entries.append(.init(r: c.r, g: c.g, b: c.b))
             }
@@ -52,22 +63,22 @@ public struct OutputWriter {
         } else if FileManager.default.fileExists(atPath: labelPath) {
             try? FileManager.default.removeItem(atPath: labelPath)
         }
-        try writeCOCO(state)
+        try writeCOCO(work)
     }
 
     /// COCO instances for every image with accepted objects, readable by pycocotools.
-    public func writeCOCO(_ state: WorkbenchState) throws {
+    public func writeCOCO(_ work: Work) throws {
         var images: [[String: Any]] = []
         var annotations: [[String: Any]] = []
         var annotationID = 1
-        for (index, entry) in state.images.enumerated() {
-            guard let objects = state.accepted[entry.path], let first = objects.first else { continue }
+        for (index, entry) in work.images.enumerated() {
+            guard let objects = work.accepted[entry.path], let first = objects.first else { continue }
             let imageID = index + 1
             images.append(["id": imageID, "file_name": entry.name, "width": first.mask.width, "height": first.mask.height])
             for object in objects {
                 let rle = try RLE(mask: object.mask)
                 var annotation: [String: Any] = [
-                    "id": annotationID, "image_id": imageID, "category_id": Self.classID(object.className, in: state),
+                    "id": annotationID, "image_id": imageID, "category_id": work.classID(object.className),
                     "segmentation": ["size": [rle.height, rle.width], "counts": rle.compressedString],
                     "area": rle.area, "bbox": rle.boundingBox, "iscrowd": 0,
                     "segterm_object": object.id,
@@ -82,7 +93,7 @@ public struct OutputWriter {
                 annotationID += 1
             }
         }
-        let categories = state.objectClasses.enumerated().map { i, name in ["id": i + 1, "name": name] as [String: Any] }
+        let categories = work.classes.enumerated().map { i, name in ["id": i + 1, "name": name] as [String: Any] }
         let document: [String: Any] = [
             "info": ["description": "segterm annotations"],
             "images": images, "annotations": annotations, "categories": categories,

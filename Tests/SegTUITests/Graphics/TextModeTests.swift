@@ -140,13 +140,4 @@ struct TextModeTests {
         TextModeRenderer.drawOutline([["\u{2801}"]], color: yellow, into: &cells)
         #expect(cells[0, 0] == Cell("\u{2801}", foreground: yellow, background: Self.blue))
     }
-
-    @Test("benchmark: a 200×60-cell sextant frame renders in well under a frame time")
-    func benchmark() {
-        let perFrame = TextModeRenderer.benchmark(columns: 200, rows: 60, symbols: .sextants, frames: 5)
-        let quadrants = TextModeRenderer.benchmark(columns: 200, rows: 60, symbols: .quadrants, frames: 5)
-        print("text-mode frame 200x60: sextants \(perFrame), quadrants \(quadrants)")
-        // Loose bound: shared, loaded cores; the figure itself is reported, not asserted.
-        #expect(perFrame < .milliseconds(500))
-    }
 }

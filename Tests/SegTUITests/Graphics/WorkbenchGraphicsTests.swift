@@ -16,7 +16,8 @@ struct WorkbenchGraphicsTests {
         var image = RGBImage(width: 480, height: 360, fill: (30, 40, 50))
         for y in 150..<210 { for x in 200..<280 { image[x, y] = (230, 200, 40) } }
         s.image = image
-        s.imageGeneration = ImageGeneration.next()  // as the reducer names a loaded image
+        s.imagesLoaded += 1  // as the reducer names a loaded image
+        s.imageGeneration = s.imagesLoaded
         s.display = display
         s.lane.prepared = true
         s.lane.activity = .ready(milliseconds: 5)
