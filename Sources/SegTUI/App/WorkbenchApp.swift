@@ -228,7 +228,7 @@ public final class WorkbenchSession {
     /// mouse reports mapped with it.
     private func takeCellSize(_ estimate: inout PixelSize?) {
         guard state.display.cellPixels != nil, let now = Self.kernelCell(), now != estimate else { return }
-        if estimate != nil { state.display = state.display.with(cellPixels: now) }
+        if estimate != nil { send(.cellSizeChanged(now)) }
         estimate = now
     }
 
@@ -248,7 +248,7 @@ public final class WorkbenchSession {
                 dirty = false
                 if debugIO {
                     sinceInput += terminal.lastFrameBytes
-                    state.debugIO = "io \(terminal.lastFrameBytes) B last frame, \(sinceInput) B since the last input"
+                    send(.terminalOutput(lastFrame: terminal.lastFrameBytes, sinceInput: sinceInput))
                 }
             }
             if let input = terminal.read(timeoutMilliseconds: 25) {

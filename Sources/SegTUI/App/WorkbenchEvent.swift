@@ -31,6 +31,10 @@ public enum WorkbenchEvent: Sendable {
     case failureMask(set: Int, index: Int, Mask?)
     /// A background job has something to say (an export written, or why it failed).
     case notice(String)
+    /// The font changed: one cell is now this many pixels.
+    case cellSizeChanged(PixelSize)
+    /// `--debug-io`: the bytes the last frame sent, and all frames since the last input.
+    case terminalOutput(lastFrame: Int, sinceInput: Int)
     /// A model's checkpoint file was hashed.
     case checkpointHashed(path: String, sha256: String)
 }

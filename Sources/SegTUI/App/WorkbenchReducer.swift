@@ -64,6 +64,10 @@ public enum Workbench {
             s.message = "predictions \(set): \(reason)"
         case .notice(let text):
             s.message = text
+        case .cellSizeChanged(let cell):
+            s.display = s.display.with(cellPixels: cell)
+        case .terminalOutput(let lastFrame, let sinceInput):
+            s.debugIO = "io \(lastFrame) B last frame, \(sinceInput) B since the last input"
         case .checkpointHashed(let path, let sha256):
             let waiting = s.images.first { s.accepted[$0.path]?.contains { $0.checkpoint == path && $0.checkpointSHA256 == nil } == true }
             commit(.checkpointDigest(path: path, sha256: sha256), &s, &effects)
