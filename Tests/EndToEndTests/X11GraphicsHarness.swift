@@ -514,6 +514,9 @@ final class X11Workbench {
     let terminal: X11Terminal
     let environment: [String: String]
     let command: [String]?
+    let capture: Bool
+    /// What the command printed, with `capture`.
+    var output: String { (try? String(contentsOf: evidence.appendingPathComponent("stdout.txt"), encoding: .utf8)) ?? "" }
     private var xvfb: BackgroundProcess?
     private var window: BackgroundProcess?
     private var exitFile: URL { evidence.appendingPathComponent("open.rc") }
@@ -521,10 +524,12 @@ final class X11Workbench {
     private var sttyFile: URL { evidence.appendingPathComponent("stty.txt") }
     private var doctorFile: URL { evidence.appendingPathComponent("doctor.txt") }
 
-    /// `command`: segterm's arguments (default: `open WORKSPACE`).
-    init(workspace: URL, evidence: URL, terminal: X11Terminal, command: [String]? = nil) throws {
+    /// `command`: segterm's arguments (default: `open WORKSPACE`). `capture`: its standard output
+    /// goes to `output` instead of the terminal (for `doctor`; the terminal is still its /dev/tty).
+    init(workspace: URL, evidence: URL, terminal: X11Terminal, command: [String]? = nil, capture: Bool = false) throws {
         self.evidence = evidence
         self.command = command
+        self.capture = capture
         self.terminal = terminal
         display = ":\(Self.freeDisplay())"
         var env = ProcessInfo.processInfo.environment
@@ -566,6 +571,7 @@ final class X11Workbench {
         func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let arguments = (command ?? ["open", workspace.path]).map(quoted).joined(separator: " ")
         let open = "\(quoted(Binary.path!)) \(arguments) "
+            + (capture ? "> \(quoted(evidence.appendingPathComponent("stdout.txt").path)) " : "")
             + "2> \(quoted(evidence.appendingPathComponent("segterm.stderr").path)); echo $? > \(quoted(exitFile.path))"
         let windowLog = evidence.appendingPathComponent("\(terminal.name).log")
         switch terminal {

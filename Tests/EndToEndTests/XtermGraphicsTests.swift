@@ -133,4 +133,23 @@ struct XtermGraphicsTests {
         try x.key("q")
         #expect(x.waitForExitCode(seconds: 10) == 0)
     }
+
+    @Test("doctor in a real xterm, TERM=xterm, black on white, 200×60: the sixel limit, 24-bit colour and a light background (#22 items 1, 4, 5)")
+    func doctorInXterm() throws {
+        let root = try FlatScene.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let evidence = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-xterm-doctor-\(getpid())")
+        try? FileManager.default.removeItem(at: evidence)
+        try FileManager.default.createDirectory(at: evidence, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: evidence) }
+        let x = try X11Workbench(workspace: root, evidence: evidence, terminal: .xterm(columns: 200, rows: 60), command: ["doctor"],
+                                 capture: true)
+        defer { x.stop() }
+        #expect(x.waitForExitCode(seconds: 20) == 0, "\(x.log)")
+        let report = x.output
+        #expect(report.contains("graphics      sixel"), "\(report)")
+        #expect(report.contains("sixel limit   1000x780"), "\(report)")
+        #expect(report.contains("colour        24-bit") && report.contains("kept a 24-bit colour (DECRQSS)"), "\(report)")
+        #expect(report.contains("background    light: theme light"), "\(report)")
+    }
 }
