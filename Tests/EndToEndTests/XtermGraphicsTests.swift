@@ -152,4 +152,69 @@ struct XtermGraphicsTests {
         #expect(report.contains("colour        24-bit") && report.contains("kept a 24-bit colour (DECRQSS)"), "\(report)")
         #expect(report.contains("background    light: theme light"), "\(report)")
     }
+
+    @Test("the compare view (c) in a sixel xterm: both sets' panes show the photo in the terminal's pixels (#22 item 2)")
+    func compareInSixel() throws {
+        let root = try FlatScene.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Two prediction sets of binary masks: A the disc, B the disc shifted; both evaluated against the truth.
+        for (name, shift) in [("a", 0), ("b", 6)] {
+            let folder = root.appendingPathComponent("pred-\(name)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var mask = Mask(width: FlatScene.width, height: FlatScene.height)
+            for y in 0..<FlatScene.height { for x in 0..<FlatScene.width { mask[x, y] = FlatScene.inDisc(x - shift, y) } }
+            try ImageFile.writePNG(mask, to: folder.appendingPathComponent("scene.png").path)
+        }
+        let toml = try String(contentsOf: root.appendingPathComponent("segterm.toml"), encoding: .utf8)
+        try Data((toml + "\n[predictions]\na = \"pred-a\"\nb = \"pred-b\"\n").utf8).write(to: root.appendingPathComponent("segterm.toml"))
+        let evidence = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-xterm-compare-\(getpid())")
+        try? FileManager.default.removeItem(at: evidence)
+        try FileManager.default.createDirectory(at: evidence, withIntermediateDirectories: true)
+        var failed = false
+        defer { if !failed && ProcessInfo.processInfo.environment["SEGTERM_E2E_KEEP"] != "1" { try? FileManager.default.removeItem(at: evidence) } }
+        let x = try X11Workbench(workspace: root, evidence: evidence, terminal: .xterm(columns: Self.columns, rows: Self.rows, background: "black"))
+        defer { x.stop() }
+        let screen = ScreenMapping(display: DisplayGrid(mode: .sixel, cellPixels: Self.cell), columns: Self.columns, rows: Self.rows,
+                                   tolerance: Self.tolerance)
+        _ = try x.waitForScreen("photo.xwd", seconds: 20) { screen.photoProblems(in: $0).isEmpty }
+        // Where the compare view puts each set's image, at this size.
+        let area = CellRect(column: 0, row: 0, columns: Self.columns, rows: Self.rows - 1)
+        let panes = Workbench.comparePanes(area)
+        let grid = DisplayGrid(mode: .sixel, cellPixels: Self.cell)
+        let layouts = [panes.0, panes.1].map { pane in
+            let imageArea = Workbench.compareImageArea(pane)
+            return (layout: grid.imageLayout(PixelSize(width: FlatScene.width, height: FlatScene.height), area: imageArea, viewport: .fit),
+                    left: imageArea.column * Self.cell.width, top: imageArea.row * Self.cell.height)
+        }
+        func problems(_ shot: XWDScreenshot) -> [String] {
+            var result: [String] = []
+            for (k, pane) in layouts.enumerated() {
+                var total = 0, wrong: [(x: Int, y: Int, expected: RGB, got: RGB)] = []
+                let l = pane.layout
+                for dy in stride(from: 3, to: l.shownHeight - 3, by: 8) {
+                    for dx in stride(from: 3, to: l.shownWidth - 3, by: 8) {
+                        let ix = l.originX + (Double(dx) + 0.5) / l.scaleX, iy = l.originY + (Double(dy) + 0.5) / l.scaleY
+                        // Away from both sets' discs and the truth's outline: the photo itself.
+                        guard let photo = FlatScene.flatColor(ix, iy), FlatScene.discDistance(ix - 6, iy) > FlatScene.disc.radius + 9,
+                              FlatScene.discDistance(ix, iy) > FlatScene.disc.radius + 3 else { continue }
+                        let px = pane.left + l.offsetX + dx, py = pane.top + l.offsetY + dy
+                        total += 1
+                        if !screen.close(shot[px, py], photo) { wrong.append((px, py, photo, shot[px, py])) }
+                    }
+                }
+                result += total > 300 ? [] : ["pane \(k == 0 ? "A" : "B"): only \(total) sample points"]
+                result += ScreenMapping.summary("of pane \(k == 0 ? "A" : "B") are not the photo's colour", wrong, of: total)
+            }
+            return result
+        }
+        // The sets are evaluated in the background when the workbench starts (a second is plenty
+        // for one 240×180 image); then c opens the view.
+        Thread.sleep(forTimeInterval: 1)
+        try x.key("c")
+        let shot = try x.waitForScreen("compare.xwd", seconds: 10) { problems($0).isEmpty }
+        for problem in problems(shot) {
+            failed = true
+            Issue.record(Comment(rawValue: "\(problem) (\(evidence.path)/compare.xwd)"))
+        }
+    }
 }

@@ -145,7 +145,7 @@ extension Workbench {
             return
         }
         let (paneA, paneB) = comparePanes(area)
-        for (pane, set, masks) in [(paneA, v.a, v.masksA), (paneB, v.b, v.masksB)] {
+        for (lane, (pane, set)) in [(paneA, v.a), (paneB, v.b)].enumerated() {
             let name = s.predictions[set].name
             let stem = s.currentEntry?.stem ?? ""
             let value = s.predictions[set].scores?.byStem[stem]
@@ -156,22 +156,69 @@ extension Workbench {
             if set == v.a { header += "   \(v.position + 1)/\(v.order.count) by \u{0394}  ]/[ next  Tab classes  1/2 sets  c close" }
             buffer.write(String(header.prefix(pane.columns)), row: pane.row, column: pane.column, foreground: fg, bold: true)
             guard let image = s.image, pane.rows > 1 else { continue }
-            let imageArea = CellRect(column: pane.column, row: pane.row + 1, columns: pane.columns, rows: pane.rows - 1)
+            let imageArea = compareImageArea(pane)
+            if s.display.isGraphics {
+                // The terminal draws the pixels (`compareGraphics`); kitty's placeholder cells name the image.
+                if s.display.mode == .kitty && s.display.placeholders {
+                    let shown = s.display.imageLayout(image.size, area: imageArea, viewport: s.viewport)
+                    drawKittyPlaceholders(s, lane: lane, cells: s.display.imageCells(shown, in: imageArea), into: &buffer)
+                }
+                continue
+            }
             let layout = s.display.text.imageLayout(image.size, area: imageArea, viewport: s.viewport)
-            var overlays = masks.enumerated().map { i, entry in
-                MaskOverlay(mask: entry.mask, fill: theme.classColor(entry.label), fillOpacity: 0.45, boundary: theme.classColor(entry.label),
-                            boundaryOpacity: 0.9, cacheKey: s.imageGeneration > 0 ? "compare \(set) \(i) on image \(s.imageGeneration)" : nil)
-            }
-            for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == image.size {
-                overlays.append(MaskOverlay(mask: object.mask, fill: theme.maskBoundary, fillOpacity: 0, boundary: theme.maskBoundary,
-                                            boundaryOpacity: 1, cacheKey: s.imageGeneration > 0 ? "ground truth \(i) on image \(s.imageGeneration)" : nil))
-            }
-            ImagePainter.paint(image, overlays: overlays, layout: layout, into: &buffer, area: imageArea, colorMode: s.colorMode,
-                               symbols: s.display.symbols,
-                               cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil)
+            ImagePainter.paint(image, overlays: compareOverlays(s, set: set, image: image, theme: theme), layout: layout, into: &buffer,
+                               area: imageArea, colorMode: s.colorMode, symbols: s.display.symbols,
+                               cacheKey: s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil, cache: s.samples)
         }
         if paneA.row == paneB.row {
             for row in area.row..<(area.row + area.rows) { buffer.write("\u{2502}", row: row, column: paneB.column - 1, foreground: fg) }
+        }
+    }
+
+    /// A compare pane's image: everything below its header line.
+    static func compareImageArea(_ pane: CellRect) -> CellRect {
+        CellRect(column: pane.column, row: pane.row + 1, columns: pane.columns, rows: pane.rows - 1)
+    }
+
+    /// Set `set`'s masks in their class colours, and the ground truth outlined.
+    static func compareOverlays(_ s: WorkbenchState, set: Int, image: RGBImage, theme: Theme) -> [MaskOverlay] {
+        let masks = set == s.compareView.a ? s.compareView.masksA : s.compareView.masksB
+        var overlays = masks.enumerated().map { i, entry in
+            MaskOverlay(mask: entry.mask, fill: theme.classColor(entry.label), fillOpacity: 0.45, boundary: theme.classColor(entry.label),
+                        boundaryOpacity: 0.9, cacheKey: s.imageGeneration > 0 ? "compare \(set) \(i) on image \(s.imageGeneration)" : nil)
+        }
+        for (i, object) in (s.groundTruth ?? []).enumerated() where object.mask.size == image.size {
+            overlays.append(MaskOverlay(mask: object.mask, fill: theme.maskBoundary, fillOpacity: 0, boundary: theme.maskBoundary,
+                                        boundaryOpacity: 1, cacheKey: s.imageGeneration > 0 ? "ground truth \(i) on image \(s.imageGeneration)" : nil))
+        }
+        return overlays
+    }
+
+    /// The compare view's two images in the terminal's own pixels (kitty, sixel), as the main
+    /// pane's: the photo once per image and zoom, each set's masks as the overlay above it.
+    static func compareGraphics(_ s: WorkbenchState, image: RGBImage, theme: Theme) -> [PaneGraphics] {
+        let v = s.compareView
+        guard !v.showClasses, s.predictions.indices.contains(v.a), s.predictions.indices.contains(v.b) else { return [] }
+        let (paneA, paneB) = comparePanes(WorkbenchLayout(s).screenAboveStatus)
+        let grid = s.display
+        return [(paneA, v.a), (paneB, v.b)].enumerated().compactMap { lane, entry in
+            let (pane, set) = entry
+            guard pane.rows > 1 else { return nil }
+            let imageArea = compareImageArea(pane)
+            let shown = grid.imageLayout(image.size, area: imageArea, viewport: s.viewport)
+            guard shown.shownWidth > 0, shown.shownHeight > 0 else { return nil }
+            let samples = ImageSampler.Grid(shown, imageWidth: image.width, imageHeight: image.height)
+            let photoCache = s.imageGeneration > 0 ? "image \(s.imageGeneration)" : nil
+            let masks = compareOverlays(s, set: set, image: image, theme: theme)
+            let maskKeys = masks.map(\.cacheKey)
+            return PaneGraphics(
+                lane: lane, cells: grid.imageCells(shown, in: imageArea), size: PixelSize(width: shown.shownWidth, height: shown.shownHeight),
+                cell: PixelSize(width: grid.cellWidth, height: grid.cellHeight),
+                photoKey: "\(photoCache ?? "pixels \(image.pixels.hashValue)") \(shown)",
+                photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache, cache: s.samples) },
+                enlarged: nil,
+                overlayKey: maskKeys.contains(where: { $0 == nil }) ? nil : "compare \(set) \(shown) \(maskKeys)",
+                overlay: { maskPixels(masks, image: image, layout: shown, grid: samples, cache: s.samples) })
         }
     }
 

@@ -134,9 +134,7 @@ public enum Viewer {
         let grid = state.display
         let shown = imageLayout(state, imageSize: content.image.size)
         guard shown.shownWidth > 0, shown.shownHeight > 0 else { return [] }
-        let cells = CellRect(column: shown.offsetX / grid.cellWidth, row: shown.offsetY / grid.cellHeight,
-                             columns: (shown.shownWidth + grid.cellWidth - 1) / grid.cellWidth,
-                             rows: (shown.shownHeight + grid.cellHeight - 1) / grid.cellHeight)
+        let cells = grid.imageCells(shown, in: imageArea(state))
         let samples = ImageSampler.Grid(shown, imageWidth: content.image.width, imageHeight: content.image.height)
         let masks = overlays(content, state, theme: theme)
         return [PaneGraphics(

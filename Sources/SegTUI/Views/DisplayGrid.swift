@@ -56,6 +56,13 @@ public struct DisplayGrid: Hashable, Sendable {
                            viewport: viewport, alignment: aligned ? (cellWidth, cellHeight) : (1, 1), pixelAspect: pixelAspect)
     }
 
+    /// The cells an image laid out in `area` covers (its last row and column may be covered in
+    /// part): where graphics are placed.
+    public func imageCells(_ shown: ImageLayout, in area: CellRect) -> CellRect {
+        CellRect(column: area.column + shown.offsetX / cellWidth, row: area.row + shown.offsetY / cellHeight,
+                 columns: (shown.shownWidth + cellWidth - 1) / cellWidth, rows: (shown.shownHeight + cellHeight - 1) / cellHeight)
+    }
+
     /// A display pixel's width over its height on the screen: 1 for the terminal's own pixels;
     /// for symbols, the cell's shape (as the terminal said, else twice as tall as wide) split
     /// by the block (quadrants on such a cell: 0.5, sextants 0.75, half blocks 1).

@@ -32,6 +32,7 @@ extension Workbench {
         // Any view over the image (help, the class picker in a box, the full-screen ones) puts
         // text in the pane's cells: the terminal's pixels there would hide it.
         guard s.display.isGraphics, !s.isTooSmall, let image = s.image else { return [] }
+        if s.overlay == .compare { return compareGraphics(s, image: image, theme: theme) }
         let layout = WorkbenchLayout(s)
         // The class picker beside the image leaves the pane in view.
         guard s.overlay == .none || layout.pickerBeside else { return [] }

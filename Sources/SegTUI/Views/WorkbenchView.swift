@@ -116,11 +116,7 @@ public struct WorkbenchLayout {
 
     /// The cells the shown image covers (its last row and column may be covered in part): where
     /// graphics are placed.
-    public var imageCells: CellRect {
-        CellRect(column: imageArea.column + image.offsetX / grid.cellWidth, row: imageArea.row + image.offsetY / grid.cellHeight,
-                 columns: (image.shownWidth + grid.cellWidth - 1) / grid.cellWidth,
-                 rows: (image.shownHeight + grid.cellHeight - 1) / grid.cellHeight)
-    }
+    public var imageCells: CellRect { grid.imageCells(image, in: imageArea) }
 
     /// The list line under a cell (0: the title), or nil outside the list.
     public func listRow(column: Int, row: Int) -> Int? {
@@ -203,7 +199,9 @@ extension Workbench {
             if s.image != nil, s.display.isGraphics {
                 // The terminal draws the pixels (`graphics`): kitty's placeholder cells name the image;
                 // otherwise the cells stay blank under it.
-                if s.display.mode == .kitty && s.display.placeholders { drawKittyPlaceholders(s, lane: k, layout: pane, into: &buffer) }
+                if s.display.mode == .kitty && s.display.placeholders {
+                    drawKittyPlaceholders(s, lane: k, cells: pane.imageCells, into: &buffer)
+                }
             } else if let image = s.image {
                 ImagePainter.paint(image, overlays: overlays(s, lane: k, theme: theme), layout: pane.image, into: &buffer,
                                    area: pane.imageArea, colorMode: s.colorMode, symbols: s.display.symbols,
@@ -220,9 +218,8 @@ extension Workbench {
     }
 
     /// The cells of model `lane`'s pane that show the photo, as kitty Unicode placeholders.
-    static func drawKittyPlaceholders(_ s: WorkbenchState, lane: Int, layout: WorkbenchLayout, into buffer: inout CellBuffer) {
+    static func drawKittyPlaceholders(_ s: WorkbenchState, lane: Int, cells area: CellRect, into buffer: inout CellBuffer) {
         let id = KittyImageIDs(base: s.display.imageIDBase).photo(lane: lane)
-        let area = layout.imageCells
         guard let cells = KittyGraphics.placeholderCells(id: id, columns: area.columns, rows: area.rows) else { return }
         let color = KittyGraphics.placeholderColor(id: id)
         let top = area.row, left = area.column
