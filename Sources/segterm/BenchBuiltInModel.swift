@@ -94,7 +94,6 @@ extension BenchModel {
             wall.append(Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6)
             used.append(cpu() - c)
         }
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
         return (median(wall), median(used))
     }
 }

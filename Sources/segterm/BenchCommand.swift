@@ -128,11 +128,6 @@ struct BenchModel: ParsableCommand {
         return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
     }
 
-    private func median(_ v: [Double]) -> Double {
-        let s = v.sorted(), mid = s.count / 2
-        return s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
-    }
-
     private func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
         for _ in 0..<warmup { try body() }
         var samples: [Double] = [], cpu: [Double] = []
