@@ -24,6 +24,15 @@ struct BenchFrame: ParsableCommand {
     var graphics: GraphicsMode = .text
     @Option(help: "Text mode's symbols: half, quadrants or sextants.") var symbols: BlockSymbols = .halfBlocks
     @Option(help: "One cell in pixels for graphics, as WxH.") var cell = "10x20"
+    @Option(help: "sixel: the terminal's largest image, as WxH (xterm's default is 1000x1000); larger panes go in tiles.")
+    var sixelLimit: String?
+
+    /// "WxH" as a size of positive numbers.
+    static func size(_ text: String) throws -> PixelSize {
+        let parts = text.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw ValidationError("give a size as WxH, e.g. 10x20, not '\(text)'") }
+        return PixelSize(width: parts[0], height: parts[1])
+    }
 
     func run() throws {
         let picture: RGBImage
@@ -36,14 +45,13 @@ struct BenchFrame: ParsableCommand {
             }
             picture = generated
         }
-        let size = cell.split(separator: "x").compactMap { Int($0) }
-        guard size.count == 2, size.allSatisfy({ $0 > 0 && $0 <= 200 }) else { throw ValidationError("--cell takes WxH, e.g. 10x20") }
-        let cellPixels = PixelSize(width: size[0], height: size[1])
+        let cellPixels = try Self.size(cell)
+        guard cellPixels.width <= 200, cellPixels.height <= 200 else { throw ValidationError("--cell takes WxH, e.g. 10x20") }
         let display = DisplayGrid(mode: graphics, symbols: symbols, cellPixels: graphics == .text ? nil : cellPixels,
                                   placeholders: true)
         let presenter: GraphicsPresenter? = switch graphics {
         case .kitty: KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: false)
-        case .sixel: SixelPresenter(exactColors: [])
+        case .sixel: SixelPresenter(exactColors: [], limit: try sixelLimit.map(Self.size))
         case .text: nil
         }
         let result = FrameBenchmark.run(image: picture, columns: columns, rows: rows, frames: frames, zoom: zoom,
