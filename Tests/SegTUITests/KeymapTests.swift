@@ -77,3 +77,36 @@ struct KeymapTests {
         #expect(tall.overlay == .none)
     }
 }
+
+/// The overlays' own reducers, on their own state (#16 item 3).
+@Suite("Class picker and help page reducers")
+struct OverlayReducerTests {
+    @Test("the picker filters as typed, moves within its choices, picks the highlighted class or the typed name")
+    func picker() {
+        let classes = ["car", "cart", "cat"]
+        var picker = ClassPicker()
+        for c in "car" {
+            guard case .open(let next) = picker.reduce(.character(c), classes: classes) else { Issue.record("closed on \(c)"); return }
+            picker = next
+        }
+        #expect(ClassPicker.choices(classes, filter: picker.filter) == ["car", "cart"])
+        guard case .open(let down) = picker.reduce(.key(.down), classes: classes) else { Issue.record("closed"); return }
+        #expect(down.highlighted == 1)
+        #expect(down.reduce(.key(.down), classes: classes) == .open(down))  // the last choice stays
+        #expect(down.reduce(.key(.enter), classes: classes) == .pick("cart"))
+        #expect(ClassPicker(filter: "bus").reduce(.key(.enter), classes: classes) == .pick("bus"))
+        #expect(ClassPicker(filter: "  ").reduce(.key(.enter), classes: classes) == .needsName)
+        #expect(picker.reduce(.key(.escape), classes: classes) == .cancel)
+        #expect(picker.reduce(.key(.backspace), classes: classes) == .open(ClassPicker(filter: "ca")))
+    }
+
+    @Test("the help page scrolls within its lines when they do not fit, and any other key closes it")
+    func help() {
+        let page = HelpPage(top: 0, lines: 50, rows: 20)
+        #expect(page.reduce(.character("j")) == 1 && page.reduce(.key(.up)) == 0)
+        #expect(page.reduce(.key(.pageDown)) == 19 && HelpPage(top: 25, lines: 50, rows: 20).reduce(.character(" ")) == 30)
+        #expect(page.reduce(.mouse(column: 1, row: 1, .motion)) == 0)
+        #expect(page.reduce(.character("x")) == nil && page.reduce(.key(.escape)) == nil)
+        #expect(HelpPage(top: 0, lines: 10, rows: 20).reduce(.character("j")) == nil)
+    }
+}

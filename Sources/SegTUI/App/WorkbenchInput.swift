@@ -1,0 +1,186 @@
+import SegCore
+import SegModels
+
+/// Input in the workbench: the overlay that is open takes it (each with a reducer of its own),
+/// else the keymap turns keys into the main view's actions, and the mouse makes prompts.
+extension Workbench {
+    // MARK: Input
+
+    static func handleInput(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if case .pixelMouse(let x, let y, let action) = input {
+            // The image takes the pixel under the pointer; everything else is laid out in cells.
+            guard let cell = s.display.cellPixels, cell.width > 0, cell.height > 0 else { return }
+            let column = x / cell.width, row = y / cell.height
+            if s.overlay == .none {
+                let pixel = WorkbenchLayout(s).imagePixel(terminalX: x, terminalY: y, s)
+                handleMouse(column: column, row: row, action, pixel: .some(pixel), &s, &effects)
+            } else {
+                handleInput(.mouse(column: column, row: row, action), &s, &effects)
+            }
+            return
+        }
+        if case .resize(let rows, let columns) = input {
+            s.rows = rows
+            s.columns = columns
+            return
+        }
+        if case .hangup = input {
+            s.quit = true  // everything is already saved
+            return
+        }
+        switch s.overlay {
+        case .help:
+            handleHelp(input, &s)
+            return
+        case .classPicker(let filter, let highlighted):
+            handlePicker(input, filter: filter, highlighted: highlighted, &s, &effects)
+            return
+        case .metrics:
+            handleMetrics(input, &s)
+            return
+        case .failures:
+            handleFailures(input, &s, &effects)
+            return
+        case .compare:
+            handleCompare(input, &s, &effects)
+            return
+        case .none:
+            break
+        }
+        switch input {
+        case .character(let c): handleCharacter(c, &s, &effects)
+        case .key(let key): handleKey(key, &s, &effects)
+        case .mouse(let column, let row, let action): handleMouse(column: column, row: row, action, &s, &effects)
+        case .resize, .hangup, .pixelMouse: break
+        }
+    }
+
+    static func handleCharacter(_ c: Character, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if let action = Keymap.name(of: c).flatMap(s.keymap.action(for:)) { perform(action, &s, &effects) }
+    }
+
+    static func handleKey(_ key: SpecialKey, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if let action = s.keymap.action(for: Keymap.name(of: key)) { perform(action, &s, &effects) }
+    }
+
+    /// What each action of the main view does (which key does it is the keymap's business).
+    static func perform(_ action: WorkbenchAction, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        switch action {
+        case .quit: s.quit = true
+        case .nextImage: go(to: s.current + 1, &s, &effects)
+        case .previousImage: go(to: s.current - 1, &s, &effects)
+        case .firstImage: go(to: 0, &s, &effects)
+        case .lastImage: go(to: s.images.count - 1, &s, &effects)
+        case .cursorLeft: moveCursor(-1, 0, large: false, fine: true, &s)
+        case .cursorRight: moveCursor(1, 0, large: false, fine: true, &s)
+        case .cursorUp: moveCursor(0, -1, large: false, fine: true, &s)
+        case .cursorDown: moveCursor(0, 1, large: false, fine: true, &s)
+        case .stepLeft: moveCursor(-1, 0, large: false, &s)
+        case .stepRight: moveCursor(1, 0, large: false, &s)
+        case .stepUp: moveCursor(0, -1, large: false, &s)
+        case .stepDown: moveCursor(0, 1, large: false, &s)
+        case .jumpLeft: moveCursor(-1, 0, large: true, &s)
+        case .jumpRight: moveCursor(1, 0, large: true, &s)
+        case .jumpUp: moveCursor(0, -1, large: true, &s)
+        case .jumpDown: moveCursor(0, 1, large: true, &s)
+        case .positivePoint: addPoint(s.cursor, positive: true, &s, &effects)
+        case .negativePoint: addPoint(s.cursor, positive: false, &s, &effects)
+        case .boxCorner:
+            if let start = s.boxStart {
+                s.boxStart = nil
+                setBox(from: start, to: s.cursor, &s, &effects)
+            } else {
+                s.boxStart = s.cursor
+                s.message = "box: move to the opposite corner and press \(s.keymap.keys(for: .boxCorner).first ?? "b") again"
+            }
+        case .undo: undo(&s, &effects)
+        case .redo: redo(&s, &effects)
+        case .clear:
+            if s.boxStart != nil || s.dragStart != nil {
+                s.boxStart = nil
+                s.dragStart = nil
+            } else if !s.editor.isEmpty {
+                clearEditor(&s, &effects)
+            } else {
+                s.selectedObject = nil
+            }
+        case .nextCandidate:
+            // Two models: it chooses whose mask Enter accepts. One model: its next candidate, or the next object.
+            if s.isAB {
+                s.chosenLane = (s.chosenLane + 1) % s.lanes.count
+            } else if !nextCandidate(&s) {
+                candidateOrObject(&s)
+            }
+        case .cycleCandidate: if !nextCandidate(&s) { candidateOrObject(&s) }
+        case .chooseA: s.chosenLane = 0
+        case .chooseB: if s.lanes.count > 1 { s.chosenLane = 1 }
+        case .opacity: s.opacityStep = (s.opacityStep + 1) % WorkbenchState.opacitySteps.count
+        case .zoomIn: zoom(by: 2.0.squareRoot(), around: s.cursor, &s)
+        case .zoomOut: zoom(by: 1 / 2.0.squareRoot(), around: s.cursor, &s)
+        case .fit: s.viewport = .fit
+        case .help:
+            s.helpTop = 0
+            s.overlay = .help
+        case .metrics: openMetrics(&s)
+        case .failures: openFailures(&s)
+        case .compare: openCompare(&s, &effects)
+        case .nextFailure, .previousFailure:
+            if !stepFailure(action == .nextFailure ? 1 : -1, &s, &effects) {
+                s.message = "\(s.keymap.keys(for: .nextFailure).first ?? "n") / \(s.keymap.keys(for: .previousFailure).first ?? "p") "
+                    + "walk the failures opened from the browser (\(s.keymap.keys(for: .failures).first ?? "f"))"
+            }
+        case .delete: deleteSelected(&s, &effects)
+        case .refine: refineSelected(&s, &effects)
+        case .toggleList: s.showList.toggle()
+        case .accept: startAccept(&s)
+        }
+    }
+
+    /// `pixel`: the image pixel under the pointer when the terminal reports pixels (else the one
+    /// under the cell's centre).
+    static func handleMouse(column: Int, row: Int, _ action: MouseAction, pixel exact: PixelPoint?? = nil, _ s: inout WorkbenchState,
+                            _ effects: inout [WorkbenchEffect]) {
+        let layout = WorkbenchLayout(s)
+        if let listRow = layout.listRow(column: column, row: row) {
+            if action == .leftPress || action == .leftClick, let index = layout.imageIndex(listRow: listRow, s) {
+                go(to: index, &s, &effects)
+            }
+            return
+        }
+        let pixel: PixelPoint? = exact ?? layout.imagePixel(column: column, row: row, s)
+        switch action {
+        case .leftPress:
+            s.dragStart = pixel
+        case .leftClick:
+            if let pixel { click(pixel, &s, &effects) }
+        case .motion:
+            if s.dragStart != nil, let pixel { s.cursor = pixel }
+        case .leftRelease:
+            guard let start = s.dragStart else { break }
+            s.dragStart = nil
+            guard let end = pixel ?? Optional(s.cursor) else { break }
+            // A drag of at least two cells is a box; less is a click.
+            let cellsApart = max(Double(abs(end.x - start.x)) * layout.image.scaleX, Double(abs(end.y - start.y)) * layout.image.scaleY)
+            if cellsApart >= 2 { setBox(from: start, to: end, &s, &effects) } else { click(start, &s, &effects) }
+        case .rightPress, .rightClick:
+            if let pixel { addPoint(pixel, positive: false, &s, &effects) }
+        case .rightRelease:
+            break
+        case .wheelUp:
+            if let pixel { zoom(by: 2.0.squareRoot(), around: pixel, &s) }
+        case .wheelDown:
+            if let pixel { zoom(by: 1 / 2.0.squareRoot(), around: pixel, &s) }
+        }
+        if let pixel, action != .motion { s.cursor = pixel }
+    }
+
+    /// A left click: selects an accepted object under it when nothing is being made, else a positive point.
+    static func click(_ pixel: PixelPoint, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        if s.editor.isEmpty, let hit = s.currentObjects.last(where: { $0.mask[pixel.x, pixel.y] }) {
+            s.selectedObject = hit.id
+            s.message = "selected \(hit.className) #\(hit.id): e refines, d deletes, Esc deselects"
+            return
+        }
+        addPoint(pixel, positive: true, &s, &effects)
+    }
+}
