@@ -15,6 +15,8 @@ let package = Package(
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CJPEG"),
         .systemLibrary(name: "CBLAS"),
+        // CRC-32 of zip entries (zlib, which libpng already brings).
+        .systemLibrary(name: "CZlib"),
         // SHA-256 of checkpoints (libssl-dev's libcrypto), recorded with the objects a model made.
         .systemLibrary(name: "CCrypto"),
         // AVX2+FMA / AVX-512 element-wise kernels (per-function target attributes, runtime dispatch).
@@ -27,7 +29,7 @@ let package = Package(
 
         .target(name: "SegCore", dependencies: ["CPNG", "CJPEG", "CCrypto"]),
         .target(name: "SegEval", dependencies: ["SegCore"]),
-        .target(name: "SegNN", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "SegNN", dependencies: ["CBLAS", "CKernels", "CZlib"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN"]),
         .target(
             name: "SegTUI",

@@ -5,7 +5,7 @@ set -euo pipefail
 # xvfb, xterm, kitty, x11-apps and xdotool: the end-to-end tests of terminal graphics (real terminals:
 # xterm for sixel, kitty for the kitty graphics protocol; kitty draws with OpenGL, under Xvfb Mesa's
 # software renderer, libgl1-mesa-dri, which xvfb's libgl1 brings in).
-packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev libturbojpeg0-dev libssl-dev pkg-config tmux xvfb xterm kitty x11-apps xdotool)
+packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev zlib1g-dev libturbojpeg0-dev libssl-dev pkg-config tmux xvfb xterm kitty x11-apps xdotool)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,3 +1,4 @@
+import CZlib
 /// A minimal reader for the zip container `torch.save` writes: stored (uncompressed) entries,
 /// ZIP64 when needed. It locates entries and hands out their bytes from the mapping; it never
 /// inflates, so a hostile archive cannot make it allocate. (ZIPFoundation would work too, but it
@@ -100,41 +101,10 @@ public struct ZipArchive: Sendable {
     }
 }
 
-/// CRC-32 (IEEE, as zip), slicing-by-8.
+/// CRC-32 (IEEE, as zip), zlib's.
 enum CRC32 {
-    static let tables: [[UInt32]] = {
-        var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
-        for i in 0..<256 {
-            var c = UInt32(i)
-            for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-            t[0][i] = c
-        }
-        for i in 0..<256 {
-            for k in 1..<8 { t[k][i] = (t[k - 1][i] >> 8) ^ t[0][Int(t[k - 1][i] & 0xFF)] }
-        }
-        return t
-    }()
-
     static func checksum(_ b: UnsafeRawBufferPointer) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        let flat = tables.flatMap { $0 }
-        flat.withUnsafeBufferPointer { t in
-            var i = 0
-            let n = b.count
-            while i + 8 <= n {
-                let lo = c ^ (UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24)
-                let hi = UInt32(b[i + 4]) | UInt32(b[i + 5]) << 8 | UInt32(b[i + 6]) << 16 | UInt32(b[i + 7]) << 24
-                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
-                    ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
-                    ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
-                    ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
-                i += 8
-            }
-            while i < n {
-                c = t[Int((c ^ UInt32(b[i])) & 0xFF)] ^ (c >> 8)
-                i += 1
-            }
-        }
-        return c ^ 0xFFFF_FFFF
+        guard let base = b.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        return UInt32(truncatingIfNeeded: crc32_z(0, base, b.count))
     }
 }
