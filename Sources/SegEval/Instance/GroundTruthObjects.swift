@@ -105,6 +105,26 @@ public final class GroundTruthObjects: Sendable {
         return valuesInMask == 1 ? "object" : "label \(value)"
     }
 
+    /// The ground truth's categories by id, where it names them (a COCO file); nil for a folder of
+    /// masks, whose values are the class list's own indices.
+    public var categories: [Int: String]? {
+        switch source {
+        case .coco(_, let categories): categories
+        case .masks: nil
+        }
+    }
+
+    /// The `file_name` the ground truth gives image file `name` (matched as `objects` matches it),
+    /// nil when it names none.
+    public func fileName(forImage name: String) -> String? {
+        switch source {
+        case .coco(let gt, _):
+            (gt.images.first { FileName.last($0.fileName) == name } ?? gt.images.first { FileName.stem($0.fileName) == FileName.stem(name) })?
+                .fileName
+        case .masks: nil
+        }
+    }
+
     private func requireSize(_ w: Int, _ h: Int, of entry: String, _ width: Int, _ height: Int) throws {
         guard w == width, h == height else {
             throw SegError(.invalid, file: path, "\(entry) is \(w)x\(h) but the image is \(width)x\(height)")

@@ -72,6 +72,11 @@ public final class WorkbenchSession {
         groundTruth = try config.groundTruth.map {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
+        if let truth = groundTruth, let path = config.groundTruth {
+            state.categoryIDs = try CategoryIDs.matching(classes: config.classes, classesSource: config.classesSource,
+                                                         categories: truth.categories, groundTruth: path)
+            for entry in images { if let name = truth.fileName(forImage: entry.name) { state.groundTruthFileNames[entry.name] = name } }
+        }
         let truth = groundTruth
         workers = models.enumerated().map { lane, model in
             ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth, prefetch: prefetch) { inbox.post($0) }

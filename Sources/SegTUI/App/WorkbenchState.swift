@@ -222,6 +222,10 @@ public struct WorkbenchState: Sendable {
     public var debugIO: String?
     public var quit = false
     public var showList = true
+    /// The ids the outputs give the classes (the ground truth's where it names them).
+    public var categoryIDs = CategoryIDs()
+    /// The ground truth's `file_name` for each image file name it lists (the outputs use them).
+    public var groundTruthFileNames: [String: String] = [:]
     /// Which key does what (the defaults, or the user's `[keys]` over them).
     public var keymap = Keymap()
     /// The help overlay's first shown line (it scrolls when taller than the terminal).
@@ -259,6 +263,9 @@ public struct WorkbenchState: Sendable {
     public var objectClasses: [String] { classes.filter { $0.lowercased() != "background" } }
 
     /// What the outputs hold (`OutputWriter`).
-    public var work: OutputWriter.Work { OutputWriter.Work(images: images, accepted: accepted, classes: objectClasses) }
+    public var work: OutputWriter.Work {
+        OutputWriter.Work(images: images, accepted: accepted, classes: objectClasses, categoryIDs: categoryIDs,
+                          fileNames: groundTruthFileNames)
+    }
 }
 

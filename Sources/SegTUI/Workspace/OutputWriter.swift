@@ -5,22 +5,29 @@ import SegCore
 /// colours from the theme) and one COCO instances JSON (`instances.json`, RLE segmentations) for
 /// the workspace. Both are rewritten atomically after every accept or delete.
 ///
-/// Class ids: the position of the class among the workspace's object classes plus one (0 is
-/// background), which matches a `classes.txt` whose first line is `background`.
+/// Class ids: the ground truth's own for the classes it names, else the position of the class
+/// among the workspace's object classes plus one (0 is background), which matches a `classes.txt`
+/// whose first line is `background` (`CategoryIDs`). Image `file_name`s are the ground truth's.
 public struct OutputWriter {
     /// What the outputs hold: the images, their accepted objects, and the object classes in id order.
     public struct Work: Sendable {
         public var images: [ImageEntry]
         public var accepted: [String: [AcceptedObject]]
         public var classes: [String]
+        public var categoryIDs: CategoryIDs
+        /// The ground truth's `file_name` for an image file name, where it has one.
+        public var fileNames: [String: String]
 
-        public init(images: [ImageEntry], accepted: [String: [AcceptedObject]], classes: [String]) {
+        public init(images: [ImageEntry], accepted: [String: [AcceptedObject]], classes: [String],
+                    categoryIDs: CategoryIDs = CategoryIDs(), fileNames: [String: String] = [:]) {
             self.images = images
             self.accepted = accepted
             self.classes = classes
+            self.categoryIDs = categoryIDs
+            self.fileNames = fileNames
         }
 
-        public func classID(_ name: String) -> Int { (classes.firstIndex(of: name) ?? classes.count) + 1 }
+        public func classID(_ name: String) -> Int { categoryIDs.id(of: name, classes: classes) }
     }
 
     public let folder: String
@@ -54,10 +61,16 @@ public struct OutputWriter {
                 let id = UInt32(work.classID(object.className))
                 for i in object.mask.bits.indices where object.mask.bits[i] != 0 { labels.labels[i] = id }
             }
-            var entries = [RasterImage.PaletteEntry(r: 0, g: 0, b: 0)]
-            for i in 0..<max(work.classes.count, 1) {
+            // Each class's colour at its id (ids the ground truth leaves unused stay black).
+            let ids = work.classes.map(work.classID)
+            var entries = [RasterImage.PaletteEntry](repeating: .init(r: 0, g: 0, b: 0), count: max(ids.max() ?? 1, 1) + 1)
+            for (i, id) in ids.enumerated() where id < entries.count {
                 let c = palette.isEmpty ? RGB(255, 255, 255) : palette[i % palette.count]
-                entries.append(.init(r: c.r, g: c.g, b: c.b))
+                entries[id] = .init(r: c.r, g: c.g, b: c.b)
+            }
+            if ids.isEmpty {
+                let c = palette.first ?? RGB(255, 255, 255)
+                entries[1] = .init(r: c.r, g: c.g, b: c.b)
             }
             try ImageFile.writePNG(labels, to: labelPath, palette: entries.count <= 256 ? entries : nil)
         } else if FileManager.default.fileExists(atPath: labelPath) {
@@ -74,7 +87,8 @@ public struct OutputWriter {
         for (index, entry) in work.images.enumerated() {
             guard let objects = work.accepted[entry.path], let first = objects.first else { continue }
             let imageID = index + 1
-            images.append(["id": imageID, "file_name": entry.name, "width": first.mask.width, "height": first.mask.height])
+            images.append(["id": imageID, "file_name": work.fileNames[entry.name] ?? entry.name, "width": first.mask.width,
+                           "height": first.mask.height])
             for object in objects {
                 let rle = try RLE(mask: object.mask)
                 var annotation: [String: Any] = [
@@ -93,7 +107,8 @@ public struct OutputWriter {
                 annotationID += 1
             }
         }
-        let categories = work.classes.enumerated().map { i, name in ["id": i + 1, "name": name] as [String: Any] }
+        let categories = work.classes.map { name in ["id": work.classID(name), "name": name] as [String: Any] }
+            .sorted { ($0["id"] as? Int ?? 0) < ($1["id"] as? Int ?? 0) }
         let document: [String: Any] = [
             "info": ["description": "segterm annotations"],
             "images": images, "annotations": annotations, "categories": categories,

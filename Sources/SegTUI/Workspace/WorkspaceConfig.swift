@@ -13,6 +13,8 @@ public struct WorkspaceConfig: Equatable, Sendable {
     public var predictions: [(name: String, path: String)]
     /// Class names; index 0 is background when the list comes from a text file.
     public var classes: [String]
+    /// Where `classes` was written: the class file, or the segterm.toml that lists them (for errors).
+    public var classesSource: String?
     /// Where accepted masks, the COCO JSON and the journal go.
     public var output: String
     /// `grabcut` or a checkpoint path.
@@ -107,7 +109,9 @@ public struct WorkspaceConfig: Equatable, Sendable {
             }
         }
         var classes: [String] = []
+        var classesSource: String?
         if let value = table["classes"] {
+            classesSource = path
             if let list = value.array {
                 classes = try (0..<list.count).map { i in
                     guard let name = list[i].string else { throw SegError(.invalid, file: path, "classes[\(i)] must be a string") }
@@ -115,6 +119,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
                 }
             } else if let file = value.string {
                 classes = try ClassList.load(resolved(file))
+                classesSource = resolved(file)
             } else {
                 throw SegError(.invalid, file: path, "'classes' must be a file path or a list of names")
             }
@@ -139,6 +144,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
             ignoreValue: ignoreValue
         )
         config.noc = try string("noc").map(resolved)
+        config.classesSource = classesSource
         return config
     }
 }
