@@ -64,6 +64,54 @@ struct AnalysisViewTests {
         #expect(s.overlay == .none)
     }
 
+    static let panopticFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("SegEvalTests/Fixtures/panoptic")
+
+    @Test("a panoptic set: the metrics view shows PQ/SQ/RQ as panopticapi computes them, per class; masks and ground truth come from the PNGs")
+    func panopticSet() throws {
+        let gt = Self.panopticFixture.appendingPathComponent("gt.json").path
+        let evaluation = try SetEvaluation.compute(groundTruth: gt, predictions: Self.panopticFixture.appendingPathComponent("pred.json").path)
+        // The reference: panopticapi's pq_compute on the same files (scripts/, committed as expected.json).
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.panopticFixture.appendingPathComponent("expected.json")))
+                                    as? [String: Any])
+        let all = try #require(expected["All"] as? [String: Double])
+        let table = evaluation.metrics
+        #expect(table.columns == ["PQ", "SQ", "RQ"])
+        #expect(table.rows.map(\.name) == ["person", "car", "sky", "road", "grass"])
+        #expect(abs(try #require(table.summary.first { $0.name == "PQ" }).value - all["PQ"]!) <= 1e-12)
+        #expect(abs(try #require(table.summary.first { $0.name == "RQ" }).value - all["RQ"]!) <= 1e-12)
+        let perCategory = try #require(expected["perCategory"] as? [String: [String: Double]])
+        for (row, id) in zip(table.rows, [1, 2, 10, 11, 12]) {
+            let c = try #require(perCategory["\(id)"])
+            let denominator = c["tp"]! + 0.5 * c["fp"]! + 0.5 * c["fn"]!
+            #expect(abs(row.values[0] - (denominator > 0 ? c["iou"]! / denominator : 0)) <= 1e-12, "\(row.name)")
+        }
+        #expect(evaluation.scores.metric == "PQ" && evaluation.scores.byStem["p0"] != nil)
+        #expect(!evaluation.failures.isEmpty)
+
+        var s = WorkbenchReducerTests.ready(rows: 30, columns: 120)
+        s.predictions = [PredictionColumn(name: "panoptic-a", evaluation: evaluation)]
+        _ = WorkbenchReducerTests.send(&s, .input(.character("m")))
+        let lines = Self.screen(s)
+        #expect(lines.contains { $0.contains("Metrics: panoptic-a") })
+        #expect(lines.contains { $0.contains(String(format: "PQ %.3f", all["PQ"]!)) })
+        // Each class's row shows its PQ, SQ and RQ.
+        for row in table.rows {
+            let cells = row.values.map { String(format: "%.3f", $0) }.joined(separator: "   ")
+            #expect(lines.contains { $0.contains(row.name) && $0.contains(cells) }, "\(row.name): \(lines.joined(separator: "\n"))")
+        }
+
+        // The compare view and the failure browser draw the set's segments.
+        #expect(!evaluation.predictionMasks(stem: "p0").isEmpty)
+        let falsePositive = try #require(evaluation.failures.first { $0.kind == .falsePositiveSegment })
+        let mask = try #require(evaluation.predictionMask(for: falsePositive))
+        #expect(mask.area == Int(falsePositive.area))
+        // The workspace's ground truth reads the panoptic PNGs: one object per segment that is not crowd.
+        let truth = try GroundTruthObjects(path: gt)
+        let objects = try #require(try truth.objects(forImage: "p0.jpg", width: 64, height: 48))
+        #expect(!objects.objects.isEmpty && objects.objects.allSatisfy { $0.mask.area > 0 })
+    }
+
     @Test("column charts: eighths of a cell from the bottom, nothing for undefined values")
     func columnCharts() {
         // Two rows: 1.0 fills both, 0.5 the lower one, 0.25 half of the lower, -1 nothing.

@@ -53,6 +53,15 @@ public struct COCOEvaluation: Sendable {
 
     public var stats: [Double] { summary.stats }
 
+    /// Category `k`'s precision at recall 0, 0.01, …, 1 for IoU 0.5, all areas and the largest
+    /// maxDets (the precision–recall curve the metrics view draws), -1 where undefined.
+    public func precisionCurve(category k: Int) -> [Double] {
+        let t = params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
+        let a = params.areaRanges.firstIndex { $0.label == "all" } ?? 0
+        let R = params.recallThresholds.count, K = categories.count, A = params.areaRanges.count, M = params.maxDets.count
+        return (0..<R).map { r in precision[(((t * R + r) * K + k) * A + a) * M + (M - 1)] }
+    }
+
     // MARK: accumulate
 
     /// pycocotools' `accumulate`. Categories are independent, so they run in parallel.
