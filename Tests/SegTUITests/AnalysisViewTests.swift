@@ -258,6 +258,17 @@ struct AnalysisViewTests {
         try Data(#"{"models": [{"model": "a", "images": 2, "noc85": 1, "noc90": 2, "over_max_90": 0, "miou_at": [0.9]},{"model": "b", "images": 2, "noc85": 1, "noc90": 3, "over_max_90": 1, "miou_at": [0.8]}], "paired": {}}"#.utf8)
             .write(to: URL(fileURLWithPath: pair))
         #expect(try NocCurve.load(pair).map(\.model) == ["a", "b"])
+        // A report as segterm noc wrote it before the report became one Codable type (every key, per_image included).
+        let old = folder.appendingPathComponent("old.json").path
+        try Data(#"""
+            {"ignore_value": 128, "images": 2, "images_dir": "/data/images", "masks_dir": "/data/masks", "max_clicks": 3,
+             "miou_at": [0.5, 0.8, 0.91], "model": "grabcut", "noc85": 2.5, "noc90": 3, "noc90_at_max": 2, "over_max_90": 1,
+             "per_image": [{"clicks": [{"positive": true, "x": 4, "y": 5}], "ious": [0.5], "name": "alpha", "prepare_s": 0.01, "seconds": [0.002]}],
+             "prepare_s": 0.01, "spc": 0.002}
+            """#.utf8).write(to: URL(fileURLWithPath: old))
+        #expect(try NocCurve.load(old) == [NocCurve(model: "grabcut", objects: 2, noc85: 2.5, noc90: 3, overMax90: 1, meanIoU: [0.5, 0.8, 0.91])])
+        let report = try JSONDecoder().decode(NoCReport.self, from: Data(contentsOf: URL(fileURLWithPath: old)))
+        #expect(report.ignoreValue == 128 && report.nocAtMax90 == 2 && report.perImage?.first?.clicks.first == .init(x: 4, y: 5, positive: true))
 
         var s = Self.state()
         s.noc = curve
