@@ -19,6 +19,11 @@ public struct MetricsTable: Sendable, Equatable {
     /// TIDE: AP gained by fixing each error type, in tidecv's order.
     public var errors: [(name: String, gain: Double)]
 
+    public init(title: String, rowLabel: String, columns: [String], rows: [Row], summary: [(name: String, value: Double)],
+                errors: [(name: String, gain: Double)]) {
+        self.title = title; self.rowLabel = rowLabel; self.columns = columns; self.rows = rows; self.summary = summary; self.errors = errors
+    }
+
     public static func == (a: MetricsTable, b: MetricsTable) -> Bool {
         a.title == b.title && a.columns == b.columns && a.rows == b.rows && a.summary.map(\.name) == b.summary.map(\.name)
             && a.summary.map(\.value) == b.summary.map(\.value) && a.errors.map(\.name) == b.errors.map(\.name)
