@@ -43,12 +43,9 @@ enum FailureBenchmark {
 
     static func run(rows count: Int, repeats: Int = 5) -> Result {
         let classes = (0..<80).map { "class-\($0)" }
-        let sizes = ["small", "medium", "large"]
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
-            return seed
-        }
+        let sizes = SizeBucket.allCases
+        var generator = SeededGenerator(seed: 1)
+        func next() -> UInt64 { generator.next() }
         let rows = (0..<count).map { i -> FailureRow in
             let kind = FailureRow.Kind.allCases[Int(next() % 6)]
             return FailureRow(kind: kind, image: "images/\(String(format: "%06d", i / 100)).jpg", className: classes[Int(next() % 80)],

@@ -11,6 +11,7 @@ extension EvalRequest.Task: ExpressibleByArgument {}
 extension COCOIoUType: ExpressibleByArgument {}
 extension FailureTable.SortKey: ExpressibleByArgument {}
 extension FailureRow.Kind: ExpressibleByArgument {}
+extension SizeBucket: ExpressibleByArgument {}
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
@@ -56,7 +57,7 @@ struct EvalOptions: ParsableArguments {
     var failureClass: String?
 
     @Option(help: "Only failures of this size: small, medium or large (COCO's area buckets).")
-    var failureSize: FailureSize?
+    var failureSize: SizeBucket?
 
     @Option(help: "Only failures of this type: \(FailureRow.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var failureType: FailureRow.Kind?
@@ -67,7 +68,6 @@ struct EvalOptions: ParsableArguments {
     @OptionGroup var imageOptions: ImageOptions
 
     enum ResizeMode: String, ExpressibleByArgument { case nearest }
-    enum FailureSize: String, ExpressibleByArgument, CaseIterable { case small, medium, large }
 
     func validate() throws {
         guard workers > 0 else { throw ValidationError("--workers must be positive") }
@@ -84,7 +84,7 @@ struct EvalOptions: ParsableArguments {
         r.resizePredictions = resizePred == .nearest
         r.workers = workers
         r.limits = imageOptions.limits
-        r.failureQuery = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize?.rawValue,
+        r.failureQuery = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize,
                                       kind: failureType, limit: failures)
         r.tide = tide
         return r

@@ -7,7 +7,7 @@ import SegEval
 /// A scene the colour model can separate but a threshold cannot: an orange ellipse with a notch on
 /// a background of tiles in several greens, blues and one orange-brown, with per-pixel noise.
 func syntheticScene(width: Int = 160, height: Int = 120, seed: UInt64 = 3) -> (image: RGBImage, truth: Mask) {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     let palette: [(Double, Double, Double)] = [(40, 110, 50), (70, 140, 60), (30, 80, 120), (60, 100, 160), (120, 80, 40)]
     var tileColour: [[(Double, Double, Double)]] = []
     for _ in 0..<(height / 8 + 1) {
@@ -165,7 +165,7 @@ struct GraphCutPartsTests {
 
     @Test("a mixture fitted to two colour clusters scores each cluster's colours as likely, others as unlikely")
     func mixture() throws {
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         var data: [Float] = []
         for k in 0..<400 {
             let centre: (Float, Float, Float) = k % 2 == 0 ? (30, 10, -20) : (70, -30, 40)

@@ -10,7 +10,7 @@ import Testing
 struct AnalysisViewTests {
     static func row(_ image: String, _ cls: String, _ size: String, area: Double, iou: Double, score: Double, _ kind: FailureRow.Kind,
                     box: COCOBox? = COCOBox(x: 40, y: 30, width: 10, height: 10), reference: String) -> FailureRow {
-        FailureRow(image: image, imageId: nil, classId: nil, className: cls, sizeBucket: size, area: area, iou: iou, score: score,
+        FailureRow(image: image, imageId: nil, classId: nil, className: cls, sizeBucket: SizeBucket(rawValue: size), area: area, iou: iou, score: score,
                    kind: kind, box: box, reference: reference)
     }
 
@@ -134,7 +134,7 @@ struct AnalysisViewTests {
         // Lowest IoU first, then the higher score, then the image.
         #expect(s.failureBrowser.shown == [0, 3, 2, 1])
         _ = WorkbenchReducerTests.send(&s, .input(.character("s")))
-        #expect(s.failureBrowser.size == "small" && s.failureBrowser.shown == [0, 3, 2])
+        #expect(s.failureBrowser.size == .small && s.failureBrowser.shown == [0, 3, 2])
         _ = WorkbenchReducerTests.send(&s, .input(.character("/")), .input(.character("c")), .input(.character("a")), .input(.character("r")))
         #expect(s.failureBrowser.typing && s.failureBrowser.shown == [3, 2])  // "car" matches car and cart
         _ = WorkbenchReducerTests.send(&s, .input(.key(.enter)))

@@ -31,7 +31,8 @@ public struct FailureRow: Sendable, Equatable {
     public var imageId: Int?
     public var classId: Int?
     public var className: String
-    public var sizeBucket: String
+    /// nil for a row about a whole image.
+    public var sizeBucket: SizeBucket?
     public var area: Double
     /// The IoU that decided the kind (-1 when there is none).
     public var iou: Double
@@ -43,9 +44,14 @@ public struct FailureRow: Sendable, Equatable {
     /// Ground-truth annotation id or detection index (results[i]) the row is about.
     public var reference: String
 
-    public static func sizeBucket(_ area: Double) -> String {
-        area < 32 * 32 ? "small" : area < 96 * 96 ? "medium" : "large"
+    public static func sizeBucket(_ area: Double) -> SizeBucket {
+        area < 32 * 32 ? .small : area < 96 * 96 ? .medium : .large
     }
+}
+
+/// COCO's area buckets, as the failure filters name them: below 32², below 96², larger.
+public enum SizeBucket: String, Sendable, CaseIterable, Equatable {
+    case small, medium, large
 }
 
 /// Which failures to keep and in what order: what the CLI's `--failure-*` options and
@@ -54,13 +60,12 @@ public struct FailureQuery: Sendable, Equatable {
     public var sort: FailureTable.SortKey
     /// A class name, or a class id written as a number.
     public var className: String?
-    /// "small", "medium" or "large".
-    public var sizeBucket: String?
+    public var sizeBucket: SizeBucket?
     public var kind: FailureRow.Kind?
     /// Rows kept after sorting (the counts cover every failure that passes the filters).
     public var limit: Int
 
-    public init(sort: FailureTable.SortKey = .iou, className: String? = nil, sizeBucket: String? = nil,
+    public init(sort: FailureTable.SortKey = .iou, className: String? = nil, sizeBucket: SizeBucket? = nil,
                 kind: FailureRow.Kind? = nil, limit: Int = .max) {
         self.sort = sort; self.className = className; self.sizeBucket = sizeBucket; self.kind = kind; self.limit = limit
     }
@@ -71,7 +76,7 @@ public struct FailureQuery: Sendable, Equatable {
         return wanted == name || (classId != nil && Int(wanted) == classId)
     }
 
-    func admits(kind k: FailureRow.Kind, sizeBucket bucket: String) -> Bool {
+    func admits(kind k: FailureRow.Kind, sizeBucket bucket: SizeBucket?) -> Bool {
         (kind == nil || kind == k) && (sizeBucket == nil || sizeBucket == bucket)
     }
 
@@ -180,7 +185,7 @@ public struct FailureTable: Sendable {
         return keys.sorted { FailureSortKey.precedes($0, $1, by: key) { rows[$0].reference < rows[$1].reference } }.map(\.handle)
     }
 
-    public func filtered(classId: Int? = nil, sizeBucket: String? = nil, kind: FailureRow.Kind? = nil) -> FailureTable {
+    public func filtered(classId: Int? = nil, sizeBucket: SizeBucket? = nil, kind: FailureRow.Kind? = nil) -> FailureTable {
         FailureTable(rows: rows.filter { r in
             (classId == nil || r.classId == classId) && (sizeBucket == nil || r.sizeBucket == sizeBucket) && (kind == nil || r.kind == kind)
         }, limit: limit)
@@ -203,7 +208,7 @@ public struct FailureTable: Sendable {
             ("rows", .array(rows.prefix(max(0, limit)).map { r in
                 .object([("image", .string(r.image)), ("imageId", r.imageId.map { .integer($0) } ?? .null),
                          ("classId", r.classId.map { .integer($0) } ?? .null), ("class", .string(r.className)),
-                         ("size", .string(r.sizeBucket)), ("area", .number(r.area)), ("IoU", .number(r.iou)),
+                         ("size", .string(r.sizeBucket?.rawValue ?? "")), ("area", .number(r.area)), ("IoU", .number(r.iou)),
                          ("score", .number(r.score)), ("error", .string(r.kind.rawValue)),
                          ("bbox", r.box.map { .array([.number($0.x), .number($0.y), .number($0.width), .number($0.height)]) } ?? .null),
                          ("ref", .string(r.reference))])
@@ -215,14 +220,14 @@ public struct FailureTable: Sendable {
         let summary = counts.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")
         var filters: [String] = []
         if let c = query.className { filters.append("class \(c)") }
-        if let s = query.sizeBucket { filters.append(s) }
+        if let s = query.sizeBucket { filters.append(s.rawValue) }
         if let k = query.kind { filters.append(k.rawValue) }
         let scope = filters.isEmpty ? "" : " [\(filters.joined(separator: ", "))]"
         var t = ReportTable(title: "Failures\(scope) (\(total): \(summary.isEmpty ? "none" : summary)), by \(query.sort.rawValue), worst first",
                             columns: ["image", "class", "size", "area", "IoU", "score", "error", "bbox"])
         for r in rows.prefix(max(0, limit)) {
             let box = r.box.map { "\(JSONValue.format($0.x)),\(JSONValue.format($0.y)),\(JSONValue.format($0.width)),\(JSONValue.format($0.height))" } ?? "-"
-            t.rows.append([r.image, r.className, r.sizeBucket, JSONValue.format(r.area), formatMetric(r.iou),
+            t.rows.append([r.image, r.className, r.sizeBucket?.rawValue ?? "", JSONValue.format(r.area), formatMetric(r.iou),
                            r.score < 0 ? "-" : formatMetric(r.score), r.kind.rawValue, box])
         }
         return t
@@ -233,7 +238,7 @@ public struct FailureTable: Sendable {
                                                  "x", "y", "width", "height", "ref"])
         for r in rows.prefix(max(0, limit)) {
             let b = r.box
-            t.rows.append([r.image, r.imageId.map(String.init) ?? "", r.classId.map(String.init) ?? "", r.className, r.sizeBucket,
+            t.rows.append([r.image, r.imageId.map(String.init) ?? "", r.classId.map(String.init) ?? "", r.className, r.sizeBucket?.rawValue ?? "",
                            JSONValue.format(r.area), JSONValue.format(r.iou), JSONValue.format(r.score), r.kind.rawValue,
                            b.map { JSONValue.format($0.x) } ?? "", b.map { JSONValue.format($0.y) } ?? "",
                            b.map { JSONValue.format($0.width) } ?? "", b.map { JSONValue.format($0.height) } ?? "", r.reference])
@@ -409,7 +414,7 @@ extension FailureTable {
                                        reference: image.groundTruthFile))
             }
             if image.scores.meanIoU > -1 && image.scores.meanIoU < threshold {
-                rows.append(FailureRow(image: image.stem, imageId: nil, classId: nil, className: "", sizeBucket: "",
+                rows.append(FailureRow(image: image.stem, imageId: nil, classId: nil, className: "", sizeBucket: nil,
                                        area: Double(image.width * image.height), iou: image.scores.meanIoU, score: -1,
                                        kind: .lowIoUImage, box: COCOBox(x: 0, y: 0, width: Double(image.width), height: Double(image.height)),
                                        reference: image.groundTruthFile))

@@ -202,7 +202,7 @@ extension Workbench {
         }
         put(" Failures: \(column.name)   \(b.shown.count) of \(evaluation.failures.count) shown", bold: true)
         put(" class: " + (b.classFilter.isEmpty && !b.typing ? "all" : b.classFilter + (b.typing ? "\u{2581}" : ""))
-            + "   size: \(b.size ?? "all")   type: \(b.kind?.rawValue ?? "all")   IoU: \(FailureBrowserState.iouRanges[b.iouRange].label)"
+            + "   size: \(b.size?.rawValue ?? "all")   type: \(b.kind?.rawValue ?? "all")   IoU: \(FailureBrowserState.iouRanges[b.iouRange].label)"
             + "   sort: \(b.sort.rawValue)")
         put(" " + zip(FailureRow.Kind.allCases, b.kindCounts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: "  "))
         put(" / class  s size  e type  i IoU  o sort  Enter open  x export  Tab set  f close")
@@ -217,7 +217,7 @@ extension Workbench {
             if image.count > imageWidth { image = String(image.prefix(imageWidth - 1)) + "\u{2026}" }
             let text = " " + String(position + 1).leftPadded(to: 5) + "  " + image.padding(toLength: imageWidth, withPad: " ", startingAt: 0)
                 + " " + String(r.className.prefix(12)).padding(toLength: 12, withPad: " ", startingAt: 0)
-                + " " + r.sizeBucket.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + " " + (r.sizeBucket?.rawValue ?? "").padding(toLength: 6, withPad: " ", startingAt: 0)
                 + String(Int(r.area)).leftPadded(to: 8)
                 + (r.iou < 0 ? "-" : formatMetric(r.iou, digits: 2)).leftPadded(to: 7)
                 + (r.score < 0 ? "-" : formatMetric(r.score, digits: 2)).leftPadded(to: 7)
