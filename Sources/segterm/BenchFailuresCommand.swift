@@ -50,7 +50,7 @@ enum FailureBenchmark {
             let kind = FailureRow.Kind.allCases[Int(next() % 6)]
             return FailureRow(kind: kind, image: "images/\(String(format: "%06d", i / 100)).jpg", className: classes[Int(next() % 80)],
                               sizeBucket: sizes[Int(next() % 3)], area: Double(next() % 100_000),
-                              iou: kind == .missed ? 0 : Double(next() % 1000) / 1000, score: kind == .missed ? -1 : Double(next() % 1000) / 1000,
+                              iou: kind == .missed ? 0 : Double(next() % 1000) / 1000, score: kind == .missed ? nil : Double(next() % 1000) / 1000,
                               box: COCOBox(x: 0, y: 0, width: 10, height: 10), reference: "results[\(i)]")
         }
         let start = DispatchTime.now()

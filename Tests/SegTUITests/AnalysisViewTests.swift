@@ -8,7 +8,7 @@ import Testing
 /// The metrics view and the failure browser, driven through the reducer and drawn into cells.
 @Suite("Workbench metrics view and failure browser")
 struct AnalysisViewTests {
-    static func row(_ image: String, _ cls: String, _ size: String, area: Double, iou: Double, score: Double, _ kind: FailureRow.Kind,
+    static func row(_ image: String, _ cls: String, _ size: String, area: Double, iou: Double, score: Double?, _ kind: FailureRow.Kind,
                     box: COCOBox? = COCOBox(x: 40, y: 30, width: 10, height: 10), reference: String) -> FailureRow {
         FailureRow(image: image, imageId: nil, classId: nil, className: cls, sizeBucket: SizeBucket(rawValue: size), area: area, iou: iou, score: score,
                    kind: kind, box: box, reference: reference)
@@ -20,10 +20,10 @@ struct AnalysisViewTests {
                                           .init(name: "cart", values: [0.75, 0.9])],
                                    summary: [("AP", 0.5), ("AP50", 0.85)], errors: [("Cls", 0.02), ("Miss", 0.08)])
         let failures = [
-            row("images/a.png", "cat", "small", area: 90, iou: 0, score: -1, .missed, reference: "annotation 1"),
+            row("images/a.png", "cat", "small", area: 90, iou: 0, score: nil, .missed, reference: "annotation 1"),
             row("images/b.png", "car", "large", area: 9000, iou: 0.3, score: 0.9, .mislocalized, reference: "results[4]"),
             row("images/a.png", "car", "small", area: 100, iou: 0.05, score: 0.7, .background, reference: "results[2]"),
-            row("images/c.png", "cart", "small", area: 50, iou: 0, score: -1, .missed, reference: "annotation 7"),
+            row("images/c.png", "cart", "small", area: 50, iou: 0, score: nil, .missed, reference: "annotation 7"),
         ]
         return SetEvaluation(scores: ImageScores(metric: "F1@.5", byStem: [:]), metrics: metrics, failures: failures)
     }

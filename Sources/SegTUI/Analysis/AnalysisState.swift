@@ -291,7 +291,7 @@ extension Workbench {
         if !r.className.isEmpty { parts.append(r.className) }
         if let size = r.sizeBucket { parts.append(size.rawValue) }
         if r.iou >= 0 { parts.append("IoU \(formatMetric(r.iou, digits: 2))") }
-        if r.score >= 0 { parts.append("score \(formatMetric(r.score, digits: 2))") }
+        if let score = r.score { parts.append("score \(formatMetric(score, digits: 2))") }
         return parts.joined(separator: " ") + "  n/p"
     }
 }

@@ -220,7 +220,7 @@ extension Workbench {
                 + " " + (r.sizeBucket?.rawValue ?? "").padding(toLength: 6, withPad: " ", startingAt: 0)
                 + String(Int(r.area)).leftPadded(to: 8)
                 + (r.iou < 0 ? "-" : formatMetric(r.iou, digits: 2)).leftPadded(to: 7)
-                + (r.score < 0 ? "-" : formatMetric(r.score, digits: 2)).leftPadded(to: 7)
+                + (r.score.map { formatMetric($0, digits: 2) } ?? "-").leftPadded(to: 7)
                 + "  " + r.kind.rawValue
             put(text, highlight: position == b.selected)
         }
