@@ -39,9 +39,8 @@ public enum TIDE {
 
     struct ErrorRecord {
         var type: TIDEResult.ErrorType
-        /// Detection index (results) or, for missed, -1.
-        var detection: Int
-        var gtIndex: Int  // annotation index, -1 when none
+        /// Detection index (results); nil for a missed ground truth.
+        var detection: Int?
         /// The data point before fixing: (class, score) of an unmatched detection, nil when it was ignored or missed.
         var originalClass: Int?
         var score: Double
@@ -55,7 +54,7 @@ public enum TIDE {
         var positives: [(cls: Int, count: Int)]
         /// Ground truth (not crowd) left unmatched, per class: tidecv's `false_negatives`.
         var falseNegatives: [(cls: Int, count: Int)] = []
-        var points: [(id: Int, cls: Int, score: Double, correct: Bool)]
+        var points: [(cls: Int, score: Double, correct: Bool)]
         var errors: [ErrorRecord]
     }
 
@@ -132,7 +131,7 @@ public enum TIDE {
 
     struct APData {
         var classOrder: [Int] = []
-        var points: [Int: [(id: Int, score: Double, correct: Bool)]] = [:]
+        var points: [Int: [(score: Double, correct: Bool)]] = [:]
         var positives: [Int: Int] = [:]
 
         mutating func touch(_ c: Int) { if points[c] == nil { classOrder.append(c); points[c] = []; positives[c] = 0 } }
@@ -140,7 +139,7 @@ public enum TIDE {
         func classAP(_ c: Int) -> Double? {
             let pts = points[c] ?? [], n = positives[c] ?? 0
             if pts.isEmpty && n == 0 { return nil }
-            return TIDE.ap(pts.map { ($0.score, $0.correct) }, positives: n)
+            return TIDE.ap(pts, positives: n)
         }
 
         var mAP: Double {
@@ -156,7 +155,7 @@ public enum TIDE {
         for o in outcomes {
             for (c, n) in o.falseNegatives { falseNegatives[c, default: 0] += n }
             for (c, n) in o.positives { base.touch(c); base.positives[c, default: 0] += n }
-            for p in o.points { base.touch(p.cls); base.points[p.cls, default: []].append((p.id, p.score, p.correct)) }
+            for p in o.points { base.touch(p.cls); base.points[p.cls, default: []].append((p.score, p.correct)) }
             for e in o.errors { if let c = e.missedClass { base.touch(c) } }
             errors += o.errors
         }
@@ -170,7 +169,7 @@ public enum TIDE {
                 if condition(e) {
                     if let c = e.missedClass { positives[c, default: 0] -= 1; point = nil } else { point = e.fixedClass.map { ($0, true) } }
                 }
-                if let point { out.touch(point.cls); out.points[point.cls, default: []].append((e.detection, e.score, point.correct)) }
+                if let point { out.touch(point.cls); out.points[point.cls, default: []].append((e.score, point.correct)) }
             }
             for c in base.classOrder {
                 out.touch(c)
@@ -218,11 +217,11 @@ public enum TIDE {
         for e in errors {
             guard let c = e.originalClass else { continue }
             out.touch(c)
-            out.points[c, default: []].append((e.detection, 0, false))
+            out.points[c, default: []].append((0, false))
         }
         for c in base.classOrder {
             out.touch(c)
-            for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append((p.id, 1, true)) }
+            for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append((1, true)) }
         }
         for c in base.classOrder { out.positives[c] = base.positives[c] ?? 0 }
         return out
@@ -235,7 +234,7 @@ public enum TIDE {
         for e in errors {
             guard let c = e.originalClass else { continue }
             out.touch(c)
-            out.points[c, default: []].append((e.detection, e.score, false))
+            out.points[c, default: []].append((e.score, false))
         }
         for c in base.classOrder {
             out.touch(c)

@@ -27,15 +27,15 @@ extension TIDE {
         var pending: [(record: ErrorRecord, gt: Int?)] = []
         for d in m.preds.indices {
             if m.state[d] != .ignored {
-                outcome.points.append((m.preds[d], m.predClass[d], detections[m.preds[d]].score, m.state[d] == .matched))
+                outcome.points.append((m.predClass[d], detections[m.preds[d]].score, m.state[d] == .matched))
             }
             if m.state[d] != .matched { pending.append(m.classify(d, foreground: foreground, background: background)) }
         }
         // The fixes, known once every detection of the image is seen (BestGTMatch): only the
         // best-scored error on a ground truth not already matched becomes a true positive.
         for (var record, g) in pending {
-            if let g, !m.gtUsed[g], m.bestPred[g] >= 0, m.preds[m.bestPred[g]] == record.detection {
-                record.fixedClass = record.type == .classification ? m.gtClass[g] : detections[record.detection].categoryId
+            if let g, !m.gtUsed[g], let best = m.best[g], let detection = record.detection, m.preds[best.pred] == detection {
+                record.fixedClass = record.type == .classification ? m.gtClass[g] : detections[detection].categoryId
             }
             outcome.errors.append(record)
         }
@@ -58,7 +58,7 @@ extension TIDE {
     }
 
     static func missed(_ g: Int, _ annotations: [COCOAnnotation]) -> ErrorRecord {
-        ErrorRecord(type: .missed, detection: -1, gtIndex: g, originalClass: nil, score: 0, fixedClass: nil,
+        ErrorRecord(type: .missed, detection: nil, originalClass: nil, score: 0, fixedClass: nil,
                     missedClass: annotations[g].categoryId, area: box(annotations[g]).area)
     }
 
@@ -80,8 +80,7 @@ extension TIDE {
         /// Ground truth an unmatched detection could have been (tidecv's `usable`), and the
         /// best-scored such detection of each.
         var usable: [Bool]
-        var bestScore: [Double]
-        var bestPred: [Int]
+        var best: [(pred: Int, score: Double)?]
 
         init(_ image: COCOImage, gt: [Int], dt: [Int], inputs: COCOInputs, mask: Bool, maxDets: Int) throws(SegError) {
             annotations = inputs.groundTruth.annotations
@@ -104,8 +103,7 @@ extension TIDE {
             state = [DetectionState](repeating: .unmatched, count: preds.count)
             gtUsed = [Bool](repeating: false, count: gt.count)
             usable = gtUsed
-            bestScore = [Double](repeating: -1, count: gt.count)
-            bestPred = [Int](repeating: -1, count: gt.count)
+            best = [(pred: Int, score: Double)?](repeating: nil, count: gt.count)
         }
 
         func v(_ d: Int, _ g: Int) -> Double { iou.isEmpty ? 0 : iou[d * gt.count + g] }
@@ -142,19 +140,19 @@ extension TIDE {
         /// background or both. Returns the error and the ground truth a fix would match.
         mutating func classify(_ d: Int, foreground: Double, background: Double) -> (ErrorRecord, Int?) {
             let det = detections[preds[d]]
-            var record = ErrorRecord(type: .background, detection: preds[d], gtIndex: -1,
+            var record = ErrorRecord(type: .background, detection: preds[d],
                                      originalClass: state[d] == .ignored ? nil : predClass[d], score: det.score,
                                      fixedClass: nil, missedClass: nil, area: TIDE.box(det).area)
             if gt.isEmpty { return (record, nil) }
             var (g, value) = argmax { gtClass[$0] == predClass[d] ? v(d, $0) : 0 }
             if background <= value && value <= foreground {
-                record.type = .localization; record.gtIndex = gt[g]; record.area = TIDE.box(annotations[gt[g]]).area
+                record.type = .localization; record.area = TIDE.box(annotations[gt[g]]).area
                 noteCandidate(d, for: g, score: det.score)
                 return (record, g)
             }
             (g, value) = argmax { gtClass[$0] != predClass[d] ? v(d, $0) : 0 }
             if value >= foreground {
-                record.type = .classification; record.gtIndex = gt[g]; record.area = TIDE.box(annotations[gt[g]]).area
+                record.type = .classification; record.area = TIDE.box(annotations[gt[g]]).area
                 noteCandidate(d, for: g, score: det.score)
                 return (record, g)
             }
@@ -169,7 +167,7 @@ extension TIDE {
         mutating func noteCandidate(_ d: Int, for g: Int, score: Double) {
             guard !gtUsed[g] else { return }
             usable[g] = true
-            if bestScore[g] < score { bestScore[g] = score; bestPred[g] = d }
+            if score > best[g]?.score ?? -1 { best[g] = (d, score) }  // tidecv starts each best score at -1
         }
     }
 }
