@@ -112,6 +112,28 @@ struct AnalysisViewTests {
         #expect(!objects.objects.isEmpty && objects.objects.allSatisfy { $0.mask.area > 0 })
     }
 
+    @Test("a workspace whose ground truth is COCO panoptic opens, scores its prediction set as panoptic and shows the image's segments")
+    func panopticWorkspace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-panoptic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let images = dir.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        // The fixture's images are p0.jpg … p4.jpg, 64×48; the workspace pairs by stem.
+        for k in 0..<5 {
+            try ImageFile.writePNG(RGBImage(width: 64, height: 48, fill: (90, 120, 60)), to: images.appendingPathComponent("p\(k).png").path)
+        }
+        let config = WorkspaceConfig(images: images.path, groundTruth: Self.panopticFixture.appendingPathComponent("gt.json").path,
+                                     predictions: [("panoptic-a", Self.panopticFixture.appendingPathComponent("pred.json").path)],
+                                     output: dir.appendingPathComponent("out").path)
+        let session = try WorkbenchSession(config: config, model: try ModelRegistry.segmenter(named: "grabcut", cache: nil),
+                                           theme: .dark, rows: 30, columns: 120, colorMode: .none)
+        defer { session.stop() }
+        session.settle()
+        let evaluation = try #require(session.state.predictions.first?.evaluation, "\(session.state.message ?? "")")
+        #expect(evaluation.metrics.columns == ["PQ", "SQ", "RQ"] && evaluation.scores.metric == "PQ")
+        #expect(session.state.groundTruth?.isEmpty == false)
+    }
+
     @Test("column charts: eighths of a cell from the bottom, nothing for undefined values")
     func columnCharts() {
         // Two rows: 1.0 fills both, 0.5 the lower one, 0.25 half of the lower, -1 nothing.
