@@ -23,7 +23,7 @@ struct Compare: ParsableCommand {
     var bootstrap: Int?
 
     @Option(help: "Seed of the bootstrap.")
-    var seed: UInt64 = 0
+    var seed: UInt64 = Comparison.defaultSeed
 
     @Option(help: "Rows of the per-image table (worst for B first).")
     var worst: Int = 10

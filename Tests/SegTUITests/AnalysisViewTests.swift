@@ -16,7 +16,7 @@ struct AnalysisViewTests {
 
     static func evaluation() -> SetEvaluation {
         let metrics = MetricsTable(title: "instance (segm), 3 images, 9 detections", rowLabel: "class", columns: ["AP", "AP50"],
-                                   rows: [.init(name: "cat", values: [0.5, 0.8]), .init(name: "car", values: [0.25, -1]),
+                                   rows: [.init(name: "cat", values: [0.5, 0.8]), .init(name: "car", values: [0.25, nil]),
                                           .init(name: "cart", values: [0.75, 0.9])],
                                    summary: [("AP", 0.5), ("AP50", 0.85)], errors: [("Cls", 0.02), ("Miss", 0.08)])
         let failures = [
@@ -84,7 +84,7 @@ struct AnalysisViewTests {
         for (row, id) in zip(table.rows, [1, 2, 10, 11, 12]) {
             let c = try #require(perCategory["\(id)"])
             let denominator = c["tp"]! + 0.5 * c["fp"]! + 0.5 * c["fn"]!
-            #expect(abs(row.values[0] - (denominator > 0 ? c["iou"]! / denominator : 0)) <= 1e-12, "\(row.name)")
+            #expect(abs((row.values[0] ?? -1) - (denominator > 0 ? c["iou"]! / denominator : 0)) <= 1e-12, "\(row.name)")
         }
         #expect(evaluation.scores.metric == "PQ" && evaluation.scores.byStem["p0"] != nil)
         #expect(!evaluation.failures.isEmpty)
@@ -97,7 +97,7 @@ struct AnalysisViewTests {
         #expect(lines.contains { $0.contains(String(format: "PQ %.3f", all["PQ"]!)) })
         // Each class's row shows its PQ, SQ and RQ.
         for row in table.rows {
-            let cells = row.values.map { String(format: "%.3f", $0) }.joined(separator: "   ")
+            let cells = row.values.map { String(format: "%.3f", $0 ?? -1) }.joined(separator: "   ")
             #expect(lines.contains { $0.contains(row.name) && $0.contains(cells) }, "\(row.name): \(lines.joined(separator: "\n"))")
         }
 

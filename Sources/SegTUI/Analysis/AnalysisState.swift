@@ -130,13 +130,16 @@ extension Workbench {
         }
     }
 
-    /// The rows of the metrics table in the chosen order: undefined values (-1) last.
+    /// The rows of the metrics table in the chosen order: undefined values last.
     public static func metricsRows(_ table: MetricsTable, sortColumn: Int?) -> [MetricsTable.Row] {
         guard let c = sortColumn, c < table.columns.count else { return table.rows }
         return table.rows.enumerated().sorted { a, b in
-            let x = a.element.values[c], y = b.element.values[c]
-            if (x < 0) != (y < 0) { return y < 0 }
-            return x != y ? x < y : a.offset < b.offset
+            switch (a.element.values[c], b.element.values[c]) {
+            case let (x?, y?): return x != y ? x < y : a.offset < b.offset
+            case (_?, nil): return true
+            case (nil, _?): return false
+            case (nil, nil): return a.offset < b.offset
+            }
         }.map(\.element)
     }
 

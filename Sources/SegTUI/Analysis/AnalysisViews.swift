@@ -6,9 +6,10 @@ import SegModels
 extension Workbench {
     static let eighths: [Character] = [" ", "\u{258F}", "\u{258E}", "\u{258D}", "\u{258C}", "\u{258B}", "\u{258A}", "\u{2589}", "\u{2588}"]
 
-    /// A horizontal bar of `width` cells for a value in 0...1, in eighths of a cell.
-    public static func bar(_ value: Double, width: Int) -> String {
-        guard value >= 0, width > 0 else { return String(repeating: " ", count: max(width, 0)) }
+    /// A horizontal bar of `width` cells for a value in 0...1, in eighths of a cell; blank when
+    /// the value is undefined.
+    public static func bar(_ value: Double?, width: Int) -> String {
+        guard let value, value >= 0, width > 0 else { return String(repeating: " ", count: max(width, 0)) }
         let units = Int((min(value, 1) * Double(width * 8)).rounded())
         var text = String(repeating: "\u{2588}", count: units / 8)
         if units % 8 > 0 { text.append(eighths[units % 8]) }
@@ -80,7 +81,7 @@ extension Workbench {
         for (offset, r) in rows[first..<min(rows.count, first + room)].enumerated() {
             var name = r.name
             if name.count > nameWidth { name = String(name.prefix(nameWidth - 1)) + "\u{2026}" }
-            let values = r.values.map { " " + ($0 < 0 ? "-" : formatMetric($0)).leftPadded(to: 7) }.joined()
+            let values = r.values.map { " " + ($0.map { formatMetric($0) } ?? "-").leftPadded(to: 7) }.joined()
             line(" " + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + values
                  + (barWidth > 0 ? "  " + bar(r.values[barColumn], width: barWidth) : ""), row, area, into: &buffer, theme: theme,
                  colored: colored, highlight: first + offset == selected)

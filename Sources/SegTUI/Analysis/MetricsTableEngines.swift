@@ -1,6 +1,12 @@
 import SegCore
 import SegEval
 
+/// The engines' -1 for an undefined number (as the reference tools write it) as an optional.
+func defined(_ value: Double?) -> Double? {
+    guard let value, value > -1 else { return nil }
+    return value
+}
+
 extension MetricsTable {
     /// The metrics view's table of an evaluated set: the columns of `segterm eval`'s per-class
     /// table, from the same numbers.
@@ -17,7 +23,7 @@ extension MetricsTable {
         let ev = report.evaluation
         let columns = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"]
         let rows = ev.categories.indices.map { k in
-            MetricsTable.Row(name: ev.categories[k].name, values: columns.map { ev.perCategory[k][$0] ?? -1 },
+            MetricsTable.Row(name: ev.categories[k].name, values: columns.map { defined(ev.perCategory[k][$0]) },
                              precisionCurve: ev.precisionCurve(category: k))
         }
         return MetricsTable(title: "instance (\(ev.params.iouType.rawValue)), \(ev.images.count) images, \(report.detectionCount) detections",
@@ -28,7 +34,7 @@ extension MetricsTable {
 
     static func semantic(_ ev: SemanticEvaluation) -> MetricsTable {
         let c = ev.cumulative
-        let rows = ev.classes.indices.map { k in MetricsTable.Row(name: ev.classes[k], values: [c.iou[k], c.dice[k], c.precision[k], c.recall[k]]) }
+        let rows = ev.classes.indices.map { k in MetricsTable.Row(name: ev.classes[k], values: [c.iou[k], c.dice[k], c.precision[k], c.recall[k]].map(defined)) }
         return MetricsTable(title: "semantic, \(ev.images.count) images (dataset-cumulative)", rowLabel: "class",
                             columns: ["IoU", "Dice", "precision", "recall"], rows: rows,
                             summary: [("mIoU", c.meanIoU), ("mDice", c.meanDice), ("pixel acc", c.pixelAccuracy), ("fwIoU", c.frequencyWeightedIoU)],
@@ -37,7 +43,7 @@ extension MetricsTable {
 
     static func binary(_ ev: BinaryEvaluation) -> MetricsTable {
         let rows = ev.images.map { r in
-            MetricsTable.Row(name: r.stem, values: [r.iou, r.groundTruthArea + r.predictedArea == 0 ? -1
+            MetricsTable.Row(name: r.stem, values: [defined(r.iou), r.groundTruthArea + r.predictedArea == 0 ? nil
                                                         : 2 * Double(r.intersection) / Double(r.groundTruthArea + r.predictedArea)])
         }
         return MetricsTable(title: "binary masks, \(ev.images.count) images", rowLabel: "image", columns: ["IoU", "Dice"], rows: rows,

@@ -6,7 +6,8 @@ import SegEval
 public struct MetricsTable: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var name: String
-        public var values: [Double]  // -1 where undefined, as pycocotools writes it
+        /// nil where undefined (the engines write -1 there, as pycocotools does)
+        public var values: [Double?]
         /// Instances: precision at recall 0, 0.01, …, 1 (IoU 0.5, all areas, 100 detections), -1 where undefined.
         public var precisionCurve: [Double] = []
     }
