@@ -23,7 +23,7 @@ struct Compare: ParsableCommand {
     var bootstrap: Int?
 
     @Option(help: "Seed of the bootstrap.")
-    var seed: UInt64 = 0
+    var seed: UInt64 = Comparison.defaultSeed
 
     @Option(help: "Rows of the per-image table (worst for B first).")
     var worst: Int = 10
@@ -37,29 +37,14 @@ struct Compare: ParsableCommand {
         // The evaluation never calls BLAS: OpenBLAS's idle threads would only take cores from it.
         Threads.parkBLASThreads()
         keepFreedMemoryForReuse()
-        let ra = options.request(predictions: pred[0]), rb = options.request(predictions: pred[1])
-        let comparison: Comparison
-        switch TaskRunner.task(of: ra) {
-        case .instance:
-            let (a, _) = try Evaluation.instance(ra), (b, _) = try Evaluation.instance(rb)
-            comparison = Comparison.instance(a.evaluation, b.evaluation, replicates: bootstrap ?? 200, seed: seed)
-        case .semantic:
-            comparison = try Comparison.semantic(try Evaluation.semantic(ra), try Evaluation.semantic(rb), replicates: bootstrap ?? 1000, seed: seed)
-        case .binary:
-            comparison = try Comparison.binary(try Evaluation.binary(ra), try Evaluation.binary(rb), replicates: bootstrap ?? 1000, seed: seed)
-        case .panoptic:
-            let evaluator = PanopticEvaluator(limits: options.imageOptions.limits)
-            comparison = try Comparison.panoptic(try evaluator.evaluate(groundTruth: options.gt, predictions: pred[0], workers: options.workers),
-                                                 try evaluator.evaluate(groundTruth: options.gt, predictions: pred[1], workers: options.workers),
-                                                 replicates: bootstrap ?? 1000, seed: seed)
+        // The failure table is not part of a comparison: count nothing, list nothing.
+        let results = try pred.map { path in
+            var request = options.request(predictions: path)
+            request.failureQuery = FailureQuery(limit: 0)
+            request.tide = false
+            return try Evaluation.run(request)
         }
-        var json = comparison.json
-        if case .object(var pairs) = json {
-            pairs.insert(("a", .string(pred[0])), at: 1)
-            pairs.insert(("b", .string(pred[1])), at: 2)
-            pairs.insert(("groundTruth", .string(options.gt)), at: 1)
-            json = .object(pairs)
-        }
-        try options.emit(EvalOutput(json: json, tables: comparison.tables(worst: worst), csv: comparison.csvTable))
+        let comparison = try Evaluation.compare(results[0], results[1], replicates: bootstrap, seed: seed)
+        try options.emit(comparison.output(groundTruth: options.gt, a: pred[0], b: pred[1], worst: worst))
     }
 }

@@ -11,6 +11,7 @@ extension EvalRequest.Task: ExpressibleByArgument {}
 extension COCOIoUType: ExpressibleByArgument {}
 extension FailureTable.SortKey: ExpressibleByArgument {}
 extension FailureRow.Kind: ExpressibleByArgument {}
+extension SizeBucket: ExpressibleByArgument {}
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
@@ -25,7 +26,7 @@ struct EvalOptions: ParsableArguments {
     @Option(help: "Instance IoU: segm, bbox or boundary.")
     var iouType: COCOIoUType = .segm
 
-    @Option(help: "Class names (text, one a line, line index = class id; or JSON). Semantic only.")
+    @Option(help: "Class names (text, one a line, line index = class id; or JSON). Label maps: more than background and one class make the task semantic. JSON ground truth: matched to its categories by name; a class that is no category is an error.")
     var classes: String?
 
     @Option(help: "Label value that is ignored in semantic ground truth.")
@@ -56,7 +57,7 @@ struct EvalOptions: ParsableArguments {
     var failureClass: String?
 
     @Option(help: "Only failures of this size: small, medium or large (COCO's area buckets).")
-    var failureSize: FailureSize?
+    var failureSize: SizeBucket?
 
     @Option(help: "Only failures of this type: \(FailureRow.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var failureType: FailureRow.Kind?
@@ -67,7 +68,6 @@ struct EvalOptions: ParsableArguments {
     @OptionGroup var imageOptions: ImageOptions
 
     enum ResizeMode: String, ExpressibleByArgument { case nearest }
-    enum FailureSize: String, ExpressibleByArgument, CaseIterable { case small, medium, large }
 
     func validate() throws {
         guard workers > 0 else { throw ValidationError("--workers must be positive") }
@@ -84,7 +84,7 @@ struct EvalOptions: ParsableArguments {
         r.resizePredictions = resizePred == .nearest
         r.workers = workers
         r.limits = imageOptions.limits
-        r.failureQuery = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize?.rawValue,
+        r.failureQuery = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize,
                                       kind: failureType, limit: failures)
         r.tide = tide
         return r
@@ -105,24 +105,6 @@ struct EvalOptions: ParsableArguments {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
-}
-
-func isDirectory(_ path: String) -> Bool {
-    var isDir: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-}
-
-/// Panoptic ground truth has `segments_info` in its annotations; peek at the first megabyte.
-func looksPanoptic(_ path: String) -> Bool {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-    defer { try? handle.close() }
-    let head = [UInt8](handle.readData(ofLength: 1 << 20))
-    let needle = Array("\"segments_info\"".utf8)
-    guard head.count >= needle.count else { return false }
-    for start in 0...(head.count - needle.count) where head[start] == needle[0] {
-        if head[start..<(start + needle.count)].elementsEqual(needle) { return true }
-    }
-    return false
 }
 
 struct Eval: ParsableCommand {
@@ -146,12 +128,14 @@ struct Eval: ParsableCommand {
         // The evaluation never calls BLAS: OpenBLAS's idle threads would only take cores from it.
         Threads.parkBLASThreads()
         keepFreedMemoryForReuse()
-        let request = options.request(predictions: pred)
         var clock = PhaseClock()
-        let output = try TaskRunner.evaluate(request)
+        var request = options.request(predictions: pred)
+        request.progress = ProgressBar("evaluating").callback
+        let result = try Evaluation.run(request)
         clock.lap("evaluate (all)")
-        try options.emit(output)
+        try options.emit(result.output)
         clock.lap("write output")
+        keepUntilExit(result)
     }
 }
 
@@ -181,57 +165,4 @@ func keepUntilExit<T>(_ value: T) {
 final class KeptUntilExit<T> {
     let value: T
     init(_ value: T) { self.value = value }
-}
-
-/// Runs the task the request names or implies and shapes its output.
-enum TaskRunner {
-    static func task(of request: EvalRequest) -> EvalRequest.Task {
-        Evaluation.inferTask(request, isDirectory: isDirectory, looksPanoptic: looksPanoptic)
-    }
-
-    static func evaluate(_ request: EvalRequest) throws -> EvalOutput {
-        let bar = ProgressBar("evaluating")
-        switch task(of: request) {
-        case .instance:
-            let (report, inputs) = try Evaluation.instance(request, progress: bar.callback)
-            var clock = PhaseClock()
-            let failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery)
-            clock.lap("failure table")
-            var json = report.json
-            var tables = [report.summaryTable, report.perClassTable]
-            if case .object(var pairs) = json {
-                if request.tide {
-                    let tide = try TIDE.evaluate(inputs, mask: request.iouType != .bbox, workers: request.workers)
-                    pairs.append(("tide", tide.json))
-                    tables.append(tide.table(names: Dictionary(uniqueKeysWithValues: inputs.groundTruth.categories.map { ($0.id, $0.name) })))
-                }
-                pairs.append(("failures", failures.json))
-                json = .object(pairs)
-            }
-            let output = EvalOutput(json: json, tables: tables + [failures.table], csv: report.csvTable)
-            clock.lap("report")
-            keepUntilExit((report, inputs))
-            return output
-        case .semantic:
-            let ev = try Evaluation.semantic(request, progress: bar.callback)
-            let failures = try FailureTable.semantic(ev, query: request.failureQuery, file: request.groundTruth)
-            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
-                              tables: ev.tables + [failures.table], csv: ev.csvTable)
-        case .binary:
-            let ev = try Evaluation.binary(request, progress: bar.callback)
-            let failures = try FailureTable.binary(ev, query: request.failureQuery, file: request.groundTruth)
-            return EvalOutput(json: ev.json(groundTruth: request.groundTruth, predictions: request.predictions, failures: failures),
-                              tables: ev.tables + [failures.table], csv: ev.csvTable)
-        case .panoptic:
-            let ev = try PanopticEvaluator(limits: request.limits).evaluate(groundTruth: request.groundTruth, predictions: request.predictions,
-                                                                            workers: request.workers, progress: bar.callback)
-            let failures = try FailureTable.panoptic(ev, query: request.failureQuery, file: request.groundTruth)
-            var json = ev.json(groundTruth: request.groundTruth, predictions: request.predictions)
-            if case .object(var pairs) = json {
-                pairs.append(("failures", failures.json))
-                json = .object(pairs)
-            }
-            return EvalOutput(json: json, tables: ev.tables + [failures.table], csv: ev.csvTable)
-        }
-    }
 }

@@ -1,11 +1,9 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import SegCore
 import SegEval
 import SegModels
 import SegNN
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,30 +61,57 @@ struct Noc: ParsableCommand {
         if let limit { pairs = Array(pairs.prefix(limit)) }
 
         let workers = min(jobs, Threads.coreCount)
-        let reports = try (models.isEmpty ? ["grabcut"] : models).map { model in
+        let runs = try (models.isEmpty ? ["grabcut"] : models).map { model in
             // Neural models run their own threads inside each call: share the cores with the image workers.
             if !ModelRegistry.isBuiltIn(model) { Threads.configure(max(1, Threads.coreCount / workers)) }
             let segmenter = try ModelRegistry.segmenter(named: model)
-            let run = try NocRunner(pairs: pairs, imageFolder: images, maskFolder: masks, segmenter: segmenter,
-                                    ignoreValue: ignoreValue, maxClicks: maxClicks, limits: imageOptions.limits,
-                                    jobs: workers)
-                .run(progress: isatty(2) != 0)
-            return NocReport(model: model, images: images, masks: masks, ignoreValue: ignoreValue,
-                             summary: NoC.Summary(records: run.records, maxClicks: maxClicks),
-                             prepareSeconds: run.prepareSeconds, records: run.records)
+            let batch = NoCBatch(pairs: pairs, imageFolder: images, maskFolder: masks, ignoreValue: ignoreValue,
+                                 maxClicks: maxClicks, limits: imageOptions.limits, jobs: workers)
+            let run = try batch.run(progress: isatty(2) != 0 ? ProgressBar("clicking", minimumTotal: 1).callback : nil) { image, path in
+                try Self.session(segmenter, image, path)
+            }
+            return (run.records, NoCReport(model: model, images: images, masks: masks, ignoreValue: ignoreValue,
+                                           maxClicks: maxClicks, run: run, perImage: true))
         }
+        let reports = runs.map(\.1)
         let text: String
         if reports.count == 2 {
-            let paired = try PairedNoC(a: reports[0].records, b: reports[1].records, maxClicks: maxClicks,
+            let paired = try PairedNoC(a: runs[0].0, b: runs[1].0, maxClicks: maxClicks,
                                        replicates: bootstrap, seed: seed)
-            text = format == .json ? try NocReport.encodedPair(reports[0], reports[1], paired)
+            let json = try Self.encoded(NoCPairReport(reports[0], reports[1], paired))
+            text = format == .json ? json
                 : NocTable.render(reports[0]) + "\n\n" + NocTable.render(reports[1]) + "\n\n" + NocTable.renderPaired(paired, reports[0], reports[1])
-            if let out { try FileIO.writeAtomically(Array(try NocReport.encodedPair(reports[0], reports[1], paired).utf8), to: out) }
+            if let out { try FileIO.writeAtomically(Array(json.utf8), to: out) }
         } else {
-            text = format == .json ? try reports[0].encoded(perImage: true) : NocTable.render(reports[0])
-            if let out { try FileIO.writeAtomically(Array(try reports[0].encoded(perImage: true).utf8), to: out) }
+            let json = try Self.encoded(reports[0])
+            text = format == .json ? json : NocTable.render(reports[0])
+            if let out { try FileIO.writeAtomically(Array(json.utf8), to: out) }
         }
         print(text)
+    }
+
+    /// One image prepared for the model: each call segments with the clicks so far, the previous
+    /// mask as the model's hint.
+    static func session(_ segmenter: AnySegmenter, _ image: RGBImage, _ path: String) throws -> NoCBatch.Session {
+        let prepared: AnySegmenter.Prepared
+        do { prepared = try segmenter.prepare(image) } catch let error as SegError { throw error.about(path) }
+        var previous: Candidate?
+        return { clicks in
+            let prompts = Prompts(points: clicks.map { PromptPoint(x: Double($0.x), y: Double($0.y), positive: $0.positive) })
+            let candidates: [Candidate]
+            do {
+                candidates = try segmenter.segment(prepared, prompts: prompts, previous: previous, multimask: false)
+            } catch let error as SegError { throw error.about(path) }
+            guard let best = candidates.best else { throw SegError(.invalid, file: path, "the model returned no mask") }
+            previous = best
+            return best.mask
+        }
+    }
+
+    static func encoded<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     func listFolder(_ path: String) throws -> [String] {
@@ -103,198 +128,33 @@ struct Noc: ParsableCommand {
     }
 }
 
-/// Runs the benchmark over image pairs on a few worker threads. Each image is independent, so
-/// the records (clicks and IoUs) do not depend on scheduling; only the timings do.
-struct NocRunner: Sendable {
-    let pairs: [StemPairing.Pair]
-    let imageFolder: String
-    let maskFolder: String
-    let segmenter: AnySegmenter
-    let ignoreValue: UInt32?
-    let maxClicks: Int
-    let limits: ImageFile.Limits
-    let jobs: Int
-
-    struct Output {
-        var records: [NoC.Record]
-        var prepareSeconds: [Double]
-    }
-
-    func run(progress: Bool) throws -> Output {
-        let count = pairs.count
-        let results = Mutex<[Result<(NoC.Record, Double), SegError>?]>(Array(repeating: nil, count: count))
-        let next = Atomic<Int>(0)
-        let done = Atomic<Int>(0)
-        let bar = progress ? ProgressBar("clicking", minimumTotal: 1) : nil
-        bar?.update(0, count)
-        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
-            while true {
-                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard k < count else { return }
-                let outcome: Result<(NoC.Record, Double), SegError>
-                do {
-                    outcome = .success(try evaluate(pairs[k]))
-                } catch let error as SegError {
-                    outcome = .failure(error)
-                } catch {
-                    outcome = .failure(SegError(.invalid, file: pairs[k].image, "\(error)"))
-                }
-                results.withLock { $0[k] = outcome }
-                let finished = done.wrappingAdd(1, ordering: .relaxed).newValue
-                bar?.update(finished, count)
-            }
-        }
-        var records: [NoC.Record] = []
-        var prepare: [Double] = []
-        for r in results.withLock({ $0 }) {
-            switch r {
-            case .success(let (record, seconds))?: records.append(record); prepare.append(seconds)
-            case .failure(let error)?: throw error
-            case nil: throw SegError(.invalid, file: imageFolder, "an image was not evaluated")
-            }
-        }
-        return Output(records: records, prepareSeconds: prepare)
-    }
-
-    func evaluate(_ pair: StemPairing.Pair) throws -> (NoC.Record, Double) {
-        let imagePath = imageFolder + "/" + pair.image
-        let maskPath = maskFolder + "/" + pair.mask
-        let image = try ImageFile.read(imagePath, limits: limits).rgbImage()
-        let (truth, ignored) = try ImageFile.read(maskPath, limits: limits).objectMask(ignoreValue: ignoreValue)
-        guard truth.size == image.size else {
-            throw SegError(.invalid, file: maskPath, "the mask is \(truth.size) but the image is \(image.size)")
-        }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let prepared: AnySegmenter.Prepared
-        do { prepared = try segmenter.prepare(image) } catch let error as SegError { throw error.about(imagePath) }
-        let elapsed = clock.now - start
-        var previous: Candidate?
-        let record = try NoC.run(name: pair.stem, truth: truth, ignore: ignoreValue == nil ? nil : ignored,
-                                 maxClicks: maxClicks) { clicks in
-            let prompts = Prompts(points: clicks.map { PromptPoint(x: Double($0.x), y: Double($0.y), positive: $0.positive) })
-            let candidates: [Candidate]
-            do {
-                candidates = try segmenter.segment(prepared, prompts: prompts, previous: previous, multimask: false)
-            } catch let error as SegError { throw error.about(imagePath) }
-            guard let best = candidates.best else {
-                throw SegError(.invalid, file: imagePath, "the model returned no mask")
-            }
-            previous = best
-            return best.mask
-        }
-        return (record, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-    }
-}
-
-/// The JSON report: summary keys first-level, then one entry per object.
-struct NocReport: Encodable {
-    let model: String
-    let images: String
-    let masks: String
-    let ignoreValue: UInt32?
-    let summary: NoC.Summary
-    let prepareSeconds: [Double]
-    let records: [NoC.Record]
-
-    struct Click: Encodable { let x: Int, y: Int, positive: Bool }
-    struct PerImage: Encodable {
-        let name: String
-        let clicks: [Click]
-        let ious: [Double]
-        let seconds: [Double]
-        let prepare_s: Double
-    }
-
-    struct Body: Encodable {
-        let model: String
-        let images_dir: String
-        let masks_dir: String
-        let ignore_value: UInt32?
-        let max_clicks: Int
-        let images: Int
-        let noc85: Double
-        let noc90: Double
-        let over_max_90: Int
-        let noc90_at_max: Int
-        let miou_at: [Double]
-        let spc: Double
-        let prepare_s: Double
-        let per_image: [PerImage]?
-    }
-
-    var meanPrepareSeconds: Double { prepareSeconds.isEmpty ? 0 : prepareSeconds.reduce(0, +) / Double(prepareSeconds.count) }
-
-    /// Two runs and their paired comparison: {"models": [A, B], "paired": {...}}.
-    static func encodedPair(_ a: NocReport, _ b: NocReport, _ paired: PairedNoC) throws -> String {
-        struct Difference: Encodable { let name: String; let a: Int; let b: Int; let delta: Int }
-        struct Paired: Encodable {
-            let metric = "noc90"
-            let mean_delta: Double
-            let ci95: [Double]
-            let bootstrap: Int
-            let seed: UInt64
-            let b_wins: [Difference]
-            let a_wins: [Difference]
-            let per_image: [Difference]
-        }
-        struct Pair: Encodable { let models: [Body]; let paired: Paired }
-        func difference(_ d: PairedNoC.Difference) -> Difference { Difference(name: d.name, a: d.a, b: d.b, delta: d.delta) }
-        let body = Pair(models: [a.body(perImage: true), b.body(perImage: true)],
-                        paired: Paired(mean_delta: paired.meanDelta, ci95: [paired.interval.low, paired.interval.high],
-                                       bootstrap: paired.replicates, seed: paired.seed, b_wins: paired.bWins(5).map(difference),
-                                       a_wins: paired.aWins(5).map(difference), per_image: paired.differences.map(difference)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(body), as: UTF8.self)
-    }
-
-    func encoded(perImage: Bool) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(body(perImage: perImage)), as: UTF8.self)
-    }
-
-    func body(perImage: Bool) -> Body {
-        let body = Body(model: model, images_dir: images, masks_dir: masks, ignore_value: ignoreValue,
-                        max_clicks: summary.maxClicks, images: summary.images, noc85: summary.noc85, noc90: summary.noc90,
-                        over_max_90: summary.overMax90, noc90_at_max: summary.nocAtMax90, miou_at: summary.miouAt,
-                        spc: summary.secondsPerClick, prepare_s: meanPrepareSeconds,
-                        per_image: perImage ? zip(records, prepareSeconds).map { r, p in
-                            PerImage(name: r.name, clicks: r.clicks.map { Click(x: $0.x, y: $0.y, positive: $0.positive) },
-                                     ious: r.ious, seconds: r.seconds, prepare_s: p)
-                        } : nil)
-        return body
-    }
-}
-
 /// The table and the mIoU-per-click chart for the terminal.
 enum NocTable {
-    static func render(_ report: NocReport) -> String {
-        let s = report.summary
+    static func render(_ report: NoCReport) -> String {
+        let maxClicks = report.maxClicks ?? report.meanIoU.count
         var lines: [String] = []
         let ignore = report.ignoreValue.map { ", ignore value \($0)" } ?? ""
-        lines.append("model \(report.model): \(s.images) objects, \(s.maxClicks) clicks each\(ignore)")
+        lines.append("model \(report.model): \(report.objects) objects, \(maxClicks) clicks each\(ignore)")
         lines.append(String(format: "  NoC@85 %.2f   NoC@90 %.2f   never 90%%: %d (NoC@90 = %d: %d)",
-                            s.noc85, s.noc90, s.overMax90, s.maxClicks, s.nocAtMax90))
-        let marks = [1, 3, 5, 10, 20].filter { $0 <= s.maxClicks }
+                            report.noc85, report.noc90, report.overMax90, maxClicks, report.nocAtMax90 ?? 0))
+        let marks = [1, 3, 5, 10, 20].filter { $0 <= min(maxClicks, report.meanIoU.count) }
         lines.append("  mIoU@" + marks.map(String.init).joined(separator: "/") + "  "
-                     + marks.map { String(format: "%.3f", s.miouAt[$0 - 1]) }.joined(separator: " / "))
-        lines.append(String(format: "  %.1f ms per click, %.0f ms to prepare an image", s.secondsPerClick * 1000,
-                            report.meanPrepareSeconds * 1000))
+                     + marks.map { String(format: "%.3f", report.meanIoU[$0 - 1]) }.joined(separator: " / "))
+        lines.append(String(format: "  %.1f ms per click, %.0f ms to prepare an image", (report.secondsPerClick ?? 0) * 1000,
+                            (report.prepareSeconds ?? 0) * 1000))
         lines.append("")
-        lines.append(contentsOf: chart(s.miouAt))
+        lines.append(contentsOf: chart(report.meanIoU))
         return lines.joined(separator: "\n")
     }
 
     /// The paired part of an A/B run.
-    static func renderPaired(_ p: PairedNoC, _ a: NocReport, _ b: NocReport) -> String {
+    static func renderPaired(_ p: PairedNoC, _ a: NoCReport, _ b: NoCReport) -> String {
         var lines = ["B \(b.model) against A \(a.model), clicks to 90 % per object (B − A; negative: B needs fewer)"]
         lines.append(String(format: "  mean %+.2f clicks, 95%% CI [%+.2f, %+.2f] (%d bootstrap resamples of the objects, seed %llu)",
                             p.meanDelta, p.interval.low, p.interval.high, p.replicates, p.seed))
         lines.append(String(format: "  B wins on %d objects, A on %d, tied on %d; seconds per click: A %.4f, B %.4f",
                             p.differences.filter { $0.delta < 0 }.count, p.differences.filter { $0.delta > 0 }.count,
-                            p.differences.filter { $0.delta == 0 }.count, a.summary.secondsPerClick, b.summary.secondsPerClick))
+                            p.differences.filter { $0.delta == 0 }.count, a.secondsPerClick ?? 0, b.secondsPerClick ?? 0))
         for (title, rows) in [("  where B wins most:", p.bWins(5)), ("  where A wins most:", p.aWins(5))] where !rows.isEmpty {
             lines.append(title + " " + rows.map { "\($0.name) (\($0.a) → \($0.b))" }.joined(separator: ", "))
         }

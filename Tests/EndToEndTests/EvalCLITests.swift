@@ -116,6 +116,22 @@ struct EvalCLITests {
         #expect(low.rows.allSatisfy { ($0["bbox"] as? [Double])?.count == 4 })
     }
 
+    @Test("--classes on an instance task is matched to the categories by name; a class that is no category exits 1 naming both files")
+    func instanceClasses() throws {
+        let base = ["eval", "--gt", Self.path("instances.json"), "--pred", Self.path("predictions/model-a.json"), "--format", "json"]
+        let plain = try Binary.run(base)
+        let named = try Binary.run(base + ["--classes", Self.path("classes.txt")])
+        #expect(plain.status == 0 && named.status == 0, "\(named.stderr)")
+        #expect(named.stdout == plain.stdout)
+        let folder = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let other = folder.appendingPathComponent("classes.txt").path
+        try Data("background\ncell\nroad\n".utf8).write(to: URL(fileURLWithPath: other))
+        let r = try Binary.run(base + ["--classes", other])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("segterm: \(other): class \"road\" is no category of \(Self.path("instances.json"))"), "\(r.stderr)")
+    }
+
     @Test("compare prints deltas and a reproducible interval")
     func compare() throws {
         let args = ["compare", "--gt", Self.path("instances.json"), "--pred", Self.path("predictions/model-a.json"),

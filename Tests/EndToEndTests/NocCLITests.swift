@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SegCore
+import SegTUI
 
 /// `segterm noc` as a user runs it, on a tiny set written here: two scenes with an object each.
 @Suite("segterm noc", .enabled(if: Binary.path != nil, "the segterm binary was not built"))
@@ -58,6 +59,10 @@ struct NocCLITests {
         // A clear object: 90 % within a few clicks.
         #expect((report["noc90"] as? Double ?? 99) <= 3)
         #expect(FileManager.default.fileExists(atPath: out))
+        // The workbench reads the file the command wrote: one type, written and read.
+        let curves = try NocCurve.load(out)
+        #expect(curves.count == 1 && curves.first?.model == "grabcut" && curves.first?.objects == 2)
+        #expect(curves.first?.meanIoU == report["miou_at"] as? [Double])
         // Deterministic: the same clicks and IoUs again (timings aside).
         let again = try Binary.run(args)
         let second = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]

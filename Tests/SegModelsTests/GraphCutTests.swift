@@ -7,7 +7,7 @@ import SegEval
 /// A scene the colour model can separate but a threshold cannot: an orange ellipse with a notch on
 /// a background of tiles in several greens, blues and one orange-brown, with per-pixel noise.
 func syntheticScene(width: Int = 160, height: Int = 120, seed: UInt64 = 3) -> (image: RGBImage, truth: Mask) {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     let palette: [(Double, Double, Double)] = [(40, 110, 50), (70, 140, 60), (30, 80, 120), (60, 100, 160), (120, 80, 40)]
     var tileColour: [[(Double, Double, Double)]] = []
     for _ in 0..<(height / 8 + 1) {
@@ -106,15 +106,53 @@ struct GraphCutSegmenterTests {
         let negative = try model.segment(prepared, prompts: Prompts(points: [PromptPoint(x: 3, y: 3, positive: false)]),
                                          previous: nil, multimask: false)
         #expect(negative.first?.mask.area == 0 && negative.first?.mask.width == 40)
-        // A previous candidate of another size is resampled, not trusted blindly.
+        // A previous candidate of another size is ignored, not trusted blindly.
         let stale = Candidate(mask: Mask(width: 7, height: 5), score: 1, feedback: .mask(Mask(width: 7, height: 5)))
-        var reuse = GraphCutSegmenter.Configuration()
-        reuse.reusePrevious = true
-        reuse.previousWeight = 2
-        let r = try GraphCutSegmenter(configuration: reuse).segment(
-            try GraphCutSegmenter(configuration: reuse).prepare(image),
-            prompts: Prompts(points: [PromptPoint(x: 18, y: 15, positive: true)]), previous: stale, multimask: false)
+        let r = try model.segment(prepared, prompts: Prompts(points: [PromptPoint(x: 18, y: 15, positive: true)]), previous: stale,
+                                  multimask: false)
         #expect(r.first?.mask.width == 40)
+    }
+
+    /// Two orange disks on grey, far apart.
+    static func twoDisks() -> RGBImage {
+        var image = RGBImage(width: 80, height: 40, fill: (120, 120, 120))
+        for y in 0..<40 {
+            for x in 0..<80 {
+                let d1 = (x - 18) * (x - 18) + (y - 20) * (y - 20), d2 = (x - 62) * (x - 62) + (y - 20) * (y - 20)
+                if d1 <= 100 || d2 <= 100 { image[x, y] = (230, 140, 40) }
+            }
+        }
+        return image
+    }
+
+    @Test("star convexity (star=1): every object pixel's parent on the geodesic tree from the positive clicks is object too")
+    func starConvexity() {
+        let image = Self.twoDisks()
+        let prompts = Prompts(points: [PromptPoint(x: 18, y: 20, positive: true), PromptPoint(x: 40, y: 5, positive: false)])
+        /// Object pixels whose parent towards the click is background, and the object's area.
+        func cut(star: Bool) -> (violations: Int, area: Int, farDisk: Bool) {
+            var c = GraphCutSegmenter.Configuration()
+            c.starConvexity = star
+            c.connected = false  // the connectivity rule alone would drop the far disk too
+            let level = GraphCutLevel(image: image, geodesicColor: c.geodesicColor)
+            var run = LevelCut(level: level, imageSize: image.size, configuration: c, cache: nil)
+            let label = run.segment(prompts: prompts)
+            let hard = run.hardLabels(prompts: prompts)
+            let tree = GeodesicTree.compute(width: 80, height: 40, stepCost: level.geodesicStep,
+                                            sources: (0..<label.count).filter { hard[$0] == 1 }.map { Int32($0) })
+            var violations = 0
+            for i in label.indices where label[i] != 0 && tree.parent[i] >= 0 {
+                let d = Int(tree.parent[i])
+                if label[(i / 80 + PixelGrid.dy[d]) * 80 + i % 80 + PixelGrid.dx[d]] == 0 { violations += 1 }
+            }
+            return (violations, label.filter { $0 != 0 }.count, label[20 * 80 + 62] != 0)
+        }
+        // Colour alone takes the far disk as well, which no path from the click reaches inside the object.
+        let plain = cut(star: false)
+        #expect(plain.farDisk && plain.violations > 0)
+        let star = cut(star: true)
+        #expect(star.violations == 0 && !star.farDisk)
+        #expect(star.area > 250)  // the clicked disk (about 317 pixels), not just the click's hard disk
     }
 
     @Test("model options parse, and unknown keys or bad values are refused")
@@ -165,7 +203,7 @@ struct GraphCutPartsTests {
 
     @Test("a mixture fitted to two colour clusters scores each cluster's colours as likely, others as unlikely")
     func mixture() throws {
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         var data: [Float] = []
         for k in 0..<400 {
             let centre: (Float, Float, Float) = k % 2 == 0 ? (30, 10, -20) : (70, -30, 40)

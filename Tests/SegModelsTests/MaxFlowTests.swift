@@ -1,18 +1,6 @@
 import Testing
 @testable import SegModels
-
-/// A small deterministic generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SegEval
 
 @Suite("Max-flow (Boykov–Kolmogorov)")
 struct MaxFlowTests {
@@ -57,7 +45,7 @@ struct MaxFlowTests {
         }
     }
 
-    static func randomProblem(_ rng: inout SplitMix64, n: Int, density: Double) -> Problem {
+    static func randomProblem(_ rng: inout SeededGenerator, n: Int, density: Double) -> Problem {
         var edges: [(Int, Int)] = []
         for u in 0..<n { for v in (u + 1)..<n where Double.random(in: 0..<1, using: &rng) < density { edges.append((u, v)) } }
         // Parallel edges exercise arcs that share both ends.
@@ -72,7 +60,7 @@ struct MaxFlowTests {
 
     @Test("flow equals the brute-force minimum cut, and the cut found has that cost", arguments: 0..<6)
     func bruteForce(seed: Int) {
-        var rng = SplitMix64(seed: UInt64(seed) * 7919 + 1)
+        var rng = SeededGenerator(seed: UInt64(seed) * 7919 + 1)
         for trial in 0..<250 {
             let n = Int.random(in: 1...11, using: &rng)
             let problem = Self.randomProblem(&rng, n: n, density: [0.2, 0.5, 0.9][trial % 3])
@@ -85,7 +73,7 @@ struct MaxFlowTests {
 
     @Test("after changing capacities of a solved graph, solving again gives a minimum cut of the new graph", arguments: 0..<4)
     func dynamicUpdates(seed: Int) {
-        var rng = SplitMix64(seed: UInt64(seed) * 104_729 + 5)
+        var rng = SeededGenerator(seed: UInt64(seed) * 104_729 + 5)
         for trial in 0..<150 {
             let n = Int.random(in: 2...10, using: &rng)
             var problem = Self.randomProblem(&rng, n: n, density: 0.5)
@@ -121,7 +109,7 @@ struct MaxFlowTests {
 
     @Test("a grid with fractional capacities: the cut's cost equals the flow")
     func fractionalGrid() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let w = 40, h = 30
         var edges: [(Int, Int)] = []
         for y in 0..<h { for x in 0..<w {

@@ -8,22 +8,22 @@ import Testing
 /// The metrics view and the failure browser, driven through the reducer and drawn into cells.
 @Suite("Workbench metrics view and failure browser")
 struct AnalysisViewTests {
-    static func row(_ image: String, _ cls: String, _ size: String, area: Double, iou: Double, score: Double, _ kind: FailureRow.Kind,
+    static func row(_ image: String, _ cls: String, _ size: String, area: Double, iou: Double, score: Double?, _ kind: FailureRow.Kind,
                     box: COCOBox? = COCOBox(x: 40, y: 30, width: 10, height: 10), reference: String) -> FailureRow {
-        FailureRow(image: image, imageId: nil, classId: nil, className: cls, sizeBucket: size, area: area, iou: iou, score: score,
+        FailureRow(image: image, imageId: nil, classId: nil, className: cls, sizeBucket: SizeBucket(rawValue: size), area: area, iou: iou, score: score,
                    kind: kind, box: box, reference: reference)
     }
 
     static func evaluation() -> SetEvaluation {
         let metrics = MetricsTable(title: "instance (segm), 3 images, 9 detections", rowLabel: "class", columns: ["AP", "AP50"],
-                                   rows: [.init(name: "cat", values: [0.5, 0.8]), .init(name: "car", values: [0.25, -1]),
+                                   rows: [.init(name: "cat", values: [0.5, 0.8]), .init(name: "car", values: [0.25, nil]),
                                           .init(name: "cart", values: [0.75, 0.9])],
                                    summary: [("AP", 0.5), ("AP50", 0.85)], errors: [("Cls", 0.02), ("Miss", 0.08)])
         let failures = [
-            row("images/a.png", "cat", "small", area: 90, iou: 0, score: -1, .missed, reference: "annotation 1"),
+            row("images/a.png", "cat", "small", area: 90, iou: 0, score: nil, .missed, reference: "annotation 1"),
             row("images/b.png", "car", "large", area: 9000, iou: 0.3, score: 0.9, .mislocalized, reference: "results[4]"),
             row("images/a.png", "car", "small", area: 100, iou: 0.05, score: 0.7, .background, reference: "results[2]"),
-            row("images/c.png", "cart", "small", area: 50, iou: 0, score: -1, .missed, reference: "annotation 7"),
+            row("images/c.png", "cart", "small", area: 50, iou: 0, score: nil, .missed, reference: "annotation 7"),
         ]
         return SetEvaluation(scores: ImageScores(metric: "F1@.5", byStem: [:]), metrics: metrics, failures: failures)
     }
@@ -64,6 +64,76 @@ struct AnalysisViewTests {
         #expect(s.overlay == .none)
     }
 
+    static let panopticFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("SegEvalTests/Fixtures/panoptic")
+
+    @Test("a panoptic set: the metrics view shows PQ/SQ/RQ as panopticapi computes them, per class; masks and ground truth come from the PNGs")
+    func panopticSet() throws {
+        let gt = Self.panopticFixture.appendingPathComponent("gt.json").path
+        let evaluation = try SetEvaluation.compute(groundTruth: gt, predictions: Self.panopticFixture.appendingPathComponent("pred.json").path)
+        // The reference: panopticapi's pq_compute on the same files (scripts/, committed as expected.json).
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.panopticFixture.appendingPathComponent("expected.json")))
+                                    as? [String: Any])
+        let all = try #require(expected["All"] as? [String: Double])
+        let table = evaluation.metrics
+        #expect(table.columns == ["PQ", "SQ", "RQ"])
+        #expect(table.rows.map(\.name) == ["person", "car", "sky", "road", "grass"])
+        #expect(abs(try #require(table.summary.first { $0.name == "PQ" }).value - all["PQ"]!) <= 1e-12)
+        #expect(abs(try #require(table.summary.first { $0.name == "RQ" }).value - all["RQ"]!) <= 1e-12)
+        let perCategory = try #require(expected["perCategory"] as? [String: [String: Double]])
+        for (row, id) in zip(table.rows, [1, 2, 10, 11, 12]) {
+            let c = try #require(perCategory["\(id)"])
+            let denominator = c["tp"]! + 0.5 * c["fp"]! + 0.5 * c["fn"]!
+            #expect(abs((row.values[0] ?? -1) - (denominator > 0 ? c["iou"]! / denominator : 0)) <= 1e-12, "\(row.name)")
+        }
+        #expect(evaluation.scores.metric == "PQ" && evaluation.scores.byStem["p0"] != nil)
+        #expect(!evaluation.failures.isEmpty)
+
+        var s = WorkbenchReducerTests.ready(rows: 30, columns: 120)
+        s.predictions = [PredictionColumn(name: "panoptic-a", evaluation: evaluation)]
+        _ = WorkbenchReducerTests.send(&s, .input(.character("m")))
+        let lines = Self.screen(s)
+        #expect(lines.contains { $0.contains("Metrics: panoptic-a") })
+        #expect(lines.contains { $0.contains(String(format: "PQ %.3f", all["PQ"]!)) })
+        // Each class's row shows its PQ, SQ and RQ.
+        for row in table.rows {
+            let cells = row.values.map { String(format: "%.3f", $0 ?? -1) }.joined(separator: "   ")
+            #expect(lines.contains { $0.contains(row.name) && $0.contains(cells) }, "\(row.name): \(lines.joined(separator: "\n"))")
+        }
+
+        // The compare view and the failure browser draw the set's segments.
+        #expect(!evaluation.predictionMasks(stem: "p0").isEmpty)
+        let falsePositive = try #require(evaluation.failures.first { $0.kind == .falsePositiveSegment })
+        let mask = try #require(evaluation.predictionMask(for: falsePositive))
+        #expect(mask.area == Int(falsePositive.area))
+        // The workspace's ground truth reads the panoptic PNGs: one object per segment that is not crowd.
+        let truth = try GroundTruthObjects(path: gt)
+        let objects = try #require(try truth.objects(forImage: "p0.jpg", width: 64, height: 48))
+        #expect(!objects.objects.isEmpty && objects.objects.allSatisfy { $0.mask.area > 0 })
+    }
+
+    @Test("a workspace whose ground truth is COCO panoptic opens, scores its prediction set as panoptic and shows the image's segments")
+    func panopticWorkspace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-panoptic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let images = dir.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        // The fixture's images are p0.jpg … p4.jpg, 64×48; the workspace pairs by stem.
+        for k in 0..<5 {
+            try ImageFile.writePNG(RGBImage(width: 64, height: 48, fill: (90, 120, 60)), to: images.appendingPathComponent("p\(k).png").path)
+        }
+        let config = WorkspaceConfig(images: images.path, groundTruth: Self.panopticFixture.appendingPathComponent("gt.json").path,
+                                     predictions: [("panoptic-a", Self.panopticFixture.appendingPathComponent("pred.json").path)],
+                                     output: dir.appendingPathComponent("out").path)
+        let session = try WorkbenchSession(config: config, model: try ModelRegistry.segmenter(named: "grabcut", cache: nil),
+                                           theme: .dark, rows: 30, columns: 120, colorMode: .none)
+        defer { session.stop() }
+        session.settle()
+        let evaluation = try #require(session.state.predictions.first?.evaluation, "\(session.state.message ?? "")")
+        #expect(evaluation.metrics.columns == ["PQ", "SQ", "RQ"] && evaluation.scores.metric == "PQ")
+        #expect(session.state.groundTruth?.isEmpty == false)
+    }
+
     @Test("column charts: eighths of a cell from the bottom, nothing for undefined values")
     func columnCharts() {
         // Two rows: 1.0 fills both, 0.5 the lower one, 0.25 half of the lower, -1 nothing.
@@ -86,7 +156,7 @@ struct AnalysisViewTests {
         // Lowest IoU first, then the higher score, then the image.
         #expect(s.failureBrowser.shown == [0, 3, 2, 1])
         _ = WorkbenchReducerTests.send(&s, .input(.character("s")))
-        #expect(s.failureBrowser.size == "small" && s.failureBrowser.shown == [0, 3, 2])
+        #expect(s.failureBrowser.size == .small && s.failureBrowser.shown == [0, 3, 2])
         _ = WorkbenchReducerTests.send(&s, .input(.character("/")), .input(.character("c")), .input(.character("a")), .input(.character("r")))
         #expect(s.failureBrowser.typing && s.failureBrowser.shown == [3, 2])  // "car" matches car and cart
         _ = WorkbenchReducerTests.send(&s, .input(.key(.enter)))
@@ -210,6 +280,17 @@ struct AnalysisViewTests {
         try Data(#"{"models": [{"model": "a", "images": 2, "noc85": 1, "noc90": 2, "over_max_90": 0, "miou_at": [0.9]},{"model": "b", "images": 2, "noc85": 1, "noc90": 3, "over_max_90": 1, "miou_at": [0.8]}], "paired": {}}"#.utf8)
             .write(to: URL(fileURLWithPath: pair))
         #expect(try NocCurve.load(pair).map(\.model) == ["a", "b"])
+        // A report as segterm noc wrote it before the report became one Codable type (every key, per_image included).
+        let old = folder.appendingPathComponent("old.json").path
+        try Data(#"""
+            {"ignore_value": 128, "images": 2, "images_dir": "/data/images", "masks_dir": "/data/masks", "max_clicks": 3,
+             "miou_at": [0.5, 0.8, 0.91], "model": "grabcut", "noc85": 2.5, "noc90": 3, "noc90_at_max": 2, "over_max_90": 1,
+             "per_image": [{"clicks": [{"positive": true, "x": 4, "y": 5}], "ious": [0.5], "name": "alpha", "prepare_s": 0.01, "seconds": [0.002]}],
+             "prepare_s": 0.01, "spc": 0.002}
+            """#.utf8).write(to: URL(fileURLWithPath: old))
+        #expect(try NocCurve.load(old) == [NocCurve(model: "grabcut", objects: 2, noc85: 2.5, noc90: 3, overMax90: 1, meanIoU: [0.5, 0.8, 0.91])])
+        let report = try JSONDecoder().decode(NoCReport.self, from: Data(contentsOf: URL(fileURLWithPath: old)))
+        #expect(report.ignoreValue == 128 && report.nocAtMax90 == 2 && report.perImage?.first?.clicks.first == .init(x: 4, y: 5, positive: true))
 
         var s = Self.state()
         s.noc = curve

@@ -32,6 +32,23 @@ public struct Comparison: Sendable {
     public var perImage: [(image: String, delta: Delta)]
     public var perImageMetric: String
 
+    /// Bootstrap resamples when none are asked for: fewer for instances, where each resample
+    /// re-accumulates AP over every category and image.
+    public static func defaultReplicates(_ task: EvalRequest.Task) -> Int { task == .instance ? 200 : 1000 }
+    public static let defaultSeed: UInt64 = 0
+
+    /// What `segterm compare` writes: the comparison with the files it compared.
+    public func output(groundTruth: String, a: String, b: String, worst: Int) -> EvalOutput {
+        var report = json
+        if case .object(var pairs) = report {
+            pairs.insert(("groundTruth", .string(groundTruth)), at: 1)
+            pairs.insert(("a", .string(a)), at: 2)
+            pairs.insert(("b", .string(b)), at: 3)
+            report = .object(pairs)
+        }
+        return EvalOutput(json: report, tables: tables(worst: worst), csv: csvTable)
+    }
+
     /// Resamples image indices with replacement `replicates` times and calls `statistic` with the
     /// multiplicity of each image; returns the 95% percentile interval (numpy's default linear
     /// interpolation between order statistics).
@@ -242,12 +259,7 @@ extension Comparison {
             return (id: a.categories[k].id, name: a.categories[k].name,
                     metrics: [("PQ", pairDelta(x.pq, y.pq)), ("SQ", pairDelta(x.sq, y.sq)), ("RQ", pairDelta(x.rq, y.rq))])
         }
-        func imagePQ(_ ev: PanopticEvaluation, _ i: Int) -> Double {
-            var counts = [PQCounts](repeating: PQCounts(), count: ev.categories.count)
-            for (k, c) in ev.images[i].counts { counts[k].add(c) }
-            return PanopticEvaluation.average(ev.categories, counts, isThing: nil).pq
-        }
-        var images = a.images.indices.map { i in (image: a.images[i].fileName, delta: pairDelta(imagePQ(a, i), imagePQ(b, i))) }
+        var images = a.images.indices.map { i in (image: a.images[i].fileName, delta: pairDelta(a.imagePQ(i), b.imagePQ(i))) }
         images.sort { ($0.delta.delta.isNaN ? .infinity : $0.delta.delta) < ($1.delta.delta.isNaN ? .infinity : $1.delta.delta) }
         let interval = bootstrap(images: a.images.count, replicates: replicates, seed: seed) { multiplicity in
             func pq(_ ev: PanopticEvaluation) -> Double {

@@ -31,21 +31,27 @@ public struct FailureRow: Sendable, Equatable {
     public var imageId: Int?
     public var classId: Int?
     public var className: String
-    public var sizeBucket: String
+    /// nil for a row about a whole image.
+    public var sizeBucket: SizeBucket?
     public var area: Double
     /// The IoU that decided the kind (-1 when there is none).
     public var iou: Double
-    /// The detection's score (-1 for ground-truth rows).
-    public var score: Double
+    /// The detection's score; nil for rows about ground truth, which have none.
+    public var score: Double?
     public var kind: Kind
     /// `[x, y, width, height]` in pixels, to zoom on; nil when unknown.
     public var box: COCOBox?
     /// Ground-truth annotation id or detection index (results[i]) the row is about.
     public var reference: String
 
-    public static func sizeBucket(_ area: Double) -> String {
-        area < 32 * 32 ? "small" : area < 96 * 96 ? "medium" : "large"
+    public static func sizeBucket(_ area: Double) -> SizeBucket {
+        area < 32 * 32 ? .small : area < 96 * 96 ? .medium : .large
     }
+}
+
+/// COCO's area buckets, as the failure filters name them: below 32², below 96², larger.
+public enum SizeBucket: String, Sendable, CaseIterable, Equatable {
+    case small, medium, large
 }
 
 /// Which failures to keep and in what order: what the CLI's `--failure-*` options and
@@ -54,13 +60,12 @@ public struct FailureQuery: Sendable, Equatable {
     public var sort: FailureTable.SortKey
     /// A class name, or a class id written as a number.
     public var className: String?
-    /// "small", "medium" or "large".
-    public var sizeBucket: String?
+    public var sizeBucket: SizeBucket?
     public var kind: FailureRow.Kind?
     /// Rows kept after sorting (the counts cover every failure that passes the filters).
     public var limit: Int
 
-    public init(sort: FailureTable.SortKey = .iou, className: String? = nil, sizeBucket: String? = nil,
+    public init(sort: FailureTable.SortKey = .iou, className: String? = nil, sizeBucket: SizeBucket? = nil,
                 kind: FailureRow.Kind? = nil, limit: Int = .max) {
         self.sort = sort; self.className = className; self.sizeBucket = sizeBucket; self.kind = kind; self.limit = limit
     }
@@ -71,7 +76,7 @@ public struct FailureQuery: Sendable, Equatable {
         return wanted == name || (classId != nil && Int(wanted) == classId)
     }
 
-    func admits(kind k: FailureRow.Kind, sizeBucket bucket: String) -> Bool {
+    func admits(kind k: FailureRow.Kind, sizeBucket bucket: SizeBucket?) -> Bool {
         (kind == nil || kind == k) && (sizeBucket == nil || sizeBucket == bucket)
     }
 
@@ -115,7 +120,7 @@ public struct FailureTable: Sendable {
         let kept = all.filter { query.admits(classId: $0.classId, className: $0.className) && query.admits(kind: $0.kind, sizeBucket: $0.sizeBucket) }
         let rank = nameRanks(kept.map(\.image))
         let keys = kept.enumerated().map { i, r in
-            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
+            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score ?? FailureSortKey.noScore, area: r.area, image: rank[i], handle: i)
         }
         return FailureTable(keys: keys, query: query, reference: { kept[$0].reference }) { kept[$0] }
     }
@@ -175,12 +180,12 @@ public struct FailureTable: Sendable {
     public func order(by key: SortKey = .iou) -> [Int] {
         let rank = Self.nameRanks(rows.map(\.image))
         let keys = rows.enumerated().map { i, r in
-            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score, area: r.area, image: rank[i], handle: i)
+            FailureSortKey(kind: r.kind, iou: r.iou, score: r.score ?? FailureSortKey.noScore, area: r.area, image: rank[i], handle: i)
         }
         return keys.sorted { FailureSortKey.precedes($0, $1, by: key) { rows[$0].reference < rows[$1].reference } }.map(\.handle)
     }
 
-    public func filtered(classId: Int? = nil, sizeBucket: String? = nil, kind: FailureRow.Kind? = nil) -> FailureTable {
+    public func filtered(classId: Int? = nil, sizeBucket: SizeBucket? = nil, kind: FailureRow.Kind? = nil) -> FailureTable {
         FailureTable(rows: rows.filter { r in
             (classId == nil || r.classId == classId) && (sizeBucket == nil || r.sizeBucket == sizeBucket) && (kind == nil || r.kind == kind)
         }, limit: limit)
@@ -203,8 +208,8 @@ public struct FailureTable: Sendable {
             ("rows", .array(rows.prefix(max(0, limit)).map { r in
                 .object([("image", .string(r.image)), ("imageId", r.imageId.map { .integer($0) } ?? .null),
                          ("classId", r.classId.map { .integer($0) } ?? .null), ("class", .string(r.className)),
-                         ("size", .string(r.sizeBucket)), ("area", .number(r.area)), ("IoU", .number(r.iou)),
-                         ("score", .number(r.score)), ("error", .string(r.kind.rawValue)),
+                         ("size", .string(r.sizeBucket?.rawValue ?? "")), ("area", .number(r.area)), ("IoU", .number(r.iou)),
+                         ("score", .number(r.score ?? FailureSortKey.noScore)), ("error", .string(r.kind.rawValue)),
                          ("bbox", r.box.map { .array([.number($0.x), .number($0.y), .number($0.width), .number($0.height)]) } ?? .null),
                          ("ref", .string(r.reference))])
             })),
@@ -215,15 +220,15 @@ public struct FailureTable: Sendable {
         let summary = counts.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: ", ")
         var filters: [String] = []
         if let c = query.className { filters.append("class \(c)") }
-        if let s = query.sizeBucket { filters.append(s) }
+        if let s = query.sizeBucket { filters.append(s.rawValue) }
         if let k = query.kind { filters.append(k.rawValue) }
         let scope = filters.isEmpty ? "" : " [\(filters.joined(separator: ", "))]"
         var t = ReportTable(title: "Failures\(scope) (\(total): \(summary.isEmpty ? "none" : summary)), by \(query.sort.rawValue), worst first",
                             columns: ["image", "class", "size", "area", "IoU", "score", "error", "bbox"])
         for r in rows.prefix(max(0, limit)) {
             let box = r.box.map { "\(JSONValue.format($0.x)),\(JSONValue.format($0.y)),\(JSONValue.format($0.width)),\(JSONValue.format($0.height))" } ?? "-"
-            t.rows.append([r.image, r.className, r.sizeBucket, JSONValue.format(r.area), formatMetric(r.iou),
-                           r.score < 0 ? "-" : formatMetric(r.score), r.kind.rawValue, box])
+            t.rows.append([r.image, r.className, r.sizeBucket?.rawValue ?? "", JSONValue.format(r.area), formatMetric(r.iou),
+                           r.score.map { formatMetric($0) } ?? "-", r.kind.rawValue, box])
         }
         return t
     }
@@ -233,8 +238,8 @@ public struct FailureTable: Sendable {
                                                  "x", "y", "width", "height", "ref"])
         for r in rows.prefix(max(0, limit)) {
             let b = r.box
-            t.rows.append([r.image, r.imageId.map(String.init) ?? "", r.classId.map(String.init) ?? "", r.className, r.sizeBucket,
-                           JSONValue.format(r.area), JSONValue.format(r.iou), JSONValue.format(r.score), r.kind.rawValue,
+            t.rows.append([r.image, r.imageId.map(String.init) ?? "", r.classId.map(String.init) ?? "", r.className, r.sizeBucket?.rawValue ?? "",
+                           JSONValue.format(r.area), JSONValue.format(r.iou), JSONValue.format(r.score ?? FailureSortKey.noScore), r.kind.rawValue,
                            b.map { JSONValue.format($0.x) } ?? "", b.map { JSONValue.format($0.y) } ?? "",
                            b.map { JSONValue.format($0.width) } ?? "", b.map { JSONValue.format($0.height) } ?? "", r.reference])
         }
@@ -251,6 +256,10 @@ struct FailureSortKey {
     var area: Double
     var image: Int
     var handle: Int
+
+    /// A ground-truth row's place among scores: -1, as the JSON writes it, below every score
+    /// COCO results hold (0…1).
+    static let noScore = -1.0
 
     /// The key first (lowest IoU, highest score, largest area, image name, error type), then the
     /// most confident failure, then the image, then the reference (`referenceLess` on handles).
@@ -334,7 +343,7 @@ extension FailureTable {
             for g in 0..<G where !cell.gtCrowd[g] && !cell.gtMatched[t0 * G + g] {
                 var best = 0.0
                 for d in 0..<D { best = max(best, cell.ious[d * G + g]) }
-                add(.missed, iou: best, score: -1, area: cell.gtAreas[g], cell: c, item: -(g + 1))
+                add(.missed, iou: best, score: FailureSortKey.noScore, area: cell.gtAreas[g], cell: c, item: -(g + 1))
             }
             for d in 0..<D {
                 let f = cell.flags[t0 * D + d]  // area range "all" is a = 0
@@ -352,7 +361,7 @@ extension FailureTable {
             if r.item < 0 {
                 let g = Int(-r.item - 1), ann = annotations[Int(cell.groundTruths[g])]
                 return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
-                                  sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: -1,
+                                  sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: nil,
                                   kind: .missed, box: ann.bbox, reference: reference(handle))
             }
             let d = Int(r.item), index = Int(cell.detections[d])
@@ -403,14 +412,14 @@ extension FailureTable {
         for image in ev.images {
             for s in image.segments where s.iou < threshold {
                 rows.append(FailureRow(image: image.stem, imageId: nil, classId: s.classId, className: ev.classes[s.classId],
-                                       sizeBucket: FailureRow.sizeBucket(Double(s.area)), area: Double(s.area), iou: s.iou, score: -1,
+                                       sizeBucket: FailureRow.sizeBucket(Double(s.area)), area: Double(s.area), iou: s.iou, score: nil,
                                        kind: .lowIoUSegment,
                                        box: COCOBox(x: Double(s.box.minX), y: Double(s.box.minY), width: Double(s.box.width), height: Double(s.box.height)),
                                        reference: image.groundTruthFile))
             }
             if image.scores.meanIoU > -1 && image.scores.meanIoU < threshold {
-                rows.append(FailureRow(image: image.stem, imageId: nil, classId: nil, className: "", sizeBucket: "",
-                                       area: Double(image.width * image.height), iou: image.scores.meanIoU, score: -1,
+                rows.append(FailureRow(image: image.stem, imageId: nil, classId: nil, className: "", sizeBucket: nil,
+                                       area: Double(image.width * image.height), iou: image.scores.meanIoU, score: nil,
                                        kind: .lowIoUImage, box: COCOBox(x: 0, y: 0, width: Double(image.width), height: Double(image.height)),
                                        reference: image.groundTruthFile))
             }
@@ -425,7 +434,7 @@ extension FailureTable {
         for c in ev.categories { names[c.id] = c.name }
         let rows = ev.segmentFailures.map { f in
             FailureRow(image: f.fileName, imageId: f.imageId, classId: f.categoryId, className: names[f.categoryId] ?? String(f.categoryId),
-                       sizeBucket: FailureRow.sizeBucket(Double(f.area)), area: Double(f.area), iou: f.iou, score: -1, kind: f.kind,
+                       sizeBucket: FailureRow.sizeBucket(Double(f.area)), area: Double(f.area), iou: f.iou, score: nil, kind: f.kind,
                        box: f.box, reference: "segment \(f.segmentId)")
         }
         return selecting(rows, query: query)
@@ -446,7 +455,7 @@ extension FailureTable {
     static func binaryRows(_ ev: BinaryEvaluation, threshold: Double) -> [FailureRow] {
         ev.images.filter { $0.iou < threshold }.map { r in
             FailureRow(image: r.stem, imageId: nil, classId: nil, className: "object", sizeBucket: FailureRow.sizeBucket(Double(r.groundTruthArea)),
-                       area: Double(r.groundTruthArea), iou: r.iou, score: -1, kind: .lowIoUImage,
+                       area: Double(r.groundTruthArea), iou: r.iou, score: nil, kind: .lowIoUImage,
                        box: r.box.map { COCOBox(x: Double($0.minX), y: Double($0.minY), width: Double($0.width), height: Double($0.height)) },
                        reference: r.groundTruthFile)
         }

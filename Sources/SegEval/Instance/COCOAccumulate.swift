@@ -1,19 +1,5 @@
 import SegCore
 
-/// The twelve COCO summary numbers, in pycocotools' `stats` order.
-public struct COCOSummary: Equatable, Sendable {
-    public static let names = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
-    /// -1 where undefined (no counted ground truth), as pycocotools reports it.
-    public var stats: [Double]
-
-    public init(stats: [Double]) { self.stats = stats }
-
-    public subscript(name: String) -> Double? {
-        guard let i = Self.names.firstIndex(of: name) else { return nil }
-        return stats[i]
-    }
-}
-
 /// The result of a COCO instance evaluation: pycocotools' `eval` arrays and `stats`, the
 /// same twelve numbers per category, and the per-(image, category) matching that the failure
 /// table, the error breakdown and the comparison read.
@@ -25,10 +11,10 @@ public struct COCOEvaluation: Sendable {
     public let categories: [COCOCategory]
     /// Image-major, category order within an image.
     public let cells: [COCOImageCategoryEval]
-    /// T × R × K × A × M, -1 where a category has no counted ground truth.
-    public let precision: [Double]
-    /// T × K × A × M.
-    public let recall: [Double]
+    /// pycocotools' `eval['precision']`, T × R × K × A × M.
+    public let precision: COCOTable
+    /// pycocotools' `eval['recall']`, T × K × A × M.
+    public let recall: COCOTable
     public let summary: COCOSummary
     /// Index k as in `categories`.
     public let perCategory: [COCOSummary]
@@ -53,11 +39,19 @@ public struct COCOEvaluation: Sendable {
 
     public var stats: [Double] { summary.stats }
 
+    /// Category `k`'s precision at recall 0, 0.01, …, 1 for IoU 0.5, all areas and the largest
+    /// maxDets (the precision–recall curve the metrics view draws), -1 where undefined.
+    public func precisionCurve(category k: Int) -> [Double] {
+        let t = params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
+        let a = params.areaRanges.firstIndex { $0.label == "all" } ?? 0
+        return (0..<precision.layout.recallPoints).map { r in precision[t, r, k, a, precision.layout.maxDets - 1] }
+    }
+
     // MARK: accumulate
 
     /// pycocotools' `accumulate`. Categories are independent, so they run in parallel.
     static func accumulate(params: COCOEvalParams, categoryCount K: Int, cells: [COCOImageCategoryEval],
-                           workers: Int) -> (precision: [Double], recall: [Double]) {
+                           workers: Int) -> (precision: COCOTable, recall: COCOTable) {
         let T = params.iouThresholds.count, R = params.recallThresholds.count
         let A = params.areaRanges.count, M = params.maxDets.count
         var byCategory = [[Int]](repeating: [], count: K)
@@ -65,7 +59,7 @@ public struct COCOEvaluation: Sendable {
         let members = byCategory
         var clock = PhaseClock()
         defer { clock.lap("    assemble") }
-        let perCategory: [(precision: [Double], recall: [Double])]
+        let perCategory: [(precision: COCOTable, recall: COCOTable)]
         do {
             perCategory = try Parallel.map(K, workers: workers, block: 1) { (k) throws(SegError) in
                 accumulateCategory(params: params, cells: cells, members: members[k])
@@ -74,17 +68,15 @@ public struct COCOEvaluation: Sendable {
             preconditionFailure("accumulate does not throw")
         }
         clock.lap("    per category")
-        var precision = [Double](repeating: -1, count: T * R * K * A * M)
-        var recall = [Double](repeating: -1, count: T * K * A * M)
+        var precision = COCOTable(iouThresholds: T, recallPoints: R, categories: K, areaRanges: A, maxDets: M)
+        var recall = COCOTable(iouThresholds: T, categories: K, areaRanges: A, maxDets: M)
         for k in 0..<K {
             let local = perCategory[k]
             for t in 0..<T {
                 for a in 0..<A {
                     for m in 0..<M {
-                        recall[((t * K + k) * A + a) * M + m] = local.recall[(t * A + a) * M + m]
-                        for r in 0..<R {
-                            precision[(((t * R + r) * K + k) * A + a) * M + m] = local.precision[((t * R + r) * A + a) * M + m]
-                        }
+                        recall[t, k, a, m] = local.recall[t, 0, a, m]
+                        for r in 0..<R { precision[t, r, k, a, m] = local.precision[t, r, 0, a, m] }
                     }
                 }
             }
@@ -92,114 +84,43 @@ public struct COCOEvaluation: Sendable {
         return (precision, recall)
     }
 
-    /// One category: local arrays T × R × A × M and T × A × M.
-    ///
-    /// The category's detections are sorted once (score descending, ties in pycocotools'
-    /// concatenation order: image order, then rank within the image); the subset kept for a
-    /// smaller maxDets keeps that relative order, so it needs no sort of its own. Flags are copied
-    /// into one flat array first so that the per-threshold walks touch contiguous memory.
+    /// One category, as pycocotools' loop over (k, a, m) does it: gather and sort the
+    /// detections, then per IoU threshold the cumulative curves, their precision envelope and
+    /// the precision at each recall threshold. Local tables have one category.
     static func accumulateCategory(params: COCOEvalParams, cells: [COCOImageCategoryEval],
-                                   members: [Int]) -> (precision: [Double], recall: [Double]) {
+                                   members: [Int]) -> (precision: COCOTable, recall: COCOTable) {
         let T = params.iouThresholds.count, R = params.recallThresholds.count
         let A = params.areaRanges.count, M = params.maxDets.count
-        var precision = [Double](repeating: -1, count: T * R * A * M)
-        var recall = [Double](repeating: -1, count: T * A * M)
+        var precision = COCOTable(iouThresholds: T, recallPoints: R, categories: 1, areaRanges: A, maxDets: M)
+        var recall = COCOTable(iouThresholds: T, categories: 1, areaRanges: A, maxDets: M)
         if members.isEmpty { return (precision, recall) }
-        let recallThresholds = params.recallThresholds
-        // np.spacing(1): the gap after 1.0, added to the denominator as pycocotools does.
-        let epsilon = Double.ulpOfOne
-        var scores: [Double] = []
-        var rank: [Int32] = []         // the detection's rank within its image and category
-        var flagBase: [Int] = []       // offset of the detection's cell in `flags`
-        var cellDetections: [Int] = [] // D of the detection's cell
-        var flags: [UInt8] = []
-        var npig = [Int](repeating: 0, count: A)
-        for c in members {
-            let cell = cells[c]
-            let D = cell.detectionCount
-            let base = flags.count
-            flags.append(contentsOf: cell.flags)
-            for a in 0..<A { npig[a] += Int(cell.nonIgnoredCount[a]) }
-            for d in 0..<D {
-                scores.append(cell.scores[d])
-                rank.append(Int32(d))
-                flagBase.append(base)
-                cellDetections.append(D)
-            }
-        }
-        var order = Array(0..<scores.count)
-        scores.withUnsafeBufferPointer { s in
-            order.sort { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 }
-        }
-        let n = order.count
+        let detections = SortedDetections(cells: cells, members: members, areaRanges: A)
+        let n = detections.count
         // Scratch for the curves, allocated once per category; the loops below run
         // T × A × M times over every detection of the category.
         let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 2 * n))
         defer { scratch.deallocate() }
-        let rc = UnsafeMutableBufferPointer(rebasing: scratch[0..<n])
-        let pr = UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n)])
-        var flagIndex = [Int](repeating: 0, count: n)  // flag offset of kept[i] for (a, t) = (0, 0)
-        var flagStride = [Int](repeating: 0, count: n) // its cell's D: the step from one (a, t) to the next
+        let curve = Curve(recall: UnsafeMutableBufferPointer(rebasing: scratch[0..<n]),
+                          precision: UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n)]))
+        var kept = KeptDetections(capacity: n)
+        let (precisionAt, recallAt) = (precision.layout, recall.layout)
         // Written through pointers: checked, uniqueness-tested array stores were a visible part
-        // of this loop, which runs T × A × M times over every detection of the category.
-        precision.withUnsafeMutableBufferPointer { precisionOut in
-        recall.withUnsafeMutableBufferPointer { recallOut in
-        recallThresholds.withUnsafeBufferPointer { thresholds in
-        flags.withUnsafeBufferPointer { f in
-        flagIndex.withUnsafeMutableBufferPointer { fi in
-        flagStride.withUnsafeMutableBufferPointer { fs in
+        // of this loop.
+        precision.values.withUnsafeMutableBufferPointer { precisionOut in
+        recall.values.withUnsafeMutableBufferPointer { recallOut in
+        params.recallThresholds.withUnsafeBufferPointer { thresholds in
+        detections.flags.withUnsafeBufferPointer { flags in
             for m in 0..<M {
-                let maxDet = params.maxDets[m]
-                var nd = 0
-                for j in order where Int(rank[j]) < maxDet {
-                    fi[nd] = flagBase[j] + Int(rank[j])
-                    fs[nd] = cellDetections[j]
-                    nd += 1
-                }
-                for a in 0..<A {
-                    if npig[a] == 0 { continue }
-                    let npigD = Double(npig[a])
+                kept.select(detections, maxDet: params.maxDets[m])
+                for a in 0..<A where detections.npig[a] > 0 {
                     for t in 0..<T {
-                        let at = a * T + t
-                        // Cumulative true and false positives, recall and precision in one pass,
-                        // over the detections that are not ignored. pycocotools keeps an entry
-                        // for an ignored one too, but it repeats its predecessor's recall and
-                        // precision (or is 0, 0 before the first counted detection), so neither
-                        // the envelope, nor the search, nor the last recall can tell the
-                        // difference; leaving them out saves most of the work for the size ranges.
-                        var tpSum = 0.0, fpSum = 0.0
-                        var counted = 0
-                        for i in 0..<nd {
-                            let flag = f[fi[i] + at * fs[i]]
-                            if flag & 2 != 0 { continue }
-                            if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
-                            rc[counted] = tpSum / npigD
-                            pr[counted] = tpSum / (fpSum + tpSum + epsilon)
-                            counted += 1
-                        }
-                        recallOut[(t * A + a) * M + m] = counted > 0 ? rc[counted - 1] : 0
-                        var i = counted - 1
-                        while i > 0 {
-                            if pr[i] > pr[i - 1] { pr[i - 1] = pr[i] }
-                            i -= 1
-                        }
-                        // searchsorted(rc, recThrs, side='left'); an index past the end stops the
-                        // filling (pycocotools' try/except), leaving zeros.
-                        var p = 0
-                        for r in 0..<R {
-                            let threshold = thresholds[r]
-                            while p < counted && rc[p] < threshold { p += 1 }
-                            if p >= counted {
-                                for rr in r..<R { precisionOut[((t * R + rr) * A + a) * M + m] = 0 }
-                                break
-                            }
-                            precisionOut[((t * R + r) * A + a) * M + m] = pr[p]
-                        }
+                        let counted = curve.cumulate(kept, flags: flags, at: a * T + t, npig: Double(detections.npig[a]))
+                        recallOut[recallAt.offset(t: t, k: 0, a: a, m: m)] = counted > 0 ? curve.recall[counted - 1] : 0
+                        curve.envelope(counted)
+                        curve.sample(counted, at: thresholds) { r, p in precisionOut[precisionAt.offset(t: t, r: r, k: 0, a: a, m: m)] = p }
                     }
                 }
             }
-        }
-        }
         }
         }
         }
@@ -207,55 +128,123 @@ public struct COCOEvaluation: Sendable {
         return (precision, recall)
     }
 
-    // MARK: summarize
+    /// A category's detections over its images, sorted once (score descending, ties in
+    /// pycocotools' concatenation order: image order, then rank within the image). Flags are
+    /// copied into one flat array so that the per-threshold walks touch contiguous memory.
+    struct SortedDetections {
+        var order: [Int] = []
+        var rank: [Int32] = []         // the detection's rank within its image and category
+        var flagBase: [Int] = []       // offset of the detection's cell in `flags`
+        var cellDetections: [Int] = [] // D of the detection's cell
+        var flags: [UInt8] = []
+        /// Ground truths that count, per area range (pycocotools' `npig`).
+        var npig: [Int]
 
-    static func summarize(params: COCOEvalParams, precision: [Double], recall: [Double], categoryCount K: Int,
-                          only category: Int?) -> COCOSummary {
-        let maxDets = params.maxDets
-        let top = maxDets.last ?? 100
-        func value(ap: Bool, iou: Double? = nil, area: String = "all", maxDet: Int) -> Double {
-            let T = params.iouThresholds.count, R = params.recallThresholds.count
-            let A = params.areaRanges.count, M = maxDets.count
-            let ts = (0..<T).filter { iou == nil || params.iouThresholds[$0] == iou }
-            let aInd = (0..<A).filter { params.areaRanges[$0].label == area }
-            let mInd = (0..<M).filter { maxDets[$0] == maxDet }
-            let ks = category.map { [$0] } ?? Array(0..<K)
-            var sum = 0.0
-            var count = 0
-            for t in ts {
-                for a in aInd {
-                    for m in mInd {
-                        for k in ks {
-                            if ap {
-                                for r in 0..<R {
-                                    let v = precision[(((t * R + r) * K + k) * A + a) * M + m]
-                                    if v > -1 { sum += v; count += 1 }
-                                }
-                            } else {
-                                let v = recall[((t * K + k) * A + a) * M + m]
-                                if v > -1 { sum += v; count += 1 }
-                            }
-                        }
-                    }
+        var count: Int { order.count }
+
+        init(cells: [COCOImageCategoryEval], members: [Int], areaRanges A: Int) {
+            npig = [Int](repeating: 0, count: A)
+            var scores: [Double] = []
+            for c in members {
+                let cell = cells[c]
+                let D = cell.detectionCount
+                let base = flags.count
+                flags.append(contentsOf: cell.flags)
+                for a in 0..<A { npig[a] += Int(cell.nonIgnoredCount[a]) }
+                for d in 0..<D {
+                    scores.append(cell.scores[d])
+                    rank.append(Int32(d))
+                    flagBase.append(base)
+                    cellDetections.append(D)
                 }
             }
-            return count == 0 ? -1 : sum / Double(count)
+            var order = Array(0..<scores.count)
+            scores.withUnsafeBufferPointer { s in
+                order.sort { s[$0] != s[$1] ? s[$0] > s[$1] : $0 < $1 }
+            }
+            self.order = order
         }
-        let m0 = maxDets.first ?? 1
-        let m1 = maxDets.count > 1 ? maxDets[1] : m0
-        return COCOSummary(stats: [
-            value(ap: true, maxDet: top),
-            value(ap: true, iou: 0.5, maxDet: top),
-            value(ap: true, iou: 0.75, maxDet: top),
-            value(ap: true, area: "small", maxDet: top),
-            value(ap: true, area: "medium", maxDet: top),
-            value(ap: true, area: "large", maxDet: top),
-            value(ap: false, maxDet: m0),
-            value(ap: false, maxDet: m1),
-            value(ap: false, maxDet: top),
-            value(ap: false, area: "small", maxDet: top),
-            value(ap: false, area: "medium", maxDet: top),
-            value(ap: false, area: "large", maxDet: top),
-        ])
+    }
+
+    /// The detections a maxDets keeps, in score order: the subset keeps the sorted order, so it
+    /// needs no sort of its own. Per detection, where its flag for (area 0, threshold 0) is and
+    /// the step from one (area, threshold) to the next (its cell's D).
+    struct KeptDetections {
+        var count = 0
+        var flagIndex: [Int]
+        var flagStride: [Int]
+
+        init(capacity: Int) {
+            flagIndex = [Int](repeating: 0, count: capacity)
+            flagStride = [Int](repeating: 0, count: capacity)
+        }
+
+        mutating func select(_ detections: SortedDetections, maxDet: Int) {
+            count = 0
+            for j in detections.order where Int(detections.rank[j]) < maxDet {
+                flagIndex[count] = detections.flagBase[j] + Int(detections.rank[j])
+                flagStride[count] = detections.cellDetections[j]
+                count += 1
+            }
+        }
+    }
+
+    /// The recall and precision curves of one (area, threshold, maxDets), in scratch memory.
+    struct Curve {
+        let recall: UnsafeMutableBufferPointer<Double>
+        let precision: UnsafeMutableBufferPointer<Double>
+
+        /// Cumulative true and false positives, recall and precision in one pass, over the
+        /// detections that are not ignored; returns how many there are. pycocotools keeps an
+        /// entry for an ignored one too, but it repeats its predecessor's recall and precision
+        /// (or is 0, 0 before the first counted detection), so neither the envelope, nor the
+        /// search, nor the last recall can tell the difference; leaving them out saves most of
+        /// the work for the size ranges.
+        @inline(__always)
+        func cumulate(_ kept: KeptDetections, flags: UnsafeBufferPointer<UInt8>, at at: Int, npig: Double) -> Int {
+            // np.spacing(1): the gap after 1.0, added to the denominator as pycocotools does.
+            let epsilon = Double.ulpOfOne
+            var tpSum = 0.0, fpSum = 0.0
+            var counted = 0
+            kept.flagIndex.withUnsafeBufferPointer { fi in
+            kept.flagStride.withUnsafeBufferPointer { fs in
+                for i in 0..<kept.count {
+                    let flag = flags[fi[i] + at * fs[i]]
+                    if flag & 2 != 0 { continue }
+                    if flag & 1 != 0 { tpSum += 1 } else { fpSum += 1 }
+                    recall[counted] = tpSum / npig
+                    precision[counted] = tpSum / (fpSum + tpSum + epsilon)
+                    counted += 1
+                }
+            }
+            }
+            return counted
+        }
+
+        /// pycocotools' `pr[i-1] = max(pr[i-1], pr[i])` from the end: precision never rises
+        /// with recall.
+        @inline(__always)
+        func envelope(_ counted: Int) {
+            var i = counted - 1
+            while i > 0 {
+                if precision[i] > precision[i - 1] { precision[i - 1] = precision[i] }
+                i -= 1
+            }
+        }
+
+        /// `searchsorted(rc, recThrs, side='left')`: the precision at each recall threshold. An
+        /// index past the end stops the filling (pycocotools' try/except), leaving zeros.
+        @inline(__always)
+        func sample(_ counted: Int, at thresholds: UnsafeBufferPointer<Double>, _ write: (Int, Double) -> Void) {
+            var p = 0
+            for r in 0..<thresholds.count {
+                while p < counted && recall[p] < thresholds[r] { p += 1 }
+                if p >= counted {
+                    for rr in r..<thresholds.count { write(rr, 0) }
+                    return
+                }
+                write(r, precision[p])
+            }
+        }
     }
 }

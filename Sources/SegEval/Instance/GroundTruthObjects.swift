@@ -25,7 +25,7 @@ public struct GroundTruthMatch: Equatable, Sendable {
 }
 
 /// The ground truth of a workspace, looked up one image at a time: a COCO instances file (parsed
-/// once), or a folder of masks paired with the images by file stem. In a mask, every value other
+/// once), a COCO panoptic file with its PNGs, or a folder of masks paired with the images by file stem. In a mask, every value other
 /// than 0 and the ignore value is one object: with a class list of more than background and one
 /// class (a label map, as the evaluation reads it) it is named by its class, else a binary mask's
 /// one object is "object".
@@ -33,6 +33,8 @@ public final class GroundTruthObjects: Sendable {
     private enum Source {
         case coco(COCOGroundTruth, categories: [Int: String])
         case masks(folder: String, byStem: [String: String], classes: [String])
+        /// COCO panoptic: the JSON's segments and the folder of id PNGs beside it.
+        case panoptic(PanopticFile, folder: String, categories: [Int: String])
     }
 
     private let source: Source
@@ -46,6 +48,10 @@ public final class GroundTruthObjects: Sendable {
             let files = try FilePairs.imageFiles(in: path)
             source = .masks(folder: path, byStem: Dictionary(files.map { (FilePairs.stem($0), $0) }, uniquingKeysWith: { a, _ in a }),
                             classes: classes)
+        } else if Evaluation.task(of: EvalRequest(groundTruth: path, predictions: ""), classes: classes) == .panoptic {
+            let gt = try PanopticFile.read(path)
+            source = .panoptic(gt, folder: PanopticEvaluator.folder(of: path),
+                               categories: Dictionary(gt.categories.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
         } else {
             let gt = try COCOReader.readGroundTruth(path)
             source = .coco(gt, categories: Dictionary(gt.categories.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
@@ -82,6 +88,16 @@ public final class GroundTruthObjects: Sendable {
                 GroundTruthObject(className: Self.name(of: value, classes: classes, valuesInMask: values.count), mask: labels.mask(of: value))
             }
             return (objects, ignoreValue.map { labels.mask(of: $0) })
+        case .panoptic(let gt, let folder, let categories):
+            guard let annotation = gt.annotations.first(where: { FileName.stem($0.fileName) == FileName.stem(name) }) else { return nil }
+            let pngPath = folder + "/" + annotation.fileName
+            let ids = try ImageFile.read(pngPath).labelMap(reducing: .packedRGB)
+            try requireSize(ids.width, ids.height, of: pngPath, width, height)
+            // Crowd regions are neither matched nor missed by PQ: they are no object to match against.
+            let objects = annotation.segments.filter { !$0.isCrowd }.map { segment in
+                GroundTruthObject(className: categories[segment.categoryId] ?? "category \(segment.categoryId)", mask: ids.mask(of: segment.id))
+            }
+            return (objects, nil)
         }
     }
 

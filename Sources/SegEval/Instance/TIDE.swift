@@ -39,9 +39,8 @@ public enum TIDE {
 
     struct ErrorRecord {
         var type: TIDEResult.ErrorType
-        /// Detection index (results) or, for missed, -1.
-        var detection: Int
-        var gtIndex: Int  // annotation index, -1 when none
+        /// Detection index (results); nil for a missed ground truth.
+        var detection: Int?
         /// The data point before fixing: (class, score) of an unmatched detection, nil when it was ignored or missed.
         var originalClass: Int?
         var score: Double
@@ -55,7 +54,7 @@ public enum TIDE {
         var positives: [(cls: Int, count: Int)]
         /// Ground truth (not crowd) left unmatched, per class: tidecv's `false_negatives`.
         var falseNegatives: [(cls: Int, count: Int)] = []
-        var points: [(id: Int, cls: Int, score: Double, correct: Bool)]
+        var points: [(cls: Int, score: Double, correct: Bool)]
         var errors: [ErrorRecord]
     }
 
@@ -102,120 +101,6 @@ public enum TIDE {
         return RunIoU.ious(dt: dr, gt: gr, crowd: [Bool](repeating: crowd, count: gr.count))
     }
 
-    static func evaluateImage(_ image: COCOImage, gt gtAll: [Int], dt dtAll: [Int], inputs: COCOInputs, mask: Bool,
-                              foreground: Double, background: Double, maxDets: Int) throws(SegError) -> ImageOutcome {
-        let annotations = inputs.groundTruth.annotations
-        let detections = inputs.results.detections
-        let gt = gtAll.filter { !annotations[$0].isCrowd }
-        let ignore = gtAll.filter { annotations[$0].isCrowd }
-        var positives: [Int: Int] = [:]
-        var positiveOrder: [Int] = []
-        for g in gt {
-            let c = annotations[g].categoryId
-            if positives[c] == nil { positiveOrder.append(c) }
-            positives[c, default: 0] += 1
-        }
-        var outcome = ImageOutcome(positives: positiveOrder.map { ($0, positives[$0]!) }, points: [], errors: [])
-        func box(_ a: COCOAnnotation) -> COCOBox { a.bbox ?? COCOBox(x: 0, y: 0, width: 0, height: 0) }
-        if dtAll.isEmpty {
-            for g in gt {
-                let a = annotations[g]
-                outcome.errors.append(ErrorRecord(type: .missed, detection: -1, gtIndex: g, originalClass: nil, score: 0,
-                                                  fixedClass: nil, missedClass: a.categoryId, area: box(a).area))
-            }
-            outcome.falseNegatives = outcome.positives
-            return outcome
-        }
-        var preds = dtAll
-        preds.sort { detections[$0].score != detections[$1].score ? detections[$0].score > detections[$1].score : $0 < $1 }
-        if preds.count > maxDets { preds.removeSubrange(maxDets...) }
-        let D = preds.count, G = gt.count
-        var predShapes: [Shape] = []
-        for d in preds { predShapes.append(try shape(detections[d], index: d, isResult: true, image: image, inputs: inputs, mask: mask)) }
-        var gtShapes: [Shape] = []
-        for g in gt { gtShapes.append(try shape(annotations[g], index: g, isResult: false, image: image, inputs: inputs, mask: mask)) }
-        let iou = ious(predShapes, gtShapes, crowd: false)
-        let predClass = preds.map { detections[$0].categoryId }
-        let gtClass = gt.map { annotations[$0].categoryId }
-        func v(_ d: Int, _ g: Int) -> Double { iou.isEmpty ? 0 : iou[d * G + g] }
-        func argmax(_ d: Int, _ value: (Int) -> Double) -> (Int, Double) {
-            var best = 0, bestValue = G > 0 ? value(0) : 0
-            for g in 0..<G where value(g) > bestValue { best = g; bestValue = value(g) }
-            return (best, bestValue)
-        }
-        // used: nil = ignored (inside a crowd region of its class)
-        var used = [Bool?](repeating: false, count: D)
-        var gtUsed = [Bool](repeating: false, count: G)
-        var matchedWith = [Int](repeating: -1, count: G)
-        if G > 0 {
-            var taken = [Bool](repeating: false, count: G)
-            for d in 0..<D {
-                let (g, value) = argmax(d) { taken[$0] || gtClass[$0] != predClass[d] ? 0 : v(d, $0) }
-                if value >= foreground {
-                    used[d] = true; gtUsed[g] = true; matchedWith[g] = d; taken[g] = true
-                }
-            }
-        }
-        for r in ignore {
-            let region = annotations[r]
-            let regionShape = try shape(region, index: r, isResult: false, image: image, inputs: inputs, mask: mask)
-            let crowdIoU = ious(predShapes, [regionShape], crowd: true)
-            for d in 0..<D where used[d] == false && crowdIoU[d] > foreground && region.categoryId == predClass[d] { used[d] = nil }
-        }
-        var usable = [Bool](repeating: false, count: G)
-        var bestScore = [Double](repeating: -1, count: G)
-        var bestPred = [Int](repeating: -1, count: G)
-        var pending: [(record: ErrorRecord, gt: Int?)] = []
-        for d in 0..<D {
-            let det = detections[preds[d]]
-            if let u = used[d] { outcome.points.append((preds[d], predClass[d], det.score, u)) }
-            if used[d] == true { continue }
-            let original: Int? = used[d] == nil ? nil : predClass[d]
-            var record = ErrorRecord(type: .background, detection: preds[d], gtIndex: -1, originalClass: original, score: det.score,
-                                     fixedClass: nil, missedClass: nil, area: box(det).area)
-            if G == 0 { pending.append((record, nil)); continue }
-            func bestMatch(_ g: Int) {
-                if !gtUsed[g] {
-                    usable[g] = true
-                    if bestScore[g] < det.score { bestScore[g] = det.score; bestPred[g] = d }
-                }
-            }
-            var (g, value) = argmax(d) { gtClass[$0] == predClass[d] ? v(d, $0) : 0 }
-            if background <= value && value <= foreground {
-                record.type = .localization; record.gtIndex = gt[g]; record.area = box(annotations[gt[g]]).area
-                bestMatch(g)
-                pending.append((record, g)); continue
-            }
-            (g, value) = argmax(d) { gtClass[$0] != predClass[d] ? v(d, $0) : 0 }
-            if value >= foreground {
-                record.type = .classification; record.gtIndex = gt[g]; record.area = box(annotations[gt[g]]).area
-                bestMatch(g)
-                pending.append((record, g)); continue
-            }
-            (g, value) = argmax(d) { gtUsed[$0] && gtClass[$0] == predClass[d] ? v(d, $0) : 0 }
-            if value >= foreground { record.type = .duplicate; pending.append((record, nil)); continue }
-            (g, value) = argmax(d) { v(d, $0) }
-            record.type = value <= background ? .background : .both
-            pending.append((record, nil))
-        }
-        // The fixes, known once every detection of the image is seen (BestGTMatch): only the
-        // best-scored error on a ground truth not already matched becomes a true positive.
-        for (var record, g) in pending {
-            if let g, !gtUsed[g], bestPred[g] >= 0, preds[bestPred[g]] == record.detection {
-                record.fixedClass = record.type == .classification ? gtClass[g] : detections[record.detection].categoryId
-            }
-            outcome.errors.append(record)
-        }
-        var unmatched: [Int: Int] = [:]
-        for g in 0..<G where !gtUsed[g] { unmatched[gtClass[g], default: 0] += 1 }
-        outcome.falseNegatives = positiveOrder.compactMap { c in unmatched[c].map { (c, $0) } }
-        for g in 0..<G where !gtUsed[g] && !usable[g] {
-            outcome.errors.append(ErrorRecord(type: .missed, detection: -1, gtIndex: gt[g], originalClass: nil, score: 0,
-                                              fixedClass: nil, missedClass: gtClass[g], area: box(annotations[gt[g]]).area))
-        }
-        return outcome
-    }
-
     /// tidecv's `APDataObject.get_ap` (×1, not ×100): stable sort by score, COCO-style envelope,
     /// 101 recall points at i / 100.
     static func ap(_ points: [(score: Double, correct: Bool)], positives: Int) -> Double {
@@ -246,7 +131,7 @@ public enum TIDE {
 
     struct APData {
         var classOrder: [Int] = []
-        var points: [Int: [(id: Int, score: Double, correct: Bool)]] = [:]
+        var points: [Int: [(score: Double, correct: Bool)]] = [:]
         var positives: [Int: Int] = [:]
 
         mutating func touch(_ c: Int) { if points[c] == nil { classOrder.append(c); points[c] = []; positives[c] = 0 } }
@@ -254,7 +139,7 @@ public enum TIDE {
         func classAP(_ c: Int) -> Double? {
             let pts = points[c] ?? [], n = positives[c] ?? 0
             if pts.isEmpty && n == 0 { return nil }
-            return TIDE.ap(pts.map { ($0.score, $0.correct) }, positives: n)
+            return TIDE.ap(pts, positives: n)
         }
 
         var mAP: Double {
@@ -270,7 +155,7 @@ public enum TIDE {
         for o in outcomes {
             for (c, n) in o.falseNegatives { falseNegatives[c, default: 0] += n }
             for (c, n) in o.positives { base.touch(c); base.positives[c, default: 0] += n }
-            for p in o.points { base.touch(p.cls); base.points[p.cls, default: []].append((p.id, p.score, p.correct)) }
+            for p in o.points { base.touch(p.cls); base.points[p.cls, default: []].append((p.score, p.correct)) }
             for e in o.errors { if let c = e.missedClass { base.touch(c) } }
             errors += o.errors
         }
@@ -284,7 +169,7 @@ public enum TIDE {
                 if condition(e) {
                     if let c = e.missedClass { positives[c, default: 0] -= 1; point = nil } else { point = e.fixedClass.map { ($0, true) } }
                 }
-                if let point { out.touch(point.cls); out.points[point.cls, default: []].append((e.detection, e.score, point.correct)) }
+                if let point { out.touch(point.cls); out.points[point.cls, default: []].append((e.score, point.correct)) }
             }
             for c in base.classOrder {
                 out.touch(c)
@@ -332,11 +217,11 @@ public enum TIDE {
         for e in errors {
             guard let c = e.originalClass else { continue }
             out.touch(c)
-            out.points[c, default: []].append((e.detection, 0, false))
+            out.points[c, default: []].append((0, false))
         }
         for c in base.classOrder {
             out.touch(c)
-            for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append((p.id, 1, true)) }
+            for p in base.points[c] ?? [] where p.correct { out.points[c, default: []].append((1, true)) }
         }
         for c in base.classOrder { out.positives[c] = base.positives[c] ?? 0 }
         return out
@@ -349,7 +234,7 @@ public enum TIDE {
         for e in errors {
             guard let c = e.originalClass else { continue }
             out.touch(c)
-            out.points[c, default: []].append((e.detection, e.score, false))
+            out.points[c, default: []].append((e.score, false))
         }
         for c in base.classOrder {
             out.touch(c)

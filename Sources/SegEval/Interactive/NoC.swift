@@ -43,10 +43,14 @@ public enum NoC {
                 throw SegError(.invalid, file: name, "the prediction is \(next.size) but the mask is \(truth.size)")
             }
             prediction = next
-            seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            seconds.append(Self.seconds(elapsed))
             ious.append(try prediction.iou(with: truth, ignoring: ignore))
         }
         return Record(name: name, clicks: simulator.clicks, ious: ious, seconds: seconds)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     /// The figures over a set of objects.

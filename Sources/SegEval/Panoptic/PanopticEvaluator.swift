@@ -107,6 +107,8 @@ public struct PanopticEvaluation: Sendable {
     public var images: [(imageId: Int, fileName: String, counts: [Int: PQCounts])]
     /// Segments the failure table lists, image by image.
     public var segmentFailures: [PanopticSegmentFailure] = []
+    /// The prediction PNG of each image (index as `images`), to draw its segments.
+    public var predictionFiles: [String] = []
 
     /// panopticapi's `pq_average`: categories with no tp, fp or fn are left out of the mean
     /// (their per-class numbers are 0); -1 when no category counts.
@@ -124,6 +126,13 @@ public struct PanopticEvaluation: Sendable {
         }
         guard n > 0 else { return Average(pq: -1, sq: -1, rq: -1, n: 0) }
         return Average(pq: pq / Double(n), sq: sq / Double(n), rq: rq / Double(n), n: n)
+    }
+
+    /// The PQ of image `i` alone, over the categories it holds (-1 when none counts).
+    public func imagePQ(_ i: Int) -> Double {
+        var counts = [PQCounts](repeating: PQCounts(), count: categories.count)
+        for (k, c) in images[i].counts { counts[k].add(c) }
+        return Self.average(categories, counts, isThing: nil).pq
     }
 
     public func perClass(_ k: Int) -> (pq: Double, sq: Double, rq: Double) {
@@ -187,6 +196,7 @@ public struct PanopticEvaluator: Sendable {
                                     stuff: PanopticEvaluation.average(categories, counts, isThing: false),
                                     images: zip(pairs, perImage).map { ($0.0.0.imageId, $0.0.0.fileName, $0.1.counts) })
         ev.segmentFailures = perImage.flatMap(\.failures)
+        ev.predictionFiles = pairs.map { predDir + "/" + $0.1.fileName }
         return ev
     }
 

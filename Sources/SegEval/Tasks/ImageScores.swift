@@ -2,7 +2,7 @@ import SegCore
 
 /// One number per image for a prediction set, for lists that rank or flag images: F1 at IoU 0.5
 /// for instance predictions (as `compare` reports per image), mIoU for semantic label maps, IoU
-/// for binary masks. Undefined values (no objects on either side, no classes present) are -1.
+/// for binary masks, PQ for panoptic segments. Undefined values (no objects on either side, no classes present) are -1.
 public struct ImageScores: Sendable, Equatable {
     public var metric: String
     /// By image file stem (the last path component without its extension).
@@ -24,6 +24,11 @@ public struct ImageScores: Sendable, Equatable {
 
     public init(semantic evaluation: SemanticEvaluation) {
         self.init(metric: "mIoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.scores.meanIoU) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    public init(panoptic evaluation: PanopticEvaluation) {
+        self.init(metric: "PQ", byStem: Dictionary(evaluation.images.indices.map { (FileName.stem(evaluation.images[$0].fileName), evaluation.imagePQ($0)) },
+                                                   uniquingKeysWith: { a, _ in a }))
     }
 
     public init(binary evaluation: BinaryEvaluation) {

@@ -4,8 +4,8 @@ extension GraphCutSegmenter.Configuration {
     /// The settings `--model grabcut:key=value,…` may change, for measuring one setting against
     /// another without a rebuild. Unknown keys and bad values are refused.
     public static let optionKeys = ["working-pixels", "coarse-pixels", "band", "components", "iterations", "lambda",
-                                    "covariance-floor", "click-radius", "initial-radius", "star", "geodesic-color",
-                                    "geodesic-prior", "reuse", "previous-weight", "new-click-reach", "samples", "warm", "connected", "click-prior", "click-reach", "scale-lambda", "hypotheses"]
+                                    "covariance-floor", "click-radius", "initial-radius", "star", "geodesic-color", "samples", "warm",
+                                    "connected", "click-prior", "click-reach", "scale-lambda"]
 
     public mutating func apply(options text: String) throws {
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
@@ -40,15 +40,10 @@ extension GraphCutSegmenter.Configuration {
             case "click-prior": clickPrior = Float(try number())
             case "click-reach": clickReach = Float(max(try number(), 1e-3))
             case "scale-lambda": scaleWithSize = try integer(0...1) == 1
-            case "hypotheses": hypotheses = try integer(0...1) == 1
             case "connected": connected = try integer(0...1) == 1
             case "warm": warmStart = try integer(0...1) == 1
             case "coarse-pixels": coarsePixels = try integer(0...100_000_000)
             case "band": band = try number()
-            case "geodesic-prior": geodesicPrior = Float(try number())
-            case "reuse": reusePrevious = try integer(0...1) == 1
-            case "previous-weight": previousWeight = Float(try number())
-            case "new-click-reach": newClickReach = Float(max(try number(), 1e-3))
             default:
                 throw SegError(.invalid, file: "grabcut", "unknown model option \"\(key)\" (known: \(Self.optionKeys.joined(separator: ", ")))")
             }

@@ -20,7 +20,7 @@ public struct FailureBrowserState: Equatable, Sendable {
     public var set = 0
     /// Class names containing this text (case-insensitive); empty: every class.
     public var classFilter = ""
-    public var size: String?
+    public var size: SizeBucket?
     public var kind: FailureRow.Kind?
     /// Index into `iouRanges` (0: any IoU).
     public var iouRange = 0
@@ -35,7 +35,7 @@ public struct FailureBrowserState: Equatable, Sendable {
 
     public init() {}
 
-    public static let sizes: [String?] = [nil, "small", "medium", "large"]
+    public static let sizes: [SizeBucket?] = [nil] + SizeBucket.allCases
     /// IoU ranges `i` cycles through: [low, high), with their labels.
     public static let iouRanges: [(label: String, low: Double, high: Double)] = [
         ("all", -.infinity, .infinity), ("< 0.1", -.infinity, 0.1), ("0.1\u{2013}0.5", 0.1, 0.5), ("\u{2265} 0.5", 0.5, .infinity),
@@ -130,13 +130,16 @@ extension Workbench {
         }
     }
 
-    /// The rows of the metrics table in the chosen order: undefined values (-1) last.
+    /// The rows of the metrics table in the chosen order: undefined values last.
     public static func metricsRows(_ table: MetricsTable, sortColumn: Int?) -> [MetricsTable.Row] {
         guard let c = sortColumn, c < table.columns.count else { return table.rows }
         return table.rows.enumerated().sorted { a, b in
-            let x = a.element.values[c], y = b.element.values[c]
-            if (x < 0) != (y < 0) { return y < 0 }
-            return x != y ? x < y : a.offset < b.offset
+            switch (a.element.values[c], b.element.values[c]) {
+            case let (x?, y?): return x != y ? x < y : a.offset < b.offset
+            case (_?, nil): return true
+            case (nil, _?): return false
+            case (nil, nil): return a.offset < b.offset
+            }
         }.map(\.element)
     }
 
@@ -289,9 +292,9 @@ extension Workbench {
         let r = focus.row
         var parts = ["failure \(position + 1)/\(total)", r.kind.rawValue]
         if !r.className.isEmpty { parts.append(r.className) }
-        if !r.sizeBucket.isEmpty { parts.append(r.sizeBucket) }
+        if let size = r.sizeBucket { parts.append(size.rawValue) }
         if r.iou >= 0 { parts.append("IoU \(formatMetric(r.iou, digits: 2))") }
-        if r.score >= 0 { parts.append("score \(formatMetric(r.score, digits: 2))") }
+        if let score = r.score { parts.append("score \(formatMetric(score, digits: 2))") }
         return parts.joined(separator: " ") + "  n/p"
     }
 }

@@ -6,9 +6,10 @@ import SegModels
 extension Workbench {
     static let eighths: [Character] = [" ", "\u{258F}", "\u{258E}", "\u{258D}", "\u{258C}", "\u{258B}", "\u{258A}", "\u{2589}", "\u{2588}"]
 
-    /// A horizontal bar of `width` cells for a value in 0...1, in eighths of a cell.
-    public static func bar(_ value: Double, width: Int) -> String {
-        guard value >= 0, width > 0 else { return String(repeating: " ", count: max(width, 0)) }
+    /// A horizontal bar of `width` cells for a value in 0...1, in eighths of a cell; blank when
+    /// the value is undefined.
+    public static func bar(_ value: Double?, width: Int) -> String {
+        guard let value, value >= 0, width > 0 else { return String(repeating: " ", count: max(width, 0)) }
         let units = Int((min(value, 1) * Double(width * 8)).rounded())
         var text = String(repeating: "\u{2588}", count: units / 8)
         if units % 8 > 0 { text.append(eighths[units % 8]) }
@@ -80,7 +81,7 @@ extension Workbench {
         for (offset, r) in rows[first..<min(rows.count, first + room)].enumerated() {
             var name = r.name
             if name.count > nameWidth { name = String(name.prefix(nameWidth - 1)) + "\u{2026}" }
-            let values = r.values.map { " " + ($0 < 0 ? "-" : formatMetric($0)).leftPadded(to: 7) }.joined()
+            let values = r.values.map { " " + ($0.map { formatMetric($0) } ?? "-").leftPadded(to: 7) }.joined()
             line(" " + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + values
                  + (barWidth > 0 ? "  " + bar(r.values[barColumn], width: barWidth) : ""), row, area, into: &buffer, theme: theme,
                  colored: colored, highlight: first + offset == selected)
@@ -202,7 +203,7 @@ extension Workbench {
         }
         put(" Failures: \(column.name)   \(b.shown.count) of \(evaluation.failures.count) shown", bold: true)
         put(" class: " + (b.classFilter.isEmpty && !b.typing ? "all" : b.classFilter + (b.typing ? "\u{2581}" : ""))
-            + "   size: \(b.size ?? "all")   type: \(b.kind?.rawValue ?? "all")   IoU: \(FailureBrowserState.iouRanges[b.iouRange].label)"
+            + "   size: \(b.size?.rawValue ?? "all")   type: \(b.kind?.rawValue ?? "all")   IoU: \(FailureBrowserState.iouRanges[b.iouRange].label)"
             + "   sort: \(b.sort.rawValue)")
         put(" " + zip(FailureRow.Kind.allCases, b.kindCounts).filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }.joined(separator: "  "))
         put(" / class  s size  e type  i IoU  o sort  Enter open  x export  Tab set  f close")
@@ -217,10 +218,10 @@ extension Workbench {
             if image.count > imageWidth { image = String(image.prefix(imageWidth - 1)) + "\u{2026}" }
             let text = " " + String(position + 1).leftPadded(to: 5) + "  " + image.padding(toLength: imageWidth, withPad: " ", startingAt: 0)
                 + " " + String(r.className.prefix(12)).padding(toLength: 12, withPad: " ", startingAt: 0)
-                + " " + r.sizeBucket.padding(toLength: 6, withPad: " ", startingAt: 0)
+                + " " + (r.sizeBucket?.rawValue ?? "").padding(toLength: 6, withPad: " ", startingAt: 0)
                 + String(Int(r.area)).leftPadded(to: 8)
                 + (r.iou < 0 ? "-" : formatMetric(r.iou, digits: 2)).leftPadded(to: 7)
-                + (r.score < 0 ? "-" : formatMetric(r.score, digits: 2)).leftPadded(to: 7)
+                + (r.score.map { formatMetric($0, digits: 2) } ?? "-").leftPadded(to: 7)
                 + "  " + r.kind.rawValue
             put(text, highlight: position == b.selected)
         }

@@ -1,7 +1,8 @@
 import Foundation
 import SegCore
+import SegEval
 
-/// A `segterm noc --out` report, for the metrics view's mean-IoU-per-click chart.
+/// A `segterm noc --out` report as the metrics view's mean-IoU-per-click chart shows it.
 public struct NocCurve: Equatable, Sendable {
     public var model: String
     public var objects: Int
@@ -11,33 +12,41 @@ public struct NocCurve: Equatable, Sendable {
     /// Mean IoU after click 1, 2, …
     public var meanIoU: [Double]
 
-    /// The curves of a `segterm noc --out` report: one, or two for a run with two models.
-    public static func load(_ path: String) throws -> [NocCurve] {
-        let bytes = try FileIO.read(path, maxBytes: 1 << 30)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw SegError(.corrupt, file: path, "not a JSON object (expected the report of segterm noc --out)")
-        }
-        if let models = object["models"] as? [[String: Any]] { return try models.map { try curve($0, path) } }
-        return [try curve(object, path)]
+    public init(model: String, objects: Int, noc85: Double, noc90: Double, overMax90: Int, meanIoU: [Double]) {
+        self.model = model; self.objects = objects; self.noc85 = noc85; self.noc90 = noc90; self.overMax90 = overMax90; self.meanIoU = meanIoU
     }
 
-    static func curve(_ object: [String: Any], _ path: String) throws -> NocCurve {
-        func number(_ key: String) throws -> Double {
-            guard let value = object[key] as? NSNumber, value.doubleValue.isFinite else {
-                throw SegError(.invalid, file: path, "'\(key)' is missing or not a number (expected the report of segterm noc --out)")
-            }
-            return value.doubleValue
+    public init(_ report: NoCReport) {
+        self.init(model: report.model, objects: report.objects, noc85: report.noc85, noc90: report.noc90, overMax90: report.overMax90,
+                  meanIoU: report.meanIoU)
+    }
+
+    /// The curves of a `segterm noc --out` report (`NoCReport`, the type the command writes): one,
+    /// or two for a run with two models. Only the reports are read from a pair's file.
+    public static func load(_ path: String) throws -> [NocCurve] {
+        struct Pair: Decodable { var models: [NoCReport] }
+        let data = Data(try FileIO.read(path, maxBytes: 1 << 30))
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw SegError(.corrupt, file: path, "not a JSON object (expected the report of segterm noc --out)")
         }
-        func count(_ key: String) throws -> Int {
-            guard let n = Int(exactly: try number(key)), n >= 0 else {
-                throw SegError(.invalid, file: path, "'\(key)' must be a count (expected the report of segterm noc --out)")
-            }
-            return n
+        do {
+            let decoder = JSONDecoder()
+            if object["models"] != nil { return try decoder.decode(Pair.self, from: data).models.map(NocCurve.init) }
+            return [NocCurve(try decoder.decode(NoCReport.self, from: data))]
+        } catch let error as DecodingError {
+            throw SegError(.invalid, file: path, reason(error) + " (expected the report of segterm noc --out)")
         }
-        guard let curve = object["miou_at"] as? [NSNumber], !curve.isEmpty, curve.allSatisfy({ $0.doubleValue.isFinite }) else {
-            throw SegError(.invalid, file: path, "'miou_at' is missing or empty (expected the report of segterm noc --out)")
+    }
+
+    /// The key a decoding error is about, and what is wrong with it.
+    static func reason(_ error: DecodingError) -> String {
+        func key(_ path: [CodingKey]) -> String { "'" + path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") + "'" }
+        switch error {
+        case .keyNotFound(let k, let context): return key(context.codingPath + [k]) + " is missing"
+        case .valueNotFound(_, let context): return key(context.codingPath) + " is null"
+        case .typeMismatch(let type, let context): return key(context.codingPath) + " is not of type \(type)"
+        case .dataCorrupted(let context): return key(context.codingPath) + " " + context.debugDescription
+        @unknown default: return "\(error)"
         }
-        return NocCurve(model: object["model"] as? String ?? "?", objects: try count("images"), noc85: try number("noc85"),
-                        noc90: try number("noc90"), overMax90: try count("over_max_90"), meanIoU: curve.map(\.doubleValue))
     }
 }

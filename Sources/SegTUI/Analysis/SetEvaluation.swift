@@ -6,7 +6,8 @@ import SegEval
 public struct MetricsTable: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         public var name: String
-        public var values: [Double]  // -1 where undefined, as pycocotools writes it
+        /// nil where undefined (the engines write -1 there, as pycocotools does)
+        public var values: [Double?]
         /// Instances: precision at recall 0, 0.01, …, 1 (IoU 0.5, all areas, 100 detections), -1 where undefined.
         public var precisionCurve: [Double] = []
     }
@@ -18,6 +19,11 @@ public struct MetricsTable: Sendable, Equatable {
     public var summary: [(name: String, value: Double)]
     /// TIDE: AP gained by fixing each error type, in tidecv's order.
     public var errors: [(name: String, gain: Double)]
+
+    public init(title: String, rowLabel: String, columns: [String], rows: [Row], summary: [(name: String, value: Double)],
+                errors: [(name: String, gain: Double)]) {
+        self.title = title; self.rowLabel = rowLabel; self.columns = columns; self.rows = rows; self.summary = summary; self.errors = errors
+    }
 
     public static func == (a: MetricsTable, b: MetricsTable) -> Bool {
         a.title == b.title && a.columns == b.columns && a.rows == b.rows && a.summary.map(\.name) == b.summary.map(\.name)
@@ -35,131 +41,40 @@ public struct SetEvaluation: Sendable {
     public var failureOrders: [FailureSort: [Int]]
     /// Each row's filter keys as small integers, so that filtering 100,000 rows touches no string.
     public var failureKeys: FailureKeys
-    /// Instance sets: the files as read, to draw a detection's mask.
-    public var instances: COCOInputs?
-    /// The engine's own result, for comparing two sets as `segterm compare` does.
-    public var result: EngineResult?
+    /// The engine's own result: to compare two sets as `segterm compare` does and to draw masks.
+    public var result: EvaluationResult?
 
-    public enum EngineResult: Sendable {
-        case instance(COCOEvaluation), semantic(SemanticEvaluation), binary(BinaryEvaluation)
-    }
-
-    public init(scores: ImageScores, metrics: MetricsTable, failures: [FailureRow], instances: COCOInputs? = nil,
-                result: EngineResult? = nil) {
+    public init(scores: ImageScores, metrics: MetricsTable, failures: [FailureRow], result: EvaluationResult? = nil) {
         self.scores = scores
         self.metrics = metrics
         self.failures = failures
-        self.instances = instances
         self.result = result
         failureOrders = Self.failureOrders(failures)
         failureKeys = FailureKeys(failures)
     }
 
-    /// B against A with `segterm compare`'s defaults (200 bootstrap replicates for instances, 1000
-    /// otherwise, seed 0), so the view and the command print the same interval.
-    public static func compare(_ a: SetEvaluation, _ b: SetEvaluation) throws -> Comparison {
-        switch (a.result, b.result) {
-        case let (.instance(x)?, .instance(y)?): return Comparison.instance(x, y, replicates: 200, seed: 0)
-        case let (.semantic(x)?, .semantic(y)?): return try Comparison.semantic(x, y, replicates: 1000, seed: 0)
-        case let (.binary(x)?, .binary(y)?): return try Comparison.binary(x, y, replicates: 1000, seed: 0)
-        default: throw SegError(.invalid, file: "", "the two prediction sets are not of the same kind")
-        }
+    public init(_ result: EvaluationResult) {
+        self.init(scores: result.imageScores, metrics: MetricsTable(result), failures: result.failures.rows, result: result)
     }
 
-    /// The predicted mask a failure row is about: the detection of an instance row, the
-    /// prediction of the row's class (semantic) or the predicted object (binary); nil for a
-    /// missed object.
-    public func predictionMask(for row: FailureRow) -> Mask? {
-        switch result {
-        case .instance?:
-            guard let instances, row.reference.hasPrefix("results["), let index = Int(row.reference.dropFirst(8).dropLast()) else { return nil }
-            return instances.detectionMask(index)
-        case .semantic?, .binary?:
-            let masks = predictionMasks(stem: ImageEntry(path: row.image).stem)
-            if let classId = row.classId { return masks.first { $0.label == classId }?.mask }
-            return masks.first?.mask
-        case nil:
-            return nil
-        }
-    }
-
-    /// What this set predicts on one image, for drawing: the detections scoring at least
-    /// `minimumScore` (label: their rank), each predicted class of a label map (label: the class
-    /// id), or the predicted object of a binary mask.
-    public func predictionMasks(stem: String, minimumScore: Double = 0.5) -> [(mask: Mask, label: Int)] {
-        switch result {
-        case .instance?:
-            guard let instances else { return [] }
-            return instances.detections(onImageStem: stem, minimumScore: minimumScore).enumerated()
-                .compactMap { rank, d in instances.detectionMask(d).map { ($0, rank) } }
-        case .semantic(let ev)?:
-            guard let file = ev.images.first(where: { $0.stem == stem })?.predictionFile,
-                  let labels = try? ImageFile.read(file).labelMap() else { return [] }
-            return Set(labels.labels).filter { $0 != 0 && $0 != ev.ignoreIndex }.sorted().map { (labels.mask(of: $0), Int($0)) }
-        case .binary(let ev)?:
-            guard let file = ev.images.first(where: { $0.stem == stem })?.predictionFile,
-                  let raster = try? ImageFile.read(file) else { return [] }
-            return [(raster.objectMask().object, 1)]
-        case nil:
-            return []
-        }
-    }
-
-    /// COCO JSON files are instances; folders are semantic label maps when `classes` has more than
-    /// background and one class, else binary masks (with `ignoreValue`).
+    /// Evaluates a prediction set as `segterm eval` does, with the workspace's settings: the class
+    /// list (which, with the ground truth, decides the task: `Evaluation.task(of:)`), the ignore
+    /// value (of binary masks, and the ignore index of label maps), every failure row, and TIDE.
     public static func compute(groundTruth: String, predictions: String, classes: [String] = [],
                                ignoreValue: UInt32? = nil, workers: Int = 1) throws -> SetEvaluation {
-        if FileIO.isDirectory(groundTruth) {
-            let files = try FilePairs.match(groundTruth: groundTruth, predictions: predictions)
-            if classes.count > 2 {
-                let ev = try SemanticEvaluator(classes: classes, ignoreIndex: ignoreValue ?? 255).evaluate(files, workers: workers)
-                return SetEvaluation(scores: ImageScores(semantic: ev), metrics: semanticTable(ev), failures: FailureTable.semantic(ev).rows,
-                                     result: .semantic(ev))
-            }
-            let ev = try BinaryEvaluator(ignoreValue: ignoreValue).evaluate(files, workers: workers)
-            return SetEvaluation(scores: ImageScores(binary: ev), metrics: binaryTable(ev), failures: FailureTable.binary(ev).rows,
-                                 result: .binary(ev))
-        }
         var request = EvalRequest(groundTruth: groundTruth, predictions: predictions)
+        request.classNames = classes.isEmpty ? nil : classes
+        request.ignoreValue = ignoreValue
+        request.ignoreIndex = ignoreValue ?? request.ignoreIndex
         request.workers = workers
-        let (report, inputs) = try Evaluation.instance(request)
-        let tide = try TIDE.evaluate(inputs, mask: true, workers: workers)
-        return SetEvaluation(scores: ImageScores(instance: report.evaluation), metrics: instanceTable(report, tide: tide),
-                             failures: FailureTable.instance(report.evaluation, inputs: inputs).rows, instances: inputs,
-                             result: .instance(report.evaluation))
+        request.failureQuery = FailureQuery()
+        request.tide = true
+        return SetEvaluation(try Evaluation.run(request))
     }
 
-    /// The columns of `segterm eval`'s per-class table, from the same numbers.
-    static func instanceTable(_ report: InstanceReport, tide: TIDEResult) -> MetricsTable {
-        let ev = report.evaluation
-        let columns = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"]
-        // precision is T × R × K × A × M: IoU 0.5 is t = 0, all areas a = 0, 100 detections the last m.
-        let R = ev.params.recallThresholds.count, K = ev.categories.count, A = ev.params.areaRanges.count, M = ev.params.maxDets.count
-        let rows = ev.categories.indices.map { k in
-            MetricsTable.Row(name: ev.categories[k].name, values: columns.map { ev.perCategory[k][$0] ?? -1 },
-                             precisionCurve: (0..<R).map { r in ev.precision[((r * K + k) * A + 0) * M + (M - 1)] })
-        }
-        return MetricsTable(title: "instance (\(ev.params.iouType.rawValue)), \(ev.images.count) images, \(report.detectionCount) detections",
-                            rowLabel: "class", columns: columns, rows: rows,
-                            summary: zip(COCOSummary.names, ev.stats).map { ($0, $1) },
-                            errors: TIDEResult.ErrorType.allCases.map { ($0.rawValue, tide.gains[$0] ?? 0) })
-    }
-
-    static func semanticTable(_ ev: SemanticEvaluation) -> MetricsTable {
-        let c = ev.cumulative
-        let rows = ev.classes.indices.map { k in MetricsTable.Row(name: ev.classes[k], values: [c.iou[k], c.dice[k], c.precision[k], c.recall[k]]) }
-        return MetricsTable(title: "semantic, \(ev.images.count) images (dataset-cumulative)", rowLabel: "class",
-                            columns: ["IoU", "Dice", "precision", "recall"], rows: rows,
-                            summary: [("mIoU", c.meanIoU), ("mDice", c.meanDice), ("pixel acc", c.pixelAccuracy), ("fwIoU", c.frequencyWeightedIoU)],
-                            errors: [])
-    }
-
-    static func binaryTable(_ ev: BinaryEvaluation) -> MetricsTable {
-        let rows = ev.images.map { r in
-            MetricsTable.Row(name: r.stem, values: [r.iou, r.groundTruthArea + r.predictedArea == 0 ? -1
-                                                        : 2 * Double(r.intersection) / Double(r.groundTruthArea + r.predictedArea)])
-        }
-        return MetricsTable(title: "binary masks, \(ev.images.count) images", rowLabel: "image", columns: ["IoU", "Dice"], rows: rows,
-                            summary: [("mean IoU", ev.meanIoU), ("cumulative IoU", ev.cumulativeIoU)], errors: [])
+    /// B against A with `segterm compare`'s defaults, so the view and the command print the same interval.
+    public static func compare(_ a: SetEvaluation, _ b: SetEvaluation) throws -> Comparison {
+        guard let x = a.result, let y = b.result else { throw SegError(.invalid, file: "", "a prediction set is not evaluated yet") }
+        return try Evaluation.compare(x, y)
     }
 }

@@ -1,0 +1,45 @@
+import SegCore
+
+/// What to evaluate and how: the one request `segterm eval`, `segterm compare` and the workbench
+/// hand to `Evaluation.run`.
+public struct EvalRequest: Sendable {
+    public enum Task: String, Sendable, CaseIterable { case instance, semantic, panoptic, binary }
+
+    public var groundTruth: String
+    public var predictions: String
+    /// nil: inferred from the inputs (`Evaluation.task(of:)`).
+    public var task: Task?
+    public var iouType: COCOIoUType = .segm
+    /// A class-list file (text or JSON), read when `classNames` is nil.
+    public var classesFile: String?
+    /// Class names already read (the workbench's `classes`): they take the place of `classesFile`.
+    public var classNames: [String]?
+    public var ignoreIndex: UInt32 = 255
+    /// Binary masks: the mask value that marks ignored pixels (none by default).
+    public var ignoreValue: UInt32?
+    public var resizePredictions = false
+    public var workers = Parallel.coreCount
+    public var limits = ImageFile.Limits.standard
+    /// Which failure rows to keep, in what order (the limit defaults to 50).
+    public var failureQuery = FailureQuery(limit: 50)
+    /// Instance: also compute the TIDE error breakdown.
+    public var tide = false
+    /// Called with (images done, images) as the evaluation goes.
+    public var progress: (@Sendable (Int, Int) -> Void)?
+
+    public init(groundTruth: String, predictions: String) {
+        self.groundTruth = groundTruth
+        self.predictions = predictions
+    }
+}
+
+/// Output of an evaluation in every form the CLI writes.
+public struct EvalOutput: Sendable {
+    public var json: JSONValue
+    public var tables: [ReportTable]
+    public var csv: ReportTable
+
+    public init(json: JSONValue, tables: [ReportTable], csv: ReportTable) {
+        self.json = json; self.tables = tables; self.csv = csv
+    }
+}

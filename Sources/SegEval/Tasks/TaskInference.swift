@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SegCore
+
+extension Evaluation {
+    /// The one task-inference rule, for the CLI and the workbench alike (`--task` overrides it):
+    /// - a JSON ground truth whose annotations have `segments_info` is panoptic, other JSON is
+    ///   COCO instances;
+    /// - a folder holds semantic label maps when the class list names more than background and
+    ///   one class (at least three entries), and binary masks otherwise: a list of background and
+    ///   one class describes exactly a binary mask.
+    /// `classes` is the request's class list as read (`classNames`, or `classesFile` loaded).
+    public static func task(of request: EvalRequest, classes: [String]?) -> EvalRequest.Task {
+        if let task = request.task { return task }
+        if FileIO.isDirectory(request.groundTruth) { return (classes?.count ?? 0) > 2 ? .semantic : .binary }
+        return looksPanoptic(request.groundTruth) ? .panoptic : .instance
+    }
+
+    /// The task of a request, reading its class-list file when it has one.
+    public static func task(of request: EvalRequest) throws -> EvalRequest.Task {
+        try task(of: request, classes: classList(request))
+    }
+
+    /// The request's class names: given, read from its file, or nil.
+    static func classList(_ request: EvalRequest) throws -> [String]? {
+        if let names = request.classNames { return names }
+        return try request.classesFile.map(ClassNames.load)
+    }
+
+    /// Panoptic ground truth has `segments_info` in its annotations; peek at the first megabyte.
+    static func looksPanoptic(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 1 << 20)
+        var filled = 0
+        while filled < head.count {
+            let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n <= 0 { break }
+            filled += n
+        }
+        head.removeSubrange(filled...)
+        let needle = Array("\"segments_info\"".utf8)
+        guard head.count >= needle.count else { return false }
+        for start in 0...(head.count - needle.count) where head[start] == needle[0] {
+            if head[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}
