@@ -125,7 +125,7 @@ public final class GroundTruthObjects: Sendable {
     /// masks, whose values are the class list's own indices.
     public var categories: [Int: String]? {
         switch source {
-        case .coco(_, let categories): categories
+        case .coco(_, let categories), .panoptic(_, _, let categories): categories
         case .masks: nil
         }
     }
@@ -137,7 +137,7 @@ public final class GroundTruthObjects: Sendable {
         case .coco(let gt, _):
             (gt.images.first { FileName.last($0.fileName) == name } ?? gt.images.first { FileName.stem($0.fileName) == FileName.stem(name) })?
                 .fileName
-        case .masks: nil
+        case .masks, .panoptic: nil  // a panoptic file names its PNGs, not the images
         }
     }
 

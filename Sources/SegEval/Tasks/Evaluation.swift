@@ -112,11 +112,15 @@ public enum Evaluation {
     /// both files.
     static func checkClasses(_ classes: [String]?, against categories: [COCOCategory], _ request: EvalRequest) throws {
         guard let classes else { return }
-        let known = Set(categories.map(\.name))
+        try checkClasses(classes, against: categories.map(\.name), groundTruth: request.groundTruth, classesFile: request.classesFile)
+    }
+
+    /// The same check for any holder of a class list and named categories (the workbench's workspace).
+    public static func checkClasses(_ classes: [String], against categories: [String], groundTruth: String, classesFile: String?) throws {
+        let known = Set(categories)
         for name in classes.dropFirst() where !name.isEmpty && !known.contains(name) {
-            throw SegError(.invalid, file: request.classesFile ?? "classes",
-                           "class \"\(name)\" is no category of \(request.groundTruth) (its categories: "
-                           + categories.map(\.name).joined(separator: ", ") + ")")
+            throw SegError(.invalid, file: classesFile ?? "classes",
+                           "class \"\(name)\" is no category of \(groundTruth) (its categories: " + categories.joined(separator: ", ") + ")")
         }
     }
 }

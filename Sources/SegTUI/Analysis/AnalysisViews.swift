@@ -27,9 +27,10 @@ extension Workbench {
     private static func line(_ text: String, _ row: Int, _ area: CellRect, into buffer: inout CellBuffer, theme: Theme, colored: Bool,
                              bold: Bool = false, highlight: Bool = false) {
         guard row >= area.row, row < area.row + area.rows else { return }
+        let style = theme.row(selected: highlight, colored: colored)
         buffer.write(String(text.prefix(area.columns)).padding(toLength: area.columns, withPad: " ", startingAt: 0), row: row,
                      column: area.column, foreground: colored ? theme.panelForeground : nil,
-                     background: highlight && colored ? theme.panelHighlight : nil, bold: bold, reverse: highlight && !colored)
+                     background: style.background, bold: bold, reverse: style.reverse)
     }
 
     // MARK: Metrics

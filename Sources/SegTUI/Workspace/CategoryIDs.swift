@@ -1,4 +1,5 @@
 import SegCore
+import SegEval
 
 /// Which id each class is written with, in `instances.json` and the label maps. With ground truth
 /// that names its categories (COCO), a class is written with the ground truth's own id for its
@@ -12,10 +13,10 @@ public struct CategoryIDs: Equatable, Sendable {
 
     public init(known: [String: Int] = [:]) { self.known = known }
 
-    /// The ids of `categories` (a ground truth's), checked against the workspace's class list: a
-    /// listed class the ground truth does not name is a conflict (a misspelt or foreign list would
-    /// otherwise write ids nobody expects), an error naming both files; so is a ground truth that
-    /// gives one name two ids.
+    /// The ids of `categories` (a ground truth's), checked against the workspace's class list as
+    /// `segterm eval --classes` checks it: a class after line 0 (background) that the ground truth
+    /// does not name is a conflict (a misspelt or foreign list would otherwise write ids nobody
+    /// expects), an error naming both files; so is a ground truth that gives one name two ids.
     public static func matching(classes: [String], classesSource: String?, categories: [Int: String]?,
                                 groundTruth: String) throws -> CategoryIDs {
         guard let categories, !categories.isEmpty else { return CategoryIDs() }
@@ -26,12 +27,9 @@ public struct CategoryIDs: Equatable, Sendable {
             }
             known[name] = id
         }
-        let listed = classes.filter { $0.lowercased() != "background" }
-        if let stray = listed.first(where: { known[$0] == nil }) {
-            let names = categories.sorted { $0.key < $1.key }.map(\.value)
-            throw SegError(.invalid, file: classesSource ?? "classes",
-                           "class '\(stray)' is not a category of \(groundTruth) (it has \(names.prefix(12).joined(separator: ", "))"
-                           + (names.count > 12 ? ", …" : "") + "); correct the name, or leave the class list out and the ground truth names the classes")
+        if !classes.isEmpty {
+            try Evaluation.checkClasses(classes, against: categories.sorted { $0.key < $1.key }.map(\.value), groundTruth: groundTruth,
+                                        classesFile: classesSource)
         }
         return CategoryIDs(known: known)
     }
