@@ -64,13 +64,14 @@ struct ViewInTmuxTests {
         let (image, mask) = try Self.writeScene(in: folder)
         let session = "segterm-e2e-\(getpid())"
         defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
-        try start(session, command: "'\(Binary.path!)' view '\(image)' --mask '\(mask)'; echo EXITED $?; sleep 30")
+        try start(session, command: "'\(Binary.path!)' view '\(image)' --mask '\(mask)' --symbols half; echo EXITED $?; sleep 30")
 
         let screen = try Tmux.waitFor(session) { $0.contains("scene.png") }
         let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(screen.contains("scene.png  60x40  zoom"), "\(screen)")
         #expect(screen.contains("mask scene-mask.png 500 px"))
-        // The image fills the rows above the status line with half blocks.
+        // The image fills the rows above the status line with half blocks (asked for: quadrants, the
+        // default, draw flat cells as coloured spaces).
         #expect(lines.filter { $0.contains("\u{2580}") }.count >= 20)
 
         // Colours reach the terminal: the mask boundary colour (yellow) appears in the escape codes.
