@@ -1,0 +1,314 @@
+import SegCore
+import SegNN
+
+/// SAM 2.1's image encoder as `SAM2Base.forward_image` runs it for the image predictor: the Hiera
+/// trunk, the FPN neck with its scalp, `conv_s0`/`conv_s1` on the two finest levels and
+/// `no_mem_embed` on the coarsest kept level. Tokens are rows [H·W, C] throughout.
+struct HieraEncoder: Sendable {
+    struct Block: Sendable {
+        let norm1: NormW, norm2: NormW
+        let qkv: LinearW, proj: LinearW
+        /// `proj` of a block that widens (applied to the normalised input for the shortcut).
+        let skip: LinearW?
+        let fc1: LinearW, fc2: LinearW
+        let dim: Int, dimOut: Int, heads: Int
+        let window: Int   // 0: global attention
+        let pool: Bool    // 2×2 query pooling (first block of a stage)
+    }
+
+    /// The three maps the decoder takes, as tokens: the embedding [g², d] (no_mem_embed added),
+    /// conv_s1's [(2g)², d/4] and conv_s0's [(4g)², d/8].
+    struct Output {
+        let embed: UnsafeMutablePointer<Float>, s1: UnsafeMutablePointer<Float>, s0: UnsafeMutablePointer<Float>
+    }
+
+    let config: SAMConfig.Hiera
+    let patch: ConvW
+    let pos: Param                  // [G², C], G = imageSize / 4: interpolated + tiled window embedding
+    let blocks: [Block]
+    /// Per neck level (0 finest): the lateral 1×1 conv [d, C_i] with bias, as a linear layer.
+    let lateral: [LinearW]
+    /// conv_s0 / conv_s1, and the same composed with the level's lateral conv (used when the level
+    /// takes no top-down input: two 1×1 convs in a row are one).
+    let convS0: LinearW, convS1: LinearW
+    let fusedS0: LinearW, fusedS1: LinearW
+    let noMem: Param                // [d]
+
+    var grid0: Int { config.imageSize / 4 }
+
+    init(_ h: SAMConfig.Hiera, _ l: WeightLoader) throws {
+        config = h
+        let t = "image_encoder.trunk.", c = h.embedDim
+        patch = try l.conv(t + "patch_embed.proj", 3, c, k: 7, stride: 4, pad: 3, bias: true)
+        let g = h.imageSize / 4
+        let bg = try l.floats(t + "pos_embed", [1, c] + h.posEmbedSize)
+        let w0 = h.windowSpec[0]
+        let win = try l.floats(t + "pos_embed_window", [1, c, w0, w0])
+        pos = l.store.add(HieraEncoder.positionEmbedding(background: bg, size: h.posEmbedSize, window: win, windowSize: w0, channels: c, grid: g),
+                          shape: [g * g, c])
+
+        var bl: [Block] = []
+        var dim = c, heads = h.numHeads, stage = 0
+        let ends = h.stageEnds, poolAt = h.qPoolBlocks
+        for i in 0..<h.depth {
+            var dimOut = dim
+            // The window lags a block: a stage's first block still uses the previous stage's size.
+            var window = h.windowSpec[stage]
+            if h.globalAttnBlocks.contains(i) { window = 0 }
+            if i > 0 && ends.contains(i - 1) {
+                dimOut = dim * h.dimMul
+                heads *= h.headMul
+                stage += 1
+            }
+            let p = t + "blocks.\(i)."
+            let hidden = Int(Double(dimOut) * h.mlpRatio)
+            bl.append(Block(norm1: try l.norm(p + "norm1", dim, eps: 1e-6), norm2: try l.norm(p + "norm2", dimOut, eps: 1e-6),
+                            qkv: try l.linear(p + "attn.qkv", dim, 3 * dimOut), proj: try l.linear(p + "attn.proj", dimOut, dimOut),
+                            skip: dim != dimOut ? try l.linear(p + "proj", dim, dimOut) : nil,
+                            fc1: try l.linear(p + "mlp.layers.0", dimOut, hidden), fc2: try l.linear(p + "mlp.layers.1", hidden, dimOut),
+                            dim: dim, dimOut: dimOut, heads: heads, window: window, pool: poolAt.contains(i)))
+            dim = dimOut
+        }
+        blocks = bl
+
+        let d = h.neckDim, dims = h.stageDims, n = dims.count
+        // neck.convs are listed coarsest first (backbone_channel_list is [8C, 4C, 2C, C]).
+        lateral = try (0..<n).map { i in
+            let k = "image_encoder.neck.convs.\(n - 1 - i).conv."
+            let w = try l.param(k + "weight", [d, dims[i], 1, 1]), b = try l.param(k + "bias", [d])
+            return LinearW(w: w, b: b, inF: dims[i], outF: d)
+        }
+        func conv1x1(_ key: String, _ inC: Int, _ outC: Int) throws -> LinearW {
+            LinearW(w: try l.param(key + ".weight", [outC, inC, 1, 1]), b: try l.param(key + ".bias", [outC]), inF: inC, outF: outC)
+        }
+        convS0 = try conv1x1("sam_mask_decoder.conv_s0", d, d / 8)
+        convS1 = try conv1x1("sam_mask_decoder.conv_s1", d, d / 4)
+        fusedS0 = HieraEncoder.compose(convS0, after: lateral[0], store: l.store)
+        fusedS1 = HieraEncoder.compose(convS1, after: lateral[1], store: l.store)
+        noMem = try l.param("no_mem_embed", [1, 1, d])
+    }
+
+    /// outer(inner(x)) as one linear layer, composed in double precision.
+    static func compose(_ outer: LinearW, after inner: LinearW, store: ParamStore) -> LinearW {
+        let o = outer.outF, m = outer.inF, i = inner.inF
+        var w = [Float](repeating: 0, count: o * i), b = [Float](repeating: 0, count: o)
+        for r in 0..<o {
+            var acc = Double(outer.b?[r] ?? 0)
+            for k in 0..<m { acc += Double(outer.w[r * m + k]) * Double(inner.b?[k] ?? 0) }
+            b[r] = Float(acc)
+            for c in 0..<i {
+                var s = 0.0
+                for k in 0..<m { s += Double(outer.w[r * m + k]) * Double(inner.w[k * i + c]) }
+                w[r * i + c] = Float(s)
+            }
+        }
+        return LinearW(w: store.add(w, shape: [o, i]), b: store.add(b, shape: [o]), inF: i, outF: o)
+    }
+
+    /// `Hiera._get_pos_embed`: the background embedding resized bicubically to the grid, plus the
+    /// window embedding tiled over it; returned as tokens [grid², C].
+    static func positionEmbedding(background bg: [Float], size: [Int], window win: [Float], windowSize w0: Int,
+                                  channels c: Int, grid g: Int) -> [Float] {
+        let ph = size[0], pw = size[1]
+        let ty = CubicTaps(input: ph, output: g), tx = CubicTaps(input: pw, output: g)
+        var out = [Float](repeating: 0, count: g * g * c)
+        for ch in 0..<c {
+            let plane = ch * ph * pw
+            for y in 0..<g {
+                for x in 0..<g {
+                    var acc: Float = 0
+                    for j in 0..<4 {
+                        let row = plane + ty.index[y * 4 + j] * pw
+                        var r: Float = 0
+                        for i in 0..<4 { r += bg[row + tx.index[x * 4 + i]] * tx.weight[x * 4 + i] }
+                        acc += r * ty.weight[y * 4 + j]
+                    }
+                    out[(y * g + x) * c + ch] = acc + win[(ch * w0 + y % w0) * w0 + x % w0]
+                }
+            }
+        }
+        return out
+    }
+
+    /// PyTorch's bicubic taps (`align_corners=False`, A = −0.75, indices clamped at the borders).
+    struct CubicTaps {
+        var index: [Int] = [], weight: [Float] = []
+        init(input: Int, output: Int) {
+            let scale = Float(input) / Float(output), a: Float = -0.75
+            func c1(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }
+            func c2(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
+            for d in 0..<output {
+                let real = scale * (Float(d) + 0.5) - 0.5
+                let f = real.rounded(.down), t = real - f
+                let ws = [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)]
+                for k in 0..<4 {
+                    index.append(min(max(Int(f) - 1 + k, 0), input - 1))
+                    weight.append(ws[k])
+                }
+            }
+        }
+    }
+
+    enum HSlot: Int {
+        case x = 300, y, t, src, qkv, q, attn, o, mlp, lat, patch, conv
+    }
+    /// Workspace slots of the stage outputs, the neck's full-width levels and the decoder's maps.
+    static let levelSlot = 400, neckSlot = 420, mapSlot = 440
+
+    /// image: normalised [3, S, S]. Returns pointers into `ws` (valid until its next use).
+    func forward(_ image: UnsafePointer<Float>, ws: Workspace) -> Output {
+        let s = config.imageSize, c = config.embedDim
+        var side = grid0
+        // Tokens × channels halves at each stage, so the first stage's size bounds every block's.
+        let capacity = side * side * c
+        var x = ws.buffer(HSlot.x.rawValue, capacity), y = ws.buffer(HSlot.y.rawValue, capacity)
+        do {
+            let t = ws.buffer(HSlot.patch.rawValue, c * side * side)
+            runConv(patch, image, height: s, width: s, t, ws: ws, scratchSlot: HSlot.conv.rawValue)
+            transpose(t, rows: c, cols: side * side, x)
+            Elementwise.add(x, pos.pointer, side * side * c)
+        }
+        var levels: [(tokens: UnsafeMutablePointer<Float>, side: Int, dim: Int)] = []
+        let ends = Set(config.stageEnds)
+        for (i, b) in blocks.enumerated() {
+            block(b, x: x, side: side, out: y, ws: ws)
+            swap(&x, &y)
+            if b.pool { side /= 2 }
+            if ends.contains(i) {
+                let keep = ws.buffer(Self.levelSlot + levels.count, side * side * b.dimOut)
+                keep.update(from: x, count: side * side * b.dimOut)
+                levels.append((keep, side, b.dimOut))
+            }
+        }
+        return neck(levels, ws: ws)
+    }
+
+    /// One MultiScaleBlock: x [side², dim] → out [side'², dimOut].
+    func block(_ b: Block, x: UnsafePointer<Float>, side: Int, out: UnsafeMutablePointer<Float>, ws: Workspace) {
+        let n = side * side
+        let t = ws.buffer(HSlot.t.rawValue, n * b.dim)
+        Norm.layerNorm(x, t, rows: n, dim: b.dim, weight: b.norm1.w.pointer, bias: b.norm1.b.pointer, eps: b.norm1.eps)
+        let outSide = b.pool ? side / 2 : side
+        let m = outSide * outSide
+        // Shortcut: the input, or (widening blocks) the pooled projection of the normalised input.
+        if let skip = b.skip {
+            let p = ws.buffer(HSlot.lat.rawValue, n * b.dimOut)
+            skip(t, rows: n, p)
+            if b.pool { maxPool2(p, side: side, channels: b.dimOut, out) } else { out.update(from: p, count: n * b.dimOut) }
+        } else if b.pool {
+            maxPool2(x, side: side, channels: b.dim, out)
+        } else {
+            out.update(from: x, count: n * b.dim)
+        }
+        let size = b.window == 0 ? side : b.window
+        let win = Attention.Windows(height: side, width: side, size: size)
+        let per = win.tokensPerWindow, total = win.totalTokens
+        let src = ws.buffer(HSlot.src.rawValue, total * b.dim)
+        Attention.partition(t, channels: b.dim, win, src)
+        let dOut = b.dimOut
+        let qkv = ws.buffer(HSlot.qkv.rawValue, total * 3 * dOut)
+        b.qkv(src, rows: total, qkv)
+        let qSize = b.pool ? size / 2 : size
+        let nq = qSize * qSize
+        var q = UnsafePointer(qkv), ldq = 3 * dOut
+        if b.pool {
+            let qp = ws.buffer(HSlot.q.rawValue, win.count * nq * dOut)
+            Threads.parallel(win.count) { w in
+                poolWindow(qkv + w * per * 3 * dOut, ld: 3 * dOut, size: size, channels: dOut, qp + w * nq * dOut)
+            }
+            q = UnsafePointer(qp); ldq = dOut
+        }
+        let o = ws.buffer(HSlot.o.rawValue, win.count * nq * dOut)
+        let dh = dOut / b.heads
+        let scratch = ws.buffer(HSlot.attn.rawValue, Attention.scratchCount(queries: nq, keys: per))
+        for w in 0..<win.count {
+            let kv = qkv + w * per * 3 * dOut
+            Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
+                                queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
+                                out: o + w * nq * dOut, ldo: dOut, scratch: scratch)
+        }
+        let proj = ws.buffer(HSlot.src.rawValue, win.count * nq * dOut)
+        b.proj(o, rows: win.count * nq, proj)
+        Attention.unpartition(proj, channels: dOut, Attention.Windows(height: outSide, width: outSide, size: qSize), out, accumulate: true)
+        // MLP.
+        let t2 = ws.buffer(HSlot.t.rawValue, m * dOut)
+        Norm.layerNorm(out, t2, rows: m, dim: dOut, weight: b.norm2.w.pointer, bias: b.norm2.b.pointer, eps: b.norm2.eps)
+        let hidden = b.fc1.outF
+        let hbuf = ws.buffer(HSlot.mlp.rawValue, m * hidden)
+        b.fc1(t2, rows: m, hbuf)
+        Elementwise.gelu(hbuf, m * hidden)
+        Gemm.linear(hbuf, rows: m, inFeatures: hidden, weight: b.fc2.w.pointer, bias: b.fc2.b?.pointer, outFeatures: dOut, out, accumulate: true)
+    }
+
+    /// 2×2 max pooling of a side×side map of tokens (side even).
+    func maxPool2(_ x: UnsafePointer<Float>, side: Int, channels c: Int, _ out: UnsafeMutablePointer<Float>) {
+        let h = side / 2
+        Threads.parallel(h) { y in
+            for xx in 0..<h {
+                let a = x + ((2 * y) * side + 2 * xx) * c, b = a + c, cc = a + side * c, d = cc + c
+                let o = out + (y * h + xx) * c
+                for k in 0..<c { o[k] = max(max(a[k], b[k]), max(cc[k], d[k])) }
+            }
+        }
+    }
+
+    /// The queries of one window (size×size rows, stride ld) pooled 2×2 into (size/2)² rows.
+    func poolWindow(_ q: UnsafePointer<Float>, ld: Int, size: Int, channels c: Int, _ out: UnsafeMutablePointer<Float>) {
+        let h = size / 2
+        for y in 0..<h {
+            for x in 0..<h {
+                let a = q + ((2 * y) * size + 2 * x) * ld, b = a + ld, cc = a + size * ld, d = cc + ld
+                let o = out + (y * h + x) * c
+                for k in 0..<c { o[k] = max(max(a[k], b[k]), max(cc[k], d[k])) }
+            }
+        }
+    }
+
+    /// FpnNeck (1×1 laterals, nearest top-down on `fpnTopDownLevels`, sum), the scalp, conv_s0/s1,
+    /// no_mem_embed.
+    func neck(_ levels: [(tokens: UnsafeMutablePointer<Float>, side: Int, dim: Int)], ws: Workspace) -> Output {
+        let d = config.neckDim, n = levels.count, kept = n - config.scalp
+        let top = Set(config.fpnTopDownLevels)
+        var prev: (UnsafeMutablePointer<Float>, Int)?
+        var outs = [UnsafeMutablePointer<Float>?](repeating: nil, count: n)
+        var hr: [UnsafeMutablePointer<Float>?] = [nil, nil]
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            let lv = levels[i], count = lv.side * lv.side
+            // A level's full output is needed for the embedding, its own top-down sum, or the finer level's.
+            let needed = i >= 2 || top.contains(i) || top.contains(i - 1)
+            if !needed {
+                // Lateral and conv_s are two 1×1 convs in a row: run as one.
+                let f = i == 0 ? fusedS0 : fusedS1
+                let o = ws.buffer(Self.mapSlot + i, count * f.outF)
+                f(lv.tokens, rows: count, o)
+                hr[i] = o
+                prev = nil
+                continue
+            }
+            let o = ws.buffer(Self.neckSlot + i, count * d)
+            lateral[i](lv.tokens, rows: count, o)
+            if top.contains(i), let (p, ps) = prev {
+                // Nearest ×2: pixel (y, x) takes the coarser level's (y/2, x/2).
+                Threads.parallel(lv.side) { y in
+                    for x in 0..<lv.side {
+                        let src = p + ((y / 2) * ps + x / 2) * d, dst = o + (y * lv.side + x) * d
+                        for k in 0..<d { dst[k] += src[k] }
+                    }
+                }
+            }
+            outs[i] = o
+            prev = (o, lv.side)
+            if i < 2 {
+                let f = i == 0 ? convS0 : convS1
+                let h = ws.buffer(Self.mapSlot + i, count * f.outF)
+                f(o, rows: count, h)
+                hr[i] = h
+            }
+        }
+        let embedLevel = kept - 1
+        let e = outs[embedLevel] ?? ws.buffer(Self.neckSlot + embedLevel, 1)
+        let count = levels[embedLevel].side * levels[embedLevel].side
+        Elementwise.addBias(e, e, rows: count, dim: d, bias: noMem.pointer)
+        return Output(embed: e, s1: hr[1] ?? e, s0: hr[0] ?? e)
+    }
+}
