@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh TARGET build          build only
 #   scripts/fuzz.sh TARGET run FILE...    run the built target on given inputs (reproduce a crash)
 #
-# Targets: images, coco-gt, coco-results, rle-string, polygon, checkpoint, panoptic, workspace-toml,
+# Targets: images, coco-gt, coco-results, rle-string, polygon, checkpoint, sam-checkpoint, panoptic, workspace-toml,
 # theme, journal.
 #
 # The package is not touched: each module the target needs (SegCore, SegEval, SegNN) is compiled by
@@ -27,6 +27,7 @@ case $target in
     images | rle-string | polygon) modules=(SegCore) ;;
     coco-gt | coco-results) modules=(SegCore SegEval) ;;
     checkpoint) modules=(SegNN) ;;
+    sam-checkpoint) modules=(SegCore SegNN SegModels) ;;
     panoptic) modules=(SegCore SegEval) ;;
     # The SegTUI readers: the whole module and what it imports, plus TOMLKit and its C++ parser
     # (toml++), instrumented too since that parser is what reads the hostile bytes.
@@ -117,6 +118,8 @@ seed() {
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/*/gt.json; do cp "$f" "$corpus/$(basename "$(dirname "$f")")-gt.json"; done ;;
         checkpoint)
             cp "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.pt "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.safetensors "$corpus/" ;;
+        sam-checkpoint)
+            cp "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced.pt "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced_st.safetensors "$corpus/" ;;
         coco-results)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/mixed/results-*.json; do cp "$f" "$corpus/"; done ;;
         panoptic)

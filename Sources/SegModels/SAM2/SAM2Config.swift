@@ -114,6 +114,9 @@ extension SAMConfig {
         h.neckDim = s.neckDim
         decoder.promptEmbedDim = s.neckDim
         try checkSAM2(h, dict)
+        guard (s.neckDim / 2) % decoder.numHeads == 0 else {
+            throw SegError(.invalid, file: file, "SAM 2 configuration: decoder width \(s.neckDim) does not split into \(decoder.numHeads) heads")
+        }
         return SAMConfig(name: name, encoder: .hiera(h), decoder: decoder, pixelMean: sam2PixelMean, pixelStd: sam2PixelStd)
     }
 
