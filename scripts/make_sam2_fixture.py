@@ -106,7 +106,7 @@ TOKENS = ("iou_token.weight", "mask_tokens.weight", "obj_score_token.weight", "n
           "point_embeddings.0.weight", "point_embeddings.1.weight", "point_embeddings.2.weight", "point_embeddings.3.weight")
 
 
-def randomize(model, seed):
+def randomize(model, seed, hyper_scale):
     """Weights N(0, 1/fan_in); LayerNorms near identity; every other tensor, constant or not, random."""
     norm = set()
     for name, m in model.named_modules():
@@ -129,9 +129,10 @@ def randomize(model, seed):
             else:
                 v.copy_(n)
             if ".output_hypernetworks_mlps." in k and k.endswith("layers.2.weight"):
-                # Sharper mask logits (fewer values near 0), so that some single-mask cases are stable
-                # enough for the decoder to keep token 0 and others fall back.
-                v.mul_(4)
+                # Sharper mask logits (fewer values near 0) for the reduced model, so that some
+                # single-mask cases are stable enough for the decoder to keep token 0 and others fall
+                # back (the tiny model takes both branches as it is).
+                v.mul_(hyper_scale)
 
 
 def save_npy(path, a):
@@ -245,7 +246,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     name = "sam2.1_hiera_tiny_random" if tiny else "sam2_reduced"
     model = build_tiny() if tiny else build_reduced()
-    randomize(model, args.seed if args.seed is not None else 777 if tiny else SEED)
+    randomize(model, args.seed if args.seed is not None else 777 if tiny else SEED, 1.0 if tiny else 4.0)
     sd = {k: v.contiguous() for k, v in model.state_dict().items()}
     torch.save({"model": sd}, out / f"{name}.pt")
     save_file(sd, str(out / f"{name}_st.safetensors"))

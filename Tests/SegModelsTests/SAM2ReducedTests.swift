@@ -43,6 +43,10 @@ struct SAM2ReducedTests {
         let model = try SAMModel.load(checkpoint: Self.path(file))
         let rows = try SAM2Parity.check(model: model, dir: Self.dir)
         #expect(rows.count == 3 * (3 + 8))
+        let features = rows.filter { $0.iouAbs == 0 && $0.name.hasSuffix("embed") || $0.name.hasSuffix(" s0") || $0.name.hasSuffix(" s1") }
+        let outputs = rows.filter { !features.map(\.name).contains($0.name) }
+        func worst(_ r: [SAM2Parity.Row]) -> Float { r.map { $0.scale > 0 ? $0.maxAbs / $0.scale : 0 }.max() ?? 0 }
+        print("\(file): max relative error: features \(worst(features)), low-res logits \(worst(outputs)), IoU abs \(outputs.map(\.iouAbs).max() ?? 0)")
     }
 
     @Test("the cached features rebuild an embedding that decodes the same")

@@ -150,103 +150,218 @@ struct HieraEncoder: Sendable {
     }
 
     enum HSlot: Int {
-        case x = 300, y, t, src, qkv, q, attn, o, mlp, lat, patch, conv
+        case x = 300, y, t, t2, src, qkv, q, attn, o, mlp, lat, patch
     }
     /// Workspace slots of the stage outputs, the neck's full-width levels and the decoder's maps.
     static let levelSlot = 400, neckSlot = 420, mapSlot = 440
 
+    /// Rows of tokens per pass in the stages' big loops (patch embedding, shortcut, MLP): a few MB
+    /// of scratch instead of a whole stage-1 map per intermediate.
+    static let chunkRows = 4096
+
     /// image: normalised [3, S, S]. Returns pointers into `ws` (valid until its next use).
     func forward(_ image: UnsafePointer<Float>, ws: Workspace) -> Output {
-        let s = config.imageSize, c = config.embedDim
+        let c = config.embedDim
         var side = grid0
         // Tokens × channels halves at each stage, so the first stage's size bounds every block's.
         let capacity = side * side * c
         var x = ws.buffer(HSlot.x.rawValue, capacity), y = ws.buffer(HSlot.y.rawValue, capacity)
-        do {
-            let t = ws.buffer(HSlot.patch.rawValue, c * side * side)
-            runConv(patch, image, height: s, width: s, t, ws: ws, scratchSlot: HSlot.conv.rawValue)
-            transpose(t, rows: c, cols: side * side, x)
-            Elementwise.add(x, pos.pointer, side * side * c)
-        }
-        var levels: [(tokens: UnsafeMutablePointer<Float>, side: Int, dim: Int)] = []
+        patchEmbed(image, x, ws: ws)
+        Elementwise.add(x, pos.pointer, side * side * c)
+        var levels: [Level] = []
         let ends = Set(config.stageEnds)
         for (i, b) in blocks.enumerated() {
             block(b, x: x, side: side, out: y, ws: ws)
             swap(&x, &y)
             if b.pool { side /= 2 }
             if ends.contains(i) {
-                let keep = ws.buffer(Self.levelSlot + levels.count, side * side * b.dimOut)
-                keep.update(from: x, count: side * side * b.dimOut)
-                levels.append((keep, side, b.dimOut))
+                let index = levels.count, count = side * side
+                if let fused = fusedConv(level: index) {
+                    // The level only feeds conv_s0/conv_s1: run the fused 1×1 conv now, keep no copy.
+                    let o = ws.buffer(Self.mapSlot + index, count * fused.outF)
+                    fused(x, rows: count, o)
+                    levels.append(Level(tokens: nil, side: side, dim: b.dimOut, map: o))
+                } else {
+                    let keep = ws.buffer(Self.levelSlot + index, count * b.dimOut)
+                    keep.update(from: x, count: count * b.dimOut)
+                    levels.append(Level(tokens: keep, side: side, dim: b.dimOut, map: nil))
+                }
             }
         }
         return neck(levels, ws: ws)
     }
 
-    /// One MultiScaleBlock: x [side², dim] → out [side'², dimOut].
+    /// A stage's output for the neck: its tokens, or (levels 0 and 1 with no top-down input) the
+    /// high-resolution map already computed from them.
+    struct Level {
+        let tokens: UnsafeMutablePointer<Float>?
+        let side: Int, dim: Int
+        let map: UnsafeMutablePointer<Float>?
+    }
+
+    /// The lateral conv composed with conv_s0/conv_s1 when level `i` takes no top-down input and
+    /// feeds no finer level; nil when the neck needs the level's full-width output.
+    func fusedConv(level i: Int) -> LinearW? {
+        let top = Set(config.fpnTopDownLevels)
+        guard i < 2, !top.contains(i), !top.contains(i - 1) else { return nil }
+        return i == 0 ? fusedS0 : fusedS1
+    }
+
+    /// The 7×7 stride-4 patch embedding straight into tokens, a strip of output rows at a time:
+    /// each strip's patches as rows [pixels, 3·7·7] times the weights [C, 3·7·7]ᵀ.
+    func patchEmbed(_ image: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, ws: Workspace) {
+        let s = config.imageSize, g = grid0, c = config.embedDim, k = 7, kk = 3 * k * k
+        let stripRows = max(1, Self.chunkRows / g)
+        let cols = ws.buffer(HSlot.patch.rawValue, stripRows * g * kk)
+        var r0 = 0
+        while r0 < g {
+            let rows = min(stripRows, g - r0)
+            Threads.parallel(rows) { r in
+                let oy = r0 + r
+                for ox in 0..<g {
+                    let dst = cols + (r * g + ox) * kk
+                    for ci in 0..<3 {
+                        for ky in 0..<k {
+                            let iy = 4 * oy - 3 + ky
+                            let row = dst + (ci * k + ky) * k
+                            guard iy >= 0 && iy < s else { row.initialize(repeating: 0, count: k); continue }
+                            let src = image + (ci * s + iy) * s
+                            for kx in 0..<k {
+                                let ix = 4 * ox - 3 + kx
+                                row[kx] = ix >= 0 && ix < s ? src[ix] : 0
+                            }
+                        }
+                    }
+                }
+            }
+            Gemm.linear(cols, rows: rows * g, inFeatures: kk, weight: patch.w.pointer, bias: patch.b?.pointer, outFeatures: c, x + r0 * g * c)
+            r0 += rows
+        }
+    }
+
+    /// One MultiScaleBlock: x [side², dim] → out [side'², dimOut]. The attention runs over groups of
+    /// windows and the shortcut and MLP over chunks of rows, so scratch stays a few MB.
     func block(_ b: Block, x: UnsafePointer<Float>, side: Int, out: UnsafeMutablePointer<Float>, ws: Workspace) {
-        let n = side * side
+        let n = side * side, dOut = b.dimOut
         let t = ws.buffer(HSlot.t.rawValue, n * b.dim)
         Norm.layerNorm(x, t, rows: n, dim: b.dim, weight: b.norm1.w.pointer, bias: b.norm1.b.pointer, eps: b.norm1.eps)
         let outSide = b.pool ? side / 2 : side
         let m = outSide * outSide
-        // Shortcut: the input, or (widening blocks) the pooled projection of the normalised input.
+        // Shortcut: the input, or (widening blocks) the pooled projection of the normalised input,
+        // in strips of an even number of rows.
         if let skip = b.skip {
-            let p = ws.buffer(HSlot.lat.rawValue, n * b.dimOut)
-            skip(t, rows: n, p)
-            if b.pool { maxPool2(p, side: side, channels: b.dimOut, out) } else { out.update(from: p, count: n * b.dimOut) }
+            let strip = max(2, Self.chunkRows / side / 2 * 2)
+            let p = ws.buffer(HSlot.lat.rawValue, strip * side * dOut)
+            var r0 = 0
+            while r0 < side {
+                let rows = min(strip, side - r0)
+                skip(t + r0 * side * b.dim, rows: rows * side, p)
+                if b.pool {
+                    maxPool2(p, width: side, rows: rows, channels: dOut, out + (r0 / 2) * outSide * dOut)
+                } else {
+                    (out + r0 * side * dOut).update(from: p, count: rows * side * dOut)
+                }
+                r0 += rows
+            }
         } else if b.pool {
-            maxPool2(x, side: side, channels: b.dim, out)
+            maxPool2(x, width: side, rows: side, channels: b.dim, out)
         } else {
             out.update(from: x, count: n * b.dim)
         }
         let size = b.window == 0 ? side : b.window
         let win = Attention.Windows(height: side, width: side, size: size)
-        let per = win.tokensPerWindow, total = win.totalTokens
-        let src = ws.buffer(HSlot.src.rawValue, total * b.dim)
-        Attention.partition(t, channels: b.dim, win, src)
-        let dOut = b.dimOut
-        let qkv = ws.buffer(HSlot.qkv.rawValue, total * 3 * dOut)
-        b.qkv(src, rows: total, qkv)
+        let per = win.tokensPerWindow
         let qSize = b.pool ? size / 2 : size
         let nq = qSize * qSize
-        var q = UnsafePointer(qkv), ldq = 3 * dOut
-        if b.pool {
-            let qp = ws.buffer(HSlot.q.rawValue, win.count * nq * dOut)
-            Threads.parallel(win.count) { w in
-                poolWindow(qkv + w * per * 3 * dOut, ld: 3 * dOut, size: size, channels: dOut, qp + w * nq * dOut)
-            }
-            q = UnsafePointer(qp); ldq = dOut
-        }
-        let o = ws.buffer(HSlot.o.rawValue, win.count * nq * dOut)
+        let outWin = Attention.Windows(height: outSide, width: outSide, size: qSize)
         let dh = dOut / b.heads
-        let scratch = ws.buffer(HSlot.attn.rawValue, Attention.scratchCount(queries: nq, keys: per))
-        for w in 0..<win.count {
-            let kv = qkv + w * per * 3 * dOut
-            Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
-                                queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
-                                out: o + w * nq * dOut, ldo: dOut, scratch: scratch)
+        let group = max(1, Self.chunkRows / per)
+        var g0 = 0
+        while g0 < win.count {
+            let count = min(group, win.count - g0)
+            let src = ws.buffer(HSlot.src.rawValue, count * per * b.dim)
+            partition(t, channels: b.dim, win, first: g0, count: count, src)
+            let qkv = ws.buffer(HSlot.qkv.rawValue, count * per * 3 * dOut)
+            b.qkv(src, rows: count * per, qkv)
+            var q = UnsafePointer(qkv), ldq = 3 * dOut
+            if b.pool {
+                let qp = ws.buffer(HSlot.q.rawValue, count * nq * dOut)
+                Threads.parallel(count) { w in
+                    poolWindow(qkv + w * per * 3 * dOut, ld: 3 * dOut, size: size, channels: dOut, qp + w * nq * dOut)
+                }
+                q = UnsafePointer(qp); ldq = dOut
+            }
+            let o = ws.buffer(HSlot.o.rawValue, count * nq * dOut)
+            let scratch = ws.buffer(HSlot.attn.rawValue, Attention.scratchCount(queries: nq, keys: per))
+            for w in 0..<count {
+                let kv = qkv + w * per * 3 * dOut
+                Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
+                                    queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
+                                    out: o + w * nq * dOut, ldo: dOut, scratch: scratch)
+            }
+            // The projection reuses `src` (no longer needed; as large or larger).
+            b.proj(o, rows: count * nq, src)
+            unpartitionAdd(src, channels: dOut, outWin, first: g0, count: count, out)
+            g0 += count
         }
-        let proj = ws.buffer(HSlot.src.rawValue, win.count * nq * dOut)
-        b.proj(o, rows: win.count * nq, proj)
-        Attention.unpartition(proj, channels: dOut, Attention.Windows(height: outSide, width: outSide, size: qSize), out, accumulate: true)
-        // MLP.
-        let t2 = ws.buffer(HSlot.t.rawValue, m * dOut)
-        Norm.layerNorm(out, t2, rows: m, dim: dOut, weight: b.norm2.w.pointer, bias: b.norm2.b.pointer, eps: b.norm2.eps)
+        // MLP, a chunk of rows at a time.
         let hidden = b.fc1.outF
-        let hbuf = ws.buffer(HSlot.mlp.rawValue, m * hidden)
-        b.fc1(t2, rows: m, hbuf)
-        Elementwise.gelu(hbuf, m * hidden)
-        Gemm.linear(hbuf, rows: m, inFeatures: hidden, weight: b.fc2.w.pointer, bias: b.fc2.b?.pointer, outFeatures: dOut, out, accumulate: true)
+        let chunk = min(m, Self.chunkRows)
+        let t2 = ws.buffer(HSlot.t2.rawValue, chunk * dOut), h = ws.buffer(HSlot.mlp.rawValue, chunk * hidden)
+        var r0 = 0
+        while r0 < m {
+            let rows = min(chunk, m - r0)
+            let xr = out + r0 * dOut
+            Norm.layerNorm(xr, t2, rows: rows, dim: dOut, weight: b.norm2.w.pointer, bias: b.norm2.b.pointer, eps: b.norm2.eps)
+            b.fc1(t2, rows: rows, h)
+            Elementwise.gelu(h, rows * hidden)
+            Gemm.linear(h, rows: rows, inFeatures: hidden, weight: b.fc2.w.pointer, bias: b.fc2.b?.pointer, outFeatures: dOut, xr, accumulate: true)
+            r0 += rows
+        }
     }
 
-    /// 2×2 max pooling of a side×side map of tokens (side even).
-    func maxPool2(_ x: UnsafePointer<Float>, side: Int, channels c: Int, _ out: UnsafeMutablePointer<Float>) {
-        let h = side / 2
-        Threads.parallel(h) { y in
-            for xx in 0..<h {
-                let a = x + ((2 * y) * side + 2 * xx) * c, b = a + c, cc = a + side * c, d = cc + c
-                let o = out + (y * h + xx) * c
+    /// Windows first..<first+count of `w` (row-major window order) from the map [H, W, C], zero
+    /// padded past its edges (the padded tokens take part as keys, as in the reference).
+    func partition(_ x: UnsafePointer<Float>, channels c: Int, _ w: Attention.Windows, first: Int, count: Int, _ out: UnsafeMutablePointer<Float>) {
+        let per = w.tokensPerWindow
+        Threads.parallel(count) { i in
+            let win = first + i, wy = win / w.cols, wx = win % w.cols
+            for ii in 0..<w.size {
+                let y = wy * w.size + ii
+                for jj in 0..<w.size {
+                    let xx = wx * w.size + jj
+                    let d = out + (i * per + ii * w.size + jj) * c
+                    if y < w.height && xx < w.width { d.update(from: x + (y * w.width + xx) * c, count: c) } else { d.initialize(repeating: 0, count: c) }
+                }
+            }
+        }
+    }
+
+    /// Adds windows first..<first+count back into the map, dropping the padding.
+    func unpartitionAdd(_ x: UnsafePointer<Float>, channels c: Int, _ w: Attention.Windows, first: Int, count: Int, _ out: UnsafeMutablePointer<Float>) {
+        let per = w.tokensPerWindow
+        Threads.parallel(count) { i in
+            let win = first + i, wy = win / w.cols, wx = win % w.cols
+            for ii in 0..<w.size {
+                let y = wy * w.size + ii
+                guard y < w.height else { break }
+                for jj in 0..<w.size {
+                    let xx = wx * w.size + jj
+                    guard xx < w.width else { break }
+                    let s = x + (i * per + ii * w.size + jj) * c, d = out + (y * w.width + xx) * c
+                    for k in 0..<c { d[k] += s[k] }
+                }
+            }
+        }
+    }
+
+    /// 2×2 max pooling of `rows` (even) rows of a map `width` tokens wide.
+    func maxPool2(_ x: UnsafePointer<Float>, width: Int, rows: Int, channels c: Int, _ out: UnsafeMutablePointer<Float>) {
+        let w = width / 2
+        Threads.parallel(rows / 2) { y in
+            for xx in 0..<w {
+                let a = x + ((2 * y) * width + 2 * xx) * c, b = a + c, cc = a + width * c, d = cc + c
+                let o = out + (y * w + xx) * c
                 for k in 0..<c { o[k] = max(max(a[k], b[k]), max(cc[k], d[k])) }
             }
         }
@@ -266,7 +381,7 @@ struct HieraEncoder: Sendable {
 
     /// FpnNeck (1×1 laterals, nearest top-down on `fpnTopDownLevels`, sum), the scalp, conv_s0/s1,
     /// no_mem_embed.
-    func neck(_ levels: [(tokens: UnsafeMutablePointer<Float>, side: Int, dim: Int)], ws: Workspace) -> Output {
+    func neck(_ levels: [Level], ws: Workspace) -> Output {
         let d = config.neckDim, n = levels.count, kept = n - config.scalp
         let top = Set(config.fpnTopDownLevels)
         var prev: (UnsafeMutablePointer<Float>, Int)?
@@ -274,19 +389,14 @@ struct HieraEncoder: Sendable {
         var hr: [UnsafeMutablePointer<Float>?] = [nil, nil]
         for i in stride(from: n - 1, through: 0, by: -1) {
             let lv = levels[i], count = lv.side * lv.side
-            // A level's full output is needed for the embedding, its own top-down sum, or the finer level's.
-            let needed = i >= 2 || top.contains(i) || top.contains(i - 1)
-            if !needed {
-                // Lateral and conv_s are two 1×1 convs in a row: run as one.
-                let f = i == 0 ? fusedS0 : fusedS1
-                let o = ws.buffer(Self.mapSlot + i, count * f.outF)
-                f(lv.tokens, rows: count, o)
-                hr[i] = o
+            guard let tokens = lv.tokens else {
+                // Computed at the stage's end (fusedConv).
+                if i < 2 { hr[i] = lv.map }
                 prev = nil
                 continue
             }
             let o = ws.buffer(Self.neckSlot + i, count * d)
-            lateral[i](lv.tokens, rows: count, o)
+            lateral[i](tokens, rows: count, o)
             if top.contains(i), let (p, ps) = prev {
                 // Nearest ×2: pixel (y, x) takes the coarser level's (y/2, x/2).
                 Threads.parallel(lv.side) { y in
