@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SegCore
 import SegNN
 
@@ -85,7 +88,14 @@ public final class SAMModel: Sendable {
     public static func load(checkpoint: String) throws -> SAMModel {
         let dict: StateDict
         do { dict = try StateDict.load(path: checkpoint) } catch { throw SegError(error) }
-        return try SAMModel(dict: dict, checkpoint: checkpoint)
+        let model = try SAMModel(dict: dict, checkpoint: checkpoint)
+        // Each tensor passed through a temporary array on its way into the model; glibc keeps the
+        // freed heap pages (its mmap threshold grows with the first big free), over 100 MB for
+        // SAM 2.1 tiny. Give them back (malloc_trim is glibc's; looked up since Swift's Glibc
+        // module does not declare it).
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") { _ = unsafeBitCast(trim, to: Trim.self)(0) }
+        return model
     }
 
     public init(dict: StateDict, checkpoint: String) throws {

@@ -24,7 +24,11 @@ struct HieraEncoder: Sendable {
 
     let config: SAMConfig.Hiera
     let patch: ConvW
-    let pos: Param                  // [G², C], G = imageSize / 4: interpolated + tiled window embedding
+    /// The position embedding, added per strip of tokens instead of kept as a [G², C] map
+    /// (G = imageSize / 4; 25 MB for tiny): the background embedding already resized along x
+    /// [h, G, C] with the y taps, and the window embedding [w, w, C] that tiles the grid.
+    let posRows: Param, posWindow: Param
+    let posTapsY: CubicTaps
     let blocks: [Block]
     /// Per neck level (0 finest): the lateral 1×1 conv [d, C_i] with bias, as a linear layer.
     let lateral: [LinearW]
@@ -44,8 +48,23 @@ struct HieraEncoder: Sendable {
         let bg = try l.floats(t + "pos_embed", [1, c] + h.posEmbedSize)
         let w0 = h.windowSpec[0]
         let win = try l.floats(t + "pos_embed_window", [1, c, w0, w0])
-        pos = l.store.add(HieraEncoder.positionEmbedding(background: bg, size: h.posEmbedSize, window: win, windowSize: w0, channels: c, grid: g),
-                          shape: [g * g, c])
+        let ph = h.posEmbedSize[0], pw = h.posEmbedSize[1]
+        let tx = CubicTaps(input: pw, output: g)
+        var rows = [Float](repeating: 0, count: ph * g * c)
+        for ch in 0..<c {
+            for r in 0..<ph {
+                for x in 0..<g {
+                    var acc: Float = 0
+                    for i in 0..<4 { acc += bg[(ch * ph + r) * pw + tx.index[x * 4 + i]] * tx.weight[x * 4 + i] }
+                    rows[(r * g + x) * c + ch] = acc
+                }
+            }
+        }
+        posRows = l.store.add(rows, shape: [ph, g, c])
+        var window = [Float](repeating: 0, count: w0 * w0 * c)
+        for ch in 0..<c { for y in 0..<w0 { for x in 0..<w0 { window[(y * w0 + x) * c + ch] = win[(ch * w0 + y) * w0 + x] } } }
+        posWindow = l.store.add(window, shape: [w0, w0, c])
+        posTapsY = CubicTaps(input: ph, output: g)
 
         var bl: [Block] = []
         var dim = c, heads = h.numHeads, stage = 0
@@ -105,33 +124,8 @@ struct HieraEncoder: Sendable {
         return LinearW(w: store.add(w, shape: [o, i]), b: store.add(b, shape: [o]), inF: i, outF: o)
     }
 
-    /// `Hiera._get_pos_embed`: the background embedding resized bicubically to the grid, plus the
-    /// window embedding tiled over it; returned as tokens [grid², C].
-    static func positionEmbedding(background bg: [Float], size: [Int], window win: [Float], windowSize w0: Int,
-                                  channels c: Int, grid g: Int) -> [Float] {
-        let ph = size[0], pw = size[1]
-        let ty = CubicTaps(input: ph, output: g), tx = CubicTaps(input: pw, output: g)
-        var out = [Float](repeating: 0, count: g * g * c)
-        for ch in 0..<c {
-            let plane = ch * ph * pw
-            for y in 0..<g {
-                for x in 0..<g {
-                    var acc: Float = 0
-                    for j in 0..<4 {
-                        let row = plane + ty.index[y * 4 + j] * pw
-                        var r: Float = 0
-                        for i in 0..<4 { r += bg[row + tx.index[x * 4 + i]] * tx.weight[x * 4 + i] }
-                        acc += r * ty.weight[y * 4 + j]
-                    }
-                    out[(y * g + x) * c + ch] = acc + win[(ch * w0 + y % w0) * w0 + x % w0]
-                }
-            }
-        }
-        return out
-    }
-
     /// PyTorch's bicubic taps (`align_corners=False`, A = −0.75, indices clamped at the borders).
-    struct CubicTaps {
+    struct CubicTaps: Sendable {
         var index: [Int] = [], weight: [Float] = []
         init(input: Int, output: Int) {
             let scale = Float(input) / Float(output), a: Float = -0.75
@@ -167,7 +161,6 @@ struct HieraEncoder: Sendable {
         let capacity = side * side * c
         var x = ws.buffer(HSlot.x.rawValue, capacity), y = ws.buffer(HSlot.y.rawValue, capacity)
         patchEmbed(image, x, ws: ws)
-        Elementwise.add(x, pos.pointer, side * side * c)
         var levels: [Level] = []
         let ends = Set(config.stageEnds)
         for (i, b) in blocks.enumerated() {
@@ -207,6 +200,31 @@ struct HieraEncoder: Sendable {
         return i == 0 ? fusedS0 : fusedS1
     }
 
+    /// `Hiera._get_pos_embed` added to rows firstRow..<firstRow+rows of the token grid: the bicubic
+    /// background (its y taps over the x-resized rows) plus the tiled window embedding.
+    func addPosition(_ x: UnsafeMutablePointer<Float>, firstRow: Int, rows: Int) {
+        let g = grid0, c = config.embedDim, w0 = config.windowSpec[0]
+        let pr = posRows.pointer, pw = posWindow.pointer, ty = posTapsY
+        Threads.parallel(rows) { r in
+            let y = firstRow + r
+            let i0 = ty.index[y * 4], i1 = ty.index[y * 4 + 1], i2 = ty.index[y * 4 + 2], i3 = ty.index[y * 4 + 3]
+            let w0y = ty.weight[y * 4], w1y = ty.weight[y * 4 + 1], w2y = ty.weight[y * 4 + 2], w3y = ty.weight[y * 4 + 3]
+            for xx in 0..<g {
+                let a = pr + (i0 * g + xx) * c, b = pr + (i1 * g + xx) * c, cc = pr + (i2 * g + xx) * c, d = pr + (i3 * g + xx) * c
+                let win = pw + ((y % w0) * w0 + xx % w0) * c
+                let o = x + (y * g + xx) * c
+                for k in 0..<c {
+                    var acc: Float = 0
+                    acc += a[k] * w0y
+                    acc += b[k] * w1y
+                    acc += cc[k] * w2y
+                    acc += d[k] * w3y
+                    o[k] += acc + win[k]
+                }
+            }
+        }
+    }
+
     /// The 7×7 stride-4 patch embedding straight into tokens, a strip of output rows at a time:
     /// each strip's patches as rows [pixels, 3·7·7] times the weights [C, 3·7·7]ᵀ.
     func patchEmbed(_ image: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, ws: Workspace) {
@@ -235,6 +253,7 @@ struct HieraEncoder: Sendable {
                 }
             }
             Gemm.linear(cols, rows: rows * g, inFeatures: kk, weight: patch.w.pointer, bias: patch.b?.pointer, outFeatures: c, x + r0 * g * c)
+            addPosition(x, firstRow: r0, rows: rows)
             r0 += rows
         }
     }
@@ -243,8 +262,7 @@ struct HieraEncoder: Sendable {
     /// windows and the shortcut and MLP over chunks of rows, so scratch stays a few MB.
     func block(_ b: Block, x: UnsafePointer<Float>, side: Int, out: UnsafeMutablePointer<Float>, ws: Workspace) {
         let n = side * side, dOut = b.dimOut
-        let t = ws.buffer(HSlot.t.rawValue, n * b.dim)
-        Norm.layerNorm(x, t, rows: n, dim: b.dim, weight: b.norm1.w.pointer, bias: b.norm1.b.pointer, eps: b.norm1.eps)
+        let norm1 = b.norm1
         let outSide = b.pool ? side / 2 : side
         let m = outSide * outSide
         // Shortcut: the input, or (widening blocks) the pooled projection of the normalised input,
@@ -252,10 +270,12 @@ struct HieraEncoder: Sendable {
         if let skip = b.skip {
             let strip = max(2, Self.chunkRows / side / 2 * 2)
             let p = ws.buffer(HSlot.lat.rawValue, strip * side * dOut)
+            let t = ws.buffer(HSlot.t.rawValue, strip * side * b.dim)
             var r0 = 0
             while r0 < side {
                 let rows = min(strip, side - r0)
-                skip(t + r0 * side * b.dim, rows: rows * side, p)
+                Norm.layerNorm(x + r0 * side * b.dim, t, rows: rows * side, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
+                skip(t, rows: rows * side, p)
                 if b.pool {
                     maxPool2(p, width: side, rows: rows, channels: dOut, out + (r0 / 2) * outSide * dOut)
                 } else {
@@ -280,7 +300,10 @@ struct HieraEncoder: Sendable {
         while g0 < win.count {
             let count = min(group, win.count - g0)
             let src = ws.buffer(HSlot.src.rawValue, count * per * b.dim)
-            partition(t, channels: b.dim, win, first: g0, count: count, src)
+            // norm1 on the windows' tokens (the padding stays zero, as the reference pads after it).
+            partition(x, channels: b.dim, win, first: g0, count: count, src)
+            Norm.layerNorm(src, src, rows: count * per, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
+            if win.paddedHeight != side || win.paddedWidth != side { zeroPadding(src, channels: b.dim, win, first: g0, count: count) }
             let qkv = ws.buffer(HSlot.qkv.rawValue, count * per * 3 * dOut)
             b.qkv(src, rows: count * per, qkv)
             var q = UnsafePointer(qkv), ldq = 3 * dOut
@@ -292,12 +315,21 @@ struct HieraEncoder: Sendable {
                 q = UnsafePointer(qp); ldq = dOut
             }
             let o = ws.buffer(HSlot.o.rawValue, count * nq * dOut)
-            let scratch = ws.buffer(HSlot.attn.rawValue, Attention.scratchCount(queries: nq, keys: per))
-            for w in 0..<count {
+            let each = Attention.scratchCount(queries: nq, keys: per)
+            let qs = q
+            func attend(_ w: Int, _ scratch: UnsafeMutablePointer<Float>) {
                 let kv = qkv + w * per * 3 * dOut
-                Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
+                Attention.multiHead(q: qs + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
                                     queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
                                     out: o + w * nq * dOut, ldo: dOut, scratch: scratch)
+            }
+            if count > 1 {
+                // Many small windows: one per core, each with single-threaded GEMMs.
+                let scratch = ws.buffer(HSlot.attn.rawValue, Attention.workers(count) * each)
+                Attention.eachWindow(count, scratch: scratch, scratchPerWindow: each, attend)
+            } else {
+                // Global attention: one big problem, OpenBLAS's own threads split its GEMMs.
+                attend(0, ws.buffer(HSlot.attn.rawValue, each))
             }
             // The projection reuses `src` (no longer needed; as large or larger).
             b.proj(o, rows: count * nq, src)
@@ -332,6 +364,20 @@ struct HieraEncoder: Sendable {
                     let xx = wx * w.size + jj
                     let d = out + (i * per + ii * w.size + jj) * c
                     if y < w.height && xx < w.width { d.update(from: x + (y * w.width + xx) * c, count: c) } else { d.initialize(repeating: 0, count: c) }
+                }
+            }
+        }
+    }
+
+    /// Zeroes the padded tokens of windows first..<first+count (partitioned into `x`).
+    func zeroPadding(_ x: UnsafeMutablePointer<Float>, channels c: Int, _ w: Attention.Windows, first: Int, count: Int) {
+        let per = w.tokensPerWindow
+        for i in 0..<count {
+            let win = first + i, wy = win / w.cols, wx = win % w.cols
+            for ii in 0..<w.size {
+                let y = wy * w.size + ii
+                for jj in 0..<w.size where y >= w.height || wx * w.size + jj >= w.width {
+                    (x + (i * per + ii * w.size + jj) * c).initialize(repeating: 0, count: c)
                 }
             }
         }

@@ -20,25 +20,28 @@ extension SAMModel {
     static let stabilityDelta: Float = 0.05, stabilityThreshold: Float = 0.98
 
     func prepareSAM2(_ image: RGBImage, hiera: HieraEncoder) throws -> SAMEmbedding {
-        let s = imageSize
-        return pool.with { ws in
+        let s = imageSize, d = embedDim, g = grid
+        let counts = sam2MapCounts
+        var features = [Float](repeating: 0, count: counts.embed + counts.s1 + counts.s0)
+        do {
+            // The encoder's scratch (about 100 MB for the official models at 1024) is its own and is
+            // freed before the decoder's per-image work, so the two never add up in the peak.
+            let ws = Workspace()
             let input = ws.buffer(900, 3 * s * s)
             SAM2Preprocess.input(image, size: s, mean: config.pixelMean, std: config.pixelStd, into: input)
             let out = hiera.forward(input, ws: ws)
-            let d = embedDim, g = grid
-            let counts = sam2MapCounts
             // Back to channel-major maps (the official layout and what the cache stores).
-            var features = [Float](repeating: 0, count: counts.embed + counts.s1 + counts.s0)
             features.withUnsafeMutableBufferPointer { f in
                 guard let base = f.baseAddress else { return }
                 transpose(out.embed, rows: g * g, cols: d, base)
                 transpose(out.s1, rows: 4 * g * g, cols: d / 4, base + counts.embed)
                 transpose(out.s0, rows: 16 * g * g, cols: d / 8, base + counts.embed + counts.s1)
             }
-            let t = Tensor(shape: featureShape, data: features)
-            return SAMEmbedding(features: t, originalWidth: image.width, originalHeight: image.height, inputWidth: s, inputHeight: s,
-                                modelFingerprint: fingerprint, decoderCache: sam2DecoderCache(t, ws: ws))
         }
+        let t = Tensor(shape: featureShape, data: features)
+        let cache = pool.with { sam2DecoderCache(t, ws: $0) }
+        return SAMEmbedding(features: t, originalWidth: image.width, originalHeight: image.height, inputWidth: s, inputHeight: s,
+                            modelFingerprint: fingerprint, decoderCache: cache)
     }
 
     /// The decoder's per-image work: the embedding as tokens, layer 0's projections, and the
