@@ -252,7 +252,7 @@ struct HieraEncoder: Sendable {
                     }
                 }
             }
-            Gemm.linear(cols, rows: rows * g, inFeatures: kk, weight: patch.w.pointer, bias: patch.b?.pointer, outFeatures: c, x + r0 * g * c)
+            Self.linear(LinearW(w: patch.w, b: patch.b, inF: kk, outF: c), cols, rows: rows * g, x + r0 * g * c)
             addPosition(x, firstRow: r0, rows: rows)
             r0 += rows
         }
@@ -275,7 +275,7 @@ struct HieraEncoder: Sendable {
             while r0 < side {
                 let rows = min(strip, side - r0)
                 Norm.layerNorm(x + r0 * side * b.dim, t, rows: rows * side, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
-                skip(t, rows: rows * side, p)
+                Self.linear(skip, t, rows: rows * side, p)
                 if b.pool {
                     maxPool2(p, width: side, rows: rows, channels: dOut, out + (r0 / 2) * outSide * dOut)
                 } else {
@@ -305,7 +305,7 @@ struct HieraEncoder: Sendable {
             Norm.layerNorm(src, src, rows: count * per, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
             if win.paddedHeight != side || win.paddedWidth != side { zeroPadding(src, channels: b.dim, win, first: g0, count: count) }
             let qkv = ws.buffer(HSlot.qkv.rawValue, count * per * 3 * dOut)
-            b.qkv(src, rows: count * per, qkv)
+            Self.linear(b.qkv, src, rows: count * per, qkv)
             var q = UnsafePointer(qkv), ldq = 3 * dOut
             if b.pool {
                 let qp = ws.buffer(HSlot.q.rawValue, count * nq * dOut)
@@ -332,7 +332,7 @@ struct HieraEncoder: Sendable {
                 attend(0, ws.buffer(HSlot.attn.rawValue, each))
             }
             // The projection reuses `src` (no longer needed; as large or larger).
-            b.proj(o, rows: count * nq, src)
+            Self.linear(b.proj, o, rows: count * nq, src)
             unpartitionAdd(src, channels: dOut, outWin, first: g0, count: count, out)
             g0 += count
         }
@@ -345,10 +345,24 @@ struct HieraEncoder: Sendable {
             let rows = min(chunk, m - r0)
             let xr = out + r0 * dOut
             Norm.layerNorm(xr, t2, rows: rows, dim: dOut, weight: b.norm2.w.pointer, bias: b.norm2.b.pointer, eps: b.norm2.eps)
-            b.fc1(t2, rows: rows, h)
-            Elementwise.gelu(h, rows * hidden)
-            Gemm.linear(h, rows: rows, inFeatures: hidden, weight: b.fc2.w.pointer, bias: b.fc2.b?.pointer, outFeatures: dOut, xr, accumulate: true)
+            Self.linear(b.fc1, t2, rows: rows, h, gelu: true)
+            Self.linear(b.fc2, h, rows: rows, xr, accumulate: true)
             r0 += rows
+        }
+    }
+
+    /// y (+)= x · Wᵀ + b with the bias pass split over the cores (Gemm.linear adds it on one), and
+    /// with `gelu` the bias and GELU in one pass after the product.
+    static func linear(_ l: LinearW, _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>,
+                       accumulate: Bool = false, gelu: Bool = false) {
+        if accumulate, let b = l.b { Elementwise.addBias(y, y, rows: rows, dim: l.outF, bias: b.pointer) }
+        Gemm.sgemm(transB: true, m: rows, n: l.outF, k: l.inF, a: x, lda: l.inF, b: l.w.pointer, ldb: l.inF,
+                   beta: accumulate ? 1 : 0, c: y, ldc: l.outF)
+        if accumulate { return }
+        if gelu {
+            if let b = l.b { Elementwise.gelu(y, rows * l.outF, bias: b.pointer, period: l.outF) } else { Elementwise.gelu(y, rows * l.outF) }
+        } else if let b = l.b {
+            Elementwise.addBias(y, y, rows: rows, dim: l.outF, bias: b.pointer)
         }
     }
 
