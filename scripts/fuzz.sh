@@ -54,6 +54,19 @@ MAP
         -c "$root/Sources/CPNG/segpng.c" -o "$out/segpng.o"
 }
 
+# SegNN's element-wise kernels (C, per-function target attributes) and a module map for them.
+build_ckernels() {
+    mkdir -p "$out/include/CKernels"
+    cat > "$out/include/CKernels/module.modulemap" <<MAP
+module CKernels {
+    header "$root/Sources/CKernels/include/ckernels.h"
+    export *
+}
+MAP
+    clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$root/Sources/CKernels/include" \
+        -c "$root/Sources/CKernels/ckernels.c" -o "$out/ckernels.o"
+}
+
 # The ncurses shim and toml++ (C++) with its C interface, for the SegTUI targets.
 build_tui_c() {
     cat > "$out/include/CCurses/module.modulemap" <<MAP
@@ -94,9 +107,13 @@ build_module() {
 build() {
     build_cpng
     local libs=() extra=()
+    if [[ " ${modules[*]} " == *" SegNN "* ]]; then
+        build_ckernels
+        extra+=("$out/ckernels.o")
+    fi
     if [[ " ${modules[*]} " == *" SegTUI "* ]]; then
         build_tui_c
-        extra=("$out"/ctoml-*.o "$out/segcurses.o" -lncursesw -lstdc++)
+        extra+=("$out"/ctoml-*.o "$out/segcurses.o" -lncursesw -lstdc++)
     fi
     # Static libraries link dependents first: SegEval before the SegCore it calls.
     for m in "${modules[@]}"; do build_module "$m"; libs=("-l$m" "${libs[@]}"); done
