@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh TARGET build          build only
 #   scripts/fuzz.sh TARGET run FILE...    run the built target on given inputs (reproduce a crash)
 #
-# Targets: images, coco-gt, coco-results, rle-string, polygon, checkpoint, panoptic, workspace-toml,
+# Targets: images, coco-gt, coco-results, rle-string, polygon, checkpoint, sam-checkpoint, panoptic, workspace-toml,
 # theme, journal.
 #
 # The package is not touched: each module the target needs (SegCore, SegEval, SegNN) is compiled by
@@ -27,6 +27,7 @@ case $target in
     images | rle-string | polygon) modules=(SegCore) ;;
     coco-gt | coco-results) modules=(SegCore SegEval) ;;
     checkpoint) modules=(SegNN) ;;
+    sam-checkpoint) modules=(SegCore SegNN SegModels) ;;
     panoptic) modules=(SegCore SegEval) ;;
     # The SegTUI readers: the whole module and what it imports, plus TOMLKit and its C++ parser
     # (toml++), instrumented too since that parser is what reads the hostile bytes.
@@ -51,6 +52,19 @@ module CPNG {
 MAP
     clang -O1 -g -fsanitize=fuzzer-no-link,address -I "$root/Sources/CPNG/include" \
         -c "$root/Sources/CPNG/segpng.c" -o "$out/segpng.o"
+}
+
+# SegNN's element-wise kernels (C, per-function target attributes) and a module map for them.
+build_ckernels() {
+    mkdir -p "$out/include/CKernels"
+    cat > "$out/include/CKernels/module.modulemap" <<MAP
+module CKernels {
+    header "$root/Sources/CKernels/include/ckernels.h"
+    export *
+}
+MAP
+    clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$root/Sources/CKernels/include" \
+        -c "$root/Sources/CKernels/ckernels.c" -o "$out/ckernels.o"
 }
 
 # The ncurses shim and toml++ (C++) with its C interface, for the SegTUI targets.
@@ -93,9 +107,13 @@ build_module() {
 build() {
     build_cpng
     local libs=() extra=()
+    if [[ " ${modules[*]} " == *" SegNN "* ]]; then
+        build_ckernels
+        extra+=("$out/ckernels.o")
+    fi
     if [[ " ${modules[*]} " == *" SegTUI "* ]]; then
         build_tui_c
-        extra=("$out"/ctoml-*.o "$out/segcurses.o" -lncursesw -lstdc++)
+        extra+=("$out"/ctoml-*.o "$out/segcurses.o" -lncursesw -lstdc++)
     fi
     # Static libraries link dependents first: SegEval before the SegCore it calls.
     for m in "${modules[@]}"; do build_module "$m"; libs=("-l$m" "${libs[@]}"); done
@@ -117,6 +135,8 @@ seed() {
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/*/gt.json; do cp "$f" "$corpus/$(basename "$(dirname "$f")")-gt.json"; done ;;
         checkpoint)
             cp "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.pt "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.safetensors "$corpus/" ;;
+        sam-checkpoint)
+            cp "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced.pt "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced_st.safetensors "$corpus/" ;;
         coco-results)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/mixed/results-*.json; do cp "$f" "$corpus/"; done ;;
         panoptic)

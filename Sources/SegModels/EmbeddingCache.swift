@@ -124,7 +124,7 @@ public final class EmbeddingCache: Sendable {
             hash.add(UnsafeRawBufferPointer(rebasing: raw[0..<(data + 4 * count)]))
             let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: data + 4 * count, as: UInt64.self))
             guard stored == hash.value else { return nil }
-            let expected = Preprocess.resizedSize(width: w, height: h, longest: model.imageSize)
+            let expected = model.inputSize(width: w, height: h)
             guard w > 0, h > 0, expected.width == iw, expected.height == ih else { return nil }
             var f = [Float](repeating: 0, count: count)
             f.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[data..<(data + 4 * count)])) }

@@ -1,7 +1,8 @@
 import SegCore
 
-/// Maps a `--model` value to a segmenter: a checkpoint path (SAM ViT-B/L/H, MobileSAM, or a ViT
-/// with a JSON sidecar) or the name of a built-in model.
+/// Maps a `--model` value to a segmenter: a checkpoint path (SAM ViT-B/L/H, MobileSAM, SAM 2.1
+/// Hiera tiny/small/base_plus/large, or a ViT or Hiera with a JSON sidecar; told apart by the
+/// tensors in the file, see `SAMConfig.detect`) or the name of a built-in model.
 public enum ModelRegistry {
     /// Names that select a built-in model instead of a checkpoint file.
     public static let builtInNames = ["grabcut"]

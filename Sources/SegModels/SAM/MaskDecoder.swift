@@ -1,3 +1,4 @@
+import Foundation
 import SegCore
 import SegNN
 
@@ -6,7 +7,12 @@ import SegNN
 public final class DecoderImageCache: Sendable {
     /// The embedding as tokens [grid², dim] (the decoder's layout), and layer 0's projections.
     let tokens: [Float], k0: [Float], v0: [Float], q0: [Float]
-    init(tokens: [Float], k0: [Float], v0: [Float], q0: [Float]) { self.tokens = tokens; self.k0 = k0; self.v0 = v0; self.q0 = q0 }
+    /// SAM 2.1's high-resolution maps in the layouts of `MaskDecoder.HighRes` (empty for SAM 1).
+    let highRes1: [Float], highRes0: [Float]
+    init(tokens: [Float], k0: [Float], v0: [Float], q0: [Float], highRes1: [Float] = [], highRes0: [Float] = []) {
+        self.tokens = tokens; self.k0 = k0; self.v0 = v0; self.q0 = q0
+        self.highRes1 = highRes1; self.highRes0 = highRes0
+    }
 }
 
 struct MaskDecoder: Sendable {
@@ -41,13 +47,29 @@ struct MaskDecoder: Sendable {
     let hyper: [[LinearW]]
     let iouHead: [LinearW]
     let numMaskTokens: Int
+    /// SAM 2.1: the object-score token (first of the output tokens) and its head; IoU through a sigmoid.
+    let objScoreToken: Param?
+    let objScoreHead: [LinearW]
+    let iouSigmoid: Bool
+    /// Output tokens before the mask tokens: the IoU token, and SAM 2.1's object-score token.
+    var leadingTokens: Int { objScoreToken == nil ? 1 : 2 }
+    /// Row of the IoU token among the output tokens.
+    var iouRow: Int { objScoreToken == nil ? 0 : 1 }
+
+    /// SAM 2.1's high-resolution features for the upscaling, pre-arranged to the layouts `run` adds
+    /// them in: s1 as [(pixel, sub-pixel), d/4] rows, s0 as [(sub-sub-pixel, d/8), (pixel, sub-pixel)].
+    struct HighRes {
+        let s1: UnsafePointer<Float>, s0: UnsafePointer<Float>
+    }
 
     init(_ c: SAMConfig, _ l: WeightLoader) throws {
         let d = c.decoder.promptEmbedDim
         dim = d
         imageSize = c.imageSize
         grid = c.grid
-        let pe = "prompt_encoder.", md = "mask_decoder."
+        let sam2 = c.decoder.sam2
+        let pe = sam2 ? "sam_prompt_encoder." : "prompt_encoder.", md = sam2 ? "sam_mask_decoder." : "mask_decoder."
+        let mlp1 = sam2 ? "mlp.layers.0" : "mlp.lin1", mlp2 = sam2 ? "mlp.layers.1" : "mlp.lin2"
         gaussian = try l.param(pe + "pe_layer.positional_encoding_gaussian_matrix", [2, d / 2])
         pointEmbeddings = try (0..<4).map { try l.param(pe + "point_embeddings.\($0).weight", [1, d]) }
         notAPoint = try l.param(pe + "not_a_point_embed.weight", [1, d])
@@ -73,7 +95,7 @@ struct MaskDecoder: Sendable {
             let p = t + "layers.\(i)."
             ls.append(Layer(selfAttn: try attn(p + "self_attn", downsample: 1), norm1: try l.norm(p + "norm1", d, eps: 1e-5),
                             toImage: try attn(p + "cross_attn_token_to_image", downsample: 2), norm2: try l.norm(p + "norm2", d, eps: 1e-5),
-                            lin1: try l.linear(p + "mlp.lin1", d, c.decoder.mlpDim), lin2: try l.linear(p + "mlp.lin2", c.decoder.mlpDim, d),
+                            lin1: try l.linear(p + mlp1, d, c.decoder.mlpDim), lin2: try l.linear(p + mlp2, c.decoder.mlpDim, d),
                             norm3: try l.norm(p + "norm3", d, eps: 1e-5), norm4: try l.norm(p + "norm4", d, eps: 1e-5),
                             toToken: try attn(p + "cross_attn_image_to_token", downsample: 2)))
         }
@@ -108,6 +130,19 @@ struct MaskDecoder: Sendable {
             let d = width, l = loader
             let inF = i == 0 ? d : hid, outF = i == depth - 1 ? numMaskTokens : hid
             return try l.linear(md + "iou_prediction_head.layers.\(i)", inF, outF)
+        }
+        iouSigmoid = sam2
+        if sam2 {
+            objScoreToken = try l.param(md + "obj_score_token.weight", [1, d])
+            if l.dict.has(md + "pred_obj_score_head.weight") {
+                objScoreHead = [try l.linear(md + "pred_obj_score_head", d, 1)]
+            } else {
+                objScoreHead = [try l.linear(md + "pred_obj_score_head.layers.0", d, d), try l.linear(md + "pred_obj_score_head.layers.1", d, d),
+                                try l.linear(md + "pred_obj_score_head.layers.2", d, 1)]
+            }
+        } else {
+            objScoreToken = nil
+            objScoreHead = []
         }
     }
 
@@ -172,17 +207,19 @@ struct MaskDecoder: Sendable {
     /// Runs the two-way transformer and the heads. `image` is the embedding as tokens [grid², dim].
     /// Returns low-resolution mask logits for the requested mask tokens [count, 4·grid, 4·grid] and all IoU predictions.
     func run(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?, masks wanted: Range<Int>,
-             cache: DecoderImageCache?, ws: Workspace) -> (lowRes: [Float], iou: [Float]) {
+             cache: DecoderImageCache?, highRes: HighRes? = nil, ws: Workspace) -> (lowRes: [Float], iou: [Float], objectScore: Float) {
         // The cache holds layer 0's image-side projections, valid only for the no-mask dense prompt.
         let cache = maskInput == nil ? cache : nil
         let d = dim, n = grid * grid
         let ns = sparse.count / d
-        let nt = 1 + numMaskTokens + ns
-        // Tokens: iou token, mask tokens, sparse prompts.
+        let lead = leadingTokens
+        let nt = lead + numMaskTokens + ns
+        // Tokens: (SAM 2.1: object-score token,) iou token, mask tokens, sparse prompts.
         let tokens = ws.buffer(DSlot.tokens.rawValue, nt * d)
-        tokens.update(from: iouToken.pointer, count: d)
-        (tokens + d).update(from: maskTokens.pointer, count: numMaskTokens * d)
-        sparse.withUnsafeBufferPointer { if let b = $0.baseAddress { (tokens + (1 + numMaskTokens) * d).update(from: b, count: ns * d) } }
+        if let obj = objScoreToken { tokens.update(from: obj.pointer, count: d) }
+        (tokens + iouRow * d).update(from: iouToken.pointer, count: d)
+        (tokens + lead * d).update(from: maskTokens.pointer, count: numMaskTokens * d)
+        sparse.withUnsafeBufferPointer { if let b = $0.baseAddress { (tokens + (lead + numMaskTokens) * d).update(from: b, count: ns * d) } }
 
         let keys = ws.buffer(DSlot.keys.rawValue, n * d)
         if maskInput == nil {
@@ -244,9 +281,13 @@ struct MaskDecoder: Sendable {
         // GELU) instead of filling the outputs with them first.
         let t1 = ws.buffer(DSlot.up0.rawValue, n * 4 * c1)
         Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, c: t1, ldc: 4 * c1)
+        // SAM 2.1 adds conv_s1's features after the first transposed conv, before its LayerNorm.
+        if let hr = highRes { Elementwise.add(t1, hr.s1, n * 4 * c1) }
         Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, preBias: up0B.pointer, eps: up1.eps, gelu: true)
         let t2 = ws.buffer(DSlot.up1.rawValue, 16 * n * c2)  // [(s2, c2), (p, s1)]
         Gemm.sgemm(transA: true, transB: true, m: 4 * c2, n: 4 * n, k: c1, a: up3R.pointer, lda: 4 * c2, b: t1, ldb: c1, c: t2, ldc: 4 * n)
+        // … and conv_s0's after the second, before its GELU.
+        if let hr = highRes { Elementwise.add(t2, hr.s0, 16 * n * c2) }
 
         // Hypernetwork weights for the wanted mask tokens.
         let count = wanted.count
@@ -254,7 +295,7 @@ struct MaskDecoder: Sendable {
         let a = ws.buffer(DSlot.q.rawValue, d), b = ws.buffer(DSlot.k.rawValue, d)
         for (j, i) in wanted.enumerated() {
             let mlp = hyper[i]
-            mlp[0](queries + (1 + i) * d, rows: 1, a)
+            mlp[0](queries + (lead + i) * d, rows: 1, a)
             Elementwise.relu(a, d)
             mlp[1](a, rows: 1, b)
             Elementwise.relu(b, d)
@@ -286,14 +327,20 @@ struct MaskDecoder: Sendable {
         // IoU head on the iou token.
         var x = ws.buffer(DSlot.q.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
         var y = ws.buffer(DSlot.k.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
-        x.update(from: queries, count: d)
-        for (i, lin) in iouHead.enumerated() {
-            lin(x, rows: 1, y)
-            if i < iouHead.count - 1 { Elementwise.relu(y, lin.outF) }
-            swap(&x, &y)
+        func head(_ layers: [LinearW], row: Int) -> [Float] {
+            x.update(from: queries + row * d, count: d)
+            for (i, lin) in layers.enumerated() {
+                lin(x, rows: 1, y)
+                if i < layers.count - 1 { Elementwise.relu(y, lin.outF) }
+                swap(&x, &y)
+            }
+            return Array(UnsafeBufferPointer(start: x, count: layers.last?.outF ?? 0))
         }
-        let iou = Array(UnsafeBufferPointer(start: x, count: numMaskTokens))
-        return (lowRes, iou)
+        var iou = head(iouHead, row: iouRow)
+        if iouSigmoid { iou = iou.map { Float(1 / (1 + exp(-Double($0)))) } }
+        // Without the token (SAM 1) the object is taken as present, as the reference's constant 10.
+        let objectScore = objScoreToken == nil ? 10 : head(objScoreHead, row: 0).first ?? 10
+        return (lowRes, iou, objectScore)
     }
 
     /// Layer 0's image-side projections for the no-mask prompt: they depend only on the image, so

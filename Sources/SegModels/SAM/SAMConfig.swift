@@ -29,11 +29,16 @@ public struct SAMConfig: Sendable, Equatable {
         public var transformerDepth = 2, mlpDim = 2048, numHeads = 8
         public var numMultimaskOutputs = 3
         public var iouHeadDepth = 3, iouHeadHiddenDim = 256
+        /// SAM 2.1's decoder: `sam_`-prefixed keys, MLP layers as `mlp.layers.N`, an object-score
+        /// token, high-resolution features in the upscaling, IoU through a sigmoid.
+        public var sam2 = false
     }
 
     public enum Encoder: Sendable, Equatable {
         case vit(ViT)
         case tinyViT(TinyViT)
+        /// SAM 2.1's Hiera trunk with its FPN neck.
+        case hiera(Hiera)
     }
 
     /// "vit_b", "vit_l", "vit_h", "vit_t" (MobileSAM) or "vit_custom" (sidecar).
@@ -48,6 +53,7 @@ public struct SAMConfig: Sendable, Equatable {
         switch encoder {
         case .vit(let v): v.imageSize / v.patchSize
         case .tinyViT: 64
+        case .hiera(let h): h.imageSize / 16
         }
     }
 
@@ -55,6 +61,7 @@ public struct SAMConfig: Sendable, Equatable {
         switch encoder {
         case .vit(let v): v.imageSize
         case .tinyViT(let t): t.imageSize
+        case .hiera(let h): h.imageSize
         }
     }
 
@@ -80,6 +87,7 @@ public struct SAMConfig: Sendable, Equatable {
     public static func detect(_ dict: StateDict, checkpoint: String) throws -> SAMConfig {
         let file = dict.path
         if dict.has("image_encoder.patch_embed.seq.0.c.weight") { return try tinyViT(dict) }
+        if dict.has("image_encoder.trunk.patch_embed.proj.weight") { return try sam2(dict, checkpoint: checkpoint) }
         guard let patch = dict.shape("image_encoder.patch_embed.proj.weight"), patch.count == 4 else {
             throw SegError(.invalid, file: file, "not a SAM or MobileSAM checkpoint: no image_encoder.patch_embed weights")
         }

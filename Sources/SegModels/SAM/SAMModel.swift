@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SegCore
 import SegNN
 
@@ -52,6 +55,7 @@ public final class SAMModel: Sendable {
     enum Encoder: Sendable {
         case vit(ViTEncoder)
         case tinyViT(TinyViTEncoder)
+        case hiera(HieraEncoder)
     }
 
     let encoder: Encoder
@@ -66,13 +70,32 @@ public final class SAMModel: Sendable {
     public var grid: Int { config.grid }
     /// Side of the low-resolution logits (4 × grid: 256).
     public var lowResSide: Int { 4 * config.grid }
-    public var featureShape: [Int] { [embedDim, grid, grid] }
-    public var name: String { config.name == "vit_t" ? "mobile_sam" : "sam_" + config.name }
+    /// [d, g, g]; SAM 2.1: the embedding and its two high-resolution maps, flat (see `sam2MapCounts`).
+    public var featureShape: [Int] {
+        if isSAM2 { let c = sam2MapCounts; return [c.embed + c.s1 + c.s0] }
+        return [embedDim, grid, grid]
+    }
+    public var name: String {
+        if isSAM2 { return config.name }
+        return config.name == "vit_t" ? "mobile_sam" : "sam_" + config.name
+    }
+
+    /// The encoder's input size for an image: the longest side resized (SAM), or the square (SAM 2.1).
+    public func inputSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        isSAM2 ? (imageSize, imageSize) : Preprocess.resizedSize(width: width, height: height, longest: imageSize)
+    }
 
     public static func load(checkpoint: String) throws -> SAMModel {
         let dict: StateDict
         do { dict = try StateDict.load(path: checkpoint) } catch { throw SegError(error) }
-        return try SAMModel(dict: dict, checkpoint: checkpoint)
+        let model = try SAMModel(dict: dict, checkpoint: checkpoint)
+        // Each tensor passed through a temporary array on its way into the model; glibc keeps the
+        // freed heap pages (its mmap threshold grows with the first big free), over 100 MB for
+        // SAM 2.1 tiny. Give them back (malloc_trim is glibc's; looked up since Swift's Glibc
+        // module does not declare it).
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") { _ = unsafeBitCast(trim, to: Trim.self)(0) }
+        return model
     }
 
     public init(dict: StateDict, checkpoint: String) throws {
@@ -84,6 +107,7 @@ public final class SAMModel: Sendable {
         switch c.encoder {
         case .vit(let v): encoder = .vit(try ViTEncoder(v, loader))
         case .tinyViT(let t): encoder = .tinyViT(try TinyViTEncoder(t, loader))
+        case .hiera(let h): encoder = .hiera(try HieraEncoder(h, loader))
         }
         decoder = try MaskDecoder(c, loader)
         fingerprint = SAMModel.fingerprint(of: dict.file, name: c.name)
@@ -102,6 +126,7 @@ public final class SAMModel: Sendable {
     /// `set_image`: resize the longest side, normalise, pad, encode.
     public func prepare(_ image: RGBImage) throws -> SAMEmbedding {
         guard image.width > 0, image.height > 0 else { throw SegError(.invalid, file: "", "image has zero size") }
+        if case .hiera(let h) = encoder { return try prepareSAM2(image, hiera: h) }
         let s = imageSize
         let (w, h) = Preprocess.resizedSize(width: image.width, height: image.height, longest: s)
         guard w > 0, h > 0 else {
@@ -129,6 +154,7 @@ public final class SAMModel: Sendable {
         switch encoder {
         case .vit(let e): e.forward(input, out, ws: ws)
         case .tinyViT(let e): e.forward(input, out, ws: ws)
+        case .hiera: break  // SAM 2.1 encodes in prepareSAM2
         }
         return Tensor(shape: featureShape, data: Array(UnsafeBufferPointer(start: out, count: n)))
     }
@@ -139,9 +165,9 @@ public final class SAMModel: Sendable {
             throw SegError(.invalid, file: "", "embedding has shape \(features.shape), expected \(featureShape)")
         }
         guard originalWidth > 0, originalHeight > 0 else { throw SegError(.invalid, file: "", "image has zero size") }
-        let (w, h) = Preprocess.resizedSize(width: originalWidth, height: originalHeight, longest: imageSize)
+        let (w, h) = inputSize(width: originalWidth, height: originalHeight)
         let f = features.reshaped(featureShape)
-        let cache = pool.with { decoderCache(f, ws: $0) }
+        let cache = pool.with { isSAM2 ? sam2DecoderCache(f, ws: $0) : decoderCache(f, ws: $0) }
         return SAMEmbedding(features: f, originalWidth: originalWidth, originalHeight: originalHeight,
                             inputWidth: w, inputHeight: h, modelFingerprint: fingerprint, decoderCache: cache)
     }
@@ -162,6 +188,12 @@ public final class SAMModel: Sendable {
                         multimask: Bool, returnLogits: Bool = false) throws -> SAMPrediction {
         let low = try predictLowRes(e, points: points, box: box, maskInput: maskInput, multimask: multimask)
         let (masks, logits) = postprocess(low.lowRes, count: low.iou.count, e, keepLogits: returnLogits)
+        if isSAM2 {
+            // The official predictor returns its low-resolution logits clamped to ±32 (after upsampling).
+            let clamped = low.lowRes.map { min(max($0, -32), 32) }
+            return SAMPrediction(masks: masks, iou: low.iou, lowResLogits: Tensor(shape: [low.iou.count, lowResSide, lowResSide], data: clamped),
+                                 logits: logits)
+        }
         return SAMPrediction(masks: masks, iou: low.iou,
                              lowResLogits: Tensor(shape: [low.iou.count, lowResSide, lowResSide], data: low.lowRes), logits: logits)
     }
@@ -189,6 +221,10 @@ public final class SAMModel: Sendable {
         if let m = maskInput, m.count != lowResSide * lowResSide {
             throw SegError(.invalid, file: "", "mask input has \(m.count) values, expected \(lowResSide)x\(lowResSide)")
         }
+        if isSAM2 {
+            let r = try predictLowResSAM2(e, points: points, box: box, maskInput: maskInput, multimask: multimask)
+            return (r.lowRes, r.iou)
+        }
         // apply_coords: float64 scaling to the resized frame, then float32.
         let sx = Double(e.inputWidth) / W, sy = Double(e.inputHeight) / H
         let pts = points.map { (x: Float($0.x * sx), y: Float($0.y * sy), label: $0.positive ? 1 : 0) }
@@ -198,9 +234,11 @@ public final class SAMModel: Sendable {
         return try pool.with { ws in
             func decode(_ tokens: UnsafePointer<Float>) -> (lowRes: [Float], iou: [Float]) {
                 if let m = maskInput {
-                    return m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
+                    let r = m.withUnsafeBufferPointer { decoder.run(image: tokens, sparse: sparse, maskInput: $0.baseAddress, masks: wanted, cache: nil, ws: ws) }
+                    return (r.lowRes, r.iou)
                 }
-                return decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
+                let r = decoder.run(image: tokens, sparse: sparse, maskInput: nil, masks: wanted, cache: e.decoderCache, ws: ws)
+                return (r.lowRes, r.iou)
             }
             let run: (lowRes: [Float], iou: [Float])
             if let cached = e.decoderCache?.tokens, cached.count == grid * grid * embedDim {
@@ -230,6 +268,7 @@ public final class SAMModel: Sendable {
         let ih = e.inputHeight, iw = e.inputWidth
         let side = lowResSide
         guard count > 0, lowRes.count >= count * side * side else { return ([], nil) }
+        if isSAM2 { return postprocessSAM2(lowRes, count: count, e, keepLogits: keepLogits) }
         return pool.with { ws in
             // Scratch for the padded-square pass and the full-size logits: a click allocates nothing big.
             let square = ws.buffer(910, count * ih * iw)
