@@ -286,18 +286,27 @@ public final class SAMModel: Sendable {
                 Interpolate.bilinear(square, channels: count, inHeight: ih, inWidth: iw, inRowStride: iw, inPlaneStride: ih * iw,
                                      outHeight: H, outWidth: W, full)
             }
-            var masks: [Mask] = []
-            for c in 0..<count {
-                var bits = [UInt8](repeating: 0, count: W * H)
-                bits.withUnsafeMutableBufferPointer { b in
-                    let plane = full + c * W * H
-                    for i in 0..<(W * H) { b[i] = plane[i] > 0 ? 1 : 0 }
-                }
-                masks.append(Mask(width: W, height: H, bits: bits))
-            }
-            let logits = keepLogits ? Tensor(shape: [count, H, W], data: Array(UnsafeBufferPointer(start: full, count: count * H * W))) : nil
-            return (masks, logits)
+            return SAMModel.masks(fromLogits: full, count: count, width: W, height: H, keepLogits: keepLogits)
         }
+    }
+}
+
+extension SAMModel {
+    /// Masks at the image's size from `count` planes of full-size logits (object where above 0),
+    /// and the logits themselves when asked for.
+    static func masks(fromLogits full: UnsafeMutablePointer<Float>, count: Int, width W: Int, height H: Int,
+                      keepLogits: Bool) -> ([Mask], Tensor?) {
+        var masks: [Mask] = []
+        for c in 0..<count {
+            var bits = [UInt8](repeating: 0, count: W * H)
+            bits.withUnsafeMutableBufferPointer { b in
+                let plane = full + c * W * H
+                for i in 0..<(W * H) { b[i] = plane[i] > 0 ? 1 : 0 }
+            }
+            masks.append(Mask(width: W, height: H, bits: bits))
+        }
+        let logits = keepLogits ? Tensor(shape: [count, H, W], data: Array(UnsafeBufferPointer(start: full, count: count * H * W))) : nil
+        return (masks, logits)
     }
 }
 

@@ -145,17 +145,7 @@ extension SAMModel {
                 Interpolate.bilinear(l, channels: count, inHeight: side, inWidth: side, inRowStride: side, inPlaneStride: side * side,
                                      outHeight: H, outWidth: W, full)
             }
-            var masks: [Mask] = []
-            for c in 0..<count {
-                var bits = [UInt8](repeating: 0, count: W * H)
-                bits.withUnsafeMutableBufferPointer { b in
-                    let plane = full + c * W * H
-                    for i in 0..<(W * H) { b[i] = plane[i] > 0 ? 1 : 0 }
-                }
-                masks.append(Mask(width: W, height: H, bits: bits))
-            }
-            let logits = keepLogits ? Tensor(shape: [count, H, W], data: Array(UnsafeBufferPointer(start: full, count: count * H * W))) : nil
-            return (masks, logits)
+            return SAMModel.masks(fromLogits: full, count: count, width: W, height: H, keepLogits: keepLogits)
         }
     }
 }

@@ -10,16 +10,7 @@ extension Theme {
 
     /// `load` on bytes already read (`path` names the file in errors and gives the default name).
     static func parse(_ bytes: [UInt8], path: String) throws -> Theme {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw SegError(.corrupt, file: path, "theme is not UTF-8 text")
-        }
-        try TOMLPrecheck.check(text, path: path)
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw SegError(.corrupt, file: path, "TOML error at line \(error.source.begin.line): \(error.description)")
-        }
+        let table = try TOMLPrecheck.table(bytes, path: path, notText: "theme is not UTF-8 text")
         var theme = Theme.dark
         theme.name = table["name"]?.string ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
 

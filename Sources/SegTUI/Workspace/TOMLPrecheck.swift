@@ -1,4 +1,5 @@
 import SegCore
+import TOMLKit
 
 /// Checks what toml++ 3.4.0 (inside TOMLKit 0.6.0) asserts instead of reporting. SwiftPM builds that
 /// C++ without NDEBUG, so a failed assertion aborted segterm on a hostile theme or `segterm.toml`;
@@ -125,6 +126,20 @@ enum TOMLPrecheck {
             default: break
             }
             i += 1
+        }
+    }
+}
+
+extension TOMLPrecheck {
+    /// A TOML file's bytes as a table: UTF-8, past the precheck, parsed; each failure an error
+    /// naming `path` (`notText`: what to say when the bytes are not UTF-8).
+    static func table(_ bytes: [UInt8], path: String, notText: String = "not UTF-8 text") throws -> TOMLTable {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw SegError(.corrupt, file: path, notText) }
+        try check(text, path: path)
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw SegError(.corrupt, file: path, "TOML error at line \(error.source.begin.line): \(error.description)")
         }
     }
 }

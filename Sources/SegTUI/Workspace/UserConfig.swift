@@ -47,17 +47,7 @@ public struct UserConfig: Equatable, Sendable {
     }
 
     public static func load(path: String) throws -> UserConfig {
-        let bytes = try FileIO.read(path, maxBytes: 1 << 20)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw SegError(.corrupt, file: path, "not UTF-8 text")
-        }
-        try TOMLPrecheck.check(text, path: path)
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw SegError(.corrupt, file: path, "TOML error at line \(error.source.begin.line): \(error.description)")
-        }
+        let table = try TOMLPrecheck.table(try FileIO.read(path, maxBytes: 1 << 20), path: path)
         for key in table.keys where !knownKeys.contains(key) {
             throw SegError(.invalid, file: path, "unknown key '\(key)' (known: \(knownKeys.sorted().joined(separator: ", ")))")
         }

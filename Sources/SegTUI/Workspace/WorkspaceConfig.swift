@@ -72,16 +72,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
 
     /// `load` on bytes already read; `path` names the file in errors and is the base of relative paths.
     static func parse(_ bytes: [UInt8], path: String) throws -> WorkspaceConfig {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw SegError(.corrupt, file: path, "not UTF-8 text")
-        }
-        try TOMLPrecheck.check(text, path: path)
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw SegError(.corrupt, file: path, "TOML error at line \(error.source.begin.line): \(error.description)")
-        }
+        let table = try TOMLPrecheck.table(bytes, path: path)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
 
         let known: Set<String> = ["images", "ground_truth", "predictions", "classes", "output", "model", "ignore_value", "noc"]
