@@ -71,7 +71,6 @@ public enum TerminalProbe {
     public static func detect(environment: [String: String], override: GraphicsMode? = nil,
                               timeout: Duration = defaultTimeout, fd: Int32? = nil) -> GraphicsDecision {
         let inTmux = !(environment["TMUX"] ?? "").isEmpty
-        let awaitKitty = inTmux && outerTerminalMaySpeakKitty(environment: environment)
         let tty = fd ?? open("/dev/tty", O_RDWR | O_NOCTTY)
         defer { if fd == nil && tty >= 0 { close(tty) } }
         guard tty >= 0, isatty(tty) != 0, override != .text else {
@@ -80,6 +79,7 @@ public enum TerminalProbe {
             return decision
         }
         let size = windowSize(fd: tty)
+        let awaitKitty = inTmux && outerTerminalMaySpeakKitty(environment: environment)
         let replies = withRawMode(fd: tty) {
             TerminalReplies.parse(exchange(fd: tty, request: TerminalQuery.request(inTmux: inTmux), timeout: timeout,
                                            isComplete: { TerminalQuery.isComplete($0, inTmux: awaitKitty) }))
