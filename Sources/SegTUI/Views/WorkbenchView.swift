@@ -396,7 +396,7 @@ extension Workbench {
             let c = lane.candidates[lane.selectedCandidate]
             parts.append(("mask \(lane.selectedCandidate + 1)/\(lane.candidates.count) score \(String(format: "%.2f", c.score))", 7))
         }
-        if let mask = lane.currentMask { parts.append(("\(mask.area) px", 7)) }
+        if let mask = lane.currentMask { parts.append(("\(mask.area) px", 8)) }
         if let match = lane.currentMatch {
             parts.append(("GT IoU \(String(format: "%.3f", match.iou)) \(match.className)", 8))
         } else if let count = s.groundTruthObjects {
