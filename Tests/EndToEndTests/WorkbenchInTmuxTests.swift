@@ -105,7 +105,8 @@ struct WorkbenchInTmuxTests {
         #expect(done.contains(String(Character(Workbench.positiveGlyph))))
 
         try Tmux.run(["send-keys", "-t", session, "Enter"])
-        let picker = try Tmux.waitFor(session) { $0.contains("accept as") }
+        // The whole frame: a capture can land while the picker's lines are still being drawn.
+        let picker = try Tmux.waitFor(session) { $0.contains("accept as") && $0.contains("other") }
         #expect(picker.contains("blob") && picker.contains("other"))
         try Tmux.run(["send-keys", "-t", session, "Enter"])
         let accepted = try Tmux.waitFor(session) { $0.contains("accepted blob #1") }
