@@ -31,7 +31,7 @@ enum TerminalStart {
         switch display.mode {
         case .kitty:
             terminal.graphics = KittyPresenter(ids: KittyImageIDs(base: display.imageIDBase), inTmux: decision.inTmux,
-                                               placeholders: display.placeholders)
+                                               placeholders: display.placeholders, background: decision.background ?? RGB(0, 0, 0))
         case .sixel: terminal.graphics = SixelPresenter(exactColors: exactColors(theme), limit: decision.sixelLimit)
         case .text: break
         }

@@ -71,9 +71,10 @@ public struct RGBAImage: Equatable, Sendable {
 }
 
 extension RGBImage {
-    /// This image at the top-left of a black canvas of `width` × `height` (cut where smaller).
-    public func padded(width w: Int, height h: Int) -> RGBImage {
-        RGBImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 3, to: (w, h)))
+    /// This image at the top-left of a canvas of `width` × `height` in `fill` (cut where smaller).
+    public func padded(width w: Int, height h: Int, fill: RGB = RGB(0, 0, 0)) -> RGBImage {
+        RGBImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 3, to: (w, h),
+                                                      fill: [fill.r, fill.g, fill.b]))
     }
 }
 
@@ -89,14 +90,21 @@ extension RGBAImage {
 
     /// This image at the top-left of a transparent canvas of `width` × `height` (cut where smaller).
     public func padded(width w: Int, height h: Int) -> RGBAImage {
-        RGBAImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 4, to: (w, h)))
+        RGBAImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 4, to: (w, h),
+                                                       fill: [0, 0, 0, 0]))
     }
 }
 
-/// Interleaved pixels copied onto a zeroed canvas at its top-left.
-private func padRows(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to size: (width: Int, height: Int)) -> [UInt8] {
+/// Interleaved pixels copied onto a canvas of the `fill` pixel at its top-left.
+private func padRows(_ pixels: [UInt8], width: Int, height: Int, channels: Int, to size: (width: Int, height: Int),
+                     fill: [UInt8]) -> [UInt8] {
     guard size != (width, height) else { return pixels }
     var out = [UInt8](repeating: 0, count: size.width * size.height * channels)
+    if fill.contains(where: { $0 != 0 }) {
+        out.withUnsafeMutableBufferPointer { b in
+            for i in 0..<(size.width * size.height) { for c in 0..<channels { b[i * channels + c] = fill[c] } }
+        }
+    }
     let span = min(size.width, width) * channels
     for y in 0..<min(size.height, height) {
         out.replaceSubrange((y * size.width * channels)..<(y * size.width * channels + span),

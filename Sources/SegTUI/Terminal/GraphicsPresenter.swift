@@ -34,12 +34,16 @@ public final class KittyPresenter: GraphicsPresenter {
     /// Inside tmux every command goes through its passthrough.
     let inTmux: Bool
     let placeholders: Bool
+    /// The terminal's background: the photo is padded to whole cells in it, so the part of the
+    /// last cell row and column the image does not cover looks like the rest of the screen.
+    let background: RGB
     private var shown: [Int: Shown] = [:]
 
-    public init(ids: KittyImageIDs, inTmux: Bool, placeholders: Bool = true) {
+    public init(ids: KittyImageIDs, inTmux: Bool, placeholders: Bool = true, background: RGB = RGB(0, 0, 0)) {
         self.ids = ids
         self.inTmux = inTmux
         self.placeholders = placeholders
+        self.background = background
     }
 
     private func wrap(_ command: String) -> String { inTmux ? KittyGraphics.tmuxPassthrough(command) : command }
@@ -62,7 +66,7 @@ public final class KittyPresenter: GraphicsPresenter {
             let replace = before?.placed == false || (!placeholders && repainted(pane.cells))
             if newPhoto {
                 // Encoding cannot fail for a well-formed image; if it ever did, the pane stays empty.
-                let photo = pane.enlarged?() ?? Self.padded(pane.photo(), to: pane)
+                let photo = pane.enlarged?(background) ?? Self.padded(pane.photo(), to: pane, fill: background)
                 out += wrapEach((try? KittyGraphics.transmit(photo, id: photoID)) ?? "")
             }
             if newPhoto || (replace && !placeholders) {
@@ -109,8 +113,8 @@ public final class KittyPresenter: GraphicsPresenter {
     /// The image on the whole cells of its placement: the terminal scales an image to fill the
     /// placement's cells, so one ending partway into its last cell would be stretched by up to a
     /// cell, and a click near its far edge would land off the pixel under it.
-    static func padded(_ image: RGBImage, to pane: PaneGraphics) -> RGBImage {
-        image.padded(width: pane.cells.columns * pane.cell.width, height: pane.cells.rows * pane.cell.height)
+    static func padded(_ image: RGBImage, to pane: PaneGraphics, fill: RGB = RGB(0, 0, 0)) -> RGBImage {
+        image.padded(width: pane.cells.columns * pane.cell.width, height: pane.cells.rows * pane.cell.height, fill: fill)
     }
 
     static func padded(_ image: RGBAImage, to pane: PaneGraphics) -> RGBAImage {

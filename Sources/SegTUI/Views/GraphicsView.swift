@@ -19,7 +19,8 @@ public struct PaneGraphics {
     /// When the pane shows the whole image enlarged: the image itself, on a canvas that the
     /// placement's cells enlarge by the view's scale (to within half an image pixel). A terminal
     /// that scales images (kitty) gets it instead of `photo`: the same picture, a fraction of the bytes.
-    public let enlarged: (() -> RGBImage)?
+    /// The canvas beyond the image is in the colour given (the terminal's background).
+    public let enlarged: ((RGB) -> RGBImage)?
     /// Names the overlay's pixels (nil: not known to be unchanged, so always made again).
     public let overlayKey: String?
     public let overlay: () -> RGBAImage
@@ -55,9 +56,10 @@ extension Workbench {
                 // An image the reducer did not load has no generation: its pixels name it.
                 photoKey: "\(photoCache ?? "pixels \(image.pixels.hashValue)") \(shown)",
                 photo: { photoPixels(image, layout: shown, grid: samples, cacheKey: photoCache, cache: s.samples) },
-                enlarged: showsWholeImageEnlarged(shown, image: image.size) ? {
+                enlarged: showsWholeImageEnlarged(shown, image: image.size) ? { background in
                     image.padded(width: max(image.width, Int((Double(cells.columns * grid.cellWidth) / shown.scaleX).rounded())),
-                                 height: max(image.height, Int((Double(cells.rows * grid.cellHeight) / shown.scaleY).rounded())))
+                                 height: max(image.height, Int((Double(cells.rows * grid.cellHeight) / shown.scaleY).rounded())),
+                                 fill: background)
                 } : nil,
                 overlayKey: overlayKey,
                 overlay: { overlayPixels(s, layout: pane, masks: masks, image: image, grid: samples, theme: theme, cache: s.samples) })

@@ -79,6 +79,24 @@ struct KittyGraphicsTests {
         #expect(decoded.colorModel == .rgb && decoded.samples == .eight(photo.pixels))
     }
 
+    @Test("the photo is padded to whole cells in the terminal's background, so no dark strip shows on a light terminal")
+    func paddedInBackground() throws {
+        let white = RGB(255, 255, 255)
+        let photo = RGBImage(width: 15, height: 25, fill: (10, 20, 30))
+        let pane = PaneGraphics(lane: 0, cells: CellRect(column: 0, row: 0, columns: 2, rows: 2), size: PixelSize(width: 15, height: 25),
+                                cell: PixelSize(width: 10, height: 20), photoKey: "p", photo: { photo }, enlarged: nil,
+                                overlayKey: "o", overlay: { RGBAImage(width: 15, height: 25) })
+        let presenter = KittyPresenter(ids: KittyImageIDs(base: 0x100), inTmux: false, placeholders: true, background: white)
+        let commands = try Self.parse(presenter.present([pane], repainted: { _ in false }))
+        let transmitted = try #require(commands.first { $0.keys["a"] == "t" && $0.keys["i"] == "\(KittyImageIDs(base: 0x100).photo(lane: 0))" })
+        let payload = try #require(transmitted.payload)
+        let decoded = try ImageFile.decode([UInt8](try #require(Data(base64Encoded: payload))))
+        guard case .eight(let px) = decoded.samples else { Issue.record("16-bit"); return }
+        #expect(decoded.width == 20 && decoded.height == 40)
+        #expect(Array(px[0..<3]) == [10, 20, 30])                                  // the photo
+        #expect(Array(px[(39 * 20 + 19) * 3..<(39 * 20 + 19) * 3 + 3]) == [255, 255, 255])  // the padding
+    }
+
     @Test("a small overlay fits one chunk with m=0; its alpha survives")
     func smallOverlay() throws {
         var mask = Mask(width: 5, height: 3)
