@@ -27,10 +27,12 @@ let package = Package(
             linkerSettings: [.linkedLibrary("ncursesw")]
         ),
 
+        // The one parallel loop, core count and lock use shared by the engines.
+        .target(name: "SegConcurrency"),
         .target(name: "SegCore", dependencies: ["CPNG", "CJPEG", "CCrypto"]),
-        .target(name: "SegEval", dependencies: ["SegCore"]),
-        .target(name: "SegNN", dependencies: ["CBLAS", "CKernels", "CZlib"]),
-        .target(name: "SegModels", dependencies: ["SegCore", "SegNN"]),
+        .target(name: "SegEval", dependencies: ["SegCore", "SegConcurrency"]),
+        .target(name: "SegNN", dependencies: ["CBLAS", "CKernels", "CZlib", "SegConcurrency"]),
+        .target(name: "SegModels", dependencies: ["SegCore", "SegNN", "SegConcurrency"]),
         .target(
             name: "SegTUI",
             dependencies: ["SegCore", "SegEval", "SegModels", "CCurses", .product(name: "TOMLKit", package: "TOMLKit")]
@@ -43,7 +45,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "SegCoreTests", dependencies: ["SegCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SegCoreTests", dependencies: ["SegCore", "CZlib"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegNNTests", dependencies: ["SegNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "SegCore", "SegNN", "SegEval"], resources: [.copy("Fixtures")]),

@@ -174,13 +174,3 @@ extension FNV1a {
         }
     }
 }
-
-/// A plain mutex for small critical sections.
-final class Lock: @unchecked Sendable {
-    private let m = NSLock()
-    func with<R>(_ body: () throws -> R) rethrows -> R {
-        m.lock()
-        defer { m.unlock() }
-        return try body()
-    }
-}

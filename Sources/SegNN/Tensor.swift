@@ -2,6 +2,7 @@ import CBLAS
 import CKernels
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// Float32 tensors and the operations SAM-family networks need, on OpenBLAS.
@@ -117,22 +118,16 @@ public final class Workspace: @unchecked Sendable {
 
 /// Hands out workspaces, one per concurrent caller, and takes them back.
 public final class WorkspacePool: @unchecked Sendable {
-    // @unchecked: `free` is guarded by `lock`.
-    private var free: [Workspace] = []
-    private var lock = pthread_mutex_t()
+    // @unchecked: a Workspace is not Sendable, but each is handed to one caller at a time.
+    private let free = Mutex<[Workspace]>([])
 
-    public init() { pthread_mutex_init(&lock, nil) }
-    deinit { pthread_mutex_destroy(&lock) }
+    public init() {}
 
     public func with<R>(_ body: (Workspace) throws -> R) rethrows -> R {
-        pthread_mutex_lock(&lock)
-        let ws = free.popLast() ?? Workspace()
-        pthread_mutex_unlock(&lock)
+        let ws = free.withLock { $0.popLast() } ?? Workspace()
         defer {
-            pthread_mutex_lock(&lock)
             // Keep at most two idle workspaces: the engine never runs more calls at once than cores.
-            if free.count < 2 { free.append(ws) }
-            pthread_mutex_unlock(&lock)
+            free.withLock { if $0.count < 2 { $0.append(ws) } }
         }
         return try body(ws)
     }

@@ -1,13 +1,14 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     private let enabled = isatty(2) != 0
-    private var lastDrawn = -1
-    private let lock = NSLock()
+    /// The percentage drawn last; its lock also keeps two workers' lines from interleaving.
+    private let lastDrawn = Mutex(-1)
     private let label: String
 
     /// Short jobs draw nothing: a bar that flashes by is noise.
@@ -26,10 +27,14 @@ final class ProgressBar: @unchecked Sendable {
     func update(_ done: Int, _ total: Int) {
         guard total >= minimumTotal else { return }
         let percent = done * 100 / max(total, 1)
-        lock.lock()
-        defer { lock.unlock() }
-        guard percent != lastDrawn else { return }
-        lastDrawn = percent
+        lastDrawn.withLock { last in
+            guard percent != last else { return }
+            last = percent
+            draw(percent, done, total)
+        }
+    }
+
+    private func draw(_ percent: Int, _ done: Int, _ total: Int) {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)

@@ -17,7 +17,7 @@ struct WorkbenchInTmuxTests {
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         for (n, (cx, cy)) in [(70, 45), (50, 40)].enumerated() {
             var image = RGBImage(width: 120, height: 90)
-            var rng = SplitMix(seed: UInt64(n + 1))
+            var rng = SeededGenerator(seed: UInt64(n + 1))
             for y in 0..<90 {
                 for x in 0..<120 {
                     let inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= 20 * 20
@@ -429,15 +429,3 @@ struct WorkbenchInTmuxTests {
     }
 }
 
-/// A small seeded generator for test images.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

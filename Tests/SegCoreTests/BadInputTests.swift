@@ -55,7 +55,7 @@ struct BadInputTests {
 
     @Test("random byte flips never crash")
     func bitFlips() throws {
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for (_, bytes) in try Self.seeds() {
             for _ in 0..<40 {
                 var damaged = bytes
@@ -83,8 +83,8 @@ struct BadInputTests {
             var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
             let ihdr: [UInt8] = width + height + [8, 2, 0, 0, 0]
             png += ihdr
-            png += crc32BigEndian(Array("IHDR".utf8) + ihdr)
-            png += [0, 0, 0, 0] + Array("IEND".utf8) + crc32BigEndian(Array("IEND".utf8))
+            png += ResourceBombTests.crc32BigEndian(Array("IHDR".utf8) + ihdr)
+            png += [0, 0, 0, 0] + Array("IEND".utf8) + ResourceBombTests.crc32BigEndian(Array("IEND".utf8))
             return png
         }
         let hundredThousand: [UInt8] = [0, 0x01, 0x86, 0xA0]
@@ -127,27 +127,5 @@ struct BadInputTests {
     private func put32(_ bytes: inout [UInt8], _ at: Int, _ value: UInt32) {
         for k in 0..<4 { bytes[at + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(k))) }
     }
-
-    private func crc32BigEndian(_ bytes: [UInt8]) -> [UInt8] {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        crc ^= 0xFFFF_FFFF
-        return [UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)]
-    }
 }
 
-/// A small seeded generator, so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

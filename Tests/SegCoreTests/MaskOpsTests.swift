@@ -255,7 +255,7 @@ struct MaskOpsTests {
 
     @Test("agrees with the RLE IoU of pycocotools' rule on random masks")
     func agreesWithRLE() throws {
-        var rng = COCOTestRandom(state: 3)
+        var rng = SeededGenerator(seed: 3)
         for _ in 0..<30 {
             let w = Int.random(in: 1...40, using: &rng), h = Int.random(in: 1...40, using: &rng)
             let a = Mask(width: w, height: h, bits: (0..<(w * h)).map { _ in UInt8(rng.next() % 3 == 0 ? 1 : 0) })

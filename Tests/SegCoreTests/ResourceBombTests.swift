@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Testing
 @testable import SegCore
@@ -15,13 +16,9 @@ struct ResourceBombTests {
         return path
     }
 
+    /// A PNG chunk's CRC (zlib's CRC-32), big-endian as the chunk stores it.
     static func crc32BigEndian(_ bytes: [UInt8]) -> [UInt8] {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return be32(crc ^ 0xFFFF_FFFF)
+        be32(UInt32(truncatingIfNeeded: bytes.withUnsafeBufferPointer { crc32_z(0, $0.baseAddress, $0.count) }))
     }
 
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }

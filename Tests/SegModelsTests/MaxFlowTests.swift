@@ -1,5 +1,6 @@
 import Testing
 @testable import SegModels
+import SegCore
 import SegEval
 
 @Suite("Max-flow (Boykov–Kolmogorov)")

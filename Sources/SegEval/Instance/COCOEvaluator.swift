@@ -1,4 +1,5 @@
 import SegCore
+import Synchronization
 
 /// The overlap that the COCO matching runs on, prepared per image (in parallel): boxes for
 /// `bbox`, runs for `segm`, boundary bands for `boundary`.
@@ -321,26 +322,19 @@ public struct COCOEvaluator: Sendable {
 }
 
 /// Counts finished images for a progress bar; the callback runs on whichever worker finished.
-final class ProgressCounter: @unchecked Sendable {
+final class ProgressCounter: Sendable {
     private let total: Int
     private let report: (@Sendable (Int, Int) -> Void)?
-    private var done = 0
-    private var lock = pthread_mutex_t()
+    private let done = Atomic<Int>(0)
 
     init(total: Int, report: (@Sendable (Int, Int) -> Void)?) {
         self.total = total
         self.report = report
-        pthread_mutex_init(&lock, nil)
     }
-
-    deinit { pthread_mutex_destroy(&lock) }
 
     func advance() {
         guard let report else { return }
-        pthread_mutex_lock(&lock)
-        done += 1
-        let now = done
-        pthread_mutex_unlock(&lock)
+        let now = done.add(1, ordering: .relaxed).newValue
         report(now, total)
     }
 }

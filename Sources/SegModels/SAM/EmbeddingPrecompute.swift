@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import SegCore
 import SegNN
+import SegConcurrency
+import Synchronization
 
 /// `segterm embed`: the image embeddings of a folder computed ahead of time into the embedding
 /// cache, so the workbench's first click on each image costs one decoder call.
@@ -30,56 +32,19 @@ public enum EmbeddingPrecompute {
                            limits: ImageFile.Limits = .standard,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> Summary {
         let start = DispatchTime.now()
-        let tally = Tally(images: images.count, bytesPerEntry: EmbeddingCache.entryBytes(model: model))
-        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, images.count))) { _ in
-            while let index = tally.take() {
-                let outcome = embedOne(images[index], model: model, cache: cache, limits: limits)
-                let done = tally.record(outcome, path: images[index])
-                progress?(done, images.count)
-            }
+        var summary = Summary()
+        summary.images = images.count
+        summary.bytesPerEntry = EmbeddingCache.entryBytes(model: model)
+        let tally = Mutex(summary)
+        ParallelFor.run(images.count, workers: jobs) { index in
+            let outcome = embedOne(images[index], model: model, cache: cache, limits: limits)
+            let done = tally.withLock { $0.record(outcome, path: images[index]) }
+            progress?(done, images.count)
         }
-        var summary = tally.summary
+        summary = tally.withLock { $0 }
         summary.failed.sort { $0.path < $1.path }
         summary.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         return summary
-    }
-
-    /// The jobs' shared work list and counts.
-    private final class Tally: @unchecked Sendable {
-        // `lock` guards everything below it.
-        private let lock = NSLock()
-        private var next = 0
-        private var done = 0
-        private(set) var summary = Summary()
-
-        init(images: Int, bytesPerEntry: Int) {
-            summary.images = images
-            summary.bytesPerEntry = bytesPerEntry
-        }
-
-        /// The next image to embed, or nil when every one is taken.
-        func take() -> Int? {
-            lock.withLock {
-                guard next < summary.images else { return nil }
-                next += 1
-                return next - 1
-            }
-        }
-
-        /// Counts an image's outcome; returns how many are done.
-        func record(_ outcome: Outcome, path: String) -> Int {
-            lock.withLock {
-                switch outcome {
-                case .cached: summary.alreadyCached += 1
-                case .embedded(let seconds):
-                    summary.embedded += 1
-                    summary.encodeSeconds += seconds
-                case .failed(let reason): summary.failed.append((path, reason))
-                }
-                done += 1
-                return done
-            }
-        }
     }
 
     enum Outcome {
@@ -102,5 +67,19 @@ public enum EmbeddingPrecompute {
         } catch {
             return .failed("\(error)")
         }
+    }
+}
+
+extension EmbeddingPrecompute.Summary {
+    /// Counts an image's outcome; returns how many images are done.
+    mutating func record(_ outcome: EmbeddingPrecompute.Outcome, path: String) -> Int {
+        switch outcome {
+        case .cached: alreadyCached += 1
+        case .embedded(let seconds):
+            embedded += 1
+            encodeSeconds += seconds
+        case .failed(let reason): failed.append((path, reason))
+        }
+        return embedded + alreadyCached + failed.count
     }
 }

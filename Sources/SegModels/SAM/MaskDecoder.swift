@@ -204,17 +204,31 @@ struct MaskDecoder: Sendable {
         case keys = 100, keysPE, dense, q, k, v, o, scratch, tokens, queries, qpe, tmp, mlp, nchw, up0, up1, conv, maskA, maskB, hyperIn
     }
 
-    /// Runs the two-way transformer and the heads. `image` is the embedding as tokens [grid², dim].
+    /// segment-anything's `predict_masks`: the output tokens and prompts through the two-way
+    /// transformer with the image, the upscaled image features, the hypernetwork's masks and the
+    /// IoU (and, for SAM 2.1, object-score) heads. `image` is the embedding as tokens [grid², dim].
     /// Returns low-resolution mask logits for the requested mask tokens [count, 4·grid, 4·grid] and all IoU predictions.
     func run(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?, masks wanted: Range<Int>,
              cache: DecoderImageCache?, highRes: HighRes? = nil, ws: Workspace) -> (lowRes: [Float], iou: [Float], objectScore: Float) {
+        let (queries, keys) = twoWayTransformer(image: image, sparse: sparse, maskInput: maskInput, cache: cache, ws: ws)
+        let upscaled = upscale(keys, highRes: highRes, ws: ws)
+        let lowRes = hypernetworkMasks(queries: queries, upscaled: upscaled, wanted: wanted, ws: ws)
+        let (iou, objectScore) = scoreHeads(queries: queries, ws: ws)
+        return (lowRes, iou, objectScore)
+    }
+
+    /// The output tokens ((SAM 2.1: object-score token,) IoU token, mask tokens) and the sparse
+    /// prompts attend to the image (embedding + dense prompt) and it to them, layer by layer, then
+    /// a final token-to-image attention. Returns the tokens [nt, dim] and the image keys [grid², dim],
+    /// both in workspace buffers.
+    private func twoWayTransformer(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?,
+                                   cache: DecoderImageCache?, ws: Workspace) -> (queries: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>) {
         // The cache holds layer 0's image-side projections, valid only for the no-mask dense prompt.
         let cache = maskInput == nil ? cache : nil
         let d = dim, n = grid * grid
         let ns = sparse.count / d
         let lead = leadingTokens
         let nt = lead + numMaskTokens + ns
-        // Tokens: (SAM 2.1: object-score token,) iou token, mask tokens, sparse prompts.
         let tokens = ws.buffer(DSlot.tokens.rawValue, nt * d)
         if let obj = objScoreToken { tokens.update(from: obj.pointer, count: d) }
         (tokens + iouRow * d).update(from: iouToken.pointer, count: d)
@@ -269,33 +283,44 @@ struct MaskDecoder: Sendable {
         Elementwise.sum(kpe, keys, pe, n * d)
         tokensToImage(finalAttn, q: qpe, nq: nt, keys: kpe, values: keys, n: n, cachedK: nil, cachedV: nil, out: queries, ws: ws)
         norm(normFinal, queries, nt)
+        return (queries, keys)
+    }
 
-        // Upscale in token layout: each transposed 2×2 conv is one GEMM from a pixel's channels to its
-        // four sub-pixels' channels ([n, d] → [n, (dy, dx, c1)] = [4n, c1]), so the channel LayerNorm
-        // is a row LayerNorm and nothing is transposed. The second conv writes channel-major
-        // ([(dy2, dx2, c2), 4n]) so that its GELU and the masks' product with the hypernetwork weights
-        // run as one vertical pass; the masks are then scattered from (sub-sub-pixel, pixel, sub-pixel)
-        // order to image order.
-        let c1 = d / 4, c2 = d / 8, g4 = grid * 4
-        // The transposed convs' biases are added by the pass that follows each GEMM (LayerNorm,
-        // GELU) instead of filling the outputs with them first.
+    /// `output_upscaling`: two transposed 2×2 convs (LayerNorm + GELU between them), SAM 2.1's
+    /// high-resolution features added after each. Returns [(sub-sub-pixel, c2), (pixel, sub-pixel)]
+    /// without the second conv's bias and GELU, which `hypernetworkMasks` applies in its pass.
+    ///
+    /// In token layout each transposed conv is one GEMM from a pixel's channels to its four
+    /// sub-pixels' channels ([n, d] → [n, (dy, dx, c1)] = [4n, c1]), so the channel LayerNorm is a
+    /// row LayerNorm and nothing is transposed. The second conv writes channel-major
+    /// ([(dy2, dx2, c2), 4n]) so that its GELU and the masks' product with the hypernetwork weights
+    /// run as one vertical pass.
+    private func upscale(_ keys: UnsafePointer<Float>, highRes: HighRes?, ws: Workspace) -> UnsafeMutablePointer<Float> {
+        let d = dim, n = grid * grid, c1 = d / 4, c2 = d / 8
         let t1 = ws.buffer(DSlot.up0.rawValue, n * 4 * c1)
         Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, c: t1, ldc: 4 * c1)
         // SAM 2.1 adds conv_s1's features after the first transposed conv, before its LayerNorm.
         if let hr = highRes { Elementwise.add(t1, hr.s1, n * 4 * c1) }
+        // The first conv's bias is added by the LayerNorm pass instead of filling the output first.
         Norm.layerNorm(t1, t1, rows: 4 * n, dim: c1, weight: up1.w.pointer, bias: up1.b.pointer, preBias: up0B.pointer, eps: up1.eps, gelu: true)
         let t2 = ws.buffer(DSlot.up1.rawValue, 16 * n * c2)  // [(s2, c2), (p, s1)]
         Gemm.sgemm(transA: true, transB: true, m: 4 * c2, n: 4 * n, k: c1, a: up3R.pointer, lda: 4 * c2, b: t1, ldb: c1, c: t2, ldc: 4 * n)
         // … and conv_s0's after the second, before its GELU.
         if let hr = highRes { Elementwise.add(t2, hr.s0, 16 * n * c2) }
+        return t2
+    }
 
-        // Hypernetwork weights for the wanted mask tokens.
+    /// The wanted mask tokens through their hypernetwork MLPs, times the upscaled features:
+    /// low-resolution logits [count, 4·grid, 4·grid] in image order.
+    private func hypernetworkMasks(queries: UnsafePointer<Float>, upscaled t2: UnsafeMutablePointer<Float>, wanted: Range<Int>,
+                                   ws: Workspace) -> [Float] {
+        let d = dim, n = grid * grid, c2 = d / 8, g4 = grid * 4
         let count = wanted.count
         let hyperIn = ws.buffer(DSlot.hyperIn.rawValue, max(count, 1) * c2)
         let a = ws.buffer(DSlot.q.rawValue, d), b = ws.buffer(DSlot.k.rawValue, d)
         for (j, i) in wanted.enumerated() {
             let mlp = hyper[i]
-            mlp[0](queries + (lead + i) * d, rows: 1, a)
+            mlp[0](queries + (leadingTokens + i) * d, rows: 1, a)
             Elementwise.relu(a, d)
             mlp[1](a, rows: 1, b)
             Elementwise.relu(b, d)
@@ -307,9 +332,9 @@ struct MaskDecoder: Sendable {
             Elementwise.geluMix(t2 + s2 * c2 * 4 * n, ld: 4 * n, channels: c2, n: 4 * n, bias: up3B.pointer, h: hyperIn, count: count,
                                 fine + s2 * 4 * n, ldo: 16 * n)
         }
-        // The scatter writes every value, so the array is not zeroed first; rows of pixels are split
-        // over the threads.
-        let lowRes = [Float](unsafeUninitializedCapacity: count * g4 * g4) { o, initialized in
+        // Scattered from (sub-sub-pixel, pixel, sub-pixel) order to image order. The scatter writes
+        // every value, so the array is not zeroed first; rows of pixels are split over the threads.
+        return [Float](unsafeUninitializedCapacity: count * g4 * g4) { o, initialized in
             initialized = count * g4 * g4
             guard let base = o.baseAddress else { return }
             Threads.parallelRanges(grid, minPerChunk: 8) { rows in
@@ -324,9 +349,14 @@ struct MaskDecoder: Sendable {
                 }
             }
         }
-        // IoU head on the iou token.
-        var x = ws.buffer(DSlot.q.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
-        var y = ws.buffer(DSlot.k.rawValue, max(d, iouHead.map(\.outF).max() ?? d))
+    }
+
+    /// The IoU head on the IoU token (through a sigmoid for SAM 2.1) and SAM 2.1's object-score head.
+    private func scoreHeads(queries: UnsafePointer<Float>, ws: Workspace) -> (iou: [Float], objectScore: Float) {
+        let d = dim
+        let width = max(d, iouHead.map(\.outF).max() ?? d)
+        var x = ws.buffer(DSlot.q.rawValue, width)
+        var y = ws.buffer(DSlot.k.rawValue, width)
         func head(_ layers: [LinearW], row: Int) -> [Float] {
             x.update(from: queries + row * d, count: d)
             for (i, lin) in layers.enumerated() {
@@ -340,7 +370,7 @@ struct MaskDecoder: Sendable {
         if iouSigmoid { iou = iou.map { Float(1 / (1 + exp(-Double($0)))) } }
         // Without the token (SAM 1) the object is taken as present, as the reference's constant 10.
         let objectScore = objScoreToken == nil ? 10 : head(objScoreHead, row: 0).first ?? 10
-        return (lowRes, iou, objectScore)
+        return (iou, objectScore)
     }
 
     /// Layer 0's image-side projections for the no-mask prompt: they depend only on the image, so

@@ -1,5 +1,6 @@
 import SegCore
 import SegNN
+import Synchronization
 
 /// SAM / MobileSAM behind the app's `PromptableSegmenter` protocol, with the on-disk embedding
 /// cache in front of the encoder.
@@ -48,19 +49,18 @@ public struct SAMSegmenter: PromptableSegmenter {
 public final class SAMPredictor: @unchecked Sendable {
     // @unchecked: `current` is guarded by `lock`; the model is immutable.
     public let model: SAMModel
-    private var current: SAMEmbedding?
-    private let lock = Lock()
+    private let current = Mutex<SAMEmbedding?>(nil)
 
     public init(model: SAMModel) { self.model = model }
 
     public func setImage(_ image: RGBImage) throws {
         let e = try model.prepare(image)
-        lock.with { current = e }
+        current.withLock { $0 = e }
     }
 
-    public func setEmbedding(_ e: SAMEmbedding) { lock.with { current = e } }
+    public func setEmbedding(_ e: SAMEmbedding) { current.withLock { $0 = e } }
 
-    public var embedding: SAMEmbedding? { lock.with { current } }
+    public var embedding: SAMEmbedding? { current.withLock { $0 } }
 
     public func predict(points: [PromptPoint] = [], box: PromptBox? = nil, maskInput: [Float]? = nil,
                         multimask: Bool = true, returnLogits: Bool = false) throws -> SAMPrediction {

@@ -1,5 +1,5 @@
 import CBLAS
-import Dispatch
+import SegConcurrency
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +12,7 @@ public enum Threads {
     private static let configured = Mutex<Int>(0)
 
     /// The online core count.
-    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var coreCount: Int { Cores.online }
 
     /// Sets the thread budget (default: all cores, or `SEGTERM_THREADS`).
     public static func configure(_ requested: Int? = nil) {
@@ -45,22 +45,7 @@ public enum Threads {
     /// BLAS inside `body` (that would put OpenBLAS's threads on top of ours).
     @inline(__always)
     public static func parallel(_ chunks: Int, _ body: (Int) -> Void) {
-        if chunks <= 0 { return }
-        let workers = min(count, chunks)
-        if workers <= 1 {
-            for i in 0..<chunks { body(i) }
-            return
-        }
-        withoutActuallyEscaping(body) { b in
-            let job = ParallelJob(b)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var i = w
-                while i < chunks {
-                    job.body(i)
-                    i += workers
-                }
-            }
-        }
+        ParallelFor.run(chunks, workers: count, body)
     }
 
     /// Splits `0..<total` into contiguous ranges, one per worker, and runs them in parallel.
@@ -75,10 +60,4 @@ public enum Threads {
             if lo < hi { body(lo..<hi) }
         }
     }
-}
-
-/// Carries a non-escaping closure into `concurrentPerform`; each invocation touches disjoint data.
-private struct ParallelJob: @unchecked Sendable {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }

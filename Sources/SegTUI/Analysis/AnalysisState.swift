@@ -10,6 +10,31 @@ public struct MetricsViewState: Equatable, Sendable {
     public var selected = 0
 
     public init() {}
+
+    public enum Outcome: Equatable { case open, close }
+
+    /// The view's keys, over `pages` pages; `table` is the shown page's (nil for a NoC curve or a
+    /// set still being evaluated).
+    public mutating func reduce(_ input: InputEvent, pages: Int, table: MetricsTable?) -> Outcome {
+        let columns = table?.columns.count ?? 0
+        let last = max((table?.rows.count ?? 0) - 1, 0)
+        switch input {
+        case .character("m"), .character("q"), .key(.escape): return .close
+        case .character("\t"):
+            set = (set + 1) % max(pages, 1)
+            selected = 0
+        case .character("o"):
+            // Class order, then each column in turn (weakest first).
+            let next = (sortColumn.map { $0 + 1 } ?? 0)
+            sortColumn = next < columns ? next : nil
+        case .key(.down), .character("j"): selected = min(selected + 1, last)
+        case .key(.up), .character("k"): selected = max(0, selected - 1)
+        case .key(.pageDown): selected = min(selected + 10, last)
+        case .key(.pageUp): selected = max(0, selected - 10)
+        default: break
+        }
+        return .open
+    }
 }
 
 /// How the failure browser orders its rows: as `segterm eval --failure-sort`.
@@ -40,6 +65,101 @@ public struct FailureBrowserState: Equatable, Sendable {
     public static let iouRanges: [(label: String, low: Double, high: Double)] = [
         ("all", -.infinity, .infinity), ("< 0.1", -.infinity, 0.1), ("0.1\u{2013}0.5", 0.1, 0.5), ("\u{2265} 0.5", 0.5, .infinity),
     ]
+
+    public enum Outcome: Equatable {
+        case open
+        case close
+        /// Export the shown rows (`x`).
+        case export
+        /// `x` before the set's evaluation has arrived.
+        case stillEvaluating
+        /// Show the failure at this position of the shown rows on its image.
+        case show(position: Int)
+    }
+
+    /// The browser's keys; `evaluations` holds each prediction set's evaluation (nil while it runs).
+    public mutating func reduce(_ input: InputEvent, evaluations: [SetEvaluation?]) -> Outcome {
+        let evaluation = evaluations.indices.contains(set) ? evaluations[set] : nil
+        if typing {
+            switch input {
+            case .key(.enter), .character("\r"), .character("\n"), .key(.escape): typing = false
+            case .key(.backspace), .key(.delete): classFilter = String(classFilter.dropLast())
+            case .character(let c) where !c.isNewline: classFilter.append(c)
+            default: break
+            }
+            refilter(evaluation)
+            return .open
+        }
+        let last = max(shown.count - 1, 0)
+        switch input {
+        case .character("f"), .character("q"), .key(.escape): return .close
+        case .character("/"): typing = true
+        case .character("x"): return evaluation == nil ? .stillEvaluating : .export
+        case .character("s"):
+            let sizes = Self.sizes
+            size = sizes[((sizes.firstIndex(of: size) ?? 0) + 1) % sizes.count]
+            refilter(evaluation)
+        case .character("e"):
+            // The kinds this set has, in the engine's order, then all again.
+            let kinds: [FailureRow.Kind?] = [nil] + (evaluation?.failureKeys.kindsPresent ?? [])
+            kind = kinds[((kinds.firstIndex(of: kind) ?? 0) + 1) % kinds.count]
+            refilter(evaluation)
+        case .character("i"):
+            iouRange = (iouRange + 1) % Self.iouRanges.count
+            refilter(evaluation)
+        case .character("o"):
+            let all = FailureSort.allCases
+            sort = all[((all.firstIndex(of: sort) ?? 0) + 1) % all.count]
+            refilter(evaluation)
+        case .character("\t"):
+            set = (set + 1) % max(evaluations.count, 1)
+            selected = 0
+            shown = []  // the old set's rows mean nothing in the new one
+            refilter(evaluations.indices.contains(set) ? evaluations[set] : nil)
+        case .key(.down), .character("j"): selected = min(selected + 1, last)
+        case .key(.up), .character("k"): selected = max(selected - 1, 0)
+        case .key(.pageDown): selected = min(selected + 10, last)
+        case .key(.pageUp): selected = max(selected - 10, 0)
+        case .key(.home): selected = 0
+        case .key(.end): selected = last
+        case .key(.enter), .character("\r"), .character("\n"): return .show(position: selected)
+        default: break
+        }
+        return .open
+    }
+
+    /// Recomputes the rows the filters leave, keeping the selection on the same row when it stays.
+    public mutating func refilter(_ evaluation: SetEvaluation?) {
+        let previous: Int? = shown.indices.contains(selected) ? shown[selected] : nil
+        guard let evaluation else {
+            shown = []
+            return
+        }
+        let keys = evaluation.failureKeys
+        let needle = classFilter.lowercased()
+        let classMatches = keys.classNames.map { needle.isEmpty || $0.lowercased().contains(needle) }
+        let size = UInt8(Self.sizes.firstIndex(of: self.size) ?? 0)
+        let kind = self.kind.map { UInt8($0.index) }
+        let range = Self.iouRanges[iouRange]
+        let order = evaluation.failureOrders[sort] ?? Array(evaluation.failures.indices)
+        var counts = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
+        var rows: [Int] = []
+        rows.reserveCapacity(order.count)
+        keys.classIndex.withUnsafeBufferPointer { classIndex in
+            keys.sizeIndex.withUnsafeBufferPointer { sizeIndex in
+                keys.kindIndex.withUnsafeBufferPointer { kindIndex in
+                    for i in order where classMatches[Int(classIndex[i])] && (size == 0 || sizeIndex[i] == size)
+                        && (kind == nil || kindIndex[i] == kind) && keys.iou[i] >= range.low && keys.iou[i] < range.high {
+                        rows.append(i)
+                        counts[Int(kindIndex[i])] += 1
+                    }
+                }
+            }
+        }
+        shown = rows
+        kindCounts = counts
+        selected = previous.flatMap { rows.firstIndex(of: $0) } ?? 0
+    }
 }
 
 /// A failure opened on its image: `n` / `p` walk the browser's rows from here.
@@ -110,23 +230,11 @@ extension Workbench {
     }
 
     static func handleMetrics(_ input: InputEvent, _ s: inout WorkbenchState) {
-        let table = s.predictions.indices.contains(s.metricsView.set) ? s.predictions[s.metricsView.set].evaluation?.metrics : nil
-        let columns = table?.columns.count ?? 0
-        let rows = table?.rows.count ?? 0
-        switch input {
-        case .character("m"), .character("q"), .key(.escape): s.overlay = .none
-        case .character("\t"):
-            s.metricsView.set = (s.metricsView.set + 1) % metricsPages(s)
-            s.metricsView.selected = 0
-        case .character("o"):
-            // Class order, then each column in turn (weakest first).
-            let next = (s.metricsView.sortColumn.map { $0 + 1 } ?? 0)
-            s.metricsView.sortColumn = next < columns ? next : nil
-        case .key(.down), .character("j"): s.metricsView.selected = min(s.metricsView.selected + 1, max(rows - 1, 0))
-        case .key(.up), .character("k"): s.metricsView.selected = max(0, s.metricsView.selected - 1)
-        case .key(.pageDown): s.metricsView.selected = min(s.metricsView.selected + 10, max(rows - 1, 0))
-        case .key(.pageUp): s.metricsView.selected = max(0, s.metricsView.selected - 10)
-        default: break
+        let set = s.metricsView.set
+        let table = s.predictions.indices.contains(set) ? s.predictions[set].evaluation?.metrics : nil
+        switch s.metricsView.reduce(input, pages: metricsPages(s), table: table) {
+        case .open: break
+        case .close: s.overlay = .none
         }
     }
 
@@ -155,96 +263,21 @@ extension Workbench {
         s.overlay = .failures
     }
 
-    /// Recomputes the rows the filters leave, keeping the selection on the same row when it stays.
+    /// The browser's rows again, after its set's evaluation arrived or changed.
     static func refilter(_ s: inout WorkbenchState) {
-        var b = s.failureBrowser
-        let previous: Int? = b.shown.indices.contains(b.selected) ? b.shown[b.selected] : nil
-        guard let evaluation = s.predictions[b.set].evaluation else {
-            b.shown = []
-            s.failureBrowser = b
-            return
-        }
-        let keys = evaluation.failureKeys
-        let needle = b.classFilter.lowercased()
-        let classMatches = keys.classNames.map { needle.isEmpty || $0.lowercased().contains(needle) }
-        let size = UInt8(FailureBrowserState.sizes.firstIndex(of: b.size) ?? 0)
-        let kind = b.kind.map { UInt8($0.index) }
-        let range = FailureBrowserState.iouRanges[b.iouRange]
-        let order = evaluation.failureOrders[b.sort] ?? Array(evaluation.failures.indices)
-        var counts = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
-        var shown: [Int] = []
-        shown.reserveCapacity(order.count)
-        keys.classIndex.withUnsafeBufferPointer { classIndex in
-            keys.sizeIndex.withUnsafeBufferPointer { sizeIndex in
-                keys.kindIndex.withUnsafeBufferPointer { kindIndex in
-                    for i in order where classMatches[Int(classIndex[i])] && (size == 0 || sizeIndex[i] == size)
-                        && (kind == nil || kindIndex[i] == kind) && keys.iou[i] >= range.low && keys.iou[i] < range.high {
-                        shown.append(i)
-                        counts[Int(kindIndex[i])] += 1
-                    }
-                }
-            }
-        }
-        b.shown = shown
-        b.kindCounts = counts
-        b.selected = previous.flatMap { b.shown.firstIndex(of: $0) } ?? 0
-        s.failureBrowser = b
+        s.failureBrowser.refilter(s.predictions[s.failureBrowser.set].evaluation)
     }
 
     static func handleFailures(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        if s.failureBrowser.typing {
-            switch input {
-            case .key(.enter), .character("\r"), .character("\n"), .key(.escape): s.failureBrowser.typing = false
-            case .key(.backspace), .key(.delete): s.failureBrowser.classFilter = String(s.failureBrowser.classFilter.dropLast())
-            case .character(let c) where !c.isNewline: s.failureBrowser.classFilter.append(c)
-            default: break
-            }
-            refilter(&s)
-            return
-        }
-        let count = s.failureBrowser.shown.count
-        switch input {
-        case .character("f"), .character("q"), .key(.escape): s.overlay = .none
-        case .character("/"): s.failureBrowser.typing = true
-        case .character("x"):
-            guard s.predictions[s.failureBrowser.set].evaluation != nil else {
-                s.message = "still evaluating \(s.predictions[s.failureBrowser.set].name)"
-                break
-            }
-            effects.append(.exportFailures(set: s.failureBrowser.set, rows: s.failureBrowser.shown))
-            s.message = "writing \(s.failureBrowser.shown.count) failures…"
-        case .character("s"):
-            let sizes = FailureBrowserState.sizes
-            let at = sizes.firstIndex(of: s.failureBrowser.size) ?? 0
-            s.failureBrowser.size = sizes[(at + 1) % sizes.count]
-            refilter(&s)
-        case .character("e"):
-            // The kinds this set has, in the engine's order, then all again.
-            let kinds: [FailureRow.Kind?] = [nil] + (s.predictions[s.failureBrowser.set].evaluation?.failureKeys.kindsPresent ?? [])
-            let at = kinds.firstIndex(of: s.failureBrowser.kind) ?? 0
-            s.failureBrowser.kind = kinds[(at + 1) % kinds.count]
-            refilter(&s)
-        case .character("i"):
-            s.failureBrowser.iouRange = (s.failureBrowser.iouRange + 1) % FailureBrowserState.iouRanges.count
-            refilter(&s)
-        case .character("o"):
-            let all = FailureSort.allCases
-            s.failureBrowser.sort = all[((all.firstIndex(of: s.failureBrowser.sort) ?? 0) + 1) % all.count]
-            refilter(&s)
-        case .character("\t"):
-            s.failureBrowser.set = (s.failureBrowser.set + 1) % s.predictions.count
-            s.failureBrowser.selected = 0
-            s.failureBrowser.shown = []  // the old set's rows mean nothing in the new one
-            refilter(&s)
-        case .key(.down), .character("j"): s.failureBrowser.selected = min(s.failureBrowser.selected + 1, max(count - 1, 0))
-        case .key(.up), .character("k"): s.failureBrowser.selected = max(s.failureBrowser.selected - 1, 0)
-        case .key(.pageDown): s.failureBrowser.selected = min(s.failureBrowser.selected + 10, max(count - 1, 0))
-        case .key(.pageUp): s.failureBrowser.selected = max(s.failureBrowser.selected - 10, 0)
-        case .key(.home): s.failureBrowser.selected = 0
-        case .key(.end): s.failureBrowser.selected = max(count - 1, 0)
-        case .key(.enter), .character("\r"), .character("\n"):
-            openFailure(at: s.failureBrowser.selected, &s, &effects)
-        default: break
+        let b = s.failureBrowser
+        switch s.failureBrowser.reduce(input, evaluations: s.predictions.map(\.evaluation)) {
+        case .open: break
+        case .close: s.overlay = .none
+        case .stillEvaluating: s.message = "still evaluating \(s.predictions[b.set].name)"
+        case .export:
+            effects.append(.exportFailures(set: b.set, rows: b.shown))
+            s.message = "writing \(b.shown.count) failures…"
+        case .show(let position): openFailure(at: position, &s, &effects)
         }
     }
 

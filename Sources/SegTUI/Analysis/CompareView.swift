@@ -24,6 +24,64 @@ public struct CompareViewState: Sendable {
     public init() {}
 
     public static let minimumScore = 0.5
+
+    public enum Outcome: Equatable {
+        case open
+        case close
+        /// Show the image at this position of the order.
+        case show(position: Int)
+        /// A or B changed: the order and the comparison must be made again.
+        case setsChanged
+        /// A zoom or pan key, for the image pane's viewport.
+        case view(InputEvent)
+    }
+
+    /// The view's keys; `evaluated[k]`: whether prediction set k has its evaluation (only those
+    /// can be chosen).
+    public mutating func reduce(_ input: InputEvent, evaluated: [Bool]) -> Outcome {
+        switch input {
+        case .character("c"), .character("q"), .key(.escape):
+            masksA = []
+            masksB = []
+            return .close
+        case .character("]"), .character("n"), .key(.pageDown): return .show(position: position + 1)
+        case .character("["), .character("p"), .key(.pageUp): return .show(position: position - 1)
+        case .character("\t"): showClasses.toggle()
+        case .character("1"), .character("2"):
+            // The next evaluated set for A (1) or B (2), never the same for both.
+            func next(_ from: Int, avoiding other: Int) -> Int {
+                var k = from
+                repeat { k = (k + 1) % evaluated.count } while (k == other || !evaluated[k]) && k != from
+                return k
+            }
+            if input == .character("1") { a = next(a, avoiding: b) } else { b = next(b, avoiding: a) }
+            return .setsChanged
+        case .character("z"), .character("Z"), .character("0"), .key(.left), .character("h"), .key(.right), .character("l"),
+             .key(.up), .character("k"), .key(.down), .character("j"):
+            return .view(input)
+        default: break
+        }
+        return .open
+    }
+
+    /// Images by B − A of the per-image metric, most negative first; the comparison is dropped.
+    public mutating func reorder(_ images: [ImageEntry], a scoresA: ImageScores?, b scoresB: ImageScores?) {
+        guard let scoresA, let scoresB else { return }
+        func delta(_ i: Int) -> Double? {
+            guard let x = scoresA.byStem[images[i].stem], let y = scoresB.byStem[images[i].stem], x >= 0, y >= 0 else { return nil }
+            return y - x
+        }
+        order = images.indices.sorted { i, j in
+            switch (delta(i), delta(j)) {
+            case let (x?, y?): x != y ? x < y : i < j
+            case (.some, nil): true
+            case (nil, .some): false
+            case (nil, nil): i < j
+            }
+        }
+        comparison = nil
+        comparisonFailure = nil
+    }
 }
 
 extension Workbench {
@@ -48,23 +106,8 @@ extension Workbench {
         showCompared(at: 0, &s, &effects)
     }
 
-    /// Images by B − A of the per-image metric, most negative first.
     static func reorderCompare(_ s: inout WorkbenchState) {
-        guard let a = s.predictions[s.compareView.a].scores, let b = s.predictions[s.compareView.b].scores else { return }
-        func delta(_ i: Int) -> Double? {
-            guard let x = a.byStem[s.images[i].stem], let y = b.byStem[s.images[i].stem], x >= 0, y >= 0 else { return nil }
-            return y - x
-        }
-        s.compareView.order = s.images.indices.sorted { i, j in
-            switch (delta(i), delta(j)) {
-            case let (x?, y?): x != y ? x < y : i < j
-            case (.some, nil): true
-            case (nil, .some): false
-            case (nil, nil): i < j
-            }
-        }
-        s.compareView.comparison = nil
-        s.compareView.comparisonFailure = nil
+        s.compareView.reorder(s.images, a: s.predictions[s.compareView.a].scores, b: s.predictions[s.compareView.b].scores)
     }
 
     static func showCompared(at position: Int, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
@@ -90,31 +133,21 @@ extension Workbench {
     }
 
     static func handleCompare(_ input: InputEvent, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        switch input {
-        case .character("c"), .character("q"), .key(.escape):
-            s.overlay = .none
-            s.compareView.masksA = []
-            s.compareView.masksB = []
-        case .character("]"), .character("n"), .key(.pageDown): showCompared(at: s.compareView.position + 1, &s, &effects)
-        case .character("["), .character("p"), .key(.pageUp): showCompared(at: s.compareView.position - 1, &s, &effects)
-        case .character("\t"): s.compareView.showClasses.toggle()
-        case .character("1"), .character("2"):
-            // Choose the next set for A (1) or B (2), never the same for both.
-            // The next evaluated set for A (1) or B (2), never the same for both.
-            let count = s.predictions.count
-            func next(_ from: Int, avoiding other: Int) -> Int {
-                var k = from
-                repeat { k = (k + 1) % count } while (k == other || s.predictions[k].evaluation == nil) && k != from
-                return k
-            }
-            if input == .character("1") {
-                s.compareView.a = next(s.compareView.a, avoiding: s.compareView.b)
-            } else {
-                s.compareView.b = next(s.compareView.b, avoiding: s.compareView.a)
-            }
+        switch s.compareView.reduce(input, evaluated: s.predictions.map { $0.evaluation != nil }) {
+        case .open: break
+        case .close: s.overlay = .none
+        case .show(let position): showCompared(at: position, &s, &effects)
+        case .setsChanged:
             reorderCompare(&s)
             effects.append(.compare(a: s.compareView.a, b: s.compareView.b))
             showCompared(at: 0, &s, &effects)
+        case .view(let key): moveComparedView(key, &s)
+        }
+    }
+
+    /// Zoom about the image's centre and pan in large steps: both panes share the viewport.
+    static func moveComparedView(_ key: InputEvent, _ s: inout WorkbenchState) {
+        switch key {
         case .character("z"): if let image = s.image { zoom(by: 2.0.squareRoot(), around: PixelPoint(x: image.width / 2, y: image.height / 2), &s) }
         case .character("Z"): if let image = s.image { zoom(by: 1 / 2.0.squareRoot(), around: PixelPoint(x: image.width / 2, y: image.height / 2), &s) }
         case .character("0"): s.viewport = .fit

@@ -1,5 +1,6 @@
 import Foundation
 import SegCore
+import Synchronization
 
 /// A rectangle of cells.
 public struct CellRect: Equatable, Sendable {
@@ -244,19 +245,22 @@ public final class SampleCache: @unchecked Sendable {
         let layout: ImageLayout
     }
 
-    // `lock` guards `entries` and `order`.
-    private let lock = NSLock()
-    private var entries: [Key: [Float]] = [:]
-    private var order: [Key] = []
+    /// The samples by image and layout, and their insertion order (oldest first is evicted).
+    private struct Store {
+        var entries: [Key: [Float]] = [:]
+        var order: [Key] = []
+    }
+
+    private let store = Mutex(Store())
 
     func samples(_ name: String?, layout: ImageLayout, compute: () -> [Float]) -> [Float] {
         guard let name else { return compute() }
         let key = Key(name: name, layout: layout)
-        if let hit = lock.withLock({ entries[key] }) { return hit }
+        if let hit = store.withLock({ $0.entries[key] }) { return hit }
         let value = compute()
-        lock.withLock {
-            if entries.updateValue(value, forKey: key) == nil { order.append(key) }
-            while order.count > Self.capacity { entries[order.removeFirst()] = nil }
+        store.withLock { store in
+            if store.entries.updateValue(value, forKey: key) == nil { store.order.append(key) }
+            while store.order.count > Self.capacity { store.entries[store.order.removeFirst()] = nil }
         }
         return value
     }

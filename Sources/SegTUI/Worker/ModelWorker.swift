@@ -3,6 +3,7 @@ import Foundation
 import SegCore
 import SegEval
 import SegModels
+import Synchronization
 
 /// Runs the model off the interface's thread, one job at a time on a serial queue. It owns the
 /// prepared image. A decode request waiting in the queue is replaced by a newer one (latest wins),
@@ -13,18 +14,13 @@ import SegModels
 /// delays the other's answer; only the first (`announcesImage`) reports the decoded image and
 /// its ground truth, which both share.
 public final class ModelWorker: @unchecked Sendable {
-    // `lock` guards `pendingDecode` and `generation`; `prepared` is only touched on `queue`.
+    // `decodes` is shared with the caller's thread; `prepared` is only touched on `queue`.
     private let model: AnySegmenter
     private let lane: Int
     private let announcesImage: Bool
     private let limits: ImageFile.Limits
     private let queue = DispatchQueue(label: "segterm.model-worker", qos: .userInitiated)
-    private let lock = NSLock()
-    private var pendingDecode: (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool, generation: Int)?
-    /// Counts `open` calls. A decode is for the image opened last before it; a decode block queued
-    /// before a later `open` must leave that image's request to the blocks queued after the open, or
-    /// it would run it on the previous image's prepared state (found by ModelWorkerTests).
-    private var generation = 0
+    private let decodes = Mutex(DecodeSlot())
     private var prepared: AnySegmenter.Prepared?
     private let groundTruth: GroundTruthObjects?
     /// The current image's ground-truth objects; only touched on `queue`.
@@ -57,7 +53,7 @@ public final class ModelWorker: @unchecked Sendable {
 
     /// Loads and prepares an image; decodes posted after this run on it.
     public func open(index: Int, path: String) {
-        lock.withLock { generation += 1 }
+        decodes.withLock { $0.generation += 1 }
         queue.async { [self] in
             prepared = nil
             imageGroundTruth = nil
@@ -91,14 +87,15 @@ public final class ModelWorker: @unchecked Sendable {
     }
 
     public func decode(request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool) {
-        let image = lock.withLock { () -> Int in
-            pendingDecode = (request, prompts, previous, multimask, generation)
-            return generation
+        let image = decodes.withLock { slot in
+            slot.pending = DecodeJob(request: request, prompts: prompts, previous: previous, multimask: multimask,
+                                     generation: slot.generation)
+            return slot.generation
         }
         queue.async { [self] in
-            guard let job = lock.withLock({ () -> (request: Int, prompts: Prompts, previous: Candidate?, multimask: Bool, generation: Int)? in
-                guard let job = pendingDecode, job.generation == image else { return nil }
-                pendingDecode = nil
+            guard let job = decodes.withLock({ slot -> DecodeJob? in
+                guard let job = slot.pending, job.generation == image else { return nil }
+                slot.pending = nil
                 return job
             }) else { return }  // a newer request already took this slot and ran, or it is for an image opened later
             guard let prepared else {
@@ -145,17 +142,33 @@ public final class ModelWorker: @unchecked Sendable {
     }
 }
 
+/// The newest decode request (older ones are dropped: only the last click's mask is wanted) and
+/// the count of `open` calls. A decode is for the image opened last before it; a decode block
+/// queued before a later `open` must leave that image's request to the blocks queued after the
+/// open, or it would run it on the previous image's prepared state (found by ModelWorkerTests).
+private struct DecodeSlot {
+    var pending: DecodeJob?
+    var generation = 0
+}
+
+private struct DecodeJob {
+    var request: Int
+    var prompts: Prompts
+    var previous: Candidate?
+    var multimask: Bool
+    var generation: Int
+}
+
 /// Events posted from other threads, taken by the interface loop between keystrokes.
-public final class EventInbox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [WorkbenchEvent] = []
+public final class EventInbox: Sendable {
+    private let events = Mutex<[WorkbenchEvent]>([])
 
     public init() {}
 
-    public func post(_ event: WorkbenchEvent) { lock.withLock { events.append(event) } }
+    public func post(_ event: WorkbenchEvent) { events.withLock { $0.append(event) } }
 
     public func takeAll() -> [WorkbenchEvent] {
-        lock.withLock {
+        events.withLock { events in
             defer { events.removeAll() }
             return events
         }
