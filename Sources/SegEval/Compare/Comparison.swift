@@ -25,14 +25,7 @@ public struct Comparison: Sendable {
 
     /// What `segterm compare` writes: the comparison with the files it compared.
     public func output(groundTruth: String, a: String, b: String, worst: Int) -> EvalOutput {
-        var report = json
-        if case .object(var pairs) = report {
-            pairs.insert(("groundTruth", .string(groundTruth)), at: 1)
-            pairs.insert(("a", .string(a)), at: 2)
-            pairs.insert(("b", .string(b)), at: 3)
-            report = .object(pairs)
-        }
-        return EvalOutput(json: report, tables: tables(worst: worst), csv: csvTable)
+        EvalOutput(report: document(groundTruth: groundTruth, a: a, b: b), tables: tables(worst: worst), csv: csvTable)
     }
 
     /// Resamples image indices with replacement `replicates` times and calls `statistic` with the
@@ -63,21 +56,17 @@ public struct Comparison: Sendable {
         return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
     }
 
-    public var json: JSONValue {
-        func d(_ x: Delta) -> JSONValue { .object([("a", .number(x.a)), ("b", .number(x.b)), ("delta", .number(x.delta))]) }
-        return .object([
-            ("task", .string(task)),
-            ("headline", .object([("metric", .string(headlineName)), ("a", .number(headline.a)), ("b", .number(headline.b)),
-                                  ("delta", .number(headline.delta)),
-                                  ("ci95", .array([.number(interval.low), .number(interval.high)])),
-                                  ("bootstrap", .integer(replicates)), ("seed", .integer(Int(truncatingIfNeeded: seed)))])),
-            ("perClass", .array(perClass.map { c in
-                .object([("id", .integer(c.id)), ("name", .string(c.name))] + c.metrics.map { ($0.0, d($0.1)) })
-            })),
-            ("perImageMetric", .string(perImageMetric)),
-            ("perImage", .array(perImage.map { .object([("image", .string($0.image)), ("a", .number($0.delta.a)),
-                                                        ("b", .number($0.delta.b)), ("delta", .number($0.delta.delta))]) })),
-        ])
+    /// The report of B (`b`, a predictions file) against A (`a`) on the same ground truth.
+    public func document(groundTruth: String, a: String, b: String) -> ComparisonDocument {
+        func delta(_ x: Delta) -> ComparisonDocument.Delta { .init(a: defined(x.a), b: defined(x.b), delta: defined(x.delta)) }
+        return ComparisonDocument(
+            task: task, groundTruth: groundTruth, a: a, b: b,
+            headline: .init(metric: headlineName, a: defined(headline.a), b: defined(headline.b), delta: defined(headline.delta),
+                            ci95: [defined(interval.low), defined(interval.high)], bootstrap: replicates,
+                            seed: Int(truncatingIfNeeded: seed)),
+            perClass: perClass.map { c in .init(id: c.id, name: c.name, metrics: NamedValues(c.metrics.map { ($0.0, delta($0.1)) })) },
+            perImageMetric: perImageMetric,
+            perImage: perImage.map { .init(image: $0.image, a: defined($0.delta.a), b: defined($0.delta.b), delta: defined($0.delta.delta)) })
     }
 
     public func tables(worst: Int) -> [ReportTable] {

@@ -200,20 +200,14 @@ public struct FailureTable: Sendable {
         return names.map { rank[$0] ?? 0 }
     }
 
-    public var json: JSONValue {
-        .object([
-            ("counts", .object(counts.map { ($0.0.rawValue, .integer($0.1)) })),
-            ("total", .integer(total)),
-            ("sort", .string(query.sort.rawValue)),
-            ("rows", .array(rows.prefix(max(0, limit)).map { r in
-                .object([("image", .string(r.image)), ("imageId", r.imageId.map { .integer($0) } ?? .null),
-                         ("classId", r.classId.map { .integer($0) } ?? .null), ("class", .string(r.className)),
-                         ("size", .string(r.sizeBucket?.rawValue ?? "")), ("area", .number(r.area)), ("IoU", .number(r.iou)),
-                         ("score", .number(r.score ?? FailureSortKey.noScore)), ("error", .string(r.kind.rawValue)),
-                         ("bbox", r.box.map { .array([.number($0.x), .number($0.y), .number($0.width), .number($0.height)]) } ?? .null),
-                         ("ref", .string(r.reference))])
-            })),
-        ])
+    public var document: FailureDocument {
+        FailureDocument(
+            counts: NamedValues(counts.map { ($0.0.rawValue, $0.1) }), total: total, sort: query.sort.rawValue,
+            rows: rows.prefix(max(0, limit)).map { r in
+                .init(image: r.image, imageId: r.imageId, classId: r.classId, class: r.className, size: r.sizeBucket?.rawValue ?? "",
+                      area: r.area, IoU: r.iou, score: r.score ?? FailureSortKey.noScore, error: r.kind.rawValue,
+                      bbox: r.box.map { [$0.x, $0.y, $0.width, $0.height] }, ref: r.reference)
+            })
     }
 
     public var table: ReportTable {

@@ -246,19 +246,17 @@ public enum TIDE {
 }
 
 extension TIDEResult {
-    public var json: JSONValue {
-        func gainsObject(_ g: [ErrorType: Double]) -> JSONValue { .object(ErrorType.allCases.map { ($0.rawValue, .number(g[$0] ?? 0)) }) }
-        func specialObject(_ g: [SpecialError: Double]) -> JSONValue { .object(SpecialError.allCases.map { ($0.rawValue, .number(g[$0] ?? 0)) }) }
-        return .object([
-            ("mode", .string(mode)), ("AP50", .number(ap)),
-            ("dAP", gainsObject(gains)),
-            ("counts", .object(ErrorType.allCases.map { ($0.rawValue, .integer(counts[$0] ?? 0)) })),
-            ("perSize", .object(["small", "medium", "large"].map { ($0, gainsObject(perSize[$0] ?? [:])) })),
-            ("special", specialObject(special)),
-            ("perClass", .array(perClass.keys.sorted().map { c in
-                .object([("id", .integer(c)), ("dAP", gainsObject(perClass[c] ?? [:])), ("special", specialObject(perClassSpecial[c] ?? [:]))])
-            })),
-        ])
+    public var document: TIDEDocument {
+        func gains(_ g: [ErrorType: Double]) -> NamedValues<Double> { NamedValues(ErrorType.allCases.map { ($0.rawValue, g[$0] ?? 0) }) }
+        func specials(_ g: [SpecialError: Double]) -> NamedValues<Double> { NamedValues(SpecialError.allCases.map { ($0.rawValue, g[$0] ?? 0) }) }
+        return TIDEDocument(
+            mode: mode, AP50: ap, dAP: gains(self.gains),
+            counts: NamedValues(ErrorType.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
+            perSize: NamedValues(["small", "medium", "large"].map { ($0, gains(perSize[$0] ?? [:])) }),
+            special: specials(special),
+            perClass: perClass.keys.sorted().map { c in
+                .init(id: c, dAP: gains(perClass[c] ?? [:]), special: specials(perClassSpecial[c] ?? [:]))
+            })
     }
 
     public func table(names: [Int: String]) -> ReportTable {

@@ -361,19 +361,17 @@ public struct PanopticSegmentFailure: Sendable, Equatable {
 }
 
 extension PanopticEvaluation {
-    public func json(groundTruth: String, predictions: String) -> JSONValue {
-        func avg(_ a: Average) -> JSONValue { .object([("PQ", .number(a.pq)), ("SQ", .number(a.sq)), ("RQ", .number(a.rq)), ("N", .integer(a.n))]) }
-        return .object([
-            ("task", .string("panoptic")), ("groundTruth", .string(groundTruth)), ("predictions", .string(predictions)),
-            ("images", .integer(images.count)),
-            ("All", avg(all)), ("Things", avg(things)), ("Stuff", avg(stuff)),
-            ("perClass", .array(categories.indices.map { k in
+    public func document(groundTruth: String, predictions: String, failures: FailureTable) -> PanopticReportDocument {
+        func average(_ a: Average) -> PanopticReportDocument.Average { .init(PQ: defined(a.pq), SQ: defined(a.sq), RQ: defined(a.rq), N: a.n) }
+        return PanopticReportDocument(
+            groundTruth: groundTruth, predictions: predictions, images: images.count,
+            All: average(all), Things: average(things), Stuff: average(stuff),
+            perClass: categories.indices.map { k in
                 let c = categories[k], r = perClass(k), s = counts[k]
-                return .object([("id", .integer(c.id)), ("name", .string(c.name)), ("isthing", .bool(c.isThing ?? false)),
-                                ("PQ", .number(r.pq)), ("SQ", .number(r.sq)), ("RQ", .number(r.rq)),
-                                ("tp", .integer(s.tp)), ("fp", .integer(s.fp)), ("fn", .integer(s.fn))])
-            })),
-        ])
+                return .init(id: c.id, name: c.name, isthing: c.isThing ?? false, PQ: defined(r.pq), SQ: defined(r.sq), RQ: defined(r.rq),
+                             tp: s.tp, fp: s.fp, fn: s.fn)
+            },
+            failures: failures.document)
     }
 
     public var tables: [ReportTable] {

@@ -26,29 +26,18 @@ public struct InstanceReport: Sendable {
         detectionsPerCategory = dt
     }
 
-    static func metricsObject(_ s: COCOSummary) -> [(String, JSONValue)] {
-        zip(COCOSummary.names, s.stats).map { ($0, .number($1)) }
-    }
-
-    public var json: JSONValue {
+    /// The report with TIDE (when it ran) and the failure table.
+    public func document(tide: TIDEResult?, failures: FailureTable) -> InstanceReportDocument {
         let ev = evaluation
-        let perClass: [JSONValue] = ev.categories.enumerated().map { k, c in
-            .object([("id", .integer(c.id)), ("name", .string(c.name)),
-                     ("groundTruth", .integer(groundTruthPerCategory[k])), ("detections", .integer(detectionsPerCategory[k]))]
-                    + Self.metricsObject(ev.perCategory[k]))
-        }
-        return .object([
-            ("task", .string("instance")),
-            ("iouType", .string(ev.params.iouType.rawValue)),
-            ("groundTruth", .string(groundTruthFile)),
-            ("predictions", .string(predictionsFile)),
-            ("images", .integer(ev.images.count)),
-            ("categories", .integer(ev.categories.count)),
-            ("detections", .integer(detectionCount)),
-            ("metrics", .object(Self.metricsObject(ev.summary))),
-            ("stats", .array(ev.stats.map { .number($0) })),
-            ("perClass", .array(perClass)),
-        ])
+        return InstanceReportDocument(
+            iouType: ev.params.iouType.rawValue, groundTruth: groundTruthFile, predictions: predictionsFile,
+            images: ev.images.count, categories: ev.categories.count, detections: detectionCount,
+            metrics: COCOMetricsDocument(ev.summary), stats: ev.stats,
+            perClass: ev.categories.enumerated().map { k, c in
+                .init(id: c.id, name: c.name, groundTruth: groundTruthPerCategory[k], detections: detectionsPerCategory[k],
+                      metrics: COCOMetricsDocument(ev.perCategory[k]))
+            },
+            tide: tide?.document, failures: failures.document)
     }
 
     public var summaryTable: ReportTable {

@@ -1,44 +1,35 @@
 import SegCore
 
 extension SemanticEvaluation {
-    static func scoresJSON(_ s: SemanticScores, classes: [String]) -> JSONValue {
-        .object([
-            ("mIoU", .number(s.meanIoU)), ("mDice", .number(s.meanDice)),
-            ("pixelAccuracy", .number(s.pixelAccuracy)), ("fwIoU", .number(s.frequencyWeightedIoU)),
-            ("perClass", .array(classes.indices.map { c in
-                .object([("id", .integer(c)), ("name", .string(classes[c])), ("IoU", .number(s.iou[c])), ("Dice", .number(s.dice[c])),
-                         ("precision", .number(s.precision[c])), ("recall", .number(s.recall[c])),
-                         ("groundTruthPixels", .integer(s.groundTruthPixels[c])), ("predictedPixels", .integer(s.predictedPixels[c]))])
-            })),
-        ])
+    static func scoresDocument(_ s: SemanticScores, classes: [String]) -> SemanticReportDocument.Scores {
+        .init(mIoU: defined(s.meanIoU), mDice: defined(s.meanDice), pixelAccuracy: defined(s.pixelAccuracy),
+              fwIoU: defined(s.frequencyWeightedIoU),
+              perClass: classes.indices.map { c in
+                  .init(id: c, name: classes[c], IoU: defined(s.iou[c]), Dice: defined(s.dice[c]), precision: defined(s.precision[c]),
+                        recall: defined(s.recall[c]), groundTruthPixels: s.groundTruthPixels[c], predictedPixels: s.predictedPixels[c])
+              })
     }
 
-    public func json(groundTruth: String, predictions: String, failures: FailureTable) -> JSONValue {
+    public func document(groundTruth: String, predictions: String, failures: FailureTable) -> SemanticReportDocument {
         let K = classes.count
         let buckets = Self.sizeBuckets
-        return .object([
-            ("task", .string("semantic")),
-            ("groundTruth", .string(groundTruth)),
-            ("predictions", .string(predictions)),
-            ("images", .integer(images.count)),
-            ("ignoreIndex", .integer(Int(ignoreIndex))),
-            ("classes", .array(classes.map { .string($0) })),
-            ("cumulative", Self.scoresJSON(cumulative, classes: classes)),
-            ("perImageMean", Self.scoresJSON(perImageMean, classes: classes)),
-            ("confusion", .array((0..<K).map { g in .array((0...K).map { .integer(confusion[g * (K + 1) + $0]) }) })),
-            ("segmentRecall", .array((0..<K).map { c in
-                .object([("id", .integer(c)), ("name", .string(classes[c]))]
-                        + buckets.indices.map { b in (buckets[b].label, .number(segmentRecall[c][b])) }
-                        + buckets.indices.map { b in (buckets[b].label + "Segments", .integer(segmentCounts[c][b])) })
-            })),
-            ("boundaryIoU", .array((0..<K).map { c in .object([("id", .integer(c)), ("name", .string(classes[c])), ("boundaryIoU", .number(boundaryIoU[c]))]) })),
-            ("perImage", .array(images.map { r in
-                .object([("image", .string(r.stem)), ("mIoU", .number(r.scores.meanIoU)),
-                         ("pixelAccuracy", .number(r.scores.pixelAccuracy)), ("mDice", .number(r.scores.meanDice))])
-            })),
-            ("unpairedPredictions", .array(unpairedPredictions.map { .string($0) })),
-            ("failures", failures.json),
-        ])
+        return SemanticReportDocument(
+            groundTruth: groundTruth, predictions: predictions, images: images.count, ignoreIndex: Int(ignoreIndex),
+            classes: classes,
+            cumulative: Self.scoresDocument(cumulative, classes: classes),
+            perImageMean: Self.scoresDocument(perImageMean, classes: classes),
+            confusion: (0..<K).map { g in (0...K).map { confusion[g * (K + 1) + $0] } },
+            segmentRecall: (0..<K).map { c in
+                .init(id: c, name: classes[c], buckets: NamedValues(
+                    buckets.indices.map { b in (buckets[b].label, defined(segmentRecall[c][b])) }
+                    + buckets.indices.map { b in (buckets[b].label + "Segments", Double(segmentCounts[c][b])) }))
+            },
+            boundaryIoU: (0..<K).map { c in .init(id: c, name: classes[c], boundaryIoU: defined(boundaryIoU[c])) },
+            perImage: images.map { r in
+                .init(image: r.stem, mIoU: defined(r.scores.meanIoU), pixelAccuracy: defined(r.scores.pixelAccuracy),
+                      mDice: defined(r.scores.meanDice))
+            },
+            unpairedPredictions: unpairedPredictions, failures: failures.document)
     }
 
     public var tables: [ReportTable] {
@@ -85,22 +76,15 @@ extension SemanticEvaluation {
 }
 
 extension BinaryEvaluation {
-    public func json(groundTruth: String, predictions: String, failures: FailureTable) -> JSONValue {
-        .object([
-            ("task", .string("binary")),
-            ("groundTruth", .string(groundTruth)),
-            ("predictions", .string(predictions)),
-            ("images", .integer(images.count)),
-            ("mIoU", .number(meanIoU)),
-            ("cumulativeIoU", .number(cumulativeIoU)),
-            ("perImage", .array(images.map { r in
-                .object([("image", .string(r.stem)), ("IoU", .number(r.iou)), ("intersection", .integer(r.intersection)),
-                         ("union", .integer(r.union)), ("groundTruthArea", .integer(r.groundTruthArea)),
-                         ("predictedArea", .integer(r.predictedArea))])
-            })),
-            ("unpairedPredictions", .array(unpairedPredictions.map { .string($0) })),
-            ("failures", failures.json),
-        ])
+    public func document(groundTruth: String, predictions: String, failures: FailureTable) -> BinaryReportDocument {
+        BinaryReportDocument(
+            groundTruth: groundTruth, predictions: predictions, images: images.count, mIoU: defined(meanIoU),
+            cumulativeIoU: defined(cumulativeIoU),
+            perImage: images.map { r in
+                .init(image: r.stem, IoU: defined(r.iou), intersection: r.intersection, union: r.union,
+                      groundTruthArea: r.groundTruthArea, predictedArea: r.predictedArea)
+            },
+            unpairedPredictions: unpairedPredictions, failures: failures.document)
     }
 
     public var tables: [ReportTable] {

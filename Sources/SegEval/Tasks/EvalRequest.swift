@@ -42,4 +42,16 @@ public struct EvalOutput: Sendable {
     public init(json: JSONValue, tables: [ReportTable], csv: ReportTable) {
         self.json = json; self.tables = tables; self.csv = csv
     }
+
+    /// The output of a report type: its JSON is the report encoded.
+    public init(report: some Encodable, tables: [ReportTable], csv: ReportTable) {
+        do {
+            json = try JSONValue(encoding: report)
+        } catch {
+            // The report types encode numbers, strings and arrays only: nothing there can throw.
+            preconditionFailure("a report could not be encoded: \(error)")
+        }
+        self.tables = tables
+        self.csv = csv
+    }
 }

@@ -35,36 +35,69 @@ public struct EvaluationResult: Sendable {
         }
     }
 
+    /// The report as a Codable type: what the JSON output holds.
+    public var report: EvalReport {
+        switch engine {
+        case .instance(let report, _, let tide):
+            .instance(report.document(tide: tide, failures: failures))
+        case .semantic(let ev):
+            .semantic(ev.document(groundTruth: groundTruth, predictions: predictions, failures: failures))
+        case .binary(let ev):
+            .binary(ev.document(groundTruth: groundTruth, predictions: predictions, failures: failures))
+        case .panoptic(let ev):
+            .panoptic(ev.document(groundTruth: groundTruth, predictions: predictions, failures: failures))
+        }
+    }
+
     /// The report as JSON, terminal tables and CSV; the failure table is part of each.
     public var output: EvalOutput {
         switch engine {
         case .instance(let report, let inputs, let tide):
             var tables = [report.summaryTable, report.perClassTable]
-            var extra: [(String, JSONValue)] = []
             if let tide {
-                extra.append(("tide", tide.json))
                 tables.append(tide.table(names: Dictionary(inputs.groundTruth.categories.map { ($0.id, $0.name) },
                                                            uniquingKeysWith: { a, _ in a })))
             }
-            extra.append(("failures", failures.json))
-            return EvalOutput(json: report.json.appending(extra), tables: tables + [failures.table], csv: report.csvTable)
+            return EvalOutput(report: self.report, tables: tables + [failures.table], csv: report.csvTable)
         case .semantic(let ev):
-            return EvalOutput(json: ev.json(groundTruth: groundTruth, predictions: predictions, failures: failures),
-                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+            return EvalOutput(report: report, tables: ev.tables + [failures.table], csv: ev.csvTable)
         case .binary(let ev):
-            return EvalOutput(json: ev.json(groundTruth: groundTruth, predictions: predictions, failures: failures),
-                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+            return EvalOutput(report: report, tables: ev.tables + [failures.table], csv: ev.csvTable)
         case .panoptic(let ev):
-            return EvalOutput(json: ev.json(groundTruth: groundTruth, predictions: predictions).appending([("failures", failures.json)]),
-                              tables: ev.tables + [failures.table], csv: ev.csvTable)
+            return EvalOutput(report: report, tables: ev.tables + [failures.table], csv: ev.csvTable)
         }
     }
 }
 
-extension JSONValue {
-    /// An object with `pairs` added at its end (other values unchanged).
-    func appending(_ pairs: [(String, JSONValue)]) -> JSONValue {
-        guard case .object(let existing) = self else { return self }
-        return .object(existing + pairs)
+/// The report of one evaluation, whichever the task: encoded as the task's document, and decoded
+/// from a report file by its "task" key.
+public enum EvalReport: Codable, Sendable, Equatable {
+    case instance(InstanceReportDocument)
+    case semantic(SemanticReportDocument)
+    case binary(BinaryReportDocument)
+    case panoptic(PanopticReportDocument)
+
+    private enum TaskKey: String, CodingKey { case task }
+
+    public init(from decoder: any Decoder) throws {
+        let task = try decoder.container(keyedBy: TaskKey.self).decode(String.self, forKey: .task)
+        switch task {
+        case "instance": self = .instance(try InstanceReportDocument(from: decoder))
+        case "semantic": self = .semantic(try SemanticReportDocument(from: decoder))
+        case "binary": self = .binary(try BinaryReportDocument(from: decoder))
+        case "panoptic": self = .panoptic(try PanopticReportDocument(from: decoder))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .task, in: try decoder.container(keyedBy: TaskKey.self),
+                                                   debugDescription: "unknown task '\(task)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .instance(let d): try d.encode(to: encoder)
+        case .semantic(let d): try d.encode(to: encoder)
+        case .binary(let d): try d.encode(to: encoder)
+        case .panoptic(let d): try d.encode(to: encoder)
+        }
     }
 }
