@@ -64,7 +64,7 @@ public struct Comparison: Sendable {
             headline: .init(metric: headlineName, a: defined(headline.a), b: defined(headline.b), delta: defined(headline.delta),
                             ci95: [defined(interval.low), defined(interval.high)], bootstrap: replicates,
                             seed: Int(truncatingIfNeeded: seed)),
-            perClass: perClass.map { c in .init(id: c.id, name: c.name, metrics: NamedValues(c.metrics.map { ($0.0, delta($0.1)) })) },
+            perClass: perClass.map { c in .init(id: c.id, name: c.name, values: NamedValues(c.metrics.map { ($0.0, delta($0.1)) })) },
             perImageMetric: perImageMetric,
             perImage: perImage.map { .init(image: $0.image, a: defined($0.delta.a), b: defined($0.delta.b), delta: defined($0.delta.delta)) })
     }

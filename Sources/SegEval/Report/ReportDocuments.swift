@@ -144,33 +144,6 @@ public struct SemanticReportDocument: Codable, Sendable, Equatable {
         public var perClass: [PerClass]
     }
 
-    public struct SegmentRecall: Codable, Sendable, Equatable {
-        public var id: Int
-        public var name: String
-        /// Per size bucket: the recall ("small") and the segments counted ("smallSegments").
-        public var buckets: NamedValues<Double?>
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(name, forKey: .name)
-            try buckets.encode(to: encoder)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            id = try c.decode(Int.self, forKey: .id)
-            name = try c.decode(String.self, forKey: .name)
-            buckets = try NamedValues(from: decoder, excluding: ["id", "name"])
-        }
-
-        init(id: Int, name: String, buckets: NamedValues<Double?>) {
-            self.id = id; self.name = name; self.buckets = buckets
-        }
-
-        enum CodingKeys: String, CodingKey { case id, name }
-    }
-
     public struct BoundaryIoU: Codable, Sendable, Equatable {
         public var id: Int
         public var name: String
@@ -192,7 +165,8 @@ public struct SemanticReportDocument: Codable, Sendable, Equatable {
     public var perImageMean: Scores
     /// Rows: ground-truth class; columns: predicted class, then the ignore value.
     public var confusion: [[Int]]
-    public var segmentRecall: [SegmentRecall]
+    /// Per class and size bucket: the recall ("small") and the segments counted ("smallSegments").
+    public var segmentRecall: [ClassValues<Double?>]
     public var boundaryIoU: [BoundaryIoU]
     public var perImage: [PerImage]
     public var unpairedPredictions: [String]
@@ -258,33 +232,6 @@ public struct ComparisonDocument: Codable, Sendable, Equatable {
         public var seed: Int
     }
 
-    public struct PerClass: Codable, Sendable, Equatable {
-        public var id: Int
-        public var name: String
-        /// metric name → A, B and B − A, in the metrics' order.
-        public var metrics: NamedValues<Delta>
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(name, forKey: .name)
-            try metrics.encode(to: encoder)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            id = try c.decode(Int.self, forKey: .id)
-            name = try c.decode(String.self, forKey: .name)
-            metrics = try NamedValues(from: decoder, excluding: ["id", "name"])
-        }
-
-        init(id: Int, name: String, metrics: NamedValues<Delta>) {
-            self.id = id; self.name = name; self.metrics = metrics
-        }
-
-        enum CodingKeys: String, CodingKey { case id, name }
-    }
-
     public struct PerImage: Codable, Sendable, Equatable {
         public var image: String
         public var a, b, delta: Double?
@@ -296,9 +243,37 @@ public struct ComparisonDocument: Codable, Sendable, Equatable {
     public var a: String
     public var b: String
     public var headline: Headline
-    public var perClass: [PerClass]
+    /// Per class: metric name → A, B and B − A, in the metrics' order.
+    public var perClass: [ClassValues<Delta>]
     public var perImageMetric: String
     public var perImage: [PerImage]
+}
+
+/// A class's id and name with values under names known only at run time, all in one object.
+public struct ClassValues<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var values: NamedValues<Value>
+
+    public init(id: Int, name: String, values: NamedValues<Value>) {
+        self.id = id; self.name = name; self.values = values
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try values.encode(to: encoder)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        values = try NamedValues(from: decoder, excluding: ["id", "name"])
+    }
 }
 
 /// Values under names known only at run time (a metric per name, a size bucket's label), kept in

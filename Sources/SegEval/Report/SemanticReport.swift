@@ -20,7 +20,7 @@ extension SemanticEvaluation {
             perImageMean: Self.scoresDocument(perImageMean, classes: classes),
             confusion: (0..<K).map { g in (0...K).map { confusion[g * (K + 1) + $0] } },
             segmentRecall: (0..<K).map { c in
-                .init(id: c, name: classes[c], buckets: NamedValues(
+                .init(id: c, name: classes[c], values: NamedValues(
                     buckets.indices.map { b in (buckets[b].label, defined(segmentRecall[c][b])) }
                     + buckets.indices.map { b in (buckets[b].label + "Segments", Double(segmentCounts[c][b])) }))
             },

@@ -24,15 +24,17 @@ public struct NocCurve: Equatable, Sendable {
     /// The curves of a `segterm noc --out` report (`NoCReport`, the type the command writes): one,
     /// or two for a run with two models. Only the reports are read from a pair's file.
     public static func load(_ path: String) throws -> [NocCurve] {
-        struct Pair: Decodable { var models: [NoCReport] }
+        /// A two-model run's file holds its reports under "models".
+        struct Pair: Decodable { var models: [NoCReport]? }
         let data = Data(try FileIO.read(path, maxBytes: 1 << 30))
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw SegError(.corrupt, file: path, "not a JSON object (expected the report of segterm noc --out)")
-        }
+        let decoder = JSONDecoder()
         do {
-            let decoder = JSONDecoder()
-            if object["models"] != nil { return try decoder.decode(Pair.self, from: data).models.map(NocCurve.init) }
+            if let models = try decoder.decode(Pair.self, from: data).models { return models.map(NocCurve.init) }
             return [NocCurve(try decoder.decode(NoCReport.self, from: data))]
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw SegError(.corrupt, file: path, "not a JSON object (expected the report of segterm noc --out)")
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw SegError(.corrupt, file: path, "not a JSON object (expected the report of segterm noc --out)")
         } catch let error as DecodingError {
             throw SegError(.invalid, file: path, reason(error) + " (expected the report of segterm noc --out)")
         }
