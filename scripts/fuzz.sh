@@ -134,9 +134,12 @@ seed() {
         coco-gt)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/*/gt.json; do cp "$f" "$corpus/$(basename "$(dirname "$f")")-gt.json"; done ;;
         checkpoint)
-            cp "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.pt "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.safetensors "$corpus/" ;;
+            # The SAM 3 fixture adds complex64 (ComplexFloatStorage) storages and a nested "model" dict.
+            cp "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.pt "$root"/Tests/SegNNTests/Fixtures/checkpoints/*.safetensors \
+                "$root"/Tests/SegModelsTests/Fixtures/sam3_reduced/sam3_reduced.pt "$corpus/" ;;
         sam-checkpoint)
-            cp "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced.pt "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced_st.safetensors "$corpus/" ;;
+            cp "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced.pt "$root"/Tests/SegModelsTests/Fixtures/sam2_reduced/sam2_reduced_st.safetensors \
+                "$root"/Tests/SegModelsTests/Fixtures/sam3_reduced/sam3_reduced.pt "$corpus/" ;;
         coco-results)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/mixed/results-*.json; do cp "$f" "$corpus/"; done ;;
         panoptic)

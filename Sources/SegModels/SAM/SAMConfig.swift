@@ -39,6 +39,8 @@ public struct SAMConfig: Sendable, Equatable {
         case tinyViT(TinyViT)
         /// SAM 2.1's Hiera trunk with its FPN neck.
         case hiera(Hiera)
+        /// SAM 3's ViT with its interactive SimpleFPN neck.
+        case sam3(SAM3ViT)
     }
 
     /// "vit_b", "vit_l", "vit_h", "vit_t" (MobileSAM) or "vit_custom" (sidecar).
@@ -54,6 +56,7 @@ public struct SAMConfig: Sendable, Equatable {
         case .vit(let v): v.imageSize / v.patchSize
         case .tinyViT: 64
         case .hiera(let h): h.imageSize / 16
+        case .sam3(let v): v.grid
         }
     }
 
@@ -62,6 +65,7 @@ public struct SAMConfig: Sendable, Equatable {
         case .vit(let v): v.imageSize
         case .tinyViT(let t): t.imageSize
         case .hiera(let h): h.imageSize
+        case .sam3(let v): v.imageSize
         }
     }
 
@@ -86,6 +90,7 @@ public struct SAMConfig: Sendable, Equatable {
     /// Works out the configuration of `dict`, using a sidecar when one exists.
     public static func detect(_ dict: StateDict, checkpoint: String) throws -> SAMConfig {
         let file = dict.path
+        if isSAM3(dict) { return try sam3(dict, checkpoint: checkpoint) }
         if dict.has("image_encoder.patch_embed.seq.0.c.weight") { return try tinyViT(dict) }
         if dict.has("image_encoder.trunk.patch_embed.proj.weight") { return try sam2(dict, checkpoint: checkpoint) }
         guard let patch = dict.shape("image_encoder.patch_embed.proj.weight"), patch.count == 4 else {

@@ -56,6 +56,7 @@ public final class SAMModel: Sendable {
         case vit(ViTEncoder)
         case tinyViT(TinyViTEncoder)
         case hiera(HieraEncoder)
+        case sam3(SAM3Encoder)
     }
 
     let encoder: Encoder
@@ -103,11 +104,13 @@ public final class SAMModel: Sendable {
         config = c
         self.checkpoint = checkpoint
         store = ParamStore()
-        let loader = WeightLoader(dict: dict, store: store)
+        // SAM 3 keeps the interactive decoder under `tracker.`: read it under SAM 2's names.
+        let loader = WeightLoader(dict: SAMConfig.isSAM3(dict) ? SAMConfig.sam3View(dict) : dict, store: store)
         switch c.encoder {
         case .vit(let v): encoder = .vit(try ViTEncoder(v, loader))
         case .tinyViT(let t): encoder = .tinyViT(try TinyViTEncoder(t, loader))
         case .hiera(let h): encoder = .hiera(try HieraEncoder(h, loader))
+        case .sam3(let v): encoder = .sam3(try SAM3Encoder(v, loader))
         }
         decoder = try MaskDecoder(c, loader)
         fingerprint = SAMModel.fingerprint(of: dict.file, name: c.name)
@@ -127,6 +130,7 @@ public final class SAMModel: Sendable {
     public func prepare(_ image: RGBImage) throws -> SAMEmbedding {
         guard image.width > 0, image.height > 0 else { throw SegError(.invalid, file: "", "image has zero size") }
         if case .hiera(let h) = encoder { return try prepareSAM2(image, hiera: h) }
+        if case .sam3(let e) = encoder { return try prepareSAM3(image, encoder: e) }
         let s = imageSize
         let (w, h) = Preprocess.resizedSize(width: image.width, height: image.height, longest: s)
         guard w > 0, h > 0 else {
@@ -154,7 +158,7 @@ public final class SAMModel: Sendable {
         switch encoder {
         case .vit(let e): e.forward(input, out, ws: ws)
         case .tinyViT(let e): e.forward(input, out, ws: ws)
-        case .hiera: break  // SAM 2.1 encodes in prepareSAM2
+        case .hiera, .sam3: break  // SAM 2.1 and SAM 3 encode in prepareSAM2 / prepareSAM3
         }
         return Tensor(shape: featureShape, data: Array(UnsafeBufferPointer(start: out, count: n)))
     }

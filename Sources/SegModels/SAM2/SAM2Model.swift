@@ -7,7 +7,13 @@ import SegNN
 /// stability for single-mask requests, logits upsampled straight to the image, clamped low-res
 /// logits for the next click).
 extension SAMModel {
-    var isSAM2: Bool { if case .hiera = config.encoder { true } else { false } }
+    /// SAM 2.1, or SAM 3 whose interactive path is SAM 2's (same maps, decoder and post-processing).
+    var isSAM2: Bool {
+        switch config.encoder {
+        case .hiera, .sam3: true
+        case .vit, .tinyViT: false
+        }
+    }
 
     /// Sizes of the three maps an embedding holds: the image embedding [d, g, g], conv_s1's
     /// [d/4, 2g, 2g] and conv_s0's [d/8, 4g, 4g], concatenated in that order (SAM 2.1 only).
@@ -138,6 +144,8 @@ extension SAMModel {
     func postprocessSAM2(_ lowRes: [Float], count: Int, _ e: SAMEmbedding, keepLogits: Bool) -> ([Mask], Tensor?) {
         let W = e.originalWidth, H = e.originalHeight, side = lowResSide
         guard count > 0, lowRes.count >= count * side * side else { return ([], nil) }
+        // SAM 3's predictor fills small background holes in the low-res logits first.
+        let lowRes = isSAM3 ? SAM3Holes.fill(lowRes, count: count, side: side) : lowRes
         return pool.with { ws in
             let full = ws.buffer(911, count * H * W)
             lowRes.withUnsafeBufferPointer { lr in

@@ -9,7 +9,7 @@ public enum Pickle {
         case orderedDict            // collections.OrderedDict
         case rebuildTensorV2        // torch._utils._rebuild_tensor_v2
         case rebuildParameter       // torch._utils._rebuild_parameter
-        case storage(DType)         // torch.FloatStorage, HalfStorage, BFloat16Storage, DoubleStorage, LongStorage, IntStorage
+        case storage(DType)         // torch.FloatStorage, HalfStorage, BFloat16Storage, DoubleStorage, LongStorage, IntStorage, ComplexFloatStorage
 
         static func named(module: String, name: String) -> Global? {
             switch (module, name) {
@@ -22,6 +22,7 @@ public enum Pickle {
             case ("torch", "DoubleStorage"): .storage(.float64)
             case ("torch", "LongStorage"): .storage(.int64)
             case ("torch", "IntStorage"): .storage(.int32)
+            case ("torch", "ComplexFloatStorage"): .storage(.complex64)
             default: nil
             }
         }

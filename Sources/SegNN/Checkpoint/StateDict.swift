@@ -1,12 +1,13 @@
 /// Element types a checkpoint may store. Floating types are converted to float32 on load.
+/// complex64 (SAM 3's RoPE buffers, `freqs_cis`) is read only as (real, imaginary) float pairs.
 public enum DType: String, Sendable, Equatable {
-    case float32, float16, bfloat16, float64, int64, int32
+    case float32, float16, bfloat16, float64, int64, int32, complex64
 
     public var byteSize: Int {
         switch self {
         case .float32, .int32: 4
         case .float16, .bfloat16: 2
-        case .float64, .int64: 8
+        case .float64, .int64, .complex64: 8
         }
     }
 
@@ -112,7 +113,7 @@ public struct StateDict: Sendable {
                 case .float16: o[i] = Half.toFloat(raw.loadUnaligned(fromByteOffset: at, as: UInt16.self).littleEndian)
                 case .bfloat16: o[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: at, as: UInt16.self).littleEndian) << 16)
                 case .float64: o[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian))
-                case .int64, .int32: break
+                case .int64, .int32, .complex64: break
                 }
             }
         }
@@ -122,6 +123,26 @@ public struct StateDict: Sendable {
     public func tensor(_ key: String, shape: [Int]? = nil) throws(CheckpointError) -> Tensor {
         let values = try floats(key, shape: shape)
         return Tensor(shape: try record(key).shape, data: values)
+    }
+
+    /// A complex64 tensor as interleaved (real, imaginary) float32 pairs: 2 × count values, in C order.
+    public func complexPairs(_ key: String, shape expected: [Int]? = nil) throws(CheckpointError) -> [Float] {
+        let r = try record(key)
+        if let expected, expected != r.shape {
+            throw CheckpointError(.invalid, file: path, "tensor \(key) has shape \(r.shape), expected \(expected)")
+        }
+        guard r.dtype == .complex64 else {
+            throw CheckpointError(.invalid, file: path, "tensor \(key) is \(r.dtype.rawValue), expected complex64")
+        }
+        let raw = try storageBytes(r, key: key)
+        var out = [Float](repeating: 0, count: 2 * r.count)
+        out.withUnsafeMutableBufferPointer { o in
+            forEachIndex(r) { i, s in
+                o[2 * i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: s * 8, as: UInt32.self).littleEndian)
+                o[2 * i + 1] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: s * 8 + 4, as: UInt32.self).littleEndian)
+            }
+        }
+        return out
     }
 
     /// An integer tensor (e.g. BatchNorm's `num_batches_tracked`).

@@ -1,0 +1,57 @@
+import SegCore
+import SegNN
+
+/// SAM 3's point and box path behind `SAMModel`, as the official `SAM3InteractiveImagePredictor`
+/// runs it: `set_image` (square antialiased resize, mean/std 0.5, the ViT, the `sam2_convs` neck,
+/// conv_s0/conv_s1, no_mem_embed), then SAM 2's `predict` (see SAM2Model.swift) with one addition in
+/// the post-processing: small background holes filled (`SAM3Holes`).
+extension SAMModel {
+    var isSAM3: Bool { if case .sam3 = config.encoder { true } else { false } }
+
+    func prepareSAM3(_ image: RGBImage, encoder: SAM3Encoder) throws -> SAMEmbedding {
+        let s = imageSize
+        let counts = sam2MapCounts
+        var features = [Float](repeating: 0, count: counts.embed + counts.s1 + counts.s0)
+        do {
+            // The encoder's scratch is its own and freed before the decoder's per-image work.
+            let ws = Workspace()
+            let input = ws.buffer(900, 3 * s * s)
+            // SAM2Transforms: ToTensor, Resize((S, S)) on the float tensor (antialiased), Normalize(0.5, 0.5).
+            SAM2Preprocess.input(image, size: s, mean: config.pixelMean, std: config.pixelStd, into: input)
+            features.withUnsafeMutableBufferPointer { f in
+                guard let base = f.baseAddress else { return }
+                encoder.forward(input, base, ws: ws)
+            }
+        }
+        let t = Tensor(shape: featureShape, data: features)
+        let cache = pool.with { sam2DecoderCache(t, ws: $0) }
+        return SAMEmbedding(features: t, originalWidth: image.width, originalHeight: image.height, inputWidth: s, inputHeight: s,
+                            modelFingerprint: fingerprint, decoderCache: cache)
+    }
+}
+
+/// `SAM2Transforms.postprocess_masks` with the SAM 3 predictor's `max_hole_area=256`: connected
+/// background regions (logit ≤ 0, 8-connected as `skimage.measure.label`) of at most 256 low-res
+/// pixels get the logit 10 before upsampling. The low-res logits the predictor returns are the
+/// unfilled ones.
+enum SAM3Holes {
+    static let maxArea = 256
+    static let fillValue: Float = 10
+
+    static func fill(_ lowRes: [Float], count: Int, side: Int) -> [Float] {
+        var out = lowRes
+        let plane = side * side
+        for m in 0..<count {
+            let bits = (0..<plane).map { lowRes[m * plane + $0] <= 0 ? UInt8(1) : 0 }
+            // A low-res plane is far below the labeller's 2^32-pixel limit: it cannot throw here.
+            guard let cc = try? Mask(width: side, height: side, bits: bits).connectedComponents(.eight), cc.count > 0 else { continue }
+            var area = [Int](repeating: 0, count: cc.count + 1)
+            for l in cc.labels.labels { area[Int(l)] += 1 }
+            for i in 0..<plane {
+                let l = Int(cc.labels.labels[i])
+                if l > 0 && area[l] <= maxArea { out[m * plane + i] = fillValue }
+            }
+        }
+        return out
+    }
+}
