@@ -12,6 +12,28 @@ extension COCOIoUType: ExpressibleByArgument {}
 extension FailureTable.SortKey: ExpressibleByArgument {}
 extension FailureRow.Kind: ExpressibleByArgument {}
 extension SizeBucket: ExpressibleByArgument {}
+extension EvaluationProtocol: ExpressibleByArgument {}
+
+/// `name=low,high` (pixels², both ends inclusive as pycocotools' `areaRng`).
+extension COCOAreaRange: ExpressibleByArgument {
+    public init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty else { return nil }
+        let ends = parts[1].split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard ends.count == 2, let low = ends[0], let high = ends[1], low.isFinite, high.isFinite else { return nil }
+        self.init(label: String(parts[0]), min: low, max: high)
+    }
+}
+
+/// A comma-separated list of numbers ("0.5,0.75").
+struct NumberList<Value: LosslessStringConvertible>: ExpressibleByArgument {
+    var values: [Value]
+    init?(argument: String) {
+        let parsed = argument.split(separator: ",").map { Value(String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { return nil }
+        values = parsed.compactMap { $0 }
+    }
+}
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
 
@@ -65,6 +87,27 @@ struct EvalOptions: ParsableArguments {
     @Flag(help: "Instance: add the TIDE error breakdown (AP gain from fixing each error type, per class and size).")
     var tide = false
 
+    @Option(help: "Instance rules: coco (pycocotools) or lvis (LVISEval, federated). Default: lvis when the ground truth has LVIS's fields (neg_category_ids, not_exhaustive_category_ids, category frequency), else coco.")
+    var `protocol`: EvaluationProtocol?
+
+    @Option(help: "Instance: IoU thresholds, comma-separated ascending (pycocotools' iouThrs; default 0.50:0.05:0.95).")
+    var iouThrs: NumberList<Double>?
+
+    @Option(help: "Instance: recall thresholds (pycocotools' recThrs; default 0:0.01:1).")
+    var recThrs: NumberList<Double>?
+
+    @Option(help: "Instance: detections kept per image and category, ascending (pycocotools' maxDets, three values, default 1,10,100; LVIS: one value per image, default 300).")
+    var maxDets: NumberList<Int>?
+
+    @Option(help: "Instance: an area range name=low,high in pixels² (repeatable): replaces the range of that name (all, small, medium, large) or adds one, reported as AP_name and AR_name.")
+    var areaRange: [COCOAreaRange] = []
+
+    @Flag(help: "Instance: class-agnostic, every category as one (pycocotools' useCats=0).")
+    var noCategories = false
+
+    @Option(help: "Instance: evaluate only these image ids, comma-separated (pycocotools' imgIds).")
+    var imageIds: NumberList<Int>?
+
     @OptionGroup var imageOptions: ImageOptions
 
     enum ResizeMode: String, ExpressibleByArgument { case nearest }
@@ -87,6 +130,13 @@ struct EvalOptions: ParsableArguments {
         r.failureQuery = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize,
                                       kind: failureType, limit: failures)
         r.tide = tide
+        r.evaluationProtocol = self.`protocol`
+        r.iouThresholds = iouThrs?.values
+        r.recallThresholds = recThrs?.values
+        r.maxDets = maxDets?.values
+        r.areaRanges = areaRange
+        r.useCategories = !noCategories
+        r.imageIds = imageIds?.values
         return r
     }
 
@@ -112,7 +162,9 @@ struct Eval: ParsableCommand {
         abstract: "Evaluate predictions against ground truth (COCO instance, semantic, panoptic or binary masks).",
         discussion: """
             Instance: COCO AP/AR exactly as pycocotools computes them (--iou-type segm, bbox or boundary), \
-            per-class AP/AR and a failure table. Semantic: per-class IoU, Dice, precision, recall, mIoU, \
+            with its parameters (--iou-thrs, --rec-thrs, --max-dets, --area-range, --no-categories, \
+            --image-ids), or LVIS AP as the lvis package's LVISEval (detected from the ground truth, or \
+            --protocol lvis), per-class AP/AR and a failure table. Semantic: per-class IoU, Dice, precision, recall, mIoU, \
             pixel accuracy, fwIoU and the confusion matrix (dataset-cumulative and per-image mean), and \
             recall of ground-truth segments by size. Panoptic: PQ/SQ/RQ as panopticapi. Binary: IoU with an \
             ignore value. JSON keys are listed in the README.

@@ -50,8 +50,8 @@ struct ReportDocumentTests {
             Issue.record("not instance"); return
         }
         #expect(document.tide == nil && plain.output.json["tide"] == nil)
-        #expect(document.stats == report.evaluation.stats && document.metrics.AP == report.evaluation.stats[0]
-                && document.metrics.ARl == report.evaluation.stats[11])
+        #expect(document.stats == report.evaluation.stats && document.metrics["AP"] == report.evaluation.stats[0]
+                && document.metrics["ARl"] == report.evaluation.stats[11] && document.evaluationProtocol == "coco")
         #expect(plain.output.json["metrics"]?["AR100"] == .number(report.evaluation.stats[8]))
         request.tide = true
         let withTide = try Evaluation.run(request)

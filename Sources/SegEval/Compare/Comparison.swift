@@ -120,7 +120,7 @@ extension Comparison {
     public static func instance(_ a: COCOEvaluation, _ b: COCOEvaluation, replicates: Int, seed: UInt64) -> Comparison {
         let perClass = a.categories.indices.map { k in
             (id: a.categories[k].id, name: a.categories[k].name,
-             metrics: COCOSummary.names.indices.map { (COCOSummary.names[$0], pairDelta(a.perCategory[k].stats[$0], b.perCategory[k].stats[$0])) })
+             metrics: a.summary.names.indices.map { (a.summary.names[$0], pairDelta(a.perCategory[k].stats[$0], b.perCategory[k].stats[$0])) })
         }
         let fa = imageF1(a), fb = imageF1(b)
         var images = a.images.indices.map { i in
@@ -150,7 +150,7 @@ extension Comparison {
             for _ in 0..<n { for c in byImage[i] { cells.append(ev.cells[c]) } }
         }
         let (precision, recall) = COCOEvaluation.accumulate(params: ev.params, categoryCount: ev.categories.count, cells: cells, workers: 1)
-        return COCOEvaluation.summarize(params: ev.params, precision: precision, recall: recall, categoryCount: ev.categories.count, only: nil).stats[0]
+        return COCOEvaluation.summarize(params: ev.params, precision: precision, recall: recall, categories: ev.categories, only: nil).ap
     }
 
     static func imageF1(_ ev: COCOEvaluation) -> [Double] {

@@ -334,14 +334,17 @@ extension FailureTable {
         }
         for (c, cell) in ev.cells.enumerated() where classOK[cell.categoryIndex] {
             let D = cell.detectionCount, G = cell.groundTruthCount
-            for g in 0..<G where !cell.gtCrowd[g] && !cell.gtMatched[t0 * G + g] {
+            // Ignored ground truth (crowd; LVIS's `ignore`) is never missed; area range "all" is a = 0.
+            for g in 0..<G where !cell.gtIgnored[g] && !cell.gtMatched[t0 * G + g] {
                 var best = 0.0
                 for d in 0..<D { best = max(best, cell.ious[d * G + g]) }
                 add(.missed, iou: best, score: FailureSortKey.noScore, area: cell.gtAreas[g], cell: c, item: -(g + 1))
             }
             for d in 0..<D {
                 let f = cell.flags[t0 * D + d]  // area range "all" is a = 0
-                if f & 3 != 0 { continue }
+                // Matched to a ground truth with id 0: pycocotools counts it as unmatched (the
+                // number is kept), but it is no failure.
+                if f & 3 != 0 || cell.matches[t0 * D + d] >= 0 { continue }
                 let (kind, iou) = detectionError(cell, d: d, t0: t0)
                 add(kind, iou: iou, score: cell.scores[d], area: cell.dtAreas[d], cell: c, item: d)
             }
@@ -370,7 +373,7 @@ extension FailureTable {
     static func detectionError(_ cell: COCOImageCategoryEval, d: Int, t0: Int) -> (kind: FailureRow.Kind, iou: Double) {
         let G = cell.groundTruthCount
         var bestSame = 0.0, bestMatched = 0.0
-        for g in 0..<G where !cell.gtCrowd[g] {
+        for g in 0..<G where !cell.gtIgnored[g] {
             let v = cell.ious[d * G + g]
             bestSame = max(bestSame, v)
             if cell.gtMatched[t0 * G + g] { bestMatched = max(bestMatched, v) }

@@ -5,6 +5,9 @@ import SegCore
 /// table, the error breakdown and the comparison read.
 public struct COCOEvaluation: Sendable {
     public let params: COCOEvalParams
+    /// The inputs as the protocol evaluated them (`COCOInputs.prepared(for:)`): the cells' indices
+    /// point into these.
+    public let inputs: COCOInputs
     /// Sorted by id: pycocotools' `imgIds` order.
     public let images: [COCOImage]
     /// Sorted by id: pycocotools' `catIds` order.
@@ -19,9 +22,10 @@ public struct COCOEvaluation: Sendable {
     /// Index k as in `categories`.
     public let perCategory: [COCOSummary]
 
-    init(params: COCOEvalParams, images: [COCOImage], categories: [COCOCategory], cells: [COCOImageCategoryEval],
-         workers: Int) {
+    init(params: COCOEvalParams, inputs: COCOInputs, images: [COCOImage], categories: [COCOCategory],
+         cells: [COCOImageCategoryEval], workers: Int) {
         self.params = params
+        self.inputs = inputs
         self.images = images
         self.categories = categories
         self.cells = cells
@@ -30,9 +34,9 @@ public struct COCOEvaluation: Sendable {
         clock.lap("  accumulate proper")
         self.precision = precision
         self.recall = recall
-        summary = Self.summarize(params: params, precision: precision, recall: recall, categoryCount: categories.count, only: nil)
+        summary = Self.summarize(params: params, precision: precision, recall: recall, categories: categories, only: nil)
         perCategory = (0..<categories.count).map {
-            Self.summarize(params: params, precision: precision, recall: recall, categoryCount: categories.count, only: $0)
+            Self.summarize(params: params, precision: precision, recall: recall, categories: categories, only: $0)
         }
         clock.lap("  summarize")
     }

@@ -33,9 +33,15 @@ public struct COCOImage: Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var fileName: String
+    /// LVIS (federated): categories checked to be absent from the image (`neg_category_ids`).
+    public var negativeCategoryIds: [Int]?
+    /// LVIS: categories whose instances in the image are not all annotated (`not_exhaustive_category_ids`).
+    public var notExhaustiveCategoryIds: [Int]?
 
-    public init(id: Int, width: Int, height: Int, fileName: String) {
+    public init(id: Int, width: Int, height: Int, fileName: String, negativeCategoryIds: [Int]? = nil,
+                notExhaustiveCategoryIds: [Int]? = nil) {
         self.id = id; self.width = width; self.height = height; self.fileName = fileName
+        self.negativeCategoryIds = negativeCategoryIds; self.notExhaustiveCategoryIds = notExhaustiveCategoryIds
     }
 }
 
@@ -45,9 +51,11 @@ public struct COCOCategory: Equatable, Sendable {
     public var supercategory: String
     /// Panoptic files say whether a category is a thing (countable) or stuff; nil when absent.
     public var isThing: Bool?
+    /// LVIS: "r", "c" or "f" (rare, common, frequent: in < 10, 10–99, ≥ 100 training images).
+    public var frequency: String?
 
-    public init(id: Int, name: String, supercategory: String = "", isThing: Bool? = nil) {
-        self.id = id; self.name = name; self.supercategory = supercategory; self.isThing = isThing
+    public init(id: Int, name: String, supercategory: String = "", isThing: Bool? = nil, frequency: String? = nil) {
+        self.id = id; self.name = name; self.supercategory = supercategory; self.isThing = isThing; self.frequency = frequency
     }
 }
 
@@ -61,12 +69,14 @@ public struct COCOAnnotation: Equatable, Sendable {
     /// The `area` field (ground truth); for detections pycocotools' `loadRes` derives it.
     public var area: Double?
     public var isCrowd: Bool
+    /// The `ignore` field: LVIS's evaluation honours it; pycocotools overwrites it with `iscrowd`.
+    public var ignore: Bool
     public var score: Double
 
     public init(id: Int, imageId: Int, categoryId: Int, segmentation: COCOSegmentation = .none, bbox: COCOBox? = nil,
-                area: Double? = nil, isCrowd: Bool = false, score: Double = 1) {
+                area: Double? = nil, isCrowd: Bool = false, ignore: Bool = false, score: Double = 1) {
         self.id = id; self.imageId = imageId; self.categoryId = categoryId; self.segmentation = segmentation
-        self.bbox = bbox; self.area = area; self.isCrowd = isCrowd; self.score = score
+        self.bbox = bbox; self.area = area; self.isCrowd = isCrowd; self.ignore = ignore; self.score = score
     }
 }
 
@@ -79,6 +89,13 @@ public struct COCOGroundTruth: Sendable {
 
     public init(file: String = "", images: [COCOImage], categories: [COCOCategory], annotations: [COCOAnnotation]) {
         self.file = file; self.images = images; self.categories = categories; self.annotations = annotations
+    }
+
+    /// An LVIS-style (federated) file: its images list the categories checked absent or not
+    /// exhaustively annotated, or its categories carry a frequency.
+    public var isFederated: Bool {
+        images.contains { $0.negativeCategoryIds != nil || $0.notExhaustiveCategoryIds != nil }
+            || categories.contains { $0.frequency != nil }
     }
 }
 

@@ -33,14 +33,25 @@ public struct COCOInputs: Sendable {
     /// Flat copies of the fields the matching reads for every pair: reading them from the
     /// annotation structs would retain and release their segmentation payloads each time.
     let detectionScores: [Double]
+    /// Crowd regions (matched many times, IoU over the detection's area); none under LVIS's rules.
     let gtCrowd: [Bool]
+    /// Ground truth that does not count: crowd for pycocotools (which overwrites `ignore` with
+    /// `iscrowd`), the `ignore` field for LVISEval.
+    let gtIgnore: [Bool]
     let gtIds: [Int]
 
-    public init(groundTruth: COCOGroundTruth, results: COCOResults) {
+    public init(groundTruth: COCOGroundTruth, results: COCOResults, evaluationProtocol: EvaluationProtocol = .coco) {
         self.groundTruth = groundTruth
         self.results = results
         detectionScores = results.detections.map(\.score)
-        gtCrowd = groundTruth.annotations.map(\.isCrowd)
+        switch evaluationProtocol {
+        case .coco:
+            gtCrowd = groundTruth.annotations.map(\.isCrowd)
+            gtIgnore = gtCrowd
+        case .lvis:
+            gtCrowd = [Bool](repeating: false, count: groundTruth.annotations.count)
+            gtIgnore = groundTruth.annotations.map(\.ignore)
+        }
         gtIds = groundTruth.annotations.map(\.id)
     }
 }
@@ -137,8 +148,9 @@ public struct COCOEvaluator: Sendable {
         }
     }
 
-    func evaluate<O: InstanceOverlap>(_ inputs: COCOInputs, overlap: O, workers: Int,
+    func evaluate<O: InstanceOverlap>(_ given: COCOInputs, overlap: O, workers: Int,
                                       progress: (@Sendable (Int, Int) -> Void)?) throws(SegError) -> COCOEvaluation {
+        let inputs = try given.prepared(for: params)
         let gt = inputs.groundTruth
         let images = gt.images.sorted { $0.id < $1.id }
         let categories = gt.categories.sorted { $0.id < $1.id }
@@ -164,7 +176,8 @@ public struct COCOEvaluator: Sendable {
         clock.lap("per-image matching")
         let cells = perImage.flatMap { $0 }
         clock.lap("flatten")
-        let evaluation = COCOEvaluation(params: params, images: images, categories: categories, cells: cells, workers: workers)
+        let evaluation = COCOEvaluation(params: params, inputs: inputs, images: images, categories: categories, cells: cells,
+                                        workers: workers)
         clock.lap("accumulate")
         return evaluation
     }
@@ -214,6 +227,11 @@ public struct COCOEvaluator: Sendable {
         let allDt = categoryRuns.flatMap(\.dt)
         let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
         let allCrowd = allGt.map { inputs.gtCrowd[$0] }
+        let allIgnore = allGt.map { inputs.gtIgnore[$0] }
+        // LVIS: an unmatched detection of a category the image does not annotate exhaustively is
+        // ignored, not counted as a false positive.
+        let notExhaustive = params.evaluationProtocol == .lvis
+            ? Set((image.notExhaustiveCategoryIds ?? []).compactMap { categoryIndex[$0] }) : []
         let GA = allGt.count
         // Other categories' non-crowd ground truth, for the failure table's misclassifications.
         var othersOffsets: [Int] = []
@@ -225,12 +243,13 @@ public struct COCOEvaluator: Sendable {
             let gtAreas = Array(prepared.gtAreas[gOffset..<(gOffset + G)])
             let dtAreas = Array(prepared.dtAreas[dOffset..<(dOffset + D)])
             let crowd = Array(allCrowd[gOffset..<(gOffset + G)])
+            let ignore = Array(allIgnore[gOffset..<(gOffset + G)])
             let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: Array(prepared.dtShapes[dOffset..<(dOffset + D)]),
                                                               gt: Array(prepared.gtShapes[gOffset..<(gOffset + G)]), crowd: crowd)
             let gtIds = run.gt.map { inputs.gtIds[$0] }
             var cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
                              scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
-                             crowd: crowd, params: params)
+                             crowd: crowd, ignore: ignore, unmatchedIgnored: notExhaustive.contains(run.category), params: params)
             // Only detections left unmatched at IoU 0.5 (area "all") need the IoU with other
             // categories' objects, so it is computed for those alone.
             var cross = [Double](repeating: 0, count: D)
@@ -251,9 +270,12 @@ public struct COCOEvaluator: Sendable {
         return out
     }
 
-    /// pycocotools' `evaluateImg` for every area range, with maxDet = maxDets.last.
+    /// pycocotools' `evaluateImg` (or LVISEval's `evaluate_img`) for every area range, with
+    /// maxDet = maxDets.last. `ignore`: ground truth that never counts; `unmatchedIgnored`: every
+    /// unmatched detection is ignored (LVIS, a category not exhaustively annotated in the image).
     static func match(imageIndex: Int, category: Int, gt: [Int], dt: [Int], gtIds: [Int], scores: [Double], ious: [Double],
-                      gtAreas: [Double], dtAreas: [Double], crowd: [Bool], params: COCOEvalParams) -> COCOImageCategoryEval {
+                      gtAreas: [Double], dtAreas: [Double], crowd: [Bool], ignore: [Bool], unmatchedIgnored: Bool = false,
+                      params: COCOEvalParams) -> COCOImageCategoryEval {
         let G = gt.count, D = dt.count
         let T = params.iouThresholds.count, A = params.areaRanges.count
         var flags = [UInt8](repeating: 0, count: A * T * D)
@@ -269,9 +291,9 @@ public struct COCOEvaluator: Sendable {
             let range = params.areaRanges[a]
             // Stable sort by the ignore flag: counted ground truth first, file order kept.
             var n = 0
-            for g in 0..<G where !(crowd[g] || range.excludes(gtAreas[g])) { order[n] = g; n += 1 }
+            for g in 0..<G where !(ignore[g] || range.excludes(gtAreas[g])) { order[n] = g; n += 1 }
             nonIgnored[a] = Int32(n)
-            for g in 0..<G where crowd[g] || range.excludes(gtAreas[g]) { order[n] = g; n += 1; gtIgnoredOut[a * G + g] = true }
+            for g in 0..<G where ignore[g] || range.excludes(gtAreas[g]) { order[n] = g; n += 1; gtIgnoredOut[a * G + g] = true }
             for k in 0..<G {
                 ignoredInOrder[k] = gtIgnoredOut[a * G + order[k]]
                 crowdInOrder[k] = crowd[order[k]]
@@ -308,7 +330,7 @@ public struct COCOEvaluator: Sendable {
                             gtMatchedOut[t * G + g] = true
                         }
                     }
-                    if f & 1 == 0 && range.excludes(dtAreas[d]) { f |= 2 }
+                    if f & 1 == 0 && (unmatchedIgnored || range.excludes(dtAreas[d])) { f |= 2 }
                     flags[base + d] = f
                 }
             }

@@ -17,9 +17,23 @@ public struct COCOAreaRange: Sendable, Equatable {
     @inline(__always) func excludes(_ area: Double) -> Bool { area < min || area > max }
 }
 
-/// The COCOeval parameters (pycocotools' `Params` for segm/bbox), defaults identical.
+/// Whose rules the instance evaluation follows: pycocotools' COCOeval, or the `lvis` package's
+/// LVISEval (federated: per image only the categories known present or absent count, unmatched
+/// detections of categories not exhaustively annotated are ignored, at most 300 detections per
+/// image, no crowd regions, AP per frequency group).
+public enum EvaluationProtocol: String, Sendable, CaseIterable {
+    case coco, lvis
+}
+
+/// The COCOeval parameters (pycocotools' `Params` for segm/bbox), defaults identical; or
+/// LVISEval's (`COCOEvalParams.lvis`).
 public struct COCOEvalParams: Sendable {
     public var iouType: COCOIoUType
+    public var evaluationProtocol = EvaluationProtocol.coco
+    /// pycocotools' `useCats`: false evaluates every category as one (class-agnostic).
+    public var useCategories = true
+    /// pycocotools' `imgIds`: only these images are evaluated (nil: every image).
+    public var imageIds: [Int]?
     public var iouThresholds: [Double]
     public var recallThresholds: [Double]
     /// Sorted ascending; the last one bounds the detections kept per image and category.
@@ -54,4 +68,12 @@ public struct COCOEvalParams: Sendable {
     }
 
     var maxDetLimit: Int { maxDets.last ?? 100 }
+
+    /// LVISEval's parameters: the COCO thresholds and area ranges, 300 detections per image.
+    public static func lvis(iouType: COCOIoUType = .segm) -> COCOEvalParams {
+        var p = COCOEvalParams(iouType: iouType)
+        p.evaluationProtocol = .lvis
+        p.maxDets = [300]
+        return p
+    }
 }

@@ -369,33 +369,52 @@ public enum COCOReader {
     static func readImage(_ json: inout JSONCursor, index: Int) throws(SegError) -> COCOImage {
         var id: Int?, width: Int?, height: Int?
         var fileName = ""
+        var negative: [Int]?, notExhaustive: [Int]?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "id") { id = try json.integer() }
             else if json.key(key, is: "width") { width = try json.integer() }
             else if json.key(key, is: "height") { height = try json.integer() }
             else if json.key(key, is: "file_name") { fileName = json.null() ? "" : try json.string() }
+            else if json.key(key, is: "neg_category_ids") { negative = try readIntegers(&json) }
+            else if json.key(key, is: "not_exhaustive_category_ids") { notExhaustive = try readIntegers(&json) }
             else { try json.skipValue() }
         }
         guard let id else { throw SegError(.invalid, file: "", "images[\(index)]: no \"id\"") }
         guard let width, let height else { throw SegError(.invalid, file: "", "images[\(index)] (id \(id)): no \"width\" or \"height\"") }
-        return COCOImage(id: id, width: width, height: height, fileName: fileName)
+        return COCOImage(id: id, width: width, height: height, fileName: fileName, negativeCategoryIds: negative,
+                         notExhaustiveCategoryIds: notExhaustive)
+    }
+
+    /// A list of integers (LVIS's category id lists); null reads as absent.
+    static func readIntegers(_ json: inout JSONCursor) throws(SegError) -> [Int]? {
+        if json.null() { return nil }
+        var values: [Int] = []
+        var array = try json.beginArray()
+        while try json.nextElement(&array) { values.append(try json.integer()) }
+        return values
     }
 
     static func readCategory(_ json: inout JSONCursor, index: Int) throws(SegError) -> COCOCategory {
         var id: Int?
         var name = "", supercategory = ""
         var isThing: Bool?
+        var frequency: String?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "id") { id = try json.integer() }
             else if json.key(key, is: "name") { name = json.null() ? "" : try json.string() }
             else if json.key(key, is: "supercategory") { supercategory = json.null() ? "" : try json.string() }
             else if json.key(key, is: "isthing") { isThing = try readFlag(&json) }
+            else if json.key(key, is: "frequency") { frequency = json.null() ? nil : try json.string() }
             else { try json.skipValue() }
         }
         guard let id else { throw SegError(.invalid, file: "", "categories[\(index)]: no \"id\"") }
-        return COCOCategory(id: id, name: name.isEmpty ? "\(id)" : name, supercategory: supercategory, isThing: isThing)
+        if let frequency, !["r", "c", "f"].contains(frequency) {
+            throw SegError(.invalid, file: "", "categories[\(index)] (id \(id)): frequency \"\(frequency)\" is not r, c or f")
+        }
+        return COCOCategory(id: id, name: name.isEmpty ? "\(id)" : name, supercategory: supercategory, isThing: isThing,
+                            frequency: frequency)
     }
 
     static func readFlag(_ json: inout JSONCursor) throws(SegError) -> Bool {
@@ -410,7 +429,7 @@ public enum COCOReader {
         var segmentation = COCOSegmentation.none
         var bbox: COCOBox?
         var area: Double?
-        var isCrowd = false
+        var isCrowd = false, ignore = false
         var score: Double?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
@@ -422,6 +441,7 @@ public enum COCOReader {
             else if json.key(key, is: "id") { id = try json.integer() }
             else if json.key(key, is: "area") { area = json.null() ? nil : try json.double() }
             else if json.key(key, is: "iscrowd") { isCrowd = try readFlag(&json) }
+            else if json.key(key, is: "ignore") { ignore = json.null() ? false : try readFlag(&json) }
             else { try json.skipValue() }
         }
         func name() -> String { id.map { "\(entry()) (id \($0))" } ?? entry() }
@@ -434,7 +454,7 @@ public enum COCOReader {
         }
         guard let id else { throw SegError(.invalid, file: "", "\(entry()): no \"id\"") }
         return COCOAnnotation(id: id, imageId: imageId, categoryId: categoryId, segmentation: segmentation, bbox: bbox,
-                              area: area, isCrowd: isCrowd, score: 1)
+                              area: area, isCrowd: isCrowd, ignore: ignore, score: 1)
     }
 
     static func readBox(_ json: inout JSONCursor, entry: @autoclosure () -> String) throws(SegError) -> COCOBox? {

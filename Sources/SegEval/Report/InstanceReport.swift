@@ -32,27 +32,55 @@ public struct InstanceReport: Sendable {
         return InstanceReportDocument(
             iouType: ev.params.iouType.rawValue, groundTruth: groundTruthFile, predictions: predictionsFile,
             images: ev.images.count, categories: ev.categories.count, detections: detectionCount,
-            metrics: COCOMetricsDocument(ev.summary), stats: ev.stats,
+            evaluationProtocol: ev.params.evaluationProtocol.rawValue,
+            metrics: NamedValues(zip(ev.summary.names, ev.stats).map { ($0, $1) }), stats: ev.stats,
             perClass: ev.categories.enumerated().map { k, c in
                 .init(id: c.id, name: c.name, groundTruth: groundTruthPerCategory[k], detections: detectionsPerCategory[k],
-                      metrics: COCOMetricsDocument(ev.perCategory[k]))
+                      metrics: NamedValues(zip(ev.perCategory[k].names, ev.perCategory[k].stats).map { ($0, $1) }))
             },
             tide: tide?.document, failures: failures.document)
     }
 
     public var summaryTable: ReportTable {
-        var table = ReportTable(title: "COCO \(evaluation.params.iouType.rawValue) (pycocotools protocol), \(evaluation.images.count) images, \(detectionCount) detections",
-                                columns: ["metric", "value"])
-        let labels = ["AP @[.50:.95]", "AP @.50", "AP @.75", "AP small", "AP medium", "AP large",
-                      "AR maxDets=1", "AR maxDets=10", "AR maxDets=100", "AR small", "AR medium", "AR large"]
-        for (i, name) in COCOSummary.names.enumerated() {
-            table.rows.append(["\(name.padding(5)) \(labels[i])", formatMetric(evaluation.stats[i])])
+        let ev = evaluation
+        let rules = ev.params.evaluationProtocol == .lvis ? "LVIS \(ev.params.iouType.rawValue) (lvis protocol, federated)"
+            : "COCO \(ev.params.iouType.rawValue) (pycocotools protocol)"
+        var table = ReportTable(title: "\(rules), \(ev.images.count) images, \(detectionCount) detections", columns: ["metric", "value"])
+        for (name, value) in zip(ev.summary.names, ev.stats) {
+            table.rows.append(["\(name.padding(7)) \(Self.label(name))", formatMetric(value)])
         }
         return table
     }
 
+    /// What a summary name means, as pycocotools' and LVISEval's printouts say it.
+    static func label(_ name: String) -> String {
+        let areas = ["s": "small", "m": "medium", "l": "large"]
+        let groups = ["r": "rare", "c": "common", "f": "frequent"]
+        let kind = String(name.prefix(2))
+        var rest = String(name.dropFirst(2))
+        var maxDets = ""
+        if let at = rest.firstIndex(of: "@") {
+            maxDets = " maxDets=" + rest[rest.index(after: at)...]
+            rest = String(rest[..<at])
+        }
+        switch rest {
+        case "": return (kind == "AP" ? "AP @[.50:.95]" : "AR") + maxDets
+        case "50", "75": return "AP @.\(rest)"
+        case _ where rest.hasPrefix("_"): return "\(kind) area \(rest.dropFirst())" + maxDets
+        case _ where areas[rest] != nil: return "\(kind) \(areas[rest]!)" + maxDets
+        case _ where groups[rest] != nil: return "AP \(groups[rest]!)"
+        default: return "AR maxDets=\(rest)"
+        }
+    }
+
+    /// AP by IoU and size and the recall at the largest maxDets, per class.
+    var perClassNames: [String] {
+        let names = evaluation.summary.names
+        return Array(names.prefix(6)) + [names.first { $0.hasPrefix("AR@") } ?? names[8]]
+    }
+
     public var perClassTable: ReportTable {
-        let names = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"]
+        let names = perClassNames
         var table = ReportTable(title: "Per class", columns: ["class", "id", "gt", "dets"] + names,
                                 ranked: Dictionary(uniqueKeysWithValues: names.map { ($0, true) }))
         for (k, c) in evaluation.categories.enumerated() {
@@ -63,9 +91,9 @@ public struct InstanceReport: Sendable {
         return table
     }
 
-    /// CSV: one row per class plus an "all" row, every COCO number in full precision.
+    /// CSV: one row per class plus an "all" row, every summary number in full precision.
     public var csvTable: ReportTable {
-        var table = ReportTable(title: "", columns: ["class", "id", "groundTruth", "detections"] + COCOSummary.names)
+        var table = ReportTable(title: "", columns: ["class", "id", "groundTruth", "detections"] + evaluation.summary.names)
         table.rows.append(["all", "", String(groundTruthPerCategory.reduce(0, +)), String(detectionCount)]
                           + evaluation.stats.map { JSONValue.format($0) })
         for (k, c) in evaluation.categories.enumerated() {

@@ -3,21 +3,10 @@ import SegCore
 // The reports `segterm eval` and `segterm compare` write, as Codable types: their declarations
 // are the JSON keys in the printed order (see `JSONValue(encoding:)`), and a program reading a
 // report decodes it with the same types. Undefined numbers are written as null (JSON has no
-// NaN): fields that can be undefined are optional. COCO numbers keep pycocotools' -1.
+// NaN): fields that can be undefined are optional. COCO and LVIS numbers keep the tools' -1.
 
 /// A metric value that may be undefined (NaN or infinite in the engine).
 func defined(_ x: Double) -> Double? { x.isFinite ? x : nil }
-
-/// The 12 COCO numbers under pycocotools' names.
-public struct COCOMetricsDocument: Codable, Sendable, Equatable {
-    public var AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl: Double
-
-    init(_ s: COCOSummary) {
-        let v = s.stats
-        (AP, AP50, AP75, APs, APm, APl) = (v[0], v[1], v[2], v[3], v[4], v[5])
-        (AR1, AR10, AR100, ARs, ARm, ARl) = (v[6], v[7], v[8], v[9], v[10], v[11])
-    }
-}
 
 /// `segterm eval` on instance masks or boxes.
 public struct InstanceReportDocument: Codable, Sendable, Equatable {
@@ -26,7 +15,8 @@ public struct InstanceReportDocument: Codable, Sendable, Equatable {
         public var name: String
         public var groundTruth: Int
         public var detections: Int
-        public var metrics: COCOMetricsDocument
+        /// The summary numbers of this class alone, under the names of `metrics`.
+        public var metrics: NamedValues<Double>
 
         // The metrics sit beside id and name, not under a key of their own.
         public func encode(to encoder: any Encoder) throws {
@@ -44,10 +34,10 @@ public struct InstanceReportDocument: Codable, Sendable, Equatable {
             name = try c.decode(String.self, forKey: .name)
             groundTruth = try c.decode(Int.self, forKey: .groundTruth)
             detections = try c.decode(Int.self, forKey: .detections)
-            metrics = try COCOMetricsDocument(from: decoder)
+            metrics = try NamedValues(from: decoder, excluding: ["id", "name", "groundTruth", "detections"])
         }
 
-        init(id: Int, name: String, groundTruth: Int, detections: Int, metrics: COCOMetricsDocument) {
+        init(id: Int, name: String, groundTruth: Int, detections: Int, metrics: NamedValues<Double>) {
             self.id = id; self.name = name; self.groundTruth = groundTruth; self.detections = detections; self.metrics = metrics
         }
 
@@ -61,7 +51,12 @@ public struct InstanceReportDocument: Codable, Sendable, Equatable {
     public var images: Int
     public var categories: Int
     public var detections: Int
-    public var metrics: COCOMetricsDocument
+    /// "coco" (pycocotools' rules) or "lvis" (LVISEval's federated rules).
+    public var evaluationProtocol: String
+    /// pycocotools' 12 numbers (AR named by the maxDets given) or LVISEval's 13 results, then AP and
+    /// AR of any extra area range.
+    public var metrics: NamedValues<Double>
+    /// The values of `metrics` in order (pycocotools' `stats` for the COCO protocol).
     public var stats: [Double]
     public var perClass: [PerClass]
     /// With `--tide`; the key is left out otherwise.
@@ -70,6 +65,7 @@ public struct InstanceReportDocument: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case task, iouType, groundTruth, predictions, images, categories, detections, metrics, stats, perClass, tide, failures
+        case evaluationProtocol = "protocol"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -81,6 +77,7 @@ public struct InstanceReportDocument: Codable, Sendable, Equatable {
         try c.encode(images, forKey: .images)
         try c.encode(categories, forKey: .categories)
         try c.encode(detections, forKey: .detections)
+        try c.encode(evaluationProtocol, forKey: .evaluationProtocol)
         try c.encode(metrics, forKey: .metrics)
         try c.encode(stats, forKey: .stats)
         try c.encode(perClass, forKey: .perClass)

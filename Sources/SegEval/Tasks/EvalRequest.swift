@@ -10,6 +10,19 @@ public struct EvalRequest: Sendable {
     /// nil: inferred from the inputs (`Evaluation.task(of:)`).
     public var task: Task?
     public var iouType: COCOIoUType = .segm
+    /// Instance: coco (pycocotools) or lvis (LVISEval); nil: lvis when the ground truth is
+    /// federated (LVIS's image and category fields), else coco.
+    public var evaluationProtocol: EvaluationProtocol?
+    /// Instance, pycocotools' parameters (nil: the protocol's defaults): `iouThrs`, `recThrs`, `maxDets`.
+    public var iouThresholds: [Double]?
+    public var recallThresholds: [Double]?
+    public var maxDets: [Int]?
+    /// Area ranges that replace the one of the same name or are added after the others.
+    public var areaRanges: [COCOAreaRange] = []
+    /// pycocotools' `useCats`; false: class-agnostic.
+    public var useCategories = true
+    /// pycocotools' `imgIds`: evaluate only these images.
+    public var imageIds: [Int]?
     /// A class-list file (text or JSON), read when `classNames` is nil.
     public var classesFile: String?
     /// Class names already read (the workbench's `classes`): they take the place of `classesFile`.

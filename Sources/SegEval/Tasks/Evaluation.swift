@@ -51,15 +51,60 @@ public enum Evaluation {
         }
     }
 
+    /// The instance evaluation; the inputs returned are the ones evaluated (for LVIS, without the
+    /// detections its rules leave out), which the failure table and TIDE read.
     static func instance(_ request: EvalRequest) throws -> (report: InstanceReport, inputs: COCOInputs) {
         var clock = PhaseClock()
         let (gt, results) = try COCOReader.readBoth(groundTruth: request.groundTruth, results: request.predictions)
         clock.lap("read ground truth and results")
-        let inputs = COCOInputs(groundTruth: gt, results: results)
-        let evaluation = try COCOEvaluator(params: COCOEvalParams(iouType: request.iouType))
-            .evaluate(inputs, workers: request.workers, progress: request.progress)
+        let params = try cocoParams(request, federated: gt.isFederated)
+        let evaluation = try COCOEvaluator(params: params)
+            .evaluate(COCOInputs(groundTruth: gt, results: results), workers: request.workers, progress: request.progress)
         clock.lap("evaluate + accumulate")
-        return (InstanceReport(evaluation: evaluation, inputs: inputs), inputs)
+        return (InstanceReport(evaluation: evaluation, inputs: evaluation.inputs), evaluation.inputs)
+    }
+
+    /// The request's pycocotools parameters over the protocol's defaults: LVIS's when asked for,
+    /// or when the ground truth is federated and no protocol is named.
+    static func cocoParams(_ request: EvalRequest, federated: Bool) throws -> COCOEvalParams {
+        let rules = request.evaluationProtocol ?? (federated ? .lvis : .coco)
+        var params = rules == .lvis ? COCOEvalParams.lvis(iouType: request.iouType) : COCOEvalParams(iouType: request.iouType)
+        let file = request.groundTruth
+        if let t = request.iouThresholds {
+            guard !t.isEmpty, t.allSatisfy({ $0 >= 0 && $0 <= 1 }), t == t.sorted() else {
+                throw SegError(.invalid, file: file, "--iou-thrs: IoU thresholds must be ascending values in [0, 1]")
+            }
+            params.iouThresholds = t
+        }
+        if let r = request.recallThresholds {
+            guard !r.isEmpty, r.allSatisfy({ $0 >= 0 && $0 <= 1 }), r == r.sorted() else {
+                throw SegError(.invalid, file: file, "--rec-thrs: recall thresholds must be ascending values in [0, 1]")
+            }
+            params.recallThresholds = r
+        }
+        if let m = request.maxDets {
+            guard !m.isEmpty, m.allSatisfy({ $0 > 0 }), m == m.sorted() else {
+                throw SegError(.invalid, file: file, "--max-dets: positive counts in ascending order")
+            }
+            switch rules {
+            case .coco where m.count < COCOSummary.cocoMaxDetsNeeded:
+                throw SegError(.invalid, file: file, "--max-dets: pycocotools' summary reads three values (e.g. 1,10,100), got \(m.count)")
+            case .lvis where m.count != 1:
+                throw SegError(.invalid, file: file, "--max-dets: LVIS evaluation takes one value (detections per image, 300 by default)")
+            default: params.maxDets = m
+            }
+        }
+        for range in request.areaRanges {
+            guard range.min <= range.max else {
+                throw SegError(.invalid, file: file, "--area-range \(range.label): the low end \(range.min) is above the high end \(range.max)")
+            }
+            if let at = params.areaRanges.firstIndex(where: { $0.label == range.label }) { params.areaRanges[at] = range } else {
+                params.areaRanges.append(range)
+            }
+        }
+        params.useCategories = request.useCategories
+        params.imageIds = request.imageIds
+        return params
     }
 
     static func semantic(_ request: EvalRequest) throws -> SemanticEvaluation {

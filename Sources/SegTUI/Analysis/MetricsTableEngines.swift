@@ -21,14 +21,17 @@ extension MetricsTable {
 
     static func instance(_ report: InstanceReport, tide: TIDEResult?) -> MetricsTable {
         let ev = report.evaluation
-        let columns = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"]
+        // AP by IoU and size, and the recall at the largest maxDets (AR100, or LVIS's AR@300).
+        let names = ev.summary.names
+        let columns = Array(names.prefix(6)) + [names.first { $0.hasPrefix("AR@") } ?? names[8]]
         let rows = ev.categories.indices.map { k in
             MetricsTable.Row(name: ev.categories[k].name, values: columns.map { defined(ev.perCategory[k][$0]) },
                              precisionCurve: ev.precisionCurve(category: k))
         }
-        return MetricsTable(title: "instance (\(ev.params.iouType.rawValue)), \(ev.images.count) images, \(report.detectionCount) detections",
+        let rules = ev.params.evaluationProtocol == .lvis ? ", LVIS rules" : ""
+        return MetricsTable(title: "instance (\(ev.params.iouType.rawValue)\(rules)), \(ev.images.count) images, \(report.detectionCount) detections",
                             rowLabel: "class", columns: columns, rows: rows,
-                            summary: zip(COCOSummary.names, ev.stats).map { ($0, $1) },
+                            summary: zip(names, ev.stats).map { ($0, $1) },
                             errors: tide.map { tide in TIDEResult.ErrorType.allCases.map { ($0.rawValue, tide.gains[$0] ?? 0) } } ?? [])
     }
 

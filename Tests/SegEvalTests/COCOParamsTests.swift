@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import SegCore
+@testable import SegEval
+
+/// pycocotools' parameters (`segterm eval --iou-thrs --rec-thrs --max-dets --area-range
+/// --no-categories --image-ids`) against pycocotools with the same `Params`
+/// (scripts/make_coco_params_fixtures.py).
+@Suite("pycocotools' parameters")
+struct COCOParamsTests {
+    struct Case: Decodable, CustomTestStringConvertible {
+        struct Params: Decodable {
+            var name: String
+            var iouThrs: [Double]?
+            var recThrs: [Double]?
+            var maxDets: [Int]?
+            var areaRng: [String: [Double]]?
+            var useCats: Int?
+            var iouType: String?
+        }
+        var set: String
+        var gt: String
+        var results: String
+        var params: Params
+        var expected: [String: AnyNumbers]
+        var testDescription: String { "\(set) \(params.name)" }
+    }
+
+    /// A number or a list of numbers.
+    enum AnyNumbers: Decodable {
+        case one(Double), many([Double])
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let v = try? c.decode(Double.self) { self = .one(v) } else { self = .many(try c.decode([Double].self)) }
+        }
+        var values: [Double] { switch self { case .one(let v): [v]; case .many(let v): v } }
+    }
+
+    static let cases: [Case] = {
+        struct File: Decodable { var cases: [Case] }
+        guard let data = try? Data(contentsOf: Fixtures.url("coco", "params.json")) else { return [] }
+        return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
+    }()
+
+    static func request(_ c: Case) -> EvalRequest {
+        var r = EvalRequest(groundTruth: Fixtures.repository.appendingPathComponent(c.gt).path,
+                            predictions: Fixtures.repository.appendingPathComponent(c.results).path)
+        r.workers = 2
+        r.iouType = c.params.iouType == "bbox" ? .bbox : .segm
+        r.iouThresholds = c.params.iouThrs
+        r.recallThresholds = c.params.recThrs
+        r.maxDets = c.params.maxDets
+        r.areaRanges = (c.params.areaRng ?? [:]).sorted { $0.key < $1.key }.map { COCOAreaRange(label: $0.key, min: $0.value[0], max: $0.value[1]) }
+        r.useCategories = c.params.useCats != 0
+        r.imageIds = c.expected["imageIds"]?.values.map { Int($0) }
+        return r
+    }
+
+    @Test("the fixture has every case")
+    func fixture() { #expect(Self.cases.count == 27) }
+
+    @Test("stats and added area ranges equal pycocotools'", arguments: cases)
+    func equal(_ c: Case) throws {
+        let result = try Evaluation.run(Self.request(c))
+        guard case .instance(let report, _, _) = result.engine else { Issue.record("not instance"); return }
+        let summary = report.evaluation.summary
+        let stats = try #require(c.expected["stats"]).values
+        #expect(maxAbsDiff(Array(summary.stats.prefix(12)), stats) <= 1e-12, "\(summary.stats) vs \(stats)")
+        for (name, value) in c.expected where name.hasPrefix("AP_") || name.hasPrefix("AR_") {
+            let ours = try #require(summary[name], "no \(name) among \(summary.names)")
+            #expect(abs(ours - value.values[0]) <= 1e-12, "\(name): \(ours) vs \(value.values[0])")
+        }
+        if let m = c.params.maxDets {
+            #expect(summary.names[6...8] == ["AR\(m[0])", "AR\(m[1])", "AR\(m[2])"])
+        }
+        if c.params.useCats == 0 {
+            #expect(report.evaluation.categories.count == 1 && report.evaluation.perCategory[0].stats == summary.stats)
+        }
+    }
+
+    @Test("bad parameters are errors naming the option")
+    func badParameters() throws {
+        let c = try #require(Self.cases.first)
+        var r = Self.request(c)
+        r.maxDets = [1, 10]
+        #expect { try Evaluation.run(r) } throws: { "\($0)".contains("--max-dets") && "\($0)".contains("three values") }
+        r = Self.request(c)
+        r.iouThresholds = [0.75, 0.5]
+        #expect { try Evaluation.run(r) } throws: { "\($0)".contains("--iou-thrs") }
+        r = Self.request(c)
+        r.imageIds = [123456]
+        #expect { try Evaluation.run(r) } throws: { "\($0)".contains("image id 123456") }
+        r = Self.request(c)
+        r.areaRanges = [COCOAreaRange(label: "odd", min: 10, max: 1)]
+        #expect { try Evaluation.run(r) } throws: { "\($0)".contains("--area-range odd") }
+    }
+}
