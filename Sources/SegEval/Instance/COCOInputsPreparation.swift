@@ -19,6 +19,7 @@ extension COCOInputs {
                 throw SegError(.invalid, file: gt.file, "LVIS evaluation is per category: it has no class-agnostic mode")
             }
             detections = Self.bestPerImage(detections, limit: params.maxDetLimit)
+            try Self.dropEmpty(&gt, &detections, areaFromBox: results.areaFromBox, resultsFile: results.file)
             detections = Self.federated(detections, groundTruth: gt)
             changed = true
         } else if !params.useCategories {
@@ -59,6 +60,35 @@ extension COCOInputs {
             for dropped in ranked[limit...] { keep[dropped.element] = false }
         }
         return detections.indices.filter { keep[$0] }.map { detections[$0] }
+    }
+
+    /// LVISEval gathers annotations and detections with `get_ann_ids(..., cat_ids)`, which keeps
+    /// only those of area above 0: an empty ground truth does not make its category present, and
+    /// an empty detection (a zero box, a mask with no pixels) is not judged.
+    static func dropEmpty(_ gt: inout COCOGroundTruth, _ detections: inout [COCOAnnotation], areaFromBox: Bool,
+                          resultsFile: String) throws(SegError) {
+        var images: [Int: COCOImage] = [:]
+        for image in gt.images { images[image.id] = image }
+        var keptAnnotations: [COCOAnnotation] = []
+        for (i, ann) in gt.annotations.enumerated() {
+            guard let image = images[ann.imageId] else { continue }
+            if try InstanceShapes.groundTruthArea(ann, index: i, image: image, file: gt.file) > 0 { keptAnnotations.append(ann) }
+        }
+        gt.annotations = keptAnnotations
+        var keptDetections: [COCOAnnotation] = []
+        for (i, d) in detections.enumerated() {
+            guard let image = images[d.imageId] else { continue }
+            let area: Double
+            if areaFromBox, let box = d.bbox {
+                area = box.area
+            } else if let runs = try InstanceShapes.runs(of: d, image: image, entry: "results[\(i)]", file: resultsFile) {
+                area = Double(InstanceShapes.area(of: runs))
+            } else {
+                area = d.bbox?.area ?? 0
+            }
+            if area > 0 { keptDetections.append(d) }
+        }
+        detections = keptDetections
     }
 
     /// LVISEval's federated rule: in each image only the categories with ground truth there or
