@@ -44,6 +44,7 @@ struct Compare: ParsableCommand {
             request.tide = false
             return try Evaluation.run(request)
         }
+        for warning in Set(results.flatMap(\.warnings)).sorted() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let comparison = try Evaluation.compare(results[0], results[1], replicates: bootstrap, seed: seed)
         try options.emit(comparison.output(groundTruth: options.gt, a: pred[0], b: pred[1], worst: worst))
     }

@@ -184,6 +184,7 @@ struct Eval: ParsableCommand {
         var request = options.request(predictions: pred)
         request.progress = ProgressBar("evaluating").callback
         let result = try Evaluation.run(request)
+        for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         clock.lap("evaluate (all)")
         try options.emit(result.output)
         clock.lap("write output")

@@ -95,3 +95,38 @@ struct COCOParamsTests {
         #expect { try Evaluation.run(r) } throws: { "\($0)".contains("--area-range odd") }
     }
 }
+
+/// What real files contain that pycocotools handles its own way.
+@Suite("Quirks of real files")
+struct RealFileQuirkTests {
+    static func write(_ text: String, _ name: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-quirks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("an annotation with id 0: the number is pycocotools', a warning says why, and its perfect detection is no 'duplicate' failure")
+    func annotationIdZero() throws {
+        let gt = try Self.write("""
+            {"images": [{"id": 1, "width": 40, "height": 30, "file_name": "a.png"}],
+             "categories": [{"id": 1, "name": "cell"}],
+             "annotations": [{"id": 0, "image_id": 1, "category_id": 1, "bbox": [5, 5, 10, 10], "area": 100, "iscrowd": 0},
+                             {"id": 7, "image_id": 1, "category_id": 1, "bbox": [20, 10, 10, 10], "area": 100, "iscrowd": 0}]}
+            """, "gt.json")
+        let pred = try Self.write("""
+            [{"image_id": 1, "category_id": 1, "bbox": [5, 5, 10, 10], "score": 0.9},
+             {"image_id": 1, "category_id": 1, "bbox": [20, 10, 10, 10], "score": 0.8}]
+            """, "pred.json")
+        var request = EvalRequest(groundTruth: gt, predictions: pred)
+        request.iouType = .bbox
+        let result = try Evaluation.run(request)
+        #expect(result.warnings.contains { $0.contains("annotation id 0") })
+        guard case .instance(let report, _, _) = result.engine else { Issue.record("not instance"); return }
+        // pycocotools: the first detection reads as a false positive ranked first, the object as missed.
+        #expect(report.evaluation.summary["AR100"] == 0.5)
+        // Both detections are perfect: the failure table lists neither them nor the objects.
+        #expect(result.failures.total == 0, "\(result.failures.rows)")
+    }
+}

@@ -10,9 +10,11 @@ public enum Evaluation {
         let task = task(of: request, classes: classes)
         let engine: EvaluationResult.Engine
         let failures: FailureTable
+        var warnings: [String] = []
         switch task {
         case .instance:
             let (report, inputs) = try instance(request)
+            warnings = instanceWarnings(report.evaluation, groundTruth: request.groundTruth)
             try checkClasses(classes, against: inputs.groundTruth.categories, request)
             failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery)
             clock.lap("failure table")
@@ -34,7 +36,24 @@ public enum Evaluation {
             failures = try FailureTable.panoptic(ev, query: request.failureQuery, file: request.groundTruth)
             engine = .panoptic(ev)
         }
-        return EvaluationResult(groundTruth: request.groundTruth, predictions: request.predictions, engine: engine, failures: failures)
+        var result = EvaluationResult(groundTruth: request.groundTruth, predictions: request.predictions, engine: engine, failures: failures)
+        result.warnings = warnings
+        return result
+    }
+
+    /// pycocotools' quirks that the numbers keep, said aloud.
+    static func instanceWarnings(_ ev: COCOEvaluation, groundTruth: String) -> [String] {
+        var out: [String] = []
+        if ev.params.evaluationProtocol == .coco, let zero = ev.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) {
+            out.append("\(groundTruth): annotation id 0 (image \(zero.imageId)): pycocotools records a match by the annotation's id and "
+                       + "reads 0 as unmatched, so a detection of it counts as a false positive and the object as missed; the numbers keep "
+                       + "that to equal pycocotools, the failure table does not list that detection")
+        }
+        if ev.params.evaluationProtocol == .coco, ev.params.maxDets.count >= 3, !ev.params.maxDets.contains(100) {
+            out.append("AP (pycocotools' stats[0]) reads maxDets=100 whatever --max-dets says, so it is -1 here as in pycocotools; "
+                       + "AP@\(ev.params.maxDets[2]) is the AP at your maxDets[2]")
+        }
+        return out
     }
 
     /// B against A on the same ground truth, with a paired bootstrap of the headline delta.

@@ -15,6 +15,9 @@ public struct EvaluationResult: Sendable {
     public var predictions: String
     public var engine: Engine
     public var failures: FailureTable
+    /// Things in the inputs that make the numbers surprising though they are the reference tool's
+    /// (printed by the CLI on stderr).
+    public var warnings: [String] = []
 
     public var task: EvalRequest.Task {
         switch engine {
