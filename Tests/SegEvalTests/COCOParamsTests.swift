@@ -129,4 +129,25 @@ struct RealFileQuirkTests {
         // Both detections are perfect: the failure table lists neither them nor the objects.
         #expect(result.failures.total == 0, "\(result.failures.rows)")
     }
+
+    @Test("masks encoded at another size than the image: no matter for bbox evaluation (never decoded), an error naming the entry for segm")
+    func masksOfAnotherSize() throws {
+        let gt = try Self.write("""
+            {"images": [{"id": 1, "width": 40, "height": 30, "file_name": "a.png"}],
+             "categories": [{"id": 1, "name": "cell"}],
+             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 10, 10], "area": 100, "iscrowd": 0,
+                              "segmentation": [[5, 5, 15, 5, 15, 15, 5, 15]]}]}
+            """, "gt.json")
+        // A 20x20 mask (the model's own resolution) for a 40x30 image.
+        let pred = try Self.write("""
+            [{"image_id": 1, "category_id": 1, "bbox": [5, 5, 10, 10], "score": 0.9, "segmentation": {"size": [20, 20], "counts": [400]}}]
+            """, "pred.json")
+        var request = EvalRequest(groundTruth: gt, predictions: pred)
+        request.iouType = .bbox
+        let boxes = try Evaluation.run(request)
+        guard case .instance(let report, _, _) = boxes.engine else { Issue.record("not instance"); return }
+        #expect(abs(report.evaluation.summary.ap - 1) < 1e-12)  // pycocotools: precision 1 − eps at every recall point
+        request.iouType = .segm
+        #expect { try Evaluation.run(request) } throws: { "\($0)".contains("results[0]") && "\($0)".contains("differs from the image") }
+    }
 }

@@ -24,7 +24,10 @@ public enum COCOReader {
 
     /// Both files, parsed at the same time on two threads (the results are checked against the
     /// ground truth once both are read).
-    public static func readBoth(groundTruth gtPath: String, results resultsPath: String) throws -> (COCOGroundTruth, COCOResults) {
+    /// `boxesOnly`: the evaluation matches boxes (iouType bbox), so when the detections carry boxes
+    /// their masks are never decoded and a mask encoded at another size than its image is no error.
+    public static func readBoth(groundTruth gtPath: String, results resultsPath: String,
+                                boxesOnly: Bool = false) throws -> (COCOGroundTruth, COCOResults) {
         let gtBytes = try FileIO.read(gtPath)
         let resultsBytes = try FileIO.read(resultsPath)
         // The results file is parsed in two halves at once when a boundary between two detections
@@ -71,7 +74,8 @@ public enum COCOReader {
                 throw error.about(resultsPath)
             }
         }
-        try checkResults(&detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt)
+        try checkResults(&detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt,
+                         checkMaskSizes: !(boxesOnly && firstHasBox))
         return (gt, COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox))
     }
 
@@ -278,8 +282,8 @@ public enum COCOReader {
     /// long list is checked in two halves at once; if either finds a problem the list is checked
     /// again in order, so that the message names the first bad entry.
     static func checkResults(_ detections: inout [COCOAnnotation], firstHasBox: Bool, file: String,
-                             groundTruth gt: COCOGroundTruth) throws(SegError) {
-        let check = ResultCheck(groundTruth: gt, firstHasBox: firstHasBox, file: file)
+                             groundTruth gt: COCOGroundTruth, checkMaskSizes: Bool = true) throws(SegError) {
+        let check = ResultCheck(groundTruth: gt, firstHasBox: firstHasBox, file: file, checkMaskSizes: checkMaskSizes)
         let n = detections.count
         if n >= 8192 {
             let clean = detections.withUnsafeMutableBufferPointer { buffer in
@@ -306,8 +310,9 @@ public enum COCOReader {
         let firstHasBox: Bool
         let file: String
         let groundTruthFile: String
+        let checkMaskSizes: Bool
 
-        init(groundTruth gt: COCOGroundTruth, firstHasBox: Bool, file: String) {
+        init(groundTruth gt: COCOGroundTruth, firstHasBox: Bool, file: String, checkMaskSizes: Bool = true) {
             var sizes: [Int: (Int, Int)] = [:]
             for image in gt.images { sizes[image.id] = (image.height, image.width) }
             imageSizes = sizes
@@ -315,6 +320,7 @@ public enum COCOReader {
             self.firstHasBox = firstHasBox
             self.file = file
             groundTruthFile = gt.file
+            self.checkMaskSizes = checkMaskSizes
         }
 
         func check(_ d: inout COCOAnnotation, index i: Int) throws(SegError) {
@@ -331,7 +337,7 @@ public enum COCOReader {
             if !d.segmentation.isPresent && d.bbox == nil {
                 throw SegError(.invalid, file: file, "\(entry()): neither \"segmentation\" nor \"bbox\"")
             }
-            try COCOReader.checkShape(d, imageSize: size, entry: entry(), file: file)
+            try COCOReader.checkShape(d, imageSize: size, entry: entry(), file: file, checkMaskSize: checkMaskSizes)
             d.id = i + 1
             d.isCrowd = false
         }
@@ -339,10 +345,11 @@ public enum COCOReader {
 
     // MARK: Entries
 
-    static func checkShape(_ ann: COCOAnnotation, imageSize: (Int, Int), entry: @autoclosure () -> String, file: String) throws(SegError) {
+    static func checkShape(_ ann: COCOAnnotation, imageSize: (Int, Int), entry: @autoclosure () -> String, file: String,
+                           checkMaskSize: Bool = true) throws(SegError) {
         switch ann.segmentation {
         case .counts(let h, let w, let counts):
-            guard h == imageSize.0, w == imageSize.1 else {
+            guard !checkMaskSize || (h == imageSize.0 && w == imageSize.1) else {
                 throw SegError(.invalid, file: file, "\(entry()): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
             }
             var total = 0
@@ -351,7 +358,7 @@ public enum COCOReader {
                 throw SegError(.invalid, file: file, "\(entry()): RLE counts add up to \(total), not height*width = \(h * w)")
             }
         case .compressed(let h, let w, _):
-            guard h == imageSize.0, w == imageSize.1 else {
+            guard !checkMaskSize || (h == imageSize.0 && w == imageSize.1) else {
                 throw SegError(.invalid, file: file, "\(entry()): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
             }
         case .polygons(let polygons):

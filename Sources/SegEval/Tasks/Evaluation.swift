@@ -74,7 +74,8 @@ public enum Evaluation {
     /// detections its rules leave out), which the failure table and TIDE read.
     static func instance(_ request: EvalRequest) throws -> (report: InstanceReport, inputs: COCOInputs) {
         var clock = PhaseClock()
-        let (gt, results) = try COCOReader.readBoth(groundTruth: request.groundTruth, results: request.predictions)
+        let (gt, results) = try COCOReader.readBoth(groundTruth: request.groundTruth, results: request.predictions,
+                                                    boxesOnly: request.iouType == .bbox)
         clock.lap("read ground truth and results")
         let params = try cocoParams(request, federated: gt.isFederated)
         let evaluation = try COCOEvaluator(params: params)
