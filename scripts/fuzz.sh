@@ -25,13 +25,13 @@ source_file="$root/Fuzz/$target.swift"
 
 case $target in
     images | rle-string | polygon) modules=(SegCore) ;;
-    coco-gt | coco-results) modules=(SegCore SegEval) ;;
-    checkpoint) modules=(SegNN) ;;
-    sam-checkpoint) modules=(SegCore SegNN SegModels) ;;
-    panoptic) modules=(SegCore SegEval) ;;
+    coco-gt | coco-results) modules=(SegConcurrency SegCore SegEval) ;;
+    checkpoint) modules=(SegConcurrency SegNN) ;;
+    sam-checkpoint) modules=(SegConcurrency SegCore SegNN SegModels) ;;
+    panoptic) modules=(SegConcurrency SegCore SegEval) ;;
     # The SegTUI readers: the whole module and what it imports, plus TOMLKit and its C++ parser
     # (toml++), instrumented too since that parser is what reads the hostile bytes.
-    workspace-toml | theme | journal) modules=(SegCore SegEval SegNN SegModels TOMLKit SegTUI) ;;
+    workspace-toml | theme | journal) modules=(SegConcurrency SegCore SegEval SegNN SegModels TOMLKit SegTUI) ;;
     *) echo "fuzz.sh: no module list for $target" >&2; exit 2 ;;
 esac
 
@@ -129,7 +129,7 @@ seed() {
     local corpus=$1
     case $target in
         images)
-            find "$root/Tests" -path '*/Fixtures/*' \( -name '*.png' -o -name '*.jpg' -o -name '*.bmp' \) \
+            find "$root/Tests" -path '*/Fixtures/*' \( -name '*.png' -o -name '*.jpg' -o -name '*.bmp' -o -name '*.npy' \) \
                 -size -64k -exec cp {} "$corpus/" \; ;;
         coco-gt)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/*/gt.json; do cp "$f" "$corpus/$(basename "$(dirname "$f")")-gt.json"; done ;;

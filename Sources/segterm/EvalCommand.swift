@@ -25,6 +25,19 @@ extension COCOAreaRange: ExpressibleByArgument {
     }
 }
 
+/// `old:new` label pairs, comma-separated ("2:1,5:255").
+struct LabelMapping: ExpressibleByArgument {
+    var pairs: [UInt32: UInt32] = [:]
+    init?(argument: String) {
+        for item in argument.split(separator: ",") {
+            let parts = item.split(separator: ":").map { UInt32($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let from = parts[0], let to = parts[1], pairs[from] == nil else { return nil }
+            pairs[from] = to
+        }
+        if pairs.isEmpty { return nil }
+    }
+}
+
 /// A comma-separated list of numbers ("0.5,0.75").
 struct NumberList<Value: LosslessStringConvertible>: ExpressibleByArgument {
     var values: [Value]
@@ -53,6 +66,12 @@ struct EvalOptions: ParsableArguments {
 
     @Option(help: "Label value that is ignored in semantic ground truth.")
     var ignoreIndex: UInt32 = 255
+
+    @Option(help: "Semantic: ground-truth labels renamed before evaluation, old:new pairs comma-separated (mmsegmentation's label_map).")
+    var labelMap: LabelMapping?
+
+    @Flag(help: "Semantic: ground-truth 0 is ignored and every other label moves down by one (mmsegmentation's reduce_zero_label).")
+    var reduceZeroLabel = false
 
     @Option(help: "Binary masks: the value that marks pixels to ignore (e.g. 128 for GrabCut).")
     var ignoreValue: UInt32?
@@ -123,6 +142,8 @@ struct EvalOptions: ParsableArguments {
         r.iouType = iouType
         r.classesFile = classes
         r.ignoreIndex = ignoreIndex
+        r.labelMap = labelMap?.pairs ?? [:]
+        r.reduceZeroLabel = reduceZeroLabel
         r.ignoreValue = ignoreValue
         r.resizePredictions = resizePred == .nearest
         r.workers = workers

@@ -29,6 +29,7 @@ public enum ImageFile {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
         if bytes.starts(with: [0x42, 0x4D]) { return .bmp }
+        if bytes.starts(with: NPYCodec.magic) { return .npy }
         return nil
     }
 
@@ -40,7 +41,8 @@ public enum ImageFile {
         case .png: return try PNGCodec.decode(bytes, limits: limits)
         case .jpeg: return try JPEGCodec.decode(bytes, limits: limits)
         case .bmp: return try BMPCodec.decode(bytes, limits: limits)
-        case nil: throw SegError(.unsupported, file: "", "not a PNG, JPEG or BMP image (unknown signature)")
+        case .npy: return try NPYCodec.decode(bytes, limits: limits)
+        case nil: throw SegError(.unsupported, file: "", "not a PNG, JPEG or BMP image or a .npy label map (unknown signature)")
         }
     }
 

@@ -15,7 +15,7 @@ public struct RasterImage: Equatable, Sendable {
         }
     }
 
-    public enum Format: String, Sendable, Equatable { case png, jpeg, bmp }
+    public enum Format: String, Sendable, Equatable { case png, jpeg, bmp, npy }
 
     public enum Samples: Equatable, Sendable {
         case eight([UInt8])       // width * height * channels

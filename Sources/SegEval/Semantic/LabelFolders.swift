@@ -55,7 +55,7 @@ public struct FilePairs: Sendable {
             }
             if name.hasPrefix(".") { continue }
             let lower = name.lowercased()
-            if [".png", ".jpg", ".jpeg", ".bmp"].contains(where: { lower.hasSuffix($0) }) { names.append(name) }
+            if [".png", ".jpg", ".jpeg", ".bmp", ".npy"].contains(where: { lower.hasSuffix($0) }) { names.append(name) }
         }
         return names.sorted()
     }

@@ -120,6 +120,11 @@ public struct SemanticEvaluator: Sendable {
     public var ignoreIndex: UInt32
     public var resizePredictions: Bool
     public var limits: ImageFile.Limits
+    /// mmsegmentation's `label_map` (old → new), applied to the ground truth first.
+    public var labelMap: [UInt32: UInt32] = [:]
+    /// mmsegmentation's `reduce_zero_label`: ground-truth 0 becomes the ignore index and every
+    /// other label moves down by one (the ignore index itself stays).
+    public var reduceZeroLabel = false
 
     public init(classes: [String], ignoreIndex: UInt32 = 255, resizePredictions: Bool = false, limits: ImageFile.Limits = .standard) {
         self.classes = classes; self.ignoreIndex = ignoreIndex; self.resizePredictions = resizePredictions; self.limits = limits
@@ -140,7 +145,8 @@ public struct SemanticEvaluator: Sendable {
             defer { counter.advance() }
             let pair = pairs[i]
             do {
-                let gt = try ImageFile.read(pair.groundTruth, limits: me.limits).labelMap()
+                var gt = try ImageFile.read(pair.groundTruth, limits: me.limits).labelMap()
+                me.remapGroundTruth(&gt.labels)
                 let pred = try ImageFile.read(pair.prediction, limits: me.limits).labelMap()
                 return try me.evaluateImage(index: i, stem: pair.stem, gtFile: pair.groundTruth, predFile: pair.prediction,
                                             gt: gt, pred: pred)
@@ -151,6 +157,19 @@ public struct SemanticEvaluator: Sendable {
             }
         }
         return combine(results, unpaired: files.unpairedPredictions)
+    }
+
+    /// mmsegmentation's order in `intersect_and_union`: the label map on the original labels,
+    /// then reduce_zero_label.
+    func remapGroundTruth(_ labels: inout [UInt32]) {
+        if !labelMap.isEmpty {
+            for i in labels.indices { if let to = labelMap[labels[i]] { labels[i] = to } }
+        }
+        if reduceZeroLabel {
+            for i in labels.indices where labels[i] != ignoreIndex {
+                labels[i] = labels[i] == 0 ? ignoreIndex : labels[i] - 1
+            }
+        }
     }
 
     func combine(_ results: [SemanticImageResult], unpaired: [String]) -> SemanticEvaluation {

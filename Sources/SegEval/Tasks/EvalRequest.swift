@@ -28,6 +28,9 @@ public struct EvalRequest: Sendable {
     /// Class names already read (the workbench's `classes`): they take the place of `classesFile`.
     public var classNames: [String]?
     public var ignoreIndex: UInt32 = 255
+    /// Semantic: mmsegmentation's `label_map` (ground-truth label old → new) and `reduce_zero_label`.
+    public var labelMap: [UInt32: UInt32] = [:]
+    public var reduceZeroLabel = false
     /// Binary masks: the mask value that marks ignored pixels (none by default).
     public var ignoreValue: UInt32?
     public var resizePredictions = false

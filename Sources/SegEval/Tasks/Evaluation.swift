@@ -143,8 +143,10 @@ public enum Evaluation {
         } else {
             classes = try labelClasses(files, request)
         }
-        let evaluator = SemanticEvaluator(classes: classes, ignoreIndex: request.ignoreIndex,
+        var evaluator = SemanticEvaluator(classes: classes, ignoreIndex: request.ignoreIndex,
                                           resizePredictions: request.resizePredictions, limits: request.limits)
+        evaluator.labelMap = request.labelMap
+        evaluator.reduceZeroLabel = request.reduceZeroLabel
         return try evaluator.evaluate(files, workers: request.workers, progress: request.progress)
     }
 
