@@ -100,7 +100,8 @@ build_module() {
     echo "fuzz.sh: compiling $name" >&2
     swiftc -parse-as-library -O -g $sanitize -enable-testing -module-name "$name" "${swift_defines[@]}" \
         -emit-library -static -emit-module -emit-module-path "$out/$name.swiftmodule" \
-        -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" -I "$root/Sources/CBLAS" -I "$tomlkit/Sources/CTOML/include" \
+        -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" -I "$root/Sources/CBLAS" -I "$root/Sources/CCrypto" \
+        -I "$root/Sources/CZlib" -I "$tomlkit/Sources/CTOML/include" \
         "${sources[@]}" -o "$lib"
 }
 
@@ -119,8 +120,8 @@ build() {
     for m in "${modules[@]}"; do build_module "$m"; libs=("-l$m" "${libs[@]}"); done
     echo "fuzz.sh: linking fuzz-$target" >&2
     swiftc -parse-as-library -O -g $sanitize -I "$out" -I "$out/include" -I "$root/Sources/CJPEG" -I "$root/Sources/CBLAS" \
-        "${swift_defines[@]}" -I "$tomlkit/Sources/CTOML/include" \
-        "$source_file" -L "$out" "${libs[@]}" "$out/segpng.o" "${extra[@]}" -lpng16 -lturbojpeg -lopenblas \
+        -I "$root/Sources/CCrypto" -I "$root/Sources/CZlib" "${swift_defines[@]}" -I "$tomlkit/Sources/CTOML/include" \
+        "$source_file" -L "$out" "${libs[@]}" "$out/segpng.o" "${extra[@]}" -lpng16 -lturbojpeg -lopenblas -lcrypto -lz \
         -o "$out/fuzz-$target"
 }
 
