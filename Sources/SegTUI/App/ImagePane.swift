@@ -6,35 +6,26 @@ import SegModels
 extension Workbench {
     // MARK: Prompts
 
-    static func addPoint(_ p: PixelPoint, positive: Bool, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        guard s.image != nil else { return }
-        var prompts = s.editor.prompts
-        prompts.points.append(PromptPoint(x: Double(p.x), y: Double(p.y), positive: positive))
-        changePrompts(to: prompts, &s, &effects)
-    }
-
-    static func setBox(from a: PixelPoint, to b: PixelPoint, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        guard s.image != nil else { return }
-        var prompts = s.editor.prompts
-        prompts.box = PromptBox(x0: Double(a.x), y0: Double(a.y), x1: Double(b.x), y1: Double(b.y))
-        changePrompts(to: prompts, &s, &effects)
-    }
-
-    static func changePrompts(to prompts: Prompts, recordUndo: Bool = true, _ s: inout WorkbenchState,
-                              _ effects: inout [WorkbenchEffect]) {
-        guard let entry = s.currentEntry else { return }
-        if recordUndo {
-            s.editor.undoStack.append(s.editor.prompts)
-            s.editor.redoStack.removeAll()
+    /// A prompt edit: the editor reduces it, and when the prompts change the journal records them
+    /// and the models are asked again (or, with no prompts left, their answers are dropped).
+    static func editPrompts(_ edit: PromptEdit, _ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+        switch edit {
+        case .addPoint, .setBox: guard s.image != nil else { return }
+        default: break
         }
-        commit(.prompts(image: entry.name, prompts: prompts, refining: s.editor.refining), &s, &effects)
-        if prompts.isEmpty {
-            for i in s.lanes.indices {
-                s.lanes[i].reset()  // anything in flight is now stale
-                if s.lanes[i].prepared { s.lanes[i].activity = .idle }
+        guard let entry = s.currentEntry else { return }
+        switch s.editor.reduce(edit) {
+        case .unchanged(let why): s.message = why
+        case .prompts(let prompts):
+            commit(.prompts(image: entry.name, prompts: prompts, refining: s.editor.refining), &s, &effects)
+            if prompts.isEmpty {
+                for i in s.lanes.indices {
+                    s.lanes[i].reset()  // anything in flight is now stale
+                    if s.lanes[i].prepared { s.lanes[i].activity = .idle }
+                }
+            } else {
+                requestDecode(&s, &effects)
             }
-        } else {
-            requestDecode(&s, &effects)
         }
     }
 
@@ -63,23 +54,6 @@ extension Workbench {
         guard s.lane.candidates.count > 1 else { return false }
         s.lane.selectedCandidate = (s.lane.selectedCandidate + 1) % s.lane.candidates.count
         return true
-    }
-
-    static func undo(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        guard let previous = s.editor.undoStack.popLast() else { s.message = "nothing to undo"; return }
-        s.editor.redoStack.append(s.editor.prompts)
-        changePrompts(to: previous, recordUndo: false, &s, &effects)
-    }
-
-    static func redo(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        guard let next = s.editor.redoStack.popLast() else { s.message = "nothing to redo"; return }
-        s.editor.undoStack.append(s.editor.prompts)
-        changePrompts(to: next, recordUndo: false, &s, &effects)
-    }
-
-    static func clearEditor(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
-        s.editor.refining = nil
-        changePrompts(to: Prompts(), &s, &effects)
     }
 
     // MARK: Objects
@@ -119,14 +93,12 @@ extension Workbench {
     /// Puts the selected object back into the editor with its prompts, to refine it.
     static func refineSelected(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
         guard let id = s.selectedObject, let object = s.currentObjects.first(where: { $0.id == id }) else { return }
-        s.editor = ObjectEditor()
-        s.editor.refining = id
         for i in s.lanes.indices {
             s.lanes[i].reset()
             s.lanes[i].candidates = [Candidate(mask: object.mask, score: 1, feedback: .mask(object.mask))]
         }
         s.selectedObject = nil
-        changePrompts(to: object.prompts, &s, &effects)
+        editPrompts(.refine(object: id, prompts: object.prompts), &s, &effects)
     }
 
     /// Tab or ` with no other candidate to show: with a mask in progress, say there is only

@@ -83,24 +83,24 @@ extension Workbench {
         case .jumpRight: moveCursor(1, 0, large: true, &s)
         case .jumpUp: moveCursor(0, -1, large: true, &s)
         case .jumpDown: moveCursor(0, 1, large: true, &s)
-        case .positivePoint: addPoint(s.cursor, positive: true, &s, &effects)
-        case .negativePoint: addPoint(s.cursor, positive: false, &s, &effects)
+        case .positivePoint: editPrompts(.addPoint(s.cursor, positive: true), &s, &effects)
+        case .negativePoint: editPrompts(.addPoint(s.cursor, positive: false), &s, &effects)
         case .boxCorner:
             if let start = s.boxStart {
                 s.boxStart = nil
-                setBox(from: start, to: s.cursor, &s, &effects)
+                editPrompts(.setBox(start, s.cursor), &s, &effects)
             } else {
                 s.boxStart = s.cursor
                 s.message = "box: move to the opposite corner and press \(s.keymap.keys(for: .boxCorner).first ?? "b") again"
             }
-        case .undo: undo(&s, &effects)
-        case .redo: redo(&s, &effects)
+        case .undo: editPrompts(.undo, &s, &effects)
+        case .redo: editPrompts(.redo, &s, &effects)
         case .clear:
             if s.boxStart != nil || s.dragStart != nil {
                 s.boxStart = nil
                 s.dragStart = nil
             } else if !s.editor.isEmpty {
-                clearEditor(&s, &effects)
+                editPrompts(.clear, &s, &effects)
             } else {
                 s.selectedObject = nil
             }
@@ -161,9 +161,9 @@ extension Workbench {
             guard let end = pixel ?? Optional(s.cursor) else { break }
             // A drag of at least two cells is a box; less is a click.
             let cellsApart = max(Double(abs(end.x - start.x)) * layout.image.scaleX, Double(abs(end.y - start.y)) * layout.image.scaleY)
-            if cellsApart >= 2 { setBox(from: start, to: end, &s, &effects) } else { click(start, &s, &effects) }
+            if cellsApart >= 2 { editPrompts(.setBox(start, end), &s, &effects) } else { click(start, &s, &effects) }
         case .rightPress, .rightClick:
-            if let pixel { addPoint(pixel, positive: false, &s, &effects) }
+            if let pixel { editPrompts(.addPoint(pixel, positive: false), &s, &effects) }
         case .rightRelease:
             break
         case .wheelUp:
@@ -181,6 +181,6 @@ extension Workbench {
             s.message = "selected \(hit.className) #\(hit.id): e refines, d deletes, Esc deselects"
             return
         }
-        addPoint(pixel, positive: true, &s, &effects)
+        editPrompts(.addPoint(pixel, positive: true), &s, &effects)
     }
 }

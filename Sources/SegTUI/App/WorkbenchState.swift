@@ -60,6 +60,58 @@ public struct ObjectEditor: Sendable {
     public var isEmpty: Bool { prompts.isEmpty && refining == nil }
 }
 
+/// What the user does to the prompts of the object being made.
+public enum PromptEdit: Equatable, Sendable {
+    case addPoint(PixelPoint, positive: Bool)
+    case setBox(PixelPoint, PixelPoint)
+    case undo
+    case redo
+    /// Start over: no prompts, no longer refining an accepted object.
+    case clear
+    /// Refine an accepted object: its prompts, a fresh history.
+    case refine(object: Int, prompts: Prompts)
+}
+
+extension ObjectEditor {
+    public enum Outcome: Equatable {
+        /// The prompts the edit leads to. They are set when the journal record is applied (live and
+        /// on replay alike), so the editor's history is updated here and its prompts there.
+        case prompts(Prompts)
+        /// Nothing to do, and why.
+        case unchanged(String)
+    }
+
+    /// The prompt editor as a reducer of its own state: the prompts, their undo and redo history,
+    /// and the object being refined.
+    public mutating func reduce(_ edit: PromptEdit) -> Outcome {
+        var next = prompts
+        switch edit {
+        case .addPoint(let p, let positive):
+            next.points.append(PromptPoint(x: Double(p.x), y: Double(p.y), positive: positive))
+        case .setBox(let a, let b):
+            next.box = PromptBox(x0: Double(a.x), y0: Double(a.y), x1: Double(b.x), y1: Double(b.y))
+        case .undo:
+            guard let previous = undoStack.popLast() else { return .unchanged("nothing to undo") }
+            redoStack.append(prompts)
+            return .prompts(previous)
+        case .redo:
+            guard let later = redoStack.popLast() else { return .unchanged("nothing to redo") }
+            undoStack.append(prompts)
+            return .prompts(later)
+        case .clear:
+            refining = nil
+            next = Prompts()
+        case .refine(let object, let objectPrompts):
+            self = ObjectEditor()
+            refining = object
+            next = objectPrompts
+        }
+        undoStack.append(prompts)
+        redoStack.removeAll()
+        return .prompts(next)
+    }
+}
+
 /// One promptable model of the session (two in an A/B session): what it is doing and its latest
 /// answer to the editor's prompts. Each model runs on its own worker, so its answers arrive on
 /// their own schedule.
