@@ -19,9 +19,22 @@ enum FormatFiles {
         return out.sorted()
     }
 
+    /// `a/b` with `.` and `..` components resolved ("root/./images" is "root/images"), so that
+    /// names made relative to a folder come out clean.
     static func join(_ a: String, _ b: String) -> String {
-        if a.isEmpty || b.hasPrefix("/") { return b }
-        return a.hasSuffix("/") ? a + b : a + "/" + b
+        if a.isEmpty || b.hasPrefix("/") { return normalized(b) }
+        return normalized(a.hasSuffix("/") ? a + b : a + "/" + b)
+    }
+
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
