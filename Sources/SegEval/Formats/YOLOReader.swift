@@ -38,6 +38,14 @@ public enum YOLOReader {
             let root = FormatFiles.parent(yaml)
             var sources = data.imageSources
             if sources.isEmpty { sources = [FormatFiles.join(root, "images")] }
+            // Labels without their images (a converted set, predictions): sizes from --images
+            // or a ground truth, as for a bare labels folder.
+            let labels = FormatFiles.join(root, "labels")
+            if !sources.contains(where: FileIO.isDirectory), FileIO.isDirectory(labels),
+               options.imagesFolder != nil || options.sizesFrom != nil {
+                sources = []
+                entries = try labelOnlyEntries(labels, options: options)
+            }
             var seen = Set<String>()
             for source in sources {
                 for e in try imageEntries(source, root: root) where seen.insert(e.fileName).inserted { entries.append(e) }
