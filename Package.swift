@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // data.yaml of YOLO datasets (class names), read by SegEval's Formats/.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C shims and system libraries (Debian: libpng-dev, libturbojpeg0-dev, libopenblas-dev, libncurses-dev, libssl-dev).
@@ -30,7 +32,7 @@ let package = Package(
         // The one parallel loop, core count and lock use shared by the engines.
         .target(name: "SegConcurrency"),
         .target(name: "SegCore", dependencies: ["CPNG", "CJPEG", "CCrypto"]),
-        .target(name: "SegEval", dependencies: ["SegCore", "SegConcurrency"]),
+        .target(name: "SegEval", dependencies: ["SegCore", "SegConcurrency", .product(name: "Yams", package: "Yams")]),
         .target(name: "SegNN", dependencies: ["CBLAS", "CKernels", "CZlib", "SegConcurrency"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN", "SegConcurrency"]),
         .target(
