@@ -8,14 +8,24 @@ enum FormatFiles {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
     }
 
-    /// Files under `folder` (relative paths, sorted), skipping hidden entries.
+    /// Files under `folder` (relative paths, sorted), skipping hidden entries. Symbolic links to
+    /// folders are followed, as Ultralytics' recursive glob follows them (image folders are often
+    /// links), each real folder once so that a link cycle ends.
     static func walk(_ folder: String, where keep: (String) -> Bool) -> [String] {
-        guard let e = FileManager.default.enumerator(atPath: folder) else { return [] }
         var out: [String] = []
-        while let rel = e.nextObject() as? String {
-            if FileName.last(rel).hasPrefix(".") { continue }
-            if keep(rel), !FileIO.isDirectory(join(folder, rel)) { out.append(rel) }
+        var seen = Set<String>()
+        func visit(_ relative: String) {
+            let full = relative.isEmpty ? folder : join(folder, relative)
+            let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: full)).map { _ in
+                URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+            } ?? URL(fileURLWithPath: full).standardizedFileURL.path
+            guard seen.insert(real).inserted else { return }
+            for name in list(full) where !name.hasPrefix(".") {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                if FileIO.isDirectory(join(folder, rel)) { visit(rel) } else if keep(rel) { out.append(rel) }
+            }
         }
+        visit("")
         return out.sorted()
     }
 

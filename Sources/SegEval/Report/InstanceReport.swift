@@ -10,8 +10,11 @@ public struct InstanceReport: Sendable {
     /// Non-crowd ground truth per category index, and detections per category index.
     public let groundTruthPerCategory: [Int]
     public let detectionsPerCategory: [Int]
+    /// What reading another format into COCO changed (parts joined, shapes left out), one line each.
+    public let notes: [String]
 
-    public init(evaluation: COCOEvaluation, inputs: COCOInputs) {
+    public init(evaluation: COCOEvaluation, inputs: COCOInputs, notes: [String] = []) {
+        self.notes = notes
         self.evaluation = evaluation
         groundTruthFile = inputs.groundTruth.file
         predictionsFile = inputs.results.file

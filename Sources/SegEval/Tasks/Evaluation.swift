@@ -14,7 +14,7 @@ public enum Evaluation {
         switch task {
         case .instance:
             let (report, inputs) = try instance(request)
-            warnings = instanceWarnings(report.evaluation, groundTruth: request.groundTruth)
+            warnings = report.notes + instanceWarnings(report.evaluation, groundTruth: request.groundTruth)
             try checkClasses(classes, against: inputs.groundTruth.categories, request)
             failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery)
             clock.lap("failure table")
@@ -74,14 +74,48 @@ public enum Evaluation {
     /// detections its rules leave out), which the failure table and TIDE read.
     static func instance(_ request: EvalRequest) throws -> (report: InstanceReport, inputs: COCOInputs) {
         var clock = PhaseClock()
-        let (gt, results) = try COCOReader.readBoth(groundTruth: request.groundTruth, results: request.predictions,
-                                                    boxesOnly: request.iouType == .bbox)
+        let (gt, results, notes) = try readInstances(request)
         clock.lap("read ground truth and results")
         let params = try cocoParams(request, federated: gt.isFederated)
         let evaluation = try COCOEvaluator(params: params)
             .evaluate(COCOInputs(groundTruth: gt, results: results), workers: request.workers, progress: request.progress)
         clock.lap("evaluate + accumulate")
-        return (InstanceReport(evaluation: evaluation, inputs: evaluation.inputs), evaluation.inputs)
+        return (InstanceReport(evaluation: evaluation, inputs: evaluation.inputs, notes: notes), evaluation.inputs)
+    }
+
+    /// Ground truth and predictions as COCO, whatever their format: COCO JSON through the COCO
+    /// reader, YOLO and LabelMe through `Formats` (predictions matched to the ground truth's
+    /// images by file name and its categories by name). `notes` say what a conversion changed.
+    static func readInstances(_ request: EvalRequest) throws -> (COCOGroundTruth, COCOResults, [String]) {
+        let gtFormat = objectFormat(request.groundTruth), predFormat = objectFormat(request.predictions)
+        if gtFormat == nil && predFormat == nil {
+            let (gt, results) = try COCOReader.readBoth(groundTruth: request.groundTruth, results: request.predictions,
+                                                        boxesOnly: request.iouType == .bbox)
+            return (gt, results, [])
+        }
+        var notes: [String] = []
+        let gt: COCOGroundTruth
+        if let gtFormat {
+            var options = FormatOptions()
+            options.predictions = false
+            let set = try Formats.read(request.groundTruth, format: gtFormat, options: options)
+            notes += set.notes
+            gt = set.groundTruth
+        } else {
+            gt = try COCOReader.readGroundTruth(request.groundTruth)
+        }
+        let results: COCOResults
+        if let predFormat {
+            var options = FormatOptions()
+            options.sizesFrom = gt
+            options.predictions = true
+            let set = try Formats.read(request.predictions, format: predFormat, options: options)
+            notes += set.notes
+            results = try set.results(matching: gt)
+        } else {
+            results = try COCOReader.readResults(request.predictions, groundTruth: gt)
+        }
+        return (gt, results, notes)
     }
 
     /// The request's pycocotools parameters over the protocol's defaults: LVIS's when asked for,

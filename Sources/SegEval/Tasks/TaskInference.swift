@@ -12,11 +12,23 @@ extension Evaluation {
     /// - a folder holds semantic label maps when the class list names more than background and
     ///   one class (at least three entries), and binary masks otherwise: a list of background and
     ///   one class describes exactly a binary mask.
+    /// - a YOLO data set or LabelMe / X-AnyLabeling files are instances (read through `Formats`).
     /// `classes` is the request's class list as read (`classNames`, or `classesFile` loaded).
     public static func task(of request: EvalRequest, classes: [String]?) -> EvalRequest.Task {
         if let task = request.task { return task }
+        if objectFormat(request.groundTruth) != nil { return .instance }
         if FileIO.isDirectory(request.groundTruth) { return (classes?.count ?? 0) > 2 ? .semantic : .binary }
         return looksPanoptic(request.groundTruth) ? .panoptic : .instance
+    }
+
+    /// The object formats read in place of COCO JSON (label PNGs, VOC's and Cityscapes' included,
+    /// are read by the semantic and binary engines as they are).
+    static func objectFormat(_ path: String) -> DatasetFormat? {
+        switch DatasetFormat.detect(path) {
+        case .yolo: .yolo
+        case .labelme: .labelme
+        default: nil
+        }
     }
 
     /// The task of a request, reading its class-list file when it has one.

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import SegCore
+@testable import SegEval
+
+/// `eval` reading YOLO and LabelMe directly: the numbers are those of the same data written as
+/// COCO JSON (the conversions themselves are checked against Ultralytics and labelme in FormatsTests).
+@Suite("eval on YOLO and LabelMe sets")
+struct FormatEvalTests {
+    static func temporary() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-formats-eval-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// sample-data's ground truth and model A written in `format`, with the images beside them.
+    static func writeSample(_ format: DatasetFormat, into folder: String) throws -> (gt: String, pred: String) {
+        let sample = Fixtures.repository.appendingPathComponent("sample-data").path
+        var gtSet = try Formats.read(sample + "/instances.json", format: .coco)
+        // The sample names its images "images/NAME.png"; a YOLO set keeps them in images/ itself.
+        for i in gtSet.groundTruth.images.indices { gtSet.groundTruth.images[i].fileName = FileName.last(gtSet.groundTruth.images[i].fileName) }
+        var options = FormatOptions()
+        options.sizesFrom = gtSet.groundTruth
+        options.predictions = true
+        let predSet = try Formats.read(sample + "/predictions/model-a.json", format: .coco, options: options)
+        let gt = folder + "/gt", pred = folder + "/pred"
+        try Formats.write(gtSet, format: format, to: gt)
+        try Formats.write(predSet, format: format, to: pred)
+        // YOLO finds sizes in the images beside the labels (Ultralytics' images/ ↔ labels/).
+        if format == .yolo {
+            for root in [gt, pred] { try FileManager.default.createSymbolicLink(atPath: root + "/images", withDestinationPath: sample + "/images") }
+        }
+        return (gt, pred)
+    }
+
+    @Test("YOLO and LabelMe ground truth and predictions evaluate as their COCO JSON", arguments: [DatasetFormat.yolo, .labelme])
+    func sameAsCOCO(_ format: DatasetFormat) throws {
+        let folder = try Self.temporary()
+        let (gt, pred) = try Self.writeSample(format, into: folder)
+        var direct = EvalRequest(groundTruth: gt, predictions: pred)
+        direct.workers = 2
+        let viaFormat = try Evaluation.run(direct)
+        #expect(viaFormat.task == .instance)
+        // The same sets as COCO files, converted by the same readers.
+        let gtSet = try Formats.read(gt, format: format, options: { var o = FormatOptions(); o.predictions = false; return o }())
+        var options = FormatOptions()
+        options.sizesFrom = gtSet.groundTruth
+        options.predictions = true
+        let results = try Formats.read(pred, format: format, options: options).results(matching: gtSet.groundTruth)
+        try COCOWriter.groundTruthJSON(gtSet.groundTruth).write(toFile: folder + "/gt.json", atomically: true, encoding: .utf8)
+        try COCOWriter.resultsJSON(results, groundTruth: gtSet.groundTruth).write(toFile: folder + "/pred.json", atomically: true, encoding: .utf8)
+        var coco = EvalRequest(groundTruth: folder + "/gt.json", predictions: folder + "/pred.json")
+        coco.workers = 2
+        let viaCOCO = try Evaluation.run(coco)
+        guard case .instance(let a, _, _) = viaFormat.engine, case .instance(let b, _, _) = viaCOCO.engine else {
+            Issue.record("not instance"); return
+        }
+        #expect(a.evaluation.stats == b.evaluation.stats)
+        #expect(a.evaluation.stats[0] > 0.05, "a real evaluation, not an empty one: \(a.evaluation.stats)")
+        #expect(a.detectionCount == b.detectionCount && a.detectionCount > 0)
+    }
+}
