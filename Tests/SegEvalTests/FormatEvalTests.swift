@@ -59,4 +59,18 @@ struct FormatEvalTests {
         #expect(a.evaluation.stats[0] > 0.05, "a real evaluation, not an empty one: \(a.evaluation.stats)")
         #expect(a.detectionCount == b.detectionCount && a.detectionCount > 0)
     }
+
+    @Test("the workbench's ground truth reads a YOLO set: the image's objects as the COCO file has them")
+    func groundTruthObjects() throws {
+        let folder = try Self.temporary()
+        let (gt, _) = try Self.writeSample(.yolo, into: folder)
+        let sample = Fixtures.repository.appendingPathComponent("sample-data").path
+        let coco = try COCOReader.readGroundTruth(sample + "/instances.json")
+        let image = try #require(coco.images.first)
+        let expected = coco.annotations.filter { $0.imageId == image.id && !$0.isCrowd }.count
+        let objects = try #require(try GroundTruthObjects(path: gt).objects(forImage: FileName.last(image.fileName),
+                                                                              width: image.width, height: image.height))
+        #expect(objects.objects.count == expected && expected > 0)
+        #expect(Set(objects.objects.map(\.className)).isSubset(of: Set(coco.categories.map(\.name))))
+    }
 }

@@ -44,7 +44,13 @@ public final class GroundTruthObjects: Sendable {
     public init(path: String, classes: [String] = [], ignoreValue: UInt32? = nil) throws {
         self.path = path
         self.ignoreValue = ignoreValue
-        if FileIO.isDirectory(path) {
+        if let format = Evaluation.objectFormat(path) {
+            // YOLO and LabelMe sets: their COCO model, as eval reads them.
+            var options = FormatOptions()
+            options.predictions = false
+            let gt = try Formats.read(path, format: format, options: options).groundTruth
+            source = .coco(gt, categories: Dictionary(gt.categories.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
+        } else if FileIO.isDirectory(path) {
             let files = try FilePairs.imageFiles(in: path)
             source = .masks(folder: path, byStem: Dictionary(files.map { (FilePairs.stem($0), $0) }, uniquingKeysWith: { a, _ in a }),
                             classes: classes)
