@@ -13,7 +13,9 @@ Run (from the repository root):
     python3 -m venv /tmp/eval-venv && /tmp/eval-venv/bin/pip install pycocotools numpy
     /tmp/eval-venv/bin/python scripts/make_coco_params_fixtures.py
 
-It rewrites Tests/SegEvalTests/Fixtures/coco/params.json.
+It rewrites Tests/SegEvalTests/Fixtures/coco/params.json, and Fixtures/coco/strings/ (the "mixed"
+set with its image ids replaced by strings whose sort order differs from the numbers', and
+pycocotools' stats on it, segm and bbox).
 """
 import contextlib
 import io
@@ -90,7 +92,36 @@ def run(gt_path, res_path, case):
     return out
 
 
+def string_ids():
+    """pycocotools accepts any id value: the mixed set with string image ids. The names are
+    chosen so that Python's string order ("img10" < "img2") differs from the numeric order."""
+    out_dir = os.path.join(ROOT, FIXTURES, "strings")
+    os.makedirs(out_dir, exist_ok=True)
+    gt = json.load(open(os.path.join(ROOT, FIXTURES, "mixed", "gt.json")))
+    res = json.load(open(os.path.join(ROOT, FIXTURES, "mixed", "results-rle.json")))
+    names = {im["id"]: f"img{(7 * im['id']) % 13}" for im in gt["images"]}
+    assert len(set(names.values())) == len(names)
+    for im in gt["images"]:
+        im["id"] = names[im["id"]]
+    for a in gt["annotations"]:
+        a["image_id"] = names[a["image_id"]]
+    for r in res:
+        r["image_id"] = names[r["image_id"]]
+    json.dump(gt, open(os.path.join(out_dir, "gt.json"), "w"))
+    json.dump(res, open(os.path.join(out_dir, "results.json"), "w"))
+    expected = {}
+    for iou_type in ["segm", "bbox"]:
+        with contextlib.redirect_stdout(io.StringIO()):
+            cgt = COCO(os.path.join(out_dir, "gt.json"))
+            ev = COCOeval(cgt, cgt.loadRes(os.path.join(out_dir, "results.json")), iou_type)
+            ev.evaluate(); ev.accumulate(); ev.summarize()
+        expected[iou_type] = [float(v) for v in ev.stats]
+        expected["order"] = [str(i) for i in ev.params.imgIds]
+    json.dump(expected, open(os.path.join(out_dir, "expected.json"), "w"), indent=1)
+
+
 def main():
+    string_ids()
     result = {"pycocotools": metadata.version("pycocotools"), "numpy": np.__version__, "cases": []}
     for name, gt_path, res_path in SETS:
         for case in CASES:

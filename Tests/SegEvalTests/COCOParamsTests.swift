@@ -150,4 +150,68 @@ struct RealFileQuirkTests {
         request.iouType = .segm
         #expect { try Evaluation.run(request) } throws: { "\($0)".contains("results[0]") && "\($0)".contains("differs from the image") }
     }
+
+    @Test("string image ids: numbered in Python's sort order, the numbers equal pycocotools' (which break score ties by that order)",
+          arguments: ["segm", "bbox"])
+    func stringImageIds(_ iouType: String) throws {
+        struct Expected: Decodable { var segm: [Double]; var bbox: [Double]; var order: [String] }
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Fixtures.url("coco", "strings", "expected.json")))
+        var request = EvalRequest(groundTruth: Fixtures.url("coco", "strings", "gt.json").path,
+                                  predictions: Fixtures.url("coco", "strings", "results.json").path)
+        request.iouType = iouType == "bbox" ? .bbox : .segm
+        request.workers = 2
+        let result = try Evaluation.run(request)
+        guard case .instance(let report, _, _) = result.engine else { Issue.record("not instance"); return }
+        let ev = report.evaluation
+        #expect(maxAbsDiff(Array(ev.stats.prefix(12)), iouType == "bbox" ? expected.bbox : expected.segm) <= 1e-12)
+        #expect(ev.images.map { ev.inputs.groundTruth.idText($0) } == expected.order)
+        #expect(result.failures.rows.allSatisfy { $0.imageId == nil })
+    }
+
+    @Test("string image ids: a results id the ground truth lacks, and ids mixing numbers and strings, are errors naming them")
+    func badStringImageIds() throws {
+        let gt = try Self.write("""
+            {"images": [{"id": "a", "width": 40, "height": 30}, {"id": "b", "width": 40, "height": 30}],
+             "categories": [{"id": 1, "name": "cell"}],
+             "annotations": [{"id": 1, "image_id": "b", "category_id": 1, "bbox": [5, 5, 10, 10], "area": 100, "iscrowd": 0}]}
+            """, "gt.json")
+        let pred = try Self.write("""
+            [{"image_id": "c", "category_id": 1, "bbox": [5, 5, 10, 10], "score": 0.9}]
+            """, "pred.json")
+        var request = EvalRequest(groundTruth: gt, predictions: pred)
+        request.iouType = .bbox
+        #expect { try Evaluation.run(request) } throws: { "\($0)".contains("image id \"c\" is not in the ground truth") }
+        let mixed = try Self.write("""
+            {"images": [{"id": "a", "width": 40, "height": 30}, {"id": 2, "width": 40, "height": 30}],
+             "categories": [{"id": 1, "name": "cell"}], "annotations": []}
+            """, "mixed.json")
+        #expect { try COCOReader.readGroundTruth(mixed) } throws: { "\($0)".contains("mix numbers (2) and strings") }
+    }
+
+    @Test("string image ids in a results file large enough to be read in two halves at once equal the same file with numbers")
+    func stringIdsInLargeResults() throws {
+        // Names in Python order z0 < z1 < z2 stand for the numbers 0, 1, 2.
+        func files(_ id: (Int) -> String) throws -> (String, String) {
+            let images = (0..<3).map { #"{"id": \#(id($0)), "width": 200, "height": 200}"# }.joined(separator: ",")
+            let annotations = (0..<30).map { i in
+                #"{"id": \#(i + 1), "image_id": \#(id(i % 3)), "category_id": 1, "bbox": [\#(i * 6 % 180), \#(i * 7 % 180), 12, 12], "area": 144, "iscrowd": 0}"#
+            }.joined(separator: ",")
+            let gt = try Self.write(#"{"images": [\#(images)], "categories": [{"id": 1, "name": "cell"}], "annotations": [\#(annotations)]}"#, "gt.json")
+            var lines: [String] = []
+            for i in 0..<14_000 {
+                let x = (i * 13) % 190, y = (i * 29) % 190
+                lines.append(#"{"image_id": \#(id(i % 3)), "category_id": 1, "bbox": [\#(x), \#(y), 11.5, 12.25], "score": \#(Double(i % 97) / 97)}"#)
+            }
+            return (gt, try Self.write("[" + lines.joined(separator: ",\n") + "]", "pred.json"))
+        }
+        let (gtS, predS) = try files { "\"z\($0)\"" }
+        let (gtN, predN) = try files { "\($0)" }
+        #expect(try FileManager.default.attributesOfItem(atPath: predS)[.size] as! Int > 1 << 20)
+        var a = EvalRequest(groundTruth: gtS, predictions: predS), b = EvalRequest(groundTruth: gtN, predictions: predN)
+        a.iouType = .bbox; b.iouType = .bbox
+        guard case .instance(let x, _, _) = try Evaluation.run(a).engine, case .instance(let y, _, _) = try Evaluation.run(b).engine else {
+            Issue.record("not instance"); return
+        }
+        #expect(x.evaluation.stats == y.evaluation.stats && x.detectionCount == 14_000)
+    }
 }

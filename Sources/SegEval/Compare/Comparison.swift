@@ -124,7 +124,8 @@ extension Comparison {
         }
         let fa = imageF1(a), fb = imageF1(b)
         var images = a.images.indices.map { i in
-            (image: a.images[i].fileName.isEmpty ? String(a.images[i].id) : a.images[i].fileName, delta: pairDelta(fa[i], fb[i]))
+            (image: a.images[i].fileName.isEmpty ? a.inputs.groundTruth.idText(a.images[i]) : a.images[i].fileName,
+             delta: pairDelta(fa[i], fb[i]))
         }
         images.sort { ($0.delta.delta.isNaN ? .infinity : $0.delta.delta) < ($1.delta.delta.isNaN ? .infinity : $1.delta.delta) }
         let cellsA = cellsByImage(a), cellsB = cellsByImage(b)

@@ -354,15 +354,18 @@ extension FailureTable {
             let r = refs[handle]
             let cell = ev.cells[Int(r.cell)]
             let image = ev.images[cell.imageIndex], category = ev.categories[cell.categoryIndex]
-            let name = image.fileName.isEmpty ? String(image.id) : image.fileName
+            let gt = inputs.groundTruth
+            let name = image.fileName.isEmpty ? gt.idText(image) : image.fileName
+            // A string id has no number to report; the row names the image by file (or its id text).
+            let imageId: Int? = gt.imageIdNames.isEmpty ? image.id : nil
             if r.item < 0 {
                 let g = Int(-r.item - 1), ann = annotations[Int(cell.groundTruths[g])]
-                return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
+                return FailureRow(image: name, imageId: imageId, classId: category.id, className: category.name,
                                   sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: nil,
                                   kind: .missed, box: ann.bbox, reference: reference(handle))
             }
             let d = Int(r.item), index = Int(cell.detections[d])
-            return FailureRow(image: name, imageId: image.id, classId: category.id, className: category.name,
+            return FailureRow(image: name, imageId: imageId, classId: category.id, className: category.name,
                               sizeBucket: FailureRow.sizeBucket(cell.dtAreas[d]), area: cell.dtAreas[d], iou: r.iou,
                               score: cell.scores[d], kind: detectionError(cell, d: d, t0: t0).kind,
                               box: detections[index].bbox ?? maskBox(index, image, inputs), reference: reference(handle))

@@ -86,10 +86,16 @@ public struct COCOGroundTruth: Sendable {
     public var images: [COCOImage]
     public var categories: [COCOCategory]
     public var annotations: [COCOAnnotation]
+    /// When the file's image ids are strings: each image's number (as the evaluation orders them)
+    /// → its id as the file writes it. Empty for numeric ids.
+    public var imageIdNames: [Int: String] = [:]
 
     public init(file: String = "", images: [COCOImage], categories: [COCOCategory], annotations: [COCOAnnotation]) {
         self.file = file; self.images = images; self.categories = categories; self.annotations = annotations
     }
+
+    /// The image's id as the file writes it (a string id, or the number).
+    public func idText(_ image: COCOImage) -> String { imageIdNames[image.id] ?? String(image.id) }
 
     /// An LVIS-style (federated) file: its images list the categories checked absent or not
     /// exhaustively annotated, or its categories carry a frequency.

@@ -39,14 +39,14 @@ public enum COCOReader {
             if let split {
                 if i == 1 {
                     guard let head = try? parseResultList(resultsBytes, stopAtComma: split.comma) else { return .failed }
-                    return .results(detections: head.detections, firstHasBox: head.firstHasBox)
+                    return .results(detections: head.detections, firstHasBox: head.firstHasBox, ids: head.ids)
                 }
                 guard let tail = try? parseResultTail(resultsBytes, from: split.brace) else { return .failed }
-                return .results(detections: tail, firstHasBox: false)
+                return .results(detections: tail.detections, firstHasBox: false, ids: tail.ids)
             }
             do throws(SegError) {
                 let list = try parseResultList(resultsBytes)
-                return .results(detections: list.detections, firstHasBox: list.firstHasBox)
+                return .results(detections: list.detections, firstHasBox: list.firstHasBox, ids: list.ids)
             } catch {
                 throw error.about(resultsPath)
             }
@@ -54,15 +54,19 @@ public enum COCOReader {
         guard case .groundTruth(let gt) = parsed[0] else { preconditionFailure("readBoth: results out of order") }
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
-        if tasks == 3, case .results(_, let box) = parsed[1], case .results = parsed[2] {
+        if tasks == 3, case .results(_, let box, let headIds) = parsed[1], case .results(_, _, let tailIds) = parsed[2] {
             // Taken out of `parsed` so that the head is uniquely referenced and grows in place:
             // 50,000 annotations copied twice showed up in the profile.
             detections = takeDetections(&parsed[1])
             var tail = takeDetections(&parsed[2])
+            // Each half numbered its string ids on its own: map both before joining.
+            try headIds.resolve(&detections, groundTruth: gt, file: resultsPath)
+            try tailIds.resolve(&tail, groundTruth: gt, file: resultsPath, offset: detections.count)
             appendMoving(&tail, to: &detections)
             firstHasBox = box
-        } else if tasks == 2, case .results(_, let box) = parsed[1] {
+        } else if tasks == 2, case .results(_, let box, let ids) = parsed[1] {
             detections = takeDetections(&parsed[1])
+            try ids.resolve(&detections, groundTruth: gt, file: resultsPath)
             firstHasBox = box
         } else {
             // The guess was wrong or a half has an error: read it whole for the exact message.
@@ -70,6 +74,7 @@ public enum COCOReader {
                 let list = try parseResultList(resultsBytes)
                 detections = list.detections
                 firstHasBox = list.firstHasBox
+                try list.ids.resolve(&detections, groundTruth: gt, file: resultsPath)
             } catch {
                 throw error.about(resultsPath)
             }
@@ -82,7 +87,7 @@ public enum COCOReader {
     /// The detections of a parsed part, leaving `.failed` in its place so that the caller holds
     /// the only reference.
     static func takeDetections(_ slot: inout ParsedFile) -> [COCOAnnotation] {
-        guard case .results(let list, _) = slot else { return [] }
+        guard case .results(let list, _, _) = slot else { return [] }
         slot = .failed
         return list
     }
@@ -124,23 +129,24 @@ public enum COCOReader {
     }
 
     /// Detections from `brace` (the start of one) to the end of the top-level array.
-    static func parseResultTail(_ bytes: [UInt8], from brace: Int) throws(SegError) -> [COCOAnnotation] {
+    static func parseResultTail(_ bytes: [UInt8], from brace: Int) throws(SegError) -> (detections: [COCOAnnotation], ids: StringImageIds) {
         var detections: [COCOAnnotation] = []
+        var ids = StringImageIds()
         try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
             var json = JSONCursor(buffer)
             json.position = brace
             var array = JSONCursor.ArrayState(first: true)
             while try json.nextElement(&array) {
-                detections.append(try readAnnotation(&json, entry: "results[?]", isResult: true))
+                detections.append(try readAnnotation(&json, entry: "results[?]", isResult: true, ids: &ids))
             }
             try json.expectEnd()
         }
-        return detections
+        return (detections, ids)
     }
 
     enum ParsedFile: Sendable {
         case groundTruth(COCOGroundTruth)
-        case results(detections: [COCOAnnotation], firstHasBox: Bool)
+        case results(detections: [COCOAnnotation], firstHasBox: Bool, ids: StringImageIds)
         case failed
     }
 
@@ -159,6 +165,7 @@ public enum COCOReader {
         var categories: [COCOCategory] = []
         var annotations: [COCOAnnotation] = []
         var sawImages = false, sawAnnotations = false, sawCategories = false
+        var ids = StringImageIds()
         try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
             var json = JSONCursor(buffer)
             guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
@@ -167,12 +174,12 @@ public enum COCOReader {
                 if json.key(key, is: "images") {
                     sawImages = true
                     var array = try json.beginArray()
-                    while try json.nextElement(&array) { images.append(try readImage(&json, index: images.count)) }
+                    while try json.nextElement(&array) { images.append(try readImage(&json, index: images.count, ids: &ids)) }
                 } else if json.key(key, is: "annotations") {
                     sawAnnotations = true
                     var array = try json.beginArray()
                     while try json.nextElement(&array) {
-                        annotations.append(try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false))
+                        annotations.append(try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false, ids: &ids))
                     }
                 } else if json.key(key, is: "categories") {
                     sawCategories = true
@@ -187,7 +194,8 @@ public enum COCOReader {
         guard sawImages else { throw SegError(.invalid, file: file, "no \"images\" list (not a COCO instances file)") }
         guard sawCategories else { throw SegError(.invalid, file: file, "no \"categories\" list") }
         if !sawAnnotations { annotations = [] }
-        let gt = COCOGroundTruth(file: file, images: images, categories: categories, annotations: annotations)
+        var gt = COCOGroundTruth(file: file, images: images, categories: categories, annotations: annotations)
+        try ids.resolve(&gt)
         try validate(gt)
         return gt
     }
@@ -231,23 +239,26 @@ public enum COCOReader {
     }
 
     static func parseResultsBytes(_ bytes: [UInt8], file: String, groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
-        var (detections, firstHasBox) = try parseResultList(bytes)
+        var (detections, firstHasBox, ids) = try parseResultList(bytes)
+        try ids.resolve(&detections, groundTruth: gt, file: file)
         try checkResults(&detections, firstHasBox: firstHasBox, file: file, groundTruth: gt)
         return COCOResults(file: file, detections: detections, areaFromBox: firstHasBox)
     }
 
     /// With `stopAtComma`, reading stops (successfully) when an element ends exactly at that comma
     /// and fails if it is passed without ending there.
-    static func parseResultList(_ bytes: [UInt8], stopAtComma: Int? = nil) throws(SegError) -> (detections: [COCOAnnotation], firstHasBox: Bool) {
+    static func parseResultList(_ bytes: [UInt8], stopAtComma: Int? = nil) throws(SegError)
+        -> (detections: [COCOAnnotation], firstHasBox: Bool, ids: StringImageIds) {
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
+        var ids = StringImageIds()
         try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
             var json = JSONCursor(buffer)
             func readList(_ json: inout JSONCursor) throws(SegError) {
                 var array = try json.beginArray()
                 while try json.nextElement(&array) {
                     let index = detections.count
-                    let d = try readAnnotation(&json, entry: "results[\(index)]", isResult: true)
+                    let d = try readAnnotation(&json, entry: "results[\(index)]", isResult: true, ids: &ids)
                     // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
                     if index == 0 { firstHasBox = d.bbox != nil }
                     detections.append(d)
@@ -274,7 +285,7 @@ public enum COCOReader {
             }
             if stopAtComma == nil { try json.expectEnd() }
         }
-        return (detections, firstHasBox)
+        return (detections, firstHasBox, ids)
     }
 
     /// Checks the detections against the ground truth and numbers them as loadRes does, in place
@@ -373,13 +384,13 @@ public enum COCOReader {
         if let a = ann.area, !a.isFinite { throw SegError(.invalid, file: file, "\(entry()): area is not a finite number") }
     }
 
-    static func readImage(_ json: inout JSONCursor, index: Int) throws(SegError) -> COCOImage {
+    static func readImage(_ json: inout JSONCursor, index: Int, ids: inout StringImageIds) throws(SegError) -> COCOImage {
         var id: Int?, width: Int?, height: Int?
         var fileName = ""
         var negative: [Int]?, notExhaustive: [Int]?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
-            if json.key(key, is: "id") { id = try json.integer() }
+            if json.key(key, is: "id") { id = try Self.imageId(&json, &ids) }
             else if json.key(key, is: "width") { width = try json.integer() }
             else if json.key(key, is: "height") { height = try json.integer() }
             else if json.key(key, is: "file_name") { fileName = json.null() ? "" : try json.string() }
@@ -431,7 +442,15 @@ public enum COCOReader {
     }
 
     /// `entry` (e.g. "results[17]") is formatted only for an error message.
-    static func readAnnotation(_ json: inout JSONCursor, entry: @autoclosure () -> String, isResult: Bool) throws(SegError) -> COCOAnnotation {
+    /// An image id: a number, or a string (see `StringImageIds`).
+    @inline(__always)
+    static func imageId(_ json: inout JSONCursor, _ ids: inout StringImageIds) throws(SegError) -> Int {
+        if json.peek() == UInt8(ascii: "\"") { return ids.provisional(try json.string()) }
+        return try json.integer()
+    }
+
+    static func readAnnotation(_ json: inout JSONCursor, entry: @autoclosure () -> String, isResult: Bool,
+                               ids: inout StringImageIds) throws(SegError) -> COCOAnnotation {
         var id: Int?, imageId: Int?, categoryId: Int?
         var segmentation = COCOSegmentation.none
         var bbox: COCOBox?
@@ -440,7 +459,7 @@ public enum COCOReader {
         var score: Double?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
-            if json.key(key, is: "image_id") { imageId = try json.integer() }
+            if json.key(key, is: "image_id") { imageId = try Self.imageId(&json, &ids) }
             else if json.key(key, is: "category_id") { categoryId = try json.integer() }
             else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry()) }
             else if json.key(key, is: "score") { score = try json.double() }
