@@ -131,6 +131,7 @@ struct Open: ParsableCommand {
                                            checkpoints: specs.map { ModelRegistry.isBuiltIn($0) ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path })
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()
+        for line in session.exportFormats() { FileHandle.standardError.write(Data("segterm: output \(line)\n".utf8)) }
         if session.isPreparingAhead {
             // A background preparation cannot be interrupted (an image encoder runs for seconds),
             // and the C/C++ destructors that `exit` runs (OpenBLAS's among them) crash under it.

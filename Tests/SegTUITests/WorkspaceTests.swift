@@ -66,6 +66,9 @@ struct WorkspaceTests {
         ("images = \"x\"\npredictions = \"p\"", "predictions"),
         ("images = [", "TOML error"),
         ("images = \"x\"\nclasses = \"missing.txt\"", "no such file"),
+        ("images = \"x\"\n[output]\nformats = [\"yolo\", \"pascal\"]", "output.formats[1]"),
+        ("images = \"x\"\n[output]\nformats = \"yolo\"", "'output.formats' must be a list"),
+        ("images = \"x\"\n[output]\nfolders = \"o\"", "unknown key 'output.folders'"),
     ])
     func badConfig(_ text: String, _ words: String) throws {
         let dir = try Self.folder()
@@ -75,6 +78,31 @@ struct WorkspaceTests {
         let error = #expect(throws: SegError.self) { try WorkspaceConfig.load(path) }
         #expect(error?.description.contains(words) == true, "\(error?.description ?? "no error")")
         #expect(error?.file.hasSuffix(".toml") == true || error?.file.hasSuffix("missing.txt") == true)
+    }
+
+    @Test("[output] takes a folder and the formats written besides COCO; the session's export writes them from the COCO file")
+    func outputFormats() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("images = \"pics\"\n[output]\nfolder = \"out\"\nformats = [\"yolo\", \"labelme\"]\n".utf8)
+            .write(to: dir.appendingPathComponent("segterm.toml"))
+        let config = try WorkspaceConfig.open(folder: dir.path)
+        #expect(config.output == dir.standardizedFileURL.path + "/out")
+        #expect(config.outputFormats == [.yolo, .labelme])
+
+        // The export converts what the session wrote (here the sample's COCO file stands for it).
+        let writer = OutputWriter(folder: config.output, palette: [])
+        try writer.prepareFolders()
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("sample-data/instances.json")
+        try FileManager.default.copyItem(atPath: sample.path, toPath: writer.cocoPath)
+        let lines = writer.exportFormats(config.outputFormats)
+        #expect(lines.contains { $0.hasPrefix("yolo: written to") } && lines.contains { $0.hasPrefix("labelme: written to") }, "\(lines)")
+        let yolo = try FileManager.default.subpathsOfDirectory(atPath: config.output + "/yolo").filter { $0.hasSuffix(".txt") }
+        let labelme = try FileManager.default.subpathsOfDirectory(atPath: config.output + "/labelme").filter { $0.hasSuffix(".json") }
+        #expect(yolo.count == 6 && labelme.count == 6, "\(yolo) \(labelme)")
+        #expect(FileManager.default.fileExists(atPath: config.output + "/yolo/data.yaml"))
+        #expect(writer.exportFormats([]) == [])
     }
 
     struct Note: Codable, Equatable, Sendable { let n: Int; let text: String }

@@ -212,6 +212,9 @@ public final class WorkbenchSession {
     public var isPreparingAhead: Bool { workers.contains { $0.isPreparingAhead } }
 
     /// Stops the workers' background preparation (the session is done).
+    /// The output in the workspace's extra formats (`[output] formats`), when the session ends.
+    public func exportFormats() -> [String] { writer.exportFormats(config.outputFormats) }
+
     public func stop() {
         for worker in workers {
             worker.stop()

@@ -1,5 +1,6 @@
 import Foundation
 import SegCore
+import SegEval
 
 /// Writes accepted work: one PNG label map per image (`labels/<stem>.png`, class ids, palette
 /// colours from the theme) and one COCO instances JSON (`instances.json`, RLE segmentations) for
@@ -41,6 +42,30 @@ public struct OutputWriter {
     public var labelsFolder: String { folder + "/labels" }
     public var cocoPath: String { folder + "/instances.json" }
     public var journalPath: String { folder + "/journal.jsonl" }
+
+    /// The COCO JSON written again in each of `formats`, in `<folder>/<format>` (e.g. YOLO labels
+    /// for training). Run when a session ends: the COCO file, label maps and journal are written
+    /// at every action, these derived copies once (for a large set they are thousands of files).
+    /// Returns what each conversion changed or why it failed, one line each.
+    public func exportFormats(_ formats: [DatasetFormat]) -> [String] {
+        guard !formats.isEmpty, FileManager.default.fileExists(atPath: cocoPath) else { return [] }
+        var lines: [String] = []
+        do {
+            let set = try Formats.read(cocoPath, format: .coco)
+            for format in formats {
+                let target = folder + "/" + format.rawValue
+                do {
+                    lines += try Formats.write(set, format: format, to: target).map { "\(format.rawValue): \($0)" }
+                    lines.append("\(format.rawValue): written to \(target)")
+                } catch {
+                    lines.append("\(format.rawValue): \(error)")
+                }
+            }
+        } catch {
+            lines.append("\(error)")
+        }
+        return lines
+    }
 
     public func prepareFolders() throws {
         do {

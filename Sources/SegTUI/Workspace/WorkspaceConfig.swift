@@ -1,5 +1,6 @@
 import Foundation
 import SegCore
+import SegEval
 import TOMLKit
 
 /// What `segterm open` works on, from a folder's `segterm.toml` or from command-line options.
@@ -17,6 +18,9 @@ public struct WorkspaceConfig: Equatable, Sendable {
     public var classesSource: String?
     /// Where accepted masks, the COCO JSON and the journal go.
     public var output: String
+    /// Formats written beside the COCO JSON when a session ends (`[output] formats = ["yolo"]`),
+    /// each in `<output>/<format>`.
+    public var outputFormats: [DatasetFormat] = []
     /// `grabcut` or a checkpoint path.
     public var model: String
     /// Mask value to ignore in ground-truth masks (e.g. 128 for GrabCut).
@@ -41,7 +45,7 @@ public struct WorkspaceConfig: Equatable, Sendable {
 
     public static func == (a: WorkspaceConfig, b: WorkspaceConfig) -> Bool {
         a.images == b.images && a.groundTruth == b.groundTruth && a.classes == b.classes && a.output == b.output
-            && a.model == b.model && a.ignoreValue == b.ignoreValue && a.noc == b.noc
+            && a.model == b.model && a.ignoreValue == b.ignoreValue && a.noc == b.noc && a.outputFormats == b.outputFormats
             && a.predictions.map(\.name) == b.predictions.map(\.name) && a.predictions.map(\.path) == b.predictions.map(\.path)
     }
 
@@ -68,6 +72,35 @@ public struct WorkspaceConfig: Equatable, Sendable {
     /// Reads a `segterm.toml`. Unknown keys are errors, so a typo does not silently lose a setting.
     public static func load(_ path: String) throws -> WorkspaceConfig {
         try parse(try FileIO.read(path, maxBytes: 1 << 20), path: path)
+    }
+
+    /// `output = "folder"`, or an `[output]` table with an optional `folder`.
+    static func outputFolder(_ table: TOMLTable, path: String) throws -> String? {
+        guard let value = table["output"] else { return nil }
+        if let text = value.string, !text.isEmpty { return text }
+        guard let output = value.table else {
+            throw SegError(.invalid, file: path, "'output' must be a folder path or an [output] table (folder, formats)")
+        }
+        for key in output.keys where !["folder", "formats"].contains(key) {
+            throw SegError(.invalid, file: path, "unknown key 'output.\(key)' (known: folder, formats)")
+        }
+        guard let folder = output["folder"] else { return nil }
+        guard let text = folder.string, !text.isEmpty else { throw SegError(.invalid, file: path, "'output.folder' must be a non-empty string") }
+        return text
+    }
+
+    /// `[output] formats = ["yolo", "labelme", ...]`: written besides the COCO JSON, which always is.
+    static func outputFormats(_ table: TOMLTable, path: String) throws -> [DatasetFormat] {
+        guard let list = table["output"]?.table?["formats"] else { return [] }
+        guard let array = list.array else { throw SegError(.invalid, file: path, "'output.formats' must be a list of format names") }
+        let known = DatasetFormat.allCases.filter { $0 != .coco }
+        return try (0..<array.count).map { i in
+            guard let name = array[i].string, let format = DatasetFormat(rawValue: name), format != .coco else {
+                throw SegError(.invalid, file: path, "output.formats[\(i)] must be one of " + known.map(\.rawValue).joined(separator: ", ")
+                               + " (COCO is always written)")
+            }
+            return format
+        }
     }
 
     /// `load` on bytes already read; `path` names the file in errors and is the base of relative paths.
@@ -130,11 +163,12 @@ public struct WorkspaceConfig: Equatable, Sendable {
             groundTruth: try string("ground_truth").map(resolved),
             predictions: predictions,
             classes: classes,
-            output: resolved(try string("output") ?? defaultOutputFolder),
+            output: resolved(try outputFolder(table, path: path) ?? defaultOutputFolder),
             model: model,
             ignoreValue: ignoreValue
         )
         config.noc = try string("noc").map(resolved)
+        config.outputFormats = try outputFormats(table, path: path)
         config.classesSource = classesSource
         return config
     }
