@@ -214,4 +214,21 @@ struct RealFileQuirkTests {
         }
         #expect(x.evaluation.stats == y.evaluation.stats && x.detectionCount == 14_000)
     }
+
+    @Test("the failure table's size buckets follow a replaced area range")
+    func failuresFollowAreaRanges() throws {
+        var request = EvalRequest(groundTruth: Fixtures.url("coco", "mixed", "gt.json").path,
+                                  predictions: Fixtures.url("coco", "mixed", "results-rle.json").path)
+        request.failureQuery = FailureQuery(limit: 1000)
+        let plain = try Evaluation.run(request).failures.rows
+        request.areaRanges = [COCOAreaRange(label: "small", min: 0, max: 4096), COCOAreaRange(label: "medium", min: 4096, max: 9216)]
+        let moved = try Evaluation.run(request).failures.rows
+        #expect(plain.count == moved.count)
+        let between = plain.indices.filter { plain[$0].area >= 1024 && plain[$0].area < 4096 }
+        #expect(!between.isEmpty, "the fixture has failures between 32² and 64²")
+        for i in between {
+            #expect(plain[i].sizeBucket == .medium)
+            #expect(moved.first { $0.reference == plain[i].reference }?.sizeBucket == .small)
+        }
+    }
 }

@@ -47,6 +47,17 @@ public struct FailureRow: Sendable, Equatable {
     public static func sizeBucket(_ area: Double) -> SizeBucket {
         area < 32 * 32 ? .small : area < 96 * 96 ? .medium : .large
     }
+
+    /// The bucket under an evaluation's own area ranges (`--area-range small=…` moves its bounds):
+    /// the first of small, medium, large from whose low end the area is below the high end (the
+    /// last one's included), so that the default ranges give `sizeBucket(_:)`'s buckets.
+    public static func sizeBucket(_ area: Double, ranges: [COCOAreaRange]) -> SizeBucket? {
+        for bucket in SizeBucket.allCases {
+            guard let range = ranges.first(where: { $0.label == bucket.rawValue }) else { continue }
+            if area >= range.min && (area < range.max || (bucket == .large && area <= range.max)) { return bucket }
+        }
+        return nil
+    }
 }
 
 /// COCO's area buckets, as the failure filters name them: below 32², below 96², larger.
@@ -312,6 +323,8 @@ extension FailureTable {
         let detections = inputs.results.detections
         let t0 = ev.params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
         let imageRank = nameRanks(ev.images.map { $0.fileName.isEmpty ? String($0.id) : $0.fileName })
+        let ranges = ev.params.areaRanges
+        func bucket(_ area: Double) -> SizeBucket? { FailureRow.sizeBucket(area, ranges: ranges) }
         let classOK = ev.categories.map { query.admits(classId: $0.id, className: $0.name) }
         // What each kept key refers to: (cell, item), item >= 0 a detection slot, < 0 a ground truth.
         var refs: [(cell: Int32, item: Int32, iou: Double)] = []
@@ -320,7 +333,7 @@ extension FailureTable {
         let countOnly = query.limit <= 0
         var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
         func add(_ kind: FailureRow.Kind, iou: Double, score: Double, area: Double, cell c: Int, item: Int) {
-            guard query.admits(kind: kind, sizeBucket: FailureRow.sizeBucket(area)) else { return }
+            guard query.admits(kind: kind, sizeBucket: bucket(area)) else { return }
             if countOnly { tally[kind.index] += 1; return }
             keys.append(FailureSortKey(kind: kind, iou: iou, score: score, area: area, image: imageRank[ev.cells[c].imageIndex],
                                        handle: refs.count))
@@ -361,12 +374,12 @@ extension FailureTable {
             if r.item < 0 {
                 let g = Int(-r.item - 1), ann = annotations[Int(cell.groundTruths[g])]
                 return FailureRow(image: name, imageId: imageId, classId: category.id, className: category.name,
-                                  sizeBucket: FailureRow.sizeBucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: nil,
+                                  sizeBucket: bucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: nil,
                                   kind: .missed, box: ann.bbox, reference: reference(handle))
             }
             let d = Int(r.item), index = Int(cell.detections[d])
             return FailureRow(image: name, imageId: imageId, classId: category.id, className: category.name,
-                              sizeBucket: FailureRow.sizeBucket(cell.dtAreas[d]), area: cell.dtAreas[d], iou: r.iou,
+                              sizeBucket: bucket(cell.dtAreas[d]), area: cell.dtAreas[d], iou: r.iou,
                               score: cell.scores[d], kind: detectionError(cell, d: d, t0: t0).kind,
                               box: detections[index].bbox ?? maskBox(index, image, inputs), reference: reference(handle))
         }
