@@ -73,4 +73,51 @@ struct FormatEvalTests {
         #expect(objects.objects.count == expected && expected > 0)
         #expect(Set(objects.objects.map(\.className)).isSubset(of: Set(coco.categories.map(\.name))))
     }
+
+    @Test("COCO panoptic written from the COCO model: each visible object one segment with its pixels; eval reads it back with PQ 1")
+    func panopticWritten() throws {
+        let folder = try Self.temporary()
+        let sample = Fixtures.repository.appendingPathComponent("sample-data").path
+        let set = try Formats.read(sample + "/instances.json", format: .coco)
+        try Formats.write(set, format: .panoptic, to: folder)
+        let json = folder + "/panoptic.json"
+        var request = EvalRequest(groundTruth: json, predictions: json)
+        request.workers = 2
+        let result = try Evaluation.run(request)
+        guard case .panoptic(let ev) = result.engine else { Issue.record("not panoptic: \(result.task)"); return }
+        #expect(ev.all.pq == 1 && ev.images.count == set.groundTruth.images.count)
+        // Segment by segment: the PNG's pixels of a segment are the object's mask, minus what a
+        // later object painted over.
+        let file = try PanopticFile.read(json)
+        var checked = 0
+        for image in set.groundTruth.images {
+            let anns = set.groundTruth.annotations.filter { $0.imageId == image.id }
+            let masks = try anns.map { try InstanceShapes.runs(of: $0, image: image, entry: "", file: "")!.decode() }
+            guard let entry = file.annotations.first(where: { $0.imageId == image.id }) else { Issue.record("no entry"); continue }
+            let ids = try ImageFile.read(folder + "/panoptic/" + entry.fileName).labelMap(reducing: .packedRGB)
+            for (k, mask) in masks.enumerated() {
+                var visible = mask
+                for later in masks[(k + 1)...] { for i in visible.bits.indices where later.bits[i] != 0 { visible.bits[i] = 0 } }
+                let segment = ids.mask(of: UInt32(k + 1))
+                #expect(segment.bits == visible.bits, "\(image.fileName) object \(k)")
+                let info = entry.segments.first { $0.id == UInt32(k + 1) }
+                #expect(info?.area == visible.bits.filter { $0 != 0 }.count || (info == nil && visible.bits.allSatisfy { $0 == 0 }))
+                checked += 1
+            }
+        }
+        #expect(checked == set.groundTruth.annotations.count && checked > 0)
+    }
+
+    @Test("the Cityscapes label table is cityscapesscripts' (license plate, id −1, never in the PNGs, left out)")
+    func cityscapesLabels() throws {
+        struct Label: Decodable { var name: String; var id: Int; var trainId: Int; var hasInstances: Bool; var ignoreInEval: Bool }
+        struct File: Decodable { var labels: [Label] }
+        let reference = try JSONDecoder().decode(File.self, from: Data(contentsOf: Fixtures.url("formats", "cityscapes_labels.json"))).labels
+        let expected = reference.filter { $0.id >= 0 }
+        #expect(CityscapesLabels.all.count == expected.count)
+        for (ours, theirs) in zip(CityscapesLabels.all, expected) {
+            #expect(ours.name == theirs.name && ours.id == theirs.id && ours.trainId == theirs.trainId
+                    && ours.hasInstances == theirs.hasInstances && ours.ignoreInEval == theirs.ignoreInEval, "\(ours) vs \(theirs)")
+        }
+    }
 }

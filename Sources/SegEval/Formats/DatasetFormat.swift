@@ -6,6 +6,8 @@ import SegCore
 /// converters, not n².
 public enum DatasetFormat: String, CaseIterable, Sendable {
     case coco, yolo, labelme, voc, cityscapes
+    /// COCO panoptic, written only (eval reads it directly as ground truth or predictions).
+    case panoptic
 
     /// What a user sees in `convert --help` and the README's table.
     public var summary: String {
@@ -15,6 +17,7 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
         case .labelme: "LabelMe / X-AnyLabeling: one JSON per image (polygon, rectangle, circle, mask shapes; group_id; score)"
         case .voc: "Pascal VOC: SegmentationClass (and SegmentationObject) palette PNGs, 255 = void"
         case .cityscapes: "Cityscapes: *_gtFine_labelIds / _labelTrainIds / _instanceIds PNGs (instance ids ×1000)"
+        case .panoptic: "COCO panoptic (written only): panoptic.json and panoptic/*.png, segment id = R + 256·G + 256²·B"
         }
     }
 
@@ -23,7 +26,7 @@ public enum DatasetFormat: String, CaseIterable, Sendable {
     public var holdsScores: Bool {
         switch self {
         case .coco, .yolo, .labelme: true
-        case .voc, .cityscapes: false
+        case .voc, .cityscapes, .panoptic: false
         }
     }
 

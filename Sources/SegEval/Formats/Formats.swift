@@ -16,6 +16,8 @@ public enum Formats {
         case .labelme: return try LabelMeReader.read(path, options: options)
         case .voc: return try VOCFormat.read(path, options: options)
         case .cityscapes: return try CityscapesFormat.read(path, options: options)
+        case .panoptic:
+            throw SegError(.unsupported, file: path, "COCO panoptic is written, not converted from: segterm eval and open read it as it is")
         }
     }
 
@@ -31,6 +33,7 @@ public enum Formats {
         case .labelme: return try LabelMeWriter.write(set, to: path)
         case .voc: return try VOCFormat.write(set, to: path)
         case .cityscapes: return try CityscapesFormat.write(set, to: path)
+        case .panoptic: return try PanopticWriter.write(set, to: path)
         }
     }
 
