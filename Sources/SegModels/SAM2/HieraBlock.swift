@@ -67,15 +67,23 @@ extension HieraEncoder {
                 q = UnsafePointer(qp); ldq = dOut
             }
             let o = ws.buffer(HSlot.o.rawValue, count * nq * dOut)
-            // One window after another with OpenBLAS's own threads: spreading the windows over the
-            // cores with single-threaded GEMMs instead measured 2.5× slower on the first stage.
-            let scratch = ws.buffer(HSlot.attn.rawValue, Attention.scratchCount(queries: nq, keys: per))
+            // Windows (or a global block's heads × query rows) spread over the cores, each on one
+            // core with single-threaded products; at one thread, one window after another.
+            let scratchPer = Attention.scratchCount(queries: nq, keys: per)
+            let scratch = ws.buffer(HSlot.attn.rawValue, scratchPer * SerialBLAS.workers)
+            let scale = 1 / Float(dh).squareRoot()
             phase("attention") {
-                for w in 0..<count {
+                if win.count == 1 {
+                    Attention.multiHeadSpread(q: q, ldq: ldq, k: qkv + dOut, ldk: 3 * dOut, v: qkv + 2 * dOut, ldv: 3 * dOut,
+                                              queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: scale,
+                                              out: o, ldo: dOut, scratch: scratch)
+                    return
+                }
+                SerialBLAS.forEach(count) { w, worker in
                     let kv = qkv + w * per * 3 * dOut
                     Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
-                                        queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
-                                        out: o + w * nq * dOut, ldo: dOut, scratch: scratch)
+                                        queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: scale,
+                                        out: o + w * nq * dOut, ldo: dOut, scratch: scratch + worker * scratchPer, oneCore: true)
                 }
             }
             // The projection reuses `src` (no longer needed; as large or larger).
@@ -98,19 +106,12 @@ extension HieraEncoder {
         }
     }
 
-    /// y (+)= x · Wᵀ + b with the bias pass split over the cores (Gemm.linear adds it on one), and
-    /// with `gelu` the bias and GELU in one pass after the product.
+    /// y (+)= x · Wᵀ + b, with `gelu` the bias and GELU in one pass after the product; at more than
+    /// one thread, blocks of rows spread over the cores (`Gemm.linearRows`).
     static func linear(_ l: LinearW, _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>,
                        accumulate: Bool = false, gelu: Bool = false) {
-        if accumulate, let b = l.b { Elementwise.addBias(y, y, rows: rows, dim: l.outF, bias: b.pointer) }
-        Gemm.sgemm(transB: true, m: rows, n: l.outF, k: l.inF, a: x, lda: l.inF, b: l.w.pointer, ldb: l.inF,
-                   beta: accumulate ? 1 : 0, c: y, ldc: l.outF)
-        if accumulate { return }
-        if gelu {
-            if let b = l.b { Elementwise.gelu(y, rows * l.outF, bias: b.pointer, period: l.outF) } else { Elementwise.gelu(y, rows * l.outF) }
-        } else if let b = l.b {
-            Elementwise.addBias(y, y, rows: rows, dim: l.outF, bias: b.pointer)
-        }
+        Gemm.linearRows(x, rows: rows, inFeatures: l.inF, weight: l.w.pointer, bias: l.b?.pointer, outFeatures: l.outF, y,
+                        accumulate ? .accumulate : gelu ? .biasGELU : .bias)
     }
 
     /// Windows first..<first+count of `w` (row-major window order) from the map [H, W, C], zero

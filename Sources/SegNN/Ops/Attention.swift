@@ -17,7 +17,7 @@ public enum Attention {
                                  heads: Int, headDim dq: Int, valueDim dv: Int, scale: Float,
                                  out: UnsafeMutablePointer<Float>, ldo: Int,
                                  scratch: UnsafeMutablePointer<Float>, bias: BiasHook? = nil,
-                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil) {
+                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil, oneCore: Bool = false) {
         let block = rowsPerBlock(nq, nk)
         let qs = qHeadStride ?? dq, ks = kHeadStride ?? dq, vs = vHeadStride ?? dv
         for h in 0..<heads {
@@ -27,11 +27,34 @@ public enum Attention {
                 Gemm.sgemm(transB: true, m: nr, n: nk, k: dq, alpha: scale, a: q + r0 * ldq + h * qs, lda: ldq,
                            b: k + h * ks, ldb: ldk, c: scratch, ldc: nk)
                 bias?(h, r0, nr, scratch, nk)
-                Elementwise.softmaxRows(scratch, rows: nr, cols: nk, ld: nk)
+                if oneCore {
+                    Elementwise.softmaxRowsOneCore(scratch, rows: nr, cols: nk, ld: nk)
+                } else {
+                    Elementwise.softmaxRows(scratch, rows: nr, cols: nk, ld: nk)
+                }
                 Gemm.sgemm(m: nr, n: dv, k: nk, a: scratch, lda: nk, b: v + h * vs, ldb: ldv,
                            c: out + r0 * ldo + h * dv, ldc: ldo)
                 r0 += nr
             }
+        }
+    }
+
+    /// `multiHead` (no bias hook) with every head's blocks of query rows spread over the cores, each
+    /// block on one core with single-threaded products (`SerialBLAS`): one global-attention head at
+    /// a time left the second core waiting at every product's end. `scratch` holds
+    /// `scratchCount(queries:keys:)` floats per `SerialBLAS.workers`. The same arithmetic per row
+    /// as `multiHead`.
+    public static func multiHeadSpread(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                                       v: UnsafePointer<Float>, ldv: Int, queries nq: Int, keys nk: Int,
+                                       heads: Int, headDim dq: Int, valueDim dv: Int, scale: Float,
+                                       out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>) {
+        let block = rowsPerBlock(nq, nk), blocks = (nq + block - 1) / block
+        let per = scratchCount(queries: nq, keys: nk)
+        SerialBLAS.forEach(heads * blocks) { unit, worker in
+            let h = unit / blocks, r0 = (unit % blocks) * block, nr = min(block, nq - r0)
+            multiHead(q: q + r0 * ldq + h * dq, ldq: ldq, k: k + h * dq, ldk: ldk, v: v + h * dv, ldv: ldv, queries: nr, keys: nk,
+                      heads: 1, headDim: dq, valueDim: dv, scale: scale, out: out + r0 * ldo + h * dv, ldo: ldo,
+                      scratch: scratch + worker * per, oneCore: true)
         }
     }
 
