@@ -69,7 +69,8 @@ extension HieraEncoder {
             let o = ws.buffer(HSlot.o.rawValue, count * nq * dOut)
             // Windows (or a global block's heads × query rows) spread over the cores, each on one
             // core with single-threaded products; at one thread, one window after another.
-            let blockFloats = win.count == 1 ? Self.globalBlockFloats : Attention.defaultBlockFloats
+            // A global block's 8 MB of logits are shared among the workers (peak memory stays put).
+            let blockFloats = win.count == 1 ? Self.globalBlockFloats / SerialBLAS.workers : Attention.defaultBlockFloats
             let scratchPer = Attention.scratchCount(queries: nq, keys: per, blockFloats: blockFloats)
             let scratch = ws.buffer(HSlot.attn.rawValue, scratchPer * SerialBLAS.workers)
             let scale = 1 / Float(dh).squareRoot()
@@ -107,9 +108,10 @@ extension HieraEncoder {
         }
     }
 
-    /// Logits per block of query rows in a global block (8 MB, 512 rows of 4096 keys): OpenBLAS
-    /// packs a head's keys and values again for every product, and over 128-row blocks that packing
-    /// held the products at 67–69 GFLOP/s against 81 at 512 rows (one core, 4096 tokens, 96 per head).
+    /// Logits per block of query rows in a global block, over all workers (8 MB: 512 rows of 4096
+    /// keys at one thread, 256 per worker at two): OpenBLAS packs a head's keys and values again
+    /// for every product, and over 128-row blocks that packing held the products at 67–69 GFLOP/s
+    /// against 77 at 256 rows and 81 at 512 (one core, 4096 tokens, 96 per head).
     static let globalBlockFloats = 1 << 21
 
     /// y (+)= x · Wᵀ + b, with `gelu` the bias and GELU in one pass after the product; at more than
