@@ -21,8 +21,8 @@ public enum SerialBLAS {
             for i in 0..<count { body(i, 0) }
             return
         }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(Threads.count)) }
+        enterSerial()
+        defer { leaveSerial() }
         let next = Atomic<Int>(0)
         Threads.parallel(n) { w in
             while true {
@@ -30,6 +30,27 @@ public enum SerialBLAS {
                 if i >= count { break }
                 body(i, w)
             }
+        }
+    }
+}
+
+extension SerialBLAS {
+    /// How many `forEach` calls are running (two models may encode at once): OpenBLAS's thread
+    /// count is one global, set to one by the first to enter and restored by the last to leave,
+    /// so that one call's end does not hand the other's workers two threads each.
+    private static let active = Mutex(0)
+
+    private static func enterSerial() {
+        active.withLock { n in
+            if n == 0 { openblas_set_num_threads(1) }
+            n += 1
+        }
+    }
+
+    private static func leaveSerial() {
+        active.withLock { n in
+            n -= 1
+            if n == 0 { openblas_set_num_threads(Int32(Threads.count)) }
         }
     }
 }
