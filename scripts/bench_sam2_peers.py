@@ -73,6 +73,21 @@ def tensor_bytes(checkpoint: str, py: Path) -> int:
     return int(subprocess.check_output([str(py), "-c", code, checkpoint]).decode().strip())
 
 
+def print_rates(cost, ours, peer):
+    """GFLOP/s of both encoders on segterm's count of the official model's work, against the SGEMM
+    peak segterm measured in the same run (2048³ through OpenBLAS at these threads), and what the
+    0.4× target would need."""
+    g = cost["gflopPerImage"]
+    for label, key, peak in (("wall", "encoderMs", cost["sgemmPeakWall"]), ("CPU", "encoderCpuMs", cost["sgemmPeakCPU"])):
+        ro, rp = g / (ours[key] / 1e3), g / (peer[key] / 1e3)
+        print(f"{'encoder GFLOP/s (' + label + ')':30s}{ro:10.1f}{rp:10.1f}   SGEMM peak {peak:.1f}: "
+              f"segterm {ro / peak:.0%}, PyTorch {rp / peak:.0%}")
+    need = g / (0.4 * peer["encoderMs"] / 1e3)
+    need_cpu = g / (0.4 * peer["encoderCpuMs"] / 1e3)
+    print(f"encoder: {g:.1f} GFLOP per image; 0.4x PyTorch would need {need:.0f} GFLOP/s by wall time "
+          f"({need / cost['sgemmPeakWall']:.2f}x the SGEMM peak), {need_cpu:.0f} by CPU time ({need_cpu / cost['sgemmPeakCPU']:.2f}x)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("checkpoint")
@@ -105,6 +120,9 @@ def main():
     print(f"{'click CPU (ms)':30s}{ours['clickWithMasksCpuMs']:10.2f}{peer['clickWithMasksCpuMs']:10.2f}"
           f"{ours['clickWithMasksCpuMs'] / peer['clickWithMasksCpuMs']:17.2f}")
     print(f"{'peak RSS (MB)':30s}{rss:10.0f}{peer['peakRssMB']:10.0f}   budget {budget:.0f} MB (tensor bytes x 1.5 + 300)")
+    cost = ours.get("encoderCost")
+    if cost:
+        print_rates(cost, ours, peer)
     print(f"load average during the segterm run: {ours['loadAverage']:.2f}")
     print(f"(segterm: {ours['threads']} threads, OpenBLAS {ours['blasCore']}; PyTorch {peer['torch']}, {peer['threads']} threads)")
 

@@ -6,6 +6,7 @@ sources of December 2024).
     /tmp/sam2-venv/bin/pip install torch==2.15.0 torchvision==0.29.2 sam2==1.1.0 numpy pillow safetensors
     /tmp/sam2-venv/bin/python scripts/make_sam2_fixture.py              # reduced config -> Tests/.../Fixtures/sam2_reduced
     /tmp/sam2-venv/bin/python scripts/make_sam2_fixture.py --tiny DIR   # real tiny config, random weights -> DIR (never committed)
+    /tmp/sam2-venv/bin/python scripts/make_sam2_fixture.py --checkpoint base_plus DIR  # only the checkpoint, for benchmarks
 
 torch and torchvision are pinned because torchvision's `Resize` changed its antialias default
 across versions, and the predictor resizes float tensors with it.
@@ -96,9 +97,24 @@ def build_reduced():
     return model.eval()
 
 
-def build_tiny():
+# The official configs by the names of the released checkpoints.
+VARIANTS = {"tiny": "t", "small": "s", "base_plus": "b+", "large": "l"}
+
+
+def build_official(variant="tiny"):
     from sam2.build_sam import build_sam2
-    return build_sam2("configs/sam2.1/sam2.1_hiera_t.yaml", ckpt_path=None, device="cpu", mode="eval")
+    return build_sam2(f"configs/sam2.1/sam2.1_hiera_{VARIANTS[variant]}.yaml", ckpt_path=None, device="cpu", mode="eval")
+
+
+def write_checkpoint(variant, out, seed):
+    """An official-layout `sam2.1_hiera_<variant>_random.pt` with every tensor randomised (speed and
+    memory benchmarks: `scripts/bench_sam2_peers.py`). No parity cases: those are the tiny's."""
+    model = build_official(variant)
+    randomize(model, seed, 1.0)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"sam2.1_hiera_{variant}_random.pt"
+    torch.save({"model": {k: v.contiguous() for k, v in model.state_dict().items()}}, path)
+    print("wrote", path, path.stat().st_size, "bytes")
 
 
 # Learned tokens and embedding tables: N(0, 1), not scaled by a fan-in.
@@ -237,15 +253,22 @@ def run_cases(pred, probe, out, img_name, img, keep_full_logits):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tiny", help="write the real tiny configuration with random weights here instead")
+    ap.add_argument("--checkpoint", nargs=2, metavar=("VARIANT", "DIR"),
+                    help=f"write only a random-weight official checkpoint ({', '.join(VARIANTS)}) into DIR")
     ap.add_argument("--seed", type=int, help="weights seed (default: the committed fixture's)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(99)
+    if args.checkpoint:
+        variant, where = args.checkpoint
+        if variant not in VARIANTS:
+            raise SystemExit(f"unknown variant {variant}; one of {', '.join(VARIANTS)}")
+        return write_checkpoint(variant, Path(where), args.seed if args.seed is not None else 777)
     tiny = args.tiny is not None
     out = Path(args.tiny) if tiny else OUT
     out.mkdir(parents=True, exist_ok=True)
     name = "sam2.1_hiera_tiny_random" if tiny else "sam2_reduced"
-    model = build_tiny() if tiny else build_reduced()
+    model = build_official() if tiny else build_reduced()
     randomize(model, args.seed if args.seed is not None else 777 if tiny else SEED, 1.0 if tiny else 4.0)
     sd = {k: v.contiguous() for k, v in model.state_dict().items()}
     torch.save({"model": sd}, out / f"{name}.pt")

@@ -7,7 +7,7 @@ import SegNN
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (figures go to BENCHMARKS.md with the command that produced them).",
-        subcommands: [BenchModel.self, BenchFrame.self, BenchFailures.self, BenchOpen.self, BenchAB.self, BenchLink.self]
+        subcommands: [BenchModel.self, BenchGemm.self, BenchFrame.self, BenchFailures.self, BenchOpen.self, BenchAB.self, BenchLink.self]
     )
 }
 
@@ -27,6 +27,8 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Untimed warm-up runs before each measurement.") var warmup = 2
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Output format: text or json.") var format: Format = .text
+    @Flag(help: "SAM 2.1: also time the image encoder per phase (extra untimed-in-the-totals runs) and print GFLOP/s per phase.")
+    var phases = false
 
     func validate() throws {
         guard encoderRuns > 0, clicks > 0, warmup >= 0 else { throw ValidationError("run counts must be positive") }
@@ -76,6 +78,7 @@ struct BenchModel: ParsableCommand {
             let i = r.iou.indices.max { r.iou[$0] < r.iou[$1] } ?? 0
             _ = sam.postprocess(Array(r.lowRes[(i * side)..<((i + 1) * side)]), count: 1, e, keepLogits: false)
         }
+        let cost = encoderCost(sam, rgb: rgb, encoder: encoder)
         struct Report: Encodable {
             let model: String, checkpoint: String, image: String, threads: Int, blasCore: String, kernels: String
             let loadMs: Double, encoderMs: Double, encoderMinMs: Double
@@ -84,13 +87,14 @@ struct BenchModel: ParsableCommand {
             let clickBestMaskMs: Double, clickBestMaskCpuMs: Double
             let loadAverage: Double
             let encoderRuns: Int, clicks: Int
+            let encoderCost: EncoderCost?
         }
         let r = Report(model: sam.name, checkpoint: model, image: image ?? "synthetic 1024x1024", threads: Threads.count,
                        blasCore: SegNN.blasCoreName, kernels: SegNN.kernelName, loadMs: loadMs, encoderMs: encoder.median, encoderMinMs: encoder.min,
                        decoderClickMs: decoder1.median, decoderClickMinMs: decoder1.min, decoderRefineMs: decoder3.median, clickWithMasksMs: full.median,
                        encoderCpuMs: encoder.cpu, decoderClickCpuMs: decoder1.cpu, clickWithMasksCpuMs: full.cpu,
                        clickBestMaskMs: best.median, clickBestMaskCpuMs: best.cpu,
-                       loadAverage: loadAverage(), encoderRuns: encoderRuns, clicks: clicks)
+                       loadAverage: loadAverage(), encoderRuns: encoderRuns, clicks: clicks, encoderCost: cost)
         switch format {
         case .json:
             let enc = JSONEncoder()
@@ -108,6 +112,7 @@ struct BenchModel: ParsableCommand {
                 click + masks    \(f(r.clickWithMasksMs)) ms median: 1 point, 3 masks upsampled to the image and thresholded; CPU time \(f(r.clickWithMasksCpuMs)) ms
                 click, best mask \(f(r.clickBestMaskMs)) ms median: 1 point, best of 3 masks upsampled and thresholded; CPU time \(f(r.clickBestMaskCpuMs)) ms
                 """)
+            if let cost { printCost(cost) }
         }
     }
 

@@ -10,6 +10,7 @@ extension HieraEncoder {
         let norm1 = b.norm1
         let outSide = b.pool ? side / 2 : side
         let m = outSide * outSide
+        func phase(_ name: String, _ body: () -> Void) { HieraProfile.time("stage \(b.stage + 1) \(name)", body) }
         // Shortcut: the input, or (widening blocks) the pooled projection of the normalised input,
         // in strips of an even number of rows.
         if let skip = b.skip {
@@ -19,19 +20,21 @@ extension HieraEncoder {
             var r0 = 0
             while r0 < side {
                 let rows = min(strip, side - r0)
-                Norm.layerNorm(x + r0 * side * b.dim, t, rows: rows * side, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
-                Self.linear(skip, t, rows: rows * side, p)
-                if b.pool {
-                    maxPool2(p, width: side, rows: rows, channels: dOut, out + (r0 / 2) * outSide * dOut)
-                } else {
-                    (out + r0 * side * dOut).update(from: p, count: rows * side * dOut)
+                phase("shortcut") {
+                    Norm.layerNorm(x + r0 * side * b.dim, t, rows: rows * side, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
+                    Self.linear(skip, t, rows: rows * side, p)
+                    if b.pool {
+                        maxPool2(p, width: side, rows: rows, channels: dOut, out + (r0 / 2) * outSide * dOut)
+                    } else {
+                        (out + r0 * side * dOut).update(from: p, count: rows * side * dOut)
+                    }
                 }
                 r0 += rows
             }
         } else if b.pool {
-            maxPool2(x, width: side, rows: side, channels: b.dim, out)
+            phase("shortcut") { maxPool2(x, width: side, rows: side, channels: b.dim, out) }
         } else {
-            out.update(from: x, count: n * b.dim)
+            phase("shortcut") { out.update(from: x, count: n * b.dim) }
         }
         let size = b.window == 0 ? side : b.window
         let win = Attention.Windows(height: side, width: side, size: size)
@@ -46,32 +49,48 @@ extension HieraEncoder {
             let count = min(group, win.count - g0)
             let src = ws.buffer(HSlot.src.rawValue, count * per * b.dim)
             // norm1 on the windows' tokens (the padding stays zero, as the reference pads after it).
-            partition(x, channels: b.dim, win, first: g0, count: count, src)
-            Norm.layerNorm(src, src, rows: count * per, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
-            if win.paddedHeight != side || win.paddedWidth != side { zeroPadding(src, channels: b.dim, win, first: g0, count: count) }
+            phase("partition") { partition(x, channels: b.dim, win, first: g0, count: count, src) }
+            phase("norm1") {
+                Norm.layerNorm(src, src, rows: count * per, dim: b.dim, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
+                if win.paddedHeight != side || win.paddedWidth != side { zeroPadding(src, channels: b.dim, win, first: g0, count: count) }
+            }
             let qkv = ws.buffer(HSlot.qkv.rawValue, count * per * 3 * dOut)
-            Self.linear(b.qkv, src, rows: count * per, qkv)
+            phase("qkv") { Self.linear(b.qkv, src, rows: count * per, qkv) }
             var q = UnsafePointer(qkv), ldq = 3 * dOut
             if b.pool {
                 let qp = ws.buffer(HSlot.q.rawValue, count * nq * dOut)
-                Threads.parallel(count) { w in
-                    poolWindow(qkv + w * per * 3 * dOut, ld: 3 * dOut, size: size, channels: dOut, qp + w * nq * dOut)
+                phase("qpool") {
+                    Threads.parallel(count) { w in
+                        poolWindow(qkv + w * per * 3 * dOut, ld: 3 * dOut, size: size, channels: dOut, qp + w * nq * dOut)
+                    }
                 }
                 q = UnsafePointer(qp); ldq = dOut
             }
             let o = ws.buffer(HSlot.o.rawValue, count * nq * dOut)
-            // One window after another with OpenBLAS's own threads: spreading the windows over the
-            // cores with single-threaded GEMMs instead measured 2.5× slower on the first stage.
-            let scratch = ws.buffer(HSlot.attn.rawValue, Attention.scratchCount(queries: nq, keys: per))
-            for w in 0..<count {
-                let kv = qkv + w * per * 3 * dOut
-                Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
-                                    queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
-                                    out: o + w * nq * dOut, ldo: dOut, scratch: scratch)
+            // Windows (or a global block's heads × query rows) spread over the cores, each on one
+            // core with single-threaded products; at one thread, one window after another.
+            // A global block's 8 MB of logits are shared among the workers (peak memory stays put).
+            let blockFloats = win.count == 1 ? Self.globalBlockFloats / SerialBLAS.workers : Attention.defaultBlockFloats
+            let scratchPer = Attention.scratchCount(queries: nq, keys: per, blockFloats: blockFloats)
+            let scratch = ws.buffer(HSlot.attn.rawValue, scratchPer * SerialBLAS.workers)
+            let scale = 1 / Float(dh).squareRoot()
+            phase("attention") {
+                if win.count == 1 {
+                    Attention.multiHeadSpread(q: q, ldq: ldq, k: qkv + dOut, ldk: 3 * dOut, v: qkv + 2 * dOut, ldv: 3 * dOut,
+                                              queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: scale,
+                                              out: o, ldo: dOut, scratch: scratch, blockFloats: blockFloats)
+                    return
+                }
+                SerialBLAS.forEach(count) { w, worker in
+                    let kv = qkv + w * per * 3 * dOut
+                    Attention.multiHead(q: q + w * nq * ldq, ldq: ldq, k: kv + dOut, ldk: 3 * dOut, v: kv + 2 * dOut, ldv: 3 * dOut,
+                                        queries: nq, keys: per, heads: b.heads, headDim: dh, valueDim: dh, scale: scale,
+                                        out: o + w * nq * dOut, ldo: dOut, scratch: scratch + worker * scratchPer, oneCore: true)
+                }
             }
             // The projection reuses `src` (no longer needed; as large or larger).
-            Self.linear(b.proj, o, rows: count * nq, src)
-            unpartitionAdd(src, channels: dOut, outWin, first: g0, count: count, out)
+            phase("proj") { Self.linear(b.proj, o, rows: count * nq, src) }
+            phase("unpartition") { unpartitionAdd(src, channels: dOut, outWin, first: g0, count: count, out) }
             g0 += count
         }
         // MLP, a chunk of rows at a time.
@@ -82,26 +101,25 @@ extension HieraEncoder {
         while r0 < m {
             let rows = min(chunk, m - r0)
             let xr = out + r0 * dOut
-            Norm.layerNorm(xr, t2, rows: rows, dim: dOut, weight: b.norm2.w.pointer, bias: b.norm2.b.pointer, eps: b.norm2.eps)
-            Self.linear(b.fc1, t2, rows: rows, h, gelu: true)
-            Self.linear(b.fc2, h, rows: rows, xr, accumulate: true)
+            phase("norm2") { Norm.layerNorm(xr, t2, rows: rows, dim: dOut, weight: b.norm2.w.pointer, bias: b.norm2.b.pointer, eps: b.norm2.eps) }
+            phase("fc1+gelu") { Self.linear(b.fc1, t2, rows: rows, h, gelu: true) }
+            phase("fc2") { Self.linear(b.fc2, h, rows: rows, xr, accumulate: true) }
             r0 += rows
         }
     }
 
-    /// y (+)= x · Wᵀ + b with the bias pass split over the cores (Gemm.linear adds it on one), and
-    /// with `gelu` the bias and GELU in one pass after the product.
+    /// Logits per block of query rows in a global block, over all workers (8 MB: 512 rows of 4096
+    /// keys at one thread, 256 per worker at two): OpenBLAS packs a head's keys and values again
+    /// for every product, and over 128-row blocks that packing held the products at 67–69 GFLOP/s
+    /// against 77 at 256 rows and 81 at 512 (one core, 4096 tokens, 96 per head).
+    static let globalBlockFloats = 1 << 21
+
+    /// y (+)= x · Wᵀ + b, with `gelu` the bias and GELU in one pass after the product; at more than
+    /// one thread, blocks of rows spread over the cores (`Gemm.linearRows`).
     static func linear(_ l: LinearW, _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>,
                        accumulate: Bool = false, gelu: Bool = false) {
-        if accumulate, let b = l.b { Elementwise.addBias(y, y, rows: rows, dim: l.outF, bias: b.pointer) }
-        Gemm.sgemm(transB: true, m: rows, n: l.outF, k: l.inF, a: x, lda: l.inF, b: l.w.pointer, ldb: l.inF,
-                   beta: accumulate ? 1 : 0, c: y, ldc: l.outF)
-        if accumulate { return }
-        if gelu {
-            if let b = l.b { Elementwise.gelu(y, rows * l.outF, bias: b.pointer, period: l.outF) } else { Elementwise.gelu(y, rows * l.outF) }
-        } else if let b = l.b {
-            Elementwise.addBias(y, y, rows: rows, dim: l.outF, bias: b.pointer)
-        }
+        Gemm.linearRows(x, rows: rows, inFeatures: l.inF, weight: l.w.pointer, bias: l.b?.pointer, outFeatures: l.outF, y,
+                        accumulate ? .accumulate : gelu ? .biasGELU : .bias)
     }
 
     /// Windows first..<first+count of `w` (row-major window order) from the map [H, W, C], zero

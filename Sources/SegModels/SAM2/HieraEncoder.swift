@@ -14,6 +14,7 @@ struct HieraEncoder: Sendable {
         let dim: Int, dimOut: Int, heads: Int
         let window: Int   // 0: global attention
         let pool: Bool    // 2×2 query pooling (first block of a stage)
+        let stage: Int    // 0-based, the stage whose width the block outputs
     }
 
     /// The three maps the decoder takes, as tokens: the embedding [g², d] (no_mem_embed added),
@@ -85,7 +86,7 @@ struct HieraEncoder: Sendable {
                             qkv: try l.linear(p + "attn.qkv", dim, 3 * dimOut), proj: try l.linear(p + "attn.proj", dimOut, dimOut),
                             skip: dim != dimOut ? try l.linear(p + "proj", dim, dimOut) : nil,
                             fc1: try l.linear(p + "mlp.layers.0", dimOut, hidden), fc2: try l.linear(p + "mlp.layers.1", hidden, dimOut),
-                            dim: dim, dimOut: dimOut, heads: heads, window: window, pool: poolAt.contains(i)))
+                            dim: dim, dimOut: dimOut, heads: heads, window: window, pool: poolAt.contains(i), stage: stage))
             dim = dimOut
         }
         blocks = bl
@@ -160,7 +161,7 @@ struct HieraEncoder: Sendable {
         // Tokens × channels halves at each stage, so the first stage's size bounds every block's.
         let capacity = side * side * c
         var x = ws.buffer(HSlot.x.rawValue, capacity), y = ws.buffer(HSlot.y.rawValue, capacity)
-        patchEmbed(image, x, ws: ws)
+        HieraProfile.time("patch embed") { patchEmbed(image, x, ws: ws) }
         var levels: [Level] = []
         let ends = Set(config.stageEnds)
         for (i, b) in blocks.enumerated() {
@@ -172,7 +173,7 @@ struct HieraEncoder: Sendable {
                 if let fused = fusedConv(level: index) {
                     // The level only feeds conv_s0/conv_s1: run the fused 1×1 conv now, keep no copy.
                     let o = ws.buffer(Self.mapSlot + index, count * fused.outF)
-                    fused(x, rows: count, o)
+                    HieraProfile.time("neck") { fused(x, rows: count, o) }
                     levels.append(Level(tokens: nil, side: side, dim: b.dimOut, map: o))
                 } else {
                     let keep = ws.buffer(Self.levelSlot + index, count * b.dimOut)
@@ -181,7 +182,7 @@ struct HieraEncoder: Sendable {
                 }
             }
         }
-        return neck(levels, ws: ws)
+        return HieraProfile.time("neck") { neck(levels, ws: ws) }
     }
 
     /// A stage's output for the neck: its tokens, or (levels 0 and 1 with no top-down input) the

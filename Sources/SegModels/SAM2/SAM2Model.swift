@@ -178,3 +178,12 @@ extension MaskDecoder {
         return out
     }
 }
+
+extension SAMModel {
+    /// SAM 2.1's image encoder cost per image, multiply-adds per phase as the official model runs
+    /// it (nil for SAM 1 / MobileSAM).
+    public var encoderMultiplyAdds: [(phase: String, macs: Double)]? {
+        if case .hiera(let h) = encoder { return h.multiplyAdds() }
+        return nil
+    }
+}

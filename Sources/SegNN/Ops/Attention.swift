@@ -4,10 +4,18 @@ public enum Attention {
     /// Adds a bias to a block of attention logits: (head, first query row, row count, logits, row stride).
     public typealias BiasHook = (_ head: Int, _ row0: Int, _ rows: Int, _ scores: UnsafeMutablePointer<Float>, _ ld: Int) -> Void
 
-    /// Scratch floats `multiHead` needs.
-    public static func scratchCount(queries: Int, keys: Int) -> Int { rowsPerBlock(queries, keys) * keys }
+    /// Scratch floats `multiHead` needs (with the same `blockFloats`).
+    public static func scratchCount(queries: Int, keys: Int, blockFloats: Int = defaultBlockFloats) -> Int {
+        rowsPerBlock(queries, keys, blockFloats: blockFloats) * keys
+    }
 
-    public static func rowsPerBlock(_ nq: Int, _ nk: Int) -> Int { max(1, min(nq, (1 << 19) / max(nk, 1))) }
+    /// Logits per block of query rows: 2 MB. Larger blocks amortise OpenBLAS's packing of the keys
+    /// and values (once per product) over more rows; see `multiHeadSpread`.
+    public static let defaultBlockFloats = 1 << 19
+
+    public static func rowsPerBlock(_ nq: Int, _ nk: Int, blockFloats: Int = defaultBlockFloats) -> Int {
+        max(1, min(nq, blockFloats / max(nk, 1)))
+    }
 
     /// out[:, h·dv ..< (h+1)·dv] = softmax(scale · q_h k_hᵀ + bias_h) v_h for each head h.
     /// q, k, v and out are row-major with row strides ldq, ldk, ldv, ldo; q_h starts at column h·qHeadStride
@@ -17,8 +25,9 @@ public enum Attention {
                                  heads: Int, headDim dq: Int, valueDim dv: Int, scale: Float,
                                  out: UnsafeMutablePointer<Float>, ldo: Int,
                                  scratch: UnsafeMutablePointer<Float>, bias: BiasHook? = nil,
-                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil) {
-        let block = rowsPerBlock(nq, nk)
+                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil, oneCore: Bool = false,
+                                 blockFloats: Int = defaultBlockFloats) {
+        let block = rowsPerBlock(nq, nk, blockFloats: blockFloats)
         let qs = qHeadStride ?? dq, ks = kHeadStride ?? dq, vs = vHeadStride ?? dv
         for h in 0..<heads {
             var r0 = 0
@@ -27,11 +36,35 @@ public enum Attention {
                 Gemm.sgemm(transB: true, m: nr, n: nk, k: dq, alpha: scale, a: q + r0 * ldq + h * qs, lda: ldq,
                            b: k + h * ks, ldb: ldk, c: scratch, ldc: nk)
                 bias?(h, r0, nr, scratch, nk)
-                Elementwise.softmaxRows(scratch, rows: nr, cols: nk, ld: nk)
+                if oneCore {
+                    Elementwise.softmaxRowsOneCore(scratch, rows: nr, cols: nk, ld: nk)
+                } else {
+                    Elementwise.softmaxRows(scratch, rows: nr, cols: nk, ld: nk)
+                }
                 Gemm.sgemm(m: nr, n: dv, k: nk, a: scratch, lda: nk, b: v + h * vs, ldb: ldv,
                            c: out + r0 * ldo + h * dv, ldc: ldo)
                 r0 += nr
             }
+        }
+    }
+
+    /// `multiHead` (no bias hook) with every head's blocks of query rows spread over the cores, each
+    /// block on one core with single-threaded products (`SerialBLAS`): one global-attention head at
+    /// a time left the second core waiting at every product's end. `scratch` holds
+    /// `scratchCount(queries:keys:blockFloats:)` floats per `SerialBLAS.workers`. The same arithmetic
+    /// per row as `multiHead`.
+    public static func multiHeadSpread(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                                       v: UnsafePointer<Float>, ldv: Int, queries nq: Int, keys nk: Int,
+                                       heads: Int, headDim dq: Int, valueDim dv: Int, scale: Float,
+                                       out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>,
+                                       blockFloats: Int = defaultBlockFloats) {
+        let block = rowsPerBlock(nq, nk, blockFloats: blockFloats), blocks = (nq + block - 1) / block
+        let per = scratchCount(queries: nq, keys: nk, blockFloats: blockFloats)
+        SerialBLAS.forEach(heads * blocks) { unit, worker in
+            let h = unit / blocks, r0 = (unit % blocks) * block, nr = min(block, nq - r0)
+            multiHead(q: q + r0 * ldq + h * dq, ldq: ldq, k: k + h * dq, ldk: ldk, v: v + h * dv, ldv: ldv, queries: nr, keys: nk,
+                      heads: 1, headDim: dq, valueDim: dv, scale: scale, out: out + r0 * ldo + h * dv, ldo: ldo,
+                      scratch: scratch + worker * per, oneCore: true, blockFloats: blockFloats)
         }
     }
 
