@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Time a model: SAM / MobileSAM (image encoder per image, prompt encoder + mask decoder per click) or grabcut (preparation per image, work per click).",
+        abstract: "Time a model: SAM / MobileSAM / SAM 2.1 / SAM 3 (image encoder per image, prompt encoder + mask decoder per click) or grabcut (preparation per image, work per click).",
         discussion: "Medians over repeated runs after warm-up. Without --image a deterministic 1024x1024 noise image is used (the encoder's cost does not depend on content)."
     )
 

@@ -29,7 +29,7 @@ struct Segment: ParsableCommand {
     @Option(help: "A box X0,Y0,X1,Y1 in image pixels.")
     var box: String?
 
-    @Option(name: .customLong("mask-input"), help: "256x256 low-resolution logits from an earlier run (raw little-endian float32, e.g. --lowres-out).")
+    @Option(name: .customLong("mask-input"), help: "Low-resolution logits from an earlier run with the same model (raw little-endian float32 or a float32 .npy, e.g. --lowres-out): 4 x the embedding grid per side, 256x256 for SAM, MobileSAM and SAM 2.1, 288x288 for SAM 3.")
     var maskInput: String?
 
     @Flag(help: "Ask for three masks; --out gets the one with the highest score (SAM: predicted IoU), and -0/-1/-2 files get all three.")
@@ -41,7 +41,7 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("logits-out"), help: "Write the full-resolution logits of every mask as raw little-endian float32, C×H×W.")
     var logitsOut: String?
 
-    @Option(name: .customLong("lowres-out"), help: "Write the chosen mask's 256x256 low-resolution logits (raw float32) to refine it later with --mask-input.")
+    @Option(name: .customLong("lowres-out"), help: "Write the chosen mask's low-resolution logits (raw float32; 256x256, or 288x288 for SAM 3) to refine it later with --mask-input.")
     var lowresOut: String?
 
     @Option(help: "Output format of the report on stdout: text or json.")
@@ -191,7 +191,8 @@ enum PromptParsing {
         return PromptBox(x0: x0, y0: y0, x1: x1, y1: y1)
     }
 
-    /// side×side float32 logits (256×256 for released models), raw little-endian (262,144 bytes) or a float32 `.npy` of that size.
+    /// side×side float32 logits (side = 4 × the embedding grid: 256 for SAM / SAM 2.1, 288 for SAM 3), raw
+    /// little-endian (4·side² bytes) or a float32 `.npy` of that size.
     static func lowResLogits(_ path: String, side: Int) throws -> [Float] {
         let b = try FileIO.read(path, maxBytes: 64 << 20)
         let n = side * side

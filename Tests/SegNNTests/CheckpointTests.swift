@@ -38,6 +38,26 @@ struct CheckpointTests {
         #expect(try sd.ints("d") == [-2, -1, 0, 1, 2])
     }
 
+    @Test("contiguous float32 tensors are used in place in the mapping (the copy's values); half, strided and integer ones are not")
+    func mappedInPlace() throws {
+        let sd = try StateDict.load(path: Fixture.path("checkpoints/small.pt"))
+        let shape = try #require(sd.shape("float"))
+        let n = shape.reduce(1, *)
+        let p = try #require(try sd.mappedFloat32("float", shape: shape))
+        let copy = try sd.floats("float")
+        #expect(Array(UnsafeBufferPointer(start: p, count: n)) == copy)
+        let file = try #require(sd.file.all.baseAddress)
+        #expect(UnsafeRawPointer(p) >= file && UnsafeRawPointer(p) + 4 * n <= file + sd.file.count, "a pointer into the mapping")
+        for key in ["half", "transposed", "long"] {
+            let mapped = try sd.mappedFloat32(key)
+            #expect(mapped == nil, "\(key)")
+        }
+        #expect(throws: CheckpointError.self) { try sd.mappedFloat32("float", shape: [n + 1]) }
+        let store = ParamStore()
+        let param = store.borrow(p, shape: shape, owner: sd.file)
+        #expect(store.borrowedCount == n && store.floatCount == 0 && param.array == copy)
+    }
+
     @Test("missing key, wrong shape and wrong dtype name the key and both shapes")
     func lookups() throws {
         let sd = try StateDict.load(path: Fixture.path("checkpoints/small.pt"))

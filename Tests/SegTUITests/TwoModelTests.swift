@@ -97,6 +97,20 @@ struct TwoModelTests {
         #expect(s.lanes[0].currentMask?.area == 9)
     }
 
+    @Test("a heavy model's lane counts the seconds it has been preparing; clicks meanwhile wait for it, then decode")
+    func preparingSeconds() {
+        var s = Self.ready()
+        s.lanes[1].prepared = false
+        s.lanes[1].activity = .preparing
+        _ = R.send(&s, .clock(milliseconds: 10_000), .clock(milliseconds: 12_400))
+        #expect(s.lanes[1].preparingSeconds == 2 && s.lanes[0].preparingSince == nil)
+        #expect(Workbench.activityText(s.lanes[1]) == "preparing image\u{2026} 2 s")
+        let first = Self.decodes(R.send(&s, .input(.character("+"))))
+        #expect(first.map(\.lane) == [0], "the unprepared model gets no request yet")
+        let later = Self.decodes(R.send(&s, .prepared(lane: 1, index: 0, milliseconds: 41_000), .clock(milliseconds: 13_000)))
+        #expect(later.map(\.lane) == [1] && s.lanes[1].preparingSince == nil && s.lanes[1].preparingSeconds == 0)
+    }
+
     @Test("1 and 2 choose the model; Tab alternates; ` walks the chosen model's candidates")
     func choosing() {
         var s = Self.ready()

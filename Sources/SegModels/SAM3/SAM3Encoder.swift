@@ -191,9 +191,11 @@ extension SAM3Encoder {
     /// the token's rotation j (x frequencies in the first quarter of the head, y in the second).
     private func rotate(_ qkv: UnsafeMutablePointer<Float>, windows: Int, per: Int, rope: UnsafePointer<Float>) {
         let C = config.embedDim, heads = config.numHeads, half = config.headDim / 2
-        Threads.parallel(windows) { w in
-            for i in 0..<per {
-                let row = qkv + (w * per + i) * 3 * C, r = rope + i * half * 2
+        // Split over tokens, not windows: a global block is one window of 5184 tokens.
+        Threads.parallelRanges(windows * per, minPerChunk: 64) { range in
+            for t in range {
+                let i = t % per
+                let row = qkv + t * 3 * C, r = rope + i * half * 2
                 for part in 0..<2 {
                     for h in 0..<heads {
                         let v = row + part * C + h * 2 * half

@@ -273,6 +273,12 @@ public final class WorkbenchSession {
                 dirty = true
             }
             if drainWorker() { dirty = true }
+            // The seconds a heavy encoder has been preparing: a frame only when a shown number changes.
+            if state.lanes.contains(where: { $0.activity == .preparing || $0.preparingSince != nil }) {
+                let before = state.lanes.map(\.preparingSeconds)
+                send(.clock(milliseconds: Int(DispatchTime.now().uptimeNanoseconds / 1_000_000)))
+                if state.lanes.map(\.preparingSeconds) != before { dirty = true }
+            }
         }
         terminal.finishGraphics()
         stop()

@@ -37,6 +37,9 @@ public enum WorkbenchEvent: Sendable {
     case terminalOutput(lastFrame: Int, sinceInput: Int)
     /// A model's checkpoint file was hashed.
     case checkpointHashed(path: String, sha256: String)
+    /// The runtime's monotonic clock, sent while a model prepares an image, so that the status line
+    /// can say for how long (SAM 3's encoder takes most of a minute on 2 cores).
+    case clock(milliseconds: Int)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.

@@ -66,6 +66,17 @@ public enum Workbench {
             s.message = text
         case .cellSizeChanged(let cell):
             s.display = s.display.with(cellPixels: cell)
+        case .clock(let now):
+            for i in s.lanes.indices {
+                guard s.lanes[i].activity == .preparing else {
+                    s.lanes[i].preparingSince = nil
+                    s.lanes[i].preparingSeconds = 0
+                    continue
+                }
+                let since = s.lanes[i].preparingSince ?? now
+                s.lanes[i].preparingSince = since
+                s.lanes[i].preparingSeconds = max(0, now - since) / 1000
+            }
         case .terminalOutput(let lastFrame, let sinceInput):
             s.debugIO = "io \(lastFrame) B last frame, \(sinceInput) B since the last input"
         case .checkpointHashed(let path, let sha256):

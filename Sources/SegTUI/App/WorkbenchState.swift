@@ -122,6 +122,10 @@ public struct ModelLane: Sendable {
     public var checkpoint: String?
     public var checkpointSHA256: String?
     public var activity: ModelActivity = .idle
+    /// While `activity` is `.preparing`: the clock when it was first seen so (the first `.clock`
+    /// event after it), and the whole seconds since, shown after "preparing image…".
+    public var preparingSince: Int?
+    public var preparingSeconds = 0
     /// Whether this model's worker has prepared the current image.
     public var prepared = false
     /// The request whose result this lane shows next (nil: none); any other result is stale and dropped.

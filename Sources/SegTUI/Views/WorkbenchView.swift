@@ -361,7 +361,7 @@ extension Workbench {
         switch lane.activity {
         case .idle: lane.prepared ? "ready" : "idle"
         case .loading: "loading image…"
-        case .preparing: "preparing image…"
+        case .preparing: lane.preparingSeconds > 0 ? "preparing image… \(lane.preparingSeconds) s" : "preparing image…"
         case .ready(let ms): "ready (prepared in \(ms) ms)"
         case .readyAhead(let ms): "ready (prepared ahead, \(ms) ms)"
         case .working: "working…"
