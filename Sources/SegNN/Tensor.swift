@@ -51,9 +51,8 @@ public struct Tensor: Sendable, Equatable {
 }
 
 /// Memory for weights that never moves and never changes after loading: models read it through
-/// raw pointers in their hot loops without the copy-on-write checks of arrays. Float32 tensors are
-/// borrowed from the checkpoint's mapping; converted ones (half precision, folded BatchNorm, RoPE
-/// tables) are copied in.
+/// raw pointers in their hot loops without the copy-on-write checks of arrays. Every tensor is a
+/// copy (the checkpoint's mapped pages are released as they are copied, `StateDict.floats`).
 public final class ParamStore: @unchecked Sendable {
     // @unchecked: written only while the model is being built (before it is shared), read-only after.
     private var blocks: [UnsafeMutablePointer<Float>] = []
@@ -74,18 +73,6 @@ public final class ParamStore: @unchecked Sendable {
     }
 
     public func add(_ tensor: Tensor) -> Param { add(tensor.data, shape: tensor.shape) }
-
-    /// Weights that stay where they are, in memory `owner` keeps valid (a checkpoint's mapping, see
-    /// `StateDict.mappedFloat32`): the store keeps the owner alive as long as the model.
-    public func borrow(_ pointer: UnsafePointer<Float>, shape: [Int], owner: AnyObject) -> Param {
-        if !owners.contains(where: { $0 === owner }) { owners.append(owner) }
-        borrowedCount += shape.reduce(1, *)
-        return Param(pointer: pointer, shape: shape)
-    }
-
-    private var owners: [AnyObject] = []
-    /// Floats read in place from a mapped checkpoint (not counted in `floatCount`).
-    public private(set) var borrowedCount = 0
 
     deinit { for b in blocks { b.deallocate() } }
 }

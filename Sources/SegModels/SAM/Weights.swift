@@ -32,14 +32,9 @@ struct WeightLoader {
         do { return try dict.floats(key, shape: shape) } catch { throw SegError(error) }
     }
 
-    /// A tensor as the model keeps it: float32 ones in place in the mapped checkpoint (no copy:
-    /// SAM 3's 3.3 GB would otherwise be in memory twice while loading), others converted.
-    func param(_ key: String, _ shape: [Int]) throws -> Param {
-        do {
-            if let p = try dict.mappedFloat32(key, shape: shape) { return store.borrow(p, shape: shape, owner: dict.file) }
-        } catch { throw SegError(error) }
-        return store.add(try floats(key, shape), shape: shape)
-    }
+    /// A tensor as the model keeps it: a copy, the checkpoint's pages released as it is made
+    /// (`StateDict.floats`), so SAM 3's 3.3 GB are in memory once while loading.
+    func param(_ key: String, _ shape: [Int]) throws -> Param { store.add(try floats(key, shape), shape: shape) }
 
     func shape(_ key: String) throws -> [Int] {
         guard let s = dict.shape(key) else { throw SegError(.invalid, file: dict.path, "missing tensor \(key)") }

@@ -55,6 +55,19 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public var all: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Gives back the page cache's pages of [offset, offset + length) that lie wholly inside it,
+    /// once their bytes are copied: a model's weights are then in memory once, as its own copy,
+    /// not also as the mapped file (3.3 GB twice for SAM 3). Reading them again refaults them
+    /// from the file, so releasing is always safe.
+    public func releasePages(_ offset: Int, _ length: Int) {
+        guard !owned, let base, length > 0, offset >= 0, offset + length <= count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: base) + offset, end = start + length
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard last > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, last - first, MADV_DONTNEED)
+    }
 }
 
 /// Little-endian field reads that return nil instead of reading past the end.

@@ -117,30 +117,12 @@ public struct StateDict: Sendable {
                 }
             }
         }
+        // The weights now live in the copy: the file's pages go back to the page cache. A model
+        // keeps no pointer into the mapping, so a checkpoint rewritten in place (torch.save
+        // truncates the file it saves over, e.g. a training run's last.pt) cannot pull pages out
+        // from under a running model.
+        if let n = checkedMul(r.storageCount, r.dtype.byteSize) { file.releasePages(r.storageByteOffset, n) }
         return out
-    }
-
-    /// The tensor `key` in place in the mapped file, when it is stored as contiguous float32 at a
-    /// 4-byte-aligned address (torch.save and safetensors writers align storages; the usual case),
-    /// else nil and the caller converts a copy with `floats`. Shape, bounds (a truncated file is
-    /// `.truncated`) and the zip entry's CRC are checked as for `floats`. A model that keeps the
-    /// pointer must keep `file` alive: this is how a 3.3 GB SAM 3 checkpoint loads without a second
-    /// copy of its weights (the mapped pages are the page cache's, shared and reclaimable).
-    public func mappedFloat32(_ key: String, shape expected: [Int]? = nil) throws(CheckpointError) -> UnsafePointer<Float>? {
-        let r = try record(key)
-        if let expected, expected != r.shape {
-            throw CheckpointError(.invalid, file: path, "tensor \(key) has shape \(r.shape), expected \(expected)")
-        }
-        guard r.dtype == .float32, r.isContiguous, r.count > 0 else { return nil }
-        #if _endian(big)
-        return nil  // stored little-endian: needs the byte swap of `floats`
-        #else
-        let raw = try storageBytes(r, key: key)
-        guard let base = raw.baseAddress else { return nil }
-        let start = base + r.offset * 4
-        guard Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 else { return nil }
-        return start.assumingMemoryBound(to: Float.self)
-        #endif
     }
 
     public func tensor(_ key: String, shape: [Int]? = nil) throws(CheckpointError) -> Tensor {
