@@ -165,8 +165,6 @@ extension SAMConfig {
             var head_mul: Int?
             var fpn_top_down_levels: [Int]?
             var scalp: Int?
-            var decoder_transformer_depth: Int?, decoder_mlp_dim: Int?, decoder_num_heads: Int?
-            var iou_head_depth: Int?, iou_head_hidden_dim: Int?, mask_in_chans: Int?
         }
         let bytes = try FileIO.read(path, maxBytes: 1 << 20)
         let side: Side
@@ -182,6 +180,20 @@ extension SAMConfig {
         guard h.windowSpec.first == s.window0 else {
             throw SegError(.invalid, file: path, "window_spec[0] is \(h.windowSpec.first ?? -1) but the checkpoint's window embedding is \(s.window0)")
         }
+        return (h, try decoderSidecar(bytes, path: path, decoder: decoder))
+    }
+
+    /// The mask decoder's settings in a sidecar (SAM 2.1's and SAM 3's reduced configurations use
+    /// the same keys), over the official defaults.
+    static func decoderSidecar(_ bytes: [UInt8], path: String, decoder: Decoder) throws -> Decoder {
+        struct Side: Decodable {
+            var decoder_transformer_depth: Int?, decoder_mlp_dim: Int?, decoder_num_heads: Int?
+            var iou_head_depth: Int?, iou_head_hidden_dim: Int?, mask_in_chans: Int?
+        }
+        let side: Side
+        do { side = try JSONDecoder().decode(Side.self, from: Data(bytes)) } catch {
+            throw SegError(.invalid, file: path, "not a configuration sidecar: \(error)")
+        }
         var d = decoder
         d.transformerDepth = side.decoder_transformer_depth ?? 2
         d.mlpDim = side.decoder_mlp_dim ?? 2048
@@ -193,6 +205,6 @@ extension SAMConfig {
               d.maskInChans > 0, d.maskInChans % 4 == 0 else {
             throw SegError(.invalid, file: path, "bad decoder settings")
         }
-        return (h, d)
+        return d
     }
 }

@@ -137,26 +137,6 @@ extension SAMConfig {
 
     /// The decoder settings of a non-official SAM 3 configuration (keys as the SAM 2 sidecar's).
     static func sam3DecoderSidecar(_ path: String, decoder: Decoder) throws -> Decoder {
-        struct Side: Decodable {
-            var decoder_transformer_depth: Int?, decoder_mlp_dim: Int?, decoder_num_heads: Int?
-            var iou_head_depth: Int?, iou_head_hidden_dim: Int?, mask_in_chans: Int?
-        }
-        let bytes = try FileIO.read(path, maxBytes: 1 << 20)
-        let side: Side
-        do { side = try JSONDecoder().decode(Side.self, from: Data(bytes)) } catch {
-            throw SegError(.invalid, file: path, "not a SAM 3 configuration sidecar: \(error)")
-        }
-        var d = decoder
-        d.transformerDepth = side.decoder_transformer_depth ?? 2
-        d.mlpDim = side.decoder_mlp_dim ?? 2048
-        d.numHeads = side.decoder_num_heads ?? 8
-        d.iouHeadDepth = side.iou_head_depth ?? 3
-        d.iouHeadHiddenDim = side.iou_head_hidden_dim ?? 256
-        d.maskInChans = side.mask_in_chans ?? 16
-        guard d.transformerDepth > 0, d.transformerDepth <= 16, d.mlpDim > 0, d.numHeads > 0, d.iouHeadDepth >= 1, d.iouHeadHiddenDim > 0,
-              d.maskInChans > 0, d.maskInChans % 4 == 0 else {
-            throw SegError(.invalid, file: path, "bad decoder settings")
-        }
-        return d
+        try decoderSidecar(try FileIO.read(path, maxBytes: 1 << 20), path: path, decoder: decoder)
     }
 }
