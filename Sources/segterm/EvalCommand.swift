@@ -124,8 +124,8 @@ struct EvalOptions: ParsableArguments {
     @Flag(help: "Instance: class-agnostic, every category as one (pycocotools' useCats=0).")
     var noCategories = false
 
-    @Option(help: "Instance: evaluate only these image ids, comma-separated (pycocotools' imgIds).")
-    var imageIds: NumberList<Int>?
+    @Option(help: "Instance: evaluate only these image ids, comma-separated (pycocotools' imgIds; numbers, or the strings of a file with string ids).")
+    var imageIds: String?
 
     @OptionGroup var imageOptions: ImageOptions
 
@@ -157,7 +157,7 @@ struct EvalOptions: ParsableArguments {
         r.maxDets = maxDets?.values
         r.areaRanges = areaRange
         r.useCategories = !noCategories
-        r.imageIds = imageIds?.values
+        r.imageIds = imageIds?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return r
     }
 

@@ -52,7 +52,7 @@ struct COCOParamsTests {
         r.maxDets = c.params.maxDets
         r.areaRanges = (c.params.areaRng ?? [:]).sorted { $0.key < $1.key }.map { COCOAreaRange(label: $0.key, min: $0.value[0], max: $0.value[1]) }
         r.useCategories = c.params.useCats != 0
-        r.imageIds = c.expected["imageIds"]?.values.map { Int($0) }
+        r.imageIds = c.expected["imageIds"]?.values.map { String(Int($0)) }
         return r
     }
 
@@ -88,7 +88,7 @@ struct COCOParamsTests {
         r.iouThresholds = [0.75, 0.5]
         #expect { try Evaluation.run(r) } throws: { "\($0)".contains("--iou-thrs") }
         r = Self.request(c)
-        r.imageIds = [123456]
+        r.imageIds = ["123456"]
         #expect { try Evaluation.run(r) } throws: { "\($0)".contains("image id 123456") }
         r = Self.request(c)
         r.areaRanges = [COCOAreaRange(label: "odd", min: 10, max: 1)]
@@ -166,6 +166,12 @@ struct RealFileQuirkTests {
         #expect(maxAbsDiff(Array(ev.stats.prefix(12)), iouType == "bbox" ? expected.bbox : expected.segm) <= 1e-12)
         #expect(ev.images.map { ev.inputs.groundTruth.idText($0) } == expected.order)
         #expect(result.failures.rows.allSatisfy { $0.imageId == nil })
+        // --image-ids by the file's strings: the subset of pycocotools' order.
+        request.imageIds = ["img2", "img10"]
+        guard case .instance(let subset, _, _) = try Evaluation.run(request).engine else { Issue.record("not instance"); return }
+        #expect(subset.evaluation.images.map { subset.evaluation.inputs.groundTruth.idText($0) } == ["img10", "img2"])
+        request.imageIds = ["img99"]
+        #expect { try Evaluation.run(request) } throws: { "\($0)".contains("image id \"img99\" (of --image-ids)") }
     }
 
     @Test("string image ids: a results id the ground truth lacks, and ids mixing numbers and strings, are errors naming them")

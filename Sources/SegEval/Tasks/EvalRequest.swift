@@ -21,8 +21,9 @@ public struct EvalRequest: Sendable {
     public var areaRanges: [COCOAreaRange] = []
     /// pycocotools' `useCats`; false: class-agnostic.
     public var useCategories = true
-    /// pycocotools' `imgIds`: evaluate only these images.
-    public var imageIds: [Int]?
+    /// pycocotools' `imgIds`: evaluate only these images, ids as the ground truth writes them
+    /// (numbers, or the strings of a file with string ids).
+    public var imageIds: [String]?
     /// A class-list file (text or JSON), read when `classNames` is nil.
     public var classesFile: String?
     /// Class names already read (the workbench's `classes`): they take the place of `classesFile`.

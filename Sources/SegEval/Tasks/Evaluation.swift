@@ -76,7 +76,7 @@ public enum Evaluation {
         var clock = PhaseClock()
         let (gt, results, notes) = try readInstances(request)
         clock.lap("read ground truth and results")
-        let params = try cocoParams(request, federated: gt.isFederated)
+        let params = try cocoParams(request, groundTruth: gt)
         let evaluation = try COCOEvaluator(params: params)
             .evaluate(COCOInputs(groundTruth: gt, results: results), workers: request.workers, progress: request.progress)
         clock.lap("evaluate + accumulate")
@@ -120,8 +120,8 @@ public enum Evaluation {
 
     /// The request's pycocotools parameters over the protocol's defaults: LVIS's when asked for,
     /// or when the ground truth is federated and no protocol is named.
-    static func cocoParams(_ request: EvalRequest, federated: Bool) throws -> COCOEvalParams {
-        let rules = request.evaluationProtocol ?? (federated ? .lvis : .coco)
+    static func cocoParams(_ request: EvalRequest, groundTruth gt: COCOGroundTruth) throws -> COCOEvalParams {
+        let rules = request.evaluationProtocol ?? (gt.isFederated ? .lvis : .coco)
         var params = rules == .lvis ? COCOEvalParams.lvis(iouType: request.iouType) : COCOEvalParams(iouType: request.iouType)
         let file = request.groundTruth
         if let t = request.iouThresholds {
@@ -157,8 +157,27 @@ public enum Evaluation {
             }
         }
         params.useCategories = request.useCategories
-        params.imageIds = request.imageIds
+        params.imageIds = try request.imageIds.map { try imageNumbers($0, groundTruth: gt) }
         return params
+    }
+
+    /// `--image-ids` as the evaluation numbers images: the numbers themselves, or a string-id
+    /// file's numbers by the strings.
+    static func imageNumbers(_ ids: [String], groundTruth gt: COCOGroundTruth) throws -> [Int] {
+        var byName: [String: Int] = [:]
+        for (id, name) in gt.imageIdNames { byName[name] = id }
+        return try ids.map { text in
+            if !byName.isEmpty {
+                guard let id = byName[text] else {
+                    throw SegError(.invalid, file: gt.file, "image id \"\(text)\" (of --image-ids) is not in the ground truth")
+                }
+                return id
+            }
+            guard let id = Int(text) else {
+                throw SegError(.invalid, file: gt.file, "--image-ids: \"\(text)\" is not a number (the ground truth's image ids are)")
+            }
+            return id
+        }
     }
 
     static func semantic(_ request: EvalRequest) throws -> SemanticEvaluation {
