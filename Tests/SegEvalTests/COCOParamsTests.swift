@@ -237,4 +237,18 @@ struct RealFileQuirkTests {
             #expect(moved.first { $0.reference == plain[i].reference }?.sizeBucket == .small)
         }
     }
+
+    @Test("TIDE's size buckets follow the area ranges: a 'small' covering every object gains what fixing every error gains; added ranges get their own row")
+    func tideFollowsAreaRanges() throws {
+        var request = EvalRequest(groundTruth: Fixtures.url("coco", "mixed", "gt.json").path,
+                                  predictions: Fixtures.url("coco", "mixed", "results-rle.json").path)
+        request.tide = true
+        request.areaRanges = [COCOAreaRange(label: "small", min: 0, max: 1e10), COCOAreaRange(label: "tiny", min: 0, max: 256)]
+        guard case .instance(_, _, let tide?) = try Evaluation.run(request).engine else { Issue.record("no TIDE"); return }
+        #expect(tide.sizeNames == ["small", "medium", "large", "tiny"])
+        for type in TIDEResult.ErrorType.allCases {
+            #expect(abs((tide.perSize["small"]?[type] ?? -1) - (tide.gains[type] ?? -2)) <= 1e-12, "\(type)")
+        }
+        #expect(try Evaluation.run(request).output.json["tide"]?["perSize"]?["tiny"] != nil)
+    }
 }

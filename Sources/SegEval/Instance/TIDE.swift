@@ -17,9 +17,12 @@ public struct TIDEResult: Sendable {
     public var counts: [ErrorType: Int]
     /// Category id → error type → gain in that category's AP.
     public var perClass: [Int: [ErrorType: Double]]
-    /// "small", "medium", "large" (box area ≤ 32², ≤ 96², above; tidecv's AREA qualifiers) → gain
-    /// from fixing only the errors whose object is in the bucket.
+    /// "small", "medium", "large" (box area ≤ 32², ≤ 96², above; tidecv's AREA qualifiers), or
+    /// the evaluation's own area ranges → gain from fixing only the errors whose object is in
+    /// the bucket.
     public var perSize: [String: [ErrorType: Double]]
+    /// The size buckets in order.
+    public var sizeNames = ["small", "medium", "large"]
 
     /// tidecv's special errors: the AP gain from perfect precision (every false positive scored
     /// below every true positive, recall unchanged) and from perfect recall (the unmatched ground
@@ -58,8 +61,11 @@ public enum TIDE {
         var errors: [ErrorRecord]
     }
 
+    /// `areaRanges`: the evaluation's ranges (all but "all" become the size buckets; those equal
+    /// to COCO's defaults keep tidecv's own bounds); nil: tidecv's three.
     public static func evaluate(_ inputs: COCOInputs, mask: Bool, foreground: Double = 0.5, background: Double = 0.1,
-                                maxDets: Int = 100, workers: Int = Parallel.coreCount) throws(SegError) -> TIDEResult {
+                                maxDets: Int = 100, workers: Int = Parallel.coreCount,
+                                areaRanges: [COCOAreaRange]? = nil) throws(SegError) -> TIDEResult {
         let gt = inputs.groundTruth
         let images = gt.images  // tidecv walks the images in file order
         var imageIndex: [Int: Int] = [:]
@@ -73,7 +79,20 @@ public enum TIDE {
             try evaluateImage(images[i], gt: gts[i], dt: dts[i], inputs: inputs, mask: mask, foreground: foreground,
                               background: background, maxDets: maxDets)
         }
-        return summarize(outcomes, mask: mask)
+        return summarize(outcomes, mask: mask, sizes: sizeBuckets(areaRanges))
+    }
+
+    /// tidecv's AREA qualifiers (small ≤ 32², medium ≤ 96², large above), or, for ranges changed
+    /// or added by `--area-range`, the range itself with pycocotools' inclusive ends.
+    static func sizeBuckets(_ ranges: [COCOAreaRange]?) -> [(String, @Sendable (Double) -> Bool)] {
+        let tidecv: [(String, @Sendable (Double) -> Bool)] = [("small", { $0 <= 1024 }), ("medium", { $0 > 1024 && $0 <= 9216 }),
+                                                             ("large", { $0 > 9216 })]
+        guard let ranges else { return tidecv }
+        let defaults = COCOEvalParams().areaRanges
+        return ranges.filter { $0.label != "all" }.map { range in
+            if defaults.contains(range), let own = tidecv.first(where: { $0.0 == range.label }) { return own }
+            return (range.label, { !range.excludes($0) })
+        }
     }
 
     static func shape(_ ann: COCOAnnotation, index: Int, isResult: Bool, image: COCOImage, inputs: COCOInputs, mask: Bool) throws(SegError) -> Shape {
@@ -148,7 +167,7 @@ public enum TIDE {
         }
     }
 
-    static func summarize(_ outcomes: [ImageOutcome], mask: Bool) -> TIDEResult {
+    static func summarize(_ outcomes: [ImageOutcome], mask: Bool, sizes buckets: [(String, @Sendable (Double) -> Bool)]) -> TIDEResult {
         var base = APData()
         var errors: [ErrorRecord] = []
         var falseNegatives: [Int: Int] = [:]
@@ -182,7 +201,6 @@ public enum TIDE {
         var counts: [TIDEResult.ErrorType: Int] = [:]
         var perClass: [Int: [TIDEResult.ErrorType: Double]] = [:]
         var perSize: [String: [TIDEResult.ErrorType: Double]] = [:]
-        let buckets: [(String, (Double) -> Bool)] = [("small", { $0 <= 1024 }), ("medium", { $0 > 1024 && $0 <= 9216 }), ("large", { $0 > 9216 })]
         for type in TIDEResult.ErrorType.allCases {
             counts[type] = errors.filter { $0.type == type }.count
             let data = fixed { $0.type == type }
@@ -197,6 +215,7 @@ public enum TIDE {
             }
         }
         var result = TIDEResult(mode: mask ? "mask" : "bbox", ap: baseAP, gains: gains, counts: counts, perClass: perClass, perSize: perSize)
+        result.sizeNames = buckets.map(\.0)
         let specialData: [(TIDEResult.SpecialError, APData)] = [
             (.falsePositive, perfectPrecision(base, errors: errors)),
             (.falseNegative, perfectRecall(base, errors: errors, falseNegatives: falseNegatives)),
@@ -252,7 +271,7 @@ extension TIDEResult {
         return TIDEDocument(
             mode: mode, AP50: ap, dAP: gains(self.gains),
             counts: NamedValues(ErrorType.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            perSize: NamedValues(["small", "medium", "large"].map { ($0, gains(perSize[$0] ?? [:])) }),
+            perSize: NamedValues(sizeNames.map { ($0, gains(perSize[$0] ?? [:])) }),
             special: specials(special),
             perClass: perClass.keys.sorted().map { c in
                 .init(id: c, dAP: gains(perClass[c] ?? [:]), special: specials(perClassSpecial[c] ?? [:]))
@@ -266,7 +285,7 @@ extension TIDEResult {
         let specials = SpecialError.allCases
         t.rows.append(["all", String(types.map { counts[$0] ?? 0 }.reduce(0, +))] + types.map { formatMetric(gains[$0] ?? 0) }
                       + specials.map { formatMetric(special[$0] ?? 0) })
-        for size in ["small", "medium", "large"] {
+        for size in sizeNames {
             t.rows.append([size, ""] + types.map { formatMetric(perSize[size]?[$0] ?? 0) } + specials.map { _ in "-" })
         }
         for c in perClass.keys.sorted() {

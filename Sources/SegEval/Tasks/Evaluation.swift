@@ -18,7 +18,8 @@ public enum Evaluation {
             try checkClasses(classes, against: inputs.groundTruth.categories, request)
             failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery)
             clock.lap("failure table")
-            let tide = request.tide ? try TIDE.evaluate(inputs, mask: request.iouType != .bbox, workers: request.workers) : nil
+            let tide = request.tide ? try TIDE.evaluate(inputs, mask: request.iouType != .bbox, workers: request.workers,
+                                                        areaRanges: report.evaluation.params.areaRanges) : nil
             engine = .instance(report, inputs, tide: tide)
         case .semantic:
             let ev = try semantic(request, classes: classes)
