@@ -73,6 +73,9 @@ struct EvalOptions: ParsableArguments {
     @Flag(help: "Semantic: ground-truth 0 is ignored and every other label moves down by one (mmsegmentation's reduce_zero_label).")
     var reduceZeroLabel = false
 
+    @Option(help: "Semantic: whether class 0 (background) counts in mIoU and mDice: true (default) or false (torchmetrics' include_background).")
+    var includeBackground = true
+
     @Option(help: "Binary masks: the value that marks pixels to ignore (e.g. 128 for GrabCut).")
     var ignoreValue: UInt32?
 
@@ -144,6 +147,7 @@ struct EvalOptions: ParsableArguments {
         r.ignoreIndex = ignoreIndex
         r.labelMap = labelMap?.pairs ?? [:]
         r.reduceZeroLabel = reduceZeroLabel
+        r.includeBackground = includeBackground
         r.ignoreValue = ignoreValue
         r.resizePredictions = resizePred == .nearest
         r.workers = workers

@@ -100,3 +100,36 @@ struct MMSegOptionTests {
         #expect(abs(s.pixelAccuracy - c.aAcc) <= 1e-12)
     }
 }
+
+/// torchmetrics' `include_background` (scripts/make_torchmetrics_fixtures.py; torchmetrics
+/// computes in float32, so its figures agree to about 1e-7).
+@Suite("torchmetrics' include_background")
+struct IncludeBackgroundTests {
+    struct Case: Decodable { var includeBackground: Bool; var mIoU: Double; var perClass: [Double] }
+
+    static let cases: [Case] = {
+        struct File: Decodable { var cases: [Case] }
+        guard let data = try? Data(contentsOf: Fixtures.url("semantic", "torchmetrics.json")) else { return [] }
+        return (try? JSONDecoder().decode(File.self, from: data).cases) ?? []
+    }()
+
+    @Test("MeanIoU over (image, class) pairs and per class equal torchmetrics', with and without the background; the means leave class 0 out")
+    func equal() throws {
+        #expect(Self.cases.count == 2)
+        for c in Self.cases {
+            var r = EvalRequest(groundTruth: Fixtures.url("semantic", "gt-noignore").path,
+                                predictions: Fixtures.url("semantic", "pred-inrange").path)
+            r.classNames = ["background", "road", "car", "person"]
+            r.includeBackground = c.includeBackground
+            r.workers = 2
+            let result = try Evaluation.run(r)
+            guard case .semantic(let ev) = result.engine else { Issue.record("not semantic"); return }
+            #expect(abs(ev.meanIoUOverImageClassPairs - c.mIoU) <= 1e-6, "\(ev.meanIoUOverImageClassPairs) vs \(c.mIoU)")
+            let ours = Array(ev.perImageMean.iou[(c.includeBackground ? 0 : 1)...])
+            #expect(ours.count == c.perClass.count && zip(ours, c.perClass).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(ours) vs \(c.perClass)")
+            let counted = Array(ev.cumulative.iou[(c.includeBackground ? 0 : 1)...]).filter { $0 > -1 }
+            #expect(abs(ev.cumulative.meanIoU - counted.reduce(0, +) / Double(counted.count)) <= 1e-12)
+            #expect(result.output.json["includeBackground"] == .bool(c.includeBackground))
+        }
+    }
+}

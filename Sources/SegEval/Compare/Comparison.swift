@@ -195,7 +195,7 @@ extension Comparison {
                 for (i, n) in counts.enumerated() where n > 0 {
                     for cell in ev.images[i].confusion { confusion[cell.index] += n * cell.count }
                 }
-                return SemanticScores(confusion: confusion, classes: K).meanIoU
+                return SemanticScores(confusion: confusion, classes: K, firstClass: ev.includeBackground ? 0 : 1).meanIoU
             }
             let x = mIoU(a), y = mIoU(b)
             return (x <= -1 || y <= -1) ? .nan : y - x

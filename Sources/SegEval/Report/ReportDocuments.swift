@@ -160,6 +160,10 @@ public struct SemanticReportDocument: Codable, Sendable, Equatable {
     public var classes: [String]
     public var cumulative: Scores
     public var perImageMean: Scores
+    /// Whether class 0 counts in the means (`--include-background`).
+    public var includeBackground: Bool
+    /// torchmetrics' MeanIoU: the mean over every (image, class) pair with a non-empty union.
+    public var mIoUImageClassPairs: Double?
     /// Rows: ground-truth class; columns: predicted class, then the ignore value.
     public var confusion: [[Int]]
     /// Per class and size bucket: the recall ("small") and the segments counted ("smallSegments").

@@ -18,6 +18,7 @@ extension SemanticEvaluation {
             classes: classes,
             cumulative: Self.scoresDocument(cumulative, classes: classes),
             perImageMean: Self.scoresDocument(perImageMean, classes: classes),
+            includeBackground: includeBackground, mIoUImageClassPairs: defined(meanIoUOverImageClassPairs),
             confusion: (0..<K).map { g in (0...K).map { confusion[g * (K + 1) + $0] } },
             segmentRecall: (0..<K).map { c in
                 .init(id: c, name: classes[c], values: NamedValues(

@@ -16,8 +16,9 @@ public struct SemanticScores: Sendable, Equatable {
     public var frequencyWeightedIoU: Double
 
     /// `confusion` is K × (K + 1), rows ground truth, columns prediction; the last column counts
-    /// predicted values that are not a class (they are wrong for every class).
-    public init(confusion: [Int], classes K: Int) {
+    /// predicted values that are not a class (they are wrong for every class). `firstClass` 1
+    /// leaves class 0 (background) out of mIoU and mDice (torchmetrics' `include_background=False`).
+    public init(confusion: [Int], classes K: Int, firstClass: Int = 0) {
         let stride = K + 1
         var iou = [Double](repeating: -1, count: K), dice = iou, precision = iou, recall = iou
         var gtPixels = [Int](repeating: 0, count: K), predPixels = [Int](repeating: 0, count: K)
@@ -38,7 +39,7 @@ public struct SemanticScores: Sendable, Equatable {
             if tp + fp + fn > 0 {
                 iou[c] = tp / (tp + fp + fn)
                 dice[c] = 2 * tp / (2 * tp + fp + fn)
-                iouSum += iou[c]; diceSum += dice[c]; iouCount += 1
+                if c >= firstClass { iouSum += iou[c]; diceSum += dice[c]; iouCount += 1 }
                 if total > 0 { fw += Double(gtPixels[c]) / Double(total) * iou[c] }
             }
             if tp + fp > 0 { precision[c] = tp / (tp + fp) }
@@ -96,6 +97,11 @@ public struct SemanticEvaluation: Sendable {
     /// when a class has no segment of that size.
     public var segmentRecall: [[Double]]
     public var segmentCounts: [[Int]]
+    /// Whether class 0 counts in mIoU and mDice (`--include-background`).
+    public var includeBackground = true
+    /// torchmetrics' MeanIoU (one update per image): the mean IoU over every (image, class) pair
+    /// whose union is not empty, class 0 left out without the background; -1 when there is none.
+    public var meanIoUOverImageClassPairs = -1.0
     /// Per class: boundary IoU (band 2% of the image diagonal), intersections and unions summed
     /// over images; -1 for a class with no boundary anywhere.
     public var boundaryIoU: [Double]
@@ -125,6 +131,9 @@ public struct SemanticEvaluator: Sendable {
     /// mmsegmentation's `reduce_zero_label`: ground-truth 0 becomes the ignore index and every
     /// other label moves down by one (the ignore index itself stays).
     public var reduceZeroLabel = false
+    /// torchmetrics' `include_background`: false leaves class 0 out of the means.
+    public var includeBackground = true
+    var firstClass: Int { includeBackground ? 0 : 1 }
 
     public init(classes: [String], ignoreIndex: UInt32 = 255, resizePredictions: Bool = false, limits: ImageFile.Limits = .standard) {
         self.classes = classes; self.ignoreIndex = ignoreIndex; self.resizePredictions = resizePredictions; self.limits = limits
@@ -176,7 +185,7 @@ public struct SemanticEvaluator: Sendable {
         let K = classes.count
         var confusion = [Int](repeating: 0, count: K * (K + 1))
         for r in results { for cell in r.confusion { confusion[cell.index] += cell.count } }
-        let cumulative = SemanticScores(confusion: confusion, classes: K)
+        let cumulative = SemanticScores(confusion: confusion, classes: K, firstClass: firstClass)
         var mean = cumulative
         func average(_ values: [[Double]]) -> [Double] {
             (0..<K).map { c in
@@ -217,10 +226,14 @@ public struct SemanticEvaluator: Sendable {
         }
         var bi = [Int](repeating: 0, count: K), bu = bi
         for r in results { for c in 0..<K { bi[c] += r.boundaryIntersection[c]; bu[c] += r.boundaryUnion[c] } }
-        return SemanticEvaluation(classes: classes, ignoreIndex: ignoreIndex, images: results, cumulative: cumulative,
-                                  confusion: confusion, perImageMean: mean, segmentRecall: recall, segmentCounts: total,
-                                  boundaryIoU: (0..<K).map { bu[$0] > 0 ? Double(bi[$0]) / Double(bu[$0]) : -1 },
-                                  unpairedPredictions: unpaired)
+        var evaluation = SemanticEvaluation(classes: classes, ignoreIndex: ignoreIndex, images: results, cumulative: cumulative,
+                                            confusion: confusion, perImageMean: mean, segmentRecall: recall, segmentCounts: total,
+                                            boundaryIoU: (0..<K).map { bu[$0] > 0 ? Double(bi[$0]) / Double(bu[$0]) : -1 },
+                                            unpairedPredictions: unpaired)
+        evaluation.includeBackground = includeBackground
+        let pairs = results.flatMap { r in r.scores.iou[min(firstClass, K)...].filter { $0 > -1 } }
+        evaluation.meanIoUOverImageClassPairs = pairs.isEmpty ? -1 : pairs.reduce(0, +) / Double(pairs.count)
+        return evaluation
     }
 
     public func evaluateImage(index: Int, stem: String, gtFile: String, predFile: String,
@@ -261,7 +274,7 @@ public struct SemanticEvaluator: Sendable {
         let (bi, bu) = Self.boundaryOverlap(gt: gt, pred: pred, classes: K, ignore: ignore)
         return SemanticImageResult(stem: stem, groundTruthFile: gtFile, predictionFile: predFile, width: gt.width, height: gt.height,
                                    confusion: confusion.indices.compactMap { confusion[$0] != 0 ? ConfusionCell(index: $0, count: confusion[$0]) : nil },
-                                   scores: SemanticScores(confusion: confusion, classes: K), segments: segments,
+                                   scores: SemanticScores(confusion: confusion, classes: K, firstClass: firstClass), segments: segments,
                                    boundaryIntersection: bi, boundaryUnion: bu)
     }
 

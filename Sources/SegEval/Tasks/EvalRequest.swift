@@ -32,6 +32,8 @@ public struct EvalRequest: Sendable {
     /// Semantic: mmsegmentation's `label_map` (ground-truth label old → new) and `reduce_zero_label`.
     public var labelMap: [UInt32: UInt32] = [:]
     public var reduceZeroLabel = false
+    /// Semantic: torchmetrics' `include_background`; false leaves class 0 out of mIoU and mDice.
+    public var includeBackground = true
     /// Binary masks: the mask value that marks ignored pixels (none by default).
     public var ignoreValue: UInt32?
     public var resizePredictions = false

@@ -201,6 +201,7 @@ public enum Evaluation {
                                           resizePredictions: request.resizePredictions, limits: request.limits)
         evaluator.labelMap = request.labelMap
         evaluator.reduceZeroLabel = request.reduceZeroLabel
+        evaluator.includeBackground = request.includeBackground
         return try evaluator.evaluate(files, workers: request.workers, progress: request.progress)
     }
 
