@@ -5,7 +5,7 @@ import SegCore
 
 /// `eval` reading YOLO and LabelMe directly: the numbers are those of the same data written as
 /// COCO JSON (the conversions themselves are checked against Ultralytics and labelme in FormatsTests).
-@Suite("eval on YOLO and LabelMe sets")
+@Suite("eval on YOLO, LabelMe, VOC and Cityscapes sets")
 struct FormatEvalTests {
     static func temporary() throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-formats-eval-\(UUID().uuidString)").path
@@ -19,6 +19,11 @@ struct FormatEvalTests {
         var gtSet = try Formats.read(sample + "/instances.json", format: .coco)
         // The sample names its images "images/NAME.png"; a YOLO set keeps them in images/ itself.
         for i in gtSet.groundTruth.images.indices { gtSet.groundTruth.images[i].fileName = FileName.last(gtSet.groundTruth.images[i].fileName) }
+        if format == .cityscapes {
+            // Cityscapes holds its own classes only: the sample's become four of its thing classes.
+            let names = ["cell": "car", "leaf": "person", "stone": "truck", "seed": "bicycle"]
+            for i in gtSet.groundTruth.categories.indices { gtSet.groundTruth.categories[i].name = names[gtSet.groundTruth.categories[i].name]! }
+        }
         var options = FormatOptions()
         options.sizesFrom = gtSet.groundTruth
         options.predictions = true
@@ -33,7 +38,8 @@ struct FormatEvalTests {
         return (gt, pred)
     }
 
-    @Test("YOLO and LabelMe ground truth and predictions evaluate as their COCO JSON", arguments: [DatasetFormat.yolo, .labelme])
+    @Test("YOLO, LabelMe, VOC and Cityscapes ground truth and predictions evaluate as their COCO JSON",
+          arguments: [DatasetFormat.yolo, .labelme, .voc, .cityscapes])
     func sameAsCOCO(_ format: DatasetFormat) throws {
         let folder = try Self.temporary()
         let (gt, pred) = try Self.writeSample(format, into: folder)

@@ -21,13 +21,17 @@ extension Evaluation {
         return looksPanoptic(request.groundTruth) ? .panoptic : .instance
     }
 
-    /// The object formats read in place of COCO JSON (label PNGs, VOC's and Cityscapes' included,
-    /// are read by the semantic and binary engines as they are).
+    /// The object formats read in place of COCO JSON: YOLO and LabelMe sets, a VOC folder with
+    /// `SegmentationObject/`, Cityscapes with `*_instanceIds.png`. Label PNGs otherwise (VOC's
+    /// `SegmentationClass`, Cityscapes' label ids) are read by the semantic and binary engines as
+    /// they are.
     static func objectFormat(_ path: String) -> DatasetFormat? {
         switch DatasetFormat.detect(path) {
-        case .yolo: .yolo
-        case .labelme: .labelme
-        default: nil
+        case .yolo: return .yolo
+        case .labelme: return .labelme
+        case .voc where FileIO.isDirectory(path + "/SegmentationObject"): return .voc
+        case .cityscapes where !FormatFiles.walk(path, where: { $0.hasSuffix("_instanceIds.png") }).isEmpty: return .cityscapes
+        default: return nil
         }
     }
 
