@@ -4,8 +4,10 @@ public enum Attention {
     /// Adds a bias to a block of attention logits: (head, first query row, row count, logits, row stride).
     public typealias BiasHook = (_ head: Int, _ row0: Int, _ rows: Int, _ scores: UnsafeMutablePointer<Float>, _ ld: Int) -> Void
 
-    /// Scratch floats `multiHead` needs.
-    public static func scratchCount(queries: Int, keys: Int) -> Int { rowsPerBlock(queries, keys) * keys }
+    /// Scratch floats `multiHead` needs (with the same `rowsPerBlock` override, if any).
+    public static func scratchCount(queries: Int, keys: Int, rowsPerBlock rows: Int? = nil) -> Int {
+        min(queries, rows ?? rowsPerBlock(queries, keys)) * keys
+    }
 
     public static func rowsPerBlock(_ nq: Int, _ nk: Int) -> Int { max(1, min(nq, (1 << 19) / max(nk, 1))) }
 
@@ -17,8 +19,12 @@ public enum Attention {
                                  heads: Int, headDim dq: Int, valueDim dv: Int, scale: Float,
                                  out: UnsafeMutablePointer<Float>, ldo: Int,
                                  scratch: UnsafeMutablePointer<Float>, bias: BiasHook? = nil,
-                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil) {
-        let block = rowsPerBlock(nq, nk)
+                                 qHeadStride: Int? = nil, kHeadStride: Int? = nil, vHeadStride: Int? = nil,
+                                 rowsPerBlock rows: Int? = nil) {
+        // `rows` overrides the 2 MB block of logits: with thousands of keys the default is about
+        // 100 query rows, and each block repacks the head's K and V (SAM 3's global blocks, 5184
+        // keys: 512 rows make the GEMMs 25 % faster, measured with OpenBLAS on 2 cores).
+        let block = max(1, min(nq, rows ?? rowsPerBlock(nq, nk)))
         let qs = qHeadStride ?? dq, ks = kHeadStride ?? dq, vs = vHeadStride ?? dv
         for h in 0..<heads {
             var r0 = 0
