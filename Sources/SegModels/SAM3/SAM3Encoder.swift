@@ -166,12 +166,15 @@ extension SAM3Encoder {
         b.qkv(src, rows: total, qkv)
         rotate(qkv, windows: win.count, per: per, rope: b.rope.pointer)
         let o = ws.buffer(SSlot.out.rawValue, total * C)
-        let scratch = ws.buffer(SSlot.attn.rawValue, Attention.scratchCount(queries: per, keys: per))
+        // Global blocks: 512 query rows per block of logits (10.6 MB) instead of about 100, so that
+        // K and V are packed 10 times per head instead of 52 (see Attention.multiHead).
+        let blockFloats = b.global ? 512 * per : Attention.defaultBlockFloats
+        let scratch = ws.buffer(SSlot.attn.rawValue, Attention.scratchCount(queries: per, keys: per, blockFloats: blockFloats))
         for w in 0..<win.count {
             let q = qkv + w * per * 3 * C
             Attention.multiHead(q: q, ldq: 3 * C, k: q + C, ldk: 3 * C, v: q + 2 * C, ldv: 3 * C, queries: per, keys: per,
                                 heads: heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(),
-                                out: o + w * per * C, ldo: C, scratch: scratch)
+                                out: o + w * per * C, ldo: C, scratch: scratch, blockFloats: blockFloats)
         }
         if b.global {
             Gemm.linear(o, rows: n, inFeatures: C, weight: b.proj.w.pointer, bias: b.proj.b?.pointer, outFeatures: C, x, accumulate: true)
