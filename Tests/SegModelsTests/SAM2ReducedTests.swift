@@ -52,26 +52,9 @@ struct SAM2ReducedTests {
     @Test("the embedding cache keeps SAM 2.1's features keyed by the model; a hit decodes as the original, a SAM 1 model misses")
     func cacheRoundTrip() throws {
         let model = try SAMModel.load(checkpoint: Self.path("sam2_reduced.pt"))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sam2cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let cache = EmbeddingCache(directory: dir.path)
-        let img = try loadRGB(Self.path("wide.png"))
-        let seg = SAMSegmenter(model: model, cache: cache)
-        let first = try seg.prepare(img)
-        let key = EmbeddingCache.key(image: img, model: model.fingerprint)
-        guard let hit = cache.load(key: key, model: model) else { Issue.record("no cache entry"); return }
-        #expect(hit.features == first.features && hit.inputWidth == 128 && hit.inputHeight == 128)
-        #expect(EmbeddingCache.entryBytes(model: model) > 4 * model.sam2MapCounts.embed)
-        let prompts = Prompts(points: [PromptPoint(x: 150, y: 80, positive: true)])
-        let a = try seg.segment(first, prompts: prompts, previous: nil, multimask: false)
-        let b = try seg.segment(hit, prompts: prompts, previous: nil, multimask: false)
-        #expect(a.first?.mask == b.first?.mask && a.first?.score == b.first?.score)
-        // A refinement through the protocol: the candidate's low-res logits go back in.
-        let refined = try seg.segment(hit, prompts: Prompts(points: prompts.points + [PromptPoint(x: 40, y: 30, positive: false)]),
-                                      previous: b.first, multimask: false)
-        #expect(refined.count == 1)
         let sam1 = try SAMModel.load(checkpoint: TinySAMTests.dir.appendingPathComponent("tiny_sam.pth").path)
-        #expect(cache.load(key: key, model: sam1) == nil)
+        try checkCacheRoundTrip(model, image: try loadRGB(Self.path("wide.png")), inputSide: 128,
+                           cachedFloats: model.sam2MapCounts.embed, otherModel: sam1)
     }
 
     @Test("the cached features rebuild an embedding that decodes the same")
@@ -85,4 +68,27 @@ struct SAM2ReducedTests {
         #expect(a.lowResLogits == b.lowResLogits && a.iou == b.iou)
         #expect(throws: SegError.self) { _ = try model.embedding(features: Tensor(zeros: [256, 64, 64]), originalWidth: 4, originalHeight: 4) }
     }
+}
+
+/// The embedding cache with a SAM 2-style model (SAM 2.1, SAM 3): an entry is written, a hit holds
+/// the features and decodes as the original (a refinement too), and `otherModel` misses it.
+func checkCacheRoundTrip(_ model: SAMModel, image: RGBImage, inputSide: Int, cachedFloats: Int, otherModel: SAMModel) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("samcache-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cache = EmbeddingCache(directory: dir.path)
+    let seg = SAMSegmenter(model: model, cache: cache)
+    let first = try seg.prepare(image)
+    let key = EmbeddingCache.key(image: image, model: model.fingerprint)
+    guard let hit = cache.load(key: key, model: model) else { Issue.record("no cache entry"); return }
+    #expect(hit.features == first.features && hit.inputWidth == inputSide && hit.inputHeight == inputSide)
+    #expect(EmbeddingCache.entryBytes(model: model) > 4 * cachedFloats)
+    let prompts = Prompts(points: [PromptPoint(x: 150, y: 80, positive: true)])
+    let a = try seg.segment(first, prompts: prompts, previous: nil, multimask: false)
+    let b = try seg.segment(hit, prompts: prompts, previous: nil, multimask: false)
+    #expect(a.first?.mask == b.first?.mask && a.first?.score == b.first?.score)
+    // A refinement through the protocol: the candidate's low-res logits go back in.
+    let refined = try seg.segment(hit, prompts: Prompts(points: prompts.points + [PromptPoint(x: 40, y: 30, positive: false)]),
+                                  previous: b.first, multimask: false)
+    #expect(refined.count == 1)
+    #expect(cache.load(key: key, model: otherModel) == nil)
 }

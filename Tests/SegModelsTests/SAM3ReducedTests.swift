@@ -98,25 +98,9 @@ extension SAM3ReducedTests {
     @Test("the embedding cache keeps every level SAM 3's decoder needs; a hit decodes as the original, a SAM 2.1 model misses")
     func cacheRoundTrip() throws {
         let model = try SAMModel.load(checkpoint: Self.checkpoint)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sam3cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let cache = EmbeddingCache(directory: dir.path)
-        let img = try loadRGB(Self.path("wide.png"))
-        let seg = SAMSegmenter(model: model, cache: cache)
-        let first = try seg.prepare(img)
-        let key = EmbeddingCache.key(image: img, model: model.fingerprint)
-        guard let hit = cache.load(key: key, model: model) else { Issue.record("no cache entry"); return }
-        #expect(hit.features == first.features && hit.inputWidth == 126 && hit.inputHeight == 126)
-        #expect(EmbeddingCache.entryBytes(model: model) > 4 * (model.sam2MapCounts.embed + model.sam2MapCounts.s1 + model.sam2MapCounts.s0))
-        let prompts = Prompts(points: [PromptPoint(x: 150, y: 80, positive: true)])
-        let a = try seg.segment(first, prompts: prompts, previous: nil, multimask: false)
-        let b = try seg.segment(hit, prompts: prompts, previous: nil, multimask: false)
-        #expect(a.first?.mask == b.first?.mask && a.first?.score == b.first?.score)
-        // A refinement through the protocol: the candidate's 36×36 low-res logits go back in.
-        let refined = try seg.segment(hit, prompts: Prompts(points: prompts.points + [PromptPoint(x: 40, y: 30, positive: false)]),
-                                      previous: b.first, multimask: false)
-        #expect(refined.count == 1)
         let sam2 = try SAMModel.load(checkpoint: SAM2ReducedTests.path("sam2_reduced.pt"))
-        #expect(cache.load(key: key, model: sam2) == nil)
+        let maps = model.sam2MapCounts
+        try checkCacheRoundTrip(model, image: try loadRGB(Self.path("wide.png")), inputSide: 126,
+                           cachedFloats: maps.embed + maps.s1 + maps.s0, otherModel: sam2)
     }
 }
