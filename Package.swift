@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "SegEval", dependencies: ["SegCore", "SegConcurrency", .product(name: "Yams", package: "Yams")]),
         .target(name: "SegNN", dependencies: ["CBLAS", "CKernels", "CZlib", "SegConcurrency"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN", "SegConcurrency"]),
+        // Auto-labeling: proposal sources over a folder, resumable, and the proposals they write.
+        .target(name: "SegLabel", dependencies: ["SegCore", "SegEval", "SegModels", "SegConcurrency"]),
         .target(
             name: "SegTUI",
             dependencies: ["SegCore", "SegEval", "SegModels", "CCurses", .product(name: "TOMLKit", package: "TOMLKit")]
@@ -42,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "segterm",
             dependencies: [
-                "SegCore", "SegEval", "SegNN", "SegModels", "SegTUI",
+                "SegCore", "SegEval", "SegNN", "SegModels", "SegTUI", "SegLabel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,7 +53,7 @@ let package = Package(
         .testTarget(name: "SegEvalTests", dependencies: ["SegEval", "SegCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegNNTests", dependencies: ["SegNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SegModelsTests", dependencies: ["SegModels", "SegCore", "SegNN", "SegEval"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore", "SegModels", "SegEval"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SegTUITests", dependencies: ["SegTUI", "SegCore", "SegModels", "SegEval", "SegLabel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EndToEndTests", dependencies: ["SegCore", "SegEval", "SegTUI"]),
     ]
 )

@@ -10,7 +10,7 @@ struct SegTerm: ParsableCommand {
         commandName: "segterm",
         abstract: "A terminal workbench for image segmentation.",
         version: "0.1.0",
-        subcommands: [Info.self, View.self, Open.self, Segment.self, Embed.self, Noc.self, Eval.self, Compare.self, Convert.self, Bench.self, Doctor.self]
+        subcommands: [Info.self, View.self, Open.self, Segment.self, Embed.self, Autolabel.self, Noc.self, Eval.self, Compare.self, Convert.self, Bench.self, Doctor.self]
     )
 }
 

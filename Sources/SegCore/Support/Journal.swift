@@ -1,5 +1,5 @@
 import Foundation
-import SegCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
