@@ -52,6 +52,9 @@ struct Open: ParsableCommand {
     @Option(help: "Images after the current one that the model prepares in the background (0: off; default 2).")
     var prefetch: Int?
 
+    @Option(help: "Proposals to review (segterm autolabel --out, or any segterm proposals file): y accepts, x rejects, Y accepts the rest above this score, . and , walk them.")
+    var proposals: String?
+
     @Option(help: "A report of segterm noc --out: the metrics view shows its mean IoU per click.")
     var noc: String?
 
@@ -128,7 +131,8 @@ struct Open: ParsableCommand {
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,
                                            prefetch: prefetch ?? user.prefetch ?? 2, keymap: user.keymap,
-                                           checkpoints: specs.map { ModelRegistry.isBuiltIn($0) ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path })
+                                           checkpoints: specs.map { ModelRegistry.isBuiltIn($0) ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                           proposals: proposals)
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()
         for line in session.exportFormats() { FileHandle.standardError.write(Data("segterm: output \(line)\n".utf8)) }

@@ -59,11 +59,19 @@ extension Workbench {
                              _ effects: inout [WorkbenchEffect]) {
         switch ClassPicker(filter: filter, highlighted: highlighted).reduce(input, classes: s.objectClasses) {
         case .open(let picker): s.overlay = .classPicker(filter: picker.filter, highlighted: picker.highlighted)
-        case .cancel: s.overlay = .none
+        case .cancel:
+            s.overlay = .none
+            s.reclassifying = nil
         case .needsName: s.message = "type a class name"
         case .pick(let name):
             s.overlay = .none
-            accept(className: name, &s, &effects)
+            if let proposal = s.reclassifying, let entry = s.currentEntry {
+                s.reclassifying = nil
+                commit(.proposalClass(image: entry.name, proposal: proposal, className: name), &s, &effects)
+                s.message = "proposal is now \(name)"
+            } else {
+                accept(className: name, &s, &effects)
+            }
         }
     }
 }

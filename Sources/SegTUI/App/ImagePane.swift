@@ -65,6 +65,7 @@ extension Workbench {
             return
         }
         let refinedClass = s.editor.refining.flatMap { id in s.currentObjects.first { $0.id == id }?.className }
+            ?? s.editor.fixingProposal.flatMap { s.currentProposals.indices.contains($0) ? s.currentProposals[$0].className : nil }
         let highlighted = refinedClass.flatMap { s.objectClasses.firstIndex(of: $0) } ?? 0
         s.overlay = .classPicker(filter: "", highlighted: highlighted)
     }
@@ -73,9 +74,12 @@ extension Workbench {
         guard let entry = s.currentEntry, let mask = s.lane.currentMask, let rle = try? RLE(mask: mask) else { return }
         if !s.classes.contains(className) { commit(.addClass(className), &s, &effects) }
         let id = s.editor.refining ?? ((s.currentObjects.map(\.id).max() ?? 0) + 1)
+        // A proposal being fixed becomes this object: its review says so.
+        let fixing = s.editor.fixingProposal.flatMap { s.currentProposals.indices.contains($0) ? $0 : nil }
         commit(.accept(image: entry.name, object: id, className: className, width: mask.width, height: mask.height,
                        rle: rle.compressedString, prompts: s.editor.prompts, model: s.lane.name, checkpoint: s.lane.checkpoint,
-                       checkpointSHA256: s.lane.checkpointSHA256), &s, &effects)
+                       checkpointSHA256: s.lane.checkpointSHA256, proposal: fixing, fixed: fixing == nil ? nil : true), &s, &effects)
+        if fixing != nil { stepAfterDecision(&s) }
         effects.append(.save(image: entry.path))
         s.selectedObject = nil
         for i in s.lanes.indices where s.lanes[i].prepared { s.lanes[i].activity = .idle }
@@ -129,6 +133,7 @@ extension Workbench {
         guard s.images.indices.contains(index), index != s.current || s.image == nil else { return }
         let entry = s.images[index]
         commit(.visit(image: entry.name), &s, &effects)  // moves the prompts in progress to their image's draft
+        enterProposals(&s)
         s.groundTruth = nil
         s.image = nil
         s.imageError = nil

@@ -12,6 +12,9 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
     case nextImage = "next_image", previousImage = "previous_image", firstImage = "first_image", lastImage = "last_image"
     case opacity, toggleList = "toggle_list"
     case metrics, failures, compare, nextFailure = "next_failure", previousFailure = "previous_failure"
+    case nextProposal = "next_proposal", previousProposal = "previous_proposal", acceptProposal = "accept_proposal"
+    case rejectProposal = "reject_proposal", acceptAbove = "accept_above", proposalClass = "proposal_class"
+    case brush, eraser, brushSmaller = "brush_smaller", brushLarger = "brush_larger", paint
     case help, quit
 
     public var description: String {
@@ -46,6 +49,17 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .compare: "compare two prediction sets"
         case .nextFailure: "next failure opened from the browser"
         case .previousFailure: "previous failure"
+        case .nextProposal: "next proposal to review (then the next image with one)"
+        case .previousProposal: "previous proposal to review"
+        case .acceptProposal: "accept the proposal as it is"
+        case .rejectProposal: "reject the proposal"
+        case .acceptAbove: "accept every proposal of the image scored at least as high as this one"
+        case .proposalClass: "change the proposal's class"
+        case .brush: "brush: paint the selected object or the proposal (drag, or Space at the cursor); again: off"
+        case .eraser: "eraser: erase from the selected object or the proposal; again: off"
+        case .brushSmaller: "smaller brush"
+        case .brushLarger: "larger brush"
+        case .paint: "brush or eraser: one dab at the cursor"
         case .help: "this help"
         case .quit: "quit (everything is already saved)"
         }
@@ -92,6 +106,17 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .compare: ["c"]
         case .nextFailure: ["n"]
         case .previousFailure: ["p"]
+        case .nextProposal: ["."]
+        case .previousProposal: [","]
+        case .acceptProposal: ["y"]
+        case .rejectProposal: ["x"]
+        case .acceptAbove: ["Y"]
+        case .proposalClass: ["C"]
+        case .brush: ["B"]
+        case .eraser: ["X"]
+        case .brushSmaller: ["{"]
+        case .brushLarger: ["}"]
+        case .paint: ["Space"]
         case .help: ["?"]
         case .quit: ["q"]
         }

@@ -44,7 +44,7 @@ public final class WorkbenchSession {
     /// of the next images each model prepares in the background (0: none).
     public init(config: WorkspaceConfig, models: [AnySegmenter], theme: Theme, rows: Int, columns: Int,
                 colorMode: ColorMode, display: DisplayGrid = .halfBlocks, limits: ImageFile.Limits = .standard,
-                prefetch: Int = 0, keymap: Keymap = Keymap(), checkpoints: [String?] = []) throws {
+                prefetch: Int = 0, keymap: Keymap = Keymap(), checkpoints: [String?] = [], proposals: String? = nil) throws {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
@@ -56,6 +56,17 @@ public final class WorkbenchSession {
                                    classes: config.classes, modelNames: models.map(\.name))
         state.display = display
         state.keymap = keymap
+        // Proposals before the replay: the journal's reviews refer to them by position.
+        if let proposals {
+            state.proposals = try ReviewProposal.byImage(try ProposalFile.read(proposals), file: proposals)
+            let names = Set(images.map(\.name))
+            if !state.proposals.isEmpty, !state.proposals.keys.contains(where: names.contains) {
+                throw SegError(.invalid, file: proposals, "no proposal is on an image of \(config.images) (they pair by file_name)")
+            }
+            for name in state.proposals.values.flatMap({ $0.map(\.className) }) where !state.classes.contains(name) {
+                state.classes.append(name)
+            }
+        }
         let replay = try Journal<WorkRecord>.restore(writer.journalPath)
         for record in replay.records { Workbench.apply(record, to: &state) }
         let start = state.current

@@ -72,8 +72,18 @@ public enum WorkRecord: Codable, Equatable, Sendable {
     /// `model`: which model's mask it is (absent in journals written before two-model sessions).
     /// `checkpoint`: the file that model was loaded from (absent for built-in models and in older
     /// journals), with its SHA-256 when it was already known.
+    /// `proposal`: the proposal under review this object came from (index in its image's list),
+    /// `fixed`: true when it was changed (clicks or the brush) before being accepted.
     case accept(image: String, object: Int, className: String, width: Int, height: Int, rle: String, prompts: Prompts,
-                model: String? = nil, checkpoint: String? = nil, checkpointSHA256: String? = nil)
+                model: String? = nil, checkpoint: String? = nil, checkpointSHA256: String? = nil, proposal: Int? = nil,
+                fixed: Bool? = nil)
+    /// A proposal under review was rejected.
+    case reject(image: String, proposal: Int)
+    /// A proposal under review was given another class.
+    case proposalClass(image: String, proposal: Int, className: String)
+    /// Undo (or redo) the last change of work: an accept, delete, rejection, class change or brush stroke.
+    case undoWork
+    case redoWork
     /// A checkpoint's SHA-256, once the background hash is done: the objects accepted from it
     /// before then (which recorded none) take it, so every object names its exact weights.
     case checkpointDigest(path: String, sha256: String)

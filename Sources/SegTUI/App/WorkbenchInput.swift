@@ -93,10 +93,15 @@ extension Workbench {
                 s.boxStart = s.cursor
                 s.message = "box: move to the opposite corner and press \(s.keymap.keys(for: .boxCorner).first ?? "b") again"
             }
-        case .undo: editPrompts(.undo, &s, &effects)
-        case .redo: editPrompts(.redo, &s, &effects)
+        // Undo takes back prompts while an object is being made, else the last change of work.
+        case .undo: if s.editor.undoStack.isEmpty { undoWork(false, &s, &effects) } else { editPrompts(.undo, &s, &effects) }
+        case .redo: if s.editor.redoStack.isEmpty { undoWork(true, &s, &effects) } else { editPrompts(.redo, &s, &effects) }
         case .clear:
-            if s.boxStart != nil || s.dragStart != nil {
+            if s.brush != nil {
+                s.brush = nil
+                s.stroke = []
+                s.message = "brush off"
+            } else if s.boxStart != nil || s.dragStart != nil {
                 s.boxStart = nil
                 s.dragStart = nil
             } else if !s.editor.isEmpty {
@@ -130,7 +135,23 @@ extension Workbench {
                     + "walk the failures opened from the browser (\(s.keymap.keys(for: .failures).first ?? "f"))"
             }
         case .delete: deleteSelected(&s, &effects)
-        case .refine: refineSelected(&s, &effects)
+        case .refine: if s.selectedObject == nil && s.currentProposal?.isPending == true { refineProposal(&s, &effects) } else { refineSelected(&s, &effects) }
+        case .nextProposal: stepProposal(1, &s, &effects)
+        case .previousProposal: stepProposal(-1, &s, &effects)
+        case .acceptProposal: acceptProposal(&s, &effects)
+        case .rejectProposal: rejectProposal(&s, &effects)
+        case .acceptAbove: acceptProposalsAbove(&s, &effects)
+        case .proposalClass:
+            guard let index = s.proposalCursor, s.currentProposal?.isPending == true else { s.message = "no proposal here"; break }
+            s.reclassifying = index
+            let highlighted = s.objectClasses.firstIndex(of: s.currentProposals[index].className) ?? 0
+            s.overlay = .classPicker(filter: "", highlighted: highlighted)
+        case .brush: toggleBrush(erase: false, &s)
+        case .eraser: toggleBrush(erase: true, &s)
+        case .brushSmaller: resizeBrush(-1, &s)
+        case .brushLarger: resizeBrush(1, &s)
+        case .paint:
+            if s.brush == nil { s.message = "B: brush, X: eraser" } else { applyStroke([s.cursor], &s, &effects) }
         case .toggleList: s.showList.toggle()
         case .accept: startAccept(&s)
         }
@@ -148,6 +169,7 @@ extension Workbench {
             return
         }
         let pixel: PixelPoint? = exact ?? layout.imagePixel(column: column, row: row, s)
+        if s.brush != nil, handleBrushMouse(action, pixel, &s, &effects) { return }
         switch action {
         case .leftPress:
             s.dragStart = pixel
@@ -172,6 +194,27 @@ extension Workbench {
             if let pixel { zoom(by: 1 / 2.0.squareRoot(), around: pixel, &s) }
         }
         if let pixel, action != .motion { s.cursor = pixel }
+    }
+
+    /// With the brush on, the left button paints: press starts a stroke, motion extends it, release
+    /// applies it. Other actions (the wheel's zoom) go on as usual: false.
+    static func handleBrushMouse(_ action: MouseAction, _ pixel: PixelPoint?, _ s: inout WorkbenchState,
+                                 _ effects: inout [WorkbenchEffect]) -> Bool {
+        switch action {
+        case .leftPress:
+            s.stroke = pixel.map { [$0] } ?? []
+        case .motion:
+            if !s.stroke.isEmpty, let pixel { s.stroke.append(pixel) }
+        case .leftRelease, .leftClick:
+            if let pixel, s.stroke.last != pixel { s.stroke.append(pixel) }
+            let points = s.stroke
+            s.stroke = []
+            applyStroke(points, &s, &effects)
+        default:
+            return false
+        }
+        if let pixel { s.cursor = pixel }
+        return true
     }
 
     /// A left click: selects an accepted object under it when nothing is being made, else a positive point.

@@ -100,6 +100,7 @@ public enum Workbench {
                   matches.count == s.lanes[lane].candidates.count else { break }
             s.lanes[lane].groundTruthMatches = matches
         }
+        refreshProposalDrawing(&s)
         return (s, effects)
     }
 
@@ -119,9 +120,14 @@ public enum Workbench {
                 s.drafts[image] = draft
             }
         case .accept(let image, let object, let className, let width, let height, let rle, let prompts, let model, let checkpoint,
-                     let checkpointSHA256):
+                     let checkpointSHA256, let proposal, let fixed):
             guard let path = s.images.first(where: { $0.name == image })?.path,
                   let decoded = try? RLE(compressed: rle, height: height, width: width) else { return }
+            remember(image, &s)
+            if let proposal, s.proposals[image]?.indices.contains(proposal) == true {
+                s.proposals[image]?[proposal].status = fixed == true ? .fixed(object: object) : .accepted(object: object)
+                s.proposalsRevision += 1
+            }
             var objects = s.accepted[path] ?? []
             s.acceptCount += 1
             let accepted = AcceptedObject(id: object, className: className, mask: decoded.decode(), prompts: prompts,
@@ -138,7 +144,24 @@ public enum Workbench {
             }
         case .delete(let image, let object):
             guard let path = s.images.first(where: { $0.name == image })?.path else { return }
+            remember(image, &s)
             s.accepted[path]?.removeAll { $0.id == object }
+        case .reject(let image, let proposal):
+            guard s.proposals[image]?.indices.contains(proposal) == true else { return }
+            remember(image, &s)
+            s.proposals[image]?[proposal].status = .rejected
+            s.proposalsRevision += 1
+        case .proposalClass(let image, let proposal, let className):
+            guard s.proposals[image]?.indices.contains(proposal) == true else { return }
+            remember(image, &s)
+            s.proposals[image]?[proposal].className = className
+            if !s.classes.contains(className) { s.classes.append(className) }
+        case .undoWork, .redoWork:
+            let redo = record == .redoWork
+            guard let snapshot = redo ? s.redoWork.popLast() : s.undoWork.popLast(),
+                  let replaced = restore(snapshot, &s) else { return }
+            if redo { s.undoWork.append(replaced) } else { s.redoWork.append(replaced) }
+            s.proposalsRevision += 1
         case .addClass(let name):
             if !s.classes.contains(name) { s.classes.append(name) }
         case .checkpointDigest(let path, let sha256):

@@ -54,10 +54,13 @@ public struct ObjectEditor: Sendable {
     public var redoStack: [Prompts] = []
     /// The accepted object this editor refines, if any.
     public var refining: Int?
+    /// The proposal (index in its image's list) this editor fixes, if any: Enter accepts the
+    /// fixed mask as that proposal's object.
+    public var fixingProposal: Int?
 
     public init() {}
 
-    public var isEmpty: Bool { prompts.isEmpty && refining == nil }
+    public var isEmpty: Bool { prompts.isEmpty && refining == nil && fixingProposal == nil }
 }
 
 /// What the user does to the prompts of the object being made.
@@ -100,6 +103,7 @@ extension ObjectEditor {
             return .prompts(later)
         case .clear:
             refining = nil
+            fixingProposal = nil
             next = Prompts()
         case .refine(let object, let objectPrompts):
             self = ObjectEditor()
@@ -173,6 +177,17 @@ public struct PredictionColumn: Sendable {
     }
 
     public var scores: ImageScores? { evaluation?.scores }
+}
+
+/// The brush's mode and radius in image pixels.
+public struct Brush: Equatable, Sendable {
+    public var erase: Bool
+    public var radius: Int
+
+    public init(erase: Bool, radius: Int) {
+        self.erase = erase
+        self.radius = radius
+    }
 }
 
 /// What the model is doing, for the status line.
@@ -255,6 +270,27 @@ public struct WorkbenchState: Sendable {
     public var noc: [NocCurve] = []
     /// The failure shown on the image, when one was opened from the browser.
     public var failureFocus: FailureFocus?
+
+    // Reviewing proposals (`open --proposals`).
+    /// Proposals under review per image file name, each image's best first.
+    public var proposals: [String: [ReviewProposal]] = [:]
+    /// The current image's proposal under review (index into its list).
+    public var proposalCursor: Int?
+    /// The proposal whose class the class picker changes (nil: the picker accepts a mask).
+    public var reclassifying: Int?
+    /// Counts changes to the proposals: names the drafts' drawing for `SampleCache`.
+    public var proposalsRevision = 0
+    /// The current image's proposals as drawn (rebuilt after each event that changes them).
+    public var proposalDrawing = ProposalDrawing()
+
+    // Undo of work: accepts, deletes, rejections, class changes and brush strokes.
+    public var undoWork: [WorkSnapshot] = []
+    public var redoWork: [WorkSnapshot] = []
+
+    // The brush (`B`) and eraser (`X`): paint the selected object or the proposal under review.
+    public var brush: Brush?
+    /// The pixels of the stroke being dragged (empty: none).
+    public var stroke: [PixelPoint] = []
 
     // The models.
     /// One lane per model: one, or two side by side in an A/B session.

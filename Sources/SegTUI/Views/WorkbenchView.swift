@@ -245,6 +245,18 @@ extension Workbench {
                                       boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8,
                                       cacheKey: key("object \(object.revision)")))
         }
+        // Proposals under review: the pending ones outlined in the drafts' style, the one under
+        // review filled in its class colour with a bright outline.
+        let drawing = s.proposalDrawing
+        if let drafts = drawing.drafts {
+            result.append(MaskOverlay(mask: drafts, fill: theme.boxColor, fillOpacity: opacity * 0.3, boundary: theme.boxColor,
+                                      boundaryOpacity: 0.9, cacheKey: key("drafts \(drawing.key)")))
+        }
+        if let current = drawing.current, let proposal = s.currentProposal {
+            let color = theme.classColor(max(0, s.objectClasses.firstIndex(of: proposal.className) ?? 0))
+            result.append(MaskOverlay(mask: current, fill: color, fillOpacity: min(1, opacity + 0.2), boundary: theme.maskBoundary,
+                                      boundaryOpacity: 1, cacheKey: key("proposal \(drawing.key)")))
+        }
         if let focus = s.failureFocus {
             // The failure: the model's mask filled, the ground truth outlined around it.
             if let prediction = focus.prediction, prediction.size == s.image?.size {
@@ -329,7 +341,9 @@ extension Workbench {
             guard s.images.indices.contains(index) else { break }
             let entry = s.images[index]
             let count = s.accepted[entry.path]?.count ?? 0
-            let mark = count > 0 ? "\(count)\u{2713}" : ""
+            // Reviewing proposals: ● proposals left on the image, ✔ all reviewed.
+            let review = s.isReviewed(entry).map { $0 ? "\u{2714}" : "\u{25CF}" } ?? ""
+            let mark = (count > 0 ? "\(count)\u{2713}" : "") + review
             let scores = sets.map { " " + Self.scoreText($0, stem: entry.stem).leftPadded(to: WorkbenchLayout.scoreWidth - 1) }.joined()
             let width = list.columns - 2 - mark.count - scores.count
             var name = entry.name
@@ -403,6 +417,18 @@ extension Workbench {
             parts.append(("GT \(count) obj", 3))
         }
         parts.append(("objects \(s.currentObjects.count)", 9))
+        if !s.proposals.isEmpty {
+            if let brush = s.brush { parts.append(("\(brush.erase ? "eraser" : "brush") r\(brush.radius)", 9)) }
+            if let proposal = s.currentProposal, let index = s.proposalCursor {
+                parts.append(("proposal \(index + 1)/\(s.currentProposals.count) \(proposal.className) "
+                    + "\(String(format: "%.2f", proposal.score)) \(proposal.source.prompt)", 9))
+            }
+            let image = s.imageReviewCounts, set = s.setReviewCounts
+            parts.append(("image \(image.accepted)/\(image.rejected)/\(image.fixed)/\(image.left)", 8))
+            parts.append(("set \(set.text)", 7))
+        } else if let brush = s.brush {
+            parts.append(("\(brush.erase ? "eraser" : "brush") r\(brush.radius)", 9))
+        }
         parts.append(("zoom \(Int((layout.image.scaleY * 100).rounded()))%", 2))
         parts.append(("? help", 1))
         return " " + fitted(parts, width: s.columns - 1).joined(separator: "  ")
