@@ -75,7 +75,7 @@ struct TwoModelTests {
         #expect(s.chosenLane == 1)
         _ = R.send(&s, .input(.key(.enter)))
         let effects = R.send(&s, .input(.key(.enter)))
-        guard case .accept(_, 1, "cat", _, _, _, _, let model, _, _) = R.records(effects).first else {
+        guard case .accept(_, 1, "cat", _, _, _, _, let model, _, _, _, _) = R.records(effects).first else {
             Issue.record("no accept record in \(effects)")
             return
         }
@@ -132,7 +132,7 @@ struct TwoModelTests {
         let rle = try RLE(mask: R.square(0, 0, 3)).compressedString
         let old = #"{"accept":{"image":"a.png","object":1,"className":"cat","width":100,"height":80,"rle":"\#(rle)","prompts":{"points":[]}}}"#
         let record = try JSONDecoder().decode(WorkRecord.self, from: Data(old.utf8))
-        guard case .accept(_, 1, "cat", 100, 80, _, _, let model, _, _) = record else {
+        guard case .accept(_, 1, "cat", 100, 80, _, _, let model, _, _, _, _) = record else {
             Issue.record("\(record)")
             return
         }

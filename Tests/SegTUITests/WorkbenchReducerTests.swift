@@ -52,7 +52,7 @@ struct WorkbenchReducerTests {
         let target = layout.imagePixel(column: column, row: row, s)!
         let effects = Self.send(&s, .input(.mouse(column: column, row: row, .leftClick)))
         #expect(s.editor.prompts.points == [PromptPoint(x: Double(target.x), y: Double(target.y), positive: true)])
-        guard case .record(.prompts(let image, let prompts, nil)) = effects.first else {
+        guard case .record(.prompts(let image, let prompts, nil, nil)) = effects.first else {
             Issue.record("the first effect must be the journal record: \(effects)")
             return
         }
@@ -202,7 +202,7 @@ struct WorkbenchReducerTests {
         #expect(s.overlay == .none)
         let objects = s.currentObjects
         #expect(objects.count == 1 && objects[0].className == "cart" && objects[0].mask.area == 25 && objects[0].id == 1)
-        guard case .accept(let image, 1, "cart", 100, 80, let rle, _, _, _, _) = Self.records(effects).first else {
+        guard case .accept(let image, 1, "cart", 100, 80, let rle, _, _, _, _, _, _) = Self.records(effects).first else {
             Issue.record("no accept record in \(effects)")
             return
         }
@@ -330,7 +330,7 @@ struct WorkbenchReducerTests {
         _ = Self.send(&s, .result(lane: 0, request: request, [Candidate(mask: Self.square(40, 40, 4), score: 0.9)], milliseconds: 1))
         _ = Self.send(&s, .input(.key(.enter)))
         let accepted = Self.records(Self.send(&s, .input(.key(.enter))))
-        #expect(accepted.contains { if case .accept(_, _, _, _, _, _, _, _, "/models/sam.pth", "ab12") = $0 { true } else { false } },
+        #expect(accepted.contains { if case .accept(_, _, _, _, _, _, _, _, "/models/sam.pth", "ab12", _, _) = $0 { true } else { false } },
                 "\(accepted)")
     }
 

@@ -17,7 +17,7 @@ extension Workbench {
         switch s.editor.reduce(edit) {
         case .unchanged(let why): s.message = why
         case .prompts(let prompts):
-            commit(.prompts(image: entry.name, prompts: prompts, refining: s.editor.refining), &s, &effects)
+            commit(.prompts(image: entry.name, prompts: prompts, refining: s.editor.refining, proposal: s.editor.fixingProposal), &s, &effects)
             if prompts.isEmpty {
                 for i in s.lanes.indices {
                     s.lanes[i].reset()  // anything in flight is now stale

@@ -262,17 +262,18 @@ extension Workbench {
 
     /// Starts fixing the current proposal with clicks: the editor begins from its mask (the models'
     /// previous answer, fed back as mask input) and its box; Enter accepts the fixed mask.
-    static func refineProposal(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
+    static func refineProposal(_ s: inout WorkbenchState) {
         guard let index = s.proposalCursor, let proposal = s.currentProposal, proposal.isPending else { return }
         let mask = proposal.rle.decode()
         for i in s.lanes.indices {
             s.lanes[i].reset()
             s.lanes[i].candidates = [Candidate(mask: mask, score: Float(proposal.score), feedback: .mask(mask))]
         }
+        // The proposal's box stays a prompt under the clicks (recorded with the first click).
         s.editor = ObjectEditor()
         s.editor.fixingProposal = index
-        s.message = "fixing the proposal: click to add or remove parts, Enter accepts"
-        _ = effects
+        s.editor.prompts = Prompts(box: proposal.box)
+        s.message = "fixing the proposal: click to add or remove parts, Enter accepts, Esc gives up"
     }
 
     /// Undo of work (accept, delete, reject, class change, brush): the image as it was before.

@@ -67,7 +67,8 @@ public enum WorkbenchEffect: Sendable {
 /// A journal record: every action that changes work. Replaying them restores a session.
 public enum WorkRecord: Codable, Equatable, Sendable {
     /// The prompts of the object being made on `image` after a change (`refining`: accepted object id).
-    case prompts(image: String, prompts: Prompts, refining: Int?)
+    /// `proposal`: the proposal under review these prompts fix (absent in older journals).
+    case prompts(image: String, prompts: Prompts, refining: Int?, proposal: Int? = nil)
     /// An accepted mask, stored as COCO compressed RLE so replay needs no model.
     /// `model`: which model's mask it is (absent in journals written before two-model sessions).
     /// `checkpoint`: the file that model was loaded from (absent for built-in models and in older

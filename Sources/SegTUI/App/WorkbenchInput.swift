@@ -83,8 +83,9 @@ extension Workbench {
         case .jumpRight: moveCursor(1, 0, large: true, &s)
         case .jumpUp: moveCursor(0, -1, large: true, &s)
         case .jumpDown: moveCursor(0, 1, large: true, &s)
-        case .positivePoint: editPrompts(.addPoint(s.cursor, positive: true), &s, &effects)
-        case .negativePoint: editPrompts(.addPoint(s.cursor, positive: false), &s, &effects)
+        case .positivePoint, .negativePoint:
+            fixProposalUnder(s.cursor, &s)
+            editPrompts(.addPoint(s.cursor, positive: action == .positivePoint), &s, &effects)
         case .boxCorner:
             if let start = s.boxStart {
                 s.boxStart = nil
@@ -135,7 +136,7 @@ extension Workbench {
                     + "walk the failures opened from the browser (\(s.keymap.keys(for: .failures).first ?? "f"))"
             }
         case .delete: deleteSelected(&s, &effects)
-        case .refine: if s.selectedObject == nil && s.currentProposal?.isPending == true { refineProposal(&s, &effects) } else { refineSelected(&s, &effects) }
+        case .refine: if s.selectedObject == nil && s.currentProposal?.isPending == true { refineProposal(&s) } else { refineSelected(&s, &effects) }
         case .nextProposal: stepProposal(1, &s, &effects)
         case .previousProposal: stepProposal(-1, &s, &effects)
         case .acceptProposal: acceptProposal(&s, &effects)
@@ -185,7 +186,10 @@ extension Workbench {
             let cellsApart = max(Double(abs(end.x - start.x)) * layout.image.scaleX, Double(abs(end.y - start.y)) * layout.image.scaleY)
             if cellsApart >= 2 { editPrompts(.setBox(start, end), &s, &effects) } else { click(start, &s, &effects) }
         case .rightPress, .rightClick:
-            if let pixel { editPrompts(.addPoint(pixel, positive: false), &s, &effects) }
+            if let pixel {
+                fixProposalUnder(pixel, &s)
+                editPrompts(.addPoint(pixel, positive: false), &s, &effects)
+            }
         case .rightRelease:
             break
         case .wheelUp:
@@ -224,6 +228,17 @@ extension Workbench {
             s.message = "selected \(hit.className) #\(hit.id): e refines, d deletes, Esc deselects"
             return
         }
+        fixProposalUnder(pixel, &s)
         editPrompts(.addPoint(pixel, positive: true), &s, &effects)
+    }
+
+    /// A click in the box of the proposal under review fixes that proposal (its mask and box are
+    /// where the clicks start); elsewhere it starts a new object, as without proposals.
+    static func fixProposalUnder(_ pixel: PixelPoint, _ s: inout WorkbenchState) {
+        guard s.editor.isEmpty, let proposal = s.currentProposal, proposal.isPending, let box = proposal.box else { return }
+        let marginX = (box.x1 - box.x0) * 0.1 + 2, marginY = (box.y1 - box.y0) * 0.1 + 2
+        let x = Double(pixel.x), y = Double(pixel.y)
+        guard x >= box.x0 - marginX, x <= box.x1 + marginX, y >= box.y0 - marginY, y <= box.y1 + marginY else { return }
+        refineProposal(&s)
     }
 }

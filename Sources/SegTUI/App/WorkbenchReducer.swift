@@ -109,14 +109,16 @@ public enum Workbench {
     /// Applies a journal record to the state. Live actions call this right after recording.
     public static func apply(_ record: WorkRecord, to s: inout WorkbenchState) {
         switch record {
-        case .prompts(let image, let prompts, let refining):
+        case .prompts(let image, let prompts, let refining, let proposal):
             if s.currentEntry?.name == image {
                 s.editor.prompts = prompts
                 s.editor.refining = refining
+                s.editor.fixingProposal = proposal
             } else {
                 var draft = s.drafts[image] ?? ObjectEditor()
                 draft.prompts = prompts
                 draft.refining = refining
+                draft.fixingProposal = proposal
                 s.drafts[image] = draft
             }
         case .accept(let image, let object, let className, let width, let height, let rle, let prompts, let model, let checkpoint,
