@@ -123,14 +123,18 @@ public enum BoxDetections {
 /// Proposals from box prompts: one decode per detected box on the prepared image; the mask keeps
 /// the detection's class and score.
 public enum BoxPromptProposals {
+    /// `empty`: counts the boxes whose mask came out empty (left out: nothing to review).
     public static func make(_ image: LabelImage, rgb: RGBImage, boxes: [DetectedBox], model: AnySegmenter, source: String,
-                            categories: inout LabelCategories) throws -> [Proposal] {
+                            categories: inout LabelCategories, empty: inout Int) throws -> [Proposal] {
         guard !boxes.isEmpty else { return [] }
         let prepared = try model.prepare(rgb)
         var proposals: [Proposal] = []
         for detected in boxes {
             let candidates = try model.segment(prepared, prompts: Prompts(box: detected.box), previous: nil, multimask: false)
-            guard let best = candidates.best, best.mask.area > 0 else { continue }
+            guard let best = candidates.best, best.mask.area > 0 else {
+                empty += 1
+                continue
+            }
             proposals.append(try Proposal(imageId: image.imageId, fileName: image.fileName, categoryId: detected.categoryId,
                                           categoryName: categories.name(of: detected.categoryId), mask: best.mask,
                                           score: detected.score, source: ProposalSource(model: source, prompt: "box")))

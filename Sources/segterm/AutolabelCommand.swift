@@ -74,11 +74,15 @@ struct Autolabel: ParsableCommand {
             let detections = try BoxDetections.read(boxes, images: labelImages, minimumScore: minScore)
             let segmenter = try ModelRegistry.segmenter(named: modelSpec, cache: EmbeddingCache(directory: EmbeddingCache.defaultDirectory))
             let fingerprint = "boxes \(try FileDigest.sha256(path: boxes)) min-score \(minScore) model \(modelSpec)"
+            var empty = 0
+            defer {
+                if empty > 0 { printError("segterm: warning: \(empty) box\(empty == 1 ? "" : "es") gave an empty mask (no proposal)") }
+            }
             summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
                                            progress: bar.callback) { image in
                 let rgb = try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage()
                 return try BoxPromptProposals.make(image, rgb: rgb, boxes: detections[image.fileName] ?? [], model: segmenter,
-                                                   source: modelSpec, categories: &categories)
+                                                   source: modelSpec, categories: &categories, empty: &empty)
             }
         } else if let pred {
             let existing = try ExistingProposals.read(pred, images: labelImages, imagesFolder: config.images,

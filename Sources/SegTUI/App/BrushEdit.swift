@@ -67,9 +67,10 @@ extension Workbench {
             let id = nextObjectId(s)
             commitProposalAccept(index, proposal, object: id, fixed: true, mask: mask, prompts: Prompts(box: proposal.box), entry,
                                  &s, &effects)
-            // Further strokes go on the object the proposal became.
+            // Further strokes go on the object the proposal became; the review moves on.
             s.selectedObject = id
-            s.message = "proposal fixed by hand as #\(id) (\(mask.area) px); it stays selected for more strokes"
+            stepAfterDecision(&s)
+            s.message = "fixed by hand as #\(id) (\(mask.area) px)"
         }
     }
 

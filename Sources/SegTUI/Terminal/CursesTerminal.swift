@@ -9,6 +9,8 @@ public final class CursesTerminal {
     private var pairs = ColorPairs(capacity: 0)
     private var lastFrame: CellBuffer?
     private var colorShift: UInt8 = 0  // bits dropped from each channel when pairs run short
+    /// A key that arrived glued to an Escape (Esc then a quick key reads as ESC x): returned next.
+    private var pendingInput: InputEvent?
     /// Bytes the last `draw` wrote to the terminal (measured only when `measuresOutput` is set).
     public private(set) var lastFrameBytes = 0
     /// `--debug-io`: count the bytes each frame sends (what a click costs over SSH).
@@ -196,14 +198,16 @@ public final class CursesTerminal {
 
     /// Waits up to `timeoutMilliseconds` (negative: forever) for input.
     public func read(timeoutMilliseconds: Int) -> InputEvent? {
+        if let pending = pendingInput {
+            pendingInput = nil
+            return pending
+        }
         var event = segcurses_event()
         segcurses_read(Int32(timeoutMilliseconds), &event)
         switch Int(event.kind) {
         case Int(SEGCURSES_CHAR):
             if event.value == 27 { return readEscapeSequence() }
-            if event.value == 13 || event.value == 10 { return .key(.enter) }
-            if event.value == 127 || event.value == 8 { return .key(.backspace) }
-            return Unicode.Scalar(event.value).map { .character(Character($0)) }
+            return Self.characterEvent(event.value)
         case Int(SEGCURSES_KEY):
             return Self.specialKeys[Int32(bitPattern: event.value)].map { .key($0) }
         case Int(SEGCURSES_HANGUP):
@@ -231,6 +235,12 @@ public final class CursesTerminal {
             guard Int(next.kind) == Int(SEGCURSES_CHAR), let scalar = Unicode.Scalar(next.value) else { break }
             text.unicodeScalars.append(scalar)
             if text == "[" || text == "[<" { continue }
+            if text.count == 1 {
+                // Esc and then a key typed fast (Esc to drop the brush, x to reject) arrive as one
+                // ESC x; segterm binds no Alt keys, so they are the two keys they were.
+                pendingInput = Self.characterEvent(next.value)
+                return .key(.escape)
+            }
             if !text.hasPrefix("[<") { return nil }
             if scalar == "M" || scalar == "m" {
                 guard reportsPixels else { return Self.parseSGRMouse(text) }
@@ -238,6 +248,12 @@ public final class CursesTerminal {
             }
         }
         return text.isEmpty ? .key(.escape) : nil
+    }
+
+    static func characterEvent(_ value: UInt32) -> InputEvent? {
+        if value == 13 || value == 10 { return .key(.enter) }
+        if value == 127 || value == 8 { return .key(.backspace) }
+        return Unicode.Scalar(value).map { .character(Character($0)) }
     }
 
     /// `[<b;x;yM` (press or motion) or `[<b;x;ym` (release), x and y 1-based cells: the format
