@@ -25,7 +25,6 @@ struct ReviewTests {
             try proposal("a.png", 1, 70, 50, 8, score: 0.3, className: "car"), try proposal("b.png", 2, 5, 5, 20, score: 0.8),
         ], file: "p.json")
         Workbench.enterProposals(&s)
-        Workbench.refreshProposalDrawing(&s)
         return s
     }
 
@@ -42,7 +41,10 @@ struct ReviewTests {
     func acceptAndReject() throws {
         var s = try Self.reviewing()
         #expect(s.currentProposal?.score == 0.9)
-        #expect(s.proposalDrawing.current?.area == 100 && s.proposalDrawing.drafts?.area == 164)
+        // Drawn: the two others in the drafts' style, the one under review last (on top), outlined brightly.
+        let drawn = Workbench.overlays(s, theme: .dark)
+        #expect(drawn.map(\.mask.area) == [100, 64, 100] && drawn.last?.mask == R.square(40, 10, 10))
+        #expect(drawn.last?.boundary == Theme.dark.maskBoundary && drawn.first?.boundary == Theme.dark.boxColor)
         var records = R.records(R.send(&s, Self.key("y")))
         #expect(s.currentObjects.count == 1 && s.currentObjects[0].mask == R.square(40, 10, 10) && s.currentObjects[0].className == "cat")
         #expect(s.currentProposals[0].status == .accepted(object: 1))
@@ -54,8 +56,8 @@ struct ReviewTests {
         // The journal alone restores it (accepts carry their masks).
         let back = try Self.replayed(records)
         #expect(back.currentObjects == s.currentObjects && back.currentProposals == s.currentProposals)
-        // The drawing follows: the one under review alone, nothing pending besides it.
-        #expect(s.proposalDrawing.current == R.square(70, 50, 8) && s.proposalDrawing.drafts == nil)
+        // The drawing follows: the accepted object, and the one left under review; the rejected one is gone.
+        #expect(Workbench.overlays(s, theme: .dark).map(\.mask) == [R.square(40, 10, 10), R.square(70, 50, 8)])
     }
 
     @Test("Y accepts every pending proposal of the image scored at least as high as the current one")

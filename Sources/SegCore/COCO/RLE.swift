@@ -110,24 +110,6 @@ public struct RLE: Equatable, Sendable {
         return Mask(width: w, height: h, bits: bits)
     }
 
-    /// Sets the object's pixels in `mask` (same size), leaving the others as they are: a union of
-    /// many small objects costs their areas, not one full-size mask each.
-    public func paint(into mask: inout Mask) {
-        guard mask.width == width, mask.height == height, height > 0 else { return }
-        let h = height, w = width
-        mask.bits.withUnsafeMutableBufferPointer { dst in
-            var position = 0
-            for (k, run) in counts.enumerated() {
-                let n = Int(run)
-                if k % 2 == 1 {
-                    // Column-major indices position ..< position + n, written row-major.
-                    for i in position..<min(position + n, h * w) { dst[(i % h) * w + i / h] = 1 }
-                }
-                position += n
-            }
-        }
-    }
-
     /// Calls `body` for consecutive bands of whole columns with a scratch buffer of
     /// `columns * height` bytes, sized to stay in cache.
     private static func forEachColumnTile(

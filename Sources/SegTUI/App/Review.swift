@@ -109,43 +109,7 @@ extension WorkbenchState {
     }
 }
 
-/// The current image's proposals as drawn: the pending ones merged into one mask (drawn in the
-/// drafts' style), and the one under review on its own (highlighted). Rebuilt only when the
-/// proposals, the image or the cursor change, so a keystroke that decides one proposal costs one
-/// pass over the pending proposals' runs, not one overlay per proposal.
-public struct ProposalDrawing: Sendable {
-    public var key = ""
-    public var drafts: Mask?
-    public var current: Mask?
-
-    public init() {}
-}
-
 extension Workbench {
-    /// Rebuilds `s.proposalDrawing` when what it shows changed.
-    static func refreshProposalDrawing(_ s: inout WorkbenchState) {
-        let key = "\(s.current) \(s.proposalsRevision) \(s.proposalCursor ?? -1) \(s.editor.fixingProposal ?? -1)"
-        guard key != s.proposalDrawing.key else { return }
-        var drawing = ProposalDrawing()
-        drawing.key = key
-        let list = s.currentProposals
-        if let size = s.image?.size, !list.isEmpty {
-            var union = Mask(width: size.width, height: size.height)
-            var any = false
-            for (i, p) in list.enumerated() where p.isPending && i != s.proposalCursor && p.rle.width == size.width
-                && p.rle.height == size.height {
-                p.rle.paint(into: &union)
-                any = true
-            }
-            drawing.drafts = any ? union : nil
-            if s.editor.fixingProposal == nil, let current = s.currentProposal, current.isPending,
-               current.rle.width == size.width, current.rle.height == size.height {
-                drawing.current = current.rle.decode()
-            }
-        }
-        s.proposalDrawing = drawing
-    }
-
     /// The most undo steps kept; older ones are forgotten.
     static let undoDepth = 500
 

@@ -100,7 +100,6 @@ public enum Workbench {
                   matches.count == s.lanes[lane].candidates.count else { break }
             s.lanes[lane].groundTruthMatches = matches
         }
-        refreshProposalDrawing(&s)
         return (s, effects)
     }
 
@@ -128,7 +127,6 @@ public enum Workbench {
             remember(image, &s)
             if let proposal, s.proposals[image]?.indices.contains(proposal) == true {
                 s.proposals[image]?[proposal].status = fixed == true ? .fixed(object: object) : .accepted(object: object)
-                s.proposalsRevision += 1
             }
             var objects = s.accepted[path] ?? []
             s.acceptCount += 1
@@ -152,7 +150,6 @@ public enum Workbench {
             guard s.proposals[image]?.indices.contains(proposal) == true else { return }
             remember(image, &s)
             s.proposals[image]?[proposal].status = .rejected
-            s.proposalsRevision += 1
         case .proposalClass(let image, let proposal, let className):
             guard s.proposals[image]?.indices.contains(proposal) == true else { return }
             remember(image, &s)
@@ -163,7 +160,6 @@ public enum Workbench {
             guard let snapshot = redo ? s.redoWork.popLast() : s.undoWork.popLast(),
                   let replaced = restore(snapshot, &s) else { return }
             if redo { s.undoWork.append(replaced) } else { s.redoWork.append(replaced) }
-            s.proposalsRevision += 1
         case .addClass(let name):
             if !s.classes.contains(name) { s.classes.append(name) }
         case .checkpointDigest(let path, let sha256):

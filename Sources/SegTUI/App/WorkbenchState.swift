@@ -278,10 +278,6 @@ public struct WorkbenchState: Sendable {
     public var proposalCursor: Int?
     /// The proposal whose class the class picker changes (nil: the picker accepts a mask).
     public var reclassifying: Int?
-    /// Counts changes to the proposals: names the drafts' drawing for `SampleCache`.
-    public var proposalsRevision = 0
-    /// The current image's proposals as drawn (rebuilt after each event that changes them).
-    public var proposalDrawing = ProposalDrawing()
 
     // Undo of work: accepts, deletes, rejections, class changes and brush strokes.
     public var undoWork: [WorkSnapshot] = []

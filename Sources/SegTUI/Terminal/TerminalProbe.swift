@@ -95,8 +95,11 @@ public enum TerminalProbe {
     /// outside can answer). When tmux cannot be asked it counts as "may": the wait then lasts
     /// the timeout, as it must when the answer crosses a slow link.
     static func outerTerminalMaySpeakKitty(environment: [String: String]) -> Bool {
+        // The server is the one $TMUX names (its socket, before the first comma), not whichever
+        // answers on the default socket: another user's server, or none.
         guard let tmux = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first(where: FileManager.default.isExecutableFile(atPath:)),
-              let name = run(tmux, ["display-message", "-p", "#{client_termname}"]) else { return true }
+              let socket = environment["TMUX"]?.split(separator: ",").first, !socket.isEmpty,
+              let name = run(tmux, ["-S", String(socket), "display-message", "-p", "#{client_termname}"]) else { return true }
         return kittyProtocolTerm(name)
     }
 

@@ -95,18 +95,20 @@ extension Workbench {
         let w = shown.shownWidth, h = shown.shownHeight
         var out = RGBAImage(width: w, height: h)
         for layer in ImagePainter.layers(masks, image: image, layout: shown, grid: grid, cache: cache) {
+            let shape = layer.shape, rw = shape.columns.count
             out.pixels.withUnsafeMutableBufferPointer { px in
-                for y in layer.rows {
-                    for i in (y * w + layer.columns.lowerBound)..<(y * w + layer.columns.upperBound) {
+                for y in shape.rows {
+                    for x in shape.columns {
+                        let local = (y - shape.rows.lowerBound) * rw + x - shape.columns.lowerBound
                         let (color, opacity): (RGB, Double)
-                        if layer.boundary[i] {
+                        if shape.boundary[local] {
                             (color, opacity) = (layer.overlay.boundary, layer.overlay.boundaryOpacity)
-                        } else if layer.coverage[i] > 0 {
-                            (color, opacity) = (layer.overlay.fill, layer.overlay.fillOpacity * Double(layer.coverage[i]))
+                        } else if shape.coverage[local] > 0 {
+                            (color, opacity) = (layer.overlay.fill, layer.overlay.fillOpacity * Double(shape.coverage[local]))
                         } else {
                             continue
                         }
-                        blend(px, i * 4, color, alpha: opacity)
+                        blend(px, (y * w + x) * 4, color, alpha: opacity)
                     }
                 }
             }

@@ -23,7 +23,14 @@ public struct CellRect: Equatable, Sendable {
 
 /// A mask drawn over the image: a translucent fill and a stronger boundary.
 public struct MaskOverlay {
-    public var mask: Mask
+    /// The mask, or its runs: a run-length mask (a proposal under review) is decoded only when its
+    /// samples are not cached, so hundreds of them cost nothing on a frame that reuses them.
+    enum Source {
+        case mask(Mask)
+        case runs(RLE)
+    }
+
+    var source: Source
     public var fill: RGB
     public var fillOpacity: Double
     public var boundary: RGB
@@ -33,7 +40,7 @@ public struct MaskOverlay {
     public var cacheKey: String?
 
     public init(mask: Mask, fill: RGB, fillOpacity: Double, boundary: RGB, boundaryOpacity: Double, cacheKey: String? = nil) {
-        self.mask = mask
+        source = .mask(mask)
         self.fill = fill
         self.fillOpacity = fillOpacity
         self.boundary = boundary
@@ -41,10 +48,30 @@ public struct MaskOverlay {
         self.cacheKey = cacheKey
     }
 
+    public init(runs: RLE, fill: RGB, fillOpacity: Double, boundary: RGB, boundaryOpacity: Double, cacheKey: String? = nil) {
+        self.init(mask: Mask(width: 0, height: 0), fill: fill, fillOpacity: fillOpacity, boundary: boundary,
+                  boundaryOpacity: boundaryOpacity, cacheKey: cacheKey)
+        source = .runs(runs)
+    }
+
     /// The theme's mask colours.
     public init(mask: Mask, theme: Theme) {
         self.init(mask: mask, fill: theme.maskFill, fillOpacity: theme.maskOpacity, boundary: theme.maskBoundary,
                   boundaryOpacity: theme.boundaryOpacity)
+    }
+
+    public var mask: Mask {
+        switch source {
+        case .mask(let mask): mask
+        case .runs(let rle): rle.decode()
+        }
+    }
+
+    public var maskSize: PixelSize {
+        switch source {
+        case .mask(let mask): mask.size
+        case .runs(let rle): PixelSize(width: rle.width, height: rle.height)
+        }
     }
 }
 
@@ -56,19 +83,37 @@ enum ImagePainter {
     /// Brightness ramp for terminals without colour, darkest first.
     static let ramp: [Unicode.Scalar] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
 
-    /// One overlay's coverage in display pixels, and which of them are inside and on its boundary.
-    struct Layer {
-        let overlay: MaskOverlay
+    /// Where one overlay lies in the shown display pixels: its coverage, and which pixels are
+    /// inside and on its boundary, kept only for the rectangle `columns` × `rows` where it has
+    /// any coverage (most masks cover a small part of the view). Cached whole by the overlay's
+    /// key, so a frame with hundreds of unchanged masks costs their rectangles, not the view each.
+    struct LayerShape: Sendable {
+        let columns: Range<Int>
+        let rows: Range<Int>
         let coverage: [Float]
         let inside: [Bool]
         let boundary: [Bool]
-        /// The display pixels with any coverage: x in `columns`, y in `rows` (empty when none).
-        let columns: Range<Int>
-        let rows: Range<Int>
+
+        /// The index of display pixel (x, y) in the arrays (nil: outside the rectangle).
+        @inline(__always) func index(_ x: Int, _ y: Int) -> Int? {
+            guard columns.contains(x), rows.contains(y) else { return nil }
+            return (y - rows.lowerBound) * columns.count + (x - columns.lowerBound)
+        }
+    }
+
+    /// One overlay's shape, with its colours.
+    struct Layer {
+        let overlay: MaskOverlay
+        let shape: LayerShape
+        var columns: Range<Int> { shape.columns }
+        var rows: Range<Int> { shape.rows }
+        @inline(__always) func boundary(_ x: Int, _ y: Int) -> Bool { shape.index(x, y).map { shape.boundary[$0] } ?? false }
+        @inline(__always) func inside(_ x: Int, _ y: Int) -> Bool { shape.index(x, y).map { shape.inside[$0] } ?? false }
+        @inline(__always) func coverage(_ x: Int, _ y: Int) -> Float { shape.index(x, y).map { shape.coverage[$0] } ?? 0 }
     }
 
     /// Each overlay's coverage of the shown display pixels, with its inside and boundary pixels.
-    /// `cache`: where samples of earlier frames are kept (nil: none, all computed now).
+    /// `cache`: where shapes of earlier frames are kept (nil: none, all computed now).
     static func layers(_ overlays: [MaskOverlay], image: RGBImage, layout: ImageLayout, grid: ImageSampler.Grid,
                        cache: SampleCache? = nil) -> [Layer] {
         let w = layout.shownWidth, h = layout.shownHeight
@@ -78,36 +123,52 @@ enum ImagePainter {
                    right: layout.originX + Double(w) / layout.scaleX < Double(image.width),
                    bottom: layout.originY + Double(h) / layout.scaleY < Double(image.height))
         return overlays.compactMap { overlay in
-            let coverage = SampleCache.samples(in: cache, overlay.cacheKey, layout: layout) { ImageSampler.coverage(overlay.mask, grid: grid) }
-            guard !coverage.isEmpty else { return nil }
-            let inside = coverage.map { $0 >= 0.5 }
-            // Work only where the mask is: most masks cover a small part of the view.
-            var minX = w, maxX = -1, minY = h, maxY = -1
-            coverage.withUnsafeBufferPointer { c in
-                for y in 0..<h {
-                    let row = y * w
-                    guard let first = (0..<w).first(where: { c[row + $0] > 0 }) else { continue }
-                    let last = (0..<w).last(where: { c[row + $0] > 0 })!
-                    minX = min(minX, first); maxX = max(maxX, last); minY = min(minY, y); maxY = y
-                }
+            guard overlay.maskSize == image.size else { return nil }
+            let shape = SampleCache.shape(in: cache, overlay.cacheKey, layout: layout) { () -> LayerShape? in
+                let coverage = ImageSampler.coverage(overlay.mask, grid: grid)
+                guard !coverage.isEmpty else { return nil }
+                return Self.shape(coverage, width: w, height: h, cut: cut)
             }
-            func isInside(_ x: Int, _ y: Int) -> Bool {
-                if x >= 0 && y >= 0 && x < w && y < h { return inside[y * w + x] }
-                if x < 0 { return cut.left && isInside(0, y) }
-                if x >= w { return cut.right && isInside(w - 1, y) }
-                if y < 0 { return cut.top && isInside(x, 0) }
-                return cut.bottom && isInside(x, h - 1)
-            }
-            // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
-            var boundary = [Bool](repeating: false, count: w * h)
-            let columns = minX <= maxX ? minX..<(maxX + 1) : 0..<0, rows = minY <= maxY ? minY..<(maxY + 1) : 0..<0
-            for y in rows {
-                for x in columns where inside[y * w + x] {
-                    boundary[y * w + x] = !isInside(x - 1, y) || !isInside(x + 1, y) || !isInside(x, y - 1) || !isInside(x, y + 1)
-                }
-            }
-            return Layer(overlay: overlay, coverage: coverage, inside: inside, boundary: boundary, columns: columns, rows: rows)
+            return shape.map { Layer(overlay: overlay, shape: $0) }
         }
+    }
+
+    /// The rectangle of a full-view coverage where it is above zero, and its inside and boundary there.
+    static func shape(_ coverage: [Float], width w: Int, height h: Int,
+                      cut: (left: Bool, top: Bool, right: Bool, bottom: Bool)) -> LayerShape {
+        var minX = w, maxX = -1, minY = h, maxY = -1
+        coverage.withUnsafeBufferPointer { c in
+            for y in 0..<h {
+                let row = y * w
+                guard let first = (0..<w).first(where: { c[row + $0] > 0 }) else { continue }
+                let last = (0..<w).last(where: { c[row + $0] > 0 })!
+                minX = min(minX, first); maxX = max(maxX, last); minY = min(minY, y); maxY = y
+            }
+        }
+        let columns = minX <= maxX ? minX..<(maxX + 1) : 0..<0, rows = minY <= maxY ? minY..<(maxY + 1) : 0..<0
+        let rw = columns.count
+        var local = [Float](repeating: 0, count: rw * rows.count)
+        for y in rows { for x in columns { local[(y - rows.lowerBound) * rw + x - columns.lowerBound] = coverage[y * w + x] } }
+        let inside = local.map { $0 >= 0.5 }
+        func isInside(_ x: Int, _ y: Int) -> Bool {
+            if x >= 0 && y >= 0 && x < w && y < h {
+                guard columns.contains(x), rows.contains(y) else { return false }
+                return inside[(y - rows.lowerBound) * rw + x - columns.lowerBound]
+            }
+            if x < 0 { return cut.left && isInside(0, y) }
+            if x >= w { return cut.right && isInside(w - 1, y) }
+            if y < 0 { return cut.top && isInside(x, 0) }
+            return cut.bottom && isInside(x, h - 1)
+        }
+        // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
+        var boundary = [Bool](repeating: false, count: rw * rows.count)
+        for y in rows {
+            for x in columns where inside[(y - rows.lowerBound) * rw + x - columns.lowerBound] {
+                boundary[(y - rows.lowerBound) * rw + x - columns.lowerBound] =
+                    !isInside(x - 1, y) || !isInside(x + 1, y) || !isInside(x, y - 1) || !isInside(x, y + 1)
+            }
+        }
+        return LayerShape(columns: columns, rows: rows, coverage: local, inside: inside, boundary: boundary)
     }
 
     /// The shown part of the image in display pixels (cached by `cacheKey`, as `paint` does).
@@ -134,15 +195,20 @@ enum ImagePainter {
             return RGB(UInt8(min(max(rgb[o].rounded(), 0), 255)), UInt8(min(max(rgb[o + 1].rounded(), 0), 255)),
                        UInt8(min(max(rgb[o + 2].rounded(), 0), 255)))
         }
+        // Per display row, the layers whose rectangle meets it (in drawing order): with hundreds
+        // of small masks (proposals under review) a pixel then looks at a few, not all.
+        var layersOfRow = [[Int]](repeating: [], count: h)
+        for (k, layer) in layers.enumerated() { for y in layer.rows where y < h { layersOfRow[y].append(k) } }
         // Later overlays are drawn over earlier ones.
         func color(_ x: Int, _ y: Int) -> RGB? {
             guard var c = baseColor(x, y) else { return nil }
-            let i = y * w + x
-            for layer in layers {
-                if layer.boundary[i] {
+            for k in layersOfRow[y] {
+                let layer = layers[k]
+                guard let i = layer.shape.index(x, y) else { continue }
+                if layer.shape.boundary[i] {
                     c = c.blended(with: layer.overlay.boundary, amount: layer.overlay.boundaryOpacity)
-                } else if layer.coverage[i] > 0 {
-                    c = c.blended(with: layer.overlay.fill, amount: layer.overlay.fillOpacity * Double(layer.coverage[i]))
+                } else if layer.shape.coverage[i] > 0 {
+                    c = c.blended(with: layer.overlay.fill, amount: layer.overlay.fillOpacity * Double(layer.shape.coverage[i]))
                 }
             }
             return c
@@ -153,9 +219,8 @@ enum ImagePainter {
             guard !shown.isEmpty else { return .blank }
             let luma = shown.map { baseColor($0.x, $0.y)!.luma }.reduce(0, +) / Double(shown.count)
             let index = min(ramp.count - 1, Int(luma / 256 * Double(ramp.count)))
-            let pixels = shown.map { $0.y * w + $0.x }
-            if layers.contains(where: { layer in pixels.contains { layer.boundary[$0] } }) { return Cell("@", bold: true) }
-            let masked = layers.contains { layer in pixels.contains { layer.inside[$0] } }
+            if layers.contains(where: { layer in shown.contains { layer.boundary($0.x, $0.y) } }) { return Cell("@", bold: true) }
+            let masked = layers.contains { layer in shown.contains { layer.inside($0.x, $0.y) } }
             return Cell(ramp[index], reverse: masked)
         }
 
@@ -230,14 +295,30 @@ extension ImagePainter {
 /// its keys name images by the state's own generation numbers. It only remembers what `render`
 /// would compute anyway, so render stays a function of the state.
 public final class SampleCache: @unchecked Sendable {
-    static let capacity = 256
+    /// Entries kept: shapes are small (their rectangle only), and an image under review may
+    /// show hundreds of proposals and objects.
+    static let capacity = 4096
 
     public init() {}
 
     /// `compute()`, remembered in `cache` under `name` and `layout` when both are given.
     static func samples(in cache: SampleCache?, _ name: String?, layout: ImageLayout, compute: () -> [Float]) -> [Float] {
-        guard let cache else { return compute() }
-        return cache.samples(name, layout: layout, compute: compute)
+        guard let cache, let name else { return compute() }
+        if case .samples(let hit)? = cache.entry(Key(name: name, layout: layout)) { return hit }
+        let value = compute()
+        cache.store(.samples(value), Key(name: name, layout: layout))
+        return value
+    }
+
+    /// A mask's shape in the view, remembered as `samples` is.
+    static func shape(in cache: SampleCache?, _ name: String?, layout: ImageLayout,
+                      compute: () -> ImagePainter.LayerShape?) -> ImagePainter.LayerShape? {
+        guard let cache, let name else { return compute() }
+        let key = Key(name: "shape: " + name, layout: layout)
+        if case .shape(let hit)? = cache.entry(key) { return hit }
+        guard let value = compute() else { return nil }
+        cache.store(.shape(value), key)
+        return value
     }
 
     private struct Key: Hashable {
@@ -245,23 +326,25 @@ public final class SampleCache: @unchecked Sendable {
         let layout: ImageLayout
     }
 
-    /// The samples by image and layout, and their insertion order (oldest first is evicted).
+    private enum Entry {
+        case samples([Float])
+        case shape(ImagePainter.LayerShape)
+    }
+
+    /// The entries by name and layout, and their insertion order (oldest first is evicted).
     private struct Store {
-        var entries: [Key: [Float]] = [:]
+        var entries: [Key: Entry] = [:]
         var order: [Key] = []
     }
 
     private let store = Mutex(Store())
 
-    func samples(_ name: String?, layout: ImageLayout, compute: () -> [Float]) -> [Float] {
-        guard let name else { return compute() }
-        let key = Key(name: name, layout: layout)
-        if let hit = store.withLock({ $0.entries[key] }) { return hit }
-        let value = compute()
+    private func entry(_ key: Key) -> Entry? { store.withLock { $0.entries[key] } }
+
+    private func store(_ value: Entry, _ key: Key) {
         store.withLock { store in
             if store.entries.updateValue(value, forKey: key) == nil { store.order.append(key) }
             while store.order.count > Self.capacity { store.entries[store.order.removeFirst()] = nil }
         }
-        return value
     }
 }

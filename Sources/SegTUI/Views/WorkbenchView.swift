@@ -245,17 +245,18 @@ extension Workbench {
                                       boundary: selected ? theme.maskBoundary : color, boundaryOpacity: selected ? 1 : 0.8,
                                       cacheKey: key("object \(object.revision)")))
         }
-        // Proposals under review: the pending ones outlined in the drafts' style, the one under
-        // review filled in its class colour with a bright outline.
-        let drawing = s.proposalDrawing
-        if let drafts = drawing.drafts {
-            result.append(MaskOverlay(mask: drafts, fill: theme.boxColor, fillOpacity: opacity * 0.3, boundary: theme.boxColor,
-                                      boundaryOpacity: 0.9, cacheKey: key("drafts \(drawing.key)")))
+        // Proposals under review: the pending ones in the drafts' style (a faint fill, outlined),
+        // the one under review in its class colour with a bright outline. Each is drawn from its
+        // runs, cached by its place in the list, so a keystroke redraws only what it changed.
+        let proposals = s.currentProposals
+        for (i, proposal) in proposals.enumerated() where proposal.isPending && i != s.proposalCursor && i != s.editor.fixingProposal {
+            result.append(MaskOverlay(runs: proposal.rle, fill: theme.boxColor, fillOpacity: opacity * 0.3, boundary: theme.boxColor,
+                                      boundaryOpacity: 0.9, cacheKey: key("proposal \(i)")))
         }
-        if let current = drawing.current, let proposal = s.currentProposal {
-            let color = theme.classColor(max(0, s.objectClasses.firstIndex(of: proposal.className) ?? 0))
-            result.append(MaskOverlay(mask: current, fill: color, fillOpacity: min(1, opacity + 0.2), boundary: theme.maskBoundary,
-                                      boundaryOpacity: 1, cacheKey: key("proposal \(drawing.key)")))
+        if let i = s.proposalCursor, proposals.indices.contains(i), proposals[i].isPending, s.editor.fixingProposal == nil {
+            let color = theme.classColor(max(0, s.objectClasses.firstIndex(of: proposals[i].className) ?? 0))
+            result.append(MaskOverlay(runs: proposals[i].rle, fill: color, fillOpacity: min(1, opacity + 0.2), boundary: theme.maskBoundary,
+                                      boundaryOpacity: 1, cacheKey: key("proposal \(i)")))
         }
         if let focus = s.failureFocus {
             // The failure: the model's mask filled, the ground truth outlined around it.
