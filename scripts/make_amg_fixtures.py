@@ -136,7 +136,16 @@ def main():
         sam2.utils.misc.get_connected_components = cc_standin if kw.get("min_mask_region_area", 0) > 0 else official_cc
         cases.append({"name": name, "model": "sam2_reduced", "options": {k: float(v) for k, v in kw.items()}, "masks": records(gen.generate(img))})
     sam2.utils.misc.get_connected_components = official_cc
-    (OUT / "cases.json").write_text(json.dumps({"image": "scene.png", "cases": cases}))
+    # The geometry alone, on sizes and layer counts the cases do not reach.
+    from segment_anything.utils.amg import build_all_layer_point_grids, generate_crop_boxes
+    geometry = []
+    for (h, w) in [(1024, 768), (300, 451), (53, 37), (1500, 2000)]:
+        for layers in (0, 1, 2, 3):
+            boxes, layer_idxs = generate_crop_boxes((h, w), layers, 512 / 1500)
+            geometry.append({"height": h, "width": w, "layers": layers, "crop_boxes": boxes, "layer_idxs": layer_idxs})
+    grids = [{"points_per_side": n, "layers": 2, "scale": sc,
+              "grids": [g.tolist() for g in build_all_layer_point_grids(n, 2, sc)]} for n, sc in ((5, 2), (7, 2), (32, 3))]
+    (OUT / "cases.json").write_text(json.dumps({"image": "scene.png", "cases": cases, "crops": geometry, "grids": grids}))
     for c in cases:
         print(c["name"], len(c["masks"]), "masks")
     print("wrote", OUT, sum(p.stat().st_size for p in OUT.iterdir()), "bytes")

@@ -27,8 +27,19 @@ import Testing
             let options: [String: Double]
             let masks: [Record]
         }
+        struct Crops: Decodable {
+            let height: Int, width: Int, layers: Int
+            let crop_boxes: [[Int]]
+            let layer_idxs: [Int]
+        }
+        struct Grids: Decodable {
+            let points_per_side: Int, layers: Int, scale: Int
+            let grids: [[[Double]]]
+        }
         let image: String
         let cases: [Case]
+        let crops: [Crops]
+        let grids: [Grids]
     }
 
     static var dir: URL { Shared.fixtures.appendingPathComponent("amg") }
@@ -111,6 +122,29 @@ import Testing
 
     @Test func samMatchesTheOfficialGenerator() throws { try Self.check(model: "tiny_sam") }
     @Test func sam2MatchesTheOfficialGenerator() throws { try Self.check(model: "sam2_reduced") }
+
+    @Test func cropBoxesAndPointGridsAreTheOfficialOnes() throws {
+        let f = try Self.fixture()
+        for c in f.crops {
+            let ours = AutoMaskGeometry.cropBoxes(width: c.width, height: c.height, layers: c.layers, overlapRatio: 512.0 / 1500.0)
+            #expect(ours.map { [$0.x0, $0.y0, $0.x1, $0.y1] } == c.crop_boxes, "\(c.width)x\(c.height), \(c.layers) layers")
+            #expect(ours.map(\.layer) == c.layer_idxs)
+        }
+        for g in f.grids {
+            let ours = AutoMaskGeometry.layerGrids(pointsPerSide: g.points_per_side, layers: g.layers, scale: g.scale)
+            #expect(ours.map { $0.map { [$0.x, $0.y] } } == g.grids, "\(g.points_per_side) points, scale \(g.scale)")
+        }
+    }
+
+    @Test func nmsFollowsTorchvision() {
+        typealias B = AutoMaskGeometry.Box
+        // Equal scores keep their order; IoU exactly at the threshold does not suppress; a
+        // degenerate box (zero area: 0/0 IoU) suppresses nothing.
+        let boxes = [B(x0: 0, y0: 0, x1: 10, y1: 10), B(x0: 0, y0: 0, x1: 10, y1: 10), B(x0: 0, y0: 0, x1: 10, y1: 5),
+                     B(x0: 3, y0: 3, x1: 3, y1: 3), B(x0: 3, y0: 3, x1: 3, y1: 3)]
+        #expect(AutoMaskGeometry.nms(boxes: boxes, scores: [0.5, 0.5, 0.9, 0.1, 0.1], threshold: 0.5) == [2, 0, 3, 4])
+        #expect(AutoMaskGeometry.nms(boxes: boxes, scores: [0.5, 0.5, 0.9, 0.1, 0.1], threshold: 0.49) == [2, 3, 4])
+    }
 
     @Test func optionsHaveTheOfficialDefaults() {
         let sam = AutoMaskOptions(family: .sam), sam2 = AutoMaskOptions(family: .sam2)

@@ -64,6 +64,10 @@ public struct AutoMaskOptions: Sendable, Equatable {
         guard cropNLayers >= 0, cropNLayers <= 8 else { throw bad("crop_n_layers must be in 0...8") }
         guard cropNPointsDownscaleFactor >= 1 else { throw bad("crop_n_points_downscale_factor must be at least 1") }
         guard cropOverlapRatio.isFinite, cropOverlapRatio >= 0, cropOverlapRatio < 1 else { throw bad("crop_overlap_ratio must be in [0, 1)") }
+        // The official grids divide by the points per side: a layer with none fails there.
+        var perSide = Double(pointsPerSide)
+        for _ in 0..<cropNLayers { perSide /= Double(cropNPointsDownscaleFactor) }
+        guard Int(perSide) >= 1 else { throw bad("crop layer \(cropNLayers) would have no points (points_per_side / crop_n_points_downscale_factor^\(cropNLayers) < 1)") }
         guard minMaskRegionArea >= 0 else { throw bad("min_mask_region_area must not be negative") }
         for (name, v) in [("pred_iou_thresh", predIoUThresh), ("stability_score_thresh", stabilityScoreThresh),
                           ("stability_score_offset", stabilityScoreOffset), ("mask_threshold", maskThreshold),
