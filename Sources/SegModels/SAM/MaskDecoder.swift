@@ -221,7 +221,7 @@ struct MaskDecoder: Sendable {
     /// prompts attend to the image (embedding + dense prompt) and it to them, layer by layer, then
     /// a final token-to-image attention. Returns the tokens [nt, dim] and the image keys [grid², dim],
     /// both in workspace buffers.
-    private func twoWayTransformer(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?,
+    func twoWayTransformer(image: UnsafePointer<Float>, sparse: [Float], maskInput: UnsafePointer<Float>?,
                                    cache: DecoderImageCache?, ws: Workspace) -> (queries: UnsafeMutablePointer<Float>, keys: UnsafeMutablePointer<Float>) {
         // The cache holds layer 0's image-side projections, valid only for the no-mask dense prompt.
         let cache = maskInput == nil ? cache : nil
@@ -295,7 +295,7 @@ struct MaskDecoder: Sendable {
     /// row LayerNorm and nothing is transposed. The second conv writes channel-major
     /// ([(dy2, dx2, c2), 4n]) so that its GELU and the masks' product with the hypernetwork weights
     /// run as one vertical pass.
-    private func upscale(_ keys: UnsafePointer<Float>, highRes: HighRes?, ws: Workspace) -> UnsafeMutablePointer<Float> {
+    func upscale(_ keys: UnsafePointer<Float>, highRes: HighRes?, ws: Workspace) -> UnsafeMutablePointer<Float> {
         let d = dim, n = grid * grid, c1 = d / 4, c2 = d / 8
         let t1 = ws.buffer(DSlot.up0.rawValue, n * 4 * c1)
         Gemm.sgemm(m: n, n: 4 * c1, k: d, a: keys, lda: d, b: up0R.pointer, ldb: 4 * c1, c: t1, ldc: 4 * c1)
@@ -312,7 +312,7 @@ struct MaskDecoder: Sendable {
 
     /// The wanted mask tokens through their hypernetwork MLPs, times the upscaled features:
     /// low-resolution logits [count, 4·grid, 4·grid] in image order.
-    private func hypernetworkMasks(queries: UnsafePointer<Float>, upscaled t2: UnsafeMutablePointer<Float>, wanted: Range<Int>,
+    func hypernetworkMasks(queries: UnsafePointer<Float>, upscaled t2: UnsafeMutablePointer<Float>, wanted: Range<Int>,
                                    ws: Workspace) -> [Float] {
         let d = dim, n = grid * grid, c2 = d / 8, g4 = grid * 4
         let count = wanted.count
@@ -352,7 +352,7 @@ struct MaskDecoder: Sendable {
     }
 
     /// The IoU head on the IoU token (through a sigmoid for SAM 2.1) and SAM 2.1's object-score head.
-    private func scoreHeads(queries: UnsafePointer<Float>, ws: Workspace) -> (iou: [Float], objectScore: Float) {
+    func scoreHeads(queries: UnsafePointer<Float>, ws: Workspace) -> (iou: [Float], objectScore: Float) {
         let d = dim
         let width = max(d, iouHead.map(\.outF).max() ?? d)
         var x = ws.buffer(DSlot.q.rawValue, width)
