@@ -143,6 +143,22 @@ public enum BoxPromptProposals {
     }
 }
 
+/// `--everything`: the automatic mask generator (SAM's or SAM 2.1's, as the official ones) on the
+/// whole image. The masks have no class: they are called `className` (the reviewer gives each its
+/// class), and their score is the predicted IoU.
+public enum EverythingProposals {
+    public static func make(_ image: LabelImage, rgb: RGBImage, generator: AutomaticMaskGenerator, model: SAMModel, source: String,
+                            className: String, categories: inout LabelCategories,
+                            progress: (@Sendable (AutoMaskProgress) -> Void)? = nil) throws -> [Proposal] {
+        let masks = try generator.generate(model: model, image: rgb, progress: progress)
+        let id = categories.id(of: className)
+        return masks.map { mask in
+            Proposal(imageId: image.imageId, fileName: image.fileName, categoryId: id, categoryName: className, rle: mask.segmentation,
+                     score: Double(mask.predictedIoU), source: ProposalSource(model: source, prompt: "everything"))
+        }
+    }
+}
+
 /// `--pred`: proposals that exist already, to review them. A segterm proposals file is taken as it
 /// is; a COCO results file (with the ground truth that names its images) or a folder of another
 /// format is read into masks.

@@ -38,6 +38,14 @@ struct Autolabel: ParsableCommand {
     @Option(name: .customLong("min-score"), help: "With --boxes: leave out detections below this score.")
     var minScore: Double = 0
 
+    @Flag(help: "Segment everything: SAM's (or SAM 2.1's) automatic mask generator on each image, with the official defaults.")
+    var everything = false
+
+    @OptionGroup var generator: AutoMaskCLIOptions
+
+    @Option(name: .customLong("class"), help: "With --everything: the class the masks start with (the reviewer changes it).")
+    var className = "object"
+
     @Option(help: "Proposals that exist already: a proposals file, COCO results (with --gt), or a YOLO / LabelMe / VOC / Cityscapes folder.")
     var pred: String?
 
@@ -53,8 +61,9 @@ struct Autolabel: ParsableCommand {
     @OptionGroup var imageOptions: ImageOptions
 
     func validate() throws {
-        let sources = [boxes, pred].compactMap { $0 }
-        guard sources.count == 1 else { throw ValidationError("give exactly one source: --boxes FILE or --pred FILE") }
+        let sources = [boxes, pred].compactMap { $0 }.count + (everything ? 1 : 0)
+        guard sources == 1 else { throw ValidationError("give exactly one source: --boxes FILE, --everything or --pred FILE") }
+        if !everything && generator.isSet { throw ValidationError("the generator's options go with --everything") }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
 
@@ -84,6 +93,21 @@ struct Autolabel: ParsableCommand {
                 return try BoxPromptProposals.make(image, rgb: rgb, boxes: detections[image.fileName] ?? [], model: segmenter,
                                                    source: modelSpec, categories: &categories, empty: &empty)
             }
+        } else if everything {
+            let modelSpec = model ?? config.model
+            guard !ModelRegistry.isBuiltIn(modelSpec) else {
+                throw ValidationError("--everything needs a SAM, MobileSAM or SAM 2.1 checkpoint (--model), not \(modelSpec)")
+            }
+            let sam = try SAMModel.load(checkpoint: modelSpec)
+            let options = try generator.options(for: sam)
+            let fingerprint = "everything \(options) class \(className) model \(modelSpec)"
+            let name = className
+            summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
+                                           progress: bar.callback) { image in
+                let rgb = try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage()
+                return try EverythingProposals.make(image, rgb: rgb, generator: AutomaticMaskGenerator(options: options), model: sam,
+                                                    source: modelSpec, className: name, categories: &categories)
+            }
         } else if let pred {
             let existing = try ExistingProposals.read(pred, images: labelImages, imagesFolder: config.images,
                                                       groundTruth: groundTruth, categories: &categories)
@@ -91,11 +115,52 @@ struct Autolabel: ParsableCommand {
             summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
                                            progress: bar.callback) { image in existing[image.fileName] ?? [] }
         } else {
-            throw ValidationError("give a source: --boxes FILE or --pred FILE")
+            throw ValidationError("give a source: --boxes FILE, --everything or --pred FILE")
         }
         for failure in summary.failed { printError("segterm: \(failure.path): \(failure.reason)") }
         print("\(summary.proposals) proposals on \(summary.images) images (\(summary.labelled) labelled now, "
             + "\(summary.alreadyDone) done before, \(summary.failed.count) failed) in \(out)")
         if !summary.failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// The automatic mask generator's options, by their official names; unset ones keep the official
+/// defaults of the model's family (segment-anything 1.0 for SAM and MobileSAM, sam2 for SAM 2.1).
+struct AutoMaskCLIOptions: ParsableArguments {
+    @Option(name: .customLong("points-per-side"), help: "--everything: points along each side of the grid (official: 32).")
+    var pointsPerSide: Int?
+    @Option(name: .customLong("points-per-batch"), help: "--everything: points decoded together (official: 64).")
+    var pointsPerBatch: Int?
+    @Option(name: .customLong("pred-iou-thresh"), help: "--everything: keep masks whose predicted IoU reaches this (SAM 0.88, SAM 2.1 0.8).")
+    var predIoUThresh: Float?
+    @Option(name: .customLong("stability-score-thresh"), help: "--everything: keep masks at least this stable (official: 0.95).")
+    var stabilityScoreThresh: Float?
+    @Option(name: .customLong("box-nms-thresh"), help: "--everything: box IoU above which the lower-scored mask goes (official: 0.7).")
+    var boxNMSThresh: Float?
+    @Option(name: .customLong("crop-n-layers"), help: "--everything: layers of image crops run again (official: 0).")
+    var cropNLayers: Int?
+    @Option(name: .customLong("min-mask-region-area"), help: "--everything: fill holes and remove islands smaller than this (official: 0).")
+    var minMaskRegionArea: Int?
+
+    var isSet: Bool {
+        pointsPerSide != nil || pointsPerBatch != nil || predIoUThresh != nil || stabilityScoreThresh != nil || boxNMSThresh != nil
+            || cropNLayers != nil || minMaskRegionArea != nil
+    }
+
+    func options(for model: SAMModel) throws -> AutoMaskOptions {
+        var o = AutoMaskOptions(for: model)
+        if let pointsPerSide { o.pointsPerSide = pointsPerSide }
+        if let pointsPerBatch { o.pointsPerBatch = pointsPerBatch }
+        if let predIoUThresh { o.predIoUThresh = predIoUThresh }
+        if let stabilityScoreThresh { o.stabilityScoreThresh = stabilityScoreThresh }
+        if let boxNMSThresh { o.boxNMSThresh = boxNMSThresh }
+        if let cropNLayers { o.cropNLayers = cropNLayers }
+        if let minMaskRegionArea { o.minMaskRegionArea = minMaskRegionArea }
+        do {
+            try o.validate()
+        } catch let error as SegError {
+            throw ValidationError(error.reason)
+        }
+        return o
     }
 }

@@ -43,14 +43,19 @@ public struct Proposal: Codable, Equatable, Sendable {
 
     public init(imageId: Int, fileName: String, categoryId: Int, categoryName: String, mask: Mask, score: Double,
                 source: ProposalSource) throws {
-        let rle = try RLE(mask: mask)
+        self.init(imageId: imageId, fileName: fileName, categoryId: categoryId, categoryName: categoryName, rle: try RLE(mask: mask),
+                  score: score, source: source)
+    }
+
+    public init(imageId: Int, fileName: String, categoryId: Int, categoryName: String, rle: RLE, score: Double,
+                source: ProposalSource) {
         self.imageId = imageId
         self.fileName = fileName
         self.categoryId = categoryId
         self.categoryName = categoryName
         bbox = rle.boundingBox
         self.score = score
-        segmentation = RLEText(size: [mask.height, mask.width], counts: rle.compressedString)
+        segmentation = RLEText(size: [rle.height, rle.width], counts: rle.compressedString)
         self.source = source
     }
 

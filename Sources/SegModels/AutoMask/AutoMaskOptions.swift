@@ -57,7 +57,7 @@ public struct AutoMaskOptions: Sendable, Equatable {
     }
 
     /// Throws on settings the official code would reject or loop on.
-    func validate() throws {
+    public func validate() throws {
         func bad(_ what: String) -> SegError { SegError(.invalid, file: "", "automatic mask generator: \(what)") }
         guard pointsPerSide >= 1 else { throw bad("points_per_side must be at least 1") }
         guard pointsPerBatch >= 1 else { throw bad("points_per_batch must be at least 1") }
