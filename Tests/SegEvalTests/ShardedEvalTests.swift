@@ -90,6 +90,21 @@ import Testing
         }
     }
 
+    /// Six image pairs: with 7 shards at least one shard is empty, and must merge all the same.
+    @Test func semanticMergesToTheUnshardedRun() throws {
+        let folder = TestFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var request = EvalRequest(groundTruth: Fixtures.url("semantic", "gt").path, predictions: Fixtures.url("semantic", "pred").path)
+        request.classesFile = Fixtures.url("semantic", "classes.txt").path
+        request.failureQuery = FailureQuery(limit: .max)
+        request.workers = 2
+        let whole = try Evaluation.run(request).report
+        guard case .semantic = whole else { Issue.record("not semantic"); return }
+        for count in [1, 3, 7] {
+            #expect(try Self.shardedReport(request, count: count, folder: folder) == whole, "N = \(count)")
+        }
+    }
+
     @Test func stringIdsAndParametersMerge() throws {
         let folder = TestFolder.make()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,5 +1,8 @@
 import Foundation
 import SegCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Evaluation {
     /// One shard of `run`: the same reading, parameters and matching, restricted to the images the
@@ -7,22 +10,38 @@ extension Evaluation {
     public static func partial(_ request: EvalRequest, shard: Shard) throws -> EvalPartial {
         let classes = try classList(request)
         let task = task(of: request, classes: classes)
-        guard task == .instance else {
-            throw SegError(.unsupported, file: request.groundTruth,
-                           "a sharded evaluation (--shard with --partial-out) is implemented for instance tasks; this is \(task.rawValue)")
+        func fingerprint(_ parameters: String) throws -> EvalPartial.Fingerprint {
+            EvalPartial.Fingerprint(
+                task: task.rawValue, parameters: parameters,
+                groundTruth: request.groundTruth, groundTruthSHA256: try InputDigest.sha256(request.groundTruth),
+                predictions: request.predictions, predictionsSHA256: try InputDigest.sha256(request.predictions))
         }
-        let (gt, results, notes) = try readInstances(request)
-        let params = try cocoParams(request, groundTruth: gt)
-        try checkClasses(classes, against: gt.categories, request)
-        let matching = try COCOEvaluator(params: params)
-            .match(COCOInputs(groundTruth: gt, results: results), workers: request.workers, progress: request.progress, shard: shard)
-        let tide = request.tide ? try TIDEPartial(matching.inputs, mask: request.iouType != .bbox, shard: shard, workers: request.workers) : nil
-        let fingerprint = EvalPartial.Fingerprint(
-            task: task.rawValue, parameters: params.canonicalText + " tide=\(request.tide)",
-            groundTruth: request.groundTruth, groundTruthSHA256: try InputDigest.sha256(request.groundTruth),
-            predictions: request.predictions, predictionsSHA256: try InputDigest.sha256(request.predictions))
-        return EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: fingerprint,
-                           instance: InstancePartial(matching: matching, params: params, notes: notes, tide: tide))
+        switch task {
+        case .instance:
+            let (gt, results, notes) = try readInstances(request)
+            let params = try cocoParams(request, groundTruth: gt)
+            try checkClasses(classes, against: gt.categories, request)
+            let matching = try COCOEvaluator(params: params)
+                .match(COCOInputs(groundTruth: gt, results: results), workers: request.workers, progress: request.progress, shard: shard)
+            let tide = request.tide
+                ? try TIDEPartial(matching.inputs, mask: request.iouType != .bbox, shard: shard, workers: request.workers) : nil
+            return EvalPartial(shardIndex: shard.index, shardCount: shard.count,
+                               fingerprint: try fingerprint(params.canonicalText + " tide=\(request.tide)"),
+                               instance: InstancePartial(matching: matching, params: params, notes: notes, tide: tide))
+        case .semantic:
+            let (evaluator, files) = try semanticEvaluator(request, classes: classes)
+            let pairs = files.pairs
+            let owned = pairs.indices.filter { shard.contains(pairs[$0].stem) }
+            let results = try evaluator.imageResults(files, workers: request.workers, progress: request.progress, shard: shard)
+            let settings = "classes=\(evaluator.classes) ignore=\(evaluator.ignoreIndex) labelMap=\(evaluator.labelMap.sorted { $0.key < $1.key }) "
+                + "reduceZero=\(evaluator.reduceZeroLabel) background=\(evaluator.includeBackground) resize=\(evaluator.resizePredictions)"
+            var partial = EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: try fingerprint(settings), instance: nil)
+            partial.semantic = SemanticPartial(evaluator: evaluator, files: files, results: results, indices: owned)
+            return partial
+        default:
+            throw SegError(.unsupported, file: request.groundTruth,
+                           "a sharded evaluation (--shard with --partial-out) is implemented for instance and semantic tasks; this is \(task.rawValue)")
+        }
     }
 
     /// The shards of one run put together: the unsharded run's result, number for number. Checks
@@ -52,8 +71,18 @@ extension Evaluation {
             let absent = seen.indices.filter { seen[$0] == nil }.map { "\($0)/\(first.shardCount)" }
             throw SegError(.invalid, file: paths[0], "shard \(missing)/\(first.shardCount) is missing (missing: \(absent.joined(separator: ", ")))")
         }
-        guard first.instance != nil else { throw SegError(.unsupported, file: firstPath, "a partial of a task this segterm cannot merge") }
-        return try InstanceMerge(paths: paths, partials: partials, query: query, workers: workers).result()
+        if first.instance != nil {
+            return try InstanceMerge(paths: paths, partials: partials, query: query, workers: workers).result()
+        }
+        if first.semantic != nil {
+            let parts = try zip(paths, partials).map { path, p in
+                guard let semantic = p.semantic else { throw SegError(.corrupt, file: path, "no semantic records") }
+                return (path: path, partial: semantic)
+            }
+            return try SemanticPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
+                                             query: query)
+        }
+        throw SegError(.unsupported, file: firstPath, "a partial of a task this segterm cannot merge")
     }
 
     private static func difference(_ a: EvalPartial.Fingerprint, _ b: EvalPartial.Fingerprint) -> String {
@@ -66,8 +95,10 @@ extension Evaluation {
     }
 }
 
-/// The SHA-256 of an input: a file's bytes, or for a folder (YOLO, LabelMe, label maps) of its
-/// files' relative paths and digests in sorted order.
+/// The SHA-256 of an input: a file's bytes; for a folder (label maps, YOLO, LabelMe), of its
+/// files' relative paths, sizes and modification times in sorted order — reading every image of
+/// a large set in every shard would cost more than the shard's own work, and a folder changed
+/// between the shards' runs changes those.
 enum InputDigest {
     static func sha256(_ path: String) throws -> String {
         guard FileIO.isDirectory(path) else { return try FileDigest.sha256(path: path) }
@@ -76,9 +107,10 @@ enum InputDigest {
         }
         var lines: [String] = []
         while let name = walker.nextObject() as? String {
-            let full = path + "/" + name
-            if FileIO.isDirectory(full) { continue }
-            lines.append(name + " " + (try FileDigest.sha256(path: full)))
+            var st = stat()
+            guard stat(path + "/" + name, &st) == 0 else { throw SegError(.unreadable, file: path + "/" + name, "cannot read its size") }
+            if (st.st_mode & S_IFMT) == S_IFDIR { continue }
+            lines.append("\(name) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)")
         }
         return FileDigest.sha256(bytes: Array(lines.sorted().joined(separator: "\n").utf8))
     }
