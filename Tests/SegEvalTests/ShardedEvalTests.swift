@@ -105,6 +105,20 @@ import Testing
         }
     }
 
+    @Test func panopticMergesToTheUnshardedRun() throws {
+        let folder = TestFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var request = EvalRequest(groundTruth: Fixtures.url("panoptic", "gt.json").path,
+                                  predictions: Fixtures.url("panoptic", "pred.json").path)
+        request.failureQuery = FailureQuery(limit: .max)
+        request.workers = 2
+        let whole = try Evaluation.run(request).report
+        guard case .panoptic = whole else { Issue.record("not panoptic"); return }
+        for count in [1, 3, 7] {
+            #expect(try Self.shardedReport(request, count: count, folder: folder) == whole, "N = \(count)")
+        }
+    }
+
     @Test func stringIdsAndParametersMerge() throws {
         let folder = TestFolder.make()
         defer { try? FileManager.default.removeItem(at: folder) }

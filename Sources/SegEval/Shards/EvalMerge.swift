@@ -38,9 +38,20 @@ extension Evaluation {
             var partial = EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: try fingerprint(settings), instance: nil)
             partial.semantic = SemanticPartial(evaluator: evaluator, files: files, results: results, indices: owned)
             return partial
-        default:
+        case .panoptic:
+            let evaluator = PanopticEvaluator(limits: request.limits)
+            let run = try evaluator.pairs(groundTruth: request.groundTruth, predictions: request.predictions, gtFolder: nil, predFolder: nil)
+            try checkClasses(classes, against: run.categories, request)
+            let owned = run.pairs.indices.filter { shard.contains(String(run.pairs[$0].0.imageId)) }
+            let results = try evaluator.results(run, owned: owned, workers: request.workers, progress: request.progress)
+            // The PNG folders are inputs too.
+            let folders = "gtPNGs=\(try InputDigest.sha256(run.gtDir)) predPNGs=\(try InputDigest.sha256(run.predDir))"
+            var partial = EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: try fingerprint(folders), instance: nil)
+            partial.panoptic = PanopticPartial(run: run, owned: owned, results: results)
+            return partial
+        case .binary:
             throw SegError(.unsupported, file: request.groundTruth,
-                           "a sharded evaluation (--shard with --partial-out) is implemented for instance and semantic tasks; this is \(task.rawValue)")
+                           "a sharded evaluation (--shard with --partial-out) is implemented for instance, semantic and panoptic tasks; not binary")
         }
     }
 
@@ -80,6 +91,14 @@ extension Evaluation {
                 return (path: path, partial: semantic)
             }
             return try SemanticPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
+                                             query: query)
+        }
+        if first.panoptic != nil {
+            let parts = try zip(paths, partials).map { path, p in
+                guard let panoptic = p.panoptic else { throw SegError(.corrupt, file: path, "no panoptic records") }
+                return (path: path, partial: panoptic)
+            }
+            return try PanopticPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
                                              query: query)
         }
         throw SegError(.unsupported, file: firstPath, "a partial of a task this segterm cannot merge")

@@ -17,6 +17,7 @@ public struct EvalPartial: Codable, Sendable {
     public var fingerprint: Fingerprint
     public var instance: InstancePartial?
     var semantic: SemanticPartial?
+    var panoptic: PanopticPartial?
 
     /// The shard's identity and everything that must agree across shards for the merge to be the
     /// unsharded run: the split, the task, the parameters (a canonical text), and the inputs' digests.
