@@ -6,6 +6,10 @@ set -euo pipefail
 # xterm for sixel, kitty for the kitty graphics protocol; kitty draws with OpenGL, under Xvfb Mesa's
 # software renderer, libgl1-mesa-dri, which xvfb's libgl1 brings in).
 packages=(libncurses-dev ncurses-term libopenblas-dev libpng-dev zlib1g-dev libturbojpeg0-dev libssl-dev pkg-config tmux xvfb xterm kitty x11-apps xdotool)
+# --cluster: slurm-wlm and munge, for the test that runs sbatch array jobs on a single-node Slurm
+# cluster it starts itself (scripts/slurm-local.sh; skipped without them). Optional: a user needs
+# neither to run segterm, on a cluster or not.
+if [ "${1:-}" = "--cluster" ]; then packages+=(slurm-wlm munge); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

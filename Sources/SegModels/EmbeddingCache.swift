@@ -21,6 +21,9 @@ public final class EmbeddingCache: Sendable {
 
     static let magic: [UInt8] = Array("SEGEMB01".utf8)
 
+    /// How long a temporary file must lie untouched before `evict` takes it for a dead writer's.
+    static let staleTemporarySeconds: Double = 3600
+
     public init(directory: String, maxBytes: Int = EmbeddingCache.defaultMaxBytes) {
         self.directory = directory
         self.maxBytes = maxBytes
@@ -136,11 +139,19 @@ public final class EmbeddingCache: Sendable {
     /// Removes least recently used entries until the folder is under the bound, and temporary
     /// files of writers that died before renaming them (a killed `segterm embed`). Another process
     /// may be deleting at the same time; files already gone are simply skipped.
+    ///
+    /// The folder may be shared by many machines (a cluster's network folder, `embed --shard`):
+    /// a writer's pid means nothing on another host, so a temporary file is removed only when no
+    /// process of that pid runs here and it has not been written to for `staleTemporarySeconds`
+    /// (a live writer fills its file in seconds, then renames it).
     func evict() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let now = Double(time(nil))
         for n in names where n.hasPrefix(".") && n.contains(".emb.tmp-") {
             // `FileIO.writeAtomically` names them `.<key>.emb.tmp-<pid>-<random>`.
             let pidText = n.components(separatedBy: ".emb.tmp-").last?.split(separator: "-").first
+            var st = stat()
+            guard stat(directory + "/" + n, &st) == 0, now - Double(st.st_mtim.tv_sec) > Self.staleTemporarySeconds else { continue }
             if let pid = pidText.flatMap({ Int32($0) }), pid > 0, kill(pid, 0) != 0, errno == ESRCH {
                 unlink(directory + "/" + n)
             }

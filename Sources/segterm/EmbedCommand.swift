@@ -18,7 +18,9 @@ struct Embed: ParsableCommand {
             Resumable: images already in the cache are skipped, so an interrupted run continues \
             where it stopped. The cache is $SEGTERM_CACHE_DIR (default ~/.cache/segterm/embeddings), \
             bounded by $SEGTERM_CACHE_MAX_MB megabytes (default 1024); a warning says when the \
-            folder needs more than the bound.
+            folder needs more than the bound. On a cluster: --shard I/N (or auto in a Slurm array or a \
+            Kubernetes Indexed Job) embeds only the images of that shard (split by file name); every \
+            shard writes into one shared cache folder (SEGTERM_CACHE_DIR), safely.
             """
     )
 
@@ -33,6 +35,8 @@ struct Embed: ParsableCommand {
 
     @OptionGroup var imageOptions: ImageOptions
 
+    @OptionGroup var sharding: ShardOptions
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be positive") }
     }
@@ -43,8 +47,12 @@ struct Embed: ParsableCommand {
         guard !ModelRegistry.isBuiltIn(checkpoint) else {
             throw ValidationError("\(checkpoint) has no embeddings to precompute: give a SAM or MobileSAM checkpoint with --model")
         }
-        let images = try WorkbenchSession.listImages(config.images).map(\.path)
-        guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
+        let listed = try WorkbenchSession.listImages(config.images).map(\.path)
+        guard !listed.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
+        let shard = try sharding.resolve() ?? .whole
+        let images = shard.select(listed) { FileName.last($0) }
+        if !shard.isWhole { print("shard \(shard): \(images.count) of \(listed.count) images") }
+        guard !images.isEmpty else { return }
         let jobs = min(self.jobs, Threads.coreCount, images.count)
         Threads.configure(max(1, Threads.coreCount / jobs))
         let sam = try SAMModel.load(checkpoint: checkpoint)

@@ -165,20 +165,23 @@ struct EvalOptions: ParsableArguments {
         return r
     }
 
-    func emit(_ output: EvalOutput) throws {
-        let text: String
-        switch format {
-        case .json: text = output.json.serialized() + "\n"
-        case .csv: text = output.csv.csv()
-        case .table:
-            let color = out == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            text = output.tables.map { $0.render(color: color) }.joined(separator: "\n")
-        }
-        if let out {
-            try FileIO.writeAtomically(Array(text.utf8), to: out)
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+    func emit(_ output: EvalOutput) throws { try emitEvalOutput(output, format: format, out: out) }
+}
+
+/// The output written as `--format` says, to `--out` (atomically) or stdout.
+func emitEvalOutput(_ output: EvalOutput, format: OutputFormat, out: String?) throws {
+    let text: String
+    switch format {
+    case .json: text = output.json.serialized() + "\n"
+    case .csv: text = output.csv.csv()
+    case .table:
+        let color = out == nil && isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        text = output.tables.map { $0.render(color: color) }.joined(separator: "\n")
+    }
+    if let out {
+        try FileIO.writeAtomically(Array(text.utf8), to: out)
+    } else {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
 
@@ -192,14 +195,21 @@ struct Eval: ParsableCommand {
             --protocol lvis), per-class AP/AR and a failure table. Semantic: per-class IoU, Dice, precision, recall, mIoU, \
             pixel accuracy, fwIoU and the confusion matrix (dataset-cumulative and per-image mean), and \
             recall of ground-truth segments by size. Panoptic: PQ/SQ/RQ as panopticapi. Binary: IoU with an \
-            ignore value. JSON keys are listed in the README.
-            """
+            ignore value. JSON keys are listed in the README. On a cluster: --shard I/N --partial-out PART \
+            per shard, then `segterm eval merge PART…` (README "On a cluster").
+            """,
+        subcommands: [EvalMerge.self]
     )
 
     @OptionGroup var options: EvalOptions
 
     @Option(help: "Predictions: COCO results JSON, panoptic JSON, or a folder of label maps or masks.")
     var pred: String
+
+    @OptionGroup var sharding: ShardOptions
+
+    @Option(help: "Write this shard's records for `segterm eval merge` to this file instead of the output (instance tasks).")
+    var partialOut: String?
 
     func run() throws {
         // The evaluation never calls BLAS: OpenBLAS's idle threads would only take cores from it.
@@ -208,6 +218,12 @@ struct Eval: ParsableCommand {
         var clock = PhaseClock()
         var request = options.request(predictions: pred)
         request.progress = ProgressBar("evaluating").callback
+        let shard = try sharding.resolve()
+        if shard != nil || partialOut != nil {
+            guard let partialOut else { throw ValidationError("--shard writes a partial result: give --partial-out PART") }
+            try Evaluation.partial(request, shard: shard ?? .whole).write(to: partialOut)
+            return
+        }
         let result = try Evaluation.run(request)
         for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         clock.lap("evaluate (all)")

@@ -30,20 +30,24 @@ func reportPeakMemoryAtExit() {
 /// Exit codes: 0 success, 1 bad input (`segterm: <file>: <reason>`), 2 usage error.
 func runMain() -> Never {
     reportPeakMemoryAtExit()
+    // `segterm eval merge PART…` is parsed on its own: as a subcommand of `eval` it would be
+    // asked for eval's required --gt and --pred.
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    let root: any ParsableCommand.Type = arguments.starts(with: ["eval", "merge"]) ? EvalMerge.self : SegTerm.self
     do {
-        var command = try SegTerm.parseAsRoot()
+        var command = root == EvalMerge.self ? try EvalMerge.parseAsRoot(Array(arguments.dropFirst(2))) : try SegTerm.parseAsRoot()
         try command.run()
         exit(0)
     } catch let error as SegError {
         printError("segterm: \(error)")
         exit(1)
     } catch {
-        let code = SegTerm.exitCode(for: error)
+        let code = root.exitCode(for: error)
         if code == .validationFailure {
-            printError(SegTerm.fullMessage(for: error))
+            printError(root.fullMessage(for: error))
             exit(2)
         }
-        SegTerm.exit(withError: error)
+        root.exit(withError: error)
     }
 }
 

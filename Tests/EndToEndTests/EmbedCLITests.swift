@@ -49,6 +49,8 @@ struct EmbedCLITests {
         let dead = try Subprocess.run("/bin/sh", ["-c", "echo $$"], timeout: 10).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let stale = cache.appendingPathComponent(".\(written[0]).tmp-\(dead)-12345")
         try Data(bytes.prefix(100)).write(to: stale)
+        // Untouched for two hours: on a shared folder a younger one may be another host's live writer's.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale.path)
 
         let second = try Binary.run(["embed", images, "--model", Self.tinySAM], environment: env)
         #expect(second.status == 0, "\(second.stderr)")

@@ -13,6 +13,25 @@ struct EmbeddingCacheTests {
         return (model, img, dir)
     }
 
+    /// A shared network folder (embed --shard on a cluster): another host's writer has a pid that
+    /// means nothing here, so its temporary file must survive until it has long stopped changing.
+    @Test("a temporary file is taken for a dead writer's only when its pid is gone and it is an hour old")
+    func staleTemporaryFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("segcache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Pids above /proc/sys/kernel/pid_max (at most 2^22) never run.
+        let young = dir.appendingPathComponent(".abc.emb.tmp-2000000000-17"), old = dir.appendingPathComponent(".def.emb.tmp-2000000000-18")
+        let live = dir.appendingPathComponent(".ghi.emb.tmp-\(getpid())-19")
+        for url in [young, old, live] { try Data([1, 2, 3]).write(to: url) }
+        let twoHoursAgo = Date(timeIntervalSinceNow: -7200)
+        for url in [old, live] { try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: url.path) }
+        EmbeddingCache(directory: dir.path).evict()
+        #expect(FileManager.default.fileExists(atPath: young.path), "a writer on another host may still be filling it")
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: live.path), "its writer runs here")
+    }
+
     @Test("a second prepare of the same image is served from disk, bit for bit")
     func roundTrip() throws {
         let (model, img, dir) = try Self.setup()

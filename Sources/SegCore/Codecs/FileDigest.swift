@@ -26,4 +26,14 @@ public enum FileDigest {
         guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else { throw SegError(.unsupported, file: path, "SHA-256 failed") }
         return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
+
+    /// The SHA-256 of bytes in memory, as 64 lowercase hex digits.
+    public static func sha256(bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
+        // EVP_Digest with SHA-256 fails only without memory; a digest of nothing is then refused below.
+        precondition(ok == 1, "SHA-256 failed")
+        return digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
 }

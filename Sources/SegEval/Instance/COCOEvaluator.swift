@@ -150,6 +150,31 @@ public struct COCOEvaluator: Sendable {
 
     func evaluate<O: InstanceOverlap>(_ given: COCOInputs, overlap: O, workers: Int,
                                       progress: (@Sendable (Int, Int) -> Void)?) throws(SegError) -> COCOEvaluation {
+        let matched = try match(given, overlap: overlap, workers: workers, progress: progress, shard: .whole)
+        var clock = PhaseClock()
+        let evaluation = COCOEvaluation(params: params, inputs: matched.inputs, images: matched.images,
+                                        categories: matched.categories, cells: matched.cells, workers: workers)
+        clock.lap("accumulate")
+        return evaluation
+    }
+
+    /// The per-(image, category) matching of the images `shard` owns (keyed by the id as the file
+    /// writes it), before accumulation: what a sharded run writes (`EvalPartial`). Cells keep
+    /// their indices into the whole prepared inputs and images, so the shards' cells put together
+    /// in image order are the unsharded run's.
+    public func match(_ given: COCOInputs, workers: Int = Parallel.coreCount, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                      shard: Shard) throws(SegError) -> COCOMatching {
+        switch params.iouType {
+        case .bbox: return try match(given, overlap: BoxOverlap(), workers: workers, progress: progress, shard: shard)
+        case .segm: return try match(given, overlap: SegmOverlap(), workers: workers, progress: progress, shard: shard)
+        case .boundary:
+            return try match(given, overlap: BoundaryOverlap(dilationRatio: params.boundaryDilationRatio),
+                             workers: workers, progress: progress, shard: shard)
+        }
+    }
+
+    func match<O: InstanceOverlap>(_ given: COCOInputs, overlap: O, workers: Int,
+                                   progress: (@Sendable (Int, Int) -> Void)?, shard: Shard) throws(SegError) -> COCOMatching {
         let inputs = try given.prepared(for: params)
         let gt = inputs.groundTruth
         let images = gt.images.sorted { $0.id < $1.id }
@@ -167,19 +192,18 @@ public struct COCOEvaluator: Sendable {
         clock.lap("group")
         let params = self.params
         let categoryLookup = categoryIndex
-        let counter = ProgressCounter(total: images.count, report: progress)
-        let perImage = try Parallel.map(images.count, workers: workers) { (i) throws(SegError) -> [COCOImageCategoryEval] in
+        let owned = shard.isWhole ? Array(images.indices) : images.indices.filter { shard.contains(gt.idText(images[$0])) }
+        let counter = ProgressCounter(total: owned.count, report: progress)
+        let perImage = try Parallel.map(owned.count, workers: workers) { (j) throws(SegError) -> [COCOImageCategoryEval] in
             defer { counter.advance() }
+            let i = owned[j]
             return try Self.evaluateImage(i, image: images[i], gt: gtByImage[i], dt: dtByImage[i], inputs: inputs,
                                           categoryIndex: categoryLookup, params: params, overlap: overlap)
         }
         clock.lap("per-image matching")
         let cells = perImage.flatMap { $0 }
         clock.lap("flatten")
-        let evaluation = COCOEvaluation(params: params, inputs: inputs, images: images, categories: categories, cells: cells,
-                                        workers: workers)
-        clock.lap("accumulate")
-        return evaluation
+        return COCOMatching(inputs: inputs, images: images, categories: categories, ownedImages: owned, cells: cells)
     }
 
     /// Annotation indices per image, ordered by category then file order (the order pycocotools'
@@ -341,6 +365,19 @@ public struct COCOEvaluator: Sendable {
             gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut, crossClassIoU: [])
         return COCOImageCategoryEval(imageIndex: imageIndex, categoryIndex: category, tables: tables)
     }
+}
+
+/// The matching of one shard's images (all of them unsharded), before accumulation.
+public struct COCOMatching: Sendable {
+    /// The inputs as the protocol evaluates them (`COCOInputs.prepared(for:)`).
+    public let inputs: COCOInputs
+    /// Every image, sorted by id (pycocotools' `imgIds` order), and every category, sorted by id.
+    public let images: [COCOImage]
+    public let categories: [COCOCategory]
+    /// Indices into `images` of the images this shard matched, ascending.
+    public let ownedImages: [Int]
+    /// Image-major, category order within an image.
+    public let cells: [COCOImageCategoryEval]
 }
 
 /// Counts finished images for a progress bar; the callback runs on whichever worker finished.

@@ -154,6 +154,43 @@ public struct PanopticEvaluator: Sendable {
     /// PNG folders default to the JSON paths without ".json", as panopticapi does.
     public func evaluate(groundTruth gtPath: String, predictions predPath: String, gtFolder: String? = nil, predFolder: String? = nil,
                          workers: Int = Parallel.coreCount, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PanopticEvaluation {
+        let run = try pairs(groundTruth: gtPath, predictions: predPath, gtFolder: gtFolder, predFolder: predFolder)
+        let perImage = try results(run, owned: Array(run.pairs.indices), workers: workers, progress: progress)
+        return run.combine(perImage)
+    }
+
+    /// The files read and paired by image id: what every shard of a run reads alike.
+    struct Run: Sendable {
+        var categories: [COCOCategory]
+        var categoryIndex: [Int: Int]
+        var pairs: [(PanopticFile.Annotation, PanopticFile.Annotation)]
+        var gtDir: String
+        var predDir: String
+
+        /// The per-image results of every pair, in pair order, summed and averaged.
+        func combine(_ perImage: [PanopticImageResult]) -> PanopticEvaluation {
+            Self.combine(perImage, images: pairs.map { ($0.0.imageId, $0.0.fileName) }, predictionFiles: pairs.map { predDir + "/" + $0.1.fileName },
+                    categories: categories)
+        }
+
+        static func combine(_ perImage: [PanopticImageResult], images: [(Int, String)], predictionFiles: [String],
+                            categories: [COCOCategory]) -> PanopticEvaluation {
+            var counts = [PQCounts](repeating: PQCounts(), count: categories.count)
+            // Per category, images are added in pair order (a dictionary's order within one image
+            // does not matter: each category is its own sum).
+            for image in perImage { for (k, c) in image.counts { counts[k].add(c) } }
+            var ev = PanopticEvaluation(categories: categories, counts: counts,
+                                        all: PanopticEvaluation.average(categories, counts, isThing: nil),
+                                        things: PanopticEvaluation.average(categories, counts, isThing: true),
+                                        stuff: PanopticEvaluation.average(categories, counts, isThing: false),
+                                        images: zip(images, perImage).map { ($0.0.0, $0.0.1, $0.1.counts) })
+            ev.segmentFailures = perImage.flatMap(\.failures)
+            ev.predictionFiles = predictionFiles
+            return ev
+        }
+    }
+
+    func pairs(groundTruth gtPath: String, predictions predPath: String, gtFolder: String?, predFolder: String?) throws -> Run {
         let gt = try PanopticFile.read(gtPath)
         let pred = try PanopticFile.read(predPath)
         let gtDir = gtFolder ?? Self.folder(of: gtPath)
@@ -170,13 +207,19 @@ public struct PanopticEvaluator: Sendable {
             }
             pairs.append((a, p))
         }
+        return Run(categories: categories, categoryIndex: categoryIndex, pairs: pairs, gtDir: gtDir, predDir: predDir)
+    }
+
+    /// The results of the pairs at `owned`, in that order.
+    func results(_ run: Run, owned: [Int], workers: Int, progress: (@Sendable (Int, Int) -> Void)?) throws -> [PanopticImageResult] {
         let limits = self.limits
-        let lookup = categoryIndex
-        let pairList = pairs
-        let counter = ProgressCounter(total: pairs.count, report: progress)
-        let perImage = try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> PanopticImageResult in
+        let lookup = run.categoryIndex
+        let pairList = run.pairs
+        let gtDir = run.gtDir, predDir = run.predDir
+        let counter = ProgressCounter(total: owned.count, report: progress)
+        return try Parallel.map(owned.count, workers: workers, block: 1) { (j) throws(SegError) -> PanopticImageResult in
             defer { counter.advance() }
-            let (g, p) = pairList[i]
+            let (g, p) = pairList[owned[j]]
             do {
                 let gtIds = try ImageFile.read(gtDir + "/" + g.fileName, limits: limits).labelMap(reducing: .packedRGB)
                 let predIds = try ImageFile.read(predDir + "/" + p.fileName, limits: limits).labelMap(reducing: .packedRGB)
@@ -188,16 +231,6 @@ public struct PanopticEvaluator: Sendable {
                 throw SegError(.invalid, file: gtDir + "/" + g.fileName, "\(error)")
             }
         }
-        var counts = [PQCounts](repeating: PQCounts(), count: categories.count)
-        for image in perImage { for (k, c) in image.counts { counts[k].add(c) } }
-        var ev = PanopticEvaluation(categories: categories, counts: counts,
-                                    all: PanopticEvaluation.average(categories, counts, isThing: nil),
-                                    things: PanopticEvaluation.average(categories, counts, isThing: true),
-                                    stuff: PanopticEvaluation.average(categories, counts, isThing: false),
-                                    images: zip(pairs, perImage).map { ($0.0.0.imageId, $0.0.0.fileName, $0.1.counts) })
-        ev.segmentFailures = perImage.flatMap(\.failures)
-        ev.predictionFiles = pairs.map { predDir + "/" + $0.1.fileName }
-        return ev
     }
 
     static func folder(of json: String) -> String {

@@ -14,19 +14,22 @@ public struct InstanceReport: Sendable {
     public let notes: [String]
 
     public init(evaluation: COCOEvaluation, inputs: COCOInputs, notes: [String] = []) {
-        self.notes = notes
+        let counts = Self.counts(categories: evaluation.categories, inputs: inputs)
+        self.init(evaluation: evaluation, groundTruthFile: inputs.groundTruth.file, predictionsFile: inputs.results.file,
+                  detectionCount: inputs.results.detections.count, groundTruthPerCategory: counts.groundTruth,
+                  detectionsPerCategory: counts.detections, notes: notes)
+    }
+
+    /// The report of a merged sharded run, whose counts come from the shards.
+    init(evaluation: COCOEvaluation, groundTruthFile: String, predictionsFile: String, detectionCount: Int,
+         groundTruthPerCategory: [Int], detectionsPerCategory: [Int], notes: [String]) {
         self.evaluation = evaluation
-        groundTruthFile = inputs.groundTruth.file
-        predictionsFile = inputs.results.file
-        detectionCount = inputs.results.detections.count
-        var index: [Int: Int] = [:]
-        for (k, c) in evaluation.categories.enumerated() { index[c.id] = k }
-        var gt = [Int](repeating: 0, count: evaluation.categories.count)
-        for a in inputs.groundTruth.annotations where !a.isCrowd { if let k = index[a.categoryId] { gt[k] += 1 } }
-        var dt = [Int](repeating: 0, count: evaluation.categories.count)
-        for d in inputs.results.detections { if let k = index[d.categoryId] { dt[k] += 1 } }
-        groundTruthPerCategory = gt
-        detectionsPerCategory = dt
+        self.groundTruthFile = groundTruthFile
+        self.predictionsFile = predictionsFile
+        self.detectionCount = detectionCount
+        self.groundTruthPerCategory = groundTruthPerCategory
+        self.detectionsPerCategory = detectionsPerCategory
+        self.notes = notes
     }
 
     /// The report with TIDE (when it ran) and the failure table.

@@ -147,11 +147,20 @@ public struct SemanticEvaluator: Sendable {
             let folder = first.lastIndex(of: "/").map { String(first[..<$0]) } ?? first
             throw SegError(.tooLarge, file: folder, "\(classes.count) classes, above the limit of \(Self.maxClasses)")
         }
-        let counter = ProgressCounter(total: files.pairs.count, report: progress)
+        return combine(try imageResults(files, workers: workers, progress: progress, shard: .whole), unpaired: files.unpairedPredictions)
+    }
+
+    /// The per-image results of the pairs `shard` owns (keyed by the pair's stem), each with its
+    /// index among all the pairs: what `combine` sums, and what a sharded run writes.
+    func imageResults(_ files: FilePairs, workers: Int, progress: (@Sendable (Int, Int) -> Void)?,
+                      shard: Shard) throws -> [SemanticImageResult] {
         let pairs = files.pairs
+        let owned = shard.isWhole ? Array(pairs.indices) : pairs.indices.filter { shard.contains(pairs[$0].stem) }
+        let counter = ProgressCounter(total: owned.count, report: progress)
         let me = self
-        let results = try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> SemanticImageResult in
+        return try Parallel.map(owned.count, workers: workers, block: 1) { (j) throws(SegError) -> SemanticImageResult in
             defer { counter.advance() }
+            let i = owned[j]
             let pair = pairs[i]
             do {
                 var gt = try ImageFile.read(pair.groundTruth, limits: me.limits).labelMap()
@@ -165,7 +174,6 @@ public struct SemanticEvaluator: Sendable {
                 throw SegError(.unreadable, file: pair.groundTruth, "\(error)")
             }
         }
-        return combine(results, unpaired: files.unpairedPredictions)
     }
 
     /// mmsegmentation's order in `intersect_and_union`: the label map on the original labels,

@@ -186,6 +186,12 @@ public enum Evaluation {
     }
 
     static func semantic(_ request: EvalRequest, classes given: [String]?) throws -> SemanticEvaluation {
+        let (evaluator, files) = try semanticEvaluator(request, classes: given)
+        return try evaluator.evaluate(files, workers: request.workers, progress: request.progress)
+    }
+
+    /// The semantic evaluator of a request and the file pairs it evaluates.
+    static func semanticEvaluator(_ request: EvalRequest, classes given: [String]?) throws -> (SemanticEvaluator, FilePairs) {
         let files = try FilePairs.match(groundTruth: request.groundTruth, predictions: request.predictions)
         let classes: [String]
         if let given {
@@ -202,7 +208,7 @@ public enum Evaluation {
         evaluator.labelMap = request.labelMap
         evaluator.reduceZeroLabel = request.reduceZeroLabel
         evaluator.includeBackground = request.includeBackground
-        return try evaluator.evaluate(files, workers: request.workers, progress: request.progress)
+        return (evaluator, files)
     }
 
     /// Without a class list, the classes are 0...the largest label in the ground truth. The
