@@ -52,6 +52,8 @@ struct Autolabel: ParsableCommand {
     @Option(help: "A COCO ground truth that names the images (ids, file names, categories); default: the workspace's, when it is a COCO file.")
     var gt: String?
 
+    @OptionGroup var sharding: ShardOptions
+
     @Flag(help: "Forget the progress of an earlier run writing the same --out.")
     var restart = false
 
@@ -74,7 +76,11 @@ struct Autolabel: ParsableCommand {
         guard !paths.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
         let groundTruthFile = gt ?? config.groundTruth.flatMap { $0.lowercased().hasSuffix(".json") ? $0 : nil }
         let groundTruth = try groundTruthFile.map(COCOReader.readGroundTruth)
-        let labelImages = LabelImages.make(paths: paths, groundTruth: groundTruth)
+        // A shard labels its part of the images (split by file name, so any N covers the folder
+        // once) into its own file beside --out; `segterm autolabel merge` puts them together.
+        let shard = try sharding.resolve() ?? .whole
+        let labelImages = shard.select(LabelImages.make(paths: paths, groundTruth: groundTruth)) { $0.fileName }
+        let out = shard.isWhole ? self.out : AutolabelMerge.partPath(self.out, shard)
         var categories = LabelCategories(groundTruth: groundTruth, classes: config.classes)
         let bar = ProgressBar("labelling", minimumTotal: 1)
         let summary: AutoLabelRun.Summary
@@ -162,5 +168,64 @@ struct AutoMaskCLIOptions: ParsableArguments {
             throw ValidationError(error.reason)
         }
         return o
+    }
+}
+
+/// `segterm autolabel merge --out PROPOSALS.json PART…`: the proposals of a sharded autolabel run
+/// (each shard writes `OUT.shard-I-of-N.json`) in one file, as one process would have written it.
+struct AutolabelMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segterm autolabel merge",
+        abstract: "Merge the proposals of `segterm autolabel --shard I/N` into one proposals file.",
+        discussion: "Every shard 0..N-1 of one run must be given once (their names say which); an image in two parts is an error."
+    )
+
+    @Argument(help: "The shards' files (OUT.shard-I-of-N.json), in any order.")
+    var parts: [String]
+
+    @Option(help: "Where the merged proposals go.")
+    var out: String
+
+    static func partPath(_ out: String, _ shard: Shard) -> String {
+        let stem = out.hasSuffix(".json") ? String(out.dropLast(5)) : out
+        return "\(stem).shard-\(shard.index)-of-\(shard.count).json"
+    }
+
+    /// The shard a part's name gives (nil: not a shard's file).
+    static func shard(ofPart path: String) -> Shard? {
+        let name = FileName.last(path)
+        guard let range = name.range(of: ".shard-", options: .backwards), name.hasSuffix(".json") else { return nil }
+        let numbers = name[range.upperBound...].dropLast(5).components(separatedBy: "-of-")
+        guard numbers.count == 2, let i = Int(numbers[0]), let n = Int(numbers[1]) else { return nil }
+        return try? Shard(index: i, count: n)
+    }
+
+    func run() throws {
+        var seen: [Int: String] = [:]
+        var count: Int?
+        for part in parts {
+            guard let shard = Self.shard(ofPart: part) else {
+                throw SegError(.invalid, file: part, "not a shard's proposals (autolabel --shard writes OUT.shard-I-of-N.json)")
+            }
+            if let count, count != shard.count { throw SegError(.invalid, file: part, "shard of \(shard.count), the others of \(count)") }
+            count = shard.count
+            if let other = seen[shard.index] { throw SegError(.invalid, file: part, "shard \(shard) is also \(other)") }
+            seen[shard.index] = part
+        }
+        if let count, let missing = (0..<count).first(where: { seen[$0] == nil }) {
+            throw SegError(.invalid, file: out, "shard \(missing)/\(count) is missing")
+        }
+        var all: [Proposal] = []
+        var owner: [String: String] = [:]
+        for part in parts {
+            let proposals = try ProposalFile.read(part)
+            for name in Set(proposals.map(\.fileName)) {
+                if let other = owner[name] { throw SegError(.invalid, file: part, "\(name) is also in \(other)") }
+                owner[name] = part
+            }
+            all += proposals
+        }
+        try ProposalFile.write(all, to: out)
+        print("\(all.count) proposals on \(owner.count) images from \(parts.count) shards in \(out)")
     }
 }

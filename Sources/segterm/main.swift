@@ -33,9 +33,13 @@ func runMain() -> Never {
     // `segterm eval merge PART…` is parsed on its own: as a subcommand of `eval` it would be
     // asked for eval's required --gt and --pred.
     let arguments = Array(CommandLine.arguments.dropFirst())
-    let root: any ParsableCommand.Type = arguments.starts(with: ["eval", "merge"]) ? EvalMerge.self : SegTerm.self
+    // `segterm autolabel merge PART…` likewise (autolabel requires its IMAGES).
+    let merges: [(words: [String], command: any ParsableCommand.Type)] = [(["eval", "merge"], EvalMerge.self),
+                                                                          (["autolabel", "merge"], AutolabelMerge.self)]
+    let merge = merges.first { arguments.starts(with: $0.words) }
+    let root: any ParsableCommand.Type = merge?.command ?? SegTerm.self
     do {
-        var command = root == EvalMerge.self ? try EvalMerge.parseAsRoot(Array(arguments.dropFirst(2))) : try SegTerm.parseAsRoot()
+        var command = try merge.map { try $0.command.parseAsRoot(Array(arguments.dropFirst(2))) } ?? SegTerm.parseAsRoot()
         try command.run()
         exit(0)
     } catch let error as SegError {
