@@ -8,7 +8,7 @@ the .nii.gz read speed against zlib's inflate on a ~200 MB file.
 Writes its inputs to /tmp/segterm-bench-volume (not committed). MONAI's time covers reading the
 two files with nibabel, the one-hot encoding the metrics need, DiceMetric,
 HausdorffDistanceMetric(percentile=95) and SurfaceDiceMetric; segterm's is the whole
-`segterm eval --task volume` process (reading included). Best of 3 each.
+`segterm eval --task volume` process (reading included). Best of BENCH_REPS (3) runs each.
 """
 import json
 import os
@@ -108,14 +108,16 @@ def segterm_read(path):
 
 make_pair()
 print(f"CPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}, threads {threads}")
-m = [monai_run() for _ in range(3)]
-s = [segterm_run() for _ in range(3)]
-mb, sb = min(m, key=lambda r: r[0]), min(s, key=lambda r: r[0])
-print(f"MONAI  (read + one-hot + Dice + HD95 + NSD): {mb[0]:.2f} s (of which reading {mb[1]:.2f} s)")
-print(f"segterm eval --task volume (process):        {sb[0]:.2f} s   → {mb[0] / sb[0]:.2f}× MONAI")
-print("Dice  MONAI", [round(v, 6) for v in mb[2]], " segterm", [round(v, 6) for v in sb[1]])
-print("HD95  MONAI", [round(v, 4) for v in mb[3]], " segterm", [round(v, 4) for v in sb[2]])
-print("NSD   MONAI", [round(v, 6) for v in mb[4]], " segterm", [round(v, 6) for v in sb[3]])
+reps = int(os.environ.get("BENCH_REPS", "3"))
+m = [monai_run() for _ in range(reps)]
+s = [segterm_run() for _ in range(reps)]
+if reps > 0:  # BENCH_REPS=0 with --read: only the read benchmark
+    mb, sb = min(m, key=lambda r: r[0]), min(s, key=lambda r: r[0])
+    print(f"MONAI  (read + one-hot + Dice + HD95 + NSD): {mb[0]:.2f} s (of which reading {mb[1]:.2f} s)")
+    print(f"segterm eval --task volume (process):        {sb[0]:.2f} s   → {mb[0] / sb[0]:.2f}× MONAI")
+    print("Dice  MONAI", [round(v, 6) for v in mb[2]], " segterm", [round(v, 6) for v in sb[1]])
+    print("HD95  MONAI", [round(v, 4) for v in mb[3]], " segterm", [round(v, 4) for v in sb[2]])
+    print("NSD   MONAI", [round(v, 6) for v in mb[4]], " segterm", [round(v, 6) for v in sb[3]])
 if "--read" in sys.argv:
     big = make_big()
     size = os.path.getsize(big)
