@@ -31,7 +31,7 @@ let package = Package(
 
         // The one parallel loop, core count and lock use shared by the engines.
         .target(name: "SegConcurrency"),
-        .target(name: "SegCore", dependencies: ["CPNG", "CJPEG", "CCrypto"]),
+        .target(name: "SegCore", dependencies: ["CPNG", "CJPEG", "CCrypto", "CZlib"]),
         .target(name: "SegEval", dependencies: ["SegCore", "SegConcurrency", .product(name: "Yams", package: "Yams")]),
         .target(name: "SegNN", dependencies: ["CBLAS", "CKernels", "CZlib", "SegConcurrency"]),
         .target(name: "SegModels", dependencies: ["SegCore", "SegNN", "SegConcurrency"]),

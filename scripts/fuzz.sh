@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh TARGET run FILE...    run the built target on given inputs (reproduce a crash)
 #
 # Targets: images, coco-gt, coco-results, rle-string, polygon, checkpoint, sam-checkpoint, panoptic, workspace-toml,
-# theme, journal.
+# theme, journal, nifti.
 #
 # The package is not touched: each module the target needs (SegCore, SegEval, SegNN) is compiled by
 # swiftc straight from Sources/ into a static library with -sanitize=fuzzer,address (coverage
@@ -24,7 +24,7 @@ source_file="$root/Fuzz/$target.swift"
 [[ -f $source_file ]] || { echo "fuzz.sh: no target $target (expected $source_file)" >&2; exit 2; }
 
 case $target in
-    images | rle-string | polygon) modules=(SegCore) ;;
+    images | rle-string | polygon | nifti) modules=(SegCore) ;;
     coco-gt | coco-results) modules=(SegConcurrency SegCore SegEval) ;;
     checkpoint) modules=(SegConcurrency SegNN) ;;
     sam-checkpoint) modules=(SegConcurrency SegCore SegNN SegModels) ;;
@@ -132,6 +132,8 @@ seed() {
         images)
             find "$root/Tests" -path '*/Fixtures/*' \( -name '*.png' -o -name '*.jpg' -o -name '*.bmp' -o -name '*.npy' \) \
                 -size -64k -exec cp {} "$corpus/" \; ;;
+        nifti)
+            cp "$root"/Tests/SegCoreTests/Fixtures/nifti/*.nii* "$root"/Tests/SegEvalTests/Fixtures/volume/labelsTr/case_000.nii.gz "$corpus/" ;;
         coco-gt)
             for f in "$root"/Tests/SegEvalTests/Fixtures/coco/*/gt.json; do cp "$f" "$corpus/$(basename "$(dirname "$f")")-gt.json"; done ;;
         checkpoint)

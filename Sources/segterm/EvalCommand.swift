@@ -55,7 +55,7 @@ struct EvalOptions: ParsableArguments {
     @Option(help: "Ground truth: COCO instances or panoptic JSON, or a folder of label maps or masks.")
     var gt: String
 
-    @Option(help: "instance, semantic, panoptic or binary (default: inferred from the inputs).")
+    @Option(help: "instance, semantic, panoptic, binary or volume (default: inferred from the inputs; a folder of .nii/.nii.gz files is volume).")
     var task: EvalRequest.Task?
 
     @Option(help: "Instance IoU: segm, bbox or boundary.")
@@ -132,6 +132,8 @@ struct EvalOptions: ParsableArguments {
 
     @OptionGroup var imageOptions: ImageOptions
 
+    @OptionGroup var volumeOptions: VolumeOptions
+
     enum ResizeMode: String, ExpressibleByArgument { case nearest }
 
     func validate() throws {
@@ -162,6 +164,7 @@ struct EvalOptions: ParsableArguments {
         r.areaRanges = areaRange
         r.useCategories = !noCategories
         r.imageIds = imageIds?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        volumeOptions.apply(to: &r)
         return r
     }
 
@@ -228,6 +231,7 @@ struct Eval: ParsableCommand {
         for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         clock.lap("evaluate (all)")
         try options.emit(result.output)
+        try options.volumeOptions.writeSummary(result)
         clock.lap("write output")
         keepUntilExit(result)
     }

@@ -14,7 +14,7 @@ struct Info: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "Image or mask files (PNG, JPEG, BMP).")
+    @Argument(help: "Image or mask files (PNG, JPEG, BMP), or NIfTI volumes (.nii, .nii.gz; text output).")
     var files: [String]
 
     @Option(help: "Output format: text or json.")
@@ -27,6 +27,10 @@ struct Info: ParsableCommand {
         var failed = false
         for file in files {
             do {
+                if NIfTI.isNIfTI(file) {
+                    print(try volumeSummary(file))
+                    continue
+                }
                 let image = try ImageFile.read(file, limits: imageOptions.limits)
                 let summary = ImageSummary(file: file, image: image)
                 summaries.append(summary)
@@ -114,4 +118,15 @@ struct ImageSummary: Encodable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// A NIfTI file's header as read: grid, spacing, orientation (reported, never changed), type,
+/// scaling and the affine nibabel's `get_best_affine` would give.
+func volumeSummary(_ file: String) throws -> String {
+    let image = try NIfTI.read(file)
+    let g = image.geometry, h = image.header
+    let affine = (0..<3).map { r in (0..<4).map { c in String(g.affine[r * 4 + c]) }.joined(separator: " ") }.joined(separator: " | ")
+    return "\(file): NIfTI-\(h.version.rawValue) \(h.dataType) \(g.size.map(String.init).joined(separator: "×")) voxels, "
+        + "spacing \(g.spacing.map { String($0) }.joined(separator: " × ")) mm, orientation \(g.orientation), "
+        + "scl_slope \(h.sclSlope) scl_inter \(h.sclInter), qform_code \(h.qformCode) sform_code \(h.sformCode), affine [\(affine)]"
 }

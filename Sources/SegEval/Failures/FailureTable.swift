@@ -25,6 +25,10 @@ public struct FailureRow: Sendable, Equatable {
         case falsePositiveSegment = "false-positive-segment"
         /// Panoptic: a matched pair whose IoU is below 0.75.
         case lowIoUMatch = "low-iou-match"
+        /// Volumes: a structure of a case whose Dice is below 0.5 (the "iou" column holds the Dice).
+        case lowDiceStructure = "low-dice-structure"
+        /// Volumes: a connected component of the reference the prediction does not touch.
+        case missedLesion = "missed-lesion"
     }
 
     public var image: String
@@ -297,6 +301,8 @@ extension FailureRow.Kind {
         case .missedSegment: 8
         case .falsePositiveSegment: 9
         case .lowIoUMatch: 10
+        case .lowDiceStructure: 11
+        case .missedLesion: 12
         }
     }
 }

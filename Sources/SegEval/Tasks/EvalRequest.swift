@@ -3,7 +3,7 @@ import SegCore
 /// What to evaluate and how: the one request `segterm eval`, `segterm compare` and the workbench
 /// hand to `Evaluation.run`.
 public struct EvalRequest: Sendable {
-    public enum Task: String, Sendable, CaseIterable { case instance, semantic, panoptic, binary }
+    public enum Task: String, Sendable, CaseIterable { case instance, semantic, panoptic, binary, volume }
 
     public var groundTruth: String
     public var predictions: String
@@ -43,6 +43,11 @@ public struct EvalRequest: Sendable {
     public var failureQuery = FailureQuery(limit: 50)
     /// Instance: also compute the TIDE error breakdown.
     public var tide = false
+    /// Volumes: the dataset.json (nil: looked for beside the ground truth), the surface metrics
+    /// (off to get nnU-Net's numbers only, faster) and the NSD tolerance in millimetres.
+    public var datasetJSON: String?
+    public var surfaceMetrics = true
+    public var nsdTolerance = 1.0
     /// Called with (images done, images) as the evaluation goes.
     public var progress: (@Sendable (Int, Int) -> Void)?
 

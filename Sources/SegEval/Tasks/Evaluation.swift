@@ -29,6 +29,10 @@ public enum Evaluation {
             let ev = try binary(request)
             failures = try FailureTable.binary(ev, query: request.failureQuery, file: request.groundTruth)
             engine = .binary(ev)
+        case .volume:
+            let ev = try volume(request, classes: classes)
+            failures = try FailureTable.volume(ev, query: request.failureQuery, file: request.groundTruth)
+            engine = .volume(ev)
         case .panoptic:
             let ev = try PanopticEvaluator(limits: request.limits)
                 .evaluate(groundTruth: request.groundTruth, predictions: request.predictions, workers: request.workers,
@@ -67,6 +71,7 @@ public enum Evaluation {
         case let (.semantic(x), .semantic(y)): return try Comparison.semantic(x, y, replicates: n, seed: seed)
         case let (.binary(x), .binary(y)): return try Comparison.binary(x, y, replicates: n, seed: seed)
         case let (.panoptic(x), .panoptic(y)): return try Comparison.panoptic(x, y, replicates: n, seed: seed)
+        case let (.volume(x), .volume(y)): return try Comparison.volume(x, y, replicates: n, seed: seed)
         default: throw SegError(.invalid, file: b.predictions, "a \(b.task.rawValue) set cannot be compared with a \(a.task.rawValue) set")
         }
     }

@@ -9,6 +9,7 @@ public struct EvaluationResult: Sendable {
         case semantic(SemanticEvaluation)
         case binary(BinaryEvaluation)
         case panoptic(PanopticEvaluation)
+        case volume(VolumeEvaluation)
     }
 
     public var groundTruth: String
@@ -25,6 +26,7 @@ public struct EvaluationResult: Sendable {
         case .semantic: .semantic
         case .binary: .binary
         case .panoptic: .panoptic
+        case .volume: .volume
         }
     }
 
@@ -35,6 +37,7 @@ public struct EvaluationResult: Sendable {
         case .semantic(let ev): ImageScores(semantic: ev)
         case .binary(let ev): ImageScores(binary: ev)
         case .panoptic(let ev): ImageScores(panoptic: ev)
+        case .volume(let ev): ImageScores(volume: ev)
         }
     }
 
@@ -49,6 +52,8 @@ public struct EvaluationResult: Sendable {
             .binary(ev.document(groundTruth: groundTruth, predictions: predictions, failures: failures))
         case .panoptic(let ev):
             .panoptic(ev.document(groundTruth: groundTruth, predictions: predictions, failures: failures))
+        case .volume(let ev):
+            .volume(ev.document(groundTruth: groundTruth, predictions: predictions, failures: failures))
         }
     }
 
@@ -68,6 +73,8 @@ public struct EvaluationResult: Sendable {
             return EvalOutput(report: report, tables: ev.tables + [failures.table], csv: ev.csvTable)
         case .panoptic(let ev):
             return EvalOutput(report: report, tables: ev.tables + [failures.table], csv: ev.csvTable)
+        case .volume(let ev):
+            return EvalOutput(report: report, tables: ev.tables + [failures.table], csv: ev.csvTable)
         }
     }
 }
@@ -79,6 +86,7 @@ public enum EvalReport: Codable, Sendable, Equatable {
     case semantic(SemanticReportDocument)
     case binary(BinaryReportDocument)
     case panoptic(PanopticReportDocument)
+    case volume(VolumeReportDocument)
 
     private enum TaskKey: String, CodingKey { case task }
 
@@ -89,6 +97,7 @@ public enum EvalReport: Codable, Sendable, Equatable {
         case "semantic": self = .semantic(try SemanticReportDocument(from: decoder))
         case "binary": self = .binary(try BinaryReportDocument(from: decoder))
         case "panoptic": self = .panoptic(try PanopticReportDocument(from: decoder))
+        case "volume": self = .volume(try VolumeReportDocument(from: decoder))
         default:
             throw DecodingError.dataCorruptedError(forKey: .task, in: try decoder.container(keyedBy: TaskKey.self),
                                                    debugDescription: "unknown task '\(task)'")
@@ -101,6 +110,7 @@ public enum EvalReport: Codable, Sendable, Equatable {
         case .semantic(let d): try d.encode(to: encoder)
         case .binary(let d): try d.encode(to: encoder)
         case .panoptic(let d): try d.encode(to: encoder)
+        case .volume(let d): try d.encode(to: encoder)
         }
     }
 }

@@ -31,6 +31,14 @@ public struct ImageScores: Sendable, Equatable {
                                                    uniquingKeysWith: { a, _ in a }))
     }
 
+    /// Volumes: each case's mean Dice over the structures it defines (-1 when none is).
+    public init(volume evaluation: VolumeEvaluation) {
+        self.init(metric: "Dice", byStem: Dictionary(evaluation.cases.map { c in
+            let defined = c.overlaps.map(\.dice).filter { !$0.isNaN }
+            return (c.name, defined.isEmpty ? -1 : defined.reduce(0, +) / Double(defined.count))
+        }, uniquingKeysWith: { a, _ in a }))
+    }
+
     public init(binary evaluation: BinaryEvaluation) {
         self.init(metric: "IoU", byStem: Dictionary(evaluation.images.map { ($0.stem, $0.iou) }, uniquingKeysWith: { a, _ in a }))
     }

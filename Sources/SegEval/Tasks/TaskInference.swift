@@ -17,6 +17,7 @@ extension Evaluation {
     public static func task(of request: EvalRequest, classes: [String]?) -> EvalRequest.Task {
         if let task = request.task { return task }
         if objectFormat(request.groundTruth) != nil { return .instance }
+        if holdsVolumes(request.groundTruth) { return .volume }
         if FileIO.isDirectory(request.groundTruth) { return (classes?.count ?? 0) > 2 ? .semantic : .binary }
         return looksPanoptic(request.groundTruth) ? .panoptic : .instance
     }
@@ -33,6 +34,11 @@ extension Evaluation {
         case .cityscapes where !FormatFiles.walk(path, where: { $0.hasSuffix("_instanceIds.png") }).isEmpty: return .cityscapes
         default: return nil
         }
+    }
+
+    /// A folder whose files are NIfTI volumes (`.nii`, `.nii.gz`), as nnU-Net's labelsTr.
+    static func holdsVolumes(_ path: String) -> Bool {
+        FileIO.isDirectory(path) && !FormatFiles.walk(path, where: NIfTI.isNIfTI).isEmpty
     }
 
     /// The task of a request, reading its class-list file when it has one.

@@ -16,6 +16,7 @@ extension MetricsTable {
         case .semantic(let ev): self = Self.semantic(ev)
         case .binary(let ev): self = Self.binary(ev)
         case .panoptic(let ev): self = Self.panoptic(ev)
+        case .volume(let ev): self = Self.volume(ev)
         }
     }
 
@@ -33,6 +34,18 @@ extension MetricsTable {
                             rowLabel: "class", columns: columns, rows: rows,
                             summary: zip(names, ev.stats).map { ($0, $1) },
                             errors: tide.map { tide in TIDEResult.ErrorType.allCases.map { ($0.rawValue, tide.gains[$0] ?? 0) } } ?? [])
+    }
+
+    /// Volumes: nnU-Net's mean Dice and IoU per structure, and the surface metrics' means.
+    static func volume(_ ev: VolumeEvaluation) -> MetricsTable {
+        let rows = ev.dataset.structures.indices.map { s in
+            MetricsTable.Row(name: ev.dataset.structures[s].name, values: [
+                ev.mean(structure: s, metric: "Dice"), ev.mean(structure: s, metric: "IoU"),
+                ev.surfaceMean(structure: s, \.hausdorff95).mean, ev.surfaceMean(structure: s, \.surfaceDice).mean,
+            ].map { $0.isFinite ? $0 : nil })
+        }
+        return MetricsTable(title: "volume, \(ev.cases.count) cases", rowLabel: "structure", columns: ["Dice", "IoU", "HD95", "NSD"], rows: rows,
+                            summary: [("Dice", ev.foregroundMean(metric: "Dice"))], errors: [])
     }
 
     static func semantic(_ ev: SemanticEvaluation) -> MetricsTable {

@@ -20,7 +20,8 @@ extension SetEvaluation {
                   let i = ev.images.firstIndex(where: { $0.fileName == row.image }),
                   let ids = Self.segmentIds(ev, i) else { return nil }
             return ids.mask(of: id)
-        case nil:
+        case .volume?, nil:
+            // Volumes are not drawn on photos; the slice viewer (issue #20, item 5) will draw them.
             return nil
         }
     }
@@ -45,7 +46,7 @@ extension SetEvaluation {
         case .panoptic(let ev)?:
             guard let i = ev.images.firstIndex(where: { FileName.stem($0.fileName) == stem }), let ids = Self.segmentIds(ev, i) else { return [] }
             return Set(ids.labels).filter { $0 != 0 }.sorted().enumerated().map { rank, id in (ids.mask(of: id), rank) }
-        case nil:
+        case .volume?, nil:
             return []
         }
     }
