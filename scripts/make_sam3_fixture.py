@@ -49,16 +49,21 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = 4345
+SEED = 4347  # chosen so that the cases take both stability branches and some masks have holes to fill
 OUT = ROOT / "Tests/SegModelsTests/Fixtures/sam3_reduced"
 
 # What the Swift loader cannot read from the shapes: the decoder's heads (and, for clarity, its sizes).
 SIDECAR = {"decoder_transformer_depth": 2, "decoder_mlp_dim": 64, "decoder_num_heads": 2,
-           "iou_head_depth": 3, "iou_head_hidden_dim": 32}
+           "iou_head_depth": 3, "iou_head_hidden_dim": 32, "text_heads": 2, "detector_heads": 2}
 REDUCED = dict(img_size=126, pretrain_img_size=56, patch_size=14, embed_dim=32, depth=4, num_heads=2, window_size=4,
-               global_att_blocks=(1, 3), d_model=32, text_width=8)
+               global_att_blocks=(1, 3), d_model=32, text_width=8, text_heads=2, text_layers=2)
 FULL = dict(img_size=1008, pretrain_img_size=336, patch_size=14, embed_dim=1024, depth=32, num_heads=16, window_size=24,
-            global_att_blocks=(7, 15, 23, 31), d_model=256, text_width=1024)
+            global_att_blocks=(7, 15, 23, 31), d_model=256, text_width=1024, text_heads=16, text_layers=24)
+# The reduced fixture's vocabulary: the first merges of CLIP's, so that the token embedding (one row per
+# token) keeps the committed checkpoint small. The official SimpleTokenizer reads it as it reads the
+# whole file (vocabulary = 512 byte tokens + merges + 2 specials).
+REDUCED_MERGES = 3000
+VOCAB_NAME = "bpe_reduced_vocab.txt.gz"
 
 
 def patch_sources():
@@ -88,6 +93,17 @@ def bpe_path():
     return str(root / "bpe_simple_vocab_16e6.txt.gz")
 
 
+def reduced_vocab(out):
+    """CLIP's merges file cut after REDUCED_MERGES merges (header line kept), gzipped without a
+    timestamp so that a re-run writes the same bytes."""
+    import gzip
+    lines = gzip.open(bpe_path()).read().decode("utf-8").split("\n")
+    path = out / VOCAB_NAME
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write("\n".join(lines[:1 + REDUCED_MERGES]).encode("utf-8"))
+    return str(path)
+
+
 class TransformerStandIn(torch.nn.Module):
     """Sam3TrackerBase reads only `decoder` (None) and `d_model` of its memory transformer."""
 
@@ -105,16 +121,7 @@ class MemoryEncoderStandIn(torch.nn.Module):
         self.out_proj = torch.nn.Linear(4, 8)
 
 
-class Container(torch.nn.Module):
-    """The attributes of `Sam3Image` the image path reads, under the same names (so its state dict
-    keys are the official ones)."""
-
-    def __init__(self, backbone, predictor):
-        super().__init__()
-        self.backbone, self.inst_interactive_predictor = backbone, predictor
-
-
-def build(cfg, reduced):
+def build(cfg, reduced, vocab):
     from sam3.model.necks import Sam3DualViTDetNeck
     from sam3.model.position_encoding import PositionEmbeddingSine
     from sam3.model.sam1_task_predictor import SAM3InteractiveImagePredictor
@@ -137,8 +144,9 @@ def build(cfg, reduced):
     neck = Sam3DualViTDetNeck(position_encoding=pos, d_model=d, scale_factors=[4.0, 2.0, 1.0, 0.5], trunk=vit,
                               add_sam2_neck=True)
     w = cfg["text_width"]
-    text = VETextEncoder(tokenizer=SimpleTokenizer(bpe_path=bpe_path()), d_model=d, width=w,
-                         heads=2 if reduced else 16, layers=1 if reduced else 24)
+    tokenizer = SimpleTokenizer(bpe_path=vocab)
+    text = VETextEncoder(tokenizer=tokenizer, d_model=d, width=w, heads=cfg["text_heads"], layers=cfg["text_layers"],
+                         vocab_size=tokenizer.vocab_size)
     backbone = SAM3VLBackbone(visual=neck, text=text, scalp=1)
     extra = {"dynamic_multimask_via_stability": True, "dynamic_multimask_stability_delta": 0.05,
              "dynamic_multimask_stability_thresh": 0.98}
@@ -155,7 +163,8 @@ def build(cfg, reduced):
             use_high_res_features=True, iou_prediction_use_sigmoid=True, pred_obj_scores=True, pred_obj_scores_mlp=True,
             use_multimask_token_for_obj_ptr=True, **extra)
     predictor = SAM3InteractiveImagePredictor(tracker)
-    return Container(backbone, predictor).eval()
+    from sam3_detector import build_detector, full_dims, reduced_dims
+    return build_detector(backbone, predictor, reduced_dims() if reduced else full_dims()).eval()
 
 
 TOKENS = ("iou_token.weight", "mask_tokens.weight", "obj_score_token.weight", "not_a_point_embed.weight", "no_mask_embed.weight",
@@ -164,16 +173,17 @@ TOKENS = ("iou_token.weight", "mask_tokens.weight", "obj_score_token.weight", "n
 
 
 def randomize(model, seed, hyper_scale):
-    """Weights N(0, 1/fan_in); LayerNorms near identity; every other float tensor random too
-    (complex RoPE buffers and the prompt encoder's Gaussian matrix are kept: they are computed, or
-    random already)."""
+    """Weights N(0, 1/fan_in); LayerNorms near identity; every other float tensor random too, each
+    from its own key's seed (the prompt encoder's Gaussian matrix N(0, 1) as the official init draws
+    it, but seeded, so that it does not depend on how much of torch's global stream the modules built
+    before it used; complex RoPE buffers are kept: they are computed)."""
     norm = set()
     for name, m in model.named_modules():
         if isinstance(m, torch.nn.LayerNorm) or type(m).__name__ == "LayerNorm2d":
             norm.update({f"{name}.weight", f"{name}.bias"})
     with torch.no_grad():
         for k, v in model.state_dict().items():
-            if k.endswith("positional_encoding_gaussian_matrix") or not v.is_floating_point():
+            if not v.is_floating_point():
                 continue
             g = torch.Generator().manual_seed(seed + zlib.crc32(k.encode()))
             n = torch.randn(v.shape, generator=g)
@@ -306,6 +316,95 @@ def run_cases(pred, probe, out, img_name, img, keep_full_logits):
     return {"file": f"{img_name}.png", "width": w, "height": h, "cases": cases}
 
 
+LONG_PHRASE = ("a very long description of the small red and yellow school buses parked in a row beside the old brick "
+               "building on the corner of the street near the river, with trees and people and bicycles everywhere")
+# The kept detections are recorded at this threshold: the random reduced model's scores stay below the
+# official default 0.5.
+KEEP = 0.3
+TEXT_CASES = [
+    {"name": "bus", "text": "yellow school bus", "boxes": []},
+    {"name": "long", "text": LONG_PHRASE, "boxes": []},
+    {"name": "box", "text": None, "boxes": [([0.2, 0.25, 0.6, 0.7], True)]},
+    {"name": "text_boxes", "text": "cat's ears, 2 dogs!", "boxes": [([0.3, 0.2, 0.7, 0.6], True), ([0.05, 0.5, 0.3, 0.95], False)]},
+]
+
+
+def run_text_cases(model, out, img_name, img, cfg, detailed):
+    """The official Sam3Processor on one image: every query's raw outputs (threshold 0) and the
+    processor's kept detections at KEEP. The low-resolution mask logits of every query are kept for
+    the `detailed` image only (the others' kept masks are checked at full size). Boxes are given as fractions
+    [x0, y0, x1, y1] of the image here and passed as the processor takes them (cx, cy, w, h)."""
+    from PIL import Image
+    from sam3.model.sam3_image_processor import Sam3Processor
+    from sam3.model import box_ops
+    proc = Sam3Processor(model, resolution=cfg["img_size"], confidence_threshold=KEEP)
+    state = proc.set_image(Image.fromarray(img))
+    h, w = img.shape[:2]
+    if detailed:
+        for i, f in enumerate(state["backbone_out"]["backbone_fpn"]):
+            save_npy(out / f"{img_name}_det_fpn{i}.npy", f[0].numpy())
+    raw = {}
+    original = model.forward_grounding
+
+    def recording(*a, **k):
+        o = original(*a, **k)
+        raw.update(o)
+        return o
+    model.forward_grounding = recording
+    # Each stage's output on the detailed image, so that a port can be checked stage by stage: the
+    # prompt (text, geometry encoder), the fusion encoder's memory, the decoder's last queries.
+    stages = {}
+    if detailed:
+        enc_prompt, run_enc, dec = model._encode_prompt, model._run_encoder, model.transformer.decoder.forward
+
+        def rec_prompt(*a, **k):
+            o = enc_prompt(*a, **k)
+            stages["prompt"], stages["prompt_valid"] = o[0][:, 0], ~o[1][0]
+            return o
+
+        def rec_enc(*a, **k):
+            o = run_enc(*a, **k)
+            stages["memory"] = o[1]["encoder_hidden_states"][:, 0]
+            return o
+
+        def rec_dec(*a, **k):
+            o = dec(*a, **k)
+            stages["queries"], stages["reference_boxes"] = o[0][-1][:, 0], o[1][-1][:, 0]
+            return o
+        model._encode_prompt, model._run_encoder, model.transformer.decoder.forward = rec_prompt, rec_enc, rec_dec
+    results = []
+    for c in TEXT_CASES:
+        proc.reset_all_prompts(state)
+        if c["text"] is not None:
+            state = proc.set_text_prompt(c["text"], state)
+        for b, label in c["boxes"]:
+            x0, y0, x1, y1 = b
+            state = proc.add_geometric_prompt([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], label, state)
+        text = c["text"] if c["text"] is not None else "visual"
+        tokens = model.backbone.language_backbone.tokenizer([text], context_length=32)[0]
+        base = f"{img_name}_text_{c['name']}"
+        logits = raw["pred_logits"][0, :, 0].numpy()
+        presence = float(raw["presence_logit_dec"].reshape(-1)[0])
+        save_npy(out / f"{base}_logits.npy", logits)
+        save_npy(out / f"{base}_boxes.npy", box_ops.box_cxcywh_to_xyxy(raw["pred_boxes"][0]).numpy())
+        if detailed:
+            save_npy(out / f"{base}_masks_lowres.npy", raw["pred_masks"][0].numpy())
+            for k in ("prompt", "memory", "queries", "reference_boxes"):
+                save_npy(out / f"{base}_{k}.npy", stages[k].numpy())
+            c = {**c, "prompt_valid": [bool(v) for v in stages["prompt_valid"]]}
+            save_npy(out / f"{base}_language.npy", state["backbone_out"]["language_features"][:, 0].numpy())
+        keep = state["scores"].numpy()
+        masks = state["masks"][:, 0].numpy().astype(np.uint8) * 255
+        if len(keep):
+            Image.fromarray(masks.reshape(-1, w)).save(out / f"{base}_kept_masks.png")
+        results.append({**c, "tokens": [int(t) for t in tokens], "presence_logit": presence,
+                        "kept_scores": [float(x) for x in keep], "kept_boxes": state["boxes"].numpy().tolist()})
+    model.forward_grounding = original
+    if detailed:
+        model._encode_prompt, model._run_encoder, model.transformer.decoder.forward = enc_prompt, run_enc, dec
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", help="write the full-size configuration with random weights here instead")
@@ -327,17 +426,18 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     cfg = FULL if full else REDUCED
     name = "sam3_random" if full else "sam3_reduced"
+    vocab = reduced_vocab(out) if not full else bpe_path()
     if args.resume and (out / f"{name}.pt").exists():
         # The checkpoint is a pure function of the seed: reusing it saves building and writing 3.3 GB.
         print("reusing", out / f"{name}.pt")
     else:
-        model = build(cfg, reduced=not full)
+        model = build(cfg, reduced=not full, vocab=vocab)
         randomize(model, args.seed if args.seed is not None else 777 if full else SEED, 1.0 if full else 4.0)
         torch.save({"model": official_layout(model)}, out / f"{name}.pt")
     if not full:
         (out / f"{name}.json").write_text(json.dumps(SIDECAR, indent=1))
     # Reload through the official mapping, as a user's checkpoint would be.
-    model = build(cfg, reduced=not full)
+    model = build(cfg, reduced=not full, vocab=vocab)
     load_official(model, out / f"{name}.pt")
     pred = model.inst_interactive_predictor
     pred.model.backbone = model.backbone  # the predictor's own set_image runs the detector's backbone
@@ -356,6 +456,7 @@ def main():
                 continue
             Image.fromarray(img).save(out / f"{img_name}.png")
             manifest[img_name] = run_cases(pred, probe, out, img_name, img, keep_full_logits=img.shape[0] * img.shape[1] <= 4096)
+            manifest[img_name]["text_cases"] = run_text_cases(model, out, img_name, img, cfg, detailed=img_name == "landscape")
             if full:  # (the committed reduced fixture keeps its single cases.json)
                 done.write_text(json.dumps(manifest[img_name], indent=1))
     (out / "cases.json").write_text(json.dumps(manifest, indent=1))

@@ -26,8 +26,23 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("point"), help: "A click X,Y in image pixels; :1 (default) is object, :0 is background. Repeatable.")
     var points: [String] = []
 
-    @Option(help: "A box X0,Y0,X1,Y1 in image pixels.")
-    var box: String?
+    @Option(help: "A box X0,Y0,X1,Y1 in image pixels. With --text (SAM 3): exemplar boxes, repeatable, :1 (default) positive, :0 negative; alone they are the concept prompt.")
+    var box: [String] = []
+
+    @Option(help: "SAM 3: find every instance of this phrase; --out gets a COCO results list (JSON).")
+    var text: String?
+
+    @Flag(name: .customLong("exemplars"), help: "SAM 3: treat the --box values as exemplar boxes without a phrase (the concept prompt is the boxes alone).")
+    var exemplarsOnly = false
+
+    @Option(help: "SAM 3 concept prompts: keep detections scoring above this (default 0.5, the official processor's; 0 keeps every query).")
+    var threshold: Float = 0.5
+
+    @Option(name: .customLong("category-id"), help: "SAM 3 concept prompts: category_id written in the results (default 1).")
+    var categoryId: Int = 1
+
+    @Option(help: "SAM 3 concept prompts: CLIP's BPE vocabulary bpe_simple_vocab_16e6.txt.gz (default: beside the checkpoint).")
+    var vocab: String?
 
     @Option(name: .customLong("mask-input"), help: "Low-resolution logits from an earlier run with the same model (raw little-endian float32 or a float32 .npy, e.g. --lowres-out): 4 x the embedding grid per side, 256x256 for SAM, MobileSAM and SAM 2.1, 288x288 for SAM 3.")
     var maskInput: String?
@@ -60,16 +75,23 @@ struct Segment: ParsableCommand {
 
     func validate() throws {
         for p in points { _ = try PromptParsing.point(p) }
-        if let box { _ = try PromptParsing.box(box) }
+        if text != nil || exemplarsOnly {
+            for b in box { _ = try PromptParsing.exemplar(b) }
+            if !(0...1).contains(threshold) { throw ValidationError("--threshold must be within 0...1") }
+        } else {
+            if box.count > 1 { throw ValidationError("one --box for point and box prompts (several only as SAM 3 exemplars with --text or --exemplars)") }
+            for b in box { _ = try PromptParsing.box(b) }
+        }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
-        if points.isEmpty && box == nil {
+        if text != nil || exemplarsOnly { return try runConcept() }
+        if points.isEmpty && box.isEmpty {
             throw SegError(.invalid, file: image, "empty prompt: give at least one --point or a --box")
         }
         Threads.configure(threads)
-        let prompts = Prompts(points: try points.map(PromptParsing.point), box: try box.map(PromptParsing.box))
+        let prompts = Prompts(points: try points.map(PromptParsing.point), box: try box.first.map(PromptParsing.box))
         let cache = noCache ? nil : EmbeddingCache(directory: cacheDir ?? EmbeddingCache.defaultDirectory)
         let segmenter = try ModelRegistry.segmenter(for: model, cache: cache)
         let rgb = try ImageFile.read(image, limits: imageOptions.limits).rgbImage()

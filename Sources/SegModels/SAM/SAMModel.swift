@@ -73,7 +73,7 @@ public final class SAMModel: Sendable {
     public var lowResSide: Int { 4 * config.grid }
     /// [d, g, g]; SAM 2.1: the embedding and its two high-resolution maps, flat (see `sam2MapCounts`).
     public var featureShape: [Int] {
-        if isSAM2 { let c = sam2MapCounts; return [c.embed + c.s1 + c.s0] }
+        if isSAM2 { let c = sam2MapCounts; return [c.embed + c.s1 + c.s0 + sam3DetectorCount] }
         return [embedDim, grid, grid]
     }
     public var name: String {

@@ -57,7 +57,8 @@ extension SAMModel {
         let counts = sam2MapCounts
         let c1 = d / 4, c2 = d / 8
         return features.data.withUnsafeBufferPointer { f -> DecoderImageCache? in
-            guard let base = f.baseAddress, f.count == counts.embed + counts.s1 + counts.s0 else { return nil }
+            // (A SAM 3 embedding carries the detector's levels after the three maps.)
+            guard let base = f.baseAddress, f.count == counts.embed + counts.s1 + counts.s0 + sam3DetectorCount else { return nil }
             let tokens = ws.buffer(902, n * d)
             transpose(base, rows: d, cols: n, tokens)
             guard let cache = decoder.imageCache(tokens: tokens, ws: ws) else { return nil }

@@ -32,6 +32,7 @@ extension SAMConfig {
 
     static let sam3Trunk = "detector.backbone.vision_backbone.trunk."
     static let sam3Necks = "detector.backbone.vision_backbone.sam2_convs."
+    static let sam3DetectorNeck = "detector.backbone.vision_backbone.convs."
 
     /// Is `dict` a SAM 3 checkpoint (official layout: `detector.` and `tracker.` keys)?
     static func isSAM3(_ dict: StateDict) -> Bool { dict.has(sam3Trunk + "patch_embed.proj.weight") }

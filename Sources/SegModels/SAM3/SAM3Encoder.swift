@@ -34,6 +34,9 @@ struct SAM3Encoder: Sendable {
     let levels: [Level]
     let convS0: ConvW, convS1: ConvW
     let noMem: Param         // [d]
+    /// The detector's own SimpleFPN (`convs`, levels ×4, ×2, ×1) for text and exemplar prompts;
+    /// nil when the checkpoint has no detector heads.
+    let detectorLevels: [Level]?
 
     init(_ c: SAMConfig.SAM3ViT, _ l: WeightLoader) throws {
         config = c
@@ -53,19 +56,25 @@ struct SAM3Encoder: Sendable {
                                            shape: [side * side, c.headDim / 2, 2]))
         }
         let n = SAMConfig.sam3Necks, d = c.neckDim
-        func up(_ key: String, _ inC: Int) throws -> Up {
-            Up(w: try l.param(key + ".weight", [inC, inC / 2, 2, 2]), b: try l.param(key + ".bias", [inC / 2]), inC: inC, outC: inC / 2)
+        func fpn(_ n: String) throws -> [Level] {
+            func up(_ key: String, _ inC: Int) throws -> Up {
+                Up(w: try l.param(key + ".weight", [inC, inC / 2, 2, 2]), b: try l.param(key + ".bias", [inC / 2]), inC: inC, outC: inC / 2)
+            }
+            func level(_ i: Int, ups: [Up]) throws -> Level {
+                let inC = ups.last?.outC ?? C
+                return Level(ups: ups, conv1: try l.conv(n + "\(i).conv_1x1", inC, d, k: 1, bias: true),
+                             conv3: try l.conv(n + "\(i).conv_3x3", d, d, k: 3, pad: 1, bias: true))
+            }
+            return [
+                try level(0, ups: [try up(n + "0.dconv_2x2_0", C), try up(n + "0.dconv_2x2_1", C / 2)]),
+                try level(1, ups: [try up(n + "1.dconv_2x2", C)]),
+                try level(2, ups: []),
+            ]
         }
-        func level(_ i: Int, ups: [Up]) throws -> Level {
-            let inC = ups.last?.outC ?? C
-            return Level(ups: ups, conv1: try l.conv(n + "\(i).conv_1x1", inC, d, k: 1, bias: true),
-                         conv3: try l.conv(n + "\(i).conv_3x3", d, d, k: 3, pad: 1, bias: true))
-        }
-        levels = [
-            try level(0, ups: [try up(n + "0.dconv_2x2_0", C), try up(n + "0.dconv_2x2_1", C / 2)]),
-            try level(1, ups: [try up(n + "1.dconv_2x2", C)]),
-            try level(2, ups: []),
-        ]
+        levels = try fpn(n)
+        let det = SAMConfig.sam3DetectorNeck
+        detectorLevels = l.dict.has(det + "2.conv_1x1.weight") && l.dict.has(SAM3TextEncoder.prefix + "encoder.token_embedding.weight")
+            ? try fpn(det) : nil
         convS0 = try l.conv("sam_mask_decoder.conv_s0", d, d / 8, k: 1, bias: true)
         convS1 = try l.conv("sam_mask_decoder.conv_s1", d, d / 4, k: 1, bias: true)
         noMem = try l.param("no_mem_embed", [1, 1, d])
@@ -107,6 +116,12 @@ extension SAM3Encoder {
         return (d * g * g, (d / 4) * 4 * g * g, (d / 8) * 16 * g * g)
     }
 
+    /// Floats of the detector's three levels ([d, 4g, 4g], [d, 2g, 2g], [d, g, g]) after the three
+    /// maps; 0 without detector heads.
+    var detectorCount: Int {
+        detectorLevels == nil ? 0 : config.neckDim * 21 * grid * grid
+    }
+
     /// image: normalised [3, S, S]; writes [embed | s1 | s0], channel-major, to `out`.
     func forward(_ image: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, ws: Workspace) {
         let C = config.embedDim, g = grid, n = g * g
@@ -124,6 +139,14 @@ extension SAM3Encoder {
         let s0 = ws.buffer(SSlot.level.rawValue, config.neckDim * 16 * n)
         neck(levels[0], xc, side: g, s0, ws: ws)
         runConv(convS0, s0, height: 4 * g, width: 4 * g, out + c.embed + c.s1, ws: ws, scratchSlot: SSlot.conv.rawValue)
+        if let det = detectorLevels {
+            // The detector's levels, finest first, as its backbone_fpn (the ×0.5 level is dropped by scalp=1).
+            var at = out + c.embed + c.s1 + c.s0
+            for (i, lv) in det.enumerated() {
+                neck(lv, xc, side: g, at, ws: ws)
+                at += config.neckDim * (16 >> (2 * i)) * n
+            }
+        }
     }
 
     /// no_mem_embed per channel, spread over the embedding's pixels (channel-major).

@@ -8,10 +8,17 @@ import SegNN
 extension SAMModel {
     var isSAM3: Bool { if case .sam3 = config.encoder { true } else { false } }
 
+    /// The SAM 3 encoder, when this is SAM 3.
+    var sam3Encoder: SAM3Encoder? { if case .sam3(let e) = encoder { e } else { nil } }
+
+    /// Floats the detector's levels add to a SAM 3 embedding (after the three maps the point path
+    /// reads), so that a phrase on a prepared or cached image runs no encoder; 0 without detector heads.
+    var sam3DetectorCount: Int { sam3Encoder?.detectorCount ?? 0 }
+
     func prepareSAM3(_ image: RGBImage, encoder: SAM3Encoder) throws -> SAMEmbedding {
         let s = imageSize
         let counts = sam2MapCounts
-        var features = [Float](repeating: 0, count: counts.embed + counts.s1 + counts.s0)
+        var features = [Float](repeating: 0, count: counts.embed + counts.s1 + counts.s0 + encoder.detectorCount)
         do {
             // The encoder's scratch is its own and freed before the decoder's per-image work.
             let ws = Workspace()

@@ -1,0 +1,130 @@
+import Foundation
+import SegCore
+import SegNN
+
+/// `nn.MultiheadAttention` as the detector's layers use it (packed `in_proj_weight` [3d, d] and
+/// bias, `out_proj`), on row-major token matrices; keys masked out (`key_padding_mask`) get -∞.
+struct SAM3MHA: Sendable {
+    let inW: Param, inB: Param
+    let out: LinearW
+    let dim: Int, heads: Int
+
+    init(_ l: WeightLoader, _ prefix: String, dim d: Int, heads: Int) throws {
+        guard heads > 0, d % heads == 0 else { throw SegError(.invalid, file: l.dict.path, "\(prefix): width \(d) does not split into \(heads) heads") }
+        inW = try l.param(prefix + ".in_proj_weight", [3 * d, d])
+        inB = try l.param(prefix + ".in_proj_bias", [3 * d])
+        out = try l.linear(prefix + ".out_proj", d, d)
+        dim = d
+        self.heads = heads
+    }
+
+    /// y (+)= attention(q, k, v): q [nq, d], k and v [nk, d] before their projections.
+    /// `keyValid` false keys take no part; `bias` adds to each head's logits (the decoder's box bias).
+    func callAsFunction(q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, nk: Int,
+                        keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil,
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace) {
+        let d = dim, dh = d / heads
+        let Q = ws.buffer(SAM3Slot.q.rawValue, nq * d), K = ws.buffer(SAM3Slot.k.rawValue, nk * d)
+        let V = ws.buffer(SAM3Slot.v.rawValue, nk * d), O = ws.buffer(SAM3Slot.o.rawValue, nq * d)
+        Gemm.linear(q, rows: nq, inFeatures: d, weight: inW.pointer, bias: inB.pointer, outFeatures: d, Q)
+        Gemm.linear(k, rows: nk, inFeatures: d, weight: inW.pointer + d * d, bias: inB.pointer + d, outFeatures: d, K)
+        Gemm.linear(v, rows: nk, inFeatures: d, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, outFeatures: d, V)
+        let masked: [Int] = keyValid.map { m in m.indices.filter { !m[$0] } } ?? []
+        let hook: Attention.BiasHook? = (masked.isEmpty && bias == nil) ? nil : { h, r0, rows, s, ld in
+            bias?(h, r0, rows, s, ld)
+            for r in 0..<rows { for j in masked { s[r * ld + j] = -1e30 } }
+        }
+        let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.scratchCount(queries: nq, keys: nk))
+        Attention.multiHead(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh, valueDim: dh,
+                            scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch, bias: hook)
+        Gemm.linear(O, rows: nq, inFeatures: d, weight: out.w.pointer, bias: out.b?.pointer, outFeatures: d, y, accumulate: accumulate)
+    }
+}
+
+/// The detector's pre-norm `TransformerEncoderLayer` (encoder.py `forward_pre`): self-attention
+/// (position added to q and k when `posAtSelf`), cross-attention to a memory (position added to
+/// the memory's keys when `posAtCrossKeys`), ReLU MLP; each a residual.
+struct SAM3EncoderLayer: Sendable {
+    let selfAttn: SAM3MHA, crossAttn: SAM3MHA
+    let norm1: NormW, norm2: NormW, norm3: NormW
+    let linear1: LinearW, linear2: LinearW
+    let posAtSelf: Bool, posAtCrossKeys: Bool
+
+    init(_ l: WeightLoader, _ p: String, dim d: Int, heads: Int, posAtSelf: Bool, posAtCrossKeys: Bool) throws {
+        selfAttn = try SAM3MHA(l, p + "self_attn", dim: d, heads: heads)
+        crossAttn = try SAM3MHA(l, p + "cross_attn_image", dim: d, heads: heads)
+        norm1 = try l.norm(p + "norm1", d, eps: 1e-5)
+        norm2 = try l.norm(p + "norm2", d, eps: 1e-5)
+        norm3 = try l.norm(p + "norm3", d, eps: 1e-5)
+        let hidden = try l.shape(p + "linear1.weight").first ?? 0
+        guard hidden > 0 else { throw SegError(.invalid, file: l.dict.path, "\(p)linear1 has no rows") }
+        linear1 = try l.linear(p + "linear1", d, hidden)
+        linear2 = try l.linear(p + "linear2", hidden, d)
+        self.posAtSelf = posAtSelf
+        self.posAtCrossKeys = posAtCrossKeys
+    }
+
+    /// x [n, d] in place. `pos` [n, d] (the tokens' position, for self-attention), memory [m, d] with
+    /// `memoryPos` (for its keys) and `memoryValid`; `selfValid` masks the tokens' own keys.
+    func callAsFunction(_ x: UnsafeMutablePointer<Float>, n: Int, pos: UnsafePointer<Float>?, selfValid: [Bool]?,
+                        memory: UnsafePointer<Float>, m: Int, memoryPos: UnsafePointer<Float>?, memoryValid: [Bool]?, ws: Workspace) {
+        let d = selfAttn.dim
+        let t = ws.buffer(SAM3Slot.t.rawValue, n * d), qk = ws.buffer(SAM3Slot.qk.rawValue, max(n, m) * d)
+        Norm.layerNorm(x, t, rows: n, dim: d, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
+        var q = UnsafePointer(t)
+        if posAtSelf, let pos {
+            Elementwise.sum(qk, t, pos, n * d)
+            q = UnsafePointer(qk)
+        }
+        selfAttn(q: q, nq: n, k: q, v: t, nk: n, keyValid: selfValid, into: x, accumulate: true, ws: ws)
+        Norm.layerNorm(x, t, rows: n, dim: d, weight: norm2.w.pointer, bias: norm2.b.pointer, eps: norm2.eps)
+        var keys = memory
+        if posAtCrossKeys, let memoryPos {
+            Elementwise.sum(qk, memory, memoryPos, m * d)
+            keys = UnsafePointer(qk)
+        }
+        crossAttn(q: t, nq: n, k: keys, v: memory, nk: m, keyValid: memoryValid, into: x, accumulate: true, ws: ws)
+        Norm.layerNorm(x, t, rows: n, dim: d, weight: norm3.w.pointer, bias: norm3.b.pointer, eps: norm3.eps)
+        let h = ws.buffer(SAM3Slot.mlp.rawValue, n * linear1.outF)
+        linear1(t, rows: n, h)
+        Elementwise.relu(h, n * linear1.outF)
+        Gemm.linear(h, rows: n, inFeatures: linear1.outF, weight: linear2.w.pointer, bias: linear2.b?.pointer, outFeatures: d, x, accumulate: true)
+    }
+}
+
+/// `PositionEmbeddingSine` (normalize, scale 2π, temperature 10000) over an h × w grid, as rows
+/// [h·w, d]: the first d/2 channels encode y, the rest x, each as (sin, cos) pairs.
+enum SAM3Sine {
+    static func grid(height h: Int, width w: Int, dim d: Int) -> [Float] {
+        let half = d / 2
+        var out = [Float](repeating: 0, count: h * w * d)
+        let scale = 2 * Float.pi, eps: Float = 1e-6
+        let dimT = (0..<half).map { powf(10000, Float(2 * ($0 / 2)) / Float(half)) }
+        for y in 0..<h {
+            let ye = Float(y + 1) / (Float(h) + eps) * scale
+            for x in 0..<w {
+                let xe = Float(x + 1) / (Float(w) + eps) * scale
+                let row = (y * w + x) * d
+                for i in 0..<half {
+                    let py = ye / dimT[i], px = xe / dimT[i]
+                    out[row + i] = i % 2 == 0 ? sinf(py) : cosf(py)
+                    out[row + half + i] = i % 2 == 0 ? sinf(px) : cosf(px)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `_encode_xy` for one normalised point: (pos_x, pos_y), each d/2 values.
+    static func xy(_ x: Float, _ y: Float, dim d: Int) -> (x: [Float], y: [Float]) {
+        let half = d / 2, scale = 2 * Float.pi
+        let dimT = (0..<half).map { powf(10000, Float(2 * ($0 / 2)) / Float(half)) }
+        func enc(_ v: Float) -> [Float] { (0..<half).map { i in let p = v * scale / dimT[i]; return i % 2 == 0 ? sinf(p) : cosf(p) } }
+        return (enc(x), enc(y))
+    }
+}
+
+/// Workspace slots of SAM 3's detector.
+enum SAM3Slot: Int {
+    case q = 600, k, v, o, scores, t, qk, mlp, x, pos, prompt, geo, roi, dec, decPos, decT, refPos, bias, pix, pix2, seg
+}

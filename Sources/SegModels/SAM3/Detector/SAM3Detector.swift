@@ -1,0 +1,85 @@
+import Foundation
+import SegCore
+import SegNN
+
+/// SAM 3's detector after the backbone (sam3_image.py `forward_grounding` in eval): the prompt
+/// (text features, then the geometry encoder's tokens), the fusion encoder over the coarsest image
+/// level, the decoder, dot-product scores, boxes, and the segmentation head's masks.
+struct SAM3Detector: Sendable {
+    let geometry: SAM3Geometry
+    let encoder: [SAM3EncoderLayer]
+    let decoder: SAM3Decoder
+    let scoring: SAM3Scoring
+    let seg: SAM3SegmentationHead
+    let dim: Int
+    /// Owns the parameters' memory (the Params point into it).
+    let store: ParamStore
+
+    init(_ l: WeightLoader, dim d: Int, heads: Int) throws {
+        dim = d
+        store = l.store
+        geometry = try SAM3Geometry(l, dim: d, heads: heads)
+        var layers: [SAM3EncoderLayer] = []
+        let p = "detector.transformer.encoder.layers."
+        while l.dict.has(p + "\(layers.count).norm1.weight") && layers.count < 64 {
+            layers.append(try SAM3EncoderLayer(l, p + "\(layers.count).", dim: d, heads: heads, posAtSelf: true, posAtCrossKeys: false))
+        }
+        guard !layers.isEmpty else { throw SegError(.invalid, file: l.dict.path, "SAM 3 fusion encoder has no layers") }
+        encoder = layers
+        decoder = try SAM3Decoder(l, dim: d, heads: heads)
+        scoring = try SAM3Scoring(l, dim: d)
+        seg = try SAM3SegmentationHead(l, dim: d, heads: heads)
+    }
+
+    /// Every query's raw outputs, and the stages' values (for checking against the official code).
+    struct Raw: Sendable {
+        var prompt: [Float], promptValid: [Bool]
+        var memory: [Float]
+        var decoded: SAM3Decoder.Output
+        var logits: [Float]
+        var masks: [Float], maskSide: Int
+    }
+
+    /// levels: the detector's backbone levels, finest first, channel-major, each (data, side); the
+    /// last is the coarsest (g × g). text: the phrase's features [t, d] and valid tokens.
+    func run(levels: [(data: [Float], side: Int)], text: [Float], textValid: [Bool], boxes: [SAM3Exemplar], ws: Workspace) -> Raw {
+        let d = dim
+        guard let top = levels.last else { preconditionFailure("SAM3Detector.run without image levels") }
+        let g = top.side, n = g * g
+        var img = [Float](repeating: 0, count: n * d)
+        for c in 0..<d { for i in 0..<n { img[i * d + c] = top.data[c * n + i] } }
+        let pos = SAM3Sine.grid(height: g, width: g, dim: d)
+        var geo: [Float] = []
+        img.withUnsafeBufferPointer { ip in
+            pos.withUnsafeBufferPointer { pp in
+                if let i = ip.baseAddress, let p = pp.baseAddress { geo = geometry.encode(boxes, img: i, pos: p, height: g, width: g, ws: ws) }
+            }
+        }
+        let prompt = text + geo
+        let promptValid = textValid + [Bool](repeating: true, count: boxes.count + 1)
+        // The fusion encoder: image tokens attend to themselves (with position) and to the prompt.
+        var memory = img
+        memory.withUnsafeMutableBufferPointer { mp in
+            pos.withUnsafeBufferPointer { pp in
+                prompt.withUnsafeBufferPointer { qp in
+                    guard let m = mp.baseAddress, let p = pp.baseAddress, let q = qp.baseAddress else { return }
+                    for layer in encoder {
+                        layer(m, n: n, pos: p, selfValid: nil, memory: q, m: promptValid.count, memoryPos: nil, memoryValid: promptValid, ws: ws)
+                    }
+                }
+            }
+        }
+        var decoded = SAM3Decoder.Output(queries: [], boxes: [], lastReference: [], presenceLogit: 0)
+        memory.withUnsafeBufferPointer { mp in
+            pos.withUnsafeBufferPointer { pp in
+                if let m = mp.baseAddress, let p = pp.baseAddress {
+                    decoded = decoder.run(memory: m, memoryPos: p, height: g, width: g, prompt: prompt, promptValid: promptValid, ws: ws)
+                }
+            }
+        }
+        let logits = scoring.logits(queries: decoded.queries, count: decoder.count, prompt: prompt, promptValid: promptValid)
+        let masks = seg.masks(levels: Array(levels.dropLast()), memory: memory, side: g, prompt: prompt, promptValid: promptValid,
+                              queries: decoded.queries, count: decoder.count, ws: ws)
+        return Raw(prompt: prompt, promptValid: promptValid, memory: memory, decoded: decoded, logits: logits, masks: masks.logits, maskSide: masks.side)
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import SegCore
+import SegNN
+
+/// `DotProductScoring` (model_misc.py): the prompt through a residual MLP and LayerNorm, mean-pooled
+/// over its valid tokens and projected; each query projected; logit = their dot product / √d,
+/// clamped to ±12.
+struct SAM3Scoring: Sendable {
+    static let prefix = "detector.dot_prod_scoring."
+    let mlp: SAM3MLP, outNorm: NormW
+    let promptProj: LinearW, hsProj: LinearW
+    let dim: Int
+
+    init(_ l: WeightLoader, dim d: Int) throws {
+        let p = Self.prefix
+        mlp = try SAM3MLP(l, p + "prompt_mlp", count: 2)
+        outNorm = try l.norm(p + "prompt_mlp.out_norm", d, eps: 1e-5)
+        promptProj = try l.linear(p + "prompt_proj", d, d)
+        hsProj = try l.linear(p + "hs_proj", d, d)
+        dim = d
+    }
+
+    func logits(queries: [Float], count nq: Int, prompt: [Float], promptValid: [Bool]) -> [Float] {
+        let d = dim, np = promptValid.count
+        var p = mlp(prompt, rows: np)
+        for i in 0..<(np * d) { p[i] += prompt[i] }
+        p.withUnsafeMutableBufferPointer { pp in
+            if let b = pp.baseAddress { Norm.layerNorm(b, b, rows: np, dim: d, weight: outNorm.w.pointer, bias: outNorm.b.pointer, eps: outNorm.eps) }
+        }
+        var pooled = [Float](repeating: 0, count: d)
+        let valid = promptValid.indices.filter { promptValid[$0] }
+        for t in valid { for c in 0..<d { pooled[c] += p[t * d + c] } }
+        let n = Float(max(valid.count, 1))
+        for c in 0..<d { pooled[c] /= n }
+        let pp = SAM3Geometry.project(promptProj, pooled)
+        let scale = 1 / Float(d).squareRoot()
+        return (0..<nq).map { q in
+            let h = SAM3Geometry.project(hsProj, Array(queries[(q * d)..<((q + 1) * d)]))
+            var s: Float = 0
+            for c in 0..<d { s += h[c] * pp[c] }
+            return min(max(s * scale, -12), 12)
+        }
+    }
+}
+
+/// `UniversalSegmentationHead` with its `PixelDecoder` (maskformer_segmentation.py): the encoder's
+/// memory cross-attends to the prompt (residual), replaces the coarsest backbone level, and the
+/// pixel decoder climbs the levels (nearest ×2, add, conv 3×3, GroupNorm(8), ReLU); a 1×1
+/// convolution gives the instance embedding, and each query's mask is its MLP embedding dotted with it.
+struct SAM3SegmentationHead: Sendable {
+    static let prefix = "detector.segmentation_head."
+    let crossAttn: SAM3MHA, crossNorm: NormW
+    let convs: [ConvW]
+    let norms: [NormW]
+    let instance: ConvW
+    let maskEmbed: SAM3MLP
+    let dim: Int
+
+    init(_ l: WeightLoader, dim d: Int, heads: Int) throws {
+        let p = Self.prefix
+        dim = d
+        crossAttn = try SAM3MHA(l, p + "cross_attend_prompt", dim: d, heads: heads)
+        crossNorm = try l.norm(p + "cross_attn_norm", d, eps: 1e-5)
+        var convs: [ConvW] = [], norms: [NormW] = []
+        while l.dict.has(p + "pixel_decoder.conv_layers.\(convs.count).weight") && convs.count < 8 {
+            let i = convs.count
+            convs.append(try l.conv(p + "pixel_decoder.conv_layers.\(i)", d, d, k: 3, pad: 1, bias: true))
+            norms.append(try l.norm(p + "pixel_decoder.norms.\(i)", d, eps: 1e-5))
+        }
+        guard d % 8 == 0, !convs.isEmpty else { throw SegError(.invalid, file: l.dict.path, "SAM 3 segmentation head: no pixel decoder, or width \(d) not in 8 groups") }
+        self.convs = convs
+        self.norms = norms
+        instance = try l.conv(p + "instance_seg_head", d, d, k: 1, bias: true)
+        maskEmbed = try SAM3MLP(l, p + "mask_predictor.mask_embed", count: 3)
+    }
+
+    /// levels: the backbone's finer levels, finest first, channel-major ([d, 4g, 4g], [d, 2g, 2g]);
+    /// memory [g·g, d] rows. Returns the masks' logits [nq, 4g, 4g] and that side.
+    func masks(levels: [(data: [Float], side: Int)], memory: [Float], side g: Int, prompt: [Float], promptValid: [Bool],
+               queries: [Float], count nq: Int, ws: Workspace) -> (logits: [Float], side: Int) {
+        let d = dim, n = g * g
+        var enc = memory
+        var t = [Float](repeating: 0, count: n * d)
+        enc.withUnsafeMutableBufferPointer { ep in
+            t.withUnsafeMutableBufferPointer { tp in
+                prompt.withUnsafeBufferPointer { pp in
+                    guard let e = ep.baseAddress, let tb = tp.baseAddress, let pb = pp.baseAddress else { return }
+                    Norm.layerNorm(e, tb, rows: n, dim: d, weight: crossNorm.w.pointer, bias: crossNorm.b.pointer, eps: crossNorm.eps)
+                    crossAttn(q: tb, nq: n, k: pb, v: pb, nk: promptValid.count, keyValid: promptValid, into: e, accumulate: true, ws: ws)
+                }
+            }
+        }
+        // The coarsest level, channel-major.
+        var prev = [Float](repeating: 0, count: d * n)
+        for i in 0..<n { for c in 0..<d { prev[c * n + i] = enc[i * d + c] } }
+        var side = g
+        for (stage, level) in levels.reversed().enumerated() where stage < convs.count {
+            let s = level.side
+            var cur = level.data
+            for c in 0..<d {
+                for y in 0..<s {
+                    let sy = y * side / s
+                    for x in 0..<s { cur[(c * s + y) * s + x] += prev[(c * side + sy) * side + x * side / s] }
+                }
+            }
+            var out = [Float](repeating: 0, count: d * s * s)
+            cur.withUnsafeBufferPointer { cp in
+                out.withUnsafeMutableBufferPointer { op in
+                    if let cb = cp.baseAddress, let ob = op.baseAddress {
+                        runConv(convs[stage], cb, height: s, width: s, ob, ws: ws, scratchSlot: SAM3Slot.pix.rawValue)
+                    }
+                }
+            }
+            Self.groupNormReLU(&out, channels: d, pixels: s * s, groups: 8, norm: norms[stage])
+            prev = out
+            side = s
+        }
+        var inst = [Float](repeating: 0, count: d * side * side)
+        prev.withUnsafeBufferPointer { pp in
+            inst.withUnsafeMutableBufferPointer { ip in
+                if let pb = pp.baseAddress, let ib = ip.baseAddress {
+                    runConv(instance, pb, height: side, width: side, ib, ws: ws, scratchSlot: SAM3Slot.pix.rawValue)
+                }
+            }
+        }
+        let emb = maskEmbed(queries, rows: nq)
+        var logits = [Float](repeating: 0, count: nq * side * side)
+        emb.withUnsafeBufferPointer { eb in
+            inst.withUnsafeBufferPointer { ib in
+                logits.withUnsafeMutableBufferPointer { lb in
+                    guard let e = eb.baseAddress, let i = ib.baseAddress, let o = lb.baseAddress else { return }
+                    Gemm.sgemm(m: nq, n: side * side, k: d, a: e, lda: d, b: i, ldb: side * side, c: o, ldc: side * side)
+                }
+            }
+        }
+        return (logits, side)
+    }
+
+    /// GroupNorm (eps 1e-5, affine) then ReLU, on channel-major x.
+    static func groupNormReLU(_ x: inout [Float], channels c: Int, pixels n: Int, groups: Int, norm: NormW) {
+        let per = c / groups
+        for g in 0..<groups {
+            let lo = g * per * n, hi = (g + 1) * per * n
+            var mean: Double = 0
+            for i in lo..<hi { mean += Double(x[i]) }
+            mean /= Double(hi - lo)
+            var v: Double = 0
+            for i in lo..<hi { let t = Double(x[i]) - mean; v += t * t }
+            v /= Double(hi - lo)
+            let inv = 1 / (v + Double(norm.eps)).squareRoot()
+            for ch in (g * per)..<((g + 1) * per) {
+                let w = Double(norm.w[ch]), b = Double(norm.b[ch])
+                for i in 0..<n {
+                    let y = Float((Double(x[ch * n + i]) - mean) * inv * w + b)
+                    x[ch * n + i] = max(y, 0)
+                }
+            }
+        }
+    }
+}

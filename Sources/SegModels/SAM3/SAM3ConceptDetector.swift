@@ -1,0 +1,106 @@
+import Foundation
+import SegCore
+import SegNN
+
+/// One instance found by a concept prompt, in image pixels.
+public struct ConceptDetection: Sendable {
+    /// sigmoid(logit) · sigmoid(presence logit), as the official `Sam3Processor`.
+    public let score: Float
+    /// (x0, y0, x1, y1) in image pixels.
+    public let box: (x0: Float, y0: Float, x1: Float, y1: Float)
+    /// The query's mask logits upsampled (bilinear, align_corners=False) to the image, > 0.
+    public let mask: Mask
+    /// Which of the detector's queries it is.
+    public let query: Int
+}
+
+/// SAM 3's promptable concept segmentation on one image: a phrase, exemplar boxes, or both, find
+/// every instance, as the official `Sam3Processor` (`set_text_prompt`, `add_geometric_prompt`).
+/// The image side is the point path's prepared `SAMEmbedding` (its detector levels are computed
+/// in the same `prepare`, and kept by the embedding cache), so a phrase on a prepared image costs
+/// the text encoder (once per phrase: cached) and the detector heads only.
+public final class SAM3ConceptDetector: Sendable {
+    public let text: SAM3TextModel
+    let detector: SAM3Detector
+    let model: SAMModel
+
+    /// `model` must be the SAM 3 model loaded from `checkpoint` (its `prepare` gives the embeddings).
+    public init(model: SAMModel, vocabulary: String?) throws {
+        let checkpoint = model.checkpoint
+        guard model.sam3DetectorCount > 0 else {
+            throw SegError(.unsupported, file: checkpoint, "text and exemplar prompts need SAM 3's detector (detector.backbone.vision_backbone.convs, the text encoder and the heads); this checkpoint has only the point path")
+        }
+        let dict: StateDict
+        do { dict = try StateDict.load(path: checkpoint) } catch { throw SegError(error) }
+        text = try SAM3TextModel(dict: dict, checkpoint: checkpoint, vocabulary: vocabulary)
+        let settings = try SAM3DetectorSettings.read(checkpoint: checkpoint)
+        detector = try SAM3Detector(WeightLoader(dict: dict, store: ParamStore()), dim: model.embedDim, heads: settings.detectorHeads)
+        guard text.dim == model.embedDim else {
+            throw SegError(.invalid, file: checkpoint, "text features of width \(text.dim) for a detector of width \(model.embedDim)")
+        }
+        self.model = model
+    }
+
+    /// The official processor's default confidence threshold.
+    public static let defaultThreshold: Float = 0.5
+
+    /// Detections above `threshold`, best first. `phrase` nil with exemplars: the official
+    /// processor's placeholder text "visual". Boxes are normalised to the image (0…1).
+    public func detect(prepared e: SAMEmbedding, phrase: String?, exemplars: [SAM3Exemplar] = [],
+                       threshold: Float = defaultThreshold) throws -> [ConceptDetection] {
+        guard e.modelFingerprint == model.fingerprint else {
+            throw SegError(.invalid, file: model.checkpoint, "the prepared image belongs to another model")
+        }
+        guard phrase != nil || !exemplars.isEmpty else {
+            throw SegError(.invalid, file: "--text", "give a phrase, an exemplar box, or both")
+        }
+        let f = try text.features(phrase ?? "visual")
+        let raw = run(e, text: f, exemplars: exemplars)
+        let nq = detector.decoder.count
+        let presence = 1 / (1 + expf(-raw.decoded.presenceLogit))
+        var out: [ConceptDetection] = []
+        let W = e.originalWidth, H = e.originalHeight, side = raw.maskSide
+        for q in 0..<nq {
+            let score = 1 / (1 + expf(-raw.logits[q])) * presence
+            guard score > threshold else { continue }
+            let b = Array(raw.decoded.boxes[(q * 4)..<(q * 4 + 4)])
+            let box = ((b[0] - 0.5 * b[2]) * Float(W), (b[1] - 0.5 * b[3]) * Float(H), (b[0] + 0.5 * b[2]) * Float(W), (b[1] + 0.5 * b[3]) * Float(H))
+            let plane = Array(raw.masks[(q * side * side)..<((q + 1) * side * side)])
+            out.append(ConceptDetection(score: score, box: box, mask: try Self.upsample(plane, side: side, width: W, height: H), query: q))
+        }
+        return out.sorted { $0.score > $1.score }
+    }
+
+    /// Every query's raw outputs (for parity checks and tools).
+    func run(_ e: SAMEmbedding, text f: SAM3TextFeatures, exemplars: [SAM3Exemplar]) -> SAM3Detector.Raw {
+        let c = model.sam2MapCounts, d = model.embedDim, g = model.grid
+        let all = e.features.data
+        var at = c.embed + c.s1 + c.s0
+        var levels: [(data: [Float], side: Int)] = []
+        for i in 0..<3 {
+            let s = (4 >> i) * g, n = d * s * s
+            levels.append((Array(all[at..<(at + n)]), s))
+            at += n
+        }
+        return detector.run(levels: levels, text: f.features, textValid: f.valid, boxes: exemplars, ws: Workspace())
+    }
+
+    /// `interpolate(..., mode="bilinear", align_corners=False)` of one side × side logit plane to
+    /// width × height, thresholded at 0 (sigmoid > 0.5).
+    static func upsample(_ plane: [Float], side s: Int, width w: Int, height h: Int) throws -> Mask {
+        let sx = Float(s) / Float(w), sy = Float(s) / Float(h)
+        var bits = [UInt8](repeating: 0, count: w * h)
+        for y in 0..<h {
+            let fy = max((Float(y) + 0.5) * sy - 0.5, 0)
+            let y0 = min(Int(fy), s - 1), y1 = min(y0 + 1, s - 1), ly = fy - Float(y0)
+            for x in 0..<w {
+                let fx = max((Float(x) + 0.5) * sx - 0.5, 0)
+                let x0 = min(Int(fx), s - 1), x1 = min(x0 + 1, s - 1), lx = fx - Float(x0)
+                let v = (1 - ly) * ((1 - lx) * plane[y0 * s + x0] + lx * plane[y0 * s + x1])
+                    + ly * ((1 - lx) * plane[y1 * s + x0] + lx * plane[y1 * s + x1])
+                bits[y * w + x] = v > 0 ? 1 : 0
+            }
+        }
+        return try Mask(width: w, height: h, bits: bits)
+    }
+}
