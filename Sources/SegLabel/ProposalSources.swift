@@ -159,6 +159,27 @@ public enum EverythingProposals {
     }
 }
 
+/// `--text PHRASE` (repeatable): SAM 3's concept prompts; every instance of each phrase is a
+/// proposal of that class, scored as the official processor scores it. The image is prepared once
+/// (through the embedding cache) for all phrases; each phrase's text features are computed once.
+public enum TextProposals {
+    public static func make(_ image: LabelImage, rgb: RGBImage, phrases: [String], segmenter: SAMSegmenter,
+                            concept: SAM3ConceptDetector, threshold: Float, source: String,
+                            categories: inout LabelCategories) throws -> [Proposal] {
+        let prepared = try segmenter.prepare(rgb)
+        var proposals: [Proposal] = []
+        for phrase in phrases {
+            let id = categories.id(of: phrase)
+            for detection in try concept.detect(prepared: prepared, phrase: phrase, threshold: threshold) where detection.mask.area > 0 {
+                proposals.append(try Proposal(imageId: image.imageId, fileName: image.fileName, categoryId: id, categoryName: phrase,
+                                              mask: detection.mask, score: Double(detection.score),
+                                              source: ProposalSource(model: source, prompt: "text:" + phrase)))
+            }
+        }
+        return proposals
+    }
+}
+
 /// `--pred`: proposals that exist already, to review them. A segterm proposals file is taken as it
 /// is; a COCO results file (with the ground truth that names its images) or a folder of another
 /// format is read into masks.

@@ -46,6 +46,15 @@ struct Autolabel: ParsableCommand {
     @Option(name: .customLong("class"), help: "With --everything: the class the masks start with (the reviewer changes it).")
     var className = "object"
 
+    @Option(name: .customLong("text"), help: "A phrase for SAM 3 (repeatable): every instance of it is a proposal of that class.")
+    var phrases: [String] = []
+
+    @Option(help: "With --text: keep detections scored above this (the official default 0.5).")
+    var threshold: Float = SAM3ConceptDetector.defaultThreshold
+
+    @Option(help: "With --text: CLIP's bpe_simple_vocab_16e6.txt.gz (default: beside the checkpoint).")
+    var vocab: String?
+
     @Option(help: "Proposals that exist already: a proposals file, COCO results (with --gt), or a YOLO / LabelMe / VOC / Cityscapes folder.")
     var pred: String?
 
@@ -63,8 +72,9 @@ struct Autolabel: ParsableCommand {
     @OptionGroup var imageOptions: ImageOptions
 
     func validate() throws {
-        let sources = [boxes, pred].compactMap { $0 }.count + (everything ? 1 : 0)
-        guard sources == 1 else { throw ValidationError("give exactly one source: --boxes FILE, --everything or --pred FILE") }
+        let sources = [boxes, pred].compactMap { $0 }.count + (everything ? 1 : 0) + (phrases.isEmpty ? 0 : 1)
+        guard sources == 1 else { throw ValidationError("give exactly one source: --boxes FILE, --everything, --text PHRASE or --pred FILE") }
+        if phrases.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) { throw ValidationError("--text: a phrase is empty") }
         if !everything && generator.isSet { throw ValidationError("the generator's options go with --everything") }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
@@ -114,6 +124,20 @@ struct Autolabel: ParsableCommand {
                 return try EverythingProposals.make(image, rgb: rgb, generator: AutomaticMaskGenerator(options: options), model: sam,
                                                     source: modelSpec, className: name, categories: &categories)
             }
+        } else if !phrases.isEmpty {
+            let modelSpec = model ?? config.model
+            guard let segmenter = try? ModelRegistry.segmenter(for: modelSpec, cache: EmbeddingCache(directory: EmbeddingCache.defaultDirectory))
+                    as? SAMSegmenter else {
+                throw ValidationError("--text needs a SAM 3 checkpoint (--model sam3.pt), not \(modelSpec)")
+            }
+            let concept = try SAM3ConceptDetector(model: segmenter.model, vocabulary: vocab)
+            let fingerprint = "text \(phrases) threshold \(threshold) model \(modelSpec)"
+            summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
+                                           progress: bar.callback) { image in
+                let rgb = try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage()
+                return try TextProposals.make(image, rgb: rgb, phrases: phrases, segmenter: segmenter, concept: concept,
+                                              threshold: threshold, source: modelSpec, categories: &categories)
+            }
         } else if let pred {
             let existing = try ExistingProposals.read(pred, images: labelImages, imagesFolder: config.images,
                                                       groundTruth: groundTruth, categories: &categories)
@@ -121,7 +145,7 @@ struct Autolabel: ParsableCommand {
             summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
                                            progress: bar.callback) { image in existing[image.fileName] ?? [] }
         } else {
-            throw ValidationError("give a source: --boxes FILE, --everything or --pred FILE")
+            throw ValidationError("give a source: --boxes FILE, --everything, --text PHRASE or --pred FILE")
         }
         for failure in summary.failed { printError("segterm: \(failure.path): \(failure.reason)") }
         print("\(summary.proposals) proposals on \(summary.images) images (\(summary.labelled) labelled now, "

@@ -49,9 +49,9 @@ extension Evaluation {
             var partial = EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: try fingerprint(folders), instance: nil)
             partial.panoptic = PanopticPartial(run: run, owned: owned, results: results)
             return partial
-        case .binary:
+        case .binary, .volume:
             throw SegError(.unsupported, file: request.groundTruth,
-                           "a sharded evaluation (--shard with --partial-out) is implemented for instance, semantic and panoptic tasks; not binary")
+                           "a sharded evaluation (--shard with --partial-out) is implemented for instance, semantic and panoptic tasks; not \(task)")
         }
     }
 
