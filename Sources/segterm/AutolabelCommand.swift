@@ -92,61 +92,55 @@ struct Autolabel: ParsableCommand {
         let labelImages = shard.select(LabelImages.make(paths: paths, groundTruth: groundTruth)) { $0.fileName }
         let out = shard.isWhole ? self.out : AutolabelMerge.partPath(self.out, shard)
         var categories = LabelCategories(groundTruth: groundTruth, classes: config.classes)
-        let bar = ProgressBar("labelling", minimumTotal: 1)
-        let summary: AutoLabelRun.Summary
+        // Each source gives what names its run (for resuming) and its proposals for one image.
+        let fingerprint: String
+        let label: (LabelImage) throws -> [Proposal]
+        func rgb(_ image: LabelImage) throws -> RGBImage { try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage() }
+        let modelSpec = model ?? config.model
+        let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory)
+        var empty = 0
+        defer { if empty > 0 { printError("segterm: warning: \(empty) box\(empty == 1 ? "" : "es") gave an empty mask (no proposal)") } }
         if let boxes {
-            let modelSpec = model ?? config.model
             let detections = try BoxDetections.read(boxes, images: labelImages, minimumScore: minScore)
-            let segmenter = try ModelRegistry.segmenter(named: modelSpec, cache: EmbeddingCache(directory: EmbeddingCache.defaultDirectory))
-            let fingerprint = "boxes \(try FileDigest.sha256(path: boxes)) min-score \(minScore) model \(modelSpec)"
-            var empty = 0
-            defer {
-                if empty > 0 { printError("segterm: warning: \(empty) box\(empty == 1 ? "" : "es") gave an empty mask (no proposal)") }
-            }
-            summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
-                                           progress: bar.callback) { image in
-                let rgb = try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage()
-                return try BoxPromptProposals.make(image, rgb: rgb, boxes: detections[image.fileName] ?? [], model: segmenter,
-                                                   source: modelSpec, categories: &categories, empty: &empty)
+            let segmenter = try ModelRegistry.segmenter(named: modelSpec, cache: cache)
+            fingerprint = "boxes \(try FileDigest.sha256(path: boxes)) min-score \(minScore) model \(modelSpec)"
+            label = { image in
+                try BoxPromptProposals.make(image, rgb: try rgb(image), boxes: detections[image.fileName] ?? [], model: segmenter,
+                                            source: modelSpec, categories: &categories, empty: &empty)
             }
         } else if everything {
-            let modelSpec = model ?? config.model
             guard !ModelRegistry.isBuiltIn(modelSpec) else {
                 throw ValidationError("--everything needs a SAM, MobileSAM or SAM 2.1 checkpoint (--model), not \(modelSpec)")
             }
             let sam = try SAMModel.load(checkpoint: modelSpec)
-            let options = try generator.options(for: sam)
-            let fingerprint = "everything \(options) class \(className) model \(modelSpec)"
+            let generator = AutomaticMaskGenerator(options: try generator.options(for: sam))
             let name = className
-            summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
-                                           progress: bar.callback) { image in
-                let rgb = try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage()
-                return try EverythingProposals.make(image, rgb: rgb, generator: AutomaticMaskGenerator(options: options), model: sam,
-                                                    source: modelSpec, className: name, categories: &categories)
+            fingerprint = "everything \(generator.options) class \(className) model \(modelSpec)"
+            label = { image in
+                try EverythingProposals.make(image, rgb: try rgb(image), generator: generator, model: sam, source: modelSpec,
+                                             className: name, categories: &categories)
             }
         } else if !phrases.isEmpty {
-            let modelSpec = model ?? config.model
-            guard let segmenter = try? ModelRegistry.segmenter(for: modelSpec, cache: EmbeddingCache(directory: EmbeddingCache.defaultDirectory))
-                    as? SAMSegmenter else {
+            guard let segmenter = try? ModelRegistry.segmenter(for: modelSpec, cache: cache) as? SAMSegmenter else {
                 throw ValidationError("--text needs a SAM 3 checkpoint (--model sam3.pt), not \(modelSpec)")
             }
             let concept = try SAM3ConceptDetector(model: segmenter.model, vocabulary: vocab)
-            let fingerprint = "text \(phrases) threshold \(threshold) model \(modelSpec)"
-            summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
-                                           progress: bar.callback) { image in
-                let rgb = try ImageFile.read(image.path, limits: imageOptions.limits).rgbImage()
-                return try TextProposals.make(image, rgb: rgb, phrases: phrases, segmenter: segmenter, concept: concept,
-                                              threshold: threshold, source: modelSpec, categories: &categories)
+            let (phrases, threshold) = (self.phrases, self.threshold)
+            fingerprint = "text \(phrases) threshold \(threshold) model \(modelSpec)"
+            label = { image in
+                try TextProposals.make(image, rgb: try rgb(image), phrases: phrases, segmenter: segmenter, concept: concept,
+                                       threshold: threshold, source: modelSpec, categories: &categories)
             }
         } else if let pred {
             let existing = try ExistingProposals.read(pred, images: labelImages, imagesFolder: config.images,
                                                       groundTruth: groundTruth, categories: &categories)
-            let fingerprint = "pred \(FileIO.isDirectory(pred) ? pred : try FileDigest.sha256(path: pred))"
-            summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
-                                           progress: bar.callback) { image in existing[image.fileName] ?? [] }
+            fingerprint = "pred \(FileIO.isDirectory(pred) ? pred : try FileDigest.sha256(path: pred))"
+            label = { image in existing[image.fileName] ?? [] }
         } else {
             throw ValidationError("give a source: --boxes FILE, --everything, --text PHRASE or --pred FILE")
         }
+        let summary = try AutoLabelRun.run(images: labelImages, fingerprint: fingerprint, out: out, restart: restart,
+                                           progress: ProgressBar("labelling", minimumTotal: 1).callback, label: label)
         for failure in summary.failed { printError("segterm: \(failure.path): \(failure.reason)") }
         print("\(summary.proposals) proposals on \(summary.images) images (\(summary.labelled) labelled now, "
             + "\(summary.alreadyDone) done before, \(summary.failed.count) failed) in \(out)")
