@@ -61,6 +61,19 @@ public enum TIDE {
         var errors: [ErrorRecord]
     }
 
+    /// The ground truth's and the detections' indices per image, in the ground truth's image order
+    /// (the whole run and each shard's pass group them the same way).
+    static func annotationsByImage(_ inputs: COCOInputs) -> (gts: [[Int]], dts: [[Int]]) {
+        let images = inputs.groundTruth.images
+        var imageIndex: [Int: Int] = [:]
+        for (i, image) in images.enumerated() { imageIndex[image.id] = i }
+        var gts = [[Int]](repeating: [], count: images.count)
+        for (i, a) in inputs.groundTruth.annotations.enumerated() { if let k = imageIndex[a.imageId] { gts[k].append(i) } }
+        var dts = [[Int]](repeating: [], count: images.count)
+        for (i, d) in inputs.results.detections.enumerated() { if let k = imageIndex[d.imageId] { dts[k].append(i) } }
+        return (gts, dts)
+    }
+
     /// `areaRanges`: the evaluation's ranges (all but "all" become the size buckets; those equal
     /// to COCO's defaults keep tidecv's own bounds); nil: tidecv's three.
     public static func evaluate(_ inputs: COCOInputs, mask: Bool, foreground: Double = 0.5, background: Double = 0.1,
@@ -68,13 +81,7 @@ public enum TIDE {
                                 areaRanges: [COCOAreaRange]? = nil) throws(SegError) -> TIDEResult {
         let gt = inputs.groundTruth
         let images = gt.images  // tidecv walks the images in file order
-        var imageIndex: [Int: Int] = [:]
-        for (i, image) in images.enumerated() { imageIndex[image.id] = i }
-        var gtByImage = [[Int]](repeating: [], count: images.count)
-        for (i, a) in gt.annotations.enumerated() { if let k = imageIndex[a.imageId] { gtByImage[k].append(i) } }
-        var dtByImage = [[Int]](repeating: [], count: images.count)
-        for (i, d) in inputs.results.detections.enumerated() { if let k = imageIndex[d.imageId] { dtByImage[k].append(i) } }
-        let gts = gtByImage, dts = dtByImage
+        let (gts, dts) = TIDE.annotationsByImage(inputs)
         let outcomes = try Parallel.map(images.count, workers: workers) { (i) throws(SegError) -> ImageOutcome in
             try evaluateImage(images[i], gt: gts[i], dt: dts[i], inputs: inputs, mask: mask, foreground: foreground,
                               background: background, maxDets: maxDets)

@@ -25,13 +25,7 @@ struct TIDEPartial: Codable, Sendable {
     init(_ inputs: COCOInputs, mask: Bool, shard: Shard, workers: Int) throws(SegError) {
         let gt = inputs.groundTruth
         let images = gt.images
-        var imageIndex: [Int: Int] = [:]
-        for (i, image) in images.enumerated() { imageIndex[image.id] = i }
-        var gtByImage = [[Int]](repeating: [], count: images.count)
-        for (i, a) in gt.annotations.enumerated() { if let k = imageIndex[a.imageId] { gtByImage[k].append(i) } }
-        var dtByImage = [[Int]](repeating: [], count: images.count)
-        for (i, d) in inputs.results.detections.enumerated() { if let k = imageIndex[d.imageId] { dtByImage[k].append(i) } }
-        let gts = gtByImage, dts = dtByImage
+        let (gts, dts) = TIDE.annotationsByImage(inputs)
         let owned = images.indices.filter { shard.contains(gt.idText(images[$0])) }
         let outcomes = try Parallel.map(owned.count, workers: workers) { (j) throws(SegError) -> TIDE.ImageOutcome in
             let i = owned[j]
