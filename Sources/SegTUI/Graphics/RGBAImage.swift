@@ -88,6 +88,16 @@ extension RGBAImage {
         return RGBAImage(width: w, height: h, pixels: out)
     }
 
+    /// `patch` copied over this image's pixels with its top-left at (x, y) (cut at the edges).
+    public mutating func paste(_ patch: RGBAImage, x: Int, y: Int) {
+        let x0 = max(0, x), x1 = min(width, x + patch.width)
+        guard x0 < x1 else { return }
+        for row in max(0, y)..<max(max(0, y), min(height, y + patch.height)) {
+            let from = ((row - y) * patch.width + x0 - x) * 4, to = (row * width + x0) * 4
+            pixels.replaceSubrange(to..<(to + (x1 - x0) * 4), with: patch.pixels[from..<(from + (x1 - x0) * 4)])
+        }
+    }
+
     /// This image at the top-left of a transparent canvas of `width` × `height` (cut where smaller).
     public func padded(width w: Int, height h: Int) -> RGBAImage {
         RGBAImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 4, to: (w, h),

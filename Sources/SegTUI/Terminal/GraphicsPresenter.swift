@@ -14,18 +14,24 @@ public protocol GraphicsPresenter: AnyObject {
 }
 
 /// kitty graphics: per pane, the photo is transmitted once and the overlay — masks, prompts,
-/// cursor — is a second, small image above it, so a click re-sends the overlay only.
+/// cursor — is drawn above it as a grid of tile images (`OverlayTiles`), so a click re-sends the
+/// tiles it changed: with 500 proposals over the image, accepting one re-sends its tiles only.
 /// With `placeholders` the photo shows through Unicode placeholder cells (which the workbench's
-/// cell buffer holds, so ncurses and tmux carry them as text) and the overlay is placed relative
-/// to it; without, both are placed at their cells, which every kitty-protocol terminal draws
+/// cell buffer holds, so ncurses and tmux carry them as text) and the tiles are placed relative
+/// to it; without, all are placed at their cells, which every kitty-protocol terminal draws
 /// (but tmux cannot carry).
 public final class KittyPresenter: GraphicsPresenter {
     private struct Shown {
         var photoKey: String
         var cells: CellRect
         var overlayKey: String?
-        /// Where the overlay is placed, relative to the image's first cell (nil: nothing drawn).
-        var overlayCells: CellRect?
+        var parts: [OverlayPart]?
+        var tiles: OverlayTiles
+        /// Per tile with pixels on the terminal, the cells they cover (relative to the image's first cell).
+        var drawn: [Int: CellRect]
+        /// Every tile's pixels as last sent (whole tiles, before cutting to their drawn cells):
+        /// a change is composed in its own boxes and pasted in.
+        var tileImages: [Int: RGBAImage]
         /// Whether the placements are on the screen (a view over the pane takes them down).
         var placed = true
     }
@@ -38,6 +44,8 @@ public final class KittyPresenter: GraphicsPresenter {
     /// last cell row and column the image does not cover looks like the rest of the screen.
     let background: RGB
     private var shown: [Int: Shown] = [:]
+    /// Every tile id transmitted, so `finish` frees them all.
+    private var transmittedTiles: Set<UInt32> = []
 
     public init(ids: KittyImageIDs, inTmux: Bool, placeholders: Bool = true, background: RGB = RGB(0, 0, 0)) {
         self.ids = ids
@@ -59,7 +67,7 @@ public final class KittyPresenter: GraphicsPresenter {
     public func present(_ panes: [PaneGraphics], repainted: (CellRect) -> Bool) -> String {
         var out = ""
         for pane in panes {
-            let photoID = ids.photo(lane: pane.lane), overlayID = ids.overlay(lane: pane.lane)
+            let photoID = ids.photo(lane: pane.lane)
             let before = shown[pane.lane]
             let newPhoto = before?.photoKey != pane.photoKey || before?.cells != pane.cells
             // Placed directly, the images go with a screen clear: put them back (no pixels sent).
@@ -75,39 +83,96 @@ public final class KittyPresenter: GraphicsPresenter {
                     : KittyGraphics.place(id: photoID, columns: pane.cells.columns, rows: pane.cells.rows, z: 0,
                                           at: (pane.cells.row, pane.cells.column)))
             }
-            func placeOverlay(_ drawn: CellRect) -> String {
-                wrap(placeholders
-                    ? KittyGraphics.placeRelative(id: overlayID, parent: photoID, columns: drawn.columns, rows: drawn.rows,
-                                                  z: 1, offset: (drawn.column, drawn.row))
-                    : KittyGraphics.place(id: overlayID, columns: drawn.columns, rows: drawn.rows, z: 1,
-                                          at: (pane.cells.row + drawn.row, pane.cells.column + drawn.column)))
+            let tiles = OverlayTiles(cells: pane.cells, cell: pane.cell)
+            var drawn = before?.drawn ?? [:]
+            if newPhoto || before?.tiles != tiles {
+                // Another grid, or tiles placed on a photo that is gone: start from none.
+                for tile in drawn.keys.sorted() { out += wrap(KittyGraphics.delete(id: ids.overlayTile(lane: pane.lane, tile: tile))) }
+                drawn = [:]
             }
-            var overlayCells = before?.overlayCells
-            if newPhoto || pane.overlayKey == nil || pane.overlayKey != before?.overlayKey {
-                // Only the cells the overlay draws in: most of it is transparent, and even a
-                // transparent PNG of the whole pane costs kilobytes per click.
-                let overlay = Self.padded(pane.overlay(), to: pane)
-                overlayCells = Self.drawnCells(overlay, cell: pane.cell)
-                if let drawn = overlayCells {
-                    out += wrapEach((try? KittyGraphics.transmit(Self.crop(overlay, drawn, cell: pane.cell), id: overlayID)) ?? "")
-                    out += placeOverlay(drawn)
-                } else {
-                    out += wrap(KittyGraphics.delete(id: overlayID))
+            var tileImages = newPhoto || before?.tiles != tiles ? [:] : before?.tileImages ?? [:]
+            let damage = self.damage(pane, before: before, tiles: tiles, newPhoto: newPhoto)
+            var dirty: [Int] = []
+            switch damage {
+            case .everything:
+                // Compose the overlay once and cut it up.
+                let whole = Self.padded(pane.overlay(), to: pane)
+                dirty = Array(0..<tiles.count)
+                for tile in dirty { tileImages[tile] = Self.crop(whole, tiles.cells(of: tile), cell: pane.cell) }
+            case .boxes(let boxes):
+                let shown = PixelBox(minX: 0, minY: 0, maxX: pane.size.width, maxY: pane.size.height)
+                for tile in tiles.touched(by: boxes) {
+                    let tileBox = tiles.box(of: tile)
+                    var image = tileImages[tile] ?? RGBAImage(width: tileBox.width, height: tileBox.height)
+                    for box in boxes {
+                        let clip = PixelBox(minX: max(box.minX, tileBox.minX, 0), minY: max(box.minY, tileBox.minY, 0),
+                                            maxX: min(box.maxX, tileBox.maxX, shown.maxX), maxY: min(box.maxY, tileBox.maxY, shown.maxY))
+                        guard !clip.isEmpty, let region = pane.overlayRegion else { continue }
+                        image.paste(region(clip), x: clip.minX - tileBox.minX, y: clip.minY - tileBox.minY)
+                    }
+                    tileImages[tile] = image
+                    dirty.append(tile)
                 }
-            } else if replace, let drawn = overlayCells {
-                out += placeOverlay(drawn)  // still stored: placed again, no pixels sent
             }
-            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, overlayCells: overlayCells)
+            for tile in dirty {
+                let id = ids.overlayTile(lane: pane.lane, tile: tile), tileCells = tiles.cells(of: tile)
+                guard let image = tileImages[tile] else { continue }
+                // Only the tile's cells the overlay draws in: most of it is transparent.
+                if let cells = Self.drawnCells(image, cell: pane.cell) {
+                    out += wrapEach((try? KittyGraphics.transmit(Self.crop(image, cells, cell: pane.cell), id: id)) ?? "")
+                    transmittedTiles.insert(id)
+                    let at = CellRect(column: tileCells.column + cells.column, row: tileCells.row + cells.row,
+                                      columns: cells.columns, rows: cells.rows)
+                    out += placeTile(id, at, pane: pane)
+                    drawn[tile] = at
+                } else if drawn[tile] != nil {
+                    out += wrap(KittyGraphics.delete(id: id))
+                    drawn[tile] = nil
+                }
+            }
+            if replace {
+                // Still stored: placed again, no pixels sent.
+                for (tile, at) in drawn.sorted(by: { $0.key < $1.key }) where !dirty.contains(tile) {
+                    out += placeTile(ids.overlayTile(lane: pane.lane, tile: tile), at, pane: pane)
+                }
+            }
+            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey,
+                                     parts: pane.overlayParts, tiles: tiles, drawn: drawn, tileImages: tileImages)
         }
         // A pane hidden by a view over it: its images are taken down (they would draw above the
         // view's text) but stay stored, so coming back costs a few placement commands.
         // Placeholder cells hide the photo themselves when the view covers them.
-        for lane in shown.keys where !panes.contains(where: { $0.lane == lane }) && shown[lane]?.placed == true {
+        for lane in shown.keys.sorted() where !panes.contains(where: { $0.lane == lane }) && shown[lane]?.placed == true {
             if !placeholders { out += wrap(KittyGraphics.delete(id: ids.photo(lane: lane))) }
-            out += wrap(KittyGraphics.delete(id: ids.overlay(lane: lane)))
+            for tile in (shown[lane]?.drawn ?? [:]).keys.sorted() { out += wrap(KittyGraphics.delete(id: ids.overlayTile(lane: lane, tile: tile))) }
             shown[lane]?.placed = false
         }
         return out
+    }
+
+    /// Where the overlay may have changed since the last frame.
+    enum Damage: Equatable {
+        case everything
+        /// Boxes of the shown display pixels (none: the same overlay).
+        case boxes([PixelBox])
+    }
+
+    /// Everything for a new photo or another tile grid, or when the parts are not known (or were
+    /// reordered); nothing when the overlay is the same; else the boxes of the changed parts.
+    private func damage(_ pane: PaneGraphics, before: Shown?, tiles: OverlayTiles, newPhoto: Bool) -> Damage {
+        guard let before, !newPhoto, before.tiles == tiles else { return .everything }
+        if let key = pane.overlayKey, key == before.overlayKey { return .boxes([]) }
+        guard pane.overlayRegion != nil, let old = before.parts, let new = pane.overlayParts,
+              let boxes = OverlayDamage.boxes(from: old, to: new) else { return .everything }
+        return .boxes(boxes)
+    }
+
+    private func placeTile(_ id: UInt32, _ at: CellRect, pane: PaneGraphics) -> String {
+        wrap(placeholders
+            ? KittyGraphics.placeRelative(id: id, parent: ids.photo(lane: pane.lane), columns: at.columns, rows: at.rows,
+                                          z: 1, offset: (at.column, at.row))
+            : KittyGraphics.place(id: id, columns: at.columns, rows: at.rows, z: 1,
+                                  at: (pane.cells.row + at.row, pane.cells.column + at.column)))
     }
 
     /// The image on the whole cells of its placement: the terminal scales an image to fill the
@@ -144,9 +209,8 @@ public final class KittyPresenter: GraphicsPresenter {
     }
 
     public func finish() -> String {
-        let lanes = 0..<2
-        return lanes.map { wrap(KittyGraphics.delete(id: ids.photo(lane: $0), freeData: true))
-            + wrap(KittyGraphics.delete(id: ids.overlay(lane: $0), freeData: true)) }.joined()
+        let photos = (0..<2).map { ids.photo(lane: $0) }
+        return (photos + transmittedTiles.sorted()).map { wrap(KittyGraphics.delete(id: $0, freeData: true)) }.joined()
     }
 }
 

@@ -73,7 +73,7 @@ public struct DisplayGrid: Hashable, Sendable {
     }
 }
 
-/// The kitty image ids of one session: per pane, the photo and its overlay. The base differs
+/// The kitty image ids of one session: per pane, the photo and its overlay's tiles. The base differs
 /// between processes (`forProcess`), so two segterm sessions in one terminal (two tmux panes)
 /// never replace each other's images; ids stay below 2^24, so a placeholder's colour names one.
 public struct KittyImageIDs: Sendable {
@@ -82,8 +82,10 @@ public struct KittyImageIDs: Sendable {
 
     public init(base: UInt32) { self.base = base }
 
-    public static func forProcess(_ pid: Int32) -> UInt32 { 0x40_00_00 | (UInt32(truncatingIfNeeded: pid) & 0x3FFF) << 8 }
+    /// 1024 ids per process (two panes of up to 256 overlay tiles each), 4096 processes apart.
+    public static func forProcess(_ pid: Int32) -> UInt32 { 0x40_00_00 | (UInt32(truncatingIfNeeded: pid) & 0xFFF) << 10 }
 
     public func photo(lane: Int) -> UInt32 { base + UInt32(lane) * 2 + 1 }
-    public func overlay(lane: Int) -> UInt32 { base + UInt32(lane) * 2 + 2 }
+    /// Tile `tile` (< 256, `OverlayTiles`) of pane `lane`'s overlay (lanes 0 and 1: ids up to base + 519).
+    public func overlayTile(lane: Int, tile: Int) -> UInt32 { base + 8 + UInt32(lane) * 256 + UInt32(tile) }
 }

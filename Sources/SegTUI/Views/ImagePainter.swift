@@ -83,16 +83,23 @@ enum ImagePainter {
     /// Brightness ramp for terminals without colour, darkest first.
     static let ramp: [Unicode.Scalar] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
 
-    /// Where one overlay lies in the shown display pixels: its coverage, and which pixels are
-    /// inside and on its boundary, kept only for the rectangle `columns` × `rows` where it has
-    /// any coverage (most masks cover a small part of the view). Cached whole by the overlay's
-    /// key, so a frame with hundreds of unchanged masks costs their rectangles, not the view each.
+    /// Where one overlay lies in the shown display pixels: which pixels are on its boundary,
+    /// the coverage of the others, and the boundary's list, kept only for the rectangle
+    /// `columns` × `rows` where it has any coverage (most masks cover a small part of the view).
+    /// Cached whole by the overlay's key, so a frame with hundreds of unchanged masks costs their
+    /// rectangles, not the view each. Two bytes a pixel: a proposal as large as a zoomed view
+    /// holds a million of them, and hundreds are cached at once.
     struct LayerShape: Sendable {
         let columns: Range<Int>
         let rows: Range<Int>
-        let coverage: [Float]
-        let inside: [Bool]
+        /// The coverage (0–255 for 0–1) off the boundary, 0 on it: what the fill is drawn with.
+        let fill: [UInt8]
         let boundary: [Bool]
+        /// The boundary's indices in row-major order: a graphics overlay blends each row's fill in
+        /// one branch-free pass, then these few pixels.
+        let edges: [Int32]
+        /// Inside the mask: covered at least half (the boundary is inside).
+        @inline(__always) func inside(_ i: Int) -> Bool { boundary[i] || fill[i] >= 128 }
 
         /// The index of display pixel (x, y) in the arrays (nil: outside the rectangle).
         @inline(__always) func index(_ x: Int, _ y: Int) -> Int? {
@@ -108,8 +115,12 @@ enum ImagePainter {
         var columns: Range<Int> { shape.columns }
         var rows: Range<Int> { shape.rows }
         @inline(__always) func boundary(_ x: Int, _ y: Int) -> Bool { shape.index(x, y).map { shape.boundary[$0] } ?? false }
-        @inline(__always) func inside(_ x: Int, _ y: Int) -> Bool { shape.index(x, y).map { shape.inside[$0] } ?? false }
-        @inline(__always) func coverage(_ x: Int, _ y: Int) -> Float { shape.index(x, y).map { shape.coverage[$0] } ?? 0 }
+        @inline(__always) func inside(_ x: Int, _ y: Int) -> Bool { shape.index(x, y).map { shape.inside($0) } ?? false }
+        /// What the layer draws (its mask by cache key, in its style) and where.
+        var part: OverlayPart {
+            OverlayPart(key: "\(overlay.cacheKey ?? "uncached") \(overlay.fill) \(overlay.fillOpacity) \(overlay.boundary) \(overlay.boundaryOpacity)",
+                        box: PixelBox(minX: columns.lowerBound, minY: rows.lowerBound, maxX: columns.upperBound, maxY: rows.upperBound))
+        }
     }
 
     /// Each overlay's coverage of the shown display pixels, with its inside and boundary pixels.
@@ -125,30 +136,29 @@ enum ImagePainter {
         return overlays.compactMap { overlay in
             guard overlay.maskSize == image.size else { return nil }
             let shape = SampleCache.shape(in: cache, overlay.cacheKey, layout: layout) { () -> LayerShape? in
-                let coverage = ImageSampler.coverage(overlay.mask, grid: grid)
-                guard !coverage.isEmpty else { return nil }
-                return Self.shape(coverage, width: w, height: h, cut: cut)
+                ImageSampler.coverage(overlay.mask, grid: grid).map { Self.shape($0, width: w, height: h, cut: cut) }
             }
             return shape.map { Layer(overlay: overlay, shape: $0) }
         }
     }
 
-    /// The rectangle of a full-view coverage where it is above zero, and its inside and boundary there.
-    static func shape(_ coverage: [Float], width w: Int, height h: Int,
+    /// The rectangle of a coverage where it is above zero, and its inside and boundary there.
+    static func shape(_ coverage: ImageSampler.Coverage, width w: Int, height h: Int,
                       cut: (left: Bool, top: Bool, right: Bool, bottom: Bool)) -> LayerShape {
-        var minX = w, maxX = -1, minY = h, maxY = -1
-        coverage.withUnsafeBufferPointer { c in
-            for y in 0..<h {
-                let row = y * w
-                guard let first = (0..<w).first(where: { c[row + $0] > 0 }) else { continue }
-                let last = (0..<w).last(where: { c[row + $0] > 0 })!
-                minX = min(minX, first); maxX = max(maxX, last); minY = min(minY, y); maxY = y
+        let cw = coverage.columns.count, cx = coverage.columns.lowerBound, cy = coverage.rows.lowerBound
+        var minX = Int.max, maxX = -1, minY = Int.max, maxY = -1
+        coverage.values.withUnsafeBufferPointer { c in
+            for y in coverage.rows {
+                let row = (y - cy) * cw
+                guard let first = (0..<cw).first(where: { c[row + $0] > 0 }) else { continue }
+                let last = (0..<cw).last(where: { c[row + $0] > 0 })!
+                minX = min(minX, cx + first); maxX = max(maxX, cx + last); minY = min(minY, y); maxY = y
             }
         }
         let columns = minX <= maxX ? minX..<(maxX + 1) : 0..<0, rows = minY <= maxY ? minY..<(maxY + 1) : 0..<0
         let rw = columns.count
         var local = [Float](repeating: 0, count: rw * rows.count)
-        for y in rows { for x in columns { local[(y - rows.lowerBound) * rw + x - columns.lowerBound] = coverage[y * w + x] } }
+        for y in rows { for x in columns { local[(y - rows.lowerBound) * rw + x - columns.lowerBound] = coverage.values[(y - cy) * cw + x - cx] } }
         let inside = local.map { $0 >= 0.5 }
         func isInside(_ x: Int, _ y: Int) -> Bool {
             if x >= 0 && y >= 0 && x < w && y < h {
@@ -161,14 +171,29 @@ enum ImagePainter {
             return cut.bottom && isInside(x, h - 1)
         }
         // A display pixel is on the boundary when it is inside and a 4-neighbour is not.
+        // Within the rectangle the neighbours are read directly; only its edge asks `isInside`.
         var boundary = [Bool](repeating: false, count: rw * rows.count)
         for y in rows {
-            for x in columns where inside[(y - rows.lowerBound) * rw + x - columns.lowerBound] {
-                boundary[(y - rows.lowerBound) * rw + x - columns.lowerBound] =
-                    !isInside(x - 1, y) || !isInside(x + 1, y) || !isInside(x, y - 1) || !isInside(x, y + 1)
+            let row = (y - rows.lowerBound) * rw - columns.lowerBound
+            let hasAbove = y > rows.lowerBound, hasBelow = y + 1 < rows.upperBound
+            for x in columns where inside[row + x] {
+                let i = row + x
+                let left = x > columns.lowerBound ? inside[i - 1] : isInside(x - 1, y)
+                let right = x + 1 < columns.upperBound ? inside[i + 1] : isInside(x + 1, y)
+                let above = hasAbove ? inside[i - rw] : isInside(x, y - 1)
+                let below = hasBelow ? inside[i + rw] : isInside(x, y + 1)
+                boundary[i] = !(left && right && above && below)
             }
         }
-        return LayerShape(columns: columns, rows: rows, coverage: local, inside: inside, boundary: boundary)
+        var fill = [UInt8](repeating: 0, count: local.count), edges: [Int32] = []
+        for i in local.indices {
+            if boundary[i] {
+                edges.append(Int32(i))
+            } else {
+                fill[i] = UInt8(min(max(local[i], 0), 1) * 255 + 0.5)
+            }
+        }
+        return LayerShape(columns: columns, rows: rows, fill: fill, boundary: boundary, edges: edges)
     }
 
     /// The shown part of the image in display pixels (cached by `cacheKey`, as `paint` does).
@@ -207,8 +232,8 @@ enum ImagePainter {
                 guard let i = layer.shape.index(x, y) else { continue }
                 if layer.shape.boundary[i] {
                     c = c.blended(with: layer.overlay.boundary, amount: layer.overlay.boundaryOpacity)
-                } else if layer.shape.coverage[i] > 0 {
-                    c = c.blended(with: layer.overlay.fill, amount: layer.overlay.fillOpacity * Double(layer.shape.coverage[i]))
+                } else if layer.shape.fill[i] > 0 {
+                    c = c.blended(with: layer.overlay.fill, amount: layer.overlay.fillOpacity * Double(layer.shape.fill[i]) / 255)
                 }
             }
             return c

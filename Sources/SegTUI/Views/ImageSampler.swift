@@ -175,35 +175,52 @@ enum ImageSampler {
         return rgb
     }
 
-    /// The fraction (0–1) of each display pixel that a mask covers; empty if the mask's size differs.
-    static func coverage(_ mask: Mask, grid: Grid) -> [Float] {
-        guard !grid.isEmpty, mask.width == grid.imageWidth, mask.height == grid.imageHeight else { return [] }
-        let w = grid.width, h = grid.height, iw = mask.width
+    /// The fraction (0–1) of each display pixel that a mask covers, kept for the display
+    /// rectangle whose source pixels meet the mask's box (the rest is 0): a small mask on a large
+    /// view costs its box, not the view. nil if the mask's size differs or it is empty.
+    struct Coverage {
+        let columns: Range<Int>
+        let rows: Range<Int>
+        /// Row-major over `columns` × `rows`.
+        let values: [Float]
+    }
+
+    static func coverage(_ mask: Mask, grid: Grid) -> Coverage? {
+        guard !grid.isEmpty, mask.width == grid.imageWidth, mask.height == grid.imageHeight,
+              let box = mask.boundingBox else { return nil }
+        let iw = mask.width
         let xs = grid.xs, ys = grid.ys
-        var coverage = [Float](repeating: 0, count: w * h)
-        // Only display pixels whose source rows and columns meet the mask's box can be covered.
-        guard let box = mask.boundingBox else { return coverage }
+        // The display rows and columns whose taps reach into the box (taps are monotonic).
+        func outputs(_ taps: Taps, count: Int, from lo: Int, to hi: Int) -> Range<Int> {
+            var first = count, last = -1
+            for o in 0..<count {
+                let a = taps.sources[taps.start[o]], b = taps.sources[taps.start[o] + taps.count[o] - 1]
+                if b >= lo && a < hi { first = min(first, o); last = o }
+            }
+            return first <= last ? first..<(last + 1) : 0..<0
+        }
+        let columns = outputs(xs, count: grid.width, from: box.minX, to: box.maxX)
+        let rows = outputs(ys, count: grid.height, from: box.minY, to: box.maxY)
+        guard !columns.isEmpty, !rows.isEmpty else { return nil }
+        let rw = columns.count
+        var values = [Float](repeating: 0, count: rw * rows.count)
         var row = [Float](repeating: 0, count: iw)
         mask.bits.withUnsafeBufferPointer { bits in
             row.withUnsafeMutableBufferPointer { row in
-                for oy in 0..<h {
-                    let firstRow = ys.sources[ys.start[oy]], lastRow = ys.sources[ys.start[oy] + ys.count[oy] - 1]
-                    if lastRow < box.minY || firstRow >= box.maxY { continue }
+                for oy in rows {
                     sumRows(ys, output: oy, rowLength: iw, into: row) { j, weight, row in
                         let source = bits.baseAddress! + j * iw
                         for x in box.minX..<box.maxX { row[x] += weight * Float(source[x]) }
                     }
-                    for ox in 0..<w {
-                        let firstColumn = xs.sources[xs.start[ox]], lastColumn = xs.sources[xs.start[ox] + xs.count[ox] - 1]
-                        if lastColumn < box.minX || firstColumn >= box.maxX { continue }
+                    for ox in columns {
                         var c: Float = 0
                         for i in xs.start[ox]..<(xs.start[ox] + xs.count[ox]) { c += xs.weights[i] * row[xs.sources[i]] }
-                        coverage[oy * w + ox] = c
+                        values[(oy - rows.lowerBound) * rw + ox - columns.lowerBound] = c
                     }
                 }
             }
         }
-        return coverage
+        return Coverage(columns: columns, rows: rows, values: values)
     }
 
     /// Clears `row`, then lets `add` accumulate each source row of output row `oy` with its weight.
