@@ -101,6 +101,7 @@ struct KittyInTmuxTests {
         let virtual = try #require(first.first { $0.keys["U"] == "1" }, "no virtual placement")
         let photoID = try #require(virtual.keys["i"])
         let overlayPlacement = try #require(first.first { $0.keys["P"] == photoID }, "no overlay placed on the photo")
+        // The overlay is a grid of tile images, each placed relative to the photo.
         let overlayID = try #require(overlayPlacement.keys["i"])
         let photos = first.filter { $0.keys["a"] == "t" && $0.keys["i"] == photoID }
         #expect(photos.count == 1)
@@ -140,7 +141,7 @@ struct KittyInTmuxTests {
         let placeholders = screen.unicodeScalars.filter { $0 == KittyGraphics.placeholder }.count
         #expect(placeholders == columns * rows, "\(placeholders) placeholders for \(columns)×\(rows) cells")
 
-        // A click on the disc: the overlay again, never the photo.
+        // A click on the disc: overlay tiles again, never the photo.
         let clickAt = before.count
         let target = try #require(layout.cell(for: PixelPoint(x: 70, y: 45)))
         try Tmux.run(["send-keys", "-t", session, "-l", "\u{1B}[<0;\(target.column + 1);\(target.row + 1)M"])
@@ -148,39 +149,42 @@ struct KittyInTmuxTests {
         let done = try Tmux.waitFor(session) { $0.contains("done in") }
         #expect(done.contains("GT IoU"), "\(done)")
         // The status line is drawn before the overlay is encoded and sent (slower in a debug
-        // build or on a loaded machine): wait for the overlay with the mask, 10 s at most.
+        // build or on a loaded machine): wait until the overlay on the terminal covers the disc, 10 s at most.
+        func overlayAlpha(_ commands: [Command]) -> (_ x: Double, _ y: Double) -> UInt8? {
+            var screen = TileScreen(photo: photoID)
+            for command in commands { screen.apply(command) }
+            return { x, y in
+                screen.alpha(x: Int((x - layout.image.originX) * layout.image.scaleX), y: Int((y - layout.image.originY) * layout.image.scaleY),
+                             cell: cell)
+            }
+        }
         Self.waitUntilQuiet(stream)
         var after = try [UInt8](Data(contentsOf: stream))
-        var clickCommands = try Self.commands(Array(after[clickAt...]))
         let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, let last = clickCommands.last(where: { $0.keys["a"] == "t" && $0.keys["i"] == overlayID }),
-              let decoded = try? Self.decodePNG(last), decoded.width <= 2 * cell.width {
+        while Date() < deadline, (overlayAlpha(try Self.commands(after))(75.5, 50.5) ?? 0) == 0 {
             Thread.sleep(forTimeInterval: 0.2)
             after = try [UInt8](Data(contentsOf: stream))
-            clickCommands = try Self.commands(Array(after[clickAt...]))
         }
+        let clickCommands = try Self.commands(Array(after[clickAt...]))
         #expect(!clickCommands.contains { $0.keys["i"] == photoID && $0.keys["a"] == "t" }, "the click re-sent the photo")
-        let overlays = clickCommands.filter { $0.keys["a"] == "t" && $0.keys["i"] == overlayID }
+        let overlays = clickCommands.filter { $0.keys["a"] == "t" && $0.keys["i"] != photoID }
         #expect(!overlays.isEmpty)
         let photoBytes = photos[0].payload.utf8.count
         let clickBytes = after.count - clickAt
         let overlayBytes = overlays.map(\.payload.utf8.count).reduce(0, +)
         // Beyond the overlays, a click costs the text that changed (status line, cursor) and the commands.
-        #expect(clickBytes - overlayBytes < 6000, "a click sent \(clickBytes) B, \(overlayBytes) B of it overlays")
-        // The last overlay: only the cells it draws in, placed at their offset from the photo's first cell.
-        let placed = try #require(clickCommands.last { $0.keys["i"] == overlayID && $0.keys["a"] == "p" })
-        #expect(placed.keys["P"] == photoID)
-        let offset = (column: Int(placed.keys["H"] ?? "0") ?? 0, row: Int(placed.keys["V"] ?? "0") ?? 0)
-        let overlay = try Self.decodePNG(try #require(overlays.last))
-        #expect(overlay.channels == 4 && overlay.width == (Int(placed.keys["c"] ?? "") ?? 0) * cell.width
-                && overlay.height == (Int(placed.keys["r"] ?? "") ?? 0) * cell.height)
-        #expect(overlay.width < columns * cell.width / 2, "the overlay was not cut to the cells it draws in")
-        func alpha(_ x: Double, _ y: Double) -> UInt8? {
-            let px = Int((x - layout.image.originX) * layout.image.scaleX) - offset.column * cell.width
-            let py = Int((y - layout.image.originY) * layout.image.scaleY) - offset.row * cell.height
-            guard px >= 0, py >= 0, px < overlay.width, py < overlay.height else { return nil }
-            return overlay.pixels[(py * overlay.width + px) * 4 + 3]
+        #expect(clickBytes - overlayBytes < 6000, "a click sent \(clickBytes) B, \(overlayBytes) B of it overlays in \(overlays.count) tiles, \(clickCommands.count) commands")
+        // Each tile sent: only the cells it draws in, placed at their offset from the photo's first cell.
+        for id in Set(overlays.compactMap { $0.keys["i"] }) {
+            let tile = try #require(overlays.last { $0.keys["i"] == id })
+            let placed = try #require(clickCommands.last { $0.keys["i"] == id && $0.keys["a"] == "p" })
+            #expect(placed.keys["P"] == photoID)
+            let image = try Self.decodePNG(tile)
+            #expect(image.channels == 4 && image.width == (Int(placed.keys["c"] ?? "") ?? 0) * cell.width
+                    && image.height == (Int(placed.keys["r"] ?? "") ?? 0) * cell.height)
         }
+        #expect(overlayBytes < photoBytes, "the click re-sent more than the photo's worth of overlay")
+        let alpha = overlayAlpha(try Self.commands(after))
         #expect((alpha(75.5, 50.5) ?? 0) > 0, "the mask is not over the disc")
         #expect((alpha(10.5, 80.5) ?? 0) == 0, "the overlay covers the ground far from the disc")
 
@@ -189,8 +193,9 @@ struct KittyInTmuxTests {
         Thread.sleep(forTimeInterval: 0.3)
         let last = try Self.commands(try [UInt8](Data(contentsOf: stream)))
         let deleted = Set(last.filter { $0.keys["a"] == "d" }.compactMap { $0.keys["i"] })
-        #expect(deleted.isSuperset(of: [photoID, overlayID]), "quitting left images in the terminal: deleted \(deleted)")
-        print("kitty through tmux: photo \(photoBytes) B of base64 (\(photo.width)×\(photo.height)), one click \(clickBytes) B in all, \(overlayBytes) B of it \(overlays.count) overlays")
+        let sentTiles = Set(last.filter { $0.keys["a"] == "t" && $0.keys["i"] != photoID }.compactMap { $0.keys["i"] })
+        #expect(deleted.isSuperset(of: sentTiles.union([photoID])), "quitting left images in the terminal: deleted \(deleted)")
+        print("kitty through tmux: photo \(photoBytes) B of base64 (\(photo.width)×\(photo.height)), one click \(clickBytes) B in all, \(overlayBytes) B of it \(overlays.count) overlay tiles")
     }
 
     @Test("killed by SIGTERM, segterm still deletes its images from the terminal (kitty keeps them until told)")
@@ -213,5 +218,39 @@ struct KittyInTmuxTests {
         let photo = try #require(commands.first { $0.keys["U"] == "1" }?.keys["i"], "no image was shown before the signal")
         let deleted = Set(commands.filter { $0.keys["a"] == "d" && $0.keys["d"] == "I" }.compactMap { $0.keys["i"] })
         #expect(deleted.contains(photo), "deleted \(deleted), photo \(photo)")
+    }
+}
+
+/// The overlay tiles a kitty terminal shows after a stream of commands: each tile's pixels (the
+/// last transmitted) where it is placed now, relative to the photo.
+struct TileScreen {
+    let photo: String
+    var images: [String: (width: Int, height: Int, pixels: [UInt8])] = [:]
+    var placed: [String: (column: Int, row: Int)] = [:]
+
+    init(photo: String) { self.photo = photo }
+
+    mutating func apply(_ command: KittyInTmuxTests.Command) {
+        let keys = command.keys
+        guard let id = keys["i"], id != photo else { return }
+        switch keys["a"] {
+        case "t":
+            if let image = try? KittyInTmuxTests.decodePNG(command), image.channels == 4 {
+                images[id] = (image.width, image.height, image.pixels)
+            }
+        case "p": placed[id] = (Int(keys["H"] ?? "") ?? 0, Int(keys["V"] ?? "") ?? 0)
+        case "d": placed[id] = nil
+        default: break
+        }
+    }
+
+    /// The alpha at a pixel of the pane, nil where no tile is placed.
+    func alpha(x: Int, y: Int, cell: PixelSize) -> UInt8? {
+        for (id, at) in placed {
+            guard let image = images[id] else { continue }
+            let px = x - at.column * cell.width, py = y - at.row * cell.height
+            if px >= 0, py >= 0, px < image.width, py < image.height { return image.pixels[(py * image.width + px) * 4 + 3] }
+        }
+        return nil
     }
 }

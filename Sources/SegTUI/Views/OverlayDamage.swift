@@ -40,10 +40,11 @@ enum OverlayDamage {
     }
 }
 
-/// A pane cut into at most `limit` × `limit` tiles of whole cells: a graphics terminal gets one
+/// A pane cut into at most `limit` × `limit` tiles of whole cells (at least `smallest` each): a graphics terminal gets one
 /// overlay image per tile, so a keystroke re-sends the tiles its change touches.
 struct OverlayTiles: Equatable {
     static let limit = 16
+    static let smallest = (columns: 6, rows: 3)
     let cells: CellRect
     let cell: PixelSize
     /// One tile, in cells.
@@ -53,8 +54,9 @@ struct OverlayTiles: Equatable {
     init(cells: CellRect, cell: PixelSize) {
         self.cells = cells
         self.cell = cell
-        tileColumns = max(1, (cells.columns + Self.limit - 1) / Self.limit)
-        tileRows = max(1, (cells.rows + Self.limit - 1) / Self.limit)
+        // Not smaller than a few cells: each tile sent costs its own PNG and commands.
+        tileColumns = max(Self.smallest.columns, (cells.columns + Self.limit - 1) / Self.limit)
+        tileRows = max(Self.smallest.rows, (cells.rows + Self.limit - 1) / Self.limit)
     }
 
     var across: Int { (cells.columns + tileColumns - 1) / tileColumns }

@@ -116,10 +116,13 @@ struct KittyTilesTests {
         #expect(OverlayDamage.boxes(from: [a, b], to: [b, a]) == nil)
         // The same part twice is two parts: dropping one copy is a change.
         #expect(OverlayDamage.boxes(from: [a, a], to: [a]) == [a.box])
-        let tiles = OverlayTiles(cells: CellRect(column: 3, row: 2, columns: 40, rows: 20), cell: PixelSize(width: 10, height: 20))
-        #expect(tiles.tileColumns == 3 && tiles.tileRows == 2 && tiles.count == 14 * 10)
-        #expect(tiles.touched(by: [PixelBox(minX: 0, minY: 0, maxX: 30, maxY: 40)]) == [0])
-        #expect(tiles.touched(by: [PixelBox(minX: 25, minY: 35, maxX: 35, maxY: 45)]) == [0, 1, 14, 15])
-        #expect(tiles.cells(of: 13) == CellRect(column: 39, row: 0, columns: 1, rows: 2))
+        let tiles = OverlayTiles(cells: CellRect(column: 3, row: 2, columns: 200, rows: 60), cell: PixelSize(width: 10, height: 20))
+        #expect(tiles.tileColumns == 13 && tiles.tileRows == 4 && tiles.count == 16 * 15)
+        #expect(tiles.touched(by: [PixelBox(minX: 0, minY: 0, maxX: 130, maxY: 80)]) == [0])
+        #expect(tiles.touched(by: [PixelBox(minX: 125, minY: 75, maxX: 135, maxY: 85)]) == [0, 1, 16, 17])
+        #expect(tiles.cells(of: 15) == CellRect(column: 195, row: 0, columns: 5, rows: 4))
+        // A small pane: tiles of at least 6 × 3 cells.
+        let small = OverlayTiles(cells: CellRect(column: 0, row: 0, columns: 40, rows: 20), cell: PixelSize(width: 10, height: 20))
+        #expect(small.tileColumns == 6 && small.tileRows == 3 && small.count == 7 * 7)
     }
 }
