@@ -33,7 +33,12 @@ public enum ModelRegistry {
 
 extension ModelRegistry {
     /// The same model behind one type, for runtimes that hold whichever model the user chose.
-    public static func segmenter(named spec: String, cache: EmbeddingCache? = nil) throws -> AnySegmenter {
-        AnySegmenter(try segmenter(for: spec, cache: cache))
+    /// A SAM 3 checkpoint with its detector also finds phrases (`vocabulary`: CLIP's BPE file,
+    /// else the one beside the checkpoint; `phraseThreshold`: the score an instance must pass).
+    public static func segmenter(named spec: String, cache: EmbeddingCache? = nil, vocabulary: String? = nil,
+                                 phraseThreshold: Float = SAM3ConceptDetector.defaultThreshold) throws -> AnySegmenter {
+        let model = try segmenter(for: spec, cache: cache)
+        if let sam = model as? SAMSegmenter { return AnySegmenter(sam, vocabulary: vocabulary, phraseThreshold: phraseThreshold) }
+        return AnySegmenter(model)
     }
 }

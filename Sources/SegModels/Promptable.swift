@@ -114,6 +114,9 @@ public struct AnySegmenter: Sendable {
     public let scoreName: String
     private let prepareBody: @Sendable (RGBImage) throws -> Prepared
     private let segmentBody: @Sendable (Prepared, Prompts, Candidate?, Bool) throws -> [Candidate]
+    /// Every instance of a phrase on a prepared image (nil: the model takes no text; SAM 3 with
+    /// its detector does).
+    public private(set) var findPhrase: (@Sendable (Prepared, String) throws -> [ConceptDetection])?
 
     public init<Model: PromptableSegmenter>(_ model: Model) {
         name = model.name
@@ -124,6 +127,19 @@ public struct AnySegmenter: Sendable {
                 throw SegError(.invalid, file: model.name, "prepared image belongs to another model")
             }
             return try model.segment(value, prompts: prompts, previous: previous, multimask: multimask)
+        }
+    }
+
+    /// SAM with SAM 3's concept prompts when its checkpoint has the detector.
+    public init(_ sam: SAMSegmenter, vocabulary: String?, phraseThreshold: Float = SAM3ConceptDetector.defaultThreshold) {
+        self.init(sam)
+        if let finder = PhraseFinder(model: sam.model, vocabulary: vocabulary, threshold: phraseThreshold) {
+            findPhrase = { prepared, phrase in
+                guard let embedding = prepared.value as? SAMEmbedding else {
+                    throw SegError(.invalid, file: sam.name, "prepared image belongs to another model")
+                }
+                return try finder.find(phrase, in: embedding)
+            }
         }
     }
 

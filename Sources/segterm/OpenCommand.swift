@@ -55,6 +55,12 @@ struct Open: ParsableCommand {
     @Option(help: "Proposals to review (segterm autolabel --out, or any segterm proposals file): y accepts, x rejects, Y accepts the rest above this score, . and , walk them.")
     var proposals: String?
 
+    @Option(help: "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for SAM 3's phrases (t); default: the one beside the checkpoint.")
+    var vocab: String?
+
+    @Option(name: .customLong("text-threshold"), help: "SAM 3's phrases: the score an instance must pass to be proposed (default 0.5, the official one; 0: every query).")
+    var textThreshold: Float = SAM3ConceptDetector.defaultThreshold
+
     @Option(help: "A report of segterm noc --out: the metrics view shows its mean IoU per click.")
     var noc: String?
 
@@ -73,6 +79,7 @@ struct Open: ParsableCommand {
         guard folder != nil || images != nil else { throw ValidationError("give a FOLDER or --images DIR") }
         for p in predictions where !p.contains("=") { throw ValidationError("--pred takes NAME=PATH, got '\(p)'") }
         if let prefetch, !(0...16).contains(prefetch) { throw ValidationError("--prefetch must be in 0…16") }
+        guard (0..<1).contains(textThreshold) else { throw ValidationError("--text-threshold must be in [0, 1)") }
         guard model.count <= 2 else { throw ValidationError("--model: give one model, or two to compare them") }
         if let graphics, graphics != "auto", GraphicsMode(rawValue: graphics) == nil {
             throw ValidationError("--graphics takes auto, kitty, sixel or text")
@@ -109,7 +116,7 @@ struct Open: ParsableCommand {
             // they never oversubscribe the machine (OpenBLAS threads included).
             Threads.configure(max(1, Threads.coreCount / specs.count))
         }
-        let segmenters = try specs.map { try ModelRegistry.segmenter(named: $0, cache: cache) }
+        let segmenters = try specs.map { try ModelRegistry.segmenter(named: $0, cache: cache, vocabulary: vocab, phraseThreshold: textThreshold) }
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw ValidationError("open needs a terminal (stdin and stdout must be a tty)")
         }

@@ -25,6 +25,59 @@ struct SAM3WorkbenchInTmuxTests {
         try PromptableWorkbenchScenarios.twoModels(checkpoint: Self.checkpoint, name: Self.name, tag: "sam3")
     }
 
+    static var vocabulary: String {
+        Binary.repositoryRoot.appendingPathComponent("Tests/SegModelsTests/Fixtures/sam3_reduced/bpe_reduced_vocab.txt.gz").path
+    }
+
+    @Test("t: a phrase finds its instances as proposals of that class; y accepts one, x rejects one; kill -9; reopen: all back; the export holds the accepted one")
+    func phrase() throws {
+        let root = try WorkbenchInTmuxTests.workspace()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = "segterm-e2e-sam3-phrase-\(getpid())"
+        defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
+        func start() throws {
+            try Tmux.run(["kill-session", "-t", session])
+            // Random weights score low: threshold 0 proposes every query of the reduced detector.
+            try Tmux.run(["new-session", "-d", "-s", session, "-x", "150", "-y", "36",
+                          "SEGTERM_CACHE_DIR='\(root.path)/cache' '\(Binary.path!)' open '\(root.path)' --model '\(Self.checkpoint)' "
+                          + "--vocab '\(Self.vocabulary)' --text-threshold 0; echo EXITED $?; sleep 60"])
+        }
+        try start()
+        _ = try Tmux.waitFor(session) { $0.contains("\(Self.name): ready") }
+        try Tmux.run(["send-keys", "-t", session, "t"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "cel"])
+        try Tmux.run(["send-keys", "-t", session, "BSpace"])
+        try Tmux.run(["send-keys", "-t", session, "-l", "ll"])
+        let typing = try Tmux.waitFor(session) { $0.contains("find: cell") }
+        #expect(WorkbenchInTmuxTests.statusLine(typing).contains("Enter finds every instance"))
+        try Tmux.run(["send-keys", "-t", session, "Enter"])
+        let found = try Tmux.waitFor(session, seconds: 60) { $0.contains("text:cell") }
+        let status = WorkbenchInTmuxTests.statusLine(found)
+        // The reduced detector's queries, all above threshold 0, as proposals of class "cell".
+        let total = try #require(status.range(of: #"proposal 1/(\d+) cell"#, options: .regularExpression)
+            .map { Int(status[$0].split(separator: "/")[1].split(separator: " ")[0]) ?? 0 })
+        #expect(total > 1, "\(status)")
+        try Tmux.run(["send-keys", "-t", session, "y"])
+        _ = try Tmux.waitFor(session) { $0.contains("image 1/0/0/\(total - 1)") }
+        try Tmux.run(["send-keys", "-t", session, "x"])
+        _ = try Tmux.waitFor(session) { $0.contains("image 1/1/0/\(total - 2)") }
+
+        // Killed without warning: the found instances and the decisions are in the journal.
+        let pid = try Tmux.run(["display-message", "-p", "-t", session, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try Subprocess.run("/usr/bin/pkill", ["-KILL", "-P", pid, "-f", "segterm"], timeout: 10)
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 137"))
+        try start()
+        let back = try Tmux.waitFor(session) { $0.contains("\(Self.name): ready") && $0.contains("image 1/1/0/") }
+        #expect(back.contains("image 1/1/0/\(total - 2)") && back.contains("objects 1"), "\(WorkbenchInTmuxTests.statusLine(back))")
+        try Tmux.run(["send-keys", "-t", session, "q"])
+        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 0"))
+        let coco = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("out/instances.json"))) as? [String: Any]
+        let annotations = coco?["annotations"] as? [[String: Any]] ?? []
+        let categories = coco?["categories"] as? [[String: Any]] ?? []
+        let cell = categories.first { $0["name"] as? String == "cell" }?["id"] as? Int
+        #expect(annotations.count == 1 && cell != nil && annotations.first?["category_id"] as? Int == cell, "\(annotations.count) objects, categories \(categories)")
+    }
+
     static var fullCheckpoint: String? {
         guard let d = ProcessInfo.processInfo.environment["SEGTERM_SAM3_FULL_DIR"],
               FileManager.default.fileExists(atPath: d + "/sam3_random.pt") else { return nil }

@@ -376,6 +376,7 @@ extension WorkbenchEffect: CustomStringConvertible {
     public var description: String {
         switch self {
         case .open(let i, let p): "open(\(i), \(p))"
+        case .findPhrase(let lane, let i, let phrase): "findPhrase(lane \(lane), \(i), \(phrase))"
         case .prefetch(let paths): "prefetch(\(paths))"
         case .loadFailureMask(let set, let index): "failureMask(\(set), \(index))"
         case .decode(let lane, let r, let p, _, let m): "decode(lane \(lane)) (\(r), \(p.points.count) pts, multimask \(m))"

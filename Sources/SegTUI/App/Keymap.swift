@@ -15,6 +15,7 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
     case nextProposal = "next_proposal", previousProposal = "previous_proposal", acceptProposal = "accept_proposal"
     case rejectProposal = "reject_proposal", acceptAbove = "accept_above", proposalClass = "proposal_class"
     case brush, eraser, brushSmaller = "brush_smaller", brushLarger = "brush_larger", paint
+    case findPhrase = "find_phrase"
     case help, quit
 
     public var description: String {
@@ -60,6 +61,7 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .brushSmaller: "smaller brush"
         case .brushLarger: "larger brush"
         case .paint: "brush or eraser: one dab at the cursor"
+        case .findPhrase: "find every instance of a phrase (SAM 3): they become proposals to review"
         case .help: "this help"
         case .quit: "quit (everything is already saved)"
         }
@@ -117,6 +119,7 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .brushSmaller: ["{"]
         case .brushLarger: ["}"]
         case .paint: ["Space"]
+        case .findPhrase: ["t"]
         case .help: ["?"]
         case .quit: ["q"]
         }

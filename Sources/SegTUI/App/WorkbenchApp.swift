@@ -56,6 +56,7 @@ public final class WorkbenchSession {
                                    classes: config.classes, modelNames: models.map(\.name))
         state.display = display
         state.keymap = keymap
+        state.phraseLane = models.firstIndex { $0.findPhrase != nil }
         // Proposals before the replay: the journal's reviews refer to them by position.
         if let proposals {
             state.proposals = try ReviewProposal.byImage(try ProposalFile.read(proposals), file: proposals)
@@ -157,6 +158,7 @@ public final class WorkbenchSession {
             switch effect {
             case .record: break
             case .open(let index, let path): for worker in workers { worker.open(index: index, path: path) }
+            case .findPhrase(let lane, let index, let phrase): workers[lane].findPhrase(index: index, phrase: phrase)
             case .prefetch(let paths): for worker in workers { worker.prefetch(paths) }
             case .decode(let lane, let request, let prompts, let previous, let multimask):
                 workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)

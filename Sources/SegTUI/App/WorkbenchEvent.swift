@@ -19,6 +19,9 @@ public enum WorkbenchEvent: Sendable {
     case groundTruthFailed(index: Int, String)
     /// For each candidate of a result, the ground-truth object it overlaps best.
     case groundTruthMatches(lane: Int, request: Int, [GroundTruthMatch?])
+    /// Every instance of a phrase the model found on image `index` (SAM 3's concept prompt).
+    case phraseFound(lane: Int, index: Int, phrase: String, [ConceptDetection], milliseconds: Int)
+    case phraseFailed(lane: Int, index: Int, phrase: String, String)
     /// A prediction set of the workspace was evaluated (in the background, once per session).
     case setEvaluated(set: String, SetEvaluation)
     case predictionScoresFailed(set: String, String)
@@ -46,6 +49,8 @@ public enum WorkbenchEvent: Sendable {
 public enum WorkbenchEffect: Sendable {
     /// Load (and prepare) an image on the worker.
     case open(index: Int, path: String)
+    /// Find every instance of `phrase` on image `index` with lane `lane`'s model.
+    case findPhrase(lane: Int, index: Int, phrase: String)
     /// Prepare these images in the background, most likely first (the next ones in the list).
     case prefetch(paths: [String])
     /// Run model `lane` on the prepared image; `request` comes back with the result.
@@ -92,4 +97,22 @@ public enum WorkRecord: Codable, Equatable, Sendable {
     case addClass(String)
     /// The image the user moved to (so a restored session opens where it left off).
     case visit(image: String)
+    /// The instances of a phrase that `model` found on `image`: proposals to review, appended to
+    /// the image's list (their masks are in the record, so a restart keeps them without the model).
+    case found(image: String, phrase: String, model: String, width: Int, height: Int, masks: [FoundMask])
+}
+
+/// One instance found by a phrase, as the journal keeps it.
+public struct FoundMask: Codable, Equatable, Sendable {
+    public var score: Double
+    /// COCO compressed RLE.
+    public var rle: String
+    /// x0, y0, x1, y1 in image pixels.
+    public var box: [Double]
+
+    public init(score: Double, rle: String, box: [Double]) {
+        self.score = score
+        self.rle = rle
+        self.box = box
+    }
 }

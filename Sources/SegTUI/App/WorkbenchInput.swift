@@ -44,6 +44,9 @@ extension Workbench {
         case .compare:
             handleCompare(input, &s, &effects)
             return
+        case .phrase(let typed):
+            handlePhrase(input, typed: typed, &s, &effects)
+            return
         case .none:
             break
         }
@@ -154,6 +157,7 @@ extension Workbench {
         case .paint:
             if s.brush == nil { s.message = "B: brush, X: eraser" } else { applyStroke([s.cursor], &s, &effects) }
         case .toggleList: s.showList.toggle()
+        case .findPhrase: startPhrase(&s)
         case .accept: startAccept(&s)
         }
     }

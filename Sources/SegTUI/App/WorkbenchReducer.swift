@@ -95,6 +95,11 @@ public enum Workbench {
             s.compareView.masksB = masksB
         case .compareFailed(let a, let b, let reason):
             if s.compareView.a == a && s.compareView.b == b { s.compareView.comparisonFailure = reason }
+        case .phraseFound(let lane, let index, let phrase, let found, let ms):
+            phraseFound(lane: lane, index: index, phrase: phrase, found, milliseconds: ms, &s, &effects)
+        case .phraseFailed(let lane, let index, let phrase, let reason):
+            if s.lanes.indices.contains(lane) { s.lanes[lane].activity = .failed(reason) }
+            if index == s.current { s.message = "\u{201C}\(phrase)\u{201D}: \(reason)" }
         case .groundTruthMatches(let lane, let request, let matches):
             guard s.lanes.indices.contains(lane), request == s.lanes[lane].candidatesRequest,
                   matches.count == s.lanes[lane].candidates.count else { break }
@@ -171,6 +176,8 @@ public enum Workbench {
                     return object
                 }
             }
+        case .found(let image, let phrase, let model, let width, let height, let masks):
+            applyFound(image: image, phrase: phrase, model: model, width: width, height: height, masks: masks, &s)
         case .visit(let image):
             guard let index = s.images.firstIndex(where: { $0.name == image }), index != s.current else { return }
             // Prompts in progress belong to the image they were made on: they stay its draft, and

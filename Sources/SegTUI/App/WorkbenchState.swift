@@ -213,14 +213,18 @@ public enum Overlay: Equatable, Sendable {
     case metrics
     /// The failure browser (`f`).
     case failures
+    /// Typing a phrase to find every instance of (`t`, SAM 3).
+    case phrase(String)
     /// Two prediction sets side by side (`c`).
     case compare
+
+    public var isPhrase: Bool { if case .phrase = self { true } else { false } }
 
     /// The views that blank everything above the status line: what lies under them is not drawn.
     public var coversScreen: Bool {
         switch self {
         case .metrics, .failures, .compare: true
-        case .none, .help, .classPicker: false
+        case .none, .help, .classPicker, .phrase: false
         }
     }
 }
@@ -278,6 +282,8 @@ public struct WorkbenchState: Sendable {
     public var proposalCursor: Int?
     /// The proposal whose class the class picker changes (nil: the picker accepts a mask).
     public var reclassifying: Int?
+    /// Which lane's model finds phrases (SAM 3 with its detector; nil: none does).
+    public var phraseLane: Int?
 
     // Undo of work: accepts, deletes, rejections, class changes and brush strokes.
     public var undoWork: [WorkSnapshot] = []

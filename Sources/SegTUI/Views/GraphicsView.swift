@@ -57,7 +57,8 @@ extension Workbench {
         if s.overlay == .compare { return compareGraphics(s, image: image, theme: theme) }
         let layout = WorkbenchLayout(s)
         // The class picker beside the image leaves the pane in view.
-        guard s.overlay == .none || layout.pickerBeside else { return [] }
+        // So does the phrase being typed on the status line.
+        guard s.overlay == .none || layout.pickerBeside || s.overlay.isPhrase else { return [] }
         let grid = layout.grid
         return layout.paneAreas.indices.compactMap { k in
             let pane = layout.pane(k), shown = pane.image

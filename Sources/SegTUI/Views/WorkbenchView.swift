@@ -177,6 +177,7 @@ extension Workbench {
             if !layout.pickerBeside {
                 drawPicker(s, filter: filter, highlighted: highlighted, into: &buffer, theme: theme, colored: colored)
             }
+        case .phrase: break  // on the status line
         case .metrics: drawMetrics(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         case .failures: drawFailures(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
         case .compare: drawCompare(s, area: layout.screenAboveStatus, into: &buffer, theme: theme, colored: colored)
@@ -477,6 +478,13 @@ extension Workbench {
                            colored: Bool) {
         let fg = colored ? theme.statusForeground : nil, bg = colored ? theme.statusBackground : nil
         buffer.fillRow(layout.statusRow, with: Cell(" ", foreground: fg, background: bg, reverse: !colored))
+        if case .phrase(let typed) = s.overlay {
+            let hint = "   Enter finds every instance, Esc cancels"
+            let text = " find: " + typed + "\u{2581}"
+            buffer.write(String((text + (text.count + hint.count < s.columns ? hint : "")).suffix(max(0, s.columns - 1))),
+                         row: layout.statusRow, column: 0, foreground: fg, background: bg, bold: true, reverse: !colored)
+            return
+        }
         buffer.write(statusText(s, layout: layout), row: layout.statusRow, column: 0, foreground: fg, background: bg,
                      reverse: !colored)
     }

@@ -117,6 +117,30 @@ public final class ModelWorker: @unchecked Sendable {
         }
     }
 
+    /// Finds every instance of `phrase` on the prepared image (SAM 3's concept prompt), queued
+    /// behind the open of the image it was asked on; dropped if another image was opened since.
+    public func findPhrase(index: Int, phrase: String) {
+        let image = decodes.withLock { $0.generation }
+        queue.async { [self] in
+            guard decodes.withLock({ $0.generation }) == image else { return }
+            guard let find = model.findPhrase else {
+                post(.phraseFailed(lane: lane, index: index, phrase: phrase, "\(model.name) takes no text"))
+                return
+            }
+            guard let prepared else {
+                post(.phraseFailed(lane: lane, index: index, phrase: phrase, "the image is not prepared"))
+                return
+            }
+            let start = DispatchTime.now()
+            do {
+                let found = try find(prepared, phrase)
+                post(.phraseFound(lane: lane, index: index, phrase: phrase, found, milliseconds: Self.milliseconds(since: start)))
+            } catch {
+                post(.phraseFailed(lane: lane, index: index, phrase: phrase, "\(error)"))
+            }
+        }
+    }
+
     private func loadGroundTruth(index: Int, path: String, image: RGBImage) {
         guard let groundTruth else { return }
         let name = FileName.last(path)
