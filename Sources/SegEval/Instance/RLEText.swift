@@ -32,15 +32,35 @@ public struct RLEText: Sendable {
         try withBytes { try RLE(compressedBytes: $0, height: Int(height), width: Int(width)) }
     }
 
-    /// The unescaped bytes: the file's own when the text has no escape (the usual case for a
-    /// string without a backslash), else a resolved copy.
+    /// The unescaped bytes: the file's own when the text has no escape, else resolved on the
+    /// stack (`\\` and `\/`, the escapes an RLE text can need; anything else through the cursor).
+    /// Nearly every text of a few hundred characters holds a backslash, one of its 64 letters.
     func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
-        let raw = UnsafeBufferPointer(rebasing: source.bytes[offset..<(offset + Int(length))])
-        if !raw.contains(UInt8(ascii: "\\")) { return try withExtendedLifetime(source) { try body(raw) } }
-        // The cursor resolves escapes over the quoted string (offset - 1 is the opening quote).
-        var cursor = JSONCursor(UnsafeBufferPointer(rebasing: source.bytes[(offset - 1)..<(offset + Int(length) + 1)]))
-        let resolved = try withExtendedLifetime(source) { () throws(SegError) in try cursor.stringBytes() }
-        return try resolved.withUnsafeBufferPointer { try body($0) }
+        try withExtendedLifetime(source) {
+            let raw = UnsafeBufferPointer(rebasing: source.bytes[offset..<(offset + Int(length))])
+            let backslash = UInt8(ascii: "\\")
+            guard raw.contains(backslash) else { return try body(raw) }
+            let resolved: R? = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(raw.count, 1)) { out in
+                var n = 0, i = 0
+                while i < raw.count {
+                    var c = raw[i]
+                    if c == backslash {
+                        guard i + 1 < raw.count, raw[i + 1] == backslash || raw[i + 1] == UInt8(ascii: "/") else { return nil }
+                        i += 1
+                        c = raw[i]
+                    }
+                    out[n] = c
+                    n += 1
+                    i += 1
+                }
+                return .some(try body(UnsafeBufferPointer(rebasing: out[0..<n])))
+            }
+            if let resolved { return resolved }
+            // The cursor resolves any escape over the quoted string (offset - 1 is the opening quote).
+            var cursor = JSONCursor(UnsafeBufferPointer(rebasing: source.bytes[(offset - 1)..<(offset + Int(length) + 1)]))
+            let bytes = try cursor.stringBytes()
+            return try bytes.withUnsafeBufferPointer { try body($0) }
+        }
     }
 }
 
