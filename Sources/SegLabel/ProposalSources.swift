@@ -225,6 +225,7 @@ public enum ExistingProposals {
         case .polygons(let polygons): rle = try RLE(polygons: polygons, height: image.height, width: image.width)
         case .counts(let h, let w, let counts): rle = try RLE(height: h, width: w, counts: counts)
         case .compressed(let h, let w, let string): rle = try RLE(compressed: string, height: h, width: w)
+        case .compressedText(let text): rle = try text.decode()
         }
         guard rle.width == image.width, rle.height == image.height else {
             throw SegError(.corrupt, file: file, "\(image.fileName): a mask of \(rle.width)x\(rle.height) on a \(image.width)x\(image.height) image")

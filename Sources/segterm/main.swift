@@ -35,7 +35,8 @@ func runMain() -> Never {
     let arguments = Array(CommandLine.arguments.dropFirst())
     // `segterm autolabel merge PART…` likewise (autolabel requires its IMAGES).
     let merges: [(words: [String], command: any ParsableCommand.Type)] = [(["eval", "merge"], EvalMerge.self),
-                                                                          (["autolabel", "merge"], AutolabelMerge.self)]
+                                                                          (["autolabel", "merge"], AutolabelMerge.self),
+                                                                          (["compare", "merge"], CompareMerge.self)]
     let merge = merges.first { arguments.starts(with: $0.words) }
     let root: any ParsableCommand.Type = merge?.command ?? SegTerm.self
     do {

@@ -210,6 +210,13 @@ public struct RLE: Equatable, Sendable {
         self.init(unchecked: height, width, counts.isEmpty ? [0] : counts)
     }
 
+    /// The same from the string's bytes (text left in a mapped file).
+    public init(compressedBytes bytes: UnsafeBufferPointer<UInt8>, height: Int, width: Int) throws {
+        let total = try Self.pixelCount(height: height, width: width)
+        let counts = try Self.decodeCounts(bytes, total: total, height: height, width: width)
+        self.init(unchecked: height, width, counts.isEmpty ? [0] : counts)
+    }
+
     static func decodeCounts(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int) throws(SegError) -> [UInt32] {
         var failure: SegError?
         // Every count takes at least one character, so the string's length bounds their number.

@@ -59,6 +59,8 @@ public enum COCOWriter {
             return .object([("size", .array([.integer(h), .integer(w)])), ("counts", .array(counts.map { .integer(Int($0)) }))])
         case .compressed(let h, let w, let string):
             return .object([("size", .array([.integer(h), .integer(w)])), ("counts", .string(string))])
+        case .compressedText(let text):
+            return .object([("size", .array([.integer(Int(text.height)), .integer(Int(text.width))])), ("counts", .string(text.string))])
         }
     }
 

@@ -10,6 +10,7 @@ enum FormatShapes {
         case .polygons(let polygons): return try RLE(polygons: polygons, height: height, width: width)
         case .counts(let h, let w, let counts): return try RLE(height: h, width: w, counts: counts)
         case .compressed(let h, let w, let string): return try RLE(compressed: string, height: h, width: w)
+        case .compressedText(let text): return try text.decode()
         case .none:
             guard let b = ann.bbox else { return try RLE(polygons: [], height: height, width: width) }
             return try RLE(bbox: [b.x, b.y, b.width, b.height], height: height, width: width)

@@ -47,7 +47,7 @@ public enum LabelMeWriter {
                     for p in usable {
                         shapes.append(shape("polygon", stride(from: 0, to: p.count - 1, by: 2).map { (p[$0], p[$0 + 1]) }, groupId: gid))
                     }
-                case .counts, .compressed:
+                case .counts, .compressed, .compressedText:
                     let m = try FormatShapes.rle(ann, height: image.height, width: image.width).decode()
                     guard let (x0, y0, x1, y1) = bounds(m) else {
                         notes.add("empty masks left out", at: "\(image.fileName) annotation \(ann.id)")

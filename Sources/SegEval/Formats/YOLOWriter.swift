@@ -68,7 +68,7 @@ public enum YOLOWriter {
         var polygons: [[Double]] = []
         switch ann.segmentation {
         case .polygons(let p): polygons = p
-        case .counts, .compressed:
+        case .counts, .compressed, .compressedText:
             let rle = try FormatShapes.rle(ann, height: image.height, width: image.width)
             polygons = MaskContours.external(rle.decode())
             if polygons.count > 1 { notes.add("masks of several parts: outer contours joined, holes filled", at: place) }

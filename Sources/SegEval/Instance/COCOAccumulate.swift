@@ -153,7 +153,7 @@ public struct COCOEvaluation: Sendable {
                 let cell = cells[c]
                 let D = cell.detectionCount
                 let base = flags.count
-                flags.append(contentsOf: cell.flags)
+                cell.flags.withUnsafeBufferPointer { flags.append(contentsOf: $0) }
                 for a in 0..<A { npig[a] += Int(cell.nonIgnoredCount[a]) }
                 for d in 0..<D {
                     scores.append(cell.scores[d])

@@ -24,8 +24,17 @@ public enum COCOSegmentation: Equatable, Sendable {
     case counts(height: Int, width: Int, counts: [UInt32])
     /// Compressed RLE: the `counts` string, decoded only when the evaluation needs the runs.
     case compressed(height: Int, width: Int, string: String)
+    /// Compressed RLE whose text stayed in the mapped file it was read from (the evaluation's
+    /// reading of COCO JSON: a copy of every mask's text was most of its memory).
+    case compressedText(RLEText)
 
     public var isPresent: Bool { if case .none = self { false } else { true } }
+
+    /// The same shape with any text in a file copied out (`.compressedText` as `.compressed`).
+    public var owned: COCOSegmentation {
+        if case .compressedText(let text) = self { return .compressed(height: Int(text.height), width: Int(text.width), string: text.string) }
+        return self
+    }
 }
 
 public struct COCOImage: Equatable, Sendable {
@@ -89,6 +98,9 @@ public struct COCOGroundTruth: Sendable {
     /// When the file's image ids are strings: each image's number (as the evaluation orders them)
     /// → its id as the file writes it. Empty for numeric ids.
     public var imageIdNames: [Int: String] = [:]
+    /// The mapped files `.compressedText` shapes point into; the evaluation hands their pages back
+    /// after each batch of images (`releasePages`).
+    public var sources: [MappedInputFile] = []
 
     public init(file: String = "", images: [COCOImage], categories: [COCOCategory], annotations: [COCOAnnotation]) {
         self.file = file; self.images = images; self.categories = categories; self.annotations = annotations
@@ -112,8 +124,18 @@ public struct COCOResults: Sendable {
     /// pycocotools' `loadRes` takes a detection's area from its box when the first detection has a
     /// non-empty `bbox` (even for segm evaluation), else from its mask: kept to agree with it.
     public var areaFromBox: Bool
+    /// As `COCOGroundTruth.sources`.
+    public var sources: [MappedInputFile] = []
 
     public init(file: String = "", detections: [COCOAnnotation], areaFromBox: Bool) {
         self.file = file; self.detections = detections; self.areaFromBox = areaFromBox
+    }
+}
+
+extension COCOInputs {
+    /// Hands back the pages of the mapped files the inputs' RLE texts lie in (they stay readable).
+    func releasePages() {
+        for file in groundTruth.sources { file.releaseAll() }
+        for file in results.sources { file.releaseAll() }
     }
 }

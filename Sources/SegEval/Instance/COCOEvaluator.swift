@@ -56,81 +56,6 @@ public struct COCOInputs: Sendable {
     }
 }
 
-/// One (image, category) pair that has ground truth or detections: pycocotools' `evalImgs` entry
-/// for every area range at once, plus the IoUs for the failure table and the error breakdown.
-///
-/// The tables live in one shared object, so a copy of a cell (flattening the per-image lists,
-/// grouping by category, the comparison's resampling) costs one reference count, not thirteen.
-public struct COCOImageCategoryEval: Sendable {
-    final class Tables: Sendable {
-        let detections: [Int32], groundTruths: [Int32]
-        let ious: [Double], scores: [Double], gtAreas: [Double], dtAreas: [Double]
-        let gtCrowd: [Bool]
-        let nonIgnoredCount: [Int32]
-        let flags: [UInt8]
-        let matches: [Int32]
-        let gtMatched: [Bool], gtIgnored: [Bool]
-        let crossClassIoU: [Double]
-
-        init(detections: [Int32], groundTruths: [Int32], ious: [Double], scores: [Double], gtAreas: [Double],
-             dtAreas: [Double], gtCrowd: [Bool], nonIgnoredCount: [Int32], flags: [UInt8], matches: [Int32],
-             gtMatched: [Bool], gtIgnored: [Bool], crossClassIoU: [Double]) {
-            self.detections = detections; self.groundTruths = groundTruths; self.ious = ious; self.scores = scores
-            self.gtAreas = gtAreas; self.dtAreas = dtAreas; self.gtCrowd = gtCrowd; self.nonIgnoredCount = nonIgnoredCount
-            self.flags = flags; self.matches = matches; self.gtMatched = gtMatched; self.gtIgnored = gtIgnored
-            self.crossClassIoU = crossClassIoU
-        }
-
-        func replacing(crossClassIoU cross: [Double]) -> Tables {
-            Tables(detections: detections, groundTruths: groundTruths, ious: ious, scores: scores, gtAreas: gtAreas,
-                   dtAreas: dtAreas, gtCrowd: gtCrowd, nonIgnoredCount: nonIgnoredCount, flags: flags, matches: matches,
-                   gtMatched: gtMatched, gtIgnored: gtIgnored, crossClassIoU: cross)
-        }
-    }
-
-    public let imageIndex: Int
-    public let categoryIndex: Int
-    private(set) var tables: Tables
-
-    init(imageIndex: Int, categoryIndex: Int, tables: Tables) {
-        self.imageIndex = imageIndex
-        self.categoryIndex = categoryIndex
-        self.tables = tables
-    }
-
-    /// Detection indices (into the results), best score first (stable), at most maxDets.last.
-    public var detections: [Int32] { tables.detections }
-    /// Ground-truth indices (into the annotations), in file order.
-    public var groundTruths: [Int32] { tables.groundTruths }
-    /// IoU of detection d with ground truth g at `d * G + g` (file order of g).
-    public var ious: [Double] { tables.ious }
-    public var scores: [Double] { tables.scores }
-    public var gtAreas: [Double] { tables.gtAreas }
-    public var dtAreas: [Double] { tables.dtAreas }
-    public var gtCrowd: [Bool] { tables.gtCrowd }
-    /// Ground truths that count (not crowd, inside the area range), per area range.
-    public var nonIgnoredCount: [Int32] { tables.nonIgnoredCount }
-    /// At `(a * T + t) * D + d`: bit 0 the detection is matched (pycocotools' `dtm` is non-zero),
-    /// bit 1 it is ignored (`dtIgnore`).
-    public var flags: [UInt8] { tables.flags }
-    /// For area range "all" only, at `t * D + d`: the matched ground truth (index into
-    /// `groundTruths`), or -1. (The other ranges are needed only as flags.)
-    public var matches: [Int32] { tables.matches }
-    /// For area range "all" only, at `t * G + g`: whether ground truth g (file order) was matched.
-    public var gtMatched: [Bool] { tables.gtMatched }
-    /// Ground truths ignored per area range at `a * G + g`.
-    public var gtIgnored: [Bool] { tables.gtIgnored }
-    /// Per detection: the best IoU with a (non-crowd) ground truth of another category in the
-    /// image, for the error breakdown (0 when none).
-    public var crossClassIoU: [Double] {
-        get { tables.crossClassIoU }
-        set { tables = tables.replacing(crossClassIoU: newValue) }
-    }
-
-    public var detectionCount: Int { tables.detections.count }
-    public var groundTruthCount: Int { tables.groundTruths.count }
-}
-
 /// The COCO instance evaluation with pycocotools' semantics, number for number.
 public struct COCOEvaluator: Sendable {
     public let params: COCOEvalParams
@@ -194,17 +119,29 @@ public struct COCOEvaluator: Sendable {
         let categoryLookup = categoryIndex
         let owned = shard.isWhole ? Array(images.indices) : images.indices.filter { shard.contains(gt.idText(images[$0])) }
         let counter = ProgressCounter(total: owned.count, report: progress)
-        let perImage = try Parallel.map(owned.count, workers: workers) { (j) throws(SegError) -> [COCOImageCategoryEval] in
-            defer { counter.advance() }
-            let i = owned[j]
-            return try Self.evaluateImage(i, image: images[i], gt: gtByImage[i], dt: dtByImage[i], inputs: inputs,
-                                          categoryIndex: categoryLookup, params: params, overlap: overlap)
+        // In batches of images, the mapped files' pages handed back after each: a batch reads its
+        // masks' RLE text from the files, and the resident size need not keep what it read.
+        var cells: [COCOImageCategoryEval] = []
+        var start = 0
+        while start < owned.count {
+            let end = min(start + Self.imageBatch, owned.count), first = start
+            let perImage = try Parallel.map(end - first, workers: workers) { (j) throws(SegError) -> [COCOImageCategoryEval] in
+                defer { counter.advance() }
+                let i = owned[first + j]
+                return try Self.evaluateImage(i, image: images[i], gt: gtByImage[i], dt: dtByImage[i], inputs: inputs,
+                                              categoryIndex: categoryLookup, params: params, overlap: overlap)
+            }
+            for list in perImage { cells.append(contentsOf: list) }
+            inputs.releasePages()
+            start = end
         }
         clock.lap("per-image matching")
-        let cells = perImage.flatMap { $0 }
         clock.lap("flatten")
         return COCOMatching(inputs: inputs, images: images, categories: categories, ownedImages: owned, cells: cells)
     }
+
+    /// Images matched between two hand-backs of the mapped files' pages.
+    static let imageBatch = 1024
 
     /// Annotation indices per image, ordered by category then file order (the order pycocotools'
     /// `_gts[img, cat]` lists keep).
@@ -271,23 +208,22 @@ public struct COCOEvaluator: Sendable {
             let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: Array(prepared.dtShapes[dOffset..<(dOffset + D)]),
                                                               gt: Array(prepared.gtShapes[gOffset..<(gOffset + G)]), crowd: crowd)
             let gtIds = run.gt.map { inputs.gtIds[$0] }
-            var cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
+            let cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
                              scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
                              crowd: crowd, ignore: ignore, unmatchedIgnored: notExhaustive.contains(run.category), params: params)
             // Only detections left unmatched at IoU 0.5 (area "all") need the IoU with other
             // categories' objects, so it is computed for those alone.
-            var cross = [Double](repeating: 0, count: D)
             if GA > G {
                 othersOffsets.removeAll(keepingCapacity: true)
                 for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] { othersOffsets.append(g) }
                 if !othersOffsets.isEmpty {
                     let flags = cell.flags
                     for d in 0..<D where flags[d] & 3 == 0 {
-                        cross[d] = overlap.bestIoU(prepared.dtShapes[dOffset + d], with: prepared.gtShapes, at: othersOffsets)
+                        cell.tables.setCrossClassIoU(d, overlap.bestIoU(prepared.dtShapes[dOffset + d], with: prepared.gtShapes,
+                                                                        at: othersOffsets))
                     }
                 }
             }
-            cell.crossClassIoU = cross
             out.append(cell)
             gOffset += G; dOffset += D
         }
@@ -362,7 +298,7 @@ public struct COCOEvaluator: Sendable {
         let tables = COCOImageCategoryEval.Tables(
             detections: dt.map { Int32($0) }, groundTruths: gt.map { Int32($0) }, ious: ious, scores: scores, gtAreas: gtAreas,
             dtAreas: dtAreas, gtCrowd: crowd, nonIgnoredCount: nonIgnored, flags: flags, matches: matches,
-            gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut, crossClassIoU: [])
+            gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut, crossClassIoU: [Double](repeating: 0, count: D))
         return COCOImageCategoryEval(imageIndex: imageIndex, categoryIndex: category, tables: tables)
     }
 }

@@ -27,9 +27,9 @@ extension COCOInputs {
             changed = true
         }
         guard changed else { return self }
-        return COCOInputs(groundTruth: gt,
-                          results: COCOResults(file: results.file, detections: detections, areaFromBox: results.areaFromBox),
-                          evaluationProtocol: params.evaluationProtocol)
+        var kept = COCOResults(file: results.file, detections: detections, areaFromBox: results.areaFromBox)
+        kept.sources = results.sources
+        return COCOInputs(groundTruth: gt, results: kept, evaluationProtocol: params.evaluationProtocol)
     }
 
     /// pycocotools evaluates the listed images only. An id that is not in the ground truth is

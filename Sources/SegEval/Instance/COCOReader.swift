@@ -28,30 +28,38 @@ public enum COCOReader {
     /// their masks are never decoded and a mask encoded at another size than its image is no error.
     public static func readBoth(groundTruth gtPath: String, results resultsPath: String,
                                 boxesOnly: Bool = false) throws -> (COCOGroundTruth, COCOResults) {
-        let gtBytes = try FileIO.read(gtPath)
-        let resultsBytes = try FileIO.read(resultsPath)
+        // Both files mapped, not copied: the RLE texts stay in the mappings (`RLEText`), and the
+        // parsers hand back the pages they have passed, so the resident size does not hold the files.
+        let gtFile = try MappedInputFile(gtPath), resultsFile = try MappedInputFile(resultsPath)
+        let resultsBytes = resultsFile.bytes
         // The results file is parsed in two halves at once when a boundary between two detections
         // can be found near its middle; the first half confirms the guess by ending exactly there.
         let split = middleBoundary(resultsBytes)
         let tasks = split == nil ? 2 : 3
         var parsed = try Parallel.map(tasks, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
-            if i == 0 { return .groundTruth(try parseGroundTruth(gtBytes, file: gtPath)) }
+            if i == 0 {
+                do throws(SegError) {
+                    return .groundTruth(try parseGroundTruthBytes(gtFile.bytes, file: gtPath, source: gtFile))
+                } catch {
+                    throw error.about(gtPath)
+                }
+            }
             if let split {
                 if i == 1 {
-                    guard let head = try? parseResultList(resultsBytes, stopAtComma: split.comma) else { return .failed }
+                    guard let head = try? parseResultList(resultsFile.bytes, stopAtComma: split.comma, source: resultsFile) else { return .failed }
                     return .results(detections: head.detections, firstHasBox: head.firstHasBox, ids: head.ids)
                 }
-                guard let tail = try? parseResultTail(resultsBytes, from: split.brace) else { return .failed }
+                guard let tail = try? parseResultTail(resultsFile.bytes, from: split.brace, source: resultsFile) else { return .failed }
                 return .results(detections: tail.detections, firstHasBox: false, ids: tail.ids)
             }
             do throws(SegError) {
-                let list = try parseResultList(resultsBytes)
+                let list = try parseResultList(resultsFile.bytes, source: resultsFile)
                 return .results(detections: list.detections, firstHasBox: list.firstHasBox, ids: list.ids)
             } catch {
                 throw error.about(resultsPath)
             }
         }
-        guard case .groundTruth(let gt) = parsed[0] else { preconditionFailure("readBoth: results out of order") }
+        guard case .groundTruth(var gt) = parsed[0] else { preconditionFailure("readBoth: results out of order") }
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
         if tasks == 3, case .results(_, let box, let headIds) = parsed[1], case .results(_, _, let tailIds) = parsed[2] {
@@ -71,7 +79,7 @@ public enum COCOReader {
         } else {
             // The guess was wrong or a half has an error: read it whole for the exact message.
             do throws(SegError) {
-                let list = try parseResultList(resultsBytes)
+                let list = try parseResultList(resultsBytes, source: resultsFile)
                 detections = list.detections
                 firstHasBox = list.firstHasBox
                 try list.ids.resolve(&detections, groundTruth: gt, file: resultsPath)
@@ -81,7 +89,12 @@ public enum COCOReader {
         }
         try checkResults(&detections, firstHasBox: firstHasBox, file: resultsPath, groundTruth: gt,
                          checkMaskSizes: !(boxesOnly && firstHasBox))
-        return (gt, COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox))
+        gtFile.releaseAll()
+        resultsFile.releaseAll()
+        gt.sources = [gtFile]
+        var results = COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox)
+        results.sources = [resultsFile]
+        return (gt, results)
     }
 
     /// The detections of a parsed part, leaving `.failed` in its place so that the caller holds
@@ -107,7 +120,7 @@ public enum COCOReader {
     }
 
     /// A `}`, `,`, `{` sequence after the middle of a top-level array: (index of the comma, of the brace).
-    static func middleBoundary(_ bytes: [UInt8]) -> (comma: Int, brace: Int)? {
+    static func middleBoundary(_ bytes: UnsafeBufferPointer<UInt8>) -> (comma: Int, brace: Int)? {
         guard bytes.count > 1 << 20 else { return nil }
         var start = 0
         while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
@@ -129,19 +142,40 @@ public enum COCOReader {
     }
 
     /// Detections from `brace` (the start of one) to the end of the top-level array.
-    static func parseResultTail(_ bytes: [UInt8], from brace: Int) throws(SegError) -> (detections: [COCOAnnotation], ids: StringImageIds) {
+    static func parseResultTail(_ buffer: UnsafeBufferPointer<UInt8>, from brace: Int,
+                                source: MappedInputFile) throws(SegError) -> (detections: [COCOAnnotation], ids: StringImageIds) {
         var detections: [COCOAnnotation] = []
         var ids = StringImageIds()
-        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
-            var json = JSONCursor(buffer)
-            json.position = brace
-            var array = JSONCursor.ArrayState(first: true)
-            while try json.nextElement(&array) {
-                detections.append(try readAnnotation(&json, entry: "results[?]", isResult: true, ids: &ids))
-            }
-            try json.expectEnd()
+        var json = JSONCursor(buffer)
+        json.position = brace
+        var released = brace
+        var array = JSONCursor.ArrayState(first: true)
+        while try json.nextElement(&array) {
+            detections.append(try readAnnotation(&json, entry: "results[?]", isResult: true, ids: &ids, source: source))
+            releaseBehind(json.position, &released, source)
+            reserveByEstimate(&detections, start: brace, position: json.position, end: buffer.count)
         }
+        try json.expectEnd()
         return (detections, ids)
+    }
+
+    /// After the first 256 detections, room for the rest of the bytes at their average size (and
+    /// a tenth more): a list that grows by doubling copies itself and, at a million detections,
+    /// holds its old and new storage at once (hundreds of MB). Room never touched is address
+    /// space, not resident memory.
+    @inline(__always)
+    static func reserveByEstimate(_ list: inout [COCOAnnotation], start: Int, position: Int, end: Int) {
+        guard list.count == 256, position > start else { return }
+        let perDetection = max(1, (position - start) / 256)
+        list.reserveCapacity((end - start) / perDetection * 11 / 10 + 256)
+    }
+
+    /// Hands back the pages a parser has passed, every 8 MB.
+    @inline(__always)
+    static func releaseBehind(_ position: Int, _ released: inout Int, _ source: MappedInputFile?) {
+        guard let source, position - released >= 8 << 20 else { return }
+        source.release(released..<position)
+        released = position
     }
 
     enum ParsedFile: Sendable {
@@ -154,20 +188,25 @@ public enum COCOReader {
 
     public static func parseGroundTruth(_ bytes: [UInt8], file: String = "") throws(SegError) -> COCOGroundTruth {
         do {
-            return try parseGroundTruthBytes(bytes, file: file)
+            return try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+                try parseGroundTruthBytes(buffer, file: file, source: nil)
+            }
         } catch {
             throw error.about(file)
         }
     }
 
-    static func parseGroundTruthBytes(_ bytes: [UInt8], file: String) throws(SegError) -> COCOGroundTruth {
+    /// `source`: the mapping `buffer` lies in, when RLE texts may stay there.
+    static func parseGroundTruthBytes(_ buffer: UnsafeBufferPointer<UInt8>, file: String,
+                                      source: MappedInputFile?) throws(SegError) -> COCOGroundTruth {
         var images: [COCOImage] = []
         var categories: [COCOCategory] = []
         var annotations: [COCOAnnotation] = []
         var sawImages = false, sawAnnotations = false, sawCategories = false
         var ids = StringImageIds()
-        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+        do {
             var json = JSONCursor(buffer)
+            var released = 0
             guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
             var object = try json.beginObject()
             while let key = try json.nextKey(&object) {
@@ -179,7 +218,9 @@ public enum COCOReader {
                     sawAnnotations = true
                     var array = try json.beginArray()
                     while try json.nextElement(&array) {
-                        annotations.append(try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false, ids: &ids))
+                        annotations.append(try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false,
+                                                              ids: &ids, source: source))
+                        releaseBehind(json.position, &released, source)
                     }
                 } else if json.key(key, is: "categories") {
                     sawCategories = true
@@ -239,7 +280,9 @@ public enum COCOReader {
     }
 
     static func parseResultsBytes(_ bytes: [UInt8], file: String, groundTruth gt: COCOGroundTruth) throws(SegError) -> COCOResults {
-        var (detections, firstHasBox, ids) = try parseResultList(bytes)
+        var (detections, firstHasBox, ids) = try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+            try parseResultList(buffer, source: nil)
+        }
         try ids.resolve(&detections, groundTruth: gt, file: file)
         try checkResults(&detections, firstHasBox: firstHasBox, file: file, groundTruth: gt)
         return COCOResults(file: file, detections: detections, areaFromBox: firstHasBox)
@@ -247,21 +290,26 @@ public enum COCOReader {
 
     /// With `stopAtComma`, reading stops (successfully) when an element ends exactly at that comma
     /// and fails if it is passed without ending there.
-    static func parseResultList(_ bytes: [UInt8], stopAtComma: Int? = nil) throws(SegError)
+    static func parseResultList(_ buffer: UnsafeBufferPointer<UInt8>, stopAtComma: Int? = nil, source: MappedInputFile?) throws(SegError)
         -> (detections: [COCOAnnotation], firstHasBox: Bool, ids: StringImageIds) {
         var detections: [COCOAnnotation] = []
         var firstHasBox = false
         var ids = StringImageIds()
-        try bytes.withUnsafeBufferPointer { (buffer) throws(SegError) in
+        do {
             var json = JSONCursor(buffer)
+            var released = 0
             func readList(_ json: inout JSONCursor) throws(SegError) {
+                let arrayStart = json.position
                 var array = try json.beginArray()
                 while try json.nextElement(&array) {
                     let index = detections.count
-                    let d = try readAnnotation(&json, entry: "results[\(index)]", isResult: true, ids: &ids)
+                    let d = try readAnnotation(&json, entry: "results[\(index)]", isResult: true, ids: &ids, source: source)
+                    releaseBehind(json.position, &released, source)
                     // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
                     if index == 0 { firstHasBox = d.bbox != nil }
                     detections.append(d)
+                    // The head of a split file keeps room for the tail too, which is moved onto it.
+                    reserveByEstimate(&detections, start: arrayStart, position: json.position, end: buffer.count)
                     if let stop = stopAtComma {
                         _ = json.peek()
                         if json.position == stop { return }
@@ -368,6 +416,11 @@ public enum COCOReader {
             guard total == h * w else {
                 throw SegError(.invalid, file: file, "\(entry()): RLE counts add up to \(total), not height*width = \(h * w)")
             }
+        case .compressedText(let text):
+            let h = Int(text.height), w = Int(text.width)
+            guard !checkMaskSize || (h == imageSize.0 && w == imageSize.1) else {
+                throw SegError(.invalid, file: file, "\(entry()): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
+            }
         case .compressed(let h, let w, _):
             guard !checkMaskSize || (h == imageSize.0 && w == imageSize.1) else {
                 throw SegError(.invalid, file: file, "\(entry()): RLE size \(h)x\(w) (height x width) differs from the image's \(imageSize.0)x\(imageSize.1)")
@@ -450,7 +503,7 @@ public enum COCOReader {
     }
 
     static func readAnnotation(_ json: inout JSONCursor, entry: @autoclosure () -> String, isResult: Bool,
-                               ids: inout StringImageIds) throws(SegError) -> COCOAnnotation {
+                               ids: inout StringImageIds, source: MappedInputFile? = nil) throws(SegError) -> COCOAnnotation {
         var id: Int?, imageId: Int?, categoryId: Int?
         var segmentation = COCOSegmentation.none
         var bbox: COCOBox?
@@ -461,7 +514,7 @@ public enum COCOReader {
         while let key = try json.nextKey(&object) {
             if json.key(key, is: "image_id") { imageId = try Self.imageId(&json, &ids) }
             else if json.key(key, is: "category_id") { categoryId = try json.integer() }
-            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry()) }
+            else if json.key(key, is: "segmentation") { segmentation = try readSegmentation(&json, entry: entry(), source: source) }
             else if json.key(key, is: "score") { score = try json.double() }
             else if json.key(key, is: "bbox") { bbox = try readBox(&json, entry: entry()) }
             else if json.key(key, is: "id") { id = try json.integer() }
@@ -505,7 +558,9 @@ public enum COCOReader {
         return COCOBox(x: values.0, y: values.1, width: values.2, height: values.3)
     }
 
-    static func readSegmentation(_ json: inout JSONCursor, entry: @autoclosure () -> String) throws(SegError) -> COCOSegmentation {
+    /// With `source` (the mapping the cursor reads), compressed RLE text stays in the file (`RLEText`).
+    static func readSegmentation(_ json: inout JSONCursor, entry: @autoclosure () -> String,
+                                 source: MappedInputFile? = nil) throws(SegError) -> COCOSegmentation {
         if json.null() { return .none }
         if json.peek() == UInt8(ascii: "[") {
             var polygons: [[Double]] = []
@@ -521,6 +576,7 @@ public enum COCOReader {
         }
         var height = -1, width = -1
         var string: String?
+        var textRange: Range<Int>?
         var counts: [UInt32]?
         var object = try json.beginObject()
         while let key = try json.nextKey(&object) {
@@ -539,7 +595,7 @@ public enum COCOReader {
                 height = size.0; width = size.1
             } else if json.key(key, is: "counts") {
                 if json.peek() == UInt8(ascii: "\"") {
-                    string = try json.string()
+                    if source != nil { textRange = try json.rawStringRange() } else { string = try json.string() }
                 } else {
                     var list: [UInt32] = []
                     var array = try json.beginArray()
@@ -556,6 +612,15 @@ public enum COCOReader {
         }
         guard height >= 0 else { throw SegError(.invalid, file: "", "\(entry()): RLE without \"size\"") }
         if let string { return .compressed(height: height, width: width, string: string) }
+        if let textRange, let source {
+            let text: RLEText
+            do {
+                text = try RLEText(source: source, range: textRange, height: height, width: width)
+            } catch {
+                throw SegError(error.kind, file: "", "\(entry()): \(error.reason)")
+            }
+            return .compressedText(text)
+        }
         if let counts { return .counts(height: height, width: width, counts: counts) }
         throw SegError(.invalid, file: "", "\(entry()): RLE without \"counts\"")
     }

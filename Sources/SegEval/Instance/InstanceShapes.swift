@@ -12,6 +12,7 @@ enum InstanceShapes {
             case .polygons(let polygons): return try RLE(polygons: polygons, height: image.height, width: image.width)
             case .counts(let h, let w, let counts): return try RLE(height: h, width: w, counts: counts)
             case .compressed(let h, let w, let string): return try RLE(compressed: string, height: h, width: w)
+            case .compressedText(let text): return try text.decode()
             }
         } catch let error as SegError {
             throw SegError(error.kind, file: file, "\(entry): \(error.reason)")
@@ -76,14 +77,16 @@ enum InstanceShapes {
 
     static func detectionRuns(_ d: Int, image: COCOImage, data: COCOInputs) throws(SegError) -> RLE {
         let detections = data.results.detections
-        if case .compressed(let h, let w, let string) = detections[d].segmentation {
-            do {
-                return try RLE(compressed: string, height: h, width: w)
-            } catch let error as SegError {
-                throw SegError(error.kind, file: data.results.file, "results[\(d)]: \(error.reason)")
-            } catch {
-                throw SegError(.invalid, file: data.results.file, "results[\(d)]: \(error)")
+        do {
+            switch detections[d].segmentation {
+            case .compressed(let h, let w, let string): return try RLE(compressed: string, height: h, width: w)
+            case .compressedText(let text): return try text.decode()
+            default: break
             }
+        } catch let error as SegError {
+            throw SegError(error.kind, file: data.results.file, "results[\(d)]: \(error.reason)")
+        } catch {
+            throw SegError(.invalid, file: data.results.file, "results[\(d)]: \(error)")
         }
         var det = detections[d]
         if !det.segmentation.isPresent, let b = det.bbox { det.segmentation = boxPolygon(b) }
