@@ -15,6 +15,8 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
     case nextProposal = "next_proposal", previousProposal = "previous_proposal", acceptProposal = "accept_proposal"
     case rejectProposal = "reject_proposal", acceptAbove = "accept_above", proposalClass = "proposal_class"
     case brush, eraser, brushSmaller = "brush_smaller", brushLarger = "brush_larger", paint
+    case nextSlice = "next_slice", previousSlice = "previous_slice", cycleAxis = "cycle_axis", cycleWindow = "cycle_window"
+    case nextCase = "next_case", previousCase = "previous_case"
     case help, quit
 
     public var description: String {
@@ -60,6 +62,12 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .brushSmaller: "smaller brush"
         case .brushLarger: "larger brush"
         case .paint: "brush or eraser: one dab at the cursor"
+        case .nextSlice: "volumes: next slice"
+        case .previousSlice: "volumes: previous slice"
+        case .cycleAxis: "volumes: axial, coronal, sagittal (through the cursor)"
+        case .cycleWindow: "volumes: window (CT soft tissue, lung, bone; percentile)"
+        case .nextCase: "volumes: next case"
+        case .previousCase: "volumes: previous case"
         case .help: "this help"
         case .quit: "quit (everything is already saved)"
         }
@@ -117,6 +125,12 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .brushSmaller: ["{"]
         case .brushLarger: ["}"]
         case .paint: ["Space"]
+        case .nextSlice: [">"]
+        case .previousSlice: ["<"]
+        case .cycleAxis: ["v"]
+        case .cycleWindow: ["w"]
+        case .nextCase: [")"]
+        case .previousCase: ["("]
         case .help: ["?"]
         case .quit: ["q"]
         }

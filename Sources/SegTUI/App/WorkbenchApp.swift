@@ -19,6 +19,8 @@ public final class WorkbenchSession {
     let evaluationQueue = DispatchQueue(label: "segterm.evaluation", qos: .utility)
     let groundTruth: GroundTruthObjects?
     let theme: Theme
+    /// A volume data set's volumes (nil: a folder of images).
+    let volumes: VolumeLibrary?
 
     /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
     public static func listImages(_ folder: String) throws -> [ImageEntry] {
@@ -48,12 +50,20 @@ public final class WorkbenchSession {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
-        let images = try Self.listImages(config.images)
+        // A folder of NIfTI volumes (or a Decathlon / nnU-Net raw folder) opens slice by slice.
+        let volumeData = try VolumeDataSet.detect(folder: config.images, groundTruth: config.groundTruth, predictions: config.predictions)
+        let volumes = volumeData.map { VolumeLibrary(dataSet: $0) }
+        self.volumes = volumes
+        let images = try volumeData?.entries ?? Self.listImages(config.images)
         guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
         writer = OutputWriter(folder: config.output, palette: theme.classPalette)
         try writer.prepareFolders()
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
-                                   classes: config.classes, modelNames: models.map(\.name))
+                                   classes: config.classes.isEmpty ? volumeData?.classes ?? [] : config.classes, modelNames: models.map(\.name))
+        if let volumeData {
+            state.volume = VolumeBrowsing(dataSet: volumeData)
+            state.showList = false  // thousands of slices: the status line says where one is
+        }
         state.display = display
         state.keymap = keymap
         // Proposals before the replay: the journal's reviews refer to them by position.
@@ -69,7 +79,11 @@ public final class WorkbenchSession {
         }
         let replay = try Journal<WorkRecord>.restore(writer.journalPath)
         for record in replay.records { Workbench.apply(record, to: &state) }
-        let start = state.current
+        var start = state.current
+        if let volumeData, !replay.records.contains(where: { if case .visit = $0 { true } else { false } }),
+           let middle = volumeData.index(case: 0, plane: .axial, slice: (volumeData.cases.first?.size[2] ?? 0) / 2) {
+            start = middle  // a new volume session opens on the first case's middle axial slice
+        }
         // Prompts replayed for the last image went to the editor: keep them as that image's draft,
         // which opening it below brings back (and decodes once the model is ready).
         if let entry = state.currentEntry, !state.editor.isEmpty { state.drafts[entry.name] = state.editor }
@@ -80,7 +94,7 @@ public final class WorkbenchSession {
         journal = try Journal<WorkRecord>(path: writer.journalPath)
         let inbox = self.inbox
         // Read now, so a broken ground-truth file stops the start with its error, not a session later.
-        groundTruth = try config.groundTruth.map {
+        groundTruth = volumeData != nil ? nil : try config.groundTruth.map {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
         if let truth = groundTruth, let path = config.groundTruth {
@@ -90,13 +104,14 @@ public final class WorkbenchSession {
         }
         let truth = groundTruth
         workers = models.enumerated().map { lane, model in
-            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth, prefetch: prefetch) { inbox.post($0) }
+            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth, prefetch: prefetch,
+                        loader: volumes?.loader ?? ModelWorker.readImageFile) { inbox.post($0) }
         }
-        if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
+        if config.groundTruth != nil, volumeData == nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         state.noc = try config.noc.map(NocCurve.load) ?? []
         state.prefetchDepth = prefetch
         self.state = state
-        if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
+        if let truth = config.groundTruth, volumeData == nil { scorePredictions(groundTruth: truth) }
         hashCheckpoints(Set(checkpoints.compactMap { $0 }))
         go(to: start)
         if let warning = replay.warning { send(.notice(warning)) }  // a torn last record was dropped: say so
@@ -156,13 +171,20 @@ public final class WorkbenchSession {
         for effect in effects {
             switch effect {
             case .record: break
-            case .open(let index, let path): for worker in workers { worker.open(index: index, path: path) }
-            case .prefetch(let paths): for worker in workers { worker.prefetch(paths) }
+            case .open(let index, let path):
+                for worker in workers { worker.open(index: index, path: volumeOpenPath(path)) }
+                if let volumes { readSliceLabels(volumes, index: index, path: path) }
+            case .prefetch(let paths): for worker in workers { worker.prefetch(paths.map(volumeOpenPath)) }
             case .decode(let lane, let request, let prompts, let previous, let multimask):
                 workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
             case .save(let image):
                 do {
-                    try writer.save(image: image, work: state.work)
+                    if let volumes {
+                        try VolumeOutput(folder: config.output, library: volumes)
+                            .save(slicePath: image, accepted: state.accepted, objectClasses: state.objectClasses)
+                    } else {
+                        try writer.save(image: image, work: state.work)
+                    }
                 } catch {
                     inbox.post(.notice("\(error)"))
                 }
@@ -201,6 +223,24 @@ public final class WorkbenchSession {
                         inbox.post(.compareFailed(a: a, b: b, "\(error)"))
                     }
                 }
+            }
+        }
+    }
+
+    /// A volume slice is opened through the window in force (the same path for an image file).
+    private func volumeOpenPath(_ path: String) -> String {
+        guard volumes != nil, let window = state.volume?.window else { return path }
+        return VolumeLibrary.openPath(path, window: window)
+    }
+
+    /// The shown slice's window, ground truth and predictions, read in the background.
+    private func readSliceLabels(_ volumes: VolumeLibrary, index: Int, path: String) {
+        let inbox = self.inbox, window = state.volume?.window ?? .percentile
+        evaluationQueue.async {
+            do {
+                if let labels = try volumes.sliceLabels(index: index, path: path, window: window) { inbox.post(.volumeSlice(labels)) }
+            } catch {
+                inbox.post(.notice("\(error)"))
             }
         }
     }

@@ -155,6 +155,7 @@ extension Workbench {
             if s.brush == nil { s.message = "B: brush, X: eraser" } else { applyStroke([s.cursor], &s, &effects) }
         case .toggleList: s.showList.toggle()
         case .accept: startAccept(&s)
+        case .nextSlice, .previousSlice, .cycleAxis, .cycleWindow, .nextCase, .previousCase: performVolume(action, &s, &effects)
         }
     }
 

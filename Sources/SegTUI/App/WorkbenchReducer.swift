@@ -64,6 +64,8 @@ public enum Workbench {
             s.message = "predictions \(set): \(reason)"
         case .notice(let text):
             s.message = text
+        case .volumeSlice(let labels):
+            showSliceLabels(labels, &s)
         case .cellSizeChanged(let cell):
             s.display = s.display.with(cellPixels: cell)
         case .clock(let now):
