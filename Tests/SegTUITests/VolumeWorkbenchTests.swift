@@ -124,12 +124,16 @@ struct VolumeWorkbenchTests {
         s = session.state
         s.cursor = PixelPoint(x: 17, y: 13)
         let voxel = try #require(s.volume?.dataSet.cases[0].view(.axial).voxel(column: 17, row: 13, slice: 10))
-        (s, _) = Self.key("v", s)
-        #expect(s.currentEntry?.name == "case_000 coronal \(voxel[1])")
-        (s, _) = Self.key("v", s)
-        #expect(s.currentEntry?.name.hasPrefix("case_000 sagittal ") == true)
-        (s, _) = Self.key("v", s)
-        #expect(s.currentEntry?.name.hasPrefix("case_000 axial ") == true)
+        // Through the planes and back: the cursor stays on the voxel (once each slice is loaded), so v v v returns.
+        let names = ["case_000 coronal \(voxel[1])", "case_000 sagittal \(voxel[0])", "case_000 axial 10"]
+        for name in names {
+            (s, _) = Self.key("v", s)
+            #expect(s.currentEntry?.name == name)
+            let view = try #require(s.volume?.dataSet.cases[0].view(s.volume?.dataSet.locate(s.current)?.plane ?? .axial))
+            (s, _) = Workbench.reduce(s, .imageLoaded(index: s.current, RGBImage(width: view.width, height: view.height)))
+            let back = view.voxel(column: s.cursor.x, row: s.cursor.y, slice: s.volume?.dataSet.locate(s.current)?.slice ?? -1)
+            #expect(back == voxel, "\(name)")
+        }
 
         s = session.state
         (s, effects) = Self.key("w", s)

@@ -10,6 +10,8 @@ public struct VolumeBrowsing: Sendable {
     public var window: VolumeWindow
     /// The shown slice's labels and window in numbers, once the runtime has read them.
     public var shown: SliceLabels?
+    /// Where the cursor goes when slice `index` is shown: the voxel it was on in the last plane.
+    public var pendingCursor: (index: Int, pixel: PixelPoint)?
 
     public init(dataSet: VolumeDataSet) {
         self.dataSet = dataSet
@@ -37,7 +39,10 @@ extension Workbench {
             // The next plane through the voxel under the cursor, so the structure being looked at stays in view.
             let voxel = data.cases[c].view(plane).voxel(column: s.cursor.x, row: s.cursor.y, slice: k)
             let next = plane.next
-            if let index = data.index(case: c, plane: next, slice: voxel[next.axes.fixed]) { go(to: index, &s, &effects) }
+            guard let index = data.index(case: c, plane: next, slice: voxel[next.axes.fixed]) else { break }
+            go(to: index, &s, &effects)
+            let p = data.cases[c].view(next).pixel(of: voxel)
+            s.volume?.pendingCursor = (index, PixelPoint(x: p.column, y: p.row))
         case .nextCase, .previousCase:
             let other = c + (action == .nextCase ? 1 : -1)
             guard data.cases.indices.contains(other) else { s.message = action == .nextCase ? "last case" : "first case"; return }
@@ -66,6 +71,13 @@ extension Workbench {
             s.lanes[i].activity = .loading
         }
         effects.append(.open(index: s.current, path: entry.path))
+    }
+
+    /// The cursor for a slice just loaded, when a plane change left one for it.
+    static func volumeCursor(_ index: Int, _ s: inout WorkbenchState) -> PixelPoint? {
+        guard let pending = s.volume?.pendingCursor, pending.index == index else { return nil }
+        s.volume?.pendingCursor = nil
+        return pending.pixel
     }
 
     static func showSliceLabels(_ labels: SliceLabels, _ s: inout WorkbenchState) {
