@@ -42,7 +42,7 @@ struct VolumeWorkbenchInTmuxTests {
         let session = "segterm-e2e-volume-\(getpid())"
         defer { _ = try? Tmux.run(["kill-session", "-t", session]) }
         try start(session, folder)
-        let opened = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("axial 11/20") }
+        let opened = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("axial 11/20") && $0.contains("W400") }
         let status = WorkbenchInTmuxTests.statusLine(opened)
         #expect(status.contains("case_000 (1/3) axial 11/20") && status.contains("W400/L40"), "\(status)")
         try keys(session, ">")

@@ -220,9 +220,13 @@ struct VolumeWorkbenchTests {
             }
         }
 
-        // Reopened: the slice it was on, both objects, the file as it was.
+        // Reopened: the slice it was on, both objects, and the file written again from the journal
+        // (as after a kill between a journal record and its write).
+        let before = try Data(contentsOf: URL(fileURLWithPath: written))
+        try FileManager.default.removeItem(atPath: written)
         session = try Self.session(data, out)
         defer { session.stop() }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: written)) == before)
         #expect(session.state.currentEntry?.name == coronalName)
         let item = try #require(session.state.volume?.dataSet.cases[0])
         #expect(session.state.accepted[VolumeDataSet.slicePath(item.image, .axial, 10)]?.map(\.className) == ["liver"])
@@ -230,6 +234,7 @@ struct VolumeWorkbenchTests {
         // Deleting the coronal object rewrites the volume with the axial slice alone.
         session.send(.input(.character("\t")))
         session.send(.input(.character("d")))
+        session.settle()
         let after = try NIfTI.readLabels(written)
         #expect(after.voxels.indices.allSatisfy { after.voxels[$0] == (($0 / (48 * 40)) == 10 && truth.voxels[$0] == 1 ? 1 : 0) })
     }

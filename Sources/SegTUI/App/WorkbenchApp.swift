@@ -21,6 +21,9 @@ public final class WorkbenchSession {
     let theme: Theme
     /// A volume data set's volumes (nil: a folder of images).
     let volumes: VolumeLibrary?
+    /// Writes label volumes off the interface's thread (a CT's takes a good part of a second),
+    /// one at a time, in the order of the accepts; `stop` and `settle` wait for it.
+    let volumeWrites = DispatchQueue(label: "segterm.volume-output", qos: .userInitiated)
 
     /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
     public static func listImages(_ folder: String) throws -> [ImageEntry] {
@@ -112,6 +115,13 @@ public final class WorkbenchSession {
         state.prefetchDepth = prefetch
         self.state = state
         if let truth = config.groundTruth, volumeData == nil { scorePredictions(groundTruth: truth) }
+        if let volumes {
+            // A session killed between a journal record and its write left a stale file: every
+            // case with work is written again from the replayed journal.
+            for item in VolumeOutput(folder: config.output, library: volumes).casesWithWork(state.accepted) {
+                saveVolume(volumes, slicePath: VolumeDataSet.slicePath(item.image, .axial, 0))
+            }
+        }
         hashCheckpoints(Set(checkpoints.compactMap { $0 }))
         go(to: start)
         if let warning = replay.warning { send(.notice(warning)) }  // a torn last record was dropped: say so
@@ -178,13 +188,12 @@ public final class WorkbenchSession {
             case .decode(let lane, let request, let prompts, let previous, let multimask):
                 workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
             case .save(let image):
+                if let volumes {
+                    saveVolume(volumes, slicePath: image)
+                    break
+                }
                 do {
-                    if let volumes {
-                        try VolumeOutput(folder: config.output, library: volumes)
-                            .save(slicePath: image, accepted: state.accepted, objectClasses: state.objectClasses)
-                    } else {
-                        try writer.save(image: image, work: state.work)
-                    }
+                    try writer.save(image: image, work: state.work)
                 } catch {
                     inbox.post(.notice("\(error)"))
                 }
@@ -227,6 +236,20 @@ public final class WorkbenchSession {
         }
     }
 
+    /// Rewrites the label volume of the case `slicePath` belongs to, in the background, from the
+    /// accepted objects as they are now (the journal already holds them).
+    private func saveVolume(_ volumes: VolumeLibrary, slicePath: String) {
+        let output = VolumeOutput(folder: config.output, library: volumes), inbox = self.inbox
+        let accepted = state.accepted, classes = state.objectClasses
+        volumeWrites.async {
+            do {
+                try output.save(slicePath: slicePath, accepted: accepted, objectClasses: classes)
+            } catch {
+                inbox.post(.notice("\(error)"))
+            }
+        }
+    }
+
     /// A volume slice is opened through the window in force (the same path for an image file).
     private func volumeOpenPath(_ path: String) -> String {
         guard volumes != nil, let window = state.volume?.window else { return path }
@@ -256,6 +279,7 @@ public final class WorkbenchSession {
     public func settle() {
         for worker in workers { worker.waitUntilIdle() }
         evaluationQueue.sync {}
+        volumeWrites.sync {}
         _ = drainWorker()
     }
 
@@ -271,6 +295,7 @@ public final class WorkbenchSession {
             worker.stop()
             worker.waitUntilIdle()
         }
+        volumeWrites.sync {}  // the last accept's label volume is on disk before the session ends
     }
 
     /// The kernel's estimate of a cell (window pixels over rows and columns), nil when it has no

@@ -5,7 +5,7 @@ import SegCore
 /// with the header and affine of the case's image (`NIfTI.write(like:)`), so the labels sit where
 /// the image does and `segterm eval --task volume` or nnU-Net reads them. Rewritten atomically
 /// after every accept or delete on one of the case's slices; removed when none is left.
-public struct VolumeOutput {
+public struct VolumeOutput: Sendable {
     public let folder: String
     public let library: VolumeLibrary
 
@@ -37,6 +37,15 @@ public struct VolumeOutput {
                                    into: &volume, slice: k)
         }
         return volume
+    }
+
+    /// The cases with at least one accepted object on one of their slices.
+    public func casesWithWork(_ accepted: [String: [AcceptedObject]]) -> [VolumeCase] {
+        var images = Set<String>()
+        for (path, objects) in accepted where !objects.isEmpty {
+            if let hash = path.lastIndex(of: "#") { images.insert(String(path[..<hash])) }
+        }
+        return library.dataSet.cases.filter { images.contains($0.image) }
     }
 
     public func save(slicePath: String, accepted: [String: [AcceptedObject]], objectClasses: [String]) throws {
