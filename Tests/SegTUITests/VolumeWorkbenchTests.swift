@@ -93,6 +93,24 @@ struct VolumeWorkbenchTests {
         #expect(VolumeWindow.cycle(ct: false).first == .percentile)
         #expect(try VolumeDataSet.detect(folder: Self.sample.deletingLastPathComponent().appendingPathComponent("images").path,
                                          groundTruth: nil, predictions: []) == nil)
+        // Hostile files: a header cut short, and dimensions past the reader's limit (32767² × 20), refused by name.
+        let bytes = try Data(contentsOf: Self.sample.appendingPathComponent("labelsTr/case_000.nii.gz"))
+        let plain = try NIfTI.read(Self.sample.appendingPathComponent("labelsTr/case_000.nii.gz").path)
+        try Data(bytes.prefix(20)).write(to: folder.appendingPathComponent("case_000_0000.nii.gz"))
+        #expect(throws: SegError.self) { try VolumeDataSet.detect(folder: folder.path, groundTruth: nil, predictions: []) }
+        var header = plain.header
+        header.dims[1] = 1 << 40
+        header.dims[2] = 1 << 40
+        var raw = header.encoded()
+        raw += [UInt8](repeating: 0, count: 64)
+        try Data(raw).write(to: folder.appendingPathComponent("case_000_0000.nii"))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("case_000_0000.nii.gz"))
+        do {
+            _ = try VolumeDataSet.detect(folder: folder.path, groundTruth: nil, predictions: [])
+            Issue.record("a header whose dimensions overflow was accepted")
+        } catch let error as SegError {
+            #expect(error.file.hasSuffix("case_000_0000.nii"), "\(error)")
+        }
     }
 
     @Test("< > move through slices, v changes the plane through the cursor, w the window, ( ) the case; the status line says where")

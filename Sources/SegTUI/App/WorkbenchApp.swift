@@ -58,7 +58,7 @@ public final class WorkbenchSession {
         let volumes = volumeData.map { VolumeLibrary(dataSet: $0) }
         self.volumes = volumes
         let images = try volumeData?.entries ?? Self.listImages(config.images)
-        guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
+        guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images (nor .nii / .nii.gz volumes) in this folder") }
         writer = OutputWriter(folder: config.output, palette: theme.classPalette)
         try writer.prepareFolders()
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,

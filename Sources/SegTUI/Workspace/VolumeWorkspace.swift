@@ -85,10 +85,18 @@ public struct VolumeDataSet: Sendable, Equatable {
         var next = 0
         for (name, file) in byCase {
             let path = imagesFolder + "/" + file
-            let geometry = NIfTIImage(header: try NIfTI.readHeader(path), data: []).geometry
-            guard geometry.size.allSatisfy({ $0 > 0 }), geometry.voxelCount <= 1 << 34 else {
-                throw SegError(.invalid, file: path, "a volume of \(geometry.size.map(String.init).joined(separator: "×")) voxels cannot be shown")
+            let header = try NIfTI.readHeader(path)
+            // Sizes from the file: checked (overflow, the reader's limit) before anything uses them,
+            // and each axis small enough that its slices can be listed.
+            do {
+                _ = try header.dataBytes(maxBytes: NIfTI.Limits.standard.maxDataBytes)
+            } catch {
+                throw error.about(path)
             }
+            guard header.size.allSatisfy({ $0 > 0 && $0 <= maxSlices }) else {
+                throw SegError(.invalid, file: path, "a volume of \(header.size.map(String.init).joined(separator: "×")) voxels cannot be shown (each axis 1…\(maxSlices))")
+            }
+            let geometry = NIfTIImage(header: header, data: []).geometry
             let item = VolumeCase(name: name, image: path, labels: labelFiles[name], predictions: predictionFiles.map { $0[name] },
                                   size: geometry.size, spacing: geometry.spacing, orientation: geometry.orientation, firstEntry: next)
             next += item.entryCount
@@ -97,6 +105,9 @@ public struct VolumeDataSet: Sendable, Equatable {
         return VolumeDataSet(cases: cases, classes: classes, labelValues: labelValues, isCT: isCT,
                              predictionNames: predictions.map(\.name), fileEnding: fileEnding, source: imagesFolder)
     }
+
+    /// The most voxels along one axis a shown volume may have (its slices are listed one by one).
+    public static let maxSlices = 1 << 15
 
     /// `.nii` and `.nii.gz` files of a folder, sorted (none when it is not a folder).
     static func volumes(in folder: String) -> [String] {
