@@ -21,7 +21,7 @@ struct Open: ParsableCommand {
             """
     )
 
-    @Argument(help: "A folder of images, or one with a segterm.toml.")
+    @Argument(help: "A folder of images, one with a segterm.toml, or NIfTI volumes (.nii/.nii.gz, or a Decathlon / nnU-Net folder: imagesTr, labelsTr, dataset.json).")
     var folder: String?
 
     @Option(help: "Folder of images (instead of FOLDER).")

@@ -16,6 +16,8 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
     case rejectProposal = "reject_proposal", acceptAbove = "accept_above", proposalClass = "proposal_class"
     case brush, eraser, brushSmaller = "brush_smaller", brushLarger = "brush_larger", paint
     case findPhrase = "find_phrase"
+    case nextSlice = "next_slice", previousSlice = "previous_slice", cycleAxis = "cycle_axis", cycleWindow = "cycle_window"
+    case nextCase = "next_case", previousCase = "previous_case"
     case help, quit
 
     public var description: String {
@@ -62,6 +64,12 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .brushLarger: "larger brush"
         case .paint: "brush or eraser: one dab at the cursor"
         case .findPhrase: "find every instance of a phrase (SAM 3): they become proposals to review"
+        case .nextSlice: "volumes: next slice"
+        case .previousSlice: "volumes: previous slice"
+        case .cycleAxis: "volumes: axial, coronal, sagittal (through the cursor)"
+        case .cycleWindow: "volumes: window (CT soft tissue, lung, bone; percentile)"
+        case .nextCase: "volumes: next case"
+        case .previousCase: "volumes: previous case"
         case .help: "this help"
         case .quit: "quit (everything is already saved)"
         }
@@ -120,6 +128,12 @@ public enum WorkbenchAction: String, CaseIterable, Sendable {
         case .brushLarger: ["}"]
         case .paint: ["Space"]
         case .findPhrase: ["t"]
+        case .nextSlice: [">"]
+        case .previousSlice: ["<"]
+        case .cycleAxis: ["v"]
+        case .cycleWindow: ["w"]
+        case .nextCase: [")"]
+        case .previousCase: ["("]
         case .help: ["?"]
         case .quit: ["q"]
         }

@@ -19,6 +19,11 @@ public final class WorkbenchSession {
     let evaluationQueue = DispatchQueue(label: "segterm.evaluation", qos: .utility)
     let groundTruth: GroundTruthObjects?
     let theme: Theme
+    /// A volume data set's volumes (nil: a folder of images).
+    let volumes: VolumeLibrary?
+    /// Writes label volumes off the interface's thread (a CT's takes a good part of a second),
+    /// one at a time, in the order of the accepts; `stop` and `settle` wait for it.
+    let volumeWrites = DispatchQueue(label: "segterm.volume-output", qos: .userInitiated)
 
     /// Image files in a folder, by name: PNG, JPEG and BMP, whatever the case of the extension.
     public static func listImages(_ folder: String) throws -> [ImageEntry] {
@@ -48,12 +53,20 @@ public final class WorkbenchSession {
         guard (1...2).contains(models.count) else { throw SegError(.invalid, file: "--model", "give one or two models") }
         self.config = config
         self.theme = theme
-        let images = try Self.listImages(config.images)
-        guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images in this folder") }
+        // A folder of NIfTI volumes (or a Decathlon / nnU-Net raw folder) opens slice by slice.
+        let volumeData = try VolumeDataSet.detect(folder: config.images, groundTruth: config.groundTruth, predictions: config.predictions)
+        let volumes = volumeData.map { VolumeLibrary(dataSet: $0) }
+        self.volumes = volumes
+        let images = try volumeData?.entries ?? Self.listImages(config.images)
+        guard !images.isEmpty else { throw SegError(.invalid, file: config.images, "no PNG, JPEG or BMP images (nor .nii / .nii.gz volumes) in this folder") }
         writer = OutputWriter(folder: config.output, palette: theme.classPalette)
         try writer.prepareFolders()
         var state = WorkbenchState(rows: rows, columns: columns, colorMode: colorMode, images: images,
-                                   classes: config.classes, modelNames: models.map(\.name))
+                                   classes: config.classes.isEmpty ? volumeData?.classes ?? [] : config.classes, modelNames: models.map(\.name))
+        if let volumeData {
+            state.volume = VolumeBrowsing(dataSet: volumeData)
+            state.showList = false  // thousands of slices: the status line says where one is
+        }
         state.display = display
         state.keymap = keymap
         state.phraseLane = models.firstIndex { $0.findPhrase != nil }
@@ -70,7 +83,11 @@ public final class WorkbenchSession {
         }
         let replay = try Journal<WorkRecord>.restore(writer.journalPath)
         for record in replay.records { Workbench.apply(record, to: &state) }
-        let start = state.current
+        var start = state.current
+        if let volumeData, !replay.records.contains(where: { if case .visit = $0 { true } else { false } }),
+           let middle = volumeData.index(case: 0, plane: .axial, slice: (volumeData.cases.first?.size[2] ?? 0) / 2) {
+            start = middle  // a new volume session opens on the first case's middle axial slice
+        }
         // Prompts replayed for the last image went to the editor: keep them as that image's draft,
         // which opening it below brings back (and decodes once the model is ready).
         if let entry = state.currentEntry, !state.editor.isEmpty { state.drafts[entry.name] = state.editor }
@@ -81,7 +98,7 @@ public final class WorkbenchSession {
         journal = try Journal<WorkRecord>(path: writer.journalPath)
         let inbox = self.inbox
         // Read now, so a broken ground-truth file stops the start with its error, not a session later.
-        groundTruth = try config.groundTruth.map {
+        groundTruth = volumeData != nil ? nil : try config.groundTruth.map {
             try GroundTruthObjects(path: $0, classes: config.classes, ignoreValue: config.ignoreValue)
         }
         if let truth = groundTruth, let path = config.groundTruth {
@@ -91,13 +108,21 @@ public final class WorkbenchSession {
         }
         let truth = groundTruth
         workers = models.enumerated().map { lane, model in
-            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth, prefetch: prefetch) { inbox.post($0) }
+            ModelWorker(model: model, lane: lane, limits: limits, groundTruth: truth, prefetch: prefetch,
+                        loader: volumes?.loader ?? ModelWorker.readImageFile) { inbox.post($0) }
         }
-        if config.groundTruth != nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
+        if config.groundTruth != nil, volumeData == nil { state.predictions = config.predictions.map { PredictionColumn(name: $0.name) } }
         state.noc = try config.noc.map(NocCurve.load) ?? []
         state.prefetchDepth = prefetch
         self.state = state
-        if let truth = config.groundTruth { scorePredictions(groundTruth: truth) }
+        if let truth = config.groundTruth, volumeData == nil { scorePredictions(groundTruth: truth) }
+        if let volumes {
+            // A session killed between a journal record and its write left a stale file: every
+            // case with work is written again from the replayed journal.
+            for item in VolumeOutput(folder: config.output, library: volumes).casesWithWork(state.accepted) {
+                saveVolume(volumes, slicePath: VolumeDataSet.slicePath(item.image, .axial, 0))
+            }
+        }
         hashCheckpoints(Set(checkpoints.compactMap { $0 }))
         go(to: start)
         if let warning = replay.warning { send(.notice(warning)) }  // a torn last record was dropped: say so
@@ -157,12 +182,18 @@ public final class WorkbenchSession {
         for effect in effects {
             switch effect {
             case .record: break
-            case .open(let index, let path): for worker in workers { worker.open(index: index, path: path) }
+            case .open(let index, let path):
+                for worker in workers { worker.open(index: index, path: volumeOpenPath(path)) }
+                if let volumes { readSliceLabels(volumes, index: index, path: path) }
             case .findPhrase(let lane, let index, let phrase): workers[lane].findPhrase(index: index, phrase: phrase)
-            case .prefetch(let paths): for worker in workers { worker.prefetch(paths) }
+            case .prefetch(let paths): for worker in workers { worker.prefetch(paths.map(volumeOpenPath)) }
             case .decode(let lane, let request, let prompts, let previous, let multimask):
                 workers[lane].decode(request: request, prompts: prompts, previous: previous, multimask: multimask)
             case .save(let image):
+                if let volumes {
+                    saveVolume(volumes, slicePath: image)
+                    break
+                }
                 do {
                     try writer.save(image: image, work: state.work)
                 } catch {
@@ -207,6 +238,38 @@ public final class WorkbenchSession {
         }
     }
 
+    /// Rewrites the label volume of the case `slicePath` belongs to, in the background, from the
+    /// accepted objects as they are now (the journal already holds them).
+    private func saveVolume(_ volumes: VolumeLibrary, slicePath: String) {
+        let output = VolumeOutput(folder: config.output, library: volumes), inbox = self.inbox
+        let accepted = state.accepted, classes = state.objectClasses
+        volumeWrites.async {
+            do {
+                try output.save(slicePath: slicePath, accepted: accepted, objectClasses: classes)
+            } catch {
+                inbox.post(.notice("\(error)"))
+            }
+        }
+    }
+
+    /// A volume slice is opened through the window in force (the same path for an image file).
+    private func volumeOpenPath(_ path: String) -> String {
+        guard volumes != nil, let window = state.volume?.window else { return path }
+        return VolumeLibrary.openPath(path, window: window)
+    }
+
+    /// The shown slice's window, ground truth and predictions, read in the background.
+    private func readSliceLabels(_ volumes: VolumeLibrary, index: Int, path: String) {
+        let inbox = self.inbox, window = state.volume?.window ?? .percentile
+        evaluationQueue.async {
+            do {
+                if let labels = try volumes.sliceLabels(index: index, path: path, window: window) { inbox.post(.volumeSlice(labels)) }
+            } catch {
+                inbox.post(.notice("\(error)"))
+            }
+        }
+    }
+
     /// Takes the worker's reports that arrived since the last call.
     public func drainWorker() -> Bool {
         let events = inbox.takeAll()
@@ -218,6 +281,7 @@ public final class WorkbenchSession {
     public func settle() {
         for worker in workers { worker.waitUntilIdle() }
         evaluationQueue.sync {}
+        volumeWrites.sync {}
         _ = drainWorker()
     }
 
@@ -233,6 +297,7 @@ public final class WorkbenchSession {
             worker.stop()
             worker.waitUntilIdle()
         }
+        volumeWrites.sync {}  // the last accept's label volume is on disk before the session ends
     }
 
     /// The kernel's estimate of a cell (window pixels over rows and columns), nil when it has no

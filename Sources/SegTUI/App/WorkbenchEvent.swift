@@ -43,6 +43,8 @@ public enum WorkbenchEvent: Sendable {
     /// The runtime's monotonic clock, sent while a model prepares an image, so that the status line
     /// can say for how long (SAM 3's encoder takes most of a minute on 2 cores).
     case clock(milliseconds: Int)
+    /// A volume slice's window, ground truth and predictions, read by the runtime.
+    case volumeSlice(SliceLabels)
 }
 
 /// What the runtime must do after a `reduce`; tests assert on these values.

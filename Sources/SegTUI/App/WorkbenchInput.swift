@@ -159,6 +159,7 @@ extension Workbench {
         case .toggleList: s.showList.toggle()
         case .findPhrase: startPhrase(&s)
         case .accept: startAccept(&s)
+        case .nextSlice, .previousSlice, .cycleAxis, .cycleWindow, .nextCase, .previousCase: performVolume(action, &s, &effects)
         }
     }
 

@@ -21,7 +21,7 @@ public enum Workbench {
             requestComparedMasks(&s, &effects)
             s.imageError = nil
             for i in s.lanes.indices where !s.lanes[i].prepared { s.lanes[i].activity = .preparing }
-            s.cursor = PixelPoint(x: image.width / 2, y: image.height / 2)
+            s.cursor = volumeCursor(index, &s) ?? PixelPoint(x: image.width / 2, y: image.height / 2)
         case .imageFailed(let index, let reason):
             guard index == s.current else { break }
             s.imageError = reason
@@ -64,6 +64,8 @@ public enum Workbench {
             s.message = "predictions \(set): \(reason)"
         case .notice(let text):
             s.message = text
+        case .volumeSlice(let labels):
+            showSliceLabels(labels, &s)
         case .cellSizeChanged(let cell):
             s.display = s.display.with(cellPixels: cell)
         case .clock(let now):

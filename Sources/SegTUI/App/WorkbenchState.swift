@@ -324,6 +324,8 @@ public struct WorkbenchState: Sendable {
     public var keymap = Keymap()
     /// The help overlay's first shown line (it scrolls when taller than the terminal).
     public var helpTop = 0
+    /// A volume data set's browsing (nil: a folder of images); see `VolumeBrowsing.swift`.
+    public var volume: VolumeBrowsing?
 
     public static let opacitySteps: [Double] = [0.25, 0.45, 0.7, 0.0]
     public static let minimumSize = (columns: 40, rows: 12)

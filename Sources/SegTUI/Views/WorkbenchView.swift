@@ -238,7 +238,7 @@ extension Workbench {
         let opacity = WorkbenchState.opacitySteps[s.opacityStep]
         // Cache keys only for images loaded through the reducer, whose generation is unique.
         func key(_ name: String) -> String? { s.imageGeneration > 0 ? "\(name) on image \(s.imageGeneration)" : nil }
-        var result: [MaskOverlay] = []
+        var result: [MaskOverlay] = volumeOverlays(s, theme: theme)
         for object in s.currentObjects where object.id != s.editor.refining {
             let color = theme.classColor(max(0, (s.objectClasses.firstIndex(of: object.className) ?? 0)))
             let selected = object.id == s.selectedObject
@@ -392,7 +392,9 @@ extension Workbench {
     static func statusText(_ s: WorkbenchState, layout: WorkbenchLayout) -> String {
         // (text, priority): higher stays longer.
         var parts: [(text: String, priority: Int)] = []
-        if let entry = s.currentEntry {
+        if let volume = volumeStatus(s) {
+            parts += volume
+        } else if let entry = s.currentEntry {
             parts.append(("\(s.current + 1)/\(s.images.count) \(entry.name)", 8))
         }
         if let image = s.image { parts.append(("\(image.width)x\(image.height)", 1)) }

@@ -5,6 +5,10 @@ import SegEval
 import SegModels
 import Synchronization
 
+/// Turns a path the workbench opens into the image the model sees: an image file, or (for
+/// volumes) a slice windowed to grey RGB (`VolumeLibrary`).
+public typealias ImageLoader = @Sendable (String, ImageFile.Limits) throws -> RGBImage
+
 /// Runs the model off the interface's thread, one job at a time on a serial queue. It owns the
 /// prepared image. A decode request waiting in the queue is replaced by a newer one (latest wins),
 /// so a slow model never builds a backlog; results carry their request id so the reducer can drop
@@ -29,10 +33,16 @@ public final class ModelWorker: @unchecked Sendable {
     /// Prepares the next images in the background (nil: prefetching off).
     let prefetcher: Prefetcher?
 
+    private let loader: ImageLoader
+
+    public static let readImageFile: ImageLoader = { path, limits in try ImageFile.read(path, limits: limits).rgbImage() }
+
     /// `prefetch`: how many images ahead to keep prepared (0: none).
     public init(model: AnySegmenter, lane: Int = 0, limits: ImageFile.Limits = .standard, groundTruth: GroundTruthObjects? = nil,
-                prefetch: Int = 0, post: @escaping @Sendable (WorkbenchEvent) -> Void) {
-        prefetcher = prefetch > 0 ? Prefetcher(model: model, limits: limits, capacity: prefetch) : nil
+                prefetch: Int = 0, loader: @escaping ImageLoader = ModelWorker.readImageFile,
+                post: @escaping @Sendable (WorkbenchEvent) -> Void) {
+        prefetcher = prefetch > 0 ? Prefetcher(model: model, limits: limits, capacity: prefetch, loader: loader) : nil
+        self.loader = loader
         self.model = model
         self.lane = lane
         announcesImage = lane == 0
@@ -69,7 +79,7 @@ public final class ModelWorker: @unchecked Sendable {
             }
             let image: RGBImage
             do {
-                image = try ImageFile.read(path, limits: limits).rgbImage()
+                image = try loader(path, limits)
             } catch {
                 if announcesImage { post(.imageFailed(index: index, "\(error)")) }
                 return

@@ -35,7 +35,11 @@ final class Prefetcher: @unchecked Sendable {
     private var stopped = false
     private var preparing = false
 
-    init(model: AnySegmenter, limits: ImageFile.Limits, capacity: Int) {
+    /// How a path becomes the image the model sees (a file, or a volume's windowed slice).
+    private let loader: ImageLoader
+
+    init(model: AnySegmenter, limits: ImageFile.Limits, capacity: Int, loader: @escaping ImageLoader = ModelWorker.readImageFile) {
+        self.loader = loader
         self.model = model
         self.limits = limits
         self.capacity = max(1, capacity)
@@ -109,7 +113,7 @@ final class Prefetcher: @unchecked Sendable {
     private func prepare(_ path: String) -> Entry? {
         let start = DispatchTime.now()
         // An image that fails here fails again, with its message, when the user opens it.
-        guard let image = try? ImageFile.read(path, limits: limits).rgbImage(),
+        guard let image = try? loader(path, limits),
               let prepared = try? model.prepare(image) else { return nil }
         return Entry(image: image, prepared: prepared, milliseconds: ModelWorker.milliseconds(since: start))
     }
