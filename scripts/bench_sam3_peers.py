@@ -31,7 +31,7 @@ torch.set_num_threads(threads)
 sys.path.insert(0, scripts)
 import make_sam3_fixture as fx
 fx.patch_sources()
-model = fx.build(fx.FULL, reduced=False)
+model = fx.build(fx.FULL, reduced=False, vocab=fx.bpe_path())
 fx.load_official(model, ckpt)
 pred = model.inst_interactive_predictor
 pred.model.backbone = model.backbone  # as the fixture: set_image runs the detector's backbone

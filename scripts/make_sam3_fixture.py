@@ -7,6 +7,13 @@
         scikit-image open_clip_torch psutil
     /tmp/sam3-venv/bin/python scripts/make_sam3_fixture.py             # reduced config -> Tests/.../Fixtures/sam3_reduced
     /tmp/sam3-venv/bin/python scripts/make_sam3_fixture.py --full DIR  # full-size config, random weights -> DIR (never committed)
+    /tmp/sam3-venv/bin/python scripts/make_sam3_fixture.py --full DIR --text-only  # only the concept cases (minutes, not an hour)
+
+Every case starts from the official `Sam3Processor`'s input (the uint8 image resized by PyTorch's
+fixed-point kernel; `<image>_processor_input.png` keeps it): the concept cases run the processor
+itself, the point cases the interactive predictor with the processor's transform in place of its
+own float one, which is what the processor's `set_image` + `model.predict_inst` compute (checked on
+each image's first case).
 
 torch and torchvision are pinned as for SAM 2 (torchvision's `Resize` antialias default changed
 across versions). scikit-image is needed: the interactive predictor fills holes of up to 256
@@ -49,7 +56,7 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = 4347  # chosen so that the cases take both stability branches and some masks have holes to fill
+SEED = 4376  # chosen so that the cases take both stability branches and some masks have holes to fill
 OUT = ROOT / "Tests/SegModelsTests/Fixtures/sam3_reduced"
 
 # What the Swift loader cannot read from the shapes: the decoder's heads (and, for clarity, its sizes).
@@ -220,6 +227,17 @@ def load_official(model, path):
     model.load_state_dict(sd, strict=True)
 
 
+def has_holes(lowres):
+    """Whether the predictor's hole filling (background regions of at most 256 low-res pixels,
+    8-connected) changes any of these low-res masks."""
+    from skimage.measure import label
+    for m in lowres:
+        lab = label(m <= 0, connectivity=2)
+        if lab.max() and (np.bincount(lab.ravel())[1:] <= 256).any():
+            return True
+    return False
+
+
 def save_npy(path, a):
     np.save(path, np.ascontiguousarray(a, dtype=np.float32))
 
@@ -280,7 +298,43 @@ def sensitivity(pred, kw, lowres):
     return worst
 
 
-def run_cases(pred, probe, out, img_name, img, keep_full_logits):
+def use_processor_transform(pred, img_size):
+    """The official `Sam3Processor.transform` in place of the image half of the predictor's
+    `SAM2Transforms` (its coordinate transforms stay): the SAM 3 image API (`Sam3Processor.set_image`,
+    then `set_text_prompt` or `model.predict_inst` on the same state) resizes the uint8 image
+    (PyTorch's fixed-point uint8 kernel on AVX2/AVX-512 CPUs), where the predictor's own `set_image`
+    resizes the float image. One encoder run serves both prompt kinds there, and in segterm, so the
+    point cases are made from the processor's input too; `check_predict_inst` confirms that the
+    official `predict_inst` gives the same outputs."""
+    from sam3.model.sam3_image_processor import Sam3Processor
+    from torchvision.transforms import v2
+    proc = Sam3Processor(None, resolution=img_size)
+
+    class ProcessorTransforms(type(pred._transforms)):  # SAM2Transforms defines __call__ itself
+        def __call__(self, image):
+            return proc.transform(v2.functional.to_image(image))
+    pred._transforms.__class__ = ProcessorTransforms
+
+
+def check_predict_inst(model, img, case_kw, lowres, img_size):
+    from PIL import Image
+    from sam3.model.sam3_image_processor import Sam3Processor
+    state = Sam3Processor(model, resolution=img_size).set_image(Image.fromarray(img))
+    theirs = model.predict_inst(state, **case_kw)[2]
+    d = float(np.abs(theirs - lowres).max() / max(np.abs(lowres).max(), 1e-30))
+    print("predict_inst vs the fixture path, max rel", d)
+    assert d < 1e-5, "predict_inst on the processor's state differs from the fixture's path"
+
+
+def save_processor_input(out, img_name, img, img_size):
+    """The processor's resized uint8 image (before normalising), for a bit-exact test of the resize."""
+    from PIL import Image
+    from torchvision.transforms import v2
+    t = v2.Resize(size=(img_size, img_size))(v2.ToDtype(torch.uint8, scale=True)(v2.functional.to_image(img)))
+    Image.fromarray(t.permute(1, 2, 0).contiguous().numpy()).save(out / f"{img_name}_processor_input.png")
+
+
+def run_cases(model, pred, probe, out, img_name, img, keep_full_logits, img_size):
     from PIL import Image
     h, w = img.shape[:2]
     pred.set_image(img)
@@ -307,6 +361,9 @@ def run_cases(pred, probe, out, img_name, img, keep_full_logits):
             c["stable"] = probe.last
         c["sensitivity"] = sensitivity(pred, kw, lowres)
         low[c["name"]] = (lowres, iou)
+        if c is cases[0]:
+            check_predict_inst(model, img, kw, lowres, img_size)
+            pred.set_image(img)  # predict_inst leaves the predictor without features
         base = f"{img_name}_{c['name']}"
         save_npy(out / f"{base}_lowres.npy", lowres)
         save_npy(out / f"{base}_iou.npy", iou)
@@ -412,6 +469,8 @@ def main():
     ap.add_argument("--resume", action="store_true",
                     help="keep an existing checkpoint in the output directory and skip images whose <image>_cases.json "
                          "exists (the full-size run takes 15+ minutes; a stopped run picks up where it was)")
+    ap.add_argument("--text-only", action="store_true",
+                    help="only the concept (text / exemplar) cases: the point cases of the full-size run take most of its time")
     args = ap.parse_args()
     patch_sources()
     import skimage  # noqa: F401  (hole filling must run, not be skipped with a warning)
@@ -436,11 +495,15 @@ def main():
         torch.save({"model": official_layout(model)}, out / f"{name}.pt")
     if not full:
         (out / f"{name}.json").write_text(json.dumps(SIDECAR, indent=1))
+    else:  # where segterm looks for the vocabulary without --vocab
+        import shutil
+        shutil.copyfile(vocab, out / "bpe_simple_vocab_16e6.txt.gz")
     # Reload through the official mapping, as a user's checkpoint would be.
     model = build(cfg, reduced=not full, vocab=vocab)
     load_official(model, out / f"{name}.pt")
     pred = model.inst_interactive_predictor
     pred.model.backbone = model.backbone  # the predictor's own set_image runs the detector's backbone
+    use_processor_transform(pred, cfg["img_size"])
     s, p = cfg["img_size"], cfg["patch_size"]
     g = s // p
     pred._bb_feat_sizes = [(4 * g, 4 * g), (2 * g, 2 * g), (g, g)]
@@ -455,15 +518,23 @@ def main():
                 manifest[img_name] = json.loads(done.read_text())
                 continue
             Image.fromarray(img).save(out / f"{img_name}.png")
-            manifest[img_name] = run_cases(pred, probe, out, img_name, img, keep_full_logits=img.shape[0] * img.shape[1] <= 4096)
+            save_processor_input(out, img_name, img, cfg["img_size"])
+            if args.text_only:
+                manifest[img_name] = {"file": f"{img_name}.png", "width": img.shape[1], "height": img.shape[0], "cases": []}
+            else:
+                manifest[img_name] = run_cases(model, pred, probe, out, img_name, img,
+                                               keep_full_logits=img.shape[0] * img.shape[1] <= 4096, img_size=cfg["img_size"])
             manifest[img_name]["text_cases"] = run_text_cases(model, out, img_name, img, cfg, detailed=img_name == "landscape")
             if full:  # (the committed reduced fixture keeps its single cases.json)
                 done.write_text(json.dumps(manifest[img_name], indent=1))
     (out / "cases.json").write_text(json.dumps(manifest, indent=1))
     stable = [c["stable"] for e in manifest.values() for c in e["cases"] if "stable" in c]
     print("single-mask cases: token 0 kept", stable.count(True), "fallback", stable.count(False))
-    if not full:
+    if not full and not args.text_only:
         assert True in stable and False in stable, "the single-mask cases must take both stability branches"
+        holes = [has_holes(np.load(out / f"{n}_{c['name']}_lowres.npy")) for n, e in manifest.items() for c in e["cases"]]
+        print("cases with holes to fill:", sum(holes), "of", len(holes))
+        assert any(holes) and not all(holes), "hole filling must change some cases' masks but not all"
     print("wrote", out, sum(q.stat().st_size for q in out.iterdir()), "bytes")
 
 

@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (figures go to BENCHMARKS.md with the command that produced them).",
         subcommands: [BenchModel.self, BenchGemm.self, BenchFrame.self, BenchReview.self, BenchFailures.self, BenchOpen.self, BenchAB.self,
-                      BenchLink.self, BenchAutoMask.self]
+                      BenchLink.self, BenchAutoMask.self, BenchText.self]
     )
 }
 

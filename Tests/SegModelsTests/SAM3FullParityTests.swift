@@ -19,8 +19,15 @@ struct SAM3FullParityTests {
         return URL(fileURLWithPath: d)
     }
 
+    /// Which kinds of cases the run wrote (`--text-only` writes no point cases).
+    static func has(_ kind: String) -> Bool {
+        guard let dir, let d = try? Data(FileIO.read(dir.appendingPathComponent("cases.json").path)),
+              let all = try? JSONSerialization.jsonObject(with: d) as? [String: [String: Any]] else { return false }
+        return all.values.contains { ($0[kind] as? [Any])?.isEmpty == false }
+    }
+
     @Test("the official layout loads from shapes alone and matches the official interactive predictor",
-          .enabled(if: dir != nil, "SEGTERM_SAM3_FULL_DIR is unset or has no cases.json: run scripts/make_sam3_fixture.py --full DIR first"))
+          .enabled(if: has("cases"), "SEGTERM_SAM3_FULL_DIR is unset or has no point cases: run scripts/make_sam3_fixture.py --full DIR first"))
     func full() throws {
         guard let dir = Self.dir else { return }
         let model = try SAMModel.load(checkpoint: dir.appendingPathComponent("sam3_random.pt").path)
@@ -30,5 +37,18 @@ struct SAM3FullParityTests {
         let rows = try SAM2Parity.check(model: model, dir: dir)
         print("| sam3_random.pt | max abs | max rel | IoU abs | mask px differing |\n|---|---|---|---|---|")
         for r in rows { print(r) }
+    }
+
+    /// The concept prompts (text, long text, exemplar box, text + boxes) from the image file to the
+    /// kept detections, against the official `Sam3Processor` (the vocabulary beside the checkpoint).
+    @Test("concept prompts match the official processor at full size",
+          .enabled(if: has("text_cases"), "SEGTERM_SAM3_FULL_DIR is unset or has no text cases: run scripts/make_sam3_fixture.py --full DIR [--text-only] first"))
+    func concept() throws {
+        guard let dir = Self.dir else { return }
+        let model = try SAMModel.load(checkpoint: dir.appendingPathComponent("sam3_random.pt").path)
+        let concept = try SAM3ConceptDetector(model: model, vocabulary: nil)
+        let r = try SAM3ConceptTests.check(model: model, concept: concept, dir: dir)
+        print("sam3 full-size concept prompts: \(r)")
+        r.expectWithinTolerances()
     }
 }

@@ -113,7 +113,11 @@ public final class SAMModel: Sendable {
         case .sam3(let v): encoder = .sam3(try SAM3Encoder(v, loader))
         }
         decoder = try MaskDecoder(c, loader)
-        fingerprint = SAMModel.fingerprint(of: dict.file, name: c.name)
+        // SAM 3's embeddings changed with its preprocessing (the processor's uint8 resize): the tag
+        // keeps cached embeddings of the earlier float resize from being served.
+        let tag: String
+        if case .sam3 = c.encoder { tag = c.name + "-u8" } else { tag = c.name }
+        fingerprint = SAMModel.fingerprint(of: dict.file, name: tag)
     }
 
     static func fingerprint(of file: MappedFile, name: String) -> String {

@@ -1,10 +1,13 @@
 import SegCore
 import SegNN
 
-/// SAM 3's point and box path behind `SAMModel`, as the official `SAM3InteractiveImagePredictor`
-/// runs it: `set_image` (square antialiased resize, mean/std 0.5, the ViT, the `sam2_convs` neck,
-/// conv_s0/conv_s1, no_mem_embed), then SAM 2's `predict` (see SAM2Model.swift) with one addition in
-/// the post-processing: small background holes filled (`SAM3Holes`).
+/// SAM 3's point and box path behind `SAMModel`, as the official SAM 3 image API runs it:
+/// `Sam3Processor.set_image` (the uint8 square resize of `SAM3Preprocess`, mean/std 0.5, the ViT,
+/// the `sam2_convs` neck, conv_s0/conv_s1; no_mem_embed as `predict_inst` adds it), then the
+/// `SAM3InteractiveImagePredictor`'s `predict` — SAM 2's (see SAM2Model.swift) with one addition
+/// in the post-processing: small background holes filled (`SAM3Holes`). The processor's state feeds
+/// both the points and the concept prompts, so one encoder run serves both here too. (The
+/// predictor's own `set_image` resizes the float image instead: `SAM2Transforms`.)
 extension SAMModel {
     var isSAM3: Bool { if case .sam3 = config.encoder { true } else { false } }
 
@@ -23,8 +26,8 @@ extension SAMModel {
             // The encoder's scratch is its own and freed before the decoder's per-image work.
             let ws = Workspace()
             let input = ws.buffer(900, 3 * s * s)
-            // SAM2Transforms: ToTensor, Resize((S, S)) on the float tensor (antialiased), Normalize(0.5, 0.5).
-            SAM2Preprocess.input(image, size: s, mean: config.pixelMean, std: config.pixelStd, into: input)
+            // Sam3Processor.transform: Resize((S, S)) on the uint8 image, to float, Normalize(0.5, 0.5).
+            SAM3Preprocess.input(image, size: s, mean: config.pixelMean, std: config.pixelStd, into: input)
             features.withUnsafeMutableBufferPointer { f in
                 guard let base = f.baseAddress else { return }
                 encoder.forward(input, base, ws: ws)

@@ -52,6 +52,9 @@ public final class SAM3TextModel: Sendable {
     public var dim: Int { encoder.outputDim }
     public var context: Int { encoder.context }
 
+    /// Drops the cached phrase features (`segterm bench text` times the text encoder on every run).
+    public func forgetPhrases() { cache.withLock { $0.removeAll() } }
+
     /// The phrase's features (cached). An empty phrase (nothing left after cleaning) is an error.
     public func features(_ phrase: String) throws -> SAM3TextFeatures {
         if let hit = cache.withLock({ $0[phrase] }) { return hit }

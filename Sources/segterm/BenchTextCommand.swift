@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import SegCore
+import SegModels
+import SegNN
+
+/// `segterm bench text`: SAM 3's concept prompt on a prepared image, the workbench's and autolabel's
+/// per-phrase cost — the text encoder (its cache emptied before every run), the fusion encoder, the
+/// decoder, the segmentation head and the kept masks upsampled to the image — as the official
+/// `Sam3Processor.set_text_prompt` does on a state from `set_image`
+/// (scripts/bench_sam3_text_peers.py times both in one run).
+struct BenchText: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract: "Time a SAM 3 phrase (and exemplar boxes) on a prepared image: text encoder + detector + kept masks.",
+        discussion: "The image is prepared once (not timed in the phrase figures); medians over --runs after --warmup."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "SAM 3 checkpoint (sam3.pt).") var model: String
+    @Option(help: "Image (default: synthetic 1024x1024 noise, as bench model).") var image: String?
+    @Option(help: "The phrase.") var text = "yellow school bus"
+    @Option(help: "Exemplar box X0,Y0,X1,Y1[:0|1] in image pixels (repeatable).") var box: [String] = []
+    @Option(help: "Score threshold (the official default 0.5).") var threshold: Float = SAM3ConceptDetector.defaultThreshold
+    @Option(help: "CLIP's BPE vocabulary (default: beside the checkpoint).") var vocab: String?
+    @Option(help: "Timed runs.") var runs = 5
+    @Option(help: "Untimed warm-up runs.") var warmup = 1
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Output format: text or json.") var format: Format = .text
+
+    func validate() throws {
+        guard runs > 0, warmup >= 0 else { throw ValidationError("run counts must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        Threads.configure(threads)
+        let t0 = DispatchTime.now()
+        let sam = try SAMModel.load(checkpoint: model)
+        let concept = try SAM3ConceptDetector(model: sam, vocabulary: vocab)
+        let loadMs = Self.ms(since: t0)
+        let rgb: RGBImage
+        if let image {
+            rgb = try ImageFile.read(image).rgbImage()
+        } else {
+            var state: UInt32 = 12345
+            var px = [UInt8](repeating: 0, count: 1024 * 1024 * 3)
+            for i in px.indices {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                px[i] = UInt8(truncatingIfNeeded: state >> 24)
+            }
+            rgb = RGBImage(width: 1024, height: 1024, pixels: px)
+        }
+        let W = Double(rgb.width), H = Double(rgb.height)
+        let exemplars = try box.map { b -> SAM3Exemplar in
+            let (r, positive) = try PromptParsing.exemplar(b)
+            return SAM3Exemplar(x0: Float(r.x0 / W), y0: Float(r.y0 / H), x1: Float(r.x1 / W), y1: Float(r.y1 / H), positive: positive)
+        }
+        let tp = DispatchTime.now()
+        let e = try sam.prepare(rgb)
+        let prepareMs = Self.ms(since: tp)
+        var kept = 0
+        let phrase = try Self.time(runs: runs, warmup: warmup) {
+            concept.text.forgetPhrases()
+            kept = try concept.detect(prepared: e, phrase: text, exemplars: exemplars, threshold: threshold).count
+        }
+        let textOnly = try Self.time(runs: runs, warmup: warmup) {
+            concept.text.forgetPhrases()
+            _ = try concept.text.features(text)
+        }
+        // The text features cached, as the second image of a labelling session with the same phrase.
+        let cached = try Self.time(runs: runs, warmup: warmup) {
+            _ = try concept.detect(prepared: e, phrase: text, exemplars: exemplars, threshold: threshold)
+        }
+        struct Report: Encodable {
+            let model: String, image: String, width: Int, height: Int, phrase: String, exemplars: Int, threshold: Float
+            let threads: Int, blasCore: String, kernels: String, loadMs: Double, prepareMs: Double
+            let phraseMs: Double, phraseMinMs: Double, phraseCpuMs: Double
+            let textEncoderMs: Double, detectorWithCachedTextMs: Double, kept: Int, runs: Int
+        }
+        let r = Report(model: sam.name, image: image ?? "synthetic 1024x1024", width: rgb.width, height: rgb.height, phrase: text,
+                       exemplars: exemplars.count, threshold: threshold, threads: Threads.count, blasCore: SegNN.blasCoreName,
+                       kernels: SegNN.kernelName, loadMs: loadMs, prepareMs: prepareMs,
+                       phraseMs: phrase.median, phraseMinMs: phrase.min, phraseCpuMs: phrase.cpu,
+                       textEncoderMs: textOnly.median, detectorWithCachedTextMs: cached.median, kept: kept, runs: runs)
+        switch format {
+        case .json:
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+        case .text:
+            let f = { (v: Double) in String(format: "%.1f", v) }
+            print("""
+                model            \(r.model) (\(model)), \(r.threads) threads (OpenBLAS \(r.blasCore), kernels \(r.kernels))
+                image            \(r.image), \(r.width)x\(r.height); prepared in \(f(prepareMs)) ms (not in the figures below)
+                phrase           "\(text)" + \(r.exemplars) exemplar box(es), threshold \(threshold): \(kept) kept
+                per phrase       \(f(r.phraseMs)) ms median of \(runs), \(f(r.phraseMinMs)) ms best; CPU \(f(r.phraseCpuMs)) ms (text encoder + detector + kept masks)
+                text encoder     \(f(r.textEncoderMs)) ms median
+                cached text      \(f(r.detectorWithCachedTextMs)) ms median (detector + kept masks)
+                """)
+        }
+    }
+
+    static func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
+
+    static func cpuMs() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+    }
+
+    static func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
+        for _ in 0..<warmup { try body() }
+        var samples: [Double] = [], cpu: [Double] = []
+        for _ in 0..<runs {
+            let t = DispatchTime.now(), c = cpuMs()
+            try body()
+            samples.append(ms(since: t))
+            cpu.append(cpuMs() - c)
+        }
+        let s = samples.sorted(), cs = cpu.sorted()
+        return (s[s.count / 2], s.first ?? 0, cs[cs.count / 2])
+    }
+}
