@@ -71,6 +71,15 @@ public struct RGBAImage: Equatable, Sendable {
 }
 
 extension RGBImage {
+    /// The pixels of a box inside the image.
+    public func cropped(_ box: PixelBox) -> RGBImage {
+        precondition(box.minX >= 0 && box.minY >= 0 && box.maxX <= width && box.maxY <= height, "crop outside the image")
+        var out = [UInt8]()
+        out.reserveCapacity(box.width * box.height * 3)
+        for y in box.minY..<box.maxY { out += pixels[((y * width + box.minX) * 3)..<((y * width + box.maxX) * 3)] }
+        return RGBImage(width: box.width, height: box.height, pixels: out)
+    }
+
     /// This image at the top-left of a canvas of `width` × `height` in `fill` (cut where smaller).
     public func padded(width w: Int, height h: Int, fill: RGB = RGB(0, 0, 0)) -> RGBImage {
         RGBImage(width: w, height: h, pixels: padRows(pixels, width: width, height: height, channels: 3, to: (w, h),

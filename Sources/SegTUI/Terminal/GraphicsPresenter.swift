@@ -223,6 +223,9 @@ public final class SixelPresenter: GraphicsPresenter {
         var cells: CellRect
         var overlayKey: String?
         var frame: RGBAImage
+        /// The photo under the frame and the overlay's parts: a change is composed in its own boxes.
+        var photo: RGBImage
+        var parts: [OverlayPart]?
     }
 
     /// Colours kept exact in the palette (the masks' and the prompts'), so boundaries never dither.
@@ -249,7 +252,22 @@ public final class SixelPresenter: GraphicsPresenter {
             let samePlace = before.map { $0.photoKey == pane.photoKey && $0.cells == pane.cells } ?? false
             let wiped = repainted(pane.cells)
             if samePlace, !wiped, pane.overlayKey != nil, pane.overlayKey == before?.overlayKey { continue }
-            let frame = pane.overlay().composited(over: pane.photo())
+            if samePlace, !wiped, let before, let damage = Self.damage(pane, before: before) {
+                // Only the changed parts' boxes are composed again and sent (whole cells each).
+                var frame = before.frame
+                for box in damage {
+                    let patch = pane.overlayRegion!(box).composited(over: before.photo.cropped(box))
+                    frame.paste(patch, x: box.minX, y: box.minY)
+                }
+                for box in Self.cellRegions(damage, cell: pane.cell, size: PixelSize(width: frame.width, height: frame.height)) {
+                    out += emit(frame, region: (box.minX, box.minY, box.width, box.height), at: pane.cells, cell: pane.cell)
+                }
+                shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, frame: frame,
+                                         photo: before.photo, parts: pane.overlayParts)
+                continue
+            }
+            let photo = pane.photo()
+            let frame = pane.overlay().composited(over: photo)
             var region = (x: 0, y: 0, width: frame.width, height: frame.height)
             if samePlace, !wiped, let previous = before?.frame {
                 guard let changed = Self.changedRegion(previous, frame, cell: pane.cell) else {
@@ -259,12 +277,50 @@ public final class SixelPresenter: GraphicsPresenter {
                 region = changed
             }
             out += emit(frame, region: region, at: pane.cells, cell: pane.cell)
-            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, frame: frame)
+            shown[pane.lane] = Shown(photoKey: pane.photoKey, cells: pane.cells, overlayKey: pane.overlayKey, frame: frame,
+                                     photo: photo, parts: pane.overlayParts)
         }
         return out
     }
 
+    /// The boxes widened to whole cells, those that meet merged into one (a cursor that moved a
+    /// little is one region, not two overlapping ones).
+    static func cellRegions(_ boxes: [PixelBox], cell: PixelSize, size: PixelSize) -> [PixelBox] {
+        var regions = boxes.map { box in
+            PixelBox(minX: box.minX / cell.width * cell.width, minY: box.minY / cell.height * cell.height,
+                     maxX: min(size.width, (box.maxX + cell.width - 1) / cell.width * cell.width),
+                     maxY: min(size.height, (box.maxY + cell.height - 1) / cell.height * cell.height))
+        }
+        var merged = true
+        while merged {
+            merged = false
+            outer: for i in regions.indices {
+                for j in regions.indices where j > i && OverlayDamage.intersects(regions[i], regions[j]) {
+                    let a = regions[i], b = regions[j]
+                    regions[i] = PixelBox(minX: min(a.minX, b.minX), minY: min(a.minY, b.minY), maxX: max(a.maxX, b.maxX), maxY: max(a.maxY, b.maxY))
+                    regions.remove(at: j)
+                    merged = true
+                    break outer
+                }
+            }
+        }
+        return regions
+    }
+
+    /// The boxes of the shown pixels where the overlay changed since `before` (each once, cut to
+    /// the frame), nil when they are not known (then the whole overlay is composed and compared).
+    private static func damage(_ pane: PaneGraphics, before: Shown) -> [PixelBox]? {
+        guard pane.overlayRegion != nil, let old = before.parts, let new = pane.overlayParts,
+              let boxes = OverlayDamage.boxes(from: old, to: new) else { return nil }
+        let size = PixelSize(width: before.frame.width, height: before.frame.height)
+        var seen = Set<PixelBox>()
+        return boxes.map { $0.clamped(to: size) }.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
     public func finish() -> String { "" }
+
+    /// What lane `lane` shows now, photo and overlay composited (tests).
+    func shownFrame(lane: Int) -> RGBAImage? { shown[lane]?.frame }
 
     /// The smallest rectangle of whole cells holding every pixel that differs, nil if none does.
     static func changedRegion(_ a: RGBAImage, _ b: RGBAImage, cell: PixelSize) -> (x: Int, y: Int, width: Int, height: Int)? {

@@ -53,11 +53,12 @@ struct KittyTilesTests {
     }
 
     /// 60 proposals (discs of many sizes, seeded) over a 100×80 image, reviewed in a kitty terminal.
-    static func reviewing() throws -> WorkbenchState {
+    static func reviewing(_ display: DisplayGrid = DisplayGrid(mode: .kitty, cellPixels: PixelSize(width: 10, height: 20),
+                                                               imageIDBase: 0x10_00_00)) throws -> WorkbenchState {
         var s = R.ready(rows: 40, columns: 120)
         s.imagesLoaded += 1
         s.imageGeneration = s.imagesLoaded
-        s.display = DisplayGrid(mode: .kitty, cellPixels: PixelSize(width: 10, height: 20), imageIDBase: 0x10_00_00)
+        s.display = display
         var rng = SeededGenerator(seed: 3)
         var proposals: [Proposal] = []
         for i in 0..<60 {
@@ -103,6 +104,22 @@ struct KittyTilesTests {
         #expect(try check("back from help") == 0)
         // Single accepts and rejects send a part of what the first frame did.
         #expect(first > 20 && tilesPerKey.max()! < first, "first \(first), per key \(tilesPerKey)")
+    }
+
+    @Test("sixel: after each review keystroke the frame kept is the one composed whole, and only the changed boxes are sent")
+    func sixelPatchedEqualsWhole() throws {
+        var s = try Self.reviewing(DisplayGrid(mode: .sixel, cellPixels: PixelSize(width: 10, height: 20)))
+        let presenter = SixelPresenter(exactColors: [])
+        let first = presenter.present(Workbench.graphics(s), repainted: { _ in false }).utf8.count
+        var sent: [Int] = []
+        for (k, key) in ["y", "x", "y", ".", "y", "x", ",", "x", "Y", "u", "y", "l", "y"].enumerated() {
+            _ = R.send(&s, .input(.character(Character(key))))
+            let pane = try #require(Workbench.graphics(s).first)
+            sent.append(presenter.present([pane], repainted: { _ in false }).utf8.count)
+            let whole = pane.overlay().composited(over: pane.photo())
+            #expect(presenter.shownFrame(lane: 0) == whole, "key \(k) '\(key)': the patched frame differs from the whole one")
+        }
+        #expect(sent.max()! < first, "first frame \(first) B, keystrokes \(sent)")
     }
 
     @Test("damage: the boxes of parts only one frame has; reordered common parts mean everything")
