@@ -41,7 +41,7 @@ struct BenchModel: ParsableCommand {
         if ModelRegistry.isBuiltIn(model) { return try runBuiltIn() }
         let t0 = DispatchTime.now()
         let sam = try SAMModel.load(checkpoint: model)
-        let loadMs = ms(since: t0)
+        let loadMs = BenchTiming.ms(since: t0)
         let rgb: RGBImage
         if let image {
             rgb = try ImageFile.read(image).rgbImage()
@@ -55,26 +55,26 @@ struct BenchModel: ParsableCommand {
             rgb = RGBImage(width: 1024, height: 1024, pixels: px)
         }
         var embedding: SAMEmbedding?
-        let encoder = try time(runs: encoderRuns, warmup: warmup) { embedding = try sam.prepare(rgb) }
+        let encoder = try BenchTiming.time(runs: encoderRuns, warmup: warmup) { embedding = try sam.prepare(rgb) }
         guard let e = embedding else { return }
         let w = Double(rgb.width), h = Double(rgb.height)
         let click = [PromptPoint(x: w * 0.5, y: h * 0.45, positive: true)]
         let three = click + [PromptPoint(x: w * 0.3, y: h * 0.62, positive: true), PromptPoint(x: w * 0.78, y: h * 0.3, positive: false)]
         var lowRes: [Float] = []
-        let decoder1 = try time(runs: clicks, warmup: warmup) {
+        let decoder1 = try BenchTiming.time(runs: clicks, warmup: warmup) {
             let r = try sam.predictLowRes(e, points: click, box: nil, maskInput: nil, multimask: true)
             lowRes = Array(r.lowRes.prefix(sam.lowResSide * sam.lowResSide))
         }
-        let decoder3 = try time(runs: clicks, warmup: warmup) {
+        let decoder3 = try BenchTiming.time(runs: clicks, warmup: warmup) {
             _ = try sam.predictLowRes(e, points: three, box: nil, maskInput: lowRes, multimask: false)
         }
-        let full = try time(runs: clicks, warmup: warmup) {
+        let full = try BenchTiming.time(runs: clicks, warmup: warmup) {
             _ = try sam.predict(e, points: click, multimask: true)
         }
         // What the workbench does per click and what the official ONNX model returns: the best of
         // the three masks, upsampled to the image.
         let side = sam.lowResSide * sam.lowResSide
-        let best = try time(runs: clicks, warmup: warmup) {
+        let best = try BenchTiming.time(runs: clicks, warmup: warmup) {
             let r = try sam.predictLowRes(e, points: click, box: nil, maskInput: nil, multimask: true)
             let i = r.iou.indices.max { r.iou[$0] < r.iou[$1] } ?? 0
             _ = sam.postprocess(Array(r.lowRes[(i * side)..<((i + 1) * side)]), count: 1, e, keepLogits: false)
@@ -123,26 +123,4 @@ struct BenchModel: ParsableCommand {
     }
 
     private func f(_ v: Double) -> String { String(format: "%.2f", v) }
-
-    private func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
-
-    /// Process CPU time in ms: on a shared machine wall time includes waiting for the core, CPU
-    /// time does not, so at one thread it is the figure to compare.
-    private func cpuMs() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-    }
-
-    private func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
-        for _ in 0..<warmup { try body() }
-        var samples: [Double] = [], cpu: [Double] = []
-        for _ in 0..<runs {
-            let t = DispatchTime.now(), c = cpuMs()
-            try body()
-            samples.append(ms(since: t))
-            cpu.append(cpuMs() - c)
-        }
-        return (median(samples), samples.min() ?? 0, median(cpu))
-    }
 }

@@ -61,11 +61,6 @@ enum ReviewBenchmark {
         let cpuMedian: Double, cpuP95: Double, cpuMax: Double
     }
 
-    static func threadCPUMilliseconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-    }
 
     /// `proposals` ellipses of many sizes (seeded) on one image, reviewed keystroke by keystroke as
     /// a person would: each timed from the key to the frame drawn (and encoded, with a presenter).
@@ -99,13 +94,13 @@ enum ReviewBenchmark {
         _ = presenter?.present(Workbench.graphics(s), repainted: { _ in false })
         var reduceTimes: [Double] = [], frameTimes: [Double] = [], cpuTimes: [Double] = []
         for k in 0..<keystrokes {
-            let start = DispatchTime.now(), cpuStart = threadCPUMilliseconds()
+            let start = DispatchTime.now(), cpuStart = BenchTiming.threadCPUms()
             (s, _) = Workbench.reduce(s, .input(.character(k % 2 == 0 ? "y" : "x")))
             let reduced = DispatchTime.now()
             let buffer = Workbench.render(s)
             _ = presenter?.present(Workbench.graphics(s), repainted: { _ in false })
             let end = DispatchTime.now()
-            cpuTimes.append(threadCPUMilliseconds() - cpuStart)
+            cpuTimes.append(BenchTiming.threadCPUms() - cpuStart)
             precondition(buffer.rows == rows)
             reduceTimes.append(Double(reduced.uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
             frameTimes.append(Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)

@@ -39,7 +39,7 @@ struct BenchText: ParsableCommand {
         let t0 = DispatchTime.now()
         let sam = try SAMModel.load(checkpoint: model)
         let concept = try SAM3ConceptDetector(model: sam, vocabulary: vocab)
-        let loadMs = Self.ms(since: t0)
+        let loadMs = BenchTiming.ms(since: t0)
         let rgb: RGBImage
         if let image {
             rgb = try ImageFile.read(image).rgbImage()
@@ -59,18 +59,18 @@ struct BenchText: ParsableCommand {
         }
         let tp = DispatchTime.now()
         let e = try sam.prepare(rgb)
-        let prepareMs = Self.ms(since: tp)
+        let prepareMs = BenchTiming.ms(since: tp)
         var kept = 0
-        let phrase = try Self.time(runs: runs, warmup: warmup) {
+        let phrase = try BenchTiming.time(runs: runs, warmup: warmup) {
             concept.text.forgetPhrases()
             kept = try concept.detect(prepared: e, phrase: text, exemplars: exemplars, threshold: threshold).count
         }
-        let textOnly = try Self.time(runs: runs, warmup: warmup) {
+        let textOnly = try BenchTiming.time(runs: runs, warmup: warmup) {
             concept.text.forgetPhrases()
             _ = try concept.text.features(text)
         }
         // The text features cached, as the second image of a labelling session with the same phrase.
-        let cached = try Self.time(runs: runs, warmup: warmup) {
+        let cached = try BenchTiming.time(runs: runs, warmup: warmup) {
             _ = try concept.detect(prepared: e, phrase: text, exemplars: exemplars, threshold: threshold)
         }
         struct Report: Encodable {
@@ -100,26 +100,5 @@ struct BenchText: ParsableCommand {
                 cached text      \(f(r.detectorWithCachedTextMs)) ms median (detector + kept masks)
                 """)
         }
-    }
-
-    static func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
-
-    static func cpuMs() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-    }
-
-    static func time(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> (median: Double, min: Double, cpu: Double) {
-        for _ in 0..<warmup { try body() }
-        var samples: [Double] = [], cpu: [Double] = []
-        for _ in 0..<runs {
-            let t = DispatchTime.now(), c = cpuMs()
-            try body()
-            samples.append(ms(since: t))
-            cpu.append(cpuMs() - c)
-        }
-        let s = samples.sorted(), cs = cpu.sorted()
-        return (s[s.count / 2], s.first ?? 0, cs[cs.count / 2])
     }
 }
