@@ -65,7 +65,15 @@ struct SAM3WorkbenchInTmuxTests {
         // Killed without warning: the found instances and the decisions are in the journal.
         let pid = try Tmux.run(["display-message", "-p", "-t", session, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try Subprocess.run("/usr/bin/pkill", ["-KILL", "-P", pid, "-f", "segterm"], timeout: 10)
-        #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 137"))
+        // Wrapped lines joined: bash's "Killed" line repeats the whole command, and with long
+        // paths it can push "EXITED 137" across a line break.
+        var exited = ""
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !exited.contains("EXITED") {
+            exited = try Tmux.run(["capture-pane", "-p", "-J", "-t", session])
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(exited.contains("EXITED 137"), "\(exited.suffix(300))")
         try start()
         let back = try Tmux.waitFor(session) { $0.contains("\(Self.name): ready") && $0.contains("image 1/1/0/") }
         #expect(back.contains("image 1/1/0/\(total - 2)") && back.contains("objects 1"), "\(WorkbenchInTmuxTests.statusLine(back))")
