@@ -40,18 +40,7 @@ struct BenchText: ParsableCommand {
         let sam = try SAMModel.load(checkpoint: model)
         let concept = try SAM3ConceptDetector(model: sam, vocabulary: vocab)
         let loadMs = BenchTiming.ms(since: t0)
-        let rgb: RGBImage
-        if let image {
-            rgb = try ImageFile.read(image).rgbImage()
-        } else {
-            var state: UInt32 = 12345
-            var px = [UInt8](repeating: 0, count: 1024 * 1024 * 3)
-            for i in px.indices {
-                state = state &* 1_664_525 &+ 1_013_904_223
-                px[i] = UInt8(truncatingIfNeeded: state >> 24)
-            }
-            rgb = RGBImage(width: 1024, height: 1024, pixels: px)
-        }
+        let rgb = try BenchTiming.image(image)
         let W = Double(rgb.width), H = Double(rgb.height)
         let exemplars = try box.map { b -> SAM3Exemplar in
             let (r, positive) = try PromptParsing.exemplar(b)

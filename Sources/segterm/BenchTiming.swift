@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SegCore
 
 /// Wall and CPU time for the benchmarks, in milliseconds.
 enum BenchTiming {
@@ -30,5 +31,18 @@ enum BenchTiming {
             cpu.append(processCPUms() - c)
         }
         return (median(samples), samples.min() ?? 0, median(cpu))
+    }
+
+    /// The image a model benchmark runs on: the file given, else 1024×1024 seeded noise (the
+    /// same every run, and the encoder's own input size).
+    static func image(_ path: String?) throws -> RGBImage {
+        if let path { return try ImageFile.read(path).rgbImage() }
+        var state: UInt32 = 12345
+        var px = [UInt8](repeating: 0, count: 1024 * 1024 * 3)
+        for i in px.indices {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            px[i] = UInt8(truncatingIfNeeded: state >> 24)
+        }
+        return RGBImage(width: 1024, height: 1024, pixels: px)
     }
 }
