@@ -219,20 +219,12 @@ struct AutolabelMerge: ParsableCommand {
     }
 
     func run() throws {
-        var seen: [Int: String] = [:]
-        var count: Int?
-        for part in parts {
+        try Shard.checkComplete(parts.map { part in
             guard let shard = Self.shard(ofPart: part) else {
                 throw SegError(.invalid, file: part, "not a shard's proposals (autolabel --shard writes OUT.shard-I-of-N.json)")
             }
-            if let count, count != shard.count { throw SegError(.invalid, file: part, "shard of \(shard.count), the others of \(count)") }
-            count = shard.count
-            if let other = seen[shard.index] { throw SegError(.invalid, file: part, "shard \(shard) is also \(other)") }
-            seen[shard.index] = part
-        }
-        if let count, let missing = (0..<count).first(where: { seen[$0] == nil }) {
-            throw SegError(.invalid, file: out, "shard \(missing)/\(count) is missing")
-        }
+            return (part, shard)
+        })
         var all: [Proposal] = []
         var owner: [String: String] = [:]
         for part in parts {

@@ -23,25 +23,25 @@ struct Noc: ParsableCommand {
             prepare_s and per_image. With two --model options, both models run on the same objects \
             under the same protocol, and the report adds the paired difference in clicks to 90 % \
             (B − A) with a seeded bootstrap interval, and the objects where each model wins most: \
-            the JSON is {"models": [A, B], "paired": {...}}.
-            """
+            the JSON is {"models": [A, B], "paired": {...}}. On a cluster: --shard I/N --partial-out PART \
+            per shard, then `segterm noc merge PART…` (README "On a cluster").
+            """,
+        subcommands: [NocMerge.self]
     )
-
-    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     @Option(help: "Folder of images.") var images: String
     @Option(help: "Folder of masks, paired with the images by file stem.") var masks: String
     @Option(name: .customLong("model"),
             help: "The model: grabcut (settings as grabcut:key=value,…), or a SAM / MobileSAM checkpoint; twice to compare two.")
     var models: [String] = []
-    @Option(help: "Bootstrap resamples of the paired difference (two models).") var bootstrap = 1000
-    @Option(help: "Seed of the bootstrap.") var seed: UInt64 = 0
     @Option(help: "Mask value that marks pixels to ignore (128 for the GrabCut set).") var ignoreValue: UInt32?
     @Option(help: "Clicks per object.") var maxClicks = 20
-    @Option(help: "Output on stdout: table or json.") var format: Format = .table
-    @Option(help: "Also write the full JSON report (with per-image clicks and IoUs) to this file.") var out: String?
     @Option(help: "Only the first N pairs (in stem order).") var limit: Int?
     @Option(help: "Images processed at once (at most the number of cores).") var jobs = 2
+    @OptionGroup var report: NocReportOptions
+    @OptionGroup var sharding: ShardOptions
+    @Option(help: "Write this shard's records for `segterm noc merge` to this file instead of the report.")
+    var partialOut: String?
     @OptionGroup var imageOptions: ImageOptions
 
     func validate() throws {
@@ -49,7 +49,6 @@ struct Noc: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be positive") }
         guard models.count <= 2 else { throw ValidationError("give one --model, or two to compare them") }
-        guard bootstrap >= 1 else { throw ValidationError("--bootstrap must be positive") }
     }
 
     func run() throws {
@@ -59,35 +58,36 @@ struct Noc: ParsableCommand {
         for m in unmatched { printError("segterm: \(masks)/\(m): no image with this stem, skipped") }
         guard !pairs.isEmpty else { throw SegError(.invalid, file: masks, "no mask pairs with an image in \(images)") }
         if let limit { pairs = Array(pairs.prefix(limit)) }
+        let shard = try sharding.resolve()
+        if shard != nil && partialOut == nil { throw ValidationError("--shard writes a partial result: give --partial-out PART") }
+        // The split is by stem, so every shard agrees on it whatever order the folder lists in.
+        let owned = (shard ?? .whole).select(pairs) { $0.stem }
+        let specs = models.isEmpty ? ["grabcut"] : models
+        // Fingerprinted before the long run, so a folder changed while it runs does not pass as the one clicked.
+        let fingerprint = try partialOut.map { _ in
+            try NoCPartial.fingerprint(images: images, masks: masks, models: specs, maxClicks: maxClicks, ignoreValue: ignoreValue,
+                                       limit: limit, objects: pairs.count)
+        }
 
         let workers = min(jobs, Threads.coreCount)
-        let runs = try (models.isEmpty ? ["grabcut"] : models).map { model in
+        let runs = try specs.map { model in
             // Neural models run their own threads inside each call: share the cores with the image workers.
             if !ModelRegistry.isBuiltIn(model) { Threads.configure(max(1, Threads.coreCount / workers)) }
             let segmenter = try ModelRegistry.segmenter(named: model)
-            let batch = NoCBatch(pairs: pairs, imageFolder: images, maskFolder: masks, ignoreValue: ignoreValue,
+            let batch = NoCBatch(pairs: owned, imageFolder: images, maskFolder: masks, ignoreValue: ignoreValue,
                                  maxClicks: maxClicks, limits: imageOptions.limits, jobs: workers)
-            let run = try batch.run(progress: isatty(2) != 0 ? ProgressBar("clicking", minimumTotal: 1).callback : nil) { image, path in
+            let output = try batch.run(progress: isatty(2) != 0 ? ProgressBar("clicking", minimumTotal: 1).callback : nil) { image, path in
                 try Self.session(segmenter, image, path)
             }
-            return (run.records, NoCReport(model: model, images: images, masks: masks, ignoreValue: ignoreValue,
-                                           maxClicks: maxClicks, run: run, perImage: true))
+            return (model: model, output: output)
         }
-        let reports = runs.map(\.1)
-        let text: String
-        if reports.count == 2 {
-            let paired = try PairedNoC(a: runs[0].0, b: runs[1].0, maxClicks: maxClicks,
-                                       replicates: bootstrap, seed: seed)
-            let json = try Self.encoded(NoCPairReport(reports[0], reports[1], paired))
-            text = format == .json ? json
-                : NocTable.render(reports[0]) + "\n\n" + NocTable.render(reports[1]) + "\n\n" + NocTable.renderPaired(paired, reports[0], reports[1])
-            if let out { try FileIO.writeAtomically(Array(json.utf8), to: out) }
-        } else {
-            let json = try Self.encoded(reports[0])
-            text = format == .json ? json : NocTable.render(reports[0])
-            if let out { try FileIO.writeAtomically(Array(json.utf8), to: out) }
+        if let partialOut, let fingerprint {
+            let runs = runs.map { NoCPartial.Run(model: $0.model, output: $0.output) }
+            try NoCPartial(shard: shard ?? .whole, fingerprint: fingerprint, runs: runs).write(to: partialOut)
+            print("shard \(shard ?? .whole): \(owned.count) of \(pairs.count) objects in \(partialOut)")
+            return
         }
-        print(text)
+        try report.emit(runs, images: images, masks: masks, ignoreValue: ignoreValue, maxClicks: maxClicks)
     }
 
     /// One image prepared for the model: each call segments with the clicks so far, the previous
@@ -106,12 +106,6 @@ struct Noc: ParsableCommand {
             previous = best
             return best.mask
         }
-    }
-
-    static func encoded<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     func listFolder(_ path: String) throws -> [String] {

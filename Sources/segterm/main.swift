@@ -33,10 +33,12 @@ func runMain() -> Never {
     // `segterm eval merge PART…` is parsed on its own: as a subcommand of `eval` it would be
     // asked for eval's required --gt and --pred.
     let arguments = Array(CommandLine.arguments.dropFirst())
-    // `segterm autolabel merge PART…` likewise (autolabel requires its IMAGES).
+    // `segterm autolabel merge PART…` and `segterm noc merge PART…` likewise (autolabel requires
+    // its IMAGES, noc its --images and --masks).
     let merges: [(words: [String], command: any ParsableCommand.Type)] = [(["eval", "merge"], EvalMerge.self),
                                                                           (["autolabel", "merge"], AutolabelMerge.self),
-                                                                          (["compare", "merge"], CompareMerge.self)]
+                                                                          (["compare", "merge"], CompareMerge.self),
+                                                                          (["noc", "merge"], NocMerge.self)]
     let merge = merges.first { arguments.starts(with: $0.words) }
     let root: any ParsableCommand.Type = merge?.command ?? SegTerm.self
     do {

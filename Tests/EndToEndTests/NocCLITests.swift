@@ -6,20 +6,22 @@ import SegTUI
 /// `segterm noc` as a user runs it, on a tiny set written here: two scenes with an object each.
 @Suite("segterm noc", .enabled(if: Binary.path != nil, "the segterm binary was not built"))
 struct NocCLITests {
-    /// A bright disk (with a notch) on a two-tone background, its mask, and a 128 ignore ring in the second.
-    static func writeSet(in dir: URL) throws -> (images: String, masks: String) {
+    /// A bright disk (with a notch) on a two-tone background, its mask, and a 128 ignore ring in the
+    /// second; past the second, the disks shrink and move.
+    static func writeSet(in dir: URL, stems: [String] = ["alpha", "beta"]) throws -> (images: String, masks: String) {
         let images = dir.appendingPathComponent("images"), masks = dir.appendingPathComponent("masks")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
-        for (k, stem) in ["alpha", "beta"].enumerated() {
-            let w = 64 + 16 * k, h = 48
+        for (k, stem) in stems.enumerated() {
+            let w = 64 + 16 * (k % 4), h = 48
+            let radius = k < 2 ? 14.0 : 8 + 2 * Double(k % 4), cy = k < 2 ? 24.0 : 18 + Double(k % 3) * 5
             var image = RGBImage(width: w, height: h)
             var labels = LabelMap(width: w, height: h)
             for y in 0..<h {
                 for x in 0..<w {
-                    let dx = Double(x) - Double(w) * 0.5, dy = Double(y) - 24
+                    let dx = Double(x) - Double(w) * 0.5, dy = Double(y) - cy
                     let r = (dx * dx + dy * dy).squareRoot()
-                    let inside = r < 14 && !(dx > 6 && abs(dy) < 3)
+                    let inside = r < radius && !(dx > 6 && abs(dy) < 3)
                     let noise = UInt8((x * 7 + y * 13) % 11)
                     image[x, y] = inside ? (220 &+ noise / 2, 190, 40) : (x < w / 2 ? (30, 80 &+ noise, 140) : (60 &+ noise, 120, 50))
                     labels[x, y] = inside ? 255 : 0
@@ -140,5 +142,68 @@ struct NocCLITests {
         #expect(try Binary.run(["noc", "--images", images]).status == 2)
         let badModel = try Binary.run(["noc", "--images", images, "--masks", masks, "--model", "grabcut:lambda=x"])
         #expect(badModel.status == 1 && badModel.stderr.contains("lambda"))
+    }
+
+    /// A report without what depends on timing: every NoC, IoU, click, win and interval stays.
+    static func withoutTimings(_ json: String) throws -> NSObject {
+        func strip(_ value: Any) -> Any {
+            if let object = value as? [String: Any] {
+                return object.filter { !["spc", "prepare_s", "seconds"].contains($0.key) }.mapValues(strip)
+            }
+            if let list = value as? [Any] { return list.map(strip) }
+            return value
+        }
+        return try #require(strip(JSONSerialization.jsonObject(with: Data(json.utf8))) as? NSObject)
+    }
+
+    @Test("sharded: N = 1, 3, 7 shards of two models merge into the unsharded report; wrong sets of partials are refused")
+    func shards() throws {
+        let dir = Binary.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (images, masks) = try Self.writeSet(in: dir, stems: ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"])
+        let run = ["noc", "--images", images, "--masks", masks, "--model", "grabcut", "--model", "grabcut:click-prior=0",
+                   "--ignore-value", "128", "--max-clicks", "5"]
+        let single = try Binary.run(run + ["--format", "json"])
+        try #require(single.status == 0, "\(single.stderr)")
+        let whole = try Self.withoutTimings(single.stdout)
+        #expect(single.stdout.contains("\"ci95\"") && single.stdout.contains("\"noc90\""))
+
+        for n in [1, 3, 7] {
+            var parts: [String] = []
+            for i in 0..<n {
+                let part = dir.appendingPathComponent("part-\(n)-\(i).json").path
+                // One shard through the Kubernetes variables, the others with --shard I/N.
+                let r = i == n - 1
+                    ? try Binary.run(run + ["--shard", "auto", "--shard-count", "\(n)", "--partial-out", part],
+                                     environment: ["JOB_COMPLETION_INDEX": "\(i)"])
+                    : try Binary.run(run + ["--shard", "\(i)/\(n)", "--partial-out", part])
+                try #require(r.status == 0, "\(r.stderr)")
+                #expect(r.stdout.contains("shard \(i)/\(n)"))
+                parts.append(part)
+            }
+            let merged = try Binary.run(["noc", "merge"] + parts.reversed() + ["--format", "json"])
+            try #require(merged.status == 0, "\(merged.stderr)")
+            #expect(try Self.withoutTimings(merged.stdout) == whole, "N = \(n)")
+            if n == 3 {
+                let table = try Binary.run(["noc", "merge"] + parts)
+                #expect(table.status == 0 && table.stdout.contains("NoC@90") && table.stdout.contains("95% CI"))
+                let missing = try Binary.run(["noc", "merge", parts[0], parts[2]])
+                #expect(missing.status == 1 && missing.stderr.contains("shard 1/3 is missing"), "\(missing.stderr)")
+                let twice = try Binary.run(["noc", "merge", parts[0], parts[1], parts[1], parts[2]])
+                #expect(twice.status == 1 && twice.stderr.contains("given twice"), "\(twice.stderr)")
+            }
+        }
+
+        // A shard run with other settings, or an unreadable partial, is refused naming the file.
+        let other = dir.appendingPathComponent("other.json").path
+        let r = try Binary.run(run.dropLast() + ["4", "--shard", "1/3", "--partial-out", other])
+        try #require(r.status == 0, "\(r.stderr)")
+        let mixed = try Binary.run(["noc", "merge", dir.appendingPathComponent("part-3-0.json").path, other,
+                                    dir.appendingPathComponent("part-3-2.json").path])
+        #expect(mixed.status == 1 && mixed.stderr.contains("other.json") && mixed.stderr.contains("another run"), "\(mixed.stderr)")
+        try Data("{\"format\": \"segterm-noc-partial\"".utf8).write(to: URL(fileURLWithPath: other))
+        let broken = try Binary.run(["noc", "merge", other])
+        #expect(broken.status == 1 && broken.stderr.contains("other.json"), "\(broken.stderr)")
+        #expect(try Binary.run(run + ["--shard", "0/2"]).status == 2)
     }
 }

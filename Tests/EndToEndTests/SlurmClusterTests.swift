@@ -4,7 +4,8 @@ import Testing
 
 /// A real single-node Slurm cluster (Debian's slurm-wlm and munge, started by
 /// scripts/slurm-local.sh in a folder of its own and stopped at the end): `sbatch --array=0-3` jobs
-/// of `segterm eval --shard auto` and `segterm embed --shard auto`, merged, against one process.
+/// of `segterm eval --shard auto`, `segterm embed --shard auto` and `segterm noc --shard auto`,
+/// merged, against one process.
 @Suite("Slurm array jobs", .serialized, .enabled(if: Binary.path != nil && SlurmTools.present,
                                                     "needs the segterm binary and slurm-wlm + munge (scripts/install-deps.sh --cluster)"))
 struct SlurmClusterTests {
@@ -30,7 +31,7 @@ struct SlurmClusterTests {
         try #require(submitted.status == 0, "sbatch: \(submitted.stderr) \(logs.joined(separator: "\n---\n"))")
     }
 
-    @Test("eval --shard auto and embed --shard auto in an sbatch --array=0-3 equal one process")
+    @Test("eval, embed and noc with --shard auto in an sbatch --array=0-3 equal one process")
     func arrayJobs() throws {
         let folder = Binary.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -39,10 +40,14 @@ struct SlurmClusterTests {
         let embedRoot = try EmbedCLITests.folder(6)
         defer { try? FileManager.default.removeItem(at: embedRoot) }
         let images = embedRoot.appendingPathComponent("images").path
+        let (nocImages, nocMasks) = try NocCLITests.writeSet(in: folder.appendingPathComponent("noc"),
+                                                             stems: ["alpha", "beta", "gamma", "delta", "epsilon"])
+        let noc = ["noc", "--images", nocImages, "--masks", nocMasks, "--ignore-value", "128", "--max-clicks", "4"]
         try Self.withCluster(folder) { conf in
             try Self.submitArray("""
                 \(binary) eval --gt \(lvis)/gt.json --pred \(lvis)/results-b.json --tide --shard auto --partial-out part-$SLURM_ARRAY_TASK_ID.json
                 SEGTERM_CACHE_DIR=\(folder.path)/shared-cache \(binary) embed \(images) --model \(EmbedCLITests.tinySAM) --shard auto
+                \(binary) \(noc.joined(separator: " ")) --shard auto --partial-out noc-$SLURM_ARRAY_TASK_ID.json
                 """, conf: conf, folder: folder, name: "job")
         }
         let parts = (0..<4).map { folder.appendingPathComponent("part-\($0).json").path }
@@ -63,6 +68,12 @@ struct SlurmClusterTests {
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: shared.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
+
+        let nocParts = (0..<4).map { folder.appendingPathComponent("noc-\($0).json").path }
+        let nocMerged = try Binary.run(["noc", "merge"] + nocParts + ["--format", "json"])
+        let nocSingle = try Binary.run(noc + ["--format", "json"])
+        try #require(nocMerged.status == 0 && nocSingle.status == 0, "\(nocMerged.stderr) \(nocSingle.stderr)")
+        #expect(try NocCLITests.withoutTimings(nocMerged.stdout) == NocCLITests.withoutTimings(nocSingle.stdout))
     }
 }
 

@@ -14,6 +14,14 @@ public enum FileIO {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// A regular file's size and modification time ("size=N mtime=S.NS"), nil for anything else:
+    /// what says a large file is unchanged without reading it.
+    public static func stamp(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return "size=\(st.st_size) mtime=\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }
+
     public static func read(_ path: String, maxBytes: Int = defaultMaxBytes) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw openError(path) }

@@ -168,3 +168,29 @@ private extension String {
         return slice
     }
 }
+
+// MARK: - Merging
+
+extension Shard {
+    /// Checks that the parts of a sharded run (each file with the shard it holds) are shards 0..<N
+    /// of one count, each exactly once; the errors name the offending file.
+    public static func checkComplete(_ parts: [(file: String, shard: Shard)]) throws {
+        guard let first = parts.first else { throw SegError(.invalid, file: "merge", "no shards given") }
+        var seen = [String?](repeating: nil, count: first.shard.count)
+        for part in parts {
+            guard part.shard.count == first.shard.count else {
+                throw SegError(.invalid, file: part.file,
+                               "is shard \(part.shard), but \(first.file) is of \(first.shard.count) shards")
+            }
+            if let other = seen[part.shard.index] {
+                throw SegError(.invalid, file: part.file, "shard \(part.shard) is given twice (also \(other))")
+            }
+            seen[part.shard.index] = part.file
+        }
+        let missing = seen.indices.filter { seen[$0] == nil }
+        if let firstMissing = missing.first {
+            let all = missing.map { "\($0)/\(first.shard.count)" }.joined(separator: ", ")
+            throw SegError(.invalid, file: first.file, "shard \(firstMissing)/\(first.shard.count) is missing (missing: \(all))")
+        }
+    }
+}

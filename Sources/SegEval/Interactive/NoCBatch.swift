@@ -21,6 +21,11 @@ public struct NoCBatch: Sendable {
         public var records: [NoC.Record]
         /// Seconds `prepare` took per image, index as `records`.
         public var prepareSeconds: [Double]
+
+        public init(records: [NoC.Record], prepareSeconds: [Double]) {
+            self.records = records
+            self.prepareSeconds = prepareSeconds
+        }
     }
 
     public init(pairs: [StemPairing.Pair], imageFolder: String, maskFolder: String, ignoreValue: UInt32?, maxClicks: Int,

@@ -64,24 +64,11 @@ extension Evaluation {
         guard let firstPath = paths.first else { throw SegError(.invalid, file: "eval merge", "no partial results given") }
         let partials = try paths.map { try EvalPartial.read($0) }
         let first = partials[0]
-        var seen = [String?](repeating: nil, count: first.shardCount)
-        for (path, p) in zip(paths, partials) {
-            guard p.fingerprint == first.fingerprint else {
-                throw SegError(.invalid, file: path, "comes from another run than \(firstPath): "
-                    + Self.difference(p.fingerprint, first.fingerprint))
-            }
-            guard p.shardCount == first.shardCount else {
-                throw SegError(.invalid, file: path, "is shard \(p.shardIndex)/\(p.shardCount), but \(firstPath) is of \(first.shardCount) shards")
-            }
-            if let other = seen[p.shardIndex] {
-                throw SegError(.invalid, file: path, "shard \(p.shardIndex)/\(p.shardCount) is given twice (also \(other))")
-            }
-            seen[p.shardIndex] = path
+        for (path, p) in zip(paths, partials) where p.fingerprint != first.fingerprint {
+            throw SegError(.invalid, file: path, "comes from another run than \(firstPath): "
+                + Self.difference(p.fingerprint, first.fingerprint))
         }
-        if let missing = seen.firstIndex(where: { $0 == nil }) {
-            let absent = seen.indices.filter { seen[$0] == nil }.map { "\($0)/\(first.shardCount)" }
-            throw SegError(.invalid, file: paths[0], "shard \(missing)/\(first.shardCount) is missing (missing: \(absent.joined(separator: ", ")))")
-        }
+        try Shard.checkComplete(zip(paths, partials).map { path, p in (path, try p.shard) })
         if first.instance != nil {
             return try InstanceMerge(paths: paths, partials: partials, query: query, workers: workers).result()
         }
