@@ -119,6 +119,42 @@ import Testing
         }
     }
 
+    @Test func binaryMergesToTheUnshardedRun() throws {
+        let folder = TestFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Thirteen object masks with an ignore band, their predictions (one empty, one missing its
+        // ground truth), sizes differing between pairs.
+        let gt = folder.appendingPathComponent("gt"), pred = folder.appendingPathComponent("pred")
+        for dir in [gt, pred] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        var generator = SeededGenerator(seed: 2025)
+        for k in 0..<14 {
+            let w = 20 + k * 3, h = 16 + k
+            let (cx, cy) = (Double.random(in: 6...Double(w - 6), using: &generator), Double.random(in: 5...Double(h - 5), using: &generator))
+            let (r, shift) = (Double.random(in: 3...8, using: &generator), Double.random(in: -3...3, using: &generator))
+            var truth = LabelMap(width: w, height: h), guess = LabelMap(width: w, height: h)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let d = ((Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy)).squareRoot()
+                    truth[x, y] = d < r ? 255 : (abs(d - r) < 1 ? 128 : 0)
+                    let e = ((Double(x) - cx - shift) * (Double(x) - cx - shift) + (Double(y) - cy) * (Double(y) - cy)).squareRoot()
+                    guess[x, y] = k == 4 || e >= r * 1.1 ? 0 : 1
+                }
+            }
+            if k < 13 { try ImageFile.writePNG(truth, to: gt.appendingPathComponent("m\(k).png").path) }
+            try ImageFile.writePNG(guess, to: pred.appendingPathComponent("m\(k).png").path)
+        }
+        var request = EvalRequest(groundTruth: gt.path, predictions: pred.path)
+        request.ignoreValue = 128
+        request.failureQuery = FailureQuery(limit: .max)
+        request.workers = 2
+        let whole = try Evaluation.run(request).report
+        guard case .binary(let document) = whole else { Issue.record("not binary"); return }
+        #expect(document.images == 13 && document.perImage.count == 13)
+        for count in [1, 3, 7] {
+            #expect(try Self.shardedReport(request, count: count, folder: folder) == whole, "N = \(count)")
+        }
+    }
+
     @Test func stringIdsAndParametersMerge() throws {
         let folder = TestFolder.make()
         defer { try? FileManager.default.removeItem(at: folder) }

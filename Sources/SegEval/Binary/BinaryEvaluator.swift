@@ -42,10 +42,17 @@ public struct BinaryEvaluator: Sendable {
 
     public func evaluate(_ files: FilePairs, workers: Int = Parallel.coreCount,
                          progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> BinaryEvaluation {
-        let counter = ProgressCounter(total: files.pairs.count, report: progress)
-        let pairs = files.pairs
+        Self.combine(try imageResults(files, owned: Array(files.pairs.indices), workers: workers, progress: progress),
+                     unpaired: files.unpairedPredictions)
+    }
+
+    /// The results of the pairs at `owned` (all of them, or a shard's), in that order.
+    func imageResults(_ files: FilePairs, owned: [Int], workers: Int = Parallel.coreCount,
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [BinaryImageResult] {
+        let counter = ProgressCounter(total: owned.count, report: progress)
+        let pairs = owned.map { files.pairs[$0] }
         let me = self
-        let results = try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> BinaryImageResult in
+        return try Parallel.map(pairs.count, workers: workers, block: 1) { (i) throws(SegError) -> BinaryImageResult in
             defer { counter.advance() }
             let pair = pairs[i]
             do {
@@ -68,9 +75,13 @@ public struct BinaryEvaluator: Sendable {
                 throw SegError(.invalid, file: pair.prediction, "\(error)")
             }
         }
+    }
+
+    /// The set's figures from its images' results, summed in the order given.
+    static func combine(_ results: [BinaryImageResult], unpaired: [String]) -> BinaryEvaluation {
         let mean = results.isEmpty ? -1 : results.map(\.iou).reduce(0, +) / Double(results.count)
         let i = results.map(\.intersection).reduce(0, +), u = results.map(\.union).reduce(0, +)
         return BinaryEvaluation(images: results, meanIoU: mean, cumulativeIoU: u == 0 ? 1 : Double(i) / Double(u),
-                                unpairedPredictions: files.unpairedPredictions)
+                                unpairedPredictions: unpaired)
     }
 }

@@ -49,9 +49,19 @@ extension Evaluation {
             var partial = EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: try fingerprint(folders), instance: nil)
             partial.panoptic = PanopticPartial(run: run, owned: owned, results: results)
             return partial
-        case .binary, .volume:
+        case .binary:
+            let files = try FilePairs.match(groundTruth: request.groundTruth, predictions: request.predictions)
+            let evaluator = BinaryEvaluator(ignoreValue: request.ignoreValue, resizePredictions: request.resizePredictions,
+                                            limits: request.limits)
+            let owned = files.pairs.indices.filter { shard.contains(files.pairs[$0].stem) }
+            let results = try evaluator.imageResults(files, owned: owned, workers: request.workers, progress: request.progress)
+            let settings = "ignore=\(request.ignoreValue.map(String.init) ?? "none") resize=\(request.resizePredictions)"
+            var partial = EvalPartial(shardIndex: shard.index, shardCount: shard.count, fingerprint: try fingerprint(settings), instance: nil)
+            partial.binary = BinaryPartial(files: files, results: results, indices: owned)
+            return partial
+        case .volume:
             throw SegError(.unsupported, file: request.groundTruth,
-                           "a sharded evaluation (--shard with --partial-out) is implemented for instance, semantic and panoptic tasks; not \(task)")
+                           "a sharded evaluation (--shard with --partial-out) is implemented for instance, semantic, panoptic and binary tasks; not \(task)")
         }
     }
 
@@ -87,6 +97,14 @@ extension Evaluation {
             }
             return try PanopticPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
                                              query: query)
+        }
+        if first.binary != nil {
+            let parts = try zip(paths, partials).map { path, p in
+                guard let binary = p.binary else { throw SegError(.corrupt, file: path, "no binary records") }
+                return (path: path, partial: binary)
+            }
+            return try BinaryPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
+                                           query: query)
         }
         throw SegError(.unsupported, file: firstPath, "a partial of a task this segterm cannot merge")
     }

@@ -18,6 +18,7 @@ public struct EvalPartial: Codable, Sendable {
     public var instance: InstancePartial?
     var semantic: SemanticPartial?
     var panoptic: PanopticPartial?
+    var binary: BinaryPartial?
 
     /// The shard's identity and everything that must agree across shards for the merge to be the
     /// unsharded run: the split, the task, the parameters (a canonical text), and the inputs' digests.
