@@ -34,28 +34,19 @@ struct CompareMerge: ParsableCommand {
     @Option(help: "Rows of the per-image table (worst for B first).")
     var worst: Int = 10
 
-    @Option(help: "Output: table, json or csv.")
-    var format: OutputFormat = .table
-
-    @Option(help: "Write the output to this file (atomically) instead of stdout.")
-    var out: String?
-
-    @Option(help: "Worker threads (default: the number of cores).")
-    var workers: Int = Parallel.coreCount
+    @OptionGroup var output: EvalOutputOptions
 
     func validate() throws {
         guard !a.isEmpty, !b.isEmpty else { throw ValidationError("give both sets' partials: --a PART… --b PART…") }
         if let bootstrap, bootstrap < 0 { throw ValidationError("--bootstrap must not be negative") }
-        guard workers > 0 else { throw ValidationError("--workers must be positive") }
     }
 
     func run() throws {
         Threads.parkBLASThreads()
-        let (x, y) = try Evaluation.mergeForComparison(a: a, b: b, workers: workers)
+        let (x, y) = try Evaluation.mergeForComparison(a: a, b: b, workers: output.workers)
         for warning in Set(x.warnings + y.warnings).sorted() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let comparison = try Evaluation.compare(x, y, replicates: bootstrap, seed: seed)
-        try emitEvalOutput(comparison.output(groundTruth: x.groundTruth, a: x.predictions, b: y.predictions, worst: worst),
-                           format: format, out: out)
+        try output.emit(comparison.output(groundTruth: x.groundTruth, a: x.predictions, b: y.predictions, worst: worst))
         keepUntilExit((x, y))
     }
 }

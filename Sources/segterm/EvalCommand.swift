@@ -82,29 +82,9 @@ struct EvalOptions: ParsableArguments {
     @Option(help: "Resize predictions whose size differs from the ground truth: 'nearest'. Without it a size mismatch is an error.")
     var resizePred: ResizeMode?
 
-    @Option(help: "Output: table, json or csv.")
-    var format: OutputFormat = .table
+    @OptionGroup var output: EvalOutputOptions
 
-    @Option(help: "Write the output to this file (atomically) instead of stdout.")
-    var out: String?
-
-    @Option(help: "Worker threads (default: the number of cores).")
-    var workers: Int = Parallel.coreCount
-
-    @Option(help: "Rows of the failure table to write, worst first (the counts cover every failure that passes the filters).")
-    var failures: Int = 20
-
-    @Option(help: "Order of the failure table: iou (lowest first), score (highest first), area (largest first), image or kind.")
-    var failureSort: FailureTable.SortKey = .iou
-
-    @Option(help: "Only failures of this class (name, or id as a number).")
-    var failureClass: String?
-
-    @Option(help: "Only failures of this size: small, medium or large (COCO's area buckets).")
-    var failureSize: SizeBucket?
-
-    @Option(help: "Only failures of this type: \(FailureRow.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var failureType: FailureRow.Kind?
+    @OptionGroup var failureOptions: FailureOptions
 
     @Flag(help: "Instance: add the TIDE error breakdown (AP gain from fixing each error type, per class and size).")
     var tide = false
@@ -136,11 +116,6 @@ struct EvalOptions: ParsableArguments {
 
     enum ResizeMode: String, ExpressibleByArgument { case nearest }
 
-    func validate() throws {
-        guard workers > 0 else { throw ValidationError("--workers must be positive") }
-        guard failures >= 0 else { throw ValidationError("--failures must not be negative") }
-    }
-
     func request(predictions: String) -> EvalRequest {
         var r = EvalRequest(groundTruth: gt, predictions: predictions)
         r.task = task
@@ -152,10 +127,9 @@ struct EvalOptions: ParsableArguments {
         r.includeBackground = includeBackground
         r.ignoreValue = ignoreValue
         r.resizePredictions = resizePred == .nearest
-        r.workers = workers
+        r.workers = output.workers
         r.limits = imageOptions.limits
-        r.failureQuery = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize,
-                                      kind: failureType, limit: failures)
+        r.failureQuery = failureOptions.query
         r.tide = tide
         r.evaluationProtocol = self.`protocol`
         r.iouThresholds = iouThrs?.values
@@ -168,7 +142,51 @@ struct EvalOptions: ParsableArguments {
         return r
     }
 
+    func emit(_ evalOutput: EvalOutput) throws { try output.emit(evalOutput) }
+}
+
+/// Where an evaluation's output goes, and the threads that make it: `eval`, `compare` and the merges.
+struct EvalOutputOptions: ParsableArguments {
+    @Option(help: "Output: table, json or csv.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Write the output to this file (atomically) instead of stdout.")
+    var out: String?
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var workers: Int = Parallel.coreCount
+
+    func validate() throws {
+        guard workers > 0 else { throw ValidationError("--workers must be positive") }
+    }
+
     func emit(_ output: EvalOutput) throws { try emitEvalOutput(output, format: format, out: out) }
+}
+
+/// The failure table: how many rows, in which order, which failures.
+struct FailureOptions: ParsableArguments {
+    @Option(help: "Rows of the failure table to write, worst first (the counts cover every failure that passes the filters).")
+    var failures: Int = 20
+
+    @Option(help: "Order of the failure table: iou (lowest first), score (highest first), area (largest first), image or kind.")
+    var failureSort: FailureTable.SortKey = .iou
+
+    @Option(help: "Only failures of this class (name, or id as a number).")
+    var failureClass: String?
+
+    @Option(help: "Only failures of this size: small, medium or large (COCO's area buckets).")
+    var failureSize: SizeBucket?
+
+    @Option(help: "Only failures of this type: \(FailureRow.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var failureType: FailureRow.Kind?
+
+    func validate() throws {
+        guard failures >= 0 else { throw ValidationError("--failures must not be negative") }
+    }
+
+    var query: FailureQuery {
+        FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize, kind: failureType, limit: failures)
+    }
 }
 
 /// The output written as `--format` says, to `--out` (atomically) or stdout.

@@ -20,42 +20,19 @@ struct EvalMerge: ParsableCommand {
     @Argument(help: "The partial results, one per shard, in any order.")
     var partials: [String]
 
-    @Option(help: "Output: table, json or csv.")
-    var format: OutputFormat = .table
+    @OptionGroup var output: EvalOutputOptions
 
-    @Option(help: "Write the output to this file (atomically) instead of stdout.")
-    var out: String?
-
-    @Option(help: "Worker threads (default: the number of cores).")
-    var workers: Int = Parallel.coreCount
-
-    @Option(help: "Rows of the failure table to write, worst first.")
-    var failures: Int = 20
-
-    @Option(help: "Order of the failure table: iou, score, area, image or kind.")
-    var failureSort: FailureTable.SortKey = .iou
-
-    @Option(help: "Only failures of this class (name, or id as a number).")
-    var failureClass: String?
-
-    @Option(help: "Only failures of this size: small, medium or large.")
-    var failureSize: SizeBucket?
-
-    @Option(help: "Only failures of this type.")
-    var failureType: FailureRow.Kind?
+    @OptionGroup var failureOptions: FailureOptions
 
     func validate() throws {
         guard !partials.isEmpty else { throw ValidationError("give the partial results to merge") }
-        guard workers > 0 else { throw ValidationError("--workers must be positive") }
-        guard failures >= 0 else { throw ValidationError("--failures must not be negative") }
     }
 
     func run() throws {
         Threads.parkBLASThreads()
-        let query = FailureQuery(sort: failureSort, className: failureClass, sizeBucket: failureSize, kind: failureType, limit: failures)
-        let result = try Evaluation.merge(partials, query: query, workers: workers)
+        let result = try Evaluation.merge(partials, query: failureOptions.query, workers: output.workers)
         for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        try emitEvalOutput(result.output, format: format, out: out)
+        try output.emit(result.output)
         keepUntilExit(result)
     }
 }

@@ -59,25 +59,24 @@ public enum FileIO {
 
     /// Writes through a temporary file in the same folder, fsyncs it, renames it over `path` and
     /// fsyncs the folder: a reader sees the old file or the new one, never a half-written one.
+    /// A path that is no regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written into as it
+    /// is: renaming over it would replace the device with a file (and as root, does).
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        var target = stat()
+        if stat(path, &target) == 0, (target.st_mode & S_IFMT) != S_IFREG {
+            guard (target.st_mode & S_IFMT) != S_IFDIR else { throw SegError(.writeFailed, file: path, "is a folder") }
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SegError(.writeFailed, file: path, "cannot open: \(errnoText())") }
+            defer { close(fd) }
+            if let failure = writeAll(bytes, to: fd) { throw SegError(.writeFailed, file: path, failure) }
+            return
+        }
         let folder = parentFolder(of: path)
         let base = FileName.last(path)
         let temp = folder + "/." + base + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SegError(.writeFailed, file: path, "cannot create a temporary file: \(errnoText())") }
-        var written = 0
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = "write failed: \(errnoText())"
-                    return
-                }
-                written += n
-            }
-        }
+        var failure = writeAll(bytes, to: fd)
         if failure == nil && fsync(fd) != 0 { failure = "fsync failed: \(errnoText())" }
         close(fd)
         if let failure {
@@ -93,6 +92,23 @@ public enum FileIO {
         if dirfd >= 0 {
             fsync(dirfd)
             close(dirfd)
+        }
+    }
+
+    /// Every byte to `fd`, retrying short writes; the failure's text, or nil.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> String? {
+        var written = 0
+        return bytes.withUnsafeBytes { raw -> String? in
+            guard let base = raw.baseAddress else { return nil }
+            while written < raw.count {
+                let n = Glibc.write(fd, base + written, raw.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return "write failed: \(errnoText())"
+                }
+                written += n
+            }
+            return nil
         }
     }
 

@@ -72,26 +72,11 @@ public struct NoCPartial: Codable, Sendable {
                            images: images, imagesSHA256: try InputDigest.sha256(images), masks: masks, masksSHA256: try InputDigest.sha256(masks), objects: objects)
     }
 
-    public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data: Data
-        do { data = try encoder.encode(self) } catch {
-            throw SegError(.writeFailed, file: path, "the partial result could not be encoded: \(error)")
-        }
-        try FileIO.writeAtomically([UInt8](data), to: path)
-    }
+    public func write(to path: String) throws { try PartialFile.write(self, to: path) }
 
     public static func read(_ path: String) throws -> NoCPartial {
-        let bytes = try FileIO.read(path, maxBytes: 1 << 34)
-        let partial: NoCPartial
-        do { partial = try JSONDecoder().decode(NoCPartial.self, from: Data(bytes)) } catch {
-            throw SegError(.corrupt, file: path, "not a segterm partial interactive benchmark (\(error))")
-        }
-        guard partial.format == formatName else { throw SegError(.unsupported, file: path, "not a segterm partial interactive benchmark") }
-        guard partial.version == formatVersion else {
-            throw SegError(.unsupported, file: path, "partial format version \(partial.version); this segterm reads version \(formatVersion)")
-        }
+        let partial = try PartialFile.read(path, as: NoCPartial.self, what: "partial interactive benchmark",
+                                           format: { ($0.format, $0.version) }, expected: (formatName, formatVersion))
         do { _ = try partial.shard } catch let error as SegError { throw error.about(path) }
         let clicks = partial.fingerprint.maxClicks
         guard (1...1000).contains(clicks), partial.fingerprint.objects >= 0, !partial.runs.isEmpty, partial.runs.count <= 2 else {

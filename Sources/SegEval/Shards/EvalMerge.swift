@@ -79,32 +79,25 @@ extension Evaluation {
                 + Self.difference(p.fingerprint, first.fingerprint))
         }
         try Shard.checkComplete(zip(paths, partials).map { path, p in (path, try p.shard) })
+        /// Every partial's records of the first partial's task.
+        func parts<T>(_ records: (EvalPartial) -> T?, _ task: String) throws -> [(path: String, partial: T)] {
+            try zip(paths, partials).map { path, p in
+                guard let found = records(p) else { throw SegError(.corrupt, file: path, "no \(task) records") }
+                return (path, found)
+            }
+        }
+        let (groundTruth, predictions) = (first.fingerprint.groundTruth, first.fingerprint.predictions)
         if first.instance != nil {
             return try InstanceMerge(paths: paths, partials: partials, query: query, workers: workers).result()
         }
         if first.semantic != nil {
-            let parts = try zip(paths, partials).map { path, p in
-                guard let semantic = p.semantic else { throw SegError(.corrupt, file: path, "no semantic records") }
-                return (path: path, partial: semantic)
-            }
-            return try SemanticPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
-                                             query: query)
+            return try SemanticPartial.merge(parts(\.semantic, "semantic"), groundTruth: groundTruth, predictions: predictions, query: query)
         }
         if first.panoptic != nil {
-            let parts = try zip(paths, partials).map { path, p in
-                guard let panoptic = p.panoptic else { throw SegError(.corrupt, file: path, "no panoptic records") }
-                return (path: path, partial: panoptic)
-            }
-            return try PanopticPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
-                                             query: query)
+            return try PanopticPartial.merge(parts(\.panoptic, "panoptic"), groundTruth: groundTruth, predictions: predictions, query: query)
         }
         if first.binary != nil {
-            let parts = try zip(paths, partials).map { path, p in
-                guard let binary = p.binary else { throw SegError(.corrupt, file: path, "no binary records") }
-                return (path: path, partial: binary)
-            }
-            return try BinaryPartial.merge(parts, groundTruth: first.fingerprint.groundTruth, predictions: first.fingerprint.predictions,
-                                           query: query)
+            return try BinaryPartial.merge(parts(\.binary, "binary"), groundTruth: groundTruth, predictions: predictions, query: query)
         }
         throw SegError(.unsupported, file: firstPath, "a partial of a task this segterm cannot merge")
     }

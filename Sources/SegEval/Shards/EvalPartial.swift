@@ -36,26 +36,11 @@ public struct EvalPartial: Codable, Sendable {
         get throws { try Shard(index: shardIndex, count: shardCount) }
     }
 
-    public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data: Data
-        do { data = try encoder.encode(self) } catch {
-            throw SegError(.writeFailed, file: path, "the partial result could not be encoded: \(error)")
-        }
-        try FileIO.writeAtomically([UInt8](data), to: path)
-    }
+    public func write(to path: String) throws { try PartialFile.write(self, to: path) }
 
     public static func read(_ path: String) throws -> EvalPartial {
-        let bytes = try FileIO.read(path, maxBytes: 1 << 40)
-        let partial: EvalPartial
-        do { partial = try JSONDecoder().decode(EvalPartial.self, from: Data(bytes)) } catch {
-            throw SegError(.corrupt, file: path, "not a segterm partial evaluation (\(error))")
-        }
-        guard partial.format == formatName else { throw SegError(.unsupported, file: path, "not a segterm partial evaluation") }
-        guard partial.version == formatVersion else {
-            throw SegError(.unsupported, file: path, "partial format version \(partial.version); this segterm reads version \(formatVersion)")
-        }
+        let partial = try PartialFile.read(path, as: EvalPartial.self, what: "partial evaluation", format: { ($0.format, $0.version) },
+                                           expected: (formatName, formatVersion))
         do { _ = try partial.shard } catch let error as SegError { throw error.about(path) }
         return partial
     }

@@ -33,3 +33,33 @@ enum PartialBlob {
         try integers(data, as: UInt8.self, count: count, field: field, file: file).map { $0 != 0 }
     }
 }
+
+/// A partial result file as JSON: written atomically with sorted keys, read back with one error
+/// for anything that is not such a file (`what` names the kind in the messages).
+enum PartialFile {
+    static func write<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(value) } catch {
+            throw SegError(.writeFailed, file: path, "the partial result could not be encoded: \(error)")
+        }
+        try FileIO.writeAtomically([UInt8](data), to: path)
+    }
+
+    /// Decodes `path` and checks its format name and version (`format`, `version` of the value).
+    static func read<T: Decodable>(_ path: String, as: T.Type, what: String, format: (T) -> (name: String, version: Int),
+                                   expected: (name: String, version: Int)) throws -> T {
+        let bytes = try FileIO.read(path, maxBytes: 1 << 40)
+        let value: T
+        do { value = try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
+            throw SegError(.corrupt, file: path, "not a segterm \(what) (\(error))")
+        }
+        let found = format(value)
+        guard found.name == expected.name else { throw SegError(.unsupported, file: path, "not a segterm \(what)") }
+        guard found.version == expected.version else {
+            throw SegError(.unsupported, file: path, "partial format version \(found.version); this segterm reads version \(expected.version)")
+        }
+        return value
+    }
+}
