@@ -91,6 +91,7 @@ struct MedSAMParityTests {
         let reference = try Self.maskBits(Self.dir.appendingPathComponent("\(name)_mask.png").path)
         let overlap = Self.iou(mask.bits.map { $0 != 0 }, reference)
         #expect(overlap >= 0.98, "\(name) mask IoU \(overlap)")
+        print("MedSAM parity \(name): mask IoU \(overlap)")
         #expect(reference.contains(true) && reference.contains(false))
     }
 
