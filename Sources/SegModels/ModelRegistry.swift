@@ -2,7 +2,9 @@ import SegCore
 
 /// Maps a `--model` value to a segmenter: a checkpoint path (SAM ViT-B/L/H, MobileSAM, SAM 2.1
 /// Hiera tiny/small/base_plus/large, or a ViT or Hiera with a JSON sidecar; told apart by the
-/// tensors in the file, see `SAMConfig.detect`) or the name of a built-in model.
+/// tensors in the file, see `SAMConfig.detect`) or the name of a built-in model. A SAM ViT
+/// checkpoint after `medsam:` runs MedSAM's own pre- and postprocessing (`MedSAMSegmenter`): a
+/// MedSAM checkpoint has SAM ViT-B's layout, so only the user can say it is MedSAM.
 public enum ModelRegistry {
     /// Names that select a built-in model instead of a checkpoint file.
     public static let builtInNames = ["grabcut"]
@@ -15,10 +17,28 @@ public enum ModelRegistry {
         spec.firstIndex(of: ":").map { String(spec[..<$0]) } ?? spec
     }
 
+    /// The prefix that selects MedSAM's pipeline for the checkpoint after it: `medsam:medsam_vit_b.pth`.
+    public static let medSAMPrefix = "medsam:"
+
+    /// The checkpoint after `medsam:`, or nil when `spec` does not ask for MedSAM.
+    public static func medSAMCheckpoint(_ spec: String) -> String? {
+        spec.lowercased().hasPrefix(medSAMPrefix) ? String(spec.dropFirst(medSAMPrefix.count)) : nil
+    }
+
+    /// The weights file `spec` names (for provenance: its SHA-256 goes with every object), nil for a built-in model.
+    public static func checkpointFile(_ spec: String) -> String? {
+        if isBuiltIn(spec) { return nil }
+        return medSAMCheckpoint(spec) ?? spec
+    }
+
     /// The segmenter for `spec`; `cache` (when given) keeps SAM embeddings between runs.
     /// `grabcut` may carry settings after a colon, `grabcut:lambda=40,iterations=3`
     /// (see `GraphCutSegmenter.Configuration.optionKeys`).
     public static func segmenter(for spec: String, cache: EmbeddingCache? = nil) throws -> any PromptableSegmenter {
+        if let checkpoint = medSAMCheckpoint(spec) {
+            guard !checkpoint.isEmpty else { throw SegError(.invalid, file: spec, "medsam: needs a checkpoint path after the colon (medsam:medsam_vit_b.pth)") }
+            return try MedSAMSegmenter(checkpoint: checkpoint, cache: cache)
+        }
         let base = builtInBase(spec)
         switch base.lowercased() {
         case "grabcut":

@@ -33,8 +33,8 @@ struct Open: ParsableCommand {
     @Option(name: .customLong("pred"), help: "A prediction set as NAME=PATH (repeatable).")
     var predictions: [String] = []
 
-    @Option(help: ArgumentHelp("The model: grabcut, or a SAM / MobileSAM checkpoint. Twice: both models answer every prompt, side by side (A/B).",
-                               valueName: "grabcut|CHECKPOINT"))
+    @Option(help: ArgumentHelp("The model: grabcut, or a SAM / MobileSAM / SAM 2.1 / SAM 3 checkpoint; medsam:CHECKPOINT for MedSAM (SAM ViT-B weights with MedSAM's own preprocessing: the image stretched to 1024² by a cubic spline and scaled to 0–1, one mask thresholded at probability 0.5). Twice: both models answer every prompt, side by side (A/B).",
+                               valueName: "grabcut|CHECKPOINT|medsam:CHECKPOINT"))
     var model: [String] = []
 
     @Option(help: "Output folder (default: the workspace's, or FOLDER-segterm-out beside a plain folder of images).")
@@ -138,7 +138,7 @@ struct Open: ParsableCommand {
         let session = try WorkbenchSession(config: config, models: segmenters, theme: theme, rows: rows, columns: columns,
                                            colorMode: terminal.colorMode, display: display, limits: imageOptions.limits,
                                            prefetch: prefetch ?? user.prefetch ?? 2, keymap: user.keymap,
-                                           checkpoints: specs.map { ModelRegistry.isBuiltIn($0) ? nil : URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                           checkpoints: specs.map { ModelRegistry.checkpointFile($0).map { URL(fileURLWithPath: $0).standardizedFileURL.path } },
                                            proposals: proposals)
         session.run(terminal: terminal, debugIO: debugIO)
         terminal.stop()

@@ -91,7 +91,9 @@ struct VolumeWorkbenchInTmuxTests {
         _ = try Subprocess.run("/usr/bin/pkill", ["-KILL", "-P", pid, "-f", "segterm"], timeout: 10)
         #expect(try Tmux.waitFor(session) { $0.contains("EXITED") }.contains("EXITED 137"))
         try start(session, folder)
-        _ = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("axial 12/20") }
+        let reopened = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("axial 12/20") }
+        // The window chosen before the kill is journalled too.
+        #expect(WorkbenchInTmuxTests.statusLine(reopened).contains("W1800/L400 bone"), "\(WorkbenchInTmuxTests.statusLine(reopened))")
         try keys(session, "<")
         let back = try Tmux.waitFor(session) { $0.contains("grabcut: ready") && $0.contains("axial 11/20") }
         #expect(back.contains("objects 1"), "\(WorkbenchInTmuxTests.statusLine(back))")

@@ -51,7 +51,7 @@ extension Workbench {
         case .cycleWindow:
             let cycle = VolumeWindow.cycle(ct: data.isCT)
             let next = cycle[((cycle.firstIndex(of: volume.window) ?? 0) + 1) % cycle.count]
-            s.volume?.window = next
+            commit(.window(name: next.rawValue), &s, &effects)  // journalled: a restart keeps the window
             s.message = "window \(next.title)"
             reopenSlice(&s, &effects)
         default:
@@ -85,18 +85,19 @@ extension Workbench {
         s.volume?.shown = labels
     }
 
-    /// The ground truth outlined in its class colours and the first prediction set filled faintly,
-    /// under the accepted objects and the mask being made.
+    /// The ground truth outlined in its class colours and every prediction set filled faintly in
+    /// them, under the accepted objects and the mask being made: where the sets agree the fill is
+    /// deeper, where one alone has a structure it is faint (the status line names each set's).
     static func volumeOverlays(_ s: WorkbenchState, theme: Theme) -> [MaskOverlay] {
         guard let shown = s.volume?.shown, shown.index == s.current, let size = s.image?.size else { return [] }
         let opacity = WorkbenchState.opacitySteps[s.opacityStep]
         func key(_ name: String) -> String? { s.imageGeneration > 0 ? "volume \(name) on image \(s.imageGeneration)" : nil }
         func color(_ label: SliceLabelMask) -> RGB { theme.classColor(max(0, s.objectClasses.firstIndex(of: label.className) ?? Int(label.value) - 1)) }
         var out: [MaskOverlay] = []
-        if let first = shown.predictions.first {
-            for label in first.masks where label.mask.size == size {
+        for (k, set) in shown.predictions.enumerated() {
+            for label in set.masks where label.mask.size == size {
                 out.append(MaskOverlay(mask: label.mask, fill: color(label), fillOpacity: opacity * 0.5, boundary: color(label),
-                                       boundaryOpacity: 0, cacheKey: key("prediction \(label.value)")))
+                                       boundaryOpacity: 0, cacheKey: key("prediction \(k) \(label.value)")))
             }
         }
         for label in shown.truth where label.mask.size == size {
@@ -124,8 +125,8 @@ extension Workbench {
         if let shown {
             let truth = shown.truth.map(\.className)
             if !truth.isEmpty { parts.append(("GT " + truth.joined(separator: ","), 3)) }
-            if let first = shown.predictions.first, !first.masks.isEmpty {
-                parts.append(("\(first.name) " + first.masks.map(\.className).joined(separator: ","), 2))
+            for set in shown.predictions where !set.masks.isEmpty {
+                parts.append(("\(set.name) " + set.masks.map(\.className).joined(separator: ","), 2))
             }
         }
         return parts

@@ -102,6 +102,9 @@ public enum WorkRecord: Codable, Equatable, Sendable {
     /// The instances of a phrase that `model` found on `image`: proposals to review, appended to
     /// the image's list (their masks are in the record, so a restart keeps them without the model).
     case found(image: String, phrase: String, model: String, width: Int, height: Int, masks: [FoundMask])
+    /// Volumes: the display window chosen with `w` (`VolumeWindow`'s raw value), which is also
+    /// what the models see, so a reopened session shows and segments the slices as before.
+    case window(name: String)
 }
 
 /// One instance found by a phrase, as the journal keeps it.

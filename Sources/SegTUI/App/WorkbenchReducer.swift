@@ -180,6 +180,8 @@ public enum Workbench {
             }
         case .found(let image, let phrase, let model, let width, let height, let masks):
             applyFound(image: image, phrase: phrase, model: model, width: width, height: height, masks: masks, &s)
+        case .window(let name):
+            if let window = VolumeWindow(rawValue: name) { s.volume?.window = window }
         case .visit(let image):
             guard let index = s.images.firstIndex(where: { $0.name == image }), index != s.current else { return }
             // Prompts in progress belong to the image they were made on: they stay its draft, and
