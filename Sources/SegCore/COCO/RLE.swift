@@ -210,14 +210,20 @@ public struct RLE: Equatable, Sendable {
         self.init(unchecked: height, width, counts.isEmpty ? [0] : counts)
     }
 
-    /// The same from the string's bytes (text left in a mapped file).
-    public init(compressedBytes bytes: UnsafeBufferPointer<UInt8>, height: Int, width: Int) throws {
+    /// The same from the string's bytes (text left in a mapped file). With `doubledBackslashes`,
+    /// the bytes are the string as a JSON file writes it, where the letter `\` (one of the
+    /// encoding's 64) is written twice: each pair is read as one, which spares resolving the
+    /// escapes into a copy first. Any other backslash throws `.unsupported`, for the caller to
+    /// resolve the string's escapes the long way.
+    public init(compressedBytes bytes: UnsafeBufferPointer<UInt8>, height: Int, width: Int,
+                doubledBackslashes: Bool = false) throws {
         let total = try Self.pixelCount(height: height, width: width)
-        let counts = try Self.decodeCounts(bytes, total: total, height: height, width: width)
+        let counts = try Self.decodeCounts(bytes, total: total, height: height, width: width, doubledBackslashes: doubledBackslashes)
         self.init(unchecked: height, width, counts.isEmpty ? [0] : counts)
     }
 
-    static func decodeCounts(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int) throws(SegError) -> [UInt32] {
+    static func decodeCounts(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int,
+                             doubledBackslashes: Bool = false) throws(SegError) -> [UInt32] {
         var failure: SegError?
         // Every count takes at least one character, so the string's length bounds their number.
         let counts = [UInt32](unsafeUninitializedCapacity: bytes.count) { out, initialized in
@@ -227,7 +233,15 @@ public struct RLE: Equatable, Sendable {
                 var x: Int64 = 0
                 var shift: Int64 = 0
                 while true {
-                    let byte = bytes[i]
+                    var byte = bytes[i]
+                    if doubledBackslashes && byte == 92 {
+                        guard i + 1 < bytes.count, bytes[i + 1] == 92 else {
+                            failure = SegError(.unsupported, file: "", "RLE string holds an escape other than a doubled backslash")
+                            return
+                        }
+                        i += 1
+                        byte = 92
+                    }
                     guard byte >= 48, byte <= 111 else {
                         failure = SegError(.corrupt, file: "", "RLE string has an invalid character at offset \(i)")
                         return

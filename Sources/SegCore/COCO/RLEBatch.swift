@@ -8,9 +8,13 @@ extension RLE {
     /// `[x0, y0, x1, y1)` of the set pixels as integers, from the runs as `boundingBox` reads them;
     /// nil for an empty mask.
     @usableFromInline
-    func integerBox() -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
+    func integerBox() -> (x0: Int, y0: Int, x1: Int, y1: Int)? { boxAndArea().box }
+
+    /// `integerBox()` and `area` in one pass over the counts (every mask of an evaluation needs
+    /// both). Runs of ones are taken a pair of counts at a time (zeros, then ones).
+    func boxAndArea() -> (box: (x0: Int, y0: Int, x1: Int, y1: Int)?, area: Int) {
         let h = height
-        guard h > 0 else { return nil }
+        guard h > 0 else { return (nil, area) }
         var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
         var position = 0
         // The column of a position, found from the previous one: positions only grow, and a run
@@ -28,45 +32,75 @@ extension RLE {
             }
             return column
         }
+        var area = 0
         counts.withUnsafeBufferPointer { c in
             var j = 0
-            while j < c.count {
-                let start = position
-                position += Int(c[j])
-                if j & 1 == 1 && c[j] > 0 {
-                    let last = position - 1
-                    let xStart = columnOf(start), xEnd = columnOf(last)
-                    if xStart < minX { minX = xStart }
-                    if xEnd > maxX { maxX = xEnd }
-                    if xStart < xEnd {
-                        minY = 0
-                        maxY = h - 1
-                    } else {
-                        minY = min(minY, start - xStart * h)
-                        maxY = max(maxY, last - xEnd * h)
-                    }
+            while j + 1 < c.count {
+                let start = position + Int(c[j])
+                let ones = Int(c[j + 1])
+                position = start + ones
+                j += 2
+                guard ones > 0 else { continue }
+                area += ones
+                let last = position - 1
+                let xStart = columnOf(start), xEnd = columnOf(last)
+                if xStart < minX { minX = xStart }
+                if xEnd > maxX { maxX = xEnd }
+                if xStart < xEnd {
+                    minY = 0
+                    maxY = h - 1
+                } else {
+                    minY = min(minY, start - xStart * h)
+                    maxY = max(maxY, last - xEnd * h)
                 }
-                j += 1
             }
         }
-        guard maxX >= 0 else { return nil }
-        return (minX, minY, maxX + 1, maxY + 1)
+        guard maxX >= 0 else { return (nil, area) }
+        return ((minX, minY, maxX + 1, maxY + 1), area)
     }
 
-    /// Pixels set in both.
+    /// Pixels set in both. Walks the two masks' runs of ones as intervals `[start, end)` of
+    /// column-major positions, one interval per step (the last version stepped to every run
+    /// boundary of either mask, zeros included, with a branch per run: about twice the steps of
+    /// this, on the evaluation's most frequent call).
     static func intersection(_ a: [UInt32], _ b: [UInt32]) -> Int {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
-                var ia = 0, ib = 0, ra = 0, rb = 0, total = 0
+                // ia / ib: index of the next zero run; pa / pb: the position it starts at.
+                var ia = 0, ib = 0, pa = 0, pb = 0
+                var sa = 0, ea = 0, sb = 0, eb = 0
+                // The next non-empty run of ones of a (of b), or false past the last.
+                @inline(__always) func nextA() -> Bool {
+                    while ia + 1 < a.count {
+                        let s = pa + Int(a[ia]), e = s + Int(a[ia + 1])
+                        pa = e
+                        ia += 2
+                        if e > s { sa = s; ea = e; return true }
+                    }
+                    return false
+                }
+                @inline(__always) func nextB() -> Bool {
+                    while ib + 1 < b.count {
+                        let s = pb + Int(b[ib]), e = s + Int(b[ib + 1])
+                        pb = e
+                        ib += 2
+                        if e > s { sb = s; eb = e; return true }
+                    }
+                    return false
+                }
+                guard nextA(), nextB() else { return 0 }
+                var total = 0
                 while true {
-                    while ra == 0 && ia < a.count { ra = Int(a[ia]); ia += 1 }
-                    while rb == 0 && ib < b.count { rb = Int(b[ib]); ib += 1 }
-                    guard ra > 0, rb > 0 else { return total }
-                    let n = min(ra, rb)
-                    // The run loaded from index i holds ones when i is odd; ia is one past it.
-                    if ia & 1 == 0 && ib & 1 == 0 { total += n }
-                    ra -= n
-                    rb -= n
+                    let lo = max(sa, sb), hi = min(ea, eb)
+                    if hi > lo { total += hi - lo }
+                    // The interval that ends first can meet nothing more of the other.
+                    if ea < eb {
+                        guard nextA() else { return total }
+                    } else if eb < ea {
+                        guard nextB() else { return total }
+                    } else {
+                        guard nextA(), nextB() else { return total }
+                    }
                 }
             }
         }
@@ -80,7 +114,7 @@ extension RLE {
     }
 
     public var summary: Summary {
-        let b = integerBox()
+        let (b, area) = boxAndArea()
         return Summary(x0: b?.x0 ?? 0, y0: b?.y0 ?? 0, x1: b?.x1 ?? 0, y1: b?.y1 ?? 0, area: area, isEmpty: b == nil)
     }
 

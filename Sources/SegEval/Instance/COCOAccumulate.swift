@@ -149,6 +149,14 @@ public struct COCOEvaluation: Sendable {
         init(cells: [COCOImageCategoryEval], members: [Int], areaRanges A: Int) {
             npig = [Int](repeating: 0, count: A)
             var scores: [Double] = []
+            // Sized once: the category's detections and flags are known before the copy.
+            var total = 0, flagTotal = 0
+            for c in members {
+                total += cells[c].detectionCount
+                flagTotal += cells[c].flags.count
+            }
+            scores.reserveCapacity(total); rank.reserveCapacity(total)
+            flagBase.reserveCapacity(total); cellDetections.reserveCapacity(total); flags.reserveCapacity(flagTotal)
             for c in members {
                 let cell = cells[c]
                 let D = cell.detectionCount

@@ -12,6 +12,9 @@ protocol InstanceOverlap: Sendable {
     /// D × G IoUs, row-major by detection, with the crowd rule (a crowd region's IoU is
     /// intersection over the detection's area).
     func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double]
+    /// The same for `dt[dtRange]` against `gt[gtRange]` (`crowd` has one flag per ground truth
+    /// of the range): the matching's per-category call, without copying the shapes out.
+    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool]) -> [Double]
     /// The shape's box, for the failure table.
     func box(_ shape: Shape) -> COCOBox
     /// The best IoU of one detection with the ground truths at `offsets` (none crowd): the
@@ -20,6 +23,10 @@ protocol InstanceOverlap: Sendable {
 }
 
 extension InstanceOverlap {
+    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool]) -> [Double] {
+        ious(dt: Array(dt[dtRange]), gt: Array(gt[gtRange]), crowd: crowd)
+    }
+
     func bestIoU(_ d: Shape, with gt: [Shape], at offsets: [Int]) -> Double {
         let others = offsets.map { gt[$0] }
         return ious(dt: [d], gt: others, crowd: [Bool](repeating: false, count: others.count)).max() ?? 0
@@ -205,8 +212,8 @@ public struct COCOEvaluator: Sendable {
             let dtAreas = Array(prepared.dtAreas[dOffset..<(dOffset + D)])
             let crowd = Array(allCrowd[gOffset..<(gOffset + G)])
             let ignore = Array(allIgnore[gOffset..<(gOffset + G)])
-            let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: Array(prepared.dtShapes[dOffset..<(dOffset + D)]),
-                                                              gt: Array(prepared.gtShapes[gOffset..<(gOffset + G)]), crowd: crowd)
+            let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: prepared.dtShapes, dOffset..<(dOffset + D),
+                                                              gt: prepared.gtShapes, gOffset..<(gOffset + G), crowd: crowd)
             let gtIds = run.gt.map { inputs.gtIds[$0] }
             let cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
                              scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
@@ -238,67 +245,91 @@ public struct COCOEvaluator: Sendable {
                       params: COCOEvalParams) -> COCOImageCategoryEval {
         let G = gt.count, D = dt.count
         let T = params.iouThresholds.count, A = params.areaRanges.count
-        var flags = [UInt8](repeating: 0, count: A * T * D)
-        var matches = [Int32](repeating: -1, count: T * D)
-        var gtMatchedOut = [Bool](repeating: false, count: T * G)
-        var gtIgnoredOut = [Bool](repeating: false, count: A * G)
-        var nonIgnored = [Int32](repeating: 0, count: A)
-        var order = [Int](repeating: 0, count: G)
-        var ignoredInOrder = [Bool](repeating: false, count: G)
-        var crowdInOrder = [Bool](repeating: false, count: G)
-        var taken = [Bool](repeating: false, count: G)
-        for a in 0..<A {
-            let range = params.areaRanges[a]
-            // Stable sort by the ignore flag: counted ground truth first, file order kept.
-            var n = 0
-            for g in 0..<G where !(ignore[g] || range.excludes(gtAreas[g])) { order[n] = g; n += 1 }
-            nonIgnored[a] = Int32(n)
-            for g in 0..<G where ignore[g] || range.excludes(gtAreas[g]) { order[n] = g; n += 1; gtIgnoredOut[a * G + g] = true }
-            for k in 0..<G {
-                ignoredInOrder[k] = gtIgnoredOut[a * G + order[k]]
-                crowdInOrder[k] = crowd[order[k]]
+        precondition(gtIds.count == G && gtAreas.count == G && crowd.count == G && ignore.count == G && dtAreas.count == D
+                     && scores.count == D && (ious.isEmpty || ious.count == D * G), "match: tables of inconsistent sizes")
+        // The cell's tables are written in place in its one block (zeroed, matches -1).
+        let tables = COCOImageCategoryEval.Tables(D: D, G: G, A: A, T: T, iouCount: ious.count)
+        let at = tables.tableLayout
+        let flagsOut = tables.pointer(at.flagsAt, as: UInt8.self)
+        let matchesOut = tables.pointer(at.matchesAt, as: Int32.self)
+        let gtMatched = tables.pointer(at.gtMatchedAt, as: Bool.self)
+        let gtIgnored = tables.pointer(at.gtIgnoredAt, as: Bool.self)
+        let nonIgnored = tables.pointer(at.nonIgnoredAt, as: Int32.self)
+        do {
+            let detections = tables.pointer(at.detectionsAt, as: Int32.self)
+            for d in 0..<D { detections[d] = Int32(dt[d]) }
+            let groundTruths = tables.pointer(at.groundTruthsAt, as: Int32.self)
+            for g in 0..<G { groundTruths[g] = Int32(gt[g]) }
+            let gtCrowd = tables.pointer(at.gtCrowdAt, as: Bool.self)
+            for g in 0..<G { gtCrowd[g] = crowd[g] }
+            func copy(_ values: [Double], to offset: Int) {
+                values.withUnsafeBufferPointer { source in
+                    if let base = source.baseAddress { tables.pointer(offset, as: Double.self).update(from: base, count: source.count) }
+                }
             }
-            for t in 0..<T {
-                for k in 0..<G { taken[k] = false }
-                let threshold = min(params.iouThresholds[t], 1 - 1e-10)
-                let base = (a * T + t) * D
-                for d in 0..<D {
-                    var best = threshold
-                    var m = -1
-                    if G > 0 && !ious.isEmpty {
-                        let row = d * G
-                        for k in 0..<G {
-                            if taken[k] && !crowdInOrder[k] { continue }
-                            // Once matched to counted ground truth, ignored ground truth cannot win.
-                            if m > -1 && !ignoredInOrder[m] && ignoredInOrder[k] { break }
-                            let v = ious[row + order[k]]
-                            if v < best { continue }
-                            best = v
-                            m = k
+            copy(ious, to: at.iousAt); copy(scores, to: at.scoresAt); copy(gtAreas, to: at.gtAreasAt); copy(dtAreas, to: at.dtAreasAt)
+        }
+        let thresholds = params.iouThresholds.map { min($0, 1 - 1e-10) }
+        // The loops below run A × T × D × G times per cell, for every cell of the run: through
+        // pointers, without the bounds and uniqueness checks of array stores (visible in the
+        // profile), and with the per-ground-truth state in one scratch block.
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, 8 * G + 3 * G + D), alignment: 8)
+        defer { scratch.deallocate() }
+        let order = scratch.bindMemory(to: Int.self, capacity: G)
+        let state = (scratch + 8 * G).bindMemory(to: Bool.self, capacity: 3 * G + D)
+        let ignoredInOrder = state, crowdInOrder = state + G, taken = state + 2 * G, dtOutside = state + 3 * G
+        let hasIoUs = G > 0 && !ious.isEmpty
+        ious.withUnsafeBufferPointer { iou in
+            for a in 0..<A {
+                let range = params.areaRanges[a]
+                // Stable sort by the ignore flag: counted ground truth first, file order kept.
+                var n = 0
+                for g in 0..<G where !(ignore[g] || range.excludes(gtAreas[g])) { order[n] = g; n += 1 }
+                nonIgnored[a] = Int32(n)
+                for g in 0..<G where ignore[g] || range.excludes(gtAreas[g]) { order[n] = g; n += 1; gtIgnored[a * G + g] = true }
+                for k in 0..<G {
+                    ignoredInOrder[k] = gtIgnored[a * G + order[k]]
+                    crowdInOrder[k] = crowd[order[k]]
+                }
+                for d in 0..<D { dtOutside[d] = unmatchedIgnored || range.excludes(dtAreas[d]) }
+                for t in 0..<T {
+                    for k in 0..<G { taken[k] = false }
+                    let threshold = thresholds[t]
+                    let base = (a * T + t) * D
+                    for d in 0..<D {
+                        var best = threshold
+                        var m = -1
+                        if hasIoUs {
+                            let row = d * G
+                            for k in 0..<G {
+                                if taken[k] && !crowdInOrder[k] { continue }
+                                // Once matched to counted ground truth, ignored ground truth cannot win.
+                                if m > -1 && !ignoredInOrder[m] && ignoredInOrder[k] { break }
+                                let v = iou[row + order[k]]
+                                if v < best { continue }
+                                best = v
+                                m = k
+                            }
                         }
-                    }
-                    var f: UInt8 = 0
-                    if m > -1 {
-                        let g = order[m]
-                        if ignoredInOrder[m] { f |= 2 }
-                        // pycocotools stores the ground truth's id and tests it for truth: a
-                        // ground truth with id 0 reads as unmatched. Kept, to agree number for number.
-                        if gtIds[g] != 0 { f |= 1 }
-                        taken[m] = true
-                        if a == 0 {
-                            matches[t * D + d] = Int32(g)
-                            gtMatchedOut[t * G + g] = true
+                        var f: UInt8 = 0
+                        if m > -1 {
+                            let g = order[m]
+                            if ignoredInOrder[m] { f |= 2 }
+                            // pycocotools stores the ground truth's id and tests it for truth: a
+                            // ground truth with id 0 reads as unmatched. Kept, to agree number for number.
+                            if gtIds[g] != 0 { f |= 1 }
+                            taken[m] = true
+                            if a == 0 {
+                                matchesOut[t * D + d] = Int32(g)
+                                gtMatched[t * G + g] = true
+                            }
                         }
+                        if f & 1 == 0 && dtOutside[d] { f |= 2 }
+                        flagsOut[base + d] = f
                     }
-                    if f & 1 == 0 && (unmatchedIgnored || range.excludes(dtAreas[d])) { f |= 2 }
-                    flags[base + d] = f
                 }
             }
         }
-        let tables = COCOImageCategoryEval.Tables(
-            detections: dt.map { Int32($0) }, groundTruths: gt.map { Int32($0) }, ious: ious, scores: scores, gtAreas: gtAreas,
-            dtAreas: dtAreas, gtCrowd: crowd, nonIgnoredCount: nonIgnored, flags: flags, matches: matches,
-            gtMatched: gtMatchedOut, gtIgnored: gtIgnoredOut, crossClassIoU: [Double](repeating: 0, count: D))
         return COCOImageCategoryEval(imageIndex: imageIndex, categoryIndex: category, tables: tables)
     }
 }

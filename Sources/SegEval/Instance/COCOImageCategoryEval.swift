@@ -67,6 +67,27 @@ public struct COCOImageCategoryEval: Sendable {
             block = bytes
         }
 
+        /// A cell of these sizes with every table zero and every match -1, for the evaluator to
+        /// fill in place (`pointer(_:as:)`) before anyone else holds it: building the tables as
+        /// arrays first cost an allocation and a copy each, per cell.
+        init(D: Int, G: Int, A: Int, T: Int, iouCount: Int) {
+            precondition(D >= 0 && G >= 0 && A >= 0 && T >= 0 && D < Int(Int32.max) && G < Int(Int32.max)
+                         && iouCount < Int(Int32.max) && (iouCount == 0 || iouCount == D * G), "cell tables of inconsistent sizes")
+            d32 = Int32(D); g32 = Int32(G); a32 = Int32(A); t32 = Int32(T); iou32 = Int32(iouCount)
+            let at = Layout(D: D, G: G, A: A, T: T, iouCount: iouCount)
+            let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(at.size, 1), alignment: 8)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0, count: max(at.size, 1))
+            (bytes + at.matchesAt).initializeMemory(as: Int32.self, repeating: -1, count: T * D)
+            block = bytes
+        }
+
+        /// Where table `offset` (a `Layout` offset of this cell) starts, to write while building.
+        func pointer<E>(_ offset: Int, as: E.Type) -> UnsafeMutablePointer<E> {
+            (block + offset).assumingMemoryBound(to: E.self)
+        }
+
+        var tableLayout: Layout { layout }
+
         deinit { block.deallocate() }
 
         func column<E>(_ offset: Int, _ count: Int, as: E.Type) -> CellColumn<E> {

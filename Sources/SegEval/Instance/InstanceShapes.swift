@@ -122,6 +122,28 @@ struct SegmOverlap: InstanceOverlap {
         return out
     }
 
+    /// Without copying the ranges out (a copy retains every mask's runs).
+    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool]) -> [Double] {
+        let D = dtRange.count, G = gtRange.count
+        if D == 0 || G == 0 { return [] }
+        precondition(crowd.count == G && dtRange.lowerBound >= 0 && dtRange.upperBound <= dt.count
+                     && gtRange.lowerBound >= 0 && gtRange.upperBound <= gt.count, "SegmOverlap: ranges or crowd flags out of step")
+        return [Double](unsafeUninitializedCapacity: D * G) { out, initialized in
+            dt.withUnsafeBufferPointer { dts in
+                gt.withUnsafeBufferPointer { gts in
+                    for d in 0..<D {
+                        let ds = dts[dtRange.lowerBound + d]
+                        for g in 0..<G {
+                            let gs = gts[gtRange.lowerBound + g]
+                            out[d * G + g] = RLE.iou(ds.runs, ds.summary, gs.runs, gs.summary, crowd: crowd[g])
+                        }
+                    }
+                }
+            }
+            initialized = D * G
+        }
+    }
+
     func box(_ shape: Shape) -> COCOBox { InstanceShapes.box(of: shape.runs) }
 
     /// Pair by pair, without the matrix: most unmatched detections overlap nothing of another
