@@ -28,7 +28,7 @@ import json, resource, sys, time, warnings
 import numpy as np
 import torch
 warnings.filterwarnings("ignore")
-ckpt, threads, runs, warm, phrase, box, image, scripts = sys.argv[1:9]
+ckpt, threads, runs, warm, phrase, box, image, scripts, threshold = sys.argv[1:10]
 threads, runs, warm = int(threads), int(runs), int(warm)
 torch.set_num_threads(threads)
 sys.path.insert(0, scripts)
@@ -38,7 +38,7 @@ from PIL import Image
 from sam3.model.sam3_image_processor import Sam3Processor
 model = fx.build(fx.FULL, reduced=False, vocab=fx.bpe_path())
 fx.load_official(model, ckpt)
-proc = Sam3Processor(model, resolution=fx.FULL["img_size"])  # confidence_threshold 0.5, the default
+proc = Sam3Processor(model, resolution=fx.FULL["img_size"], confidence_threshold=float(threshold))  # 0.5: the default
 img = Image.open(image).convert("RGB")
 W, H = img.size
 def timed(fn, n, warm):
@@ -78,6 +78,8 @@ def main():
     ap.add_argument("--text", default="yellow school bus")
     ap.add_argument("--box", default="", help="one positive exemplar X0,Y0,X1,Y1 in image pixels (with the phrase)")
     ap.add_argument("--image")
+    ap.add_argument("--threshold", type=float, default=0.5,
+                    help="score threshold on both sides (0 keeps every query: every mask made and upsampled)")
     ap.add_argument("--segterm", default=str(ROOT / ".build/release/segterm"))
     a = ap.parse_args()
     py = Path(a.venv) / "bin" / "python"
@@ -89,9 +91,9 @@ def main():
                                "Image.fromarray(np.random.RandomState(12345).randint(0, 256, (1024, 1024, 3), dtype=np.uint8))"
                                f".save('{image}')"])
     peer = json.loads(subprocess.check_output([str(py), "-c", INNER, a.checkpoint, str(a.threads), str(a.runs), str(a.warmup),
-                                               a.text, a.box, image, str(ROOT / "scripts")], env=env).decode().strip().splitlines()[-1])
+                                               a.text, a.box, image, str(ROOT / "scripts"), str(a.threshold)], env=env).decode().strip().splitlines()[-1])
     cmd = [a.segterm, "bench", "text", "--model", a.checkpoint, "--image", image, "--text", a.text, "--threads", str(a.threads),
-           "--runs", str(a.runs), "--warmup", str(a.warmup), "--format", "json"]
+           "--runs", str(a.runs), "--warmup", str(a.warmup), "--threshold", str(a.threshold), "--format", "json", "--phases"]
     if a.box:
         cmd += ["--box", a.box]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
@@ -105,7 +107,11 @@ def main():
     for label, key in [("phrase on a prepared image (ms)", "phraseMs"), ("  best (ms)", "phraseMinMs"),
                        ("  CPU (ms)", "phraseCpuMs"), ("text encoder alone (ms)", "textEncoderMs"), ("prepare, once (ms)", "prepareMs")]:
         print(f"{label:34s}{ours[key]:10.1f}{peer[key]:10.1f}{ours[key] / peer[key]:17.2f}")
-    print(f"kept above 0.5: segterm {ours['kept']}, PyTorch {peer['kept']}; segterm with the phrase cached: {ours['detectorWithCachedTextMs']:.1f} ms")
+    if ours.get("phases"):
+        print("\nsegterm per phrase by phase (wall ms, CPU ms; indented: part of the phase above):")
+        for p in ours["phases"]:
+            print(f"  {p['phase']:44s}{p['wallMs']:10.1f}{p['cpuMs']:10.1f}")
+    print(f"kept above {a.threshold}: segterm {ours['kept']}, PyTorch {peer['kept']}; segterm with the phrase cached: {ours['detectorWithCachedTextMs']:.1f} ms")
     print(f"peak RSS (MB): segterm {usage.ru_maxrss / 1024:.0f}, PyTorch {peer['peakRssMB']:.0f}")
     print(f"(segterm: {ours['threads']} threads, OpenBLAS {ours['blasCore']}; PyTorch {peer['torch']}, {peer['threads']} threads; "
           f"image {ours['width']}x{ours['height']}, \"{a.text}\"{' + box ' + a.box if a.box else ''})")

@@ -28,6 +28,10 @@ struct BenchText: ParsableCommand {
     @Option(help: "Untimed warm-up runs.") var warmup = 1
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Output format: text or json.") var format: Format = .text
+    @Flag(help: "Also print the time per detector phase (text encoder, fusion encoder parts, decoder, segmentation head).")
+    var phases = false
+    @Option(help: "Keep the prepared image in FILE (raw floats): read it when it is there and belongs to this model, else prepare and write it. Spares the encoder's minutes when measuring the phrase path again.")
+    var preparedFile: String?
 
     func validate() throws {
         guard runs > 0, warmup >= 0 else { throw ValidationError("run counts must be positive") }
@@ -47,13 +51,19 @@ struct BenchText: ParsableCommand {
             return SAM3Exemplar(x0: Float(r.x0 / W), y0: Float(r.y0 / H), x1: Float(r.x1 / W), y1: Float(r.y1 / H), positive: positive)
         }
         let tp = DispatchTime.now()
-        let e = try sam.prepare(rgb)
+        let stored = preparedFile.flatMap { PreparedFile.read($0, model: sam, image: rgb) }
+        let e = try stored ?? sam.prepare(rgb)
         let prepareMs = BenchTiming.ms(since: tp)
+        if let preparedFile, stored == nil { PreparedFile.write(e, model: sam, image: rgb, to: preparedFile) }
         var kept = 0
+        HieraProfile.reset()
+        HieraProfile.enable(phases)
         let phrase = try BenchTiming.time(runs: runs, warmup: warmup) {
             concept.text.forgetPhrases()
             kept = try concept.detect(prepared: e, phrase: text, exemplars: exemplars, threshold: threshold).count
         }
+        HieraProfile.enable(false)
+        let profile = HieraProfile.report().map { (phase: $0.phase, wallMs: $0.wallMs / Double(runs + warmup), cpuMs: $0.cpuMs / Double(runs + warmup)) }
         let textOnly = try BenchTiming.time(runs: runs, warmup: warmup) {
             concept.text.forgetPhrases()
             _ = try concept.text.features(text)
@@ -67,12 +77,15 @@ struct BenchText: ParsableCommand {
             let threads: Int, blasCore: String, kernels: String, loadMs: Double, prepareMs: Double
             let phraseMs: Double, phraseMinMs: Double, phraseCpuMs: Double
             let textEncoderMs: Double, detectorWithCachedTextMs: Double, kept: Int, runs: Int
+            let phases: [Phase]
         }
+        struct Phase: Encodable { let phase: String, wallMs: Double, cpuMs: Double }
         let r = Report(model: sam.name, image: image ?? "synthetic 1024x1024", width: rgb.width, height: rgb.height, phrase: text,
                        exemplars: exemplars.count, threshold: threshold, threads: Threads.count, blasCore: SegNN.blasCoreName,
                        kernels: SegNN.kernelName, loadMs: loadMs, prepareMs: prepareMs,
                        phraseMs: phrase.median, phraseMinMs: phrase.min, phraseCpuMs: phrase.cpu,
-                       textEncoderMs: textOnly.median, detectorWithCachedTextMs: cached.median, kept: kept, runs: runs)
+                       textEncoderMs: textOnly.median, detectorWithCachedTextMs: cached.median, kept: kept, runs: runs,
+                       phases: profile.map { Phase(phase: $0.phase, wallMs: $0.wallMs, cpuMs: $0.cpuMs) })
         switch format {
         case .json:
             let enc = JSONEncoder()
@@ -88,6 +101,43 @@ struct BenchText: ParsableCommand {
                 text encoder     \(f(r.textEncoderMs)) ms median
                 cached text      \(f(r.detectorWithCachedTextMs)) ms median (detector + kept masks)
                 """)
+            if !r.phases.isEmpty {
+                print("phases per phrase (mean over warm-up and timed runs):")
+                print("  phase                                   wall ms     CPU ms")
+                for p in r.phases { print("  " + p.phase.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.1f%11.1f", p.wallMs, p.cpuMs)) }
+                // Indented phases are parts of a phase above (not added again).
+                let top = r.phases.filter { !$0.phase.hasPrefix(" ") }
+                let w = top.reduce(0) { $0 + $1.wallMs }, c = top.reduce(0) { $0 + $1.cpuMs }
+                print("  " + "total".padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%11.1f%11.1f", w, c))
+            }
         }
+    }
+}
+
+/// `--prepared-file`: a prepared SAM 3 image as raw floats after a header naming the model and the
+/// image, so that measuring the phrase path again skips the encoder (the embedding cache keeps
+/// entries up to 64 MB; SAM 3's with the detector levels are larger). Any mismatch: prepare again.
+enum PreparedFile {
+    static func header(model: SAMModel, image: RGBImage) -> String {
+        "segterm-prepared 1 \(model.fingerprint) \(EmbeddingCache.key(image: image, model: model.fingerprint))\n"
+    }
+
+    static func read(_ path: String, model: SAMModel, image: RGBImage) -> SAMEmbedding? {
+        guard let bytes = try? FileIO.read(path, maxBytes: 1 << 31) else { return nil }
+        let h = Array(header(model: model, image: image).utf8)
+        guard bytes.count > h.count, Array(bytes[0..<h.count]) == h, (bytes.count - h.count) % 4 == 0 else { return nil }
+        let count = (bytes.count - h.count) / 4
+        guard count == model.featureShape.reduce(1, *) else { return nil }
+        var floats = [Float](repeating: 0, count: count)
+        floats.withUnsafeMutableBytes { dst in bytes[h.count...].withUnsafeBytes { dst.copyMemory(from: $0) } }
+        return SAMEmbedding(features: Tensor(shape: model.featureShape, data: floats), originalWidth: image.width, originalHeight: image.height,
+                            inputWidth: model.imageSize, inputHeight: model.imageSize, modelFingerprint: model.fingerprint)
+    }
+
+    /// A failure to write only costs the next run the encoder.
+    static func write(_ e: SAMEmbedding, model: SAMModel, image: RGBImage, to path: String) {
+        var bytes = Array(header(model: model, image: image).utf8)
+        e.features.data.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        try? FileIO.writeAtomically(bytes, to: path)
     }
 }

@@ -73,10 +73,10 @@ public enum HieraProfile {
     }
 
     @inline(__always)
-    static func time<T>(_ phase: @autoclosure () -> String, _ body: () -> T) -> T {
-        guard state.withLock({ $0.on }) else { return body() }
+    static func time<T>(_ phase: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
+        guard state.withLock({ $0.on }) else { return try body() }
         let t = DispatchTime.now().uptimeNanoseconds, c = cpuMs()
-        let r = body()
+        let r = try body()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6, cpu = cpuMs() - c
         let key = phase()
         state.withLock { s in

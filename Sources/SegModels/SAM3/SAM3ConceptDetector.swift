@@ -54,25 +54,31 @@ public final class SAM3ConceptDetector: Sendable {
         guard phrase != nil || !exemplars.isEmpty else {
             throw SegError(.invalid, file: "--text", "give a phrase, an exemplar box, or both")
         }
-        let f = try text.features(phrase ?? "visual")
-        let raw = run(e, text: f, exemplars: exemplars)
-        let nq = detector.decoder.count
-        let presence = 1 / (1 + expf(-raw.decoded.presenceLogit))
-        var out: [ConceptDetection] = []
-        let W = e.originalWidth, H = e.originalHeight, side = raw.maskSide
-        for q in 0..<nq {
-            let score = 1 / (1 + expf(-raw.logits[q])) * presence
-            guard score > threshold else { continue }
-            let b = Array(raw.decoded.boxes[(q * 4)..<(q * 4 + 4)])
-            let box = ((b[0] - 0.5 * b[2]) * Float(W), (b[1] - 0.5 * b[3]) * Float(H), (b[0] + 0.5 * b[2]) * Float(W), (b[1] + 0.5 * b[3]) * Float(H))
-            let plane = Array(raw.masks[(q * side * side)..<((q + 1) * side * side)])
-            out.append(ConceptDetection(score: score, box: box, mask: try Self.upsample(plane, side: side, width: W, height: H), query: q))
+        let f = try HieraProfile.time("text encoder") { try text.features(phrase ?? "visual") }
+        let ws = Workspace()
+        let levels = detectorLevels(e)
+        let fused = detector.fuse(levels: levels, selfAttended: selfAttended(e), text: f.features, textValid: f.valid, boxes: exemplars, ws: ws)
+        let presence = 1 / (1 + expf(-fused.decoded.presenceLogit))
+        let scores = fused.logits.map { 1 / (1 + expf(-$0)) * presence }
+        // The scores do not depend on the masks: only the kept queries' masks are made (the
+        // official processor makes every query's and drops the others').
+        let kept = scores.indices.filter { scores[$0] > threshold }
+        guard !kept.isEmpty else { return [] }
+        let masks = detector.masks(levels: levels, fused: fused, queries: kept, ws: ws)
+        let W = e.originalWidth, H = e.originalHeight, side = masks.side
+        let out = try HieraProfile.time("kept masks upsampled to the image") {
+            try kept.enumerated().map { i, q -> ConceptDetection in
+                let b = Array(fused.decoded.boxes[(q * 4)..<(q * 4 + 4)])
+                let box = ((b[0] - 0.5 * b[2]) * Float(W), (b[1] - 0.5 * b[3]) * Float(H), (b[0] + 0.5 * b[2]) * Float(W), (b[1] + 0.5 * b[3]) * Float(H))
+                let plane = Array(masks.logits[(i * side * side)..<((i + 1) * side * side)])
+                return ConceptDetection(score: scores[q], box: box, mask: try Self.upsample(plane, side: side, width: W, height: H), query: q)
+            }
         }
         return out.sorted { $0.score > $1.score }
     }
 
-    /// Every query's raw outputs (for parity checks and tools).
-    func run(_ e: SAMEmbedding, text f: SAM3TextFeatures, exemplars: [SAM3Exemplar]) -> SAM3Detector.Raw {
+    /// The detector's three levels of a prepared image, finest first (after the point path's maps).
+    func detectorLevels(_ e: SAMEmbedding) -> [(data: [Float], side: Int)] {
         let c = model.sam2MapCounts, d = model.embedDim, g = model.grid
         let all = e.features.data
         var at = c.embed + c.s1 + c.s0
@@ -82,7 +88,22 @@ public final class SAM3ConceptDetector: Sendable {
             levels.append((Array(all[at..<(at + n)]), s))
             at += n
         }
-        return detector.run(levels: levels, text: f.features, textValid: f.valid, boxes: exemplars, ws: Workspace())
+        return levels
+    }
+
+    /// The coarsest level's tokens after the fusion encoder's first self-attention, when `prepare`
+    /// computed them (after the three levels).
+    func selfAttended(_ e: SAMEmbedding) -> [Float]? {
+        let c = model.sam2MapCounts, d = model.embedDim, g = model.grid
+        guard model.sam3DetectorCount == 22 * d * g * g else { return nil }
+        let at = c.embed + c.s1 + c.s0 + 21 * d * g * g
+        return Array(e.features.data[at..<(at + d * g * g)])
+    }
+
+    /// Every query's raw outputs (for parity checks and tools).
+    func run(_ e: SAMEmbedding, text f: SAM3TextFeatures, exemplars: [SAM3Exemplar]) -> SAM3Detector.Raw {
+        detector.run(levels: detectorLevels(e), selfAttended: selfAttended(e), text: f.features, textValid: f.valid, boxes: exemplars,
+                     ws: Workspace())
     }
 
     /// `interpolate(..., mode="bilinear", align_corners=False)` of one side × side logit plane to

@@ -37,6 +37,9 @@ struct SAM3Encoder: Sendable {
     /// The detector's own SimpleFPN (`convs`, levels ×4, ×2, ×1) for text and exemplar prompts;
     /// nil when the checkpoint has no detector heads.
     let detectorLevels: [Level]?
+    /// The fusion encoder's first layer, of which `forward` runs the image-only self-attention
+    /// (see `SAM3EncoderLayer.selfAttention`); nil without detector heads.
+    let detectorLayer0: SAM3EncoderLayer?
 
     init(_ c: SAMConfig.SAM3ViT, _ l: WeightLoader) throws {
         config = c
@@ -75,6 +78,11 @@ struct SAM3Encoder: Sendable {
         let det = SAMConfig.sam3DetectorNeck
         detectorLevels = l.dict.has(det + "2.conv_1x1.weight") && l.dict.has(SAM3TextEncoder.prefix + "encoder.token_embedding.weight")
             ? try fpn(det) : nil
+        let layer0 = "detector.transformer.encoder.layers.0."
+        detectorLayer0 = detectorLevels != nil && l.dict.has(layer0 + "norm1.weight")
+            ? try SAM3EncoderLayer(l, layer0, dim: d, heads: try SAM3DetectorSettings.read(checkpoint: l.dict.path).detectorHeads,
+                                   posAtSelf: true, posAtCrossKeys: false)
+            : nil
         convS0 = try l.conv("sam_mask_decoder.conv_s0", d, d / 8, k: 1, bias: true)
         convS1 = try l.conv("sam_mask_decoder.conv_s1", d, d / 4, k: 1, bias: true)
         noMem = try l.param("no_mem_embed", [1, 1, d])
@@ -117,9 +125,10 @@ extension SAM3Encoder {
     }
 
     /// Floats of the detector's three levels ([d, 4g, 4g], [d, 2g, 2g], [d, g, g]) after the three
-    /// maps; 0 without detector heads.
+    /// maps, then the coarsest level's tokens after the fusion encoder's first self-attention
+    /// ([g·g, d] rows); 0 without detector heads.
     var detectorCount: Int {
-        detectorLevels == nil ? 0 : config.neckDim * 21 * grid * grid
+        detectorLevels == nil ? 0 : config.neckDim * (detectorLayer0 == nil ? 21 : 22) * grid * grid
     }
 
     /// image: normalised [3, S, S]; writes [embed | s1 | s0], channel-major, to `out`.
@@ -145,6 +154,16 @@ extension SAM3Encoder {
             for (i, lv) in det.enumerated() {
                 neck(lv, xc, side: g, at, ws: ws)
                 at += config.neckDim * (16 >> (2 * i)) * n
+            }
+            if let layer0 = detectorLayer0 {
+                // Image-only work of every phrase done once here: the coarsest level as token rows
+                // through the fusion encoder's first self-attention (with the sine positions).
+                let d = config.neckDim
+                transpose(at - d * n, rows: d, cols: n, at)
+                let pos = SAM3Sine.grid(height: g, width: g, dim: d)
+                pos.withUnsafeBufferPointer { pp in
+                    if let p = pp.baseAddress { layer0.selfAttention(at, n: n, pos: p, selfValid: nil, ws: ws) }
+                }
             }
         }
     }

@@ -20,24 +20,60 @@ struct SAM3MHA: Sendable {
 
     /// y (+)= attention(q, k, v): q [nq, d], k and v [nk, d] before their projections.
     /// `keyValid` false keys take no part; `bias` adds to each head's logits (the decoder's box bias).
+    /// `phase` names the profile entries (`segterm bench text --phases`) of the projections and the attention.
     func callAsFunction(q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, nk: Int,
                         keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil,
-                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace) {
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace, phase: String = "  decoder and geometry attention") {
         let d = dim, dh = d / heads
         let Q = ws.buffer(SAM3Slot.q.rawValue, nq * d), K = ws.buffer(SAM3Slot.k.rawValue, nk * d)
         let V = ws.buffer(SAM3Slot.v.rawValue, nk * d), O = ws.buffer(SAM3Slot.o.rawValue, nq * d)
-        Gemm.linear(q, rows: nq, inFeatures: d, weight: inW.pointer, bias: inB.pointer, outFeatures: d, Q)
-        Gemm.linear(k, rows: nk, inFeatures: d, weight: inW.pointer + d * d, bias: inB.pointer + d, outFeatures: d, K)
-        Gemm.linear(v, rows: nk, inFeatures: d, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, outFeatures: d, V)
+        HieraProfile.time(phase + ": projections") {
+            SAM3Linear.apply(q, rows: nq, weight: inW.pointer, bias: inB.pointer, inF: d, outF: d, Q)
+            SAM3Linear.apply(k, rows: nk, weight: inW.pointer + d * d, bias: inB.pointer + d, inF: d, outF: d, K)
+            SAM3Linear.apply(v, rows: nk, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, inF: d, outF: d, V)
+        }
         let masked: [Int] = keyValid.map { m in m.indices.filter { !m[$0] } } ?? []
         let hook: Attention.BiasHook? = (masked.isEmpty && bias == nil) ? nil : { h, r0, rows, s, ld in
             bias?(h, r0, rows, s, ld)
             for r in 0..<rows { for j in masked { s[r * ld + j] = -1e30 } }
         }
-        let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.scratchCount(queries: nq, keys: nk))
-        Attention.multiHead(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh, valueDim: dh,
-                            scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch, bias: hook)
-        Gemm.linear(O, rows: nq, inFeatures: d, weight: out.w.pointer, bias: out.b?.pointer, outFeatures: d, y, accumulate: accumulate)
+        HieraProfile.time(phase + ": QKᵀ, softmax, ·V") {
+            if hook == nil && SerialBLAS.workers > 1 && nq >= 1024 && nk >= 1024 {
+                // The fusion encoder's self-attention over the image tokens: each head's blocks of
+                // query rows on one core with single-threaded products (as SAM 2.1's global blocks);
+                // OpenBLAS's own split of each product left the second core waiting at its end.
+                let per = Attention.scratchCount(queries: nq, keys: nk, blockFloats: SAM3MHA.blockFloats)
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, per * SerialBLAS.workers)
+                Attention.multiHeadSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh,
+                                          valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch,
+                                          blockFloats: SAM3MHA.blockFloats)
+            } else {
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.scratchCount(queries: nq, keys: nk))
+                Attention.multiHead(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh, valueDim: dh,
+                                    scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch, bias: hook)
+            }
+        }
+        HieraProfile.time(phase + ": projections") {
+            SAM3Linear.apply(O, rows: nq, weight: out.w.pointer, bias: out.b?.pointer, inF: d, outF: d, y, accumulate: accumulate)
+        }
+    }
+
+    /// Logits per block of query rows in the spread self-attention: 8 MB, about 400 rows of 5 184
+    /// keys (OpenBLAS packs a head's keys and values again for every block; SAM 2.1 measured
+    /// 128-row blocks 20 % slower than 512).
+    static let blockFloats = 1 << 21
+}
+
+/// Linear layers of the detector: many rows (the 5 184 image tokens) in row blocks spread over the
+/// cores (`Gemm.linearRows`), few rows (queries, prompt tokens) as one product.
+enum SAM3Linear {
+    static func apply(_ x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, inF: Int, outF: Int,
+                      _ y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        if rows >= 1024 && SerialBLAS.workers > 1 {
+            Gemm.linearRows(x, rows: rows, inFeatures: inF, weight: weight, bias: bias, outFeatures: outF, y, accumulate ? .accumulate : .bias)
+        } else {
+            Gemm.linear(x, rows: rows, inFeatures: inF, weight: weight, bias: bias, outFeatures: outF, y, accumulate: accumulate)
+        }
     }
 }
 
@@ -67,28 +103,55 @@ struct SAM3EncoderLayer: Sendable {
     /// x [n, d] in place. `pos` [n, d] (the tokens' position, for self-attention), memory [m, d] with
     /// `memoryPos` (for its keys) and `memoryValid`; `selfValid` masks the tokens' own keys.
     func callAsFunction(_ x: UnsafeMutablePointer<Float>, n: Int, pos: UnsafePointer<Float>?, selfValid: [Bool]?,
-                        memory: UnsafePointer<Float>, m: Int, memoryPos: UnsafePointer<Float>?, memoryValid: [Bool]?, ws: Workspace) {
+                        memory: UnsafePointer<Float>, m: Int, memoryPos: UnsafePointer<Float>?, memoryValid: [Bool]?, ws: Workspace,
+                        phase: String = "fusion") {
+        let d = selfAttn.dim
+        selfAttention(x, n: n, pos: pos, selfValid: selfValid, ws: ws, phase: phase)
+        afterSelfAttention(x, n: n, memory: memory, m: m, memoryPos: memoryPos, memoryValid: memoryValid, ws: ws, phase: phase)
+    }
+
+    /// The layer's first residual, x += self_attn(norm1(x) (+ pos)). In the fusion encoder's first
+    /// layer it reads only the image tokens (the prompt enters at the cross-attention), so
+    /// `prepare` runs it once per image (`SAM3Encoder.forward`).
+    func selfAttention(_ x: UnsafeMutablePointer<Float>, n: Int, pos: UnsafePointer<Float>?, selfValid: [Bool]?, ws: Workspace,
+                       phase: String = "fusion") {
+        let d = selfAttn.dim
+        let t = ws.buffer(SAM3Slot.t.rawValue, n * d), qk = ws.buffer(SAM3Slot.qk.rawValue, n * d)
+        var q = UnsafePointer(t)
+        HieraProfile.time("\(phase): norms and adds") {
+            Norm.layerNorm(x, t, rows: n, dim: d, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
+            if posAtSelf, let pos {
+                Elementwise.sum(qk, t, pos, n * d)
+                q = UnsafePointer(qk)
+            }
+        }
+        selfAttn(q: q, nq: n, k: q, v: t, nk: n, keyValid: selfValid, into: x, accumulate: true, ws: ws, phase: "\(phase): self-attention")
+    }
+
+    /// The rest of the layer after `selfAttention`: cross-attention to the memory, then the MLP.
+    func afterSelfAttention(_ x: UnsafeMutablePointer<Float>, n: Int, memory: UnsafePointer<Float>, m: Int, memoryPos: UnsafePointer<Float>?,
+                            memoryValid: [Bool]?, ws: Workspace, phase: String = "fusion") {
         let d = selfAttn.dim
         let t = ws.buffer(SAM3Slot.t.rawValue, n * d), qk = ws.buffer(SAM3Slot.qk.rawValue, max(n, m) * d)
-        Norm.layerNorm(x, t, rows: n, dim: d, weight: norm1.w.pointer, bias: norm1.b.pointer, eps: norm1.eps)
-        var q = UnsafePointer(t)
-        if posAtSelf, let pos {
-            Elementwise.sum(qk, t, pos, n * d)
-            q = UnsafePointer(qk)
-        }
-        selfAttn(q: q, nq: n, k: q, v: t, nk: n, keyValid: selfValid, into: x, accumulate: true, ws: ws)
-        Norm.layerNorm(x, t, rows: n, dim: d, weight: norm2.w.pointer, bias: norm2.b.pointer, eps: norm2.eps)
         var keys = memory
-        if posAtCrossKeys, let memoryPos {
-            Elementwise.sum(qk, memory, memoryPos, m * d)
-            keys = UnsafePointer(qk)
+        HieraProfile.time("\(phase): norms and adds") {
+            Norm.layerNorm(x, t, rows: n, dim: d, weight: norm2.w.pointer, bias: norm2.b.pointer, eps: norm2.eps)
+            if posAtCrossKeys, let memoryPos {
+                Elementwise.sum(qk, memory, memoryPos, m * d)
+                keys = UnsafePointer(qk)
+            }
         }
-        crossAttn(q: t, nq: n, k: keys, v: memory, nk: m, keyValid: memoryValid, into: x, accumulate: true, ws: ws)
-        Norm.layerNorm(x, t, rows: n, dim: d, weight: norm3.w.pointer, bias: norm3.b.pointer, eps: norm3.eps)
-        let h = ws.buffer(SAM3Slot.mlp.rawValue, n * linear1.outF)
-        linear1(t, rows: n, h)
-        Elementwise.relu(h, n * linear1.outF)
-        Gemm.linear(h, rows: n, inFeatures: linear1.outF, weight: linear2.w.pointer, bias: linear2.b?.pointer, outFeatures: d, x, accumulate: true)
+        crossAttn(q: t, nq: n, k: keys, v: memory, nk: m, keyValid: memoryValid, into: x, accumulate: true, ws: ws,
+                  phase: "\(phase): cross-attention")
+        HieraProfile.time("\(phase): norms and adds") {
+            Norm.layerNorm(x, t, rows: n, dim: d, weight: norm3.w.pointer, bias: norm3.b.pointer, eps: norm3.eps)
+        }
+        HieraProfile.time("\(phase): FFN") {
+            let h = ws.buffer(SAM3Slot.mlp.rawValue, n * linear1.outF)
+            SAM3Linear.apply(t, rows: n, weight: linear1.w.pointer, bias: linear1.b?.pointer, inF: d, outF: linear1.outF, h)
+            Elementwise.relu(h, n * linear1.outF)
+            SAM3Linear.apply(h, rows: n, weight: linear2.w.pointer, bias: linear2.b?.pointer, inF: linear1.outF, outF: d, x, accumulate: true)
+        }
     }
 }
 

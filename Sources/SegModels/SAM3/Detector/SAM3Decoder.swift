@@ -150,42 +150,52 @@ struct SAM3Decoder: Sendable {
 
     /// One post-norm layer on x [n, d] (presence row first).
     private func step(_ L: Layer, _ x: UnsafeMutablePointer<Float>, n: Int, qpos: [Float], prompt: UnsafePointer<Float>, promptCount: Int,
-                      promptValid: [Bool], memory: UnsafePointer<Float>, keys: UnsafePointer<Float>, hw: Int, bias: [Float], ws: Workspace) {
+                      promptValid: [Bool], memory: UnsafePointer<Float>, keys: UnsafePointer<Float>, hw: Int, bias: RPB, ws: Workspace) {
         let d = dim
         let q = ws.buffer(SAM3Slot.decT.rawValue, n * d)
         qpos.withUnsafeBufferPointer { qp in
             guard let qb = qp.baseAddress else { return }
             Elementwise.sum(q, x, qb, n * d)
-            L.selfAttn(q: q, nq: n, k: q, v: x, nk: n, into: x, accumulate: true, ws: ws)
+            L.selfAttn(q: q, nq: n, k: q, v: x, nk: n, into: x, accumulate: true, ws: ws, phase: "  decoder self/text attention")
             Norm.layerNorm(x, x, rows: n, dim: d, weight: L.norm2.w.pointer, bias: L.norm2.b.pointer, eps: L.norm2.eps)
             Elementwise.sum(q, x, qb, n * d)
-            L.textAttn(q: q, nq: n, k: prompt, v: prompt, nk: promptCount, keyValid: promptValid, into: x, accumulate: true, ws: ws)
+            L.textAttn(q: q, nq: n, k: prompt, v: prompt, nk: promptCount, keyValid: promptValid, into: x, accumulate: true, ws: ws,
+                       phase: "  decoder self/text attention")
             Norm.layerNorm(x, x, rows: n, dim: d, weight: L.textNorm.w.pointer, bias: L.textNorm.b.pointer, eps: L.textNorm.eps)
             Elementwise.sum(q, x, qb, n * d)
         }
-        let nq = n - 1
-        bias.withUnsafeBufferPointer { bp in
-            guard let bb = bp.baseAddress else { return }
-            // The presence row (0) has no bias; query row r takes bias[head][r - 1].
-            let hook: Attention.BiasHook = { head, r0, rows, s, ld in
-                for r in 0..<rows where r0 + r > 0 {
-                    let src = bb + (head * nq + (r0 + r - 1)) * hw
-                    let dst = s + r * ld
-                    for j in 0..<hw { dst[j] += src[j] }
+        let nq = n - 1, w = bias.width, h = bias.height
+        bias.x.withUnsafeBufferPointer { xp in
+            bias.y.withUnsafeBufferPointer { yp in
+                guard let bx = xp.baseAddress, let by = yp.baseAddress else { return }
+                // The presence row (0) has no bias; query row r takes head's (y, x) term of query r - 1,
+                // added to the logits row by row (the [heads, nq, h·w] table is never written out).
+                let hook: Attention.BiasHook = { head, r0, rows, s, ld in
+                    for r in 0..<rows where r0 + r > 0 {
+                        let q = r0 + r - 1
+                        let ex = bx + (head * nq + q) * w, ey = by + (head * nq + q) * h
+                        let dst = s + r * ld
+                        for yy in 0..<h {
+                            let b = ey[yy], row = dst + yy * w
+                            for xx in 0..<w { row[xx] += b + ex[xx] }
+                        }
+                    }
                 }
+                L.imageAttn(q: q, nq: n, k: keys, v: memory, nk: hw, bias: hook, into: x, accumulate: true, ws: ws, phase: "  decoder image attention")
             }
-            L.imageAttn(q: q, nq: n, k: keys, v: memory, nk: hw, bias: hook, into: x, accumulate: true, ws: ws)
         }
         Norm.layerNorm(x, x, rows: n, dim: d, weight: L.norm1.w.pointer, bias: L.norm1.b.pointer, eps: L.norm1.eps)
-        let h = ws.buffer(SAM3Slot.mlp.rawValue, n * L.linear1.outF)
-        L.linear1(x, rows: n, h)
-        Elementwise.relu(h, n * L.linear1.outF)
-        Gemm.linear(h, rows: n, inFeatures: L.linear1.outF, weight: L.linear2.w.pointer, bias: L.linear2.b?.pointer, outFeatures: d, x, accumulate: true)
+        let hidden = ws.buffer(SAM3Slot.mlp.rawValue, n * L.linear1.outF)
+        L.linear1(x, rows: n, hidden)
+        Elementwise.relu(hidden, n * L.linear1.outF)
+        Gemm.linear(hidden, rows: n, inFeatures: L.linear1.outF, weight: L.linear2.w.pointer, bias: L.linear2.b?.pointer, outFeatures: d, x, accumulate: true)
         Norm.layerNorm(x, x, rows: n, dim: d, weight: L.norm3.w.pointer, bias: L.norm3.b.pointer, eps: L.norm3.eps)
     }
 
-    /// `_get_rpb_matrix` with boxRPB "log": [heads, nq, h·w].
-    func rpb(_ ref: [Float], height h: Int, width w: Int) -> [Float] {
+    /// `_get_rpb_matrix` with boxRPB "log", factored: the bias of head, query, (y, x) is y[head][query][y] + x[head][query][x].
+    struct RPB { var x: [Float], y: [Float]; let width: Int, height: Int }
+
+    func rpb(_ ref: [Float], height h: Int, width w: Int) -> RPB {
         let nq = count, H = heads
         var dx = [Float](repeating: 0, count: nq * w * 2), dy = [Float](repeating: 0, count: nq * h * 2)
         func logScale(_ v: Float) -> Float {
@@ -207,17 +217,14 @@ struct SAM3Decoder: Sendable {
             }
         }
         let ex = rpbX(dx, rows: nq * w), ey = rpbY(dy, rows: nq * h)   // [nq, w, H], [nq, h, H]
-        var out = [Float](repeating: 0, count: H * nq * h * w)
+        var x = [Float](repeating: 0, count: H * nq * w), y = [Float](repeating: 0, count: H * nq * h)
         for head in 0..<H {
             for q in 0..<nq {
-                let base = (head * nq + q) * h * w
-                for y in 0..<h {
-                    let by = ey[(q * h + y) * H + head]
-                    for x in 0..<w { out[base + y * w + x] = by + ex[(q * w + x) * H + head] }
-                }
+                for i in 0..<w { x[(head * nq + q) * w + i] = ex[(q * w + i) * H + head] }
+                for i in 0..<h { y[(head * nq + q) * h + i] = ey[(q * h + i) * H + head] }
             }
         }
-        return out
+        return RPB(x: x, y: y, width: w, height: h)
     }
 
     /// `gen_sineembed_for_position` of (cx, cy, w, h) boxes: [pos_y, pos_x, pos_w, pos_h], each d/2.

@@ -40,46 +40,82 @@ struct SAM3Detector: Sendable {
         var masks: [Float], maskSide: Int
     }
 
+    /// Everything before the masks: the prompt, the fusion encoder's memory, the decoder's queries
+    /// and boxes, the scores' logits. The masks need only the queries that are kept.
+    struct Fused: Sendable {
+        var prompt: [Float], promptValid: [Bool]
+        var memory: [Float]
+        var decoded: SAM3Decoder.Output
+        var logits: [Float]
+    }
+
+    /// Every query's outputs, masks included (the official `forward_grounding`).
+    func run(levels: [(data: [Float], side: Int)], selfAttended: [Float]? = nil, text: [Float], textValid: [Bool], boxes: [SAM3Exemplar],
+             ws: Workspace) -> Raw {
+        let f = fuse(levels: levels, selfAttended: selfAttended, text: text, textValid: textValid, boxes: boxes, ws: ws)
+        let m = masks(levels: levels, fused: f, queries: Array(0..<decoder.count), ws: ws)
+        return Raw(prompt: f.prompt, promptValid: f.promptValid, memory: f.memory, decoded: f.decoded, logits: f.logits,
+                   masks: m.logits, maskSide: m.side)
+    }
+
     /// levels: the detector's backbone levels, finest first, channel-major, each (data, side); the
     /// last is the coarsest (g × g). text: the phrase's features [t, d] and valid tokens.
-    func run(levels: [(data: [Float], side: Int)], text: [Float], textValid: [Bool], boxes: [SAM3Exemplar], ws: Workspace) -> Raw {
+    /// `selfAttended`: the coarsest level's tokens [g·g, d] after the fusion encoder's first
+    /// self-attention, which reads only the image (`prepare` computes it); nil: computed here.
+    func fuse(levels: [(data: [Float], side: Int)], selfAttended: [Float]? = nil, text: [Float], textValid: [Bool], boxes: [SAM3Exemplar],
+              ws: Workspace) -> Fused {
         let d = dim
         guard let top = levels.last else { preconditionFailure("SAM3Detector.run without image levels") }
         let g = top.side, n = g * g
         var img = [Float](repeating: 0, count: n * d)
-        for c in 0..<d { for i in 0..<n { img[i * d + c] = top.data[c * n + i] } }
         let pos = SAM3Sine.grid(height: g, width: g, dim: d)
         var geo: [Float] = []
-        img.withUnsafeBufferPointer { ip in
-            pos.withUnsafeBufferPointer { pp in
-                if let i = ip.baseAddress, let p = pp.baseAddress { geo = geometry.encode(boxes, img: i, pos: p, height: g, width: g, ws: ws) }
+        HieraProfile.time("prompt (image tokens, geometry encoder)") {
+            for c in 0..<d { for i in 0..<n { img[i * d + c] = top.data[c * n + i] } }
+            img.withUnsafeBufferPointer { ip in
+                pos.withUnsafeBufferPointer { pp in
+                    if let i = ip.baseAddress, let p = pp.baseAddress { geo = geometry.encode(boxes, img: i, pos: p, height: g, width: g, ws: ws) }
+                }
             }
         }
         let prompt = text + geo
         let promptValid = textValid + [Bool](repeating: true, count: boxes.count + 1)
         // The fusion encoder: image tokens attend to themselves (with position) and to the prompt.
-        var memory = img
+        var memory = selfAttended ?? img
         memory.withUnsafeMutableBufferPointer { mp in
             pos.withUnsafeBufferPointer { pp in
                 prompt.withUnsafeBufferPointer { qp in
                     guard let m = mp.baseAddress, let p = pp.baseAddress, let q = qp.baseAddress else { return }
-                    for layer in encoder {
-                        layer(m, n: n, pos: p, selfValid: nil, memory: q, m: promptValid.count, memoryPos: nil, memoryValid: promptValid, ws: ws)
+                    for (i, layer) in encoder.enumerated() {
+                        if i == 0 && selfAttended != nil {
+                            layer.afterSelfAttention(m, n: n, memory: q, m: promptValid.count, memoryPos: nil, memoryValid: promptValid, ws: ws)
+                        } else {
+                            layer(m, n: n, pos: p, selfValid: nil, memory: q, m: promptValid.count, memoryPos: nil, memoryValid: promptValid, ws: ws)
+                        }
                     }
                 }
             }
         }
         var decoded = SAM3Decoder.Output(queries: [], boxes: [], lastReference: [], presenceLogit: 0)
-        memory.withUnsafeBufferPointer { mp in
-            pos.withUnsafeBufferPointer { pp in
-                if let m = mp.baseAddress, let p = pp.baseAddress {
-                    decoded = decoder.run(memory: m, memoryPos: p, height: g, width: g, prompt: prompt, promptValid: promptValid, ws: ws)
+        HieraProfile.time("decoder") {
+            memory.withUnsafeBufferPointer { mp in
+                pos.withUnsafeBufferPointer { pp in
+                    if let m = mp.baseAddress, let p = pp.baseAddress {
+                        decoded = decoder.run(memory: m, memoryPos: p, height: g, width: g, prompt: prompt, promptValid: promptValid, ws: ws)
+                    }
                 }
             }
         }
-        let logits = scoring.logits(queries: decoded.queries, count: decoder.count, prompt: prompt, promptValid: promptValid)
-        let masks = seg.masks(levels: Array(levels.dropLast()), memory: memory, side: g, prompt: prompt, promptValid: promptValid,
-                              queries: decoded.queries, count: decoder.count, ws: ws)
-        return Raw(prompt: prompt, promptValid: promptValid, memory: memory, decoded: decoded, logits: logits, masks: masks.logits, maskSide: masks.side)
+        let logits = HieraProfile.time("scoring") {
+            scoring.logits(queries: decoded.queries, count: decoder.count, prompt: prompt, promptValid: promptValid)
+        }
+        return Fused(prompt: prompt, promptValid: promptValid, memory: memory, decoded: decoded, logits: logits)
+    }
+
+    /// The segmentation head's mask logits [queries.count, 4g, 4g] for the given queries, in that order.
+    func masks(levels: [(data: [Float], side: Int)], fused f: Fused, queries: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
+        guard let top = levels.last else { preconditionFailure("SAM3Detector.masks without image levels") }
+        return seg.masks(levels: Array(levels.dropLast()), memory: f.memory, side: top.side, prompt: f.prompt, promptValid: f.promptValid,
+                         queries: f.decoded.queries, select: queries, ws: ws)
     }
 }

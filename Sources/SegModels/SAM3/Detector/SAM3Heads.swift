@@ -75,61 +75,80 @@ struct SAM3SegmentationHead: Sendable {
     }
 
     /// levels: the backbone's finer levels, finest first, channel-major ([d, 4g, 4g], [d, 2g, 2g]);
-    /// memory [g·g, d] rows. Returns the masks' logits [nq, 4g, 4g] and that side.
+    /// memory [g·g, d] rows; queries [nq, d], of which `select` are wanted. Returns the selected
+    /// queries' mask logits [select.count, 4g, 4g] and that side.
     func masks(levels: [(data: [Float], side: Int)], memory: [Float], side g: Int, prompt: [Float], promptValid: [Bool],
-               queries: [Float], count nq: Int, ws: Workspace) -> (logits: [Float], side: Int) {
+               queries: [Float], select: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
         let d = dim, n = g * g
         var enc = memory
         var t = [Float](repeating: 0, count: n * d)
+        HieraProfile.time("seg head: cross-attention to the prompt") {
         enc.withUnsafeMutableBufferPointer { ep in
             t.withUnsafeMutableBufferPointer { tp in
                 prompt.withUnsafeBufferPointer { pp in
                     guard let e = ep.baseAddress, let tb = tp.baseAddress, let pb = pp.baseAddress else { return }
                     Norm.layerNorm(e, tb, rows: n, dim: d, weight: crossNorm.w.pointer, bias: crossNorm.b.pointer, eps: crossNorm.eps)
-                    crossAttn(q: tb, nq: n, k: pb, v: pb, nk: promptValid.count, keyValid: promptValid, into: e, accumulate: true, ws: ws)
+                    crossAttn(q: tb, nq: n, k: pb, v: pb, nk: promptValid.count, keyValid: promptValid, into: e, accumulate: true, ws: ws,
+                              phase: "  seg head cross-attention")
                 }
             }
         }
-        // The coarsest level, channel-major.
+        }
         var prev = [Float](repeating: 0, count: d * n)
-        for i in 0..<n { for c in 0..<d { prev[c * n + i] = enc[i * d + c] } }
         var side = g
-        for (stage, level) in levels.reversed().enumerated() where stage < convs.count {
-            let s = level.side
-            var cur = level.data
-            for c in 0..<d {
-                for y in 0..<s {
-                    let sy = y * side / s
-                    for x in 0..<s { cur[(c * s + y) * s + x] += prev[(c * side + sy) * side + x * side / s] }
-                }
-            }
-            var out = [Float](repeating: 0, count: d * s * s)
-            cur.withUnsafeBufferPointer { cp in
-                out.withUnsafeMutableBufferPointer { op in
-                    if let cb = cp.baseAddress, let ob = op.baseAddress {
-                        runConv(convs[stage], cb, height: s, width: s, ob, ws: ws, scratchSlot: SAM3Slot.pix.rawValue)
+        HieraProfile.time("seg head: pixel decoder") {
+            // The coarsest level, channel-major.
+            for i in 0..<n { for c in 0..<d { prev[c * n + i] = enc[i * d + c] } }
+            for (stage, level) in levels.reversed().enumerated() where stage < convs.count {
+                let s = level.side
+                var cur = level.data
+                for c in 0..<d {
+                    for y in 0..<s {
+                        let sy = y * side / s
+                        for x in 0..<s { cur[(c * s + y) * s + x] += prev[(c * side + sy) * side + x * side / s] }
                     }
                 }
+                var out = [Float](repeating: 0, count: d * s * s)
+                cur.withUnsafeBufferPointer { cp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        if let cb = cp.baseAddress, let ob = op.baseAddress {
+                            runConv(convs[stage], cb, height: s, width: s, ob, ws: ws, scratchSlot: SAM3Slot.pix.rawValue)
+                        }
+                    }
+                }
+                Self.groupNormReLU(&out, channels: d, pixels: s * s, groups: 8, norm: norms[stage])
+                prev = out
+                side = s
             }
-            Self.groupNormReLU(&out, channels: d, pixels: s * s, groups: 8, norm: norms[stage])
-            prev = out
-            side = s
         }
-        var inst = [Float](repeating: 0, count: d * side * side)
-        prev.withUnsafeBufferPointer { pp in
-            inst.withUnsafeMutableBufferPointer { ip in
-                if let pb = pp.baseAddress, let ib = ip.baseAddress {
-                    runConv(instance, pb, height: side, width: side, ib, ws: ws, scratchSlot: SAM3Slot.pix.rawValue)
+        // instance_seg_head is a 1×1 convolution (W, b) and each mask the query's embedding e dotted
+        // with its output: e·(W p + b) = (eᵀW)·p + e·b, so the embeddings go through W (k × d × d)
+        // instead of every pixel (d × d per pixel), and only the selected queries' masks are made.
+        let k = select.count, pixels = side * side
+        var logits = [Float](repeating: 0, count: k * pixels)
+        guard k > 0 else { return (logits, side) }
+        HieraProfile.time("seg head: mask embeddings and products") {
+            var chosen = [Float](repeating: 0, count: k * d)
+            for (i, q) in select.enumerated() { for c in 0..<d { chosen[i * d + c] = queries[q * d + c] } }
+            let emb = maskEmbed(chosen, rows: k)
+            var folded = [Float](repeating: 0, count: k * d)
+            emb.withUnsafeBufferPointer { eb in
+                folded.withUnsafeMutableBufferPointer { fb in
+                    guard let e = eb.baseAddress, let f = fb.baseAddress else { return }
+                    Gemm.sgemm(m: k, n: d, k: d, a: e, lda: d, b: instance.w.pointer, ldb: d, c: f, ldc: d)
                 }
             }
-        }
-        let emb = maskEmbed(queries, rows: nq)
-        var logits = [Float](repeating: 0, count: nq * side * side)
-        emb.withUnsafeBufferPointer { eb in
-            inst.withUnsafeBufferPointer { ib in
-                logits.withUnsafeMutableBufferPointer { lb in
-                    guard let e = eb.baseAddress, let i = ib.baseAddress, let o = lb.baseAddress else { return }
-                    Gemm.sgemm(m: nq, n: side * side, k: d, a: e, lda: d, b: i, ldb: side * side, c: o, ldc: side * side)
+            folded.withUnsafeBufferPointer { fb in
+                prev.withUnsafeBufferPointer { pb in
+                    logits.withUnsafeMutableBufferPointer { lb in
+                        guard let f = fb.baseAddress, let p = pb.baseAddress, let o = lb.baseAddress else { return }
+                        for i in 0..<k {
+                            var offset: Float = 0
+                            if let b = instance.b { for c in 0..<d { offset += emb[i * d + c] * b[c] } }
+                            (o + i * pixels).initialize(repeating: offset, count: pixels)
+                        }
+                        Gemm.sgemm(m: k, n: pixels, k: d, a: f, lda: d, b: p, ldb: pixels, beta: 1, c: o, ldc: pixels)
+                    }
                 }
             }
         }
