@@ -38,7 +38,11 @@ public final class EmbeddingCache: Sendable {
     }
 
     /// Whether a verified entry for `key` is on disk (a bad one is removed, as `load` does).
-    public func contains(key: String, model: SAMModel) -> Bool { load(key: key, model: model) != nil }
+    /// `stretched`: the entry is of an image stretched over the whole input square (MedSAM's
+    /// preprocessing), not scaled to fit and padded as SAM's.
+    public func contains(key: String, model: SAMModel, stretched: Bool = false) -> Bool {
+        load(key: key, model: model, stretched: stretched) != nil
+    }
 
     /// Bytes of one entry for `model`: what a folder of images will need.
     public static func entryBytes(model: SAMModel) -> Int {
@@ -66,10 +70,10 @@ public final class EmbeddingCache: Sendable {
     func path(_ key: String) -> String { directory + "/" + key + ".emb" }
 
     /// The cached embedding for `key`, or nil (absent or bad; a bad entry is removed).
-    public func load(key: String, model: SAMModel) -> SAMEmbedding? {
+    public func load(key: String, model: SAMModel, stretched: Bool = false) -> SAMEmbedding? {
         let p = path(key)
         guard let bytes = try? FileIO.read(p, maxBytes: 64 << 20) else { return nil }
-        guard let e = decode(bytes, model: model) else {
+        guard let e = decode(bytes, model: model, stretched: stretched) else {
             unlink(p)
             return nil
         }
@@ -110,7 +114,7 @@ public final class EmbeddingCache: Sendable {
         return out
     }
 
-    func decode(_ b: [UInt8], model: SAMModel) -> SAMEmbedding? {
+    func decode(_ b: [UInt8], model: SAMModel, stretched: Bool = false) -> SAMEmbedding? {
         let count = model.featureShape.reduce(1, *)
         return b.withUnsafeBytes { raw -> SAMEmbedding? in
             func u32(_ at: Int) -> Int? {
@@ -127,12 +131,16 @@ public final class EmbeddingCache: Sendable {
             hash.add(UnsafeRawBufferPointer(rebasing: raw[0..<(data + 4 * count)]))
             let stored = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: data + 4 * count, as: UInt64.self))
             guard stored == hash.value else { return nil }
-            let expected = model.inputSize(width: w, height: h)
+            let expected = stretched ? (width: model.imageSize, height: model.imageSize) : model.inputSize(width: w, height: h)
             guard w > 0, h > 0, expected.width == iw, expected.height == ih else { return nil }
             var f = [Float](repeating: 0, count: count)
             f.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[data..<(data + 4 * count)])) }
             guard f.allSatisfy(\.isFinite) else { return nil }
-            return try? model.embedding(features: Tensor(shape: model.featureShape, data: f), originalWidth: w, originalHeight: h)
+            guard let e = try? model.embedding(features: Tensor(shape: model.featureShape, data: f), originalWidth: w, originalHeight: h) else {
+                return nil
+            }
+            return SAMEmbedding(features: e.features, originalWidth: w, originalHeight: h, inputWidth: iw, inputHeight: ih,
+                                modelFingerprint: e.modelFingerprint, decoderCache: e.decoderCache)
         }
     }
 

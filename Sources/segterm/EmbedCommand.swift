@@ -27,7 +27,7 @@ struct Embed: ParsableCommand {
     @Argument(help: "A folder of images, or a workspace with a segterm.toml.")
     var folder: String
 
-    @Option(help: "A SAM or MobileSAM checkpoint (default: the workspace's model).")
+    @Option(help: "A SAM, MobileSAM or SAM 2.1 checkpoint, or medsam:CHECKPOINT for MedSAM's own preprocessing (default: the workspace's model).")
     var model: String?
 
     @Option(help: "Images encoded at once; the cores are shared among them.")
@@ -55,7 +55,9 @@ struct Embed: ParsableCommand {
         guard !images.isEmpty else { return }
         let jobs = min(self.jobs, Threads.coreCount, images.count)
         Threads.configure(max(1, Threads.coreCount / jobs))
-        let sam = try SAMModel.load(checkpoint: checkpoint)
+        let medSAM = ModelRegistry.medSAMCheckpoint(checkpoint)
+        let sam = try SAMModel.load(checkpoint: medSAM ?? checkpoint)
+        if medSAM != nil { _ = try MedSAMSegmenter(model: sam) }  // refuses a checkpoint MedSAM cannot be
         let cache = EmbeddingCache(directory: EmbeddingCache.defaultDirectory)
         let needed = images.count * EmbeddingCache.entryBytes(model: sam)
         if needed > cache.maxBytes {
@@ -63,7 +65,7 @@ struct Embed: ParsableCommand {
                 + "\(megabytes(cache.maxBytes)) MB: the oldest will be evicted (raise SEGTERM_CACHE_MAX_MB)")
         }
         let bar = ProgressBar("embedding", minimumTotal: 1)
-        let summary = EmbeddingPrecompute.run(images: images, model: sam, cache: cache, jobs: jobs, limits: imageOptions.limits,
+        let summary = EmbeddingPrecompute.run(images: images, model: sam, pipeline: medSAM == nil ? .sam : .medSAM, cache: cache, jobs: jobs, limits: imageOptions.limits,
                                               progress: bar.callback)
         for failure in summary.failed { printError("segterm: \(failure.path): \(failure.reason)") }
         let perImage = summary.embedded > 0 ? String(format: ", %.2f s per image (%d jobs)", summary.encodeSeconds / Double(summary.embedded), jobs) : ""

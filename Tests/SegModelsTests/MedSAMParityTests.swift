@@ -95,6 +95,36 @@ struct MedSAMParityTests {
         #expect(reference.contains(true) && reference.contains(false))
     }
 
+    /// A MedSAM entry is the whole input square whatever the image's shape: the cache once took a
+    /// non-square image's entry for a damaged SAM entry and deleted it at every load.
+    @Test("MedSAM embeddings in the cache: a non-square image's entry is kept, loaded and decodes as a fresh one; SAM's stays apart")
+    func cache() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("segterm-medsam-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = EmbeddingCache(directory: folder.path)
+        let image = try loadRGB(Self.dir.appendingPathComponent("phantom.png").path)
+        let model = try SAMModel.load(checkpoint: Self.checkpoint)
+        let box = PromptBox(x0: 30, y0: 25, x1: 110, y1: 100)
+        let fresh = try MedSAMSegmenter(model: model)
+        let expected = try fresh.segment(try fresh.prepare(image), prompts: Prompts(box: box), previous: nil, multimask: false)
+
+        let summary = EmbeddingPrecompute.run(images: [Self.dir.appendingPathComponent("phantom.png").path], model: model,
+                                              pipeline: .medSAM, cache: cache)
+        #expect(summary.embedded == 1 && summary.failed.isEmpty)
+        let again = EmbeddingPrecompute.run(images: [Self.dir.appendingPathComponent("phantom.png").path], model: model,
+                                            pipeline: .medSAM, cache: cache)
+        #expect(again.alreadyCached == 1 && again.embedded == 0)
+        let key = EmbeddingCache.key(image: image, model: MedSAMSegmenter.cacheTag(of: model))
+        let hit = try #require(cache.load(key: key, model: model, stretched: true))
+        #expect(hit.inputWidth == model.imageSize && hit.inputHeight == model.imageSize)
+        let cached = try MedSAMSegmenter(model: model, cache: cache)
+        let fromCache = try cached.segment(try cached.prepare(image), prompts: Prompts(box: box), previous: nil, multimask: false)
+        #expect(fromCache.first?.mask == expected.first?.mask && fromCache.first?.score == expected.first?.score)
+        // SAM's own entry of the same image is another key; MedSAM's is no SAM entry.
+        #expect(!cache.contains(key: EmbeddingCache.key(image: image, model: model.fingerprint), model: model))
+        #expect(cache.load(key: key, model: model, stretched: true) != nil)
+    }
+
     @Test("medsam: selects the pipeline; bad specs and non-ViT checkpoints are typed errors")
     func registry() throws {
         #expect(ModelRegistry.medSAMCheckpoint("MedSAM:/a/b.pth") == "/a/b.pth")

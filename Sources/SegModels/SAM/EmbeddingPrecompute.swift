@@ -28,7 +28,7 @@ public enum EmbeddingPrecompute {
 
     /// Embeds `images` with `jobs` images at once (each job's encoder gets its share of the
     /// cores). `progress` is called with (done, total) after each image, from any thread.
-    public static func run(images: [String], model: SAMModel, cache: EmbeddingCache, jobs: Int = 1,
+    public static func run(images: [String], model: SAMModel, pipeline: Pipeline = .sam, cache: EmbeddingCache, jobs: Int = 1,
                            limits: ImageFile.Limits = .standard,
                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> Summary {
         let start = DispatchTime.now()
@@ -37,7 +37,7 @@ public enum EmbeddingPrecompute {
         summary.bytesPerEntry = EmbeddingCache.entryBytes(model: model)
         let tally = Mutex(summary)
         ParallelFor.run(images.count, workers: jobs) { index in
-            let outcome = embedOne(images[index], model: model, cache: cache, limits: limits)
+            let outcome = embedOne(images[index], model: model, pipeline: pipeline, cache: cache, limits: limits)
             let done = tally.withLock { $0.record(outcome, path: images[index]) }
             progress?(done, images.count)
         }
@@ -47,19 +47,31 @@ public enum EmbeddingPrecompute {
         return summary
     }
 
+    /// Whose image path the entries are for: SAM's, or MedSAM's (`medsam:`, its own preprocessing),
+    /// keyed apart as the segmenters key them, so the workbench finds them.
+    public enum Pipeline: Sendable {
+        case sam, medSAM
+
+        func tag(_ model: SAMModel) -> String { self == .sam ? model.fingerprint : MedSAMSegmenter.cacheTag(of: model) }
+
+        func prepare(_ model: SAMModel, _ image: RGBImage) throws -> SAMEmbedding {
+            self == .sam ? try model.prepare(image) : try model.prepareMedSAM(image)
+        }
+    }
+
     enum Outcome {
         case cached
         case embedded(seconds: Double)
         case failed(String)
     }
 
-    static func embedOne(_ path: String, model: SAMModel, cache: EmbeddingCache, limits: ImageFile.Limits) -> Outcome {
+    static func embedOne(_ path: String, model: SAMModel, pipeline: Pipeline, cache: EmbeddingCache, limits: ImageFile.Limits) -> Outcome {
         let start = DispatchTime.now()
         do {
             let image = try ImageFile.read(path, limits: limits).rgbImage()
-            let key = EmbeddingCache.key(image: image, model: model.fingerprint)
-            if cache.contains(key: key, model: model) { return .cached }
-            let embedding = try model.prepare(image)
+            let key = EmbeddingCache.key(image: image, model: pipeline.tag(model))
+            if cache.contains(key: key, model: model, stretched: pipeline == .medSAM) { return .cached }
+            let embedding = try pipeline.prepare(model, image)
             guard cache.store(embedding, key: key) else {
                 return .failed("the cache in \(cache.directory) did not keep the entry (not writable, or full)")
             }

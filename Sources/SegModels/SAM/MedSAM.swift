@@ -145,12 +145,13 @@ public struct MedSAMSegmenter: PromptableSegmenter {
     public var name: String { model.config.name == "vit_b" ? "medsam_vit_b" : "medsam_" + model.config.name }
 
     /// The cache key's model part: MedSAM's embedding of an image is not SAM's of the same weights.
-    var cacheTag: String { model.fingerprint + "-medsam" }
+    static func cacheTag(of model: SAMModel) -> String { model.fingerprint + "-medsam" }
+    var cacheTag: String { Self.cacheTag(of: model) }
 
     public func prepare(_ image: RGBImage) throws -> SAMEmbedding {
         guard let cache else { return try model.prepareMedSAM(image) }
         let key = EmbeddingCache.key(image: image, model: cacheTag)
-        if let hit = cache.load(key: key, model: model) { return hit }  // MedSAM's decoding reads only the original size
+        if let hit = cache.load(key: key, model: model, stretched: true) { return hit }
         let e = try model.prepareMedSAM(image)
         cache.store(e, key: key)
         return e
