@@ -67,21 +67,8 @@ extension SAMModel {
     /// and predicted IoU. Points (MedSAM was trained on boxes; its prompt encoder takes points as
     /// SAM's does) are scaled as the box.
     public func predictMedSAM(_ e: SAMEmbedding, points: [PromptPoint], box: PromptBox?) throws -> (lowRes: [Float], iou: Float) {
-        guard e.modelFingerprint == fingerprint else {
-            throw SegError(.invalid, file: checkpoint, "the embedding was made by another model (\(e.modelFingerprint))")
-        }
-        guard !points.isEmpty || box != nil else { throw SegError(.invalid, file: "", "empty prompt: give a box or a point") }
+        try checkPrompts(e, points: points, box: box)
         let W = Double(e.originalWidth), H = Double(e.originalHeight), S = Double(imageSize)
-        for p in points {
-            guard p.x.isFinite, p.y.isFinite, p.x >= 0, p.y >= 0, p.x < W, p.y < H else {
-                throw SegError(.invalid, file: "", "point (\(p.x), \(p.y)) is outside the \(e.originalWidth)x\(e.originalHeight) image")
-            }
-        }
-        if let b = box {
-            guard [b.x0, b.y0, b.x1, b.y1].allSatisfy(\.isFinite), b.x0 >= 0, b.y0 >= 0, b.x1 <= W, b.y1 <= H else {
-                throw SegError(.invalid, file: "", "box [\(b.x0), \(b.y0), \(b.x1), \(b.y1)] is outside the \(e.originalWidth)x\(e.originalHeight) image")
-            }
-        }
         // box_np / np.array([W, H, W, H]) * 1024 in float64, then float32 (torch.as_tensor).
         let pts = points.map { (x: Float($0.x / W * S), y: Float($0.y / H * S), label: $0.positive ? 1 : 0) }
         let bx = box.map { (Float($0.x0 / W * S), Float($0.y0 / H * S), Float($0.x1 / W * S), Float($0.y1 / H * S)) }

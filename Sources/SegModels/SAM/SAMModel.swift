@@ -206,13 +206,13 @@ public final class SAMModel: Sendable {
                              lowResLogits: Tensor(shape: [low.iou.count, lowResSide, lowResSide], data: low.lowRes), logits: logits)
     }
 
-    /// The decoder alone (no upsampling): low-resolution logits and IoUs.
-    public func predictLowRes(_ e: SAMEmbedding, points: [PromptPoint], box: PromptBox?, maskInput: [Float]?,
-                              multimask: Bool) throws -> (lowRes: [Float], iou: [Float]) {
+    /// The prompts fit the embedding: made by this model, not empty, every point and the box
+    /// inside the original image.
+    func checkPrompts(_ e: SAMEmbedding, points: [PromptPoint], box: PromptBox?, hasMaskInput: Bool = false) throws {
         guard e.modelFingerprint == fingerprint else {
             throw SegError(.invalid, file: checkpoint, "the embedding was made by another model (\(e.modelFingerprint))")
         }
-        guard !points.isEmpty || box != nil || maskInput != nil else {
+        guard !points.isEmpty || box != nil || hasMaskInput else {
             throw SegError(.invalid, file: "", "empty prompt: give at least one point or a box")
         }
         let W = Double(e.originalWidth), H = Double(e.originalHeight)
@@ -226,6 +226,12 @@ public final class SAMModel: Sendable {
                 throw SegError(.invalid, file: "", "box [\(b.x0), \(b.y0), \(b.x1), \(b.y1)] is outside the \(e.originalWidth)x\(e.originalHeight) image")
             }
         }
+    }
+
+    /// The decoder alone (no upsampling): low-resolution logits and IoUs.
+    public func predictLowRes(_ e: SAMEmbedding, points: [PromptPoint], box: PromptBox?, maskInput: [Float]?,
+                              multimask: Bool) throws -> (lowRes: [Float], iou: [Float]) {
+        try checkPrompts(e, points: points, box: box, hasMaskInput: maskInput != nil)
         if let m = maskInput, m.count != lowResSide * lowResSide {
             throw SegError(.invalid, file: "", "mask input has \(m.count) values, expected \(lowResSide)x\(lowResSide)")
         }
@@ -234,7 +240,7 @@ public final class SAMModel: Sendable {
             return (r.lowRes, r.iou)
         }
         // apply_coords: float64 scaling to the resized frame, then float32.
-        let sx = Double(e.inputWidth) / W, sy = Double(e.inputHeight) / H
+        let sx = Double(e.inputWidth) / Double(e.originalWidth), sy = Double(e.inputHeight) / Double(e.originalHeight)
         let pts = points.map { (x: Float($0.x * sx), y: Float($0.y * sy), label: $0.positive ? 1 : 0) }
         let bx = box.map { (Float($0.x0 * sx), Float($0.y0 * sy), Float($0.x1 * sx), Float($0.y1 * sy)) }
         let sparse = decoder.sparseEmbeddings(points: pts, box: bx)
