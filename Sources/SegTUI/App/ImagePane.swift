@@ -135,13 +135,7 @@ extension Workbench {
         commit(.visit(image: entry.name), &s, &effects)  // moves the prompts in progress to their image's draft
         enterProposals(&s)
         s.groundTruth = nil
-        s.image = nil
-        s.imageError = nil
-        for i in s.lanes.indices {
-            s.lanes[i].reset()
-            s.lanes[i].prepared = false
-            s.lanes[i].activity = .loading
-        }
+        s.unloadImage()
         s.selectedObject = nil
         s.boxStart = nil
         s.viewport = .fit
@@ -195,5 +189,18 @@ extension Workbench {
         if y < layout.originY || y > layout.originY + spanY { cy = y }
         s.viewport.centerX = cx
         s.viewport.centerY = cy
+    }
+}
+
+extension WorkbenchState {
+    /// Drops the shown image before another is loaded: every lane starts over and waits for it.
+    mutating func unloadImage() {
+        image = nil
+        imageError = nil
+        for i in lanes.indices {
+            lanes[i].reset()
+            lanes[i].prepared = false
+            lanes[i].activity = .loading
+        }
     }
 }

@@ -63,13 +63,7 @@ extension Workbench {
     /// stay and are decoded again once the models have prepared the new image.
     static func reopenSlice(_ s: inout WorkbenchState, _ effects: inout [WorkbenchEffect]) {
         guard let entry = s.currentEntry else { return }
-        s.image = nil
-        s.imageError = nil
-        for i in s.lanes.indices {
-            s.lanes[i].reset()
-            s.lanes[i].prepared = false
-            s.lanes[i].activity = .loading
-        }
+        s.unloadImage()
         effects.append(.open(index: s.current, path: entry.path))
     }
 
