@@ -239,6 +239,9 @@ struct Eval: ParsableCommand {
         var clock = PhaseClock()
         var request = options.request(predictions: pred)
         request.progress = ProgressBar("evaluating").callback
+        // The report is all this command writes: COCO JSON inputs are evaluated a batch of images
+        // at a time, in memory that does not grow with the data set.
+        request.streamInstances = true
         let shard = try sharding.resolve()
         if shard != nil || partialOut != nil {
             guard let partialOut else { throw ValidationError("--shard writes a partial result: give --partial-out PART") }

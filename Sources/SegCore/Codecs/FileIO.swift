@@ -57,6 +57,27 @@ public enum FileIO {
         return bytes
     }
 
+    /// At most the first `count` bytes of a file (fewer when it is shorter), or nil when it cannot
+    /// be read: what format sniffing needs, without reading a results file of gigabytes whole.
+    public static func head(_ path: String, count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
+        var bytes = [UInt8](repeating: 0, count: max(count, 0))
+        var filled = 0
+        while filled < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { return nil }
+            if got == 0 { break }
+            filled += got
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+
     /// Writes through a temporary file in the same folder, fsyncs it, renames it over `path` and
     /// fsyncs the folder: a reader sees the old file or the new one, never a half-written one.
     /// A path that is no regular file (`/dev/null`, `/dev/stdout`, a FIFO) is written into as it

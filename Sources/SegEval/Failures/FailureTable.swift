@@ -325,70 +325,11 @@ extension FailureTable {
 
     /// The query's class filter is already checked.
     static func instanceFailures(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery) -> FailureTable {
-        let annotations = inputs.groundTruth.annotations
-        let detections = inputs.results.detections
-        let t0 = ev.params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
-        let imageRank = nameRanks(ev.images.map { $0.fileName.isEmpty ? String($0.id) : $0.fileName })
-        let ranges = ev.params.areaRanges
-        func bucket(_ area: Double) -> SizeBucket? { FailureRow.sizeBucket(area, ranges: ranges) }
-        let classOK = ev.categories.map { query.admits(classId: $0.id, className: $0.name) }
-        // What each kept key refers to: (cell, item), item >= 0 a detection slot, < 0 a ground truth.
-        var refs: [(cell: Int32, item: Int32, iou: Double)] = []
-        var keys: [FailureSortKey] = []
-        // When no row is wanted, counting is all there is to do.
-        let countOnly = query.limit <= 0
-        var tally = [Int](repeating: 0, count: FailureRow.Kind.allCases.count)
-        func add(_ kind: FailureRow.Kind, iou: Double, score: Double, area: Double, cell c: Int, item: Int) {
-            guard query.admits(kind: kind, sizeBucket: bucket(area)) else { return }
-            if countOnly { tally[kind.index] += 1; return }
-            keys.append(FailureSortKey(kind: kind, iou: iou, score: score, area: area, image: imageRank[ev.cells[c].imageIndex],
-                                       handle: refs.count))
-            refs.append((Int32(c), Int32(item), iou))
-        }
-        // A row's `ref`, made only for the rows written and for full ties in the sort.
-        func reference(_ handle: Int) -> String {
-            let r = refs[handle], cell = ev.cells[Int(r.cell)]
-            if r.item < 0 { return "annotation \(annotations[Int(cell.groundTruths[Int(-r.item - 1)])].id)" }
-            return "results[\(cell.detections[Int(r.item)])]"
-        }
-        for (c, cell) in ev.cells.enumerated() where classOK[cell.categoryIndex] {
-            let D = cell.detectionCount, G = cell.groundTruthCount
-            // Ignored ground truth (crowd; LVIS's `ignore`) is never missed; area range "all" is a = 0.
-            for g in 0..<G where !cell.gtIgnored[g] && !cell.gtMatched[t0 * G + g] {
-                var best = 0.0
-                for d in 0..<D { best = max(best, cell.ious[d * G + g]) }
-                add(.missed, iou: best, score: FailureSortKey.noScore, area: cell.gtAreas[g], cell: c, item: -(g + 1))
-            }
-            for d in 0..<D {
-                let f = cell.flags[t0 * D + d]  // area range "all" is a = 0
-                // Matched to a ground truth with id 0: pycocotools counts it as unmatched (the
-                // number is kept), but it is no failure.
-                if f & 3 != 0 || cell.matches[t0 * D + d] >= 0 { continue }
-                let (kind, iou) = detectionError(cell, d: d, t0: t0)
-                add(kind, iou: iou, score: cell.scores[d], area: cell.dtAreas[d], cell: c, item: d)
-            }
-        }
-        if countOnly { return FailureTable(tally: tally, query: query) }
-        return FailureTable(keys: keys, query: query, reference: reference) { handle in
-            let r = refs[handle]
-            let cell = ev.cells[Int(r.cell)]
-            let image = ev.images[cell.imageIndex], category = ev.categories[cell.categoryIndex]
-            let gt = inputs.groundTruth
-            let name = image.fileName.isEmpty ? gt.idText(image) : image.fileName
-            // A string id has no number to report; the row names the image by file (or its id text).
-            let imageId: Int? = gt.imageIdNames.isEmpty ? image.id : nil
-            if r.item < 0 {
-                let g = Int(-r.item - 1), ann = annotations[Int(cell.groundTruths[g])]
-                return FailureRow(image: name, imageId: imageId, classId: category.id, className: category.name,
-                                  sizeBucket: bucket(cell.gtAreas[g]), area: cell.gtAreas[g], iou: r.iou, score: nil,
-                                  kind: .missed, box: ann.bbox, reference: reference(handle))
-            }
-            let d = Int(r.item), index = Int(cell.detections[d])
-            return FailureRow(image: name, imageId: imageId, classId: category.id, className: category.name,
-                              sizeBucket: bucket(cell.dtAreas[d]), area: cell.dtAreas[d], iou: r.iou,
-                              score: cell.scores[d], kind: detectionError(cell, d: d, t0: t0).kind,
-                              box: detections[index].bbox ?? maskBox(index, image, inputs), reference: reference(handle))
-        }
+        let found = InstanceFailureKeys(params: ev.params, images: ev.images, categories: ev.categories, cells: ev.cells,
+                                        inputs: inputs, query: query,
+                                        imageRank: nameRanks(ev.images.map { $0.fileName.isEmpty ? String($0.id) : $0.fileName }))
+        if query.limit <= 0 { return FailureTable(tally: found.tally, query: query) }
+        return FailureTable(keys: found.keys, query: query, reference: found.reference, row: found.row)
     }
 
     /// An unmatched detection's error type and the IoU that decided it, TIDE's way.

@@ -231,8 +231,9 @@ public enum LabelMeReader {
 
     /// A quick look at a JSON file's start: LabelMe files have `"shapes"` near the top.
     static func looksLikeLabelMe(_ path: String) -> Bool {
-        guard let bytes = try? FileIO.read(path, maxBytes: 1 << 31) else { return false }
-        let head = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        // Only the head: this runs on every JSON file handed to `eval`, results files of gigabytes included.
+        guard let bytes = FileIO.head(path, count: 4096) else { return false }
+        let head = String(decoding: bytes, as: UTF8.self)
         return head.contains("\"shapes\"") && !head.contains("\"annotations\"")
     }
 }

@@ -24,14 +24,23 @@ public struct COCOEvaluation: Sendable {
 
     init(params: COCOEvalParams, inputs: COCOInputs, images: [COCOImage], categories: [COCOCategory],
          cells: [COCOImageCategoryEval], workers: Int) {
+        var clock = PhaseClock()
+        let (precision, recall) = Self.accumulate(params: params, categoryCount: categories.count, cells: cells, workers: workers)
+        clock.lap("  accumulate proper")
+        self.init(params: params, inputs: inputs, images: images, categories: categories, cells: cells,
+                  precision: precision, recall: recall)
+    }
+
+    /// An evaluation whose tables are already accumulated (the streamed evaluation's, which keeps
+    /// no cells: `cells` is then empty).
+    init(params: COCOEvalParams, inputs: COCOInputs, images: [COCOImage], categories: [COCOCategory],
+         cells: [COCOImageCategoryEval], precision: COCOTable, recall: COCOTable) {
         self.params = params
         self.inputs = inputs
         self.images = images
         self.categories = categories
         self.cells = cells
         var clock = PhaseClock()
-        let (precision, recall) = Self.accumulate(params: params, categoryCount: categories.count, cells: cells, workers: workers)
-        clock.lap("  accumulate proper")
         self.precision = precision
         self.recall = recall
         summary = Self.summarize(params: params, precision: precision, recall: recall, categories: categories, only: nil)
@@ -56,21 +65,27 @@ public struct COCOEvaluation: Sendable {
     /// pycocotools' `accumulate`. Categories are independent, so they run in parallel.
     static func accumulate(params: COCOEvalParams, categoryCount K: Int, cells: [COCOImageCategoryEval],
                            workers: Int) -> (precision: COCOTable, recall: COCOTable) {
-        let T = params.iouThresholds.count, R = params.recallThresholds.count
-        let A = params.areaRanges.count, M = params.maxDets.count
         var byCategory = [[Int]](repeating: [], count: K)
         for (i, cell) in cells.enumerated() { byCategory[cell.categoryIndex].append(i) }
         let members = byCategory
-        var clock = PhaseClock()
-        defer { clock.lap("    assemble") }
-        let perCategory: [(precision: COCOTable, recall: COCOTable)]
         do {
-            perCategory = try Parallel.map(K, workers: workers, block: 1) { (k) throws(SegError) in
+            return try accumulate(params: params, categoryCount: K, workers: workers) { (k) throws(SegError) in
                 accumulateCategory(params: params, cells: cells, members: members[k])
             }
         } catch {
             preconditionFailure("accumulate does not throw")
         }
+    }
+
+    /// The same with each category's tables from `category` (its cells may come from a file).
+    static func accumulate(params: COCOEvalParams, categoryCount K: Int, workers: Int,
+                           category: @Sendable (Int) throws(SegError) -> (precision: COCOTable, recall: COCOTable))
+        throws(SegError) -> (precision: COCOTable, recall: COCOTable) {
+        let T = params.iouThresholds.count, R = params.recallThresholds.count
+        let A = params.areaRanges.count, M = params.maxDets.count
+        var clock = PhaseClock()
+        defer { clock.lap("    assemble") }
+        let perCategory = try Parallel.map(K, workers: workers, block: 1) { (k) throws(SegError) in try category(k) }
         clock.lap("    per category")
         var precision = COCOTable(iouThresholds: T, recallPoints: R, categories: K, areaRanges: A, maxDets: M)
         var recall = COCOTable(iouThresholds: T, categories: K, areaRanges: A, maxDets: M)

@@ -242,23 +242,39 @@ public enum COCOReader {
     }
 
     static func validate(_ gt: COCOGroundTruth) throws(SegError) {
-        let file = gt.file
-        var imageSizes: [Int: (Int, Int)] = [:]
-        for (i, image) in gt.images.enumerated() {
-            guard imageSizes[image.id] == nil else { throw SegError(.invalid, file: file, "images[\(i)]: duplicate image id \(image.id)") }
-            guard image.width > 0, image.height > 0, image.width <= 1 << 20, image.height <= 1 << 20 else {
-                throw SegError(.invalid, file: file, "images[\(i)] (id \(image.id)): bad size \(image.width)x\(image.height)")
+        var check = try GroundTruthCheck(gt)
+        for (i, ann) in gt.annotations.enumerated() { try check.check(ann, index: i) }
+    }
+
+    /// The ground truth's images and categories checked (unique ids, sane sizes), and what each
+    /// annotation is then checked against; `check` is called once per annotation, in file order.
+    struct GroundTruthCheck {
+        let file: String
+        let imageSizes: [Int: (Int, Int)]
+        let categoryIds: Set<Int>
+        private var annotationIds = Set<Int>()
+
+        init(_ gt: COCOGroundTruth) throws(SegError) {
+            file = gt.file
+            var imageSizes: [Int: (Int, Int)] = [:]
+            for (i, image) in gt.images.enumerated() {
+                guard imageSizes[image.id] == nil else { throw SegError(.invalid, file: file, "images[\(i)]: duplicate image id \(image.id)") }
+                guard image.width > 0, image.height > 0, image.width <= 1 << 20, image.height <= 1 << 20 else {
+                    throw SegError(.invalid, file: file, "images[\(i)] (id \(image.id)): bad size \(image.width)x\(image.height)")
+                }
+                imageSizes[image.id] = (image.height, image.width)
             }
-            imageSizes[image.id] = (image.height, image.width)
-        }
-        var categoryIds = Set<Int>()
-        for (i, category) in gt.categories.enumerated() {
-            guard categoryIds.insert(category.id).inserted else {
-                throw SegError(.invalid, file: file, "categories[\(i)]: duplicate category id \(category.id)")
+            var categoryIds = Set<Int>()
+            for (i, category) in gt.categories.enumerated() {
+                guard categoryIds.insert(category.id).inserted else {
+                    throw SegError(.invalid, file: file, "categories[\(i)]: duplicate category id \(category.id)")
+                }
             }
+            self.imageSizes = imageSizes
+            self.categoryIds = categoryIds
         }
-        var annotationIds = Set<Int>()
-        for (i, ann) in gt.annotations.enumerated() {
+
+        mutating func check(_ ann: COCOAnnotation, index i: Int) throws(SegError) {
             func entry() -> String { "annotations[\(i)] (id \(ann.id))" }
             guard annotationIds.insert(ann.id).inserted else { throw SegError(.invalid, file: file, "\(entry()): duplicate annotation id") }
             guard let size = imageSizes[ann.imageId] else { throw SegError(.invalid, file: file, "\(entry()): unknown image id \(ann.imageId)") }

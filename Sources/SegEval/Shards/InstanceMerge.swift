@@ -80,7 +80,8 @@ struct InstanceMerge {
         }
         var result = EvaluationResult(groundTruth: head.fingerprint.groundTruth, predictions: head.fingerprint.predictions,
                                       engine: .instance(report, inputs, tide: tide), failures: failures)
-        result.warnings = meta.notes + Evaluation.instanceWarnings(evaluation, groundTruth: head.fingerprint.groundTruth)
+        let zero = inputs.groundTruth.annotations.first { $0.id == 0 }
+        result.warnings = meta.notes + Evaluation.instanceWarnings(params, zeroIdImage: zero?.imageId, groundTruth: head.fingerprint.groundTruth)
         return result
     }
 

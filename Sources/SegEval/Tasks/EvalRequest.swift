@@ -48,6 +48,11 @@ public struct EvalRequest: Sendable {
     public var datasetJSON: String?
     public var surfaceMetrics = true
     public var nsdTolerance = 1.0
+    /// Instance, two COCO JSON files, no TIDE: evaluate a batch of images at a time, keeping no
+    /// per-detection records (`COCOStreamedEvaluation`), so that memory does not grow with the
+    /// data set. The result's evaluation then has no cells: for reports only (`segterm eval`),
+    /// not for comparisons or the workbench.
+    public var streamInstances = false
     /// Called with (images done, images) as the evaluation goes.
     public var progress: (@Sendable (Int, Int) -> Void)?
 

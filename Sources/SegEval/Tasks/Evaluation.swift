@@ -12,9 +12,17 @@ public enum Evaluation {
         let failures: FailureTable
         var warnings: [String] = []
         switch task {
+        case .instance where canStream(request):
+            let streamed = try streamedInstance(request)
+            warnings = instanceWarnings(streamed.report.evaluation.params, zeroIdImage: streamed.zeroIdImage,
+                                        groundTruth: request.groundTruth)
+            try checkClasses(classes, against: streamed.report.evaluation.inputs.groundTruth.categories, request)
+            failures = streamed.failures
+            engine = .instance(streamed.report, streamed.report.evaluation.inputs, tide: nil)
         case .instance:
             let (report, inputs) = try instance(request)
-            warnings = report.notes + instanceWarnings(report.evaluation, groundTruth: request.groundTruth)
+            let zero = report.evaluation.inputs.groundTruth.annotations.first { $0.id == 0 }
+            warnings = report.notes + instanceWarnings(report.evaluation.params, zeroIdImage: zero?.imageId, groundTruth: request.groundTruth)
             try checkClasses(classes, against: inputs.groundTruth.categories, request)
             failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery)
             clock.lap("failure table")
@@ -47,16 +55,17 @@ public enum Evaluation {
     }
 
     /// pycocotools' quirks that the numbers keep, said aloud.
-    static func instanceWarnings(_ ev: COCOEvaluation, groundTruth: String) -> [String] {
+    /// `zeroIdImage`: the image of the ground truth's annotation with id 0, if any.
+    static func instanceWarnings(_ params: COCOEvalParams, zeroIdImage: Int?, groundTruth: String) -> [String] {
         var out: [String] = []
-        if ev.params.evaluationProtocol == .coco, let zero = ev.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) {
-            out.append("\(groundTruth): annotation id 0 (image \(zero.imageId)): pycocotools records a match by the annotation's id and "
+        if params.evaluationProtocol == .coco, let zeroIdImage {
+            out.append("\(groundTruth): annotation id 0 (image \(zeroIdImage)): pycocotools records a match by the annotation's id and "
                        + "reads 0 as unmatched, so a detection of it counts as a false positive and the object as missed; the numbers keep "
                        + "that to equal pycocotools, the failure table does not list that detection")
         }
-        if ev.params.evaluationProtocol == .coco, ev.params.maxDets.count >= 3, !ev.params.maxDets.contains(100) {
+        if params.evaluationProtocol == .coco, params.maxDets.count >= 3, !params.maxDets.contains(100) {
             out.append("AP (pycocotools' stats[0]) reads maxDets=100 whatever --max-dets says, so it is -1 here as in pycocotools; "
-                       + "AP@\(ev.params.maxDets[2]) is the AP at your maxDets[2]")
+                       + "AP@\(params.maxDets[2]) is the AP at your maxDets[2]")
         }
         return out
     }
@@ -73,6 +82,19 @@ public enum Evaluation {
         case let (.panoptic(x), .panoptic(y)): return try Comparison.panoptic(x, y, replicates: n, seed: seed)
         case let (.volume(x), .volume(y)): return try Comparison.volume(x, y, replicates: n, seed: seed)
         default: throw SegError(.invalid, file: b.predictions, "a \(b.task.rawValue) set cannot be compared with a \(a.task.rawValue) set")
+        }
+    }
+
+    /// Whether the request may take the streamed path (`EvalRequest.streamInstances`): two COCO
+    /// JSON files and nothing that reads the cells afterwards.
+    static func canStream(_ request: EvalRequest) -> Bool {
+        request.streamInstances && !request.tide && objectFormat(request.groundTruth) == nil && objectFormat(request.predictions) == nil
+    }
+
+    static func streamedInstance(_ request: EvalRequest) throws -> COCOStreamedEvaluation.Result {
+        try COCOStreamedEvaluation.run(groundTruth: request.groundTruth, results: request.predictions, boxesOnly: request.iouType == .bbox,
+                                       failureQuery: request.failureQuery, workers: request.workers, progress: request.progress) { gt in
+            try cocoParams(request, groundTruth: gt)
         }
     }
 

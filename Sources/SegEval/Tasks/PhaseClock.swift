@@ -29,10 +29,24 @@ public struct PhaseClock {
         return resident * Int(sysconf(Int32(_SC_PAGESIZE))) / 1_000_000
     }
 
+    /// The peak resident size so far (VmHWM of /proc/self/status), in MB.
+    static func peakMB() -> Int {
+        guard let file = fopen("/proc/self/status", "r") else { return -1 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("VmHWM:") {
+                return (Int(text.dropFirst(6).filter(\.isNumber)) ?? -1000) / 1000
+            }
+        }
+        return -1
+    }
+
     public mutating func lap(_ name: String) {
         guard enabled else { return }
         let t = PhaseClock.now()
-        let line = "timing: \(name) \(Int((t - last) * 1000)) ms, resident \(PhaseClock.residentMB()) MB\n"
+        let line = "timing: \(name) \(Int((t - last) * 1000)) ms, resident \(PhaseClock.residentMB()) MB, peak \(PhaseClock.peakMB()) MB\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
         last = t

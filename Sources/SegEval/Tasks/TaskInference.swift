@@ -54,17 +54,7 @@ extension Evaluation {
 
     /// Panoptic ground truth has `segments_info` in its annotations; peek at the first megabyte.
     static func looksPanoptic(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 1 << 20)
-        var filled = 0
-        while filled < head.count {
-            let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n <= 0 { break }
-            filled += n
-        }
-        head.removeSubrange(filled...)
+        guard let head = FileIO.head(path, count: 1 << 20) else { return false }
         let needle = Array("\"segments_info\"".utf8)
         guard head.count >= needle.count else { return false }
         for start in 0...(head.count - needle.count) where head[start] == needle[0] {

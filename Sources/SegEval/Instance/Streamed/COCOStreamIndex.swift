@@ -1,0 +1,337 @@
+import SegCore
+
+/// The first pass of the streamed evaluation (`COCOStreamedEvaluation`): both COCO files read
+/// once, every entry checked as `COCOReader` checks it, and of each annotation and detection only
+/// where it starts in its file, grouped by batch of images. The second pass reads a batch's
+/// entries again from the mapped files, so that no more than one batch is ever parsed at a time.
+struct COCOStreamIndex {
+    /// Entries of one batch of images, in file order: where each starts in its file and its
+    /// position in the file's list (what messages and references name). Both only grow, so each
+    /// entry is kept as the two steps from the previous one, LEB128-coded: about 3 bytes instead of
+    /// 12 (a million detections are 3 MB, not 12 plus the arrays' slack).
+    struct EntryList: Sequence {
+        private var steps: [UInt8] = []
+        private var lastOffset = 0, lastPosition = 0
+        private(set) var count = 0
+
+        mutating func append(offset: Int, position: Int) {
+            precondition(offset >= lastOffset && position >= lastPosition, "entries out of file order")
+            Self.put(offset - lastOffset, &steps)
+            Self.put(position - lastPosition, &steps)
+            lastOffset = offset
+            lastPosition = position
+            count += 1
+        }
+
+        private static func put(_ value: Int, _ bytes: inout [UInt8]) {
+            var v = UInt(value)
+            while v >= 0x80 {
+                bytes.append(UInt8(v & 0x7F) | 0x80)
+                v >>= 7
+            }
+            bytes.append(UInt8(v))
+        }
+
+        func makeIterator() -> Iterator { Iterator(steps: steps) }
+
+        struct Iterator: IteratorProtocol {
+            let steps: [UInt8]
+            var at = 0, offset = 0, position = 0
+
+            init(steps: [UInt8]) { self.steps = steps }
+
+            mutating func next() -> (offset: Int, position: Int)? {
+                guard at < steps.count else { return nil }
+                offset += take()
+                position += take()
+                return (offset, position)
+            }
+
+            private mutating func take() -> Int {
+                var value: UInt = 0, shift: UInt = 0
+                while at < steps.count {
+                    let byte = steps[at]
+                    at += 1
+                    value |= UInt(byte & 0x7F) << shift
+                    if byte < 0x80 { break }
+                    shift += 7
+                }
+                return Int(value)
+            }
+        }
+    }
+
+    struct Batch {
+        var groundTruth = EntryList()
+        var detections = EntryList()
+    }
+
+    /// The ground truth's images and categories, and its string ids' names; no annotations.
+    let groundTruth: COCOGroundTruth
+    let gtFile: MappedInputFile
+    let resultsFile: MappedInputFile
+    let resultsPath: String
+    /// The images evaluated (all, or `--image-ids`), sorted by id: pycocotools' `imgIds` order.
+    /// Batch b holds images[b * batchSize ..< (b + 1) * batchSize].
+    let images: [COCOImage]
+    let batchSize: Int
+    private(set) var batches: [Batch] = []
+    /// pycocotools' `loadRes` takes detections' areas from their boxes when the first has one.
+    private(set) var firstHasBox = false
+    /// The string ids' names → the numbers the evaluation uses (empty for numeric ids).
+    private let numberOfName: [String: Int]
+
+    /// The evaluation's parameters, made from the ground truth's images and categories.
+    let params: COCOEvalParams
+
+    /// `boxesOnly` as `COCOReader.readBoth`'s. `parameters` makes the evaluation's parameters from
+    /// the ground truth's header; only the images of their `imageIds`, when given, are batched (an
+    /// id not in the ground truth is an error, as in `COCOInputs.keepImages`).
+    init(groundTruth gtPath: String, results resultsPath: String, boxesOnly: Bool, batchSize: Int,
+         parameters: (COCOGroundTruth) throws -> COCOEvalParams) throws {
+        precondition(batchSize > 0, "batch size must be positive")
+        gtFile = try MappedInputFile(gtPath)
+        resultsFile = try MappedInputFile(resultsPath)
+        self.resultsPath = resultsPath
+        self.batchSize = batchSize
+        let header: (gt: COCOGroundTruth, annotationsAt: Int?)
+        do {
+            header = try Self.readHeader(gtFile, file: gtPath)
+        } catch {
+            throw error.about(gtPath)
+        }
+        var clock = PhaseClock()
+        clock.lap("  ground truth's images and categories")
+        var gt = header.gt
+        gt.sources = [gtFile]
+        groundTruth = gt
+        var names: [String: Int] = [:]
+        for (number, name) in gt.imageIdNames { names[name] = number }
+        numberOfName = names
+        params = try parameters(gt)
+        var sorted = gt.images.sorted { $0.id < $1.id }
+        if let imageIds = params.imageIds {
+            let known = Set(sorted.map(\.id))
+            if let missing = imageIds.first(where: { !known.contains($0) }) {
+                throw SegError(.invalid, file: gtPath, "image id \(missing) (of --image-ids) is not in the ground truth")
+            }
+            let wanted = Set(imageIds)
+            sorted = sorted.filter { wanted.contains($0.id) }
+        }
+        images = sorted
+        var batchOfImage: [Int: Int32] = [:]
+        batchOfImage.reserveCapacity(sorted.count)
+        for (i, image) in sorted.enumerated() { batchOfImage[image.id] = Int32(i / batchSize) }
+        let batchCount = (sorted.count + batchSize - 1) / batchSize
+        // The two files at once: the ground truth's annotations on one thread, the results on the other.
+        let (gtLists, results) = try Self.scanBoth(self, annotationsAt: header.annotationsAt, batchOfImage: batchOfImage,
+                                                   batchCount: batchCount, boxesOnly: boxesOnly)
+        batches = (0..<batchCount).map { Batch(groundTruth: gtLists[$0], detections: results.lists[$0]) }
+        firstHasBox = results.firstHasBox
+        gtFile.releaseAll()
+        resultsFile.releaseAll()
+    }
+
+    private static func scanBoth(_ index: COCOStreamIndex, annotationsAt: Int?, batchOfImage: [Int: Int32], batchCount: Int,
+                                 boxesOnly: Bool) throws -> ([EntryList], (lists: [EntryList], firstHasBox: Bool)) {
+        enum Scanned { case groundTruth([EntryList]), results([EntryList], Bool) }
+        let scanned = try Parallel.map(2, workers: 2, block: 1) { (task) throws(SegError) -> Scanned in
+            if task == 0 {
+                do throws(SegError) {
+                    return .groundTruth(try index.scanAnnotations(at: annotationsAt, batchOfImage: batchOfImage, batchCount: batchCount))
+                } catch {
+                    throw error.about(index.groundTruth.file)
+                }
+            }
+            do throws(SegError) {
+                let (lists, firstHasBox) = try index.scanResults(batchOfImage: batchOfImage, batchCount: batchCount, boxesOnly: boxesOnly)
+                return .results(lists, firstHasBox)
+            } catch {
+                throw error.about(index.resultsPath)
+            }
+        }
+        // A ground-truth error is reported first, as when the ground truth is read before the results.
+        guard case .groundTruth(let gt) = scanned[0], case .results(let lists, let firstHasBox) = scanned[1] else {
+            preconditionFailure("scanBoth: tasks out of order")
+        }
+        return (gt, (lists, firstHasBox))
+    }
+
+    // MARK: Ground truth
+
+    /// Images and categories (checked, string ids numbered), and where the annotations list starts.
+    static func readHeader(_ source: MappedInputFile, file: String) throws(SegError) -> (gt: COCOGroundTruth, annotationsAt: Int?) {
+        var images: [COCOImage] = []
+        var categories: [COCOCategory] = []
+        var annotationsAt: Int?
+        var sawImages = false, sawCategories = false
+        var ids = StringImageIds()
+        var json = JSONCursor(source.bytes)
+        var released = 0
+        guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
+        var object = try json.beginObject()
+        while let key = try json.nextKey(&object) {
+            if json.key(key, is: "images") {
+                sawImages = true
+                var array = try json.beginArray()
+                while try json.nextElement(&array) { images.append(try COCOReader.readImage(&json, index: images.count, ids: &ids)) }
+            } else if json.key(key, is: "categories") {
+                sawCategories = true
+                var array = try json.beginArray()
+                while try json.nextElement(&array) { categories.append(try COCOReader.readCategory(&json, index: categories.count)) }
+            } else if json.key(key, is: "annotations") {
+                _ = json.peek()
+                annotationsAt = json.position
+                // Skipped entry by entry, handing back the pages passed: the annotations are most
+                // of the file.
+                var array = try json.beginArray()
+                while try json.nextElement(&array) {
+                    try json.skipValue()
+                    COCOReader.releaseBehind(json.position, &released, source)
+                }
+            } else {
+                try json.skipValue()
+            }
+        }
+        try json.expectEnd()
+        source.releaseAll()
+        guard sawImages else { throw SegError(.invalid, file: file, "no \"images\" list (not a COCO instances file)") }
+        guard sawCategories else { throw SegError(.invalid, file: file, "no \"categories\" list") }
+        var gt = COCOGroundTruth(file: file, images: images, categories: categories, annotations: [])
+        try ids.resolve(&gt)
+        _ = try COCOReader.GroundTruthCheck(gt)
+        return (gt, annotationsAt)
+    }
+
+    /// Every annotation checked and placed in its image's batch.
+    private func scanAnnotations(at start: Int?, batchOfImage: [Int: Int32], batchCount: Int) throws(SegError) -> [EntryList] {
+        var lists = [EntryList](repeating: EntryList(), count: batchCount)
+        guard let start else { return lists }
+        var check = try COCOReader.GroundTruthCheck(groundTruth)
+        var ids = StringImageIds()
+        var json = JSONCursor(gtFile.bytes)
+        json.position = start
+        var released = 0
+        var array = try json.beginArray()
+        var i = 0
+        while try json.nextElement(&array) {
+            let offset = json.position
+            var ann = try COCOReader.readAnnotation(&json, entry: "annotations[\(i)]", isResult: false, ids: &ids, source: gtFile)
+            ann.imageId = try groundTruthImageNumber(ann, index: i, ids: ids)
+            try check.check(ann, index: i)
+            if let b = batchOfImage[ann.imageId] { lists[Int(b)].append(offset: offset, position: i) }
+            COCOReader.releaseBehind(json.position, &released, gtFile)
+            i += 1
+        }
+        return lists
+    }
+
+    /// An annotation's image as a number (`StringImageIds.resolve`'s rules for string ids).
+    private func groundTruthImageNumber(_ ann: COCOAnnotation, index i: Int, ids: StringImageIds) throws(SegError) -> Int {
+        guard StringImageIds.isProvisional(ann.imageId) else { return ann.imageId }
+        let name = ids.name(ann.imageId)
+        guard !numberOfName.isEmpty else {
+            let number = groundTruth.images.first.map { String($0.id) } ?? "?"
+            throw SegError(.invalid, file: groundTruth.file, "image ids mix numbers (\(number)) and strings: pycocotools cannot sort them either")
+        }
+        guard let number = numberOfName[name] else {
+            throw SegError(.invalid, file: groundTruth.file, "annotations[\(i)] (id \(ann.id)): unknown image id \"\(name)\"")
+        }
+        return number
+    }
+
+    // MARK: Results
+
+    /// Every detection checked (`COCOReader.ResultCheck`) and placed in its image's batch.
+    private func scanResults(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool) throws(SegError)
+        -> (lists: [EntryList], firstHasBox: Bool) {
+        var lists = [EntryList](repeating: EntryList(), count: batchCount)
+        var firstHasBox = false
+        var check: COCOReader.ResultCheck?
+        var ids = StringImageIds()
+        var json = JSONCursor(resultsFile.bytes)
+        var released = 0
+        var i = 0
+        func readList(_ json: inout JSONCursor) throws(SegError) {
+            var array = try json.beginArray()
+            while try json.nextElement(&array) {
+                let offset = json.position
+                var d = try COCOReader.readAnnotation(&json, entry: "results[\(i)]", isResult: true, ids: &ids, source: resultsFile)
+                if i == 0 {
+                    // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
+                    firstHasBox = d.bbox != nil
+                    check = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
+                                                   checkMaskSizes: !(boxesOnly && firstHasBox))
+                }
+                d.imageId = try resultImageNumber(d, index: i, ids: ids)
+                try check?.check(&d, index: i)
+                if let b = batchOfImage[d.imageId] { lists[Int(b)].append(offset: offset, position: i) }
+                COCOReader.releaseBehind(json.position, &released, resultsFile)
+                i += 1
+            }
+        }
+        if json.peek() == UInt8(ascii: "[") {
+            try readList(&json)
+        } else if json.peek() == UInt8(ascii: "{") {
+            // Some tools wrap results as {"annotations": [...]}.
+            var object = try json.beginObject()
+            var found = false
+            while let key = try json.nextKey(&object) {
+                if json.key(key, is: "annotations") { found = true; try readList(&json) } else { try json.skipValue() }
+            }
+            guard found else { throw json.error("a COCO results file is a JSON array of detections") }
+        } else {
+            throw json.error("a COCO results file is a JSON array of detections")
+        }
+        try json.expectEnd()
+        return (lists, firstHasBox)
+    }
+
+    private func resultImageNumber(_ d: COCOAnnotation, index i: Int, ids: StringImageIds) throws(SegError) -> Int {
+        guard StringImageIds.isProvisional(d.imageId) else { return d.imageId }
+        let name = ids.name(d.imageId)
+        guard let number = numberOfName[name] else {
+            throw SegError(.invalid, file: resultsPath, "results[\(i)]: image id \"\(name)\" is not in the ground truth \(groundTruth.file)")
+        }
+        return number
+    }
+
+    // MARK: Second pass
+
+    /// Batch b's ground truth and detections parsed again, as the whole-file reader gives them
+    /// (detections numbered by their place in the file, `id` = position + 1).
+    func inputs(ofBatch b: Int) throws -> COCOInputs {
+        let batch = batches[b]
+        let first = b * batchSize
+        var gt = groundTruth
+        gt.images = Array(images[first..<min(first + batchSize, images.count)])
+        gt.annotations = try read(batch.groundTruth, from: gtFile, file: groundTruth.file, isResult: false)
+        let detections = try read(batch.detections, from: resultsFile, file: resultsPath, isResult: true)
+        var results = COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox)
+        results.sources = [resultsFile]
+        return COCOInputs(groundTruth: gt, results: results)
+    }
+
+    private func read(_ list: EntryList, from source: MappedInputFile, file: String, isResult: Bool) throws -> [COCOAnnotation] {
+        var out: [COCOAnnotation] = []
+        out.reserveCapacity(list.count)
+        var ids = StringImageIds()
+        var json = JSONCursor(source.bytes)
+        do {
+            for (offset, position) in list {
+                json.position = offset
+                var ann = try COCOReader.readAnnotation(&json, entry: isResult ? "results[\(position)]" : "annotations[\(position)]",
+                                                        isResult: isResult, ids: &ids, source: source)
+                if StringImageIds.isProvisional(ann.imageId), let number = numberOfName[ids.name(ann.imageId)] { ann.imageId = number }
+                if isResult {
+                    ann.id = Int(position) + 1
+                    ann.isCrowd = false
+                }
+                out.append(ann)
+            }
+        } catch {
+            throw error.about(file)
+        }
+        return out
+    }
+}
