@@ -13,10 +13,8 @@ struct InstanceFailureKeys {
     let reference: (Int) -> String
     let row: (Int) -> FailureRow
 
-    /// `detectionNumber`: a detection's index (into `inputs.results.detections`) as the reference
-    /// names it, `results[n]`.
     init(params: COCOEvalParams, images: [COCOImage], categories: [COCOCategory], cells: [COCOImageCategoryEval],
-         inputs: COCOInputs, query: FailureQuery, imageRank: [Int], detectionNumber: @escaping (Int) -> Int = { $0 }) {
+         inputs: COCOInputs, query: FailureQuery, imageRank: [Int]) {
         let annotations = inputs.groundTruth.annotations
         let detections = inputs.results.detections
         let t0 = params.iouThresholds.firstIndex { $0 == 0.5 } ?? 0
@@ -61,7 +59,7 @@ struct InstanceFailureKeys {
         func reference(_ handle: Int) -> String {
             let r = kept[handle], cell = cells[Int(r.cell)]
             if r.item < 0 { return "annotation \(annotations[Int(cell.groundTruths[Int(-r.item - 1)])].id)" }
-            return "results[\(detectionNumber(Int(cell.detections[Int(r.item)])))]"
+            return inputs.detectionEntry(Int(cell.detections[Int(r.item)]))
         }
         self.reference = reference
         row = { handle in

@@ -16,9 +16,9 @@ struct BoxOverlap: InstanceOverlap {
             if let b = ann.bbox {
                 box = b
             } else {
-                guard let shape = try InstanceShapes.runs(of: ann, image: image, entry: "annotations[\(g)] (id \(ann.id))",
+                guard let shape = try InstanceShapes.runs(of: ann, image: image, entry: data.annotationEntry(g),
                                                            file: data.groundTruth.file) else {
-                    throw SegError(.invalid, file: data.groundTruth.file, "annotations[\(g)] (id \(ann.id)): no \"bbox\" and no segmentation")
+                    throw SegError(.invalid, file: data.groundTruth.file, "\(data.annotationEntry(g)): no \"bbox\" and no segmentation")
                 }
                 box = InstanceShapes.box(of: shape)
             }
@@ -29,7 +29,7 @@ struct BoxOverlap: InstanceOverlap {
         dtAreas.reserveCapacity(dt.count); dtBoxes.reserveCapacity(dt.count)
         for d in dt {
             let det = detections[d]
-            let entry = "results[\(d)]"
+            let entry = data.detectionEntry(d)
             if let b = det.bbox, data.results.areaFromBox {
                 dtBoxes.append(b)
                 dtAreas.append(b.area)

@@ -81,12 +81,32 @@ public struct COCOAnnotation: Equatable, Sendable {
     /// The `ignore` field: LVIS's evaluation honours it; pycocotools overwrites it with `iscrowd`.
     public var ignore: Bool
     public var score: Double
+    /// The entry's place in its file's list (`annotations[n]`, `results[n]`), what messages and
+    /// failure references name; -1 when it came from no list (a converted format).
+    public var filePosition: Int32 = -1
 
     public init(id: Int, imageId: Int, categoryId: Int, segmentation: COCOSegmentation = .none, bbox: COCOBox? = nil,
                 area: Double? = nil, isCrowd: Bool = false, ignore: Bool = false, score: Double = 1) {
         self.id = id; self.imageId = imageId; self.categoryId = categoryId; self.segmentation = segmentation
         self.bbox = bbox; self.area = area; self.isCrowd = isCrowd; self.ignore = ignore; self.score = score
     }
+}
+
+extension COCOInputs {
+    /// How messages name ground truth g: its place in the file when known, else g.
+    func annotationEntry(_ g: Int) -> String {
+        let ann = groundTruth.annotations[g]
+        return "annotations[\(ann.filePosition >= 0 ? Int(ann.filePosition) : g)] (id \(ann.id))"
+    }
+
+    /// Detection d's place in the results file (its index when unknown): evaluations that drop
+    /// detections (LVIS, `--image-ids`) or read a batch at a time still name the file's entry.
+    func detectionPosition(_ d: Int) -> Int {
+        let det = results.detections[d]
+        return det.filePosition >= 0 ? Int(det.filePosition) : d
+    }
+
+    func detectionEntry(_ d: Int) -> String { "results[\(detectionPosition(d))]" }
 }
 
 /// A COCO instances file: images, categories and annotations, checked for consistency.

@@ -81,7 +81,8 @@ extension COCOInputs {
             let area: Double
             if areaFromBox, let box = d.bbox {
                 area = box.area
-            } else if let runs = try InstanceShapes.runs(of: d, image: image, entry: "results[\(i)]", file: resultsFile) {
+            } else if let runs = try InstanceShapes.runs(of: d, image: image, entry: "results[\(d.filePosition >= 0 ? Int(d.filePosition) : i)]",
+                                                         file: resultsFile) {
                 area = Double(InstanceShapes.area(of: runs))
             } else {
                 area = d.bbox?.area ?? 0

@@ -218,8 +218,10 @@ public enum COCOReader {
                     sawAnnotations = true
                     var array = try json.beginArray()
                     while try json.nextElement(&array) {
-                        annotations.append(try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false,
-                                                              ids: &ids, source: source))
+                        var ann = try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false,
+                                                     ids: &ids, source: source)
+                        ann.filePosition = Int32(truncatingIfNeeded: annotations.count)
+                        annotations.append(ann)
                         releaseBehind(json.position, &released, source)
                     }
                 } else if json.key(key, is: "categories") {
@@ -414,6 +416,7 @@ public enum COCOReader {
             }
             try COCOReader.checkShape(d, imageSize: size, entry: entry(), file: file, checkMaskSize: checkMaskSizes)
             d.id = i + 1
+            d.filePosition = Int32(truncatingIfNeeded: i)
             d.isCrowd = false
         }
     }

@@ -39,11 +39,12 @@ enum InstanceShapes {
     /// a KeyError), or the box's.
     static func groundTruthArea(_ ann: COCOAnnotation, index: Int, image: COCOImage, file: String) throws(SegError) -> Double {
         if let area = ann.area { return area }
-        if let runs = try runs(of: ann, image: image, entry: "annotations[\(index)] (id \(ann.id))", file: file) {
+        let position = ann.filePosition >= 0 ? Int(ann.filePosition) : index
+        if let runs = try runs(of: ann, image: image, entry: "annotations[\(position)] (id \(ann.id))", file: file) {
             return Double(area(of: runs))
         }
         if let box = ann.bbox { return box.area }
-        throw SegError(.invalid, file: file, "annotations[\(index)] (id \(ann.id)): no \"area\", segmentation or bbox")
+        throw SegError(.invalid, file: file, "annotations[\(position)] (id \(ann.id)): no \"area\", segmentation or bbox")
     }
 
     /// Runs of every ground truth and detection of one image for segm (and boundary) matching,
@@ -57,7 +58,7 @@ enum InstanceShapes {
         gtAreas.reserveCapacity(gt.count); gtRuns.reserveCapacity(gt.count)
         for g in gt {
             let ann = annotations[g]
-            let entry = "annotations[\(g)] (id \(ann.id))"
+            let entry = data.annotationEntry(g)
             guard let r = try runs(of: ann, image: image, entry: entry, file: data.groundTruth.file) else {
                 throw SegError(.invalid, file: data.groundTruth.file, "\(entry): no \"segmentation\" (needed for segm evaluation)")
             }
@@ -84,14 +85,14 @@ enum InstanceShapes {
             default: break
             }
         } catch let error as SegError {
-            throw SegError(error.kind, file: data.results.file, "results[\(d)]: \(error.reason)")
+            throw SegError(error.kind, file: data.results.file, "\(data.detectionEntry(d)): \(error.reason)")
         } catch {
-            throw SegError(.invalid, file: data.results.file, "results[\(d)]: \(error)")
+            throw SegError(.invalid, file: data.results.file, "\(data.detectionEntry(d)): \(error)")
         }
         var det = detections[d]
         if !det.segmentation.isPresent, let b = det.bbox { det.segmentation = boxPolygon(b) }
-        guard let r = try runs(of: det, image: image, entry: "results[\(d)]", file: data.results.file) else {
-            throw SegError(.invalid, file: data.results.file, "results[\(d)]: no \"segmentation\"")
+        guard let r = try runs(of: det, image: image, entry: data.detectionEntry(d), file: data.results.file) else {
+            throw SegError(.invalid, file: data.results.file, "\(data.detectionEntry(d)): no \"segmentation\"")
         }
         return r
     }

@@ -120,6 +120,7 @@ struct InstanceMerge {
         let gtIds = try PartialBlob.integers(part.gtAnnotationIds, as: Int64.self, count: sumG, field: "gtAnnotationIds", file: path)
         let gtBoxes = try doubles(part.gtBoxes, "gtBoxes", 4 * sumG), gtHasBox = try bools(part.gtHasBox, "gtHasBox", sumG)
         let dtBoxes = try doubles(part.dtBoxes, "dtBoxes", 4 * sumD), dtHasBox = try bools(part.dtHasBox, "dtHasBox", sumD)
+        let dtPositions = try ints(part.dtPositions, "dtPositions", sumD)
         func box(_ flat: [Double], _ at: Int, _ present: Bool) -> COCOBox? {
             present ? COCOBox(x: flat[4 * at], y: flat[4 * at + 1], width: flat[4 * at + 2], height: flat[4 * at + 3]) : nil
         }
@@ -143,8 +144,10 @@ struct InstanceMerge {
                                                               bbox: box(gtBoxes, g, gtHasBox[g]), isCrowd: crowd[g])
             }
             for (j, d) in dRange.enumerated() {
-                detections[Int(cellDets[j])] = COCOAnnotation(id: 0, imageId: images[i].id, categoryId: category,
-                                                              bbox: box(dtBoxes, d, dtHasBox[d]), score: scores[d])
+                var detection = COCOAnnotation(id: 0, imageId: images[i].id, categoryId: category, bbox: box(dtBoxes, d, dtHasBox[d]),
+                                               score: scores[d])
+                detection.filePosition = dtPositions[d]
+                detections[Int(cellDets[j])] = detection
             }
             let tables = COCOImageCategoryEval.Tables(
                 detections: cellDets, groundTruths: cellGts, ious: Array(ious[dg0..<(dg0 + DG)]), scores: Array(scores[dRange]),

@@ -30,6 +30,8 @@ public struct InstancePartial: Codable, Sendable {
     var ious: Data, scores: Data, gtAreas: Data, dtAreas: Data, crossClassIoU: Data
     var gtCrowd: Data, nonIgnoredCount: Data, flags: Data, matches: Data, gtMatched: Data, gtIgnored: Data
     var gtAnnotationIds: Data, gtBoxes: Data, gtHasBox: Data, dtBoxes: Data, dtHasBox: Data
+    /// Each cell detection's place in the results file (what failure rows name).
+    var dtPositions: Data
     var tide: TIDEPartial?
 
     init(matching m: COCOMatching, params: COCOEvalParams, notes: [String], tide: TIDEPartial?) {
@@ -84,6 +86,7 @@ public struct InstancePartial: Codable, Sendable {
             }
         }
         dtBoxes = PartialBlob.data(boxes.flatMap(Self.flat))
+        dtPositions = PartialBlob.data(cells.flatMap(\.detections).map { Int32(truncatingIfNeeded: m.inputs.detectionPosition(Int($0))) })
         dtHasBox = PartialBlob.data(boxes.map { $0 != nil })
         self.tide = tide
     }

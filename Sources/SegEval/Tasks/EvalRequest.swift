@@ -53,6 +53,8 @@ public struct EvalRequest: Sendable {
     /// data set. The result's evaluation then has no cells: for reports only (`segterm eval`),
     /// not for comparisons or the workbench.
     public var streamInstances = false
+    /// Images per batch of the streamed path.
+    public var streamBatchSize = COCOStreamedEvaluation.defaultBatchSize
     /// Called with (images done, images) as the evaluation goes.
     public var progress: (@Sendable (Int, Int) -> Void)?
 

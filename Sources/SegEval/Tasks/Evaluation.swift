@@ -93,7 +93,8 @@ public enum Evaluation {
 
     static func streamedInstance(_ request: EvalRequest) throws -> COCOStreamedEvaluation.Result {
         try COCOStreamedEvaluation.run(groundTruth: request.groundTruth, results: request.predictions, boxesOnly: request.iouType == .bbox,
-                                       failureQuery: request.failureQuery, workers: request.workers, progress: request.progress) { gt in
+                                       failureQuery: request.failureQuery, workers: request.workers, batchSize: request.streamBatchSize,
+                                       progress: request.progress) { gt in
             try cocoParams(request, groundTruth: gt)
         }
     }

@@ -327,6 +327,7 @@ struct COCOStreamIndex {
                     ann.id = Int(position) + 1
                     ann.isCrowd = false
                 }
+                ann.filePosition = Int32(truncatingIfNeeded: position)
                 out.append(ann)
             }
         } catch {

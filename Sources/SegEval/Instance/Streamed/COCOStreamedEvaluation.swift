@@ -59,10 +59,8 @@ public enum COCOStreamedEvaluation {
             }
             detectionCount += m.inputs.results.detections.count
             if zeroIdImage == nil, let zero = m.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) { zeroIdImage = zero.imageId }
-            let detections = m.inputs.results.detections
             failures.add(InstanceFailureKeys(params: params, images: m.images, categories: categories, cells: m.cells, inputs: m.inputs,
-                                             query: failureQuery, imageRank: Array(imageRank[first..<(first + m.images.count)]),
-                                             detectionNumber: { detections[$0].id - 1 }))
+                                             query: failureQuery, imageRank: Array(imageRank[first..<(first + m.images.count)])))
             try spill.append(m.cells, imageOffset: first)
             m.inputs.releasePages()
         }

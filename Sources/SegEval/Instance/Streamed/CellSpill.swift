@@ -17,8 +17,8 @@ final class CellSpill: @unchecked Sendable {
     private var segments: [[(offset: Int, length: Int)]]
     private var size = 0
 
-    init(categories: Int, areaRanges: Int, thresholds: Int) throws(SegError) {
-        let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    /// `folder`: where the file is made (TMPDIR by default, else /tmp).
+    init(categories: Int, areaRanges: Int, thresholds: Int, folder: String = CellSpill.defaultFolder) throws(SegError) {
         var template = Array((folder + "/segterm-eval-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         let name = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -31,6 +31,10 @@ final class CellSpill: @unchecked Sendable {
         self.areaRanges = areaRanges
         self.thresholds = thresholds
         segments = [[(offset: Int, length: Int)]](repeating: [], count: categories)
+    }
+
+    static var defaultFolder: String {
+        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }
 
     deinit { close(descriptor) }
