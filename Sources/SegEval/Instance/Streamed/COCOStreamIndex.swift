@@ -242,33 +242,19 @@ struct COCOStreamIndex {
 
     // MARK: Results
 
-    /// Every detection checked (`COCOReader.ResultCheck`) and placed in its image's batch.
+    /// Every detection checked (`COCOReader.ResultCheck`) and placed in its image's batch: in two
+    /// halves at once when the file allows, else in one pass.
     private func scanResults(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool) throws(SegError)
         -> (lists: [EntryList], firstHasBox: Bool) {
+        if let halves = scanResultsInHalves(batchOfImage: batchOfImage, batchCount: batchCount, boxesOnly: boxesOnly) { return halves }
         var lists = [EntryList](repeating: EntryList(), count: batchCount)
         var firstHasBox = false
         var check: COCOReader.ResultCheck?
-        var ids = StringImageIds()
         var json = JSONCursor(resultsFile.bytes)
-        var released = 0
-        var i = 0
         func readList(_ json: inout JSONCursor) throws(SegError) {
             var array = try json.beginArray()
-            while try json.nextElement(&array) {
-                let offset = json.position
-                var d = try COCOReader.readAnnotation(&json, entry: "results[\(i)]", isResult: true, ids: &ids, source: resultsFile)
-                if i == 0 {
-                    // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
-                    firstHasBox = d.bbox != nil
-                    check = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
-                                                   checkMaskSizes: !(boxesOnly && firstHasBox))
-                }
-                d.imageId = try resultImageNumber(d, index: i, ids: ids)
-                try check?.check(&d, index: i)
-                if let b = batchOfImage[d.imageId] { lists[Int(b)].append(offset: offset, position: i) }
-                COCOReader.releaseBehind(json.position, &released, resultsFile)
-                i += 1
-            }
+            _ = try scanDetections(&json, &array, from: 0, stopAtComma: nil, check: &check, firstHasBox: &firstHasBox, boxesOnly: boxesOnly,
+                                   batchOfImage: batchOfImage, into: &lists)
         }
         if json.peek() == UInt8(ascii: "[") {
             try readList(&json)
@@ -287,6 +273,79 @@ struct COCOStreamIndex {
         return (lists, firstHasBox)
     }
 
+    /// The results list read as two halves on two threads, split at a boundary between two
+    /// detections near the middle (`COCOReader.middleBoundary`, as the whole-file reader does).
+    /// nil when there is no such boundary, or when anything is wrong: the one-pass scan then
+    /// names the first bad entry exactly (the second half counts its entries from 0).
+    private func scanResultsInHalves(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool) -> (lists: [EntryList], firstHasBox: Bool)? {
+        let bytes = resultsFile.bytes
+        guard let split = COCOReader.middleBoundary(bytes) else { return nil }
+        // Every check needs to know whether the first detection has a box.
+        var peek = JSONCursor(bytes)
+        var peekIds = StringImageIds()
+        guard var peekArray = try? peek.beginArray(), (try? peek.nextElement(&peekArray)) == true,
+              let first = try? COCOReader.readAnnotation(&peek, entry: "results[0]", isResult: true, ids: &peekIds) else { return nil }
+        let firstHasBox = first.bbox != nil
+        let halves = try? Parallel.map(2, workers: 2, block: 1) { (half) throws(SegError) -> (lists: [EntryList], count: Int) in
+            var lists = [EntryList](repeating: EntryList(), count: batchCount)
+            var check: COCOReader.ResultCheck?
+            var hasBox = firstHasBox
+            var json = JSONCursor(resultsFile.bytes)
+            var array: JSONCursor.ArrayState
+            if half == 0 {
+                array = try json.beginArray()
+            } else {
+                json.position = split.brace
+                array = JSONCursor.ArrayState(first: true)
+                check = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
+                                               checkMaskSizes: !(boxesOnly && firstHasBox))
+            }
+            let count = try scanDetections(&json, &array, from: 0, stopAtComma: half == 0 ? split.comma : nil, check: &check,
+                                           firstHasBox: &hasBox, boxesOnly: boxesOnly, batchOfImage: batchOfImage, into: &lists)
+            if half == 1 { try json.expectEnd() }
+            return (lists, count)
+        }
+        guard let halves, halves.count == 2 else { return nil }
+        var lists = halves[0].lists
+        let headCount = halves[0].count
+        for b in 0..<batchCount {
+            for entry in halves[1].lists[b] { lists[b].append(offset: entry.offset, position: entry.position + headCount) }
+        }
+        return (lists, firstHasBox)
+    }
+
+    /// Detections from the cursor (inside the results array) to its end, or to the element that
+    /// ends at `stopAtComma`; numbered from `first`. Returns how many it read.
+    private func scanDetections(_ json: inout JSONCursor, _ array: inout JSONCursor.ArrayState, from first: Int, stopAtComma: Int?,
+                                check: inout COCOReader.ResultCheck?, firstHasBox: inout Bool, boxesOnly: Bool,
+                                batchOfImage: [Int: Int32], into lists: inout [EntryList]) throws(SegError) -> Int {
+        var ids = StringImageIds()
+        var released = json.position
+        var i = first
+        while try json.nextElement(&array) {
+            let offset = json.position
+            var d = try COCOReader.readAnnotation(&json, entry: "results[\(i)]", isResult: true, ids: &ids, source: resultsFile)
+            if check == nil {
+                // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
+                firstHasBox = d.bbox != nil
+                check = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
+                                               checkMaskSizes: !(boxesOnly && firstHasBox))
+            }
+            d.imageId = try resultImageNumber(d, index: i, ids: ids)
+            try check?.check(&d, index: i)
+            if let b = batchOfImage[d.imageId] { lists[Int(b)].append(offset: offset, position: i) }
+            COCOReader.releaseBehind(json.position, &released, resultsFile)
+            i += 1
+            if let stop = stopAtComma {
+                _ = json.peek()
+                if json.position == stop { return i - first }
+                if json.position > stop { throw json.error("the split guess was not a boundary") }
+            }
+        }
+        if stopAtComma != nil { throw json.error("the split guess was not reached") }
+        return i - first
+    }
+
     private func resultImageNumber(_ d: COCOAnnotation, index i: Int, ids: StringImageIds) throws(SegError) -> Int {
         guard StringImageIds.isProvisional(d.imageId) else { return d.imageId }
         let name = ids.name(d.imageId)
@@ -299,32 +358,42 @@ struct COCOStreamIndex {
     // MARK: Second pass
 
     /// Batch b's ground truth and detections parsed again, as the whole-file reader gives them
-    /// (detections numbered by their place in the file, `id` = position + 1).
-    func inputs(ofBatch b: Int) throws -> COCOInputs {
+    /// (detections numbered by their place in the file, `id` = position + 1): the ground truth and
+    /// the two halves of the detections on `workers` threads.
+    func inputs(ofBatch b: Int, workers: Int) throws -> COCOInputs {
         let batch = batches[b]
         let first = b * batchSize
         var gt = groundTruth
         gt.images = Array(images[first..<min(first + batchSize, images.count)])
-        gt.annotations = try read(batch.groundTruth, from: gtFile, file: groundTruth.file, isResult: false)
-        let detections = try read(batch.detections, from: resultsFile, file: resultsPath, isResult: true)
+        let entries = Array(batch.detections), half = entries.count / 2
+        let pieces: [ArraySlice<(offset: Int, position: Int)>] = [entries[..<half], entries[half...]]
+        var parsed = try Parallel.map(3, workers: workers, block: 1) { (task) throws(SegError) -> [COCOAnnotation] in
+            if task == 0 { return try read(ArraySlice(Array(batch.groundTruth)), from: gtFile, file: groundTruth.file, isResult: false) }
+            return try read(pieces[task - 1], from: resultsFile, file: resultsPath, isResult: true)
+        }
+        gt.annotations = parsed[0]
+        var detections = parsed[1]
+        parsed[1] = []
+        COCOReader.appendMoving(&parsed[2], to: &detections)
         var results = COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox)
         results.sources = [resultsFile]
         return COCOInputs(groundTruth: gt, results: results)
     }
 
-    private func read(_ list: EntryList, from source: MappedInputFile, file: String, isResult: Bool) throws -> [COCOAnnotation] {
+    private func read(_ entries: ArraySlice<(offset: Int, position: Int)>, from source: MappedInputFile, file: String,
+                      isResult: Bool) throws(SegError) -> [COCOAnnotation] {
         var out: [COCOAnnotation] = []
-        out.reserveCapacity(list.count)
+        out.reserveCapacity(entries.count)
         var ids = StringImageIds()
         var json = JSONCursor(source.bytes)
         do {
-            for (offset, position) in list {
+            for (offset, position) in entries {
                 json.position = offset
                 var ann = try COCOReader.readAnnotation(&json, entry: isResult ? "results[\(position)]" : "annotations[\(position)]",
                                                         isResult: isResult, ids: &ids, source: source)
                 if StringImageIds.isProvisional(ann.imageId), let number = numberOfName[ids.name(ann.imageId)] { ann.imageId = number }
                 if isResult {
-                    ann.id = Int(position) + 1
+                    ann.id = position + 1
                     ann.isCrowd = false
                 }
                 ann.filePosition = Int32(truncatingIfNeeded: position)

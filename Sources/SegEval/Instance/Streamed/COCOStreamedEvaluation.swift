@@ -48,7 +48,7 @@ public enum COCOStreamedEvaluation {
         let total = index.images.count
         for b in index.batches.indices {
             let first = b * batchSize
-            let inputs = try index.inputs(ofBatch: b)
+            let inputs = try index.inputs(ofBatch: b, workers: workers)
             let report = progress.map { report in { @Sendable (done: Int, _: Int) in report(first + done, total) } }
             let m = try evaluator.match(inputs, workers: workers, progress: report, shard: .whole)
             // The counts as the report takes them from the inputs the protocol evaluated.
