@@ -38,7 +38,13 @@ struct SAM3MHA: Sendable {
             for r in 0..<rows { for j in masked { s[r * ld + j] = -1e30 } }
         }
         HieraProfile.time(phase + ": QKᵀ, softmax, ·V") {
-            if hook == nil && SerialBLAS.workers > 1 && nq >= 1024 && nk >= 1024 {
+            if hook == nil && nq >= 1024 && nk >= 1024 && Attention.fusedAvailable(headDim: dh, valueDim: dh) {
+                // The fusion encoder's self-attention over the image tokens, fused (the logits of a
+                // block of 128 keys stay in L1) and spread over the cores by blocks of query rows.
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.fusedScratchCount(keys: nk, heads: heads))
+                Attention.fusedSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads,
+                                      scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch)
+            } else if hook == nil && SerialBLAS.workers > 1 && nq >= 1024 && nk >= 1024 {
                 // The fusion encoder's self-attention over the image tokens: each head's blocks of
                 // query rows on one core with single-threaded products (as SAM 2.1's global blocks);
                 // OpenBLAS's own split of each product left the second core waiting at its end.
