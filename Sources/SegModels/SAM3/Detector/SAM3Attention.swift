@@ -153,10 +153,45 @@ struct SAM3EncoderLayer: Sendable {
             Norm.layerNorm(x, t, rows: n, dim: d, weight: norm3.w.pointer, bias: norm3.b.pointer, eps: norm3.eps)
         }
         HieraProfile.time("\(phase): FFN") {
+            if n >= 1024 && SerialBLAS.workers > 1 {
+                SAM3FFN.rowBlocks(t, x, rows: n, dim: d, linear1: linear1, linear2: linear2, ws: ws)
+                return
+            }
             let h = ws.buffer(SAM3Slot.mlp.rawValue, n * linear1.outF)
             SAM3Linear.apply(t, rows: n, weight: linear1.w.pointer, bias: linear1.b?.pointer, inF: d, outF: linear1.outF, h)
             Elementwise.relu(h, n * linear1.outF)
             SAM3Linear.apply(h, rows: n, weight: linear2.w.pointer, bias: linear2.b?.pointer, inF: linear1.outF, outF: d, x, accumulate: true)
+        }
+    }
+}
+
+/// The fusion encoder's FFN over the image tokens, x += relu(t W1ᵀ + b1) W2ᵀ + b2, by blocks of rows
+/// each taken from start to end by one core (single-threaded products): the block's hidden values
+/// (256 × 2 048 floats) stay in cache between the two products, where the whole layer's (5 184 ×
+/// 2 048, 42 MB) went through memory three times (product, ReLU, product). The same arithmetic
+/// per row as the two linear layers one after the other.
+enum SAM3FFN {
+    static let blockRows = 256
+
+    static func rowBlocks(_ t: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows n: Int, dim d: Int,
+                          linear1: LinearW, linear2: LinearW, ws: Workspace) {
+        let hid = linear1.outF, block = blockRows, blocks = (n + block - 1) / block
+        let scratch = ws.buffer(SAM3Slot.mlp.rawValue, SerialBLAS.workers * block * hid)
+        let w1 = linear1.w.pointer, b1 = linear1.b?.pointer, w2 = linear2.w.pointer, b2 = linear2.b?.pointer
+        SerialBLAS.forEach(blocks) { b, worker in
+            let r0 = b * block, m = min(block, n - r0)
+            let h = scratch + worker * block * hid, xb = x + r0 * d
+            Gemm.sgemm(transB: true, m: m, n: hid, k: d, a: t + r0 * d, lda: d, b: w1, ldb: d, c: h, ldc: hid)
+            for r in 0..<m {
+                let row = h + r * hid
+                if let b1 {
+                    for j in 0..<hid { let v = row[j] + b1[j]; row[j] = v > 0 ? v : 0 }
+                } else {
+                    for j in 0..<hid where row[j] < 0 { row[j] = 0 }
+                }
+            }
+            if let b2 { for r in 0..<m { for j in 0..<d { xb[r * d + j] += b2[j] } } }
+            Gemm.sgemm(transB: true, m: m, n: d, k: hid, a: h, lda: hid, b: w2, ldb: hid, beta: 1, c: xb, ldc: d)
         }
     }
 }
