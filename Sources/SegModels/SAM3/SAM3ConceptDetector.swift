@@ -64,7 +64,7 @@ public final class SAM3ConceptDetector: Sendable {
         // official processor makes every query's and drops the others').
         let kept = scores.indices.filter { scores[$0] > threshold }
         guard !kept.isEmpty else { return [] }
-        let masks = detector.masks(levels: levels, fused: fused, queries: kept, ws: ws)
+        let masks = detector.masks(levels: levels, convolved: convolvedLevels(e), fused: fused, queries: kept, ws: ws)
         let W = e.originalWidth, H = e.originalHeight, side = masks.side
         let out = try HieraProfile.time("kept masks upsampled to the image") {
             try kept.enumerated().map { i, q -> ConceptDetection in
@@ -95,14 +95,23 @@ public final class SAM3ConceptDetector: Sendable {
     /// computed them (after the three levels).
     func selfAttended(_ e: SAMEmbedding) -> [Float]? {
         let c = model.sam2MapCounts, d = model.embedDim, g = model.grid
-        guard model.sam3DetectorCount == 22 * d * g * g else { return nil }
+        guard model.sam3DetectorCount >= 22 * d * g * g else { return nil }
         let at = c.embed + c.s1 + c.s0 + 21 * d * g * g
         return Array(e.features.data[at..<(at + d * g * g)])
     }
 
+    /// The two finer levels through the pixel decoder's convolutions (with bias), finest first, when
+    /// `prepare` computed them (after the first self-attention's tokens; `SAM3Encoder.pixelConvs`).
+    func convolvedLevels(_ e: SAMEmbedding) -> [[Float]]? {
+        let c = model.sam2MapCounts, d = model.embedDim, g = model.grid
+        guard model.sam3DetectorCount == 42 * d * g * g else { return nil }
+        let at = c.embed + c.s1 + c.s0 + 22 * d * g * g, fine = 16 * d * g * g
+        return [Array(e.features.data[at..<(at + fine)]), Array(e.features.data[(at + fine)..<(at + fine + 4 * d * g * g)])]
+    }
+
     /// Every query's raw outputs (for parity checks and tools).
     func run(_ e: SAMEmbedding, text f: SAM3TextFeatures, exemplars: [SAM3Exemplar]) -> SAM3Detector.Raw {
-        detector.run(levels: detectorLevels(e), selfAttended: selfAttended(e), text: f.features, textValid: f.valid, boxes: exemplars,
+        detector.run(levels: detectorLevels(e), selfAttended: selfAttended(e), convolved: convolvedLevels(e), text: f.features, textValid: f.valid, boxes: exemplars,
                      ws: Workspace())
     }
 

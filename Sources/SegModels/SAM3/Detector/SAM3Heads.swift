@@ -55,6 +55,8 @@ struct SAM3SegmentationHead: Sendable {
     let instance: ConvW
     let maskEmbed: SAM3MLP
     let dim: Int
+    /// The convolutions as applied to the coarser stage's upsampled output (see `masks`).
+    let upConvs: [SAM3UpConv]
 
     init(_ l: WeightLoader, dim d: Int, heads: Int) throws {
         let p = Self.prefix
@@ -70,6 +72,7 @@ struct SAM3SegmentationHead: Sendable {
         guard d % 8 == 0, !convs.isEmpty else { throw SegError(.invalid, file: l.dict.path, "SAM 3 segmentation head: no pixel decoder, or width \(d) not in 8 groups") }
         self.convs = convs
         self.norms = norms
+        upConvs = convs.map { SAM3UpConv($0) }
         instance = try l.conv(p + "instance_seg_head", d, d, k: 1, bias: true)
         maskEmbed = try SAM3MLP(l, p + "mask_predictor.mask_embed", count: 3)
     }
@@ -77,8 +80,12 @@ struct SAM3SegmentationHead: Sendable {
     /// levels: the backbone's finer levels, finest first, channel-major ([d, 4g, 4g], [d, 2g, 2g]);
     /// memory [g·g, d] rows; queries [nq, d], of which `select` are wanted. Returns the selected
     /// queries' mask logits [select.count, 4g, 4g] and that side.
-    func masks(levels: [(data: [Float], side: Int)], memory: [Float], side g: Int, prompt: [Float], promptValid: [Bool],
-               queries: [Float], select: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
+    /// `convolved`: the convolution (with its bias) of each level by its stage's 3×3 convolution,
+    /// aligned with `levels`, when `prepare` made them (`SAM3Encoder.pixelConvs`): each stage's
+    /// convolution of (level + upsampled coarser output) is then that plus `SAM3UpConv` of the
+    /// coarser output at its own resolution (linear: the same values up to rounding).
+    func masks(levels: [(data: [Float], side: Int)], convolved: [[Float]]? = nil, memory: [Float], side g: Int, prompt: [Float],
+               promptValid: [Bool], queries: [Float], select: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
         let d = dim, n = g * g
         var enc = memory
         var t = [Float](repeating: 0, count: n * d)
@@ -101,6 +108,18 @@ struct SAM3SegmentationHead: Sendable {
             for i in 0..<n { for c in 0..<d { prev[c * n + i] = enc[i * d + c] } }
             for (stage, level) in levels.reversed().enumerated() where stage < convs.count {
                 let s = level.side
+                if let convolved, convolved.count == levels.count, s == 2 * side {
+                    var out = convolved[levels.count - 1 - stage]
+                    prev.withUnsafeBufferPointer { pp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            if let pb = pp.baseAddress, let ob = op.baseAddress { upConvs[stage].addInto(pb, side: side, ob, ws: ws) }
+                        }
+                    }
+                    Self.groupNormReLU(&out, channels: d, pixels: s * s, groups: 8, norm: norms[stage])
+                    prev = out
+                    side = s
+                    continue
+                }
                 var cur = level.data
                 for c in 0..<d {
                     for y in 0..<s {
