@@ -92,12 +92,19 @@ void ck_attention_pack(const float *k, size_t ldk, const float *v, size_t ldv, s
 
 void ck_attention_rows(const float *q, size_t ldq, size_t rows, const float *kpack, const float *vpack, size_t nk, float scale,
                        float *out, size_t ldo) {
+    ck_attention_rows_bias(q, ldq, rows, kpack, vpack, nk, scale, out, ldo, NULL, 0, NULL, 0, 1);
+}
+
+void ck_attention_rows_bias(const float *q, size_t ldq, size_t rows, const float *kpack, const float *vpack, size_t nk, float scale,
+                            float *out, size_t ldo, const float *by, size_t ldby, const float *bx, size_t ldbx, size_t width) {
+    if (rows == 0) return;
+    if (!by || !bx || width == 0) by = NULL;
 #if defined(__x86_64__)
     switch (ck_level()) {
-    case 3: attention_rows_avx512(q, ldq, rows, kpack, vpack, nk, scale, out, ldo); return;
-    case 2: attention_rows_avx2(q, ldq, rows, kpack, vpack, nk, scale, out, ldo); return;
+    case 3: attention_rows_avx512(q, ldq, rows, kpack, vpack, nk, scale, out, ldo, by, ldby, bx, ldbx, width); return;
+    case 2: attention_rows_avx2(q, ldq, rows, kpack, vpack, nk, scale, out, ldo, by, ldby, bx, ldbx, width); return;
     default: break;
     }
 #endif
-    attention_rows_portable(q, ldq, rows, kpack, vpack, nk, scale, out, ldo);
+    attention_rows_portable(q, ldq, rows, kpack, vpack, nk, scale, out, ldo, by, ldby, bx, ldbx, width);
 }

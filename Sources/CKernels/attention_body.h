@@ -119,8 +119,31 @@ TGT static inline void FN(att_values)(const float *p, const float *vp, int keys,
 }
 
 // `rows` query rows of one head against `nk` packed keys and values (ck_attention_pack).
+// s[r][jj] += log2(e) · (by[r][y] + bx[r][x]) for the keys k0 + jj = y · width + x of one block (the
+// logits are in base 2), in runs along x; rows at or past `rows` repeat the last row's bias.
+TGT static inline void FN(att_bias)(float *s, size_t row0, size_t rows, size_t k0, int valid, const float *by, size_t ldby,
+                                     const float *bx, size_t ldbx, size_t width) {
+    const float L = 1.44269504088896341f;
+    for (int r = 0; r < MR; r++) {
+        size_t row = row0 + (size_t)r < rows ? row0 + (size_t)r : rows - 1;
+        const float *yr = by + row * ldby, *xr = bx + row * ldbx;
+        float *sr = s + r * KB;
+        size_t y = k0 / width, x = k0 % width;
+        int jj = 0;
+        while (jj < valid) {
+            int run = (int)(width - x) < valid - jj ? (int)(width - x) : valid - jj;
+            float yb = yr[y];
+            for (int t = 0; t < run; t++) sr[jj + t] += L * (yb + xr[x + t]);
+            jj += run;
+            x = 0;
+            y++;
+        }
+    }
+}
+
 TGT static void FN(attention_rows)(const float *q, size_t ldq, size_t rows, const float *kpack, const float *vpack, size_t nk,
-                                    float scale, float *out, size_t ldo) {
+                                    float scale, float *out, size_t ldo, const float *by, size_t ldby, const float *bx, size_t ldbx,
+                                    size_t width) {
     enum { TILES = CK_ATT_ROWS / MR };
     // Per tile: the scaled queries, running max and sum, partial outputs; one tile's logits.
     float qs[TILES][MR * DH] __attribute__((aligned(64)));
@@ -146,6 +169,7 @@ TGT static void FN(attention_rows)(const float *q, size_t ldq, size_t rows, cons
             const float *kt = kpack + k0 * DH, *vp = vpack + k0 * DH;
             for (int t = 0; t < tiles; t++) {
                 FN(att_logits)(qs[t], kt, s);
+                if (by) FN(att_bias)(s, base + (size_t)t * MR, rows, k0, valid, by, ldby, bx, ldbx, width);
                 FN(att_softmax)(s, valid, m[t], lsum[t], alpha);
                 FN(att_values)(s, vp, valid, alpha, o[t]);
             }

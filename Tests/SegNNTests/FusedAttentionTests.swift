@@ -60,4 +60,46 @@ struct FusedAttentionTests {
         Elementwise.setKernelLevel(0)
         #expect(!Attention.fusedAvailable(headDim: dh, valueDim: dh))
     }
+
+    /// The factored bias (SAM 3's decoder box bias): rows before `firstRow` without it, the others
+    /// with y[row][key / width] + x[row][key % width] per head, against `multiHead` with the same
+    /// bias added by a hook, at every level.
+    @Test("the factored bias: as multiHead with the bias added to its logits")
+    func factoredBias() {
+        let heads = 2, dh = 32, ld = heads * dh, nq = 61, h = 9, w = 23, nk = h * w, first = 1
+        let q = Self.random(nq * ld, seed: 4, amplitude: 1.5), k = Self.random(nk * ld, seed: 5, amplitude: 1.5)
+        let v = Self.random(nk * ld, seed: 6, amplitude: 1)
+        let by = Self.random(heads * (nq - first) * h, seed: 7, amplitude: 3), bx = Self.random(heads * (nq - first) * w, seed: 8, amplitude: 3)
+        let scale = 1 / Float(dh).squareRoot()
+        var plain = [Float](repeating: 0, count: nq * ld)
+        var scratch = [Float](repeating: 0, count: Attention.scratchCount(queries: nq, keys: nk))
+        let hook: Attention.BiasHook = { head, r0, rows, s, lds in
+            for r in 0..<rows where r0 + r >= first {
+                let row = r0 + r - first
+                for j in 0..<nk { s[r * lds + j] += by[(head * (nq - first) + row) * h + j / w] + bx[(head * (nq - first) + row) * w + j % w] }
+            }
+        }
+        Attention.multiHead(q: q, ldq: ld, k: k, ldk: ld, v: v, ldv: ld, queries: nq, keys: nk, heads: heads, headDim: dh, valueDim: dh,
+                            scale: scale, out: &plain, ldo: ld, scratch: &scratch, bias: hook)
+        let saved = Elementwise.kernelLevel
+        defer { Elementwise.setKernelLevel(saved) }
+        let best = Elementwise.setKernelLevel(3)
+        for level in 1...max(1, best) {
+            #expect(Elementwise.setKernelLevel(level) == level)
+            var out = [Float](repeating: .nan, count: nq * ld)
+            var packs = [Float](repeating: .nan, count: Attention.fusedScratchCount(keys: nk, heads: heads))
+            by.withUnsafeBufferPointer { yb in
+                bx.withUnsafeBufferPointer { xb in
+                    let bias = Attention.FactoredBias(y: yb.baseAddress!, x: xb.baseAddress!, height: h, width: w, headStrideY: (nq - first) * h,
+                                                      headStrideX: (nq - first) * w, firstRow: first)
+                    Attention.fusedSpread(q: q, ldq: ld, k: k, ldk: ld, v: v, ldv: ld, queries: nq, keys: nk, heads: heads, scale: scale,
+                                          out: &out, ldo: ld, scratch: &packs, bias: bias)
+                }
+            }
+            let err = zip(out, plain).map { abs($0 - $1) }.max() ?? .infinity
+            print("fused attention with factored bias, level \(level): max difference from multiHead \(err)")
+            #expect(out.allSatisfy { $0.isFinite })
+            #expect(err < 2e-6)
+        }
+    }
 }

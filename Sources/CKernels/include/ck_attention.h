@@ -22,4 +22,10 @@ void ck_attention_pack(const float *k, size_t ldk, const float *v, size_t ldv, s
 void ck_attention_rows(const float *q, size_t ldq, size_t rows, const float *kpack, const float *vpack, size_t nk, float scale,
                        float *out, size_t ldo);
 
+/// ck_attention_rows with an additive bias on the logits, factored over a key grid of `width`
+/// columns: row r, key j = y · width + x takes by[r · ldby + y] + bx[r · ldbx + x] (before the
+/// softmax, not scaled). by NULL: no bias.
+void ck_attention_rows_bias(const float *q, size_t ldq, size_t rows, const float *kpack, const float *vpack, size_t nk, float scale,
+                            float *out, size_t ldo, const float *by, size_t ldby, const float *bx, size_t ldbx, size_t width);
+
 #endif

@@ -26,16 +26,43 @@ extension Attention {
     /// `scratch` holds `fusedScratchCount(keys:heads:)` floats.
     public static func fusedSpread(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                    v: UnsafePointer<Float>, ldv: Int, queries nq: Int, keys nk: Int, heads: Int, scale: Float,
-                                   out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>) {
+                                   out: UnsafeMutablePointer<Float>, ldo: Int, scratch: UnsafeMutablePointer<Float>,
+                                   bias: FactoredBias? = nil) {
         let dh = Int(CK_ATT_DIM), per = ck_attention_pack_floats(nk)
+        if let bias { precondition(bias.height * bias.width == nk, "Attention.fusedSpread: the bias grid does not cover the keys") }
         SerialBLAS.forEach(heads) { h, _ in
             ck_attention_pack(k + h * dh, ldk, v + h * dh, ldv, nk, scratch + 2 * h * per, scratch + (2 * h + 1) * per)
         }
-        let block = fusedRowsPerItem, blocks = (nq + block - 1) / block
+        // Rows before the bias's first row form items of their own (no bias).
+        let plain = min(bias?.firstRow ?? 0, nq)
+        let block = nq - plain >= 4 * fusedRowsPerItem || bias == nil ? fusedRowsPerItem : Int(CK_ATT_ROWS)
+        let lead = (plain + block - 1) / block, blocks = lead + (nq - plain + block - 1) / block
         SerialBLAS.forEach(heads * blocks) { unit, _ in
-            let h = unit / blocks, r0 = (unit % blocks) * block, nr = min(block, nq - r0)
-            ck_attention_rows(q + r0 * ldq + h * dh, ldq, nr, scratch + 2 * h * per, scratch + (2 * h + 1) * per, nk, scale,
-                              out + r0 * ldo + h * dh, ldo)
+            let h = unit / blocks, b = unit % blocks
+            let r0 = b < lead ? b * block : plain + (b - lead) * block
+            let nr = min(block, (b < lead ? plain : nq) - r0)
+            let kp = scratch + 2 * h * per, vp = scratch + (2 * h + 1) * per
+            if let bias, r0 >= plain {
+                let br = r0 - bias.firstRow
+                ck_attention_rows_bias(q + r0 * ldq + h * dh, ldq, nr, kp, vp, nk, scale, out + r0 * ldo + h * dh, ldo,
+                                       bias.y + h * bias.headStrideY + br * bias.height, bias.height,
+                                       bias.x + h * bias.headStrideX + br * bias.width, bias.width, bias.width)
+            } else {
+                ck_attention_rows(q + r0 * ldq + h * dh, ldq, nr, kp, vp, nk, scale, out + r0 * ldo + h * dh, ldo)
+            }
+        }
+    }
+
+    /// An additive bias on the logits of query row r ≥ firstRow and key j = yy · width + xx of a
+    /// height × width key grid: y[h · headStrideY + (r − firstRow) · height + yy] + x[h · headStrideX +
+    /// (r − firstRow) · width + xx] for head h (SAM 3's decoder box bias, boxRPB, kept factored).
+    public struct FactoredBias {
+        public let y: UnsafePointer<Float>, x: UnsafePointer<Float>
+        public let height: Int, width: Int, headStrideY: Int, headStrideX: Int, firstRow: Int
+        public init(y: UnsafePointer<Float>, x: UnsafePointer<Float>, height: Int, width: Int, headStrideY: Int, headStrideX: Int,
+                    firstRow: Int) {
+            self.y = y; self.x = x; self.height = height; self.width = width
+            self.headStrideY = headStrideY; self.headStrideX = headStrideX; self.firstRow = firstRow
         }
     }
 }

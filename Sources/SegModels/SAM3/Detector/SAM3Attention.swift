@@ -22,13 +22,15 @@ struct SAM3MHA: Sendable {
     /// `keyValid` false keys take no part; `bias` adds to each head's logits (the decoder's box bias).
     /// `phase` names the profile entries (`segterm bench text --phases`) of the projections and the attention.
     func callAsFunction(q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, nk: Int,
-                        keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil,
+                        keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil, factoredBias: Attention.FactoredBias? = nil,
                         into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace, phase: String = "  decoder and geometry attention") {
         let d = dim, dh = d / heads
         let Q = ws.buffer(SAM3Slot.q.rawValue, nq * d), K = ws.buffer(SAM3Slot.k.rawValue, nk * d)
         let V = ws.buffer(SAM3Slot.v.rawValue, nk * d), O = ws.buffer(SAM3Slot.o.rawValue, nq * d)
         HieraProfile.time(phase + ": projections") {
             SAM3Linear.apply(q, rows: nq, weight: inW.pointer, bias: inB.pointer, inF: d, outF: d, Q)
+        }
+        HieraProfile.time(phase + (nk < nq ? ": projections of the keys" : ": projections")) {
             SAM3Linear.apply(k, rows: nk, weight: inW.pointer + d * d, bias: inB.pointer + d, inF: d, outF: d, K)
             SAM3Linear.apply(v, rows: nk, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, inF: d, outF: d, V)
         }
@@ -38,7 +40,13 @@ struct SAM3MHA: Sendable {
             for r in 0..<rows { for j in masked { s[r * ld + j] = -1e30 } }
         }
         HieraProfile.time(phase + ": QKᵀ, softmax, ·V") {
-            if hook == nil && nq >= 1024 && nk >= 1024 && Attention.fusedAvailable(headDim: dh, valueDim: dh) {
+            if let factoredBias, masked.isEmpty && nk >= 1024 && Attention.fusedAvailable(headDim: dh, valueDim: dh) {
+                // The decoder's attention to the image with its box bias (the same values as `bias`
+                // adds), fused: blocks of query rows of every head spread over the cores.
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.fusedScratchCount(keys: nk, heads: heads))
+                Attention.fusedSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads,
+                                      scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch, bias: factoredBias)
+            } else if hook == nil && nq >= 1024 && nk >= 1024 && Attention.fusedAvailable(headDim: dh, valueDim: dh) {
                 // The fusion encoder's self-attention over the image tokens, fused (the logits of a
                 // block of 128 keys stay in L1) and spread over the cores by blocks of query rows.
                 let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.fusedScratchCount(keys: nk, heads: heads))
@@ -53,6 +61,19 @@ struct SAM3MHA: Sendable {
                 Attention.multiHeadSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh,
                                           valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch,
                                           blockFloats: SAM3MHA.blockFloats)
+            } else if bias == nil && SerialBLAS.workers > 1 && nq >= 1024 {
+                // The image tokens' cross-attention to the prompt (a few dozen keys, some masked: the
+                // hook does not depend on the rows): blocks of rows spread over the cores, each with
+                // single-threaded products, instead of OpenBLAS's own split of each small product.
+                let block = 512, blocks = (nq + block - 1) / block
+                let per = Attention.scratchCount(queries: block, keys: nk)
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, per * SerialBLAS.workers)
+                SerialBLAS.forEach(blocks) { b, worker in
+                    let r0 = b * block, nr = min(block, nq - r0)
+                    Attention.multiHead(q: Q + r0 * d, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nr, keys: nk, heads: heads, headDim: dh,
+                                        valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: O + r0 * d, ldo: d, scratch: scratch + worker * per,
+                                        bias: hook, oneCore: true)
+                }
             } else {
                 let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.scratchCount(queries: nq, keys: nk))
                 Attention.multiHead(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh, valueDim: dh,

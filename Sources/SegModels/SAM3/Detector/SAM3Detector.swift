@@ -115,10 +115,10 @@ struct SAM3Detector: Sendable {
     /// The segmentation head's mask logits [queries.count, 4g, 4g] for the given queries, in that order.
     /// `convolved`: the finer levels through their pixel-decoder convolutions, from `prepare` (see
     /// `SAM3SegmentationHead.masks`); nil: convolved here.
-    func masks(levels: [(data: [Float], side: Int)], convolved: [[Float]]? = nil, fused f: Fused, queries: [Int], ws: Workspace)
+    func masks(levels: [(data: [Float], side: Int)], convolved: consuming [[Float]]? = nil, fused f: Fused, queries: [Int], ws: Workspace)
         -> (logits: [Float], side: Int) {
         guard let top = levels.last else { preconditionFailure("SAM3Detector.masks without image levels") }
-        return seg.masks(levels: Array(levels.dropLast()), convolved: convolved, memory: f.memory, side: top.side, prompt: f.prompt, promptValid: f.promptValid,
+        return seg.masks(levels: Array(levels.dropLast()), convolved: consume convolved, memory: f.memory, side: top.side, prompt: f.prompt, promptValid: f.promptValid,
                          queries: f.decoded.queries, select: queries, ws: ws)
     }
 }
