@@ -40,6 +40,11 @@ struct SAM3Encoder: Sendable {
     /// The fusion encoder's first layer, of which `forward` runs the image-only self-attention
     /// (see `SAM3EncoderLayer.selfAttention`); nil without detector heads.
     let detectorLayer0: SAM3EncoderLayer?
+    /// The segmentation head's pixel-decoder convolutions 0 and 1 (3×3, with bias), of which
+    /// `forward` applies 0 to the ×2 level and 1 to the ×4 level: the image's share of each stage's
+    /// convolution, linear in the image (`SAM3SegmentationHead.masks` adds the phrase's share); nil
+    /// without detector heads.
+    let pixelConvs: [ConvW]?
 
     init(_ c: SAMConfig.SAM3ViT, _ l: WeightLoader) throws {
         config = c
@@ -82,6 +87,10 @@ struct SAM3Encoder: Sendable {
         detectorLayer0 = detectorLevels != nil && l.dict.has(layer0 + "norm1.weight")
             ? try SAM3EncoderLayer(l, layer0, dim: d, heads: try SAM3DetectorSettings.read(checkpoint: l.dict.path).detectorHeads,
                                    posAtSelf: true, posAtCrossKeys: false)
+            : nil
+        let pix = SAM3SegmentationHead.prefix + "pixel_decoder.conv_layers."
+        pixelConvs = detectorLayer0 != nil && l.dict.has(pix + "0.weight") && l.dict.has(pix + "1.weight")
+            ? [try l.conv(pix + "0", d, d, k: 3, pad: 1, bias: true), try l.conv(pix + "1", d, d, k: 3, pad: 1, bias: true)]
             : nil
         convS0 = try l.conv("sam_mask_decoder.conv_s0", d, d / 8, k: 1, bias: true)
         convS1 = try l.conv("sam_mask_decoder.conv_s1", d, d / 4, k: 1, bias: true)
@@ -128,7 +137,7 @@ extension SAM3Encoder {
     /// maps, then the coarsest level's tokens after the fusion encoder's first self-attention
     /// ([g·g, d] rows); 0 without detector heads.
     var detectorCount: Int {
-        detectorLevels == nil ? 0 : config.neckDim * (detectorLayer0 == nil ? 21 : 22) * grid * grid
+        detectorLevels == nil ? 0 : config.neckDim * (detectorLayer0 == nil ? 21 : pixelConvs == nil ? 22 : 42) * grid * grid
     }
 
     /// image: normalised [3, S, S]; writes [embed | s1 | s0], channel-major, to `out`.
@@ -163,6 +172,13 @@ extension SAM3Encoder {
                 let pos = SAM3Sine.grid(height: g, width: g, dim: d)
                 pos.withUnsafeBufferPointer { pp in
                     if let p = pp.baseAddress { layer0.selfAttention(at, n: n, pos: p, selfValid: nil, ws: ws) }
+                }
+                if let pixelConvs {
+                    // The fine levels through their pixel-decoder stage's convolution: ×4 by conv 1, ×2 by conv 0.
+                    let lv0 = out + c.embed + c.s1 + c.s0, lv1 = lv0 + d * 16 * n
+                    let o0 = at + d * n, o1 = o0 + d * 16 * n
+                    runConv(pixelConvs[1], lv0, height: 4 * g, width: 4 * g, o0, ws: ws, scratchSlot: SSlot.conv.rawValue)
+                    runConv(pixelConvs[0], lv1, height: 2 * g, width: 2 * g, o1, ws: ws, scratchSlot: SSlot.conv.rawValue)
                 }
             }
         }

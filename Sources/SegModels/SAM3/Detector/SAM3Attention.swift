@@ -22,13 +22,15 @@ struct SAM3MHA: Sendable {
     /// `keyValid` false keys take no part; `bias` adds to each head's logits (the decoder's box bias).
     /// `phase` names the profile entries (`segterm bench text --phases`) of the projections and the attention.
     func callAsFunction(q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, nk: Int,
-                        keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil,
+                        keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil, factoredBias: Attention.FactoredBias? = nil,
                         into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace, phase: String = "  decoder and geometry attention") {
         let d = dim, dh = d / heads
         let Q = ws.buffer(SAM3Slot.q.rawValue, nq * d), K = ws.buffer(SAM3Slot.k.rawValue, nk * d)
         let V = ws.buffer(SAM3Slot.v.rawValue, nk * d), O = ws.buffer(SAM3Slot.o.rawValue, nq * d)
         HieraProfile.time(phase + ": projections") {
             SAM3Linear.apply(q, rows: nq, weight: inW.pointer, bias: inB.pointer, inF: d, outF: d, Q)
+        }
+        HieraProfile.time(phase + (nk < nq ? ": projections of the keys" : ": projections")) {
             SAM3Linear.apply(k, rows: nk, weight: inW.pointer + d * d, bias: inB.pointer + d, inF: d, outF: d, K)
             SAM3Linear.apply(v, rows: nk, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, inF: d, outF: d, V)
         }
@@ -38,7 +40,19 @@ struct SAM3MHA: Sendable {
             for r in 0..<rows { for j in masked { s[r * ld + j] = -1e30 } }
         }
         HieraProfile.time(phase + ": QKᵀ, softmax, ·V") {
-            if hook == nil && SerialBLAS.workers > 1 && nq >= 1024 && nk >= 1024 {
+            if let factoredBias, masked.isEmpty && nk >= 1024 && Attention.fusedAvailable(headDim: dh, valueDim: dh) {
+                // The decoder's attention to the image with its box bias (the same values as `bias`
+                // adds), fused: blocks of query rows of every head spread over the cores.
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.fusedScratchCount(keys: nk, heads: heads))
+                Attention.fusedSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads,
+                                      scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch, bias: factoredBias)
+            } else if hook == nil && nq >= 1024 && nk >= 1024 && Attention.fusedAvailable(headDim: dh, valueDim: dh) {
+                // The fusion encoder's self-attention over the image tokens, fused (the logits of a
+                // block of 128 keys stay in L1) and spread over the cores by blocks of query rows.
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.fusedScratchCount(keys: nk, heads: heads))
+                Attention.fusedSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads,
+                                      scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch)
+            } else if hook == nil && SerialBLAS.workers > 1 && nq >= 1024 && nk >= 1024 {
                 // The fusion encoder's self-attention over the image tokens: each head's blocks of
                 // query rows on one core with single-threaded products (as SAM 2.1's global blocks);
                 // OpenBLAS's own split of each product left the second core waiting at its end.
@@ -47,6 +61,19 @@ struct SAM3MHA: Sendable {
                 Attention.multiHeadSpread(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh,
                                           valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: O, ldo: d, scratch: scratch,
                                           blockFloats: SAM3MHA.blockFloats)
+            } else if bias == nil && SerialBLAS.workers > 1 && nq >= 1024 {
+                // The image tokens' cross-attention to the prompt (a few dozen keys, some masked: the
+                // hook does not depend on the rows): blocks of rows spread over the cores, each with
+                // single-threaded products, instead of OpenBLAS's own split of each small product.
+                let block = 512, blocks = (nq + block - 1) / block
+                let per = Attention.scratchCount(queries: block, keys: nk)
+                let scratch = ws.buffer(SAM3Slot.scores.rawValue, per * SerialBLAS.workers)
+                SerialBLAS.forEach(blocks) { b, worker in
+                    let r0 = b * block, nr = min(block, nq - r0)
+                    Attention.multiHead(q: Q + r0 * d, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nr, keys: nk, heads: heads, headDim: dh,
+                                        valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: O + r0 * d, ldo: d, scratch: scratch + worker * per,
+                                        bias: hook, oneCore: true)
+                }
             } else {
                 let scratch = ws.buffer(SAM3Slot.scores.rawValue, Attention.scratchCount(queries: nq, keys: nk))
                 Attention.multiHead(q: Q, ldq: d, k: K, ldk: d, v: V, ldv: d, queries: nq, keys: nk, heads: heads, headDim: dh, valueDim: dh,
@@ -147,10 +174,45 @@ struct SAM3EncoderLayer: Sendable {
             Norm.layerNorm(x, t, rows: n, dim: d, weight: norm3.w.pointer, bias: norm3.b.pointer, eps: norm3.eps)
         }
         HieraProfile.time("\(phase): FFN") {
+            if n >= 1024 && SerialBLAS.workers > 1 {
+                SAM3FFN.rowBlocks(t, x, rows: n, dim: d, linear1: linear1, linear2: linear2, ws: ws)
+                return
+            }
             let h = ws.buffer(SAM3Slot.mlp.rawValue, n * linear1.outF)
             SAM3Linear.apply(t, rows: n, weight: linear1.w.pointer, bias: linear1.b?.pointer, inF: d, outF: linear1.outF, h)
             Elementwise.relu(h, n * linear1.outF)
             SAM3Linear.apply(h, rows: n, weight: linear2.w.pointer, bias: linear2.b?.pointer, inF: linear1.outF, outF: d, x, accumulate: true)
+        }
+    }
+}
+
+/// The fusion encoder's FFN over the image tokens, x += relu(t W1ᵀ + b1) W2ᵀ + b2, by blocks of rows
+/// each taken from start to end by one core (single-threaded products): the block's hidden values
+/// (256 × 2 048 floats) stay in cache between the two products, where the whole layer's (5 184 ×
+/// 2 048, 42 MB) went through memory three times (product, ReLU, product). The same arithmetic
+/// per row as the two linear layers one after the other.
+enum SAM3FFN {
+    static let blockRows = 256
+
+    static func rowBlocks(_ t: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows n: Int, dim d: Int,
+                          linear1: LinearW, linear2: LinearW, ws: Workspace) {
+        let hid = linear1.outF, block = blockRows, blocks = (n + block - 1) / block
+        let scratch = ws.buffer(SAM3Slot.mlp.rawValue, SerialBLAS.workers * block * hid)
+        let w1 = linear1.w.pointer, b1 = linear1.b?.pointer, w2 = linear2.w.pointer, b2 = linear2.b?.pointer
+        SerialBLAS.forEach(blocks) { b, worker in
+            let r0 = b * block, m = min(block, n - r0)
+            let h = scratch + worker * block * hid, xb = x + r0 * d
+            Gemm.sgemm(transB: true, m: m, n: hid, k: d, a: t + r0 * d, lda: d, b: w1, ldb: d, c: h, ldc: hid)
+            for r in 0..<m {
+                let row = h + r * hid
+                if let b1 {
+                    for j in 0..<hid { let v = row[j] + b1[j]; row[j] = v > 0 ? v : 0 }
+                } else {
+                    for j in 0..<hid where row[j] < 0 { row[j] = 0 }
+                }
+            }
+            if let b2 { for r in 0..<m { for j in 0..<d { xb[r * d + j] += b2[j] } } }
+            Gemm.sgemm(transB: true, m: m, n: d, k: hid, a: h, lda: hid, b: w2, ldb: hid, beta: 1, c: xb, ldc: d)
         }
     }
 }

@@ -181,7 +181,9 @@ struct SAM3Decoder: Sendable {
                         }
                     }
                 }
-                L.imageAttn(q: q, nq: n, k: keys, v: memory, nk: hw, bias: hook, into: x, accumulate: true, ws: ws, phase: "  decoder image attention")
+                let factored = Attention.FactoredBias(y: by, x: bx, height: h, width: w, headStrideY: nq * h, headStrideX: nq * w, firstRow: 1)
+                L.imageAttn(q: q, nq: n, k: keys, v: memory, nk: hw, bias: hook, factoredBias: factored, into: x, accumulate: true, ws: ws,
+                            phase: "  decoder image attention")
             }
         }
         Norm.layerNorm(x, x, rows: n, dim: d, weight: L.norm1.w.pointer, bias: L.norm1.b.pointer, eps: L.norm1.eps)

@@ -50,10 +50,10 @@ struct SAM3Detector: Sendable {
     }
 
     /// Every query's outputs, masks included (the official `forward_grounding`).
-    func run(levels: [(data: [Float], side: Int)], selfAttended: [Float]? = nil, text: [Float], textValid: [Bool], boxes: [SAM3Exemplar],
-             ws: Workspace) -> Raw {
+    func run(levels: [(data: [Float], side: Int)], selfAttended: [Float]? = nil, convolved: [[Float]]? = nil, text: [Float], textValid: [Bool],
+             boxes: [SAM3Exemplar], ws: Workspace) -> Raw {
         let f = fuse(levels: levels, selfAttended: selfAttended, text: text, textValid: textValid, boxes: boxes, ws: ws)
-        let m = masks(levels: levels, fused: f, queries: Array(0..<decoder.count), ws: ws)
+        let m = masks(levels: levels, convolved: convolved, fused: f, queries: Array(0..<decoder.count), ws: ws)
         return Raw(prompt: f.prompt, promptValid: f.promptValid, memory: f.memory, decoded: f.decoded, logits: f.logits,
                    masks: m.logits, maskSide: m.side)
     }
@@ -113,9 +113,12 @@ struct SAM3Detector: Sendable {
     }
 
     /// The segmentation head's mask logits [queries.count, 4g, 4g] for the given queries, in that order.
-    func masks(levels: [(data: [Float], side: Int)], fused f: Fused, queries: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
+    /// `convolved`: the finer levels through their pixel-decoder convolutions, from `prepare` (see
+    /// `SAM3SegmentationHead.masks`); nil: convolved here.
+    func masks(levels: [(data: [Float], side: Int)], convolved: consuming [[Float]]? = nil, fused f: Fused, queries: [Int], ws: Workspace)
+        -> (logits: [Float], side: Int) {
         guard let top = levels.last else { preconditionFailure("SAM3Detector.masks without image levels") }
-        return seg.masks(levels: Array(levels.dropLast()), memory: f.memory, side: top.side, prompt: f.prompt, promptValid: f.promptValid,
+        return seg.masks(levels: Array(levels.dropLast()), convolved: consume convolved, memory: f.memory, side: top.side, prompt: f.prompt, promptValid: f.promptValid,
                          queries: f.decoded.queries, select: queries, ws: ws)
     }
 }

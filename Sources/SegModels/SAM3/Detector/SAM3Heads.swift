@@ -55,6 +55,8 @@ struct SAM3SegmentationHead: Sendable {
     let instance: ConvW
     let maskEmbed: SAM3MLP
     let dim: Int
+    /// The convolutions as applied to the coarser stage's upsampled output (see `masks`).
+    let upConvs: [SAM3UpConv]
 
     init(_ l: WeightLoader, dim d: Int, heads: Int) throws {
         let p = Self.prefix
@@ -70,6 +72,7 @@ struct SAM3SegmentationHead: Sendable {
         guard d % 8 == 0, !convs.isEmpty else { throw SegError(.invalid, file: l.dict.path, "SAM 3 segmentation head: no pixel decoder, or width \(d) not in 8 groups") }
         self.convs = convs
         self.norms = norms
+        upConvs = convs.map { SAM3UpConv($0) }
         instance = try l.conv(p + "instance_seg_head", d, d, k: 1, bias: true)
         maskEmbed = try SAM3MLP(l, p + "mask_predictor.mask_embed", count: 3)
     }
@@ -77,8 +80,12 @@ struct SAM3SegmentationHead: Sendable {
     /// levels: the backbone's finer levels, finest first, channel-major ([d, 4g, 4g], [d, 2g, 2g]);
     /// memory [g·g, d] rows; queries [nq, d], of which `select` are wanted. Returns the selected
     /// queries' mask logits [select.count, 4g, 4g] and that side.
-    func masks(levels: [(data: [Float], side: Int)], memory: [Float], side g: Int, prompt: [Float], promptValid: [Bool],
-               queries: [Float], select: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
+    /// `convolved`: the convolution (with its bias) of each level by its stage's 3×3 convolution,
+    /// aligned with `levels`, when `prepare` made them (`SAM3Encoder.pixelConvs`): each stage's
+    /// convolution of (level + upsampled coarser output) is then that plus `SAM3UpConv` of the
+    /// coarser output at its own resolution (linear: the same values up to rounding).
+    func masks(levels: [(data: [Float], side: Int)], convolved: consuming [[Float]]? = nil, memory: [Float], side g: Int, prompt: [Float],
+               promptValid: [Bool], queries: [Float], select: [Int], ws: Workspace) -> (logits: [Float], side: Int) {
         let d = dim, n = g * g
         var enc = memory
         var t = [Float](repeating: 0, count: n * d)
@@ -96,11 +103,29 @@ struct SAM3SegmentationHead: Sendable {
         }
         var prev = [Float](repeating: 0, count: d * n)
         var side = g
+        let hasConvolved = convolved != nil
+        var pending = (consume convolved) ?? []
         HieraProfile.time("seg head: pixel decoder") {
             // The coarsest level, channel-major.
             for i in 0..<n { for c in 0..<d { prev[c * n + i] = enc[i * d + c] } }
             for (stage, level) in levels.reversed().enumerated() where stage < convs.count {
                 let s = level.side
+                if hasConvolved {
+                    // SAM 3's levels are ×4, ×2 and ×1 of the grid (SAM3Encoder.forward makes them so).
+                    precondition(pending.count == levels.count && s == 2 * side, "SAM 3 pixel decoder: levels not in steps of 2")
+                    // Moved out of `pending` (not copied: the only reference left), then added to in place.
+                    var out = pending[levels.count - 1 - stage]
+                    pending[levels.count - 1 - stage] = []
+                    prev.withUnsafeBufferPointer { pp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            if let pb = pp.baseAddress, let ob = op.baseAddress { upConvs[stage].addInto(pb, side: side, ob, ws: ws) }
+                        }
+                    }
+                    Self.groupNormReLU(&out, channels: d, pixels: s * s, groups: 8, norm: norms[stage])
+                    prev = out
+                    side = s
+                    continue
+                }
                 var cur = level.data
                 for c in 0..<d {
                     for y in 0..<s {
@@ -155,23 +180,27 @@ struct SAM3SegmentationHead: Sendable {
         return (logits, side)
     }
 
-    /// GroupNorm (eps 1e-5, affine) then ReLU, on channel-major x.
+    /// GroupNorm (eps 1e-5, affine) then ReLU, on channel-major x; the groups spread over the cores,
+    /// each summed in one pass of Double sums in the order of the values (as before the spread).
     static func groupNormReLU(_ x: inout [Float], channels c: Int, pixels n: Int, groups: Int, norm: NormW) {
         let per = c / groups
-        for g in 0..<groups {
-            let lo = g * per * n, hi = (g + 1) * per * n
-            var mean: Double = 0
-            for i in lo..<hi { mean += Double(x[i]) }
-            mean /= Double(hi - lo)
-            var v: Double = 0
-            for i in lo..<hi { let t = Double(x[i]) - mean; v += t * t }
-            v /= Double(hi - lo)
-            let inv = 1 / (v + Double(norm.eps)).squareRoot()
-            for ch in (g * per)..<((g + 1) * per) {
-                let w = Double(norm.w[ch]), b = Double(norm.b[ch])
-                for i in 0..<n {
-                    let y = Float((Double(x[ch * n + i]) - mean) * inv * w + b)
-                    x[ch * n + i] = max(y, 0)
+        x.withUnsafeMutableBufferPointer { xb in
+            guard let p = xb.baseAddress else { return }
+            Threads.parallel(groups) { g in
+                let lo = g * per * n, count = per * n
+                var mean: Double = 0
+                for i in 0..<count { mean += Double(p[lo + i]) }
+                mean /= Double(count)
+                var v: Double = 0
+                for i in 0..<count { let t = Double(p[lo + i]) - mean; v += t * t }
+                v /= Double(count)
+                let inv = 1 / (v + Double(norm.eps)).squareRoot()
+                for ch in (g * per)..<((g + 1) * per) {
+                    let w = Double(norm.w[ch]), b = Double(norm.b[ch]), row = p + ch * n
+                    for i in 0..<n {
+                        let y = Float((Double(row[i]) - mean) * inv * w + b)
+                        row[i] = max(y, 0)
+                    }
                 }
             }
         }
