@@ -336,22 +336,27 @@ public enum COCOReader {
                 }
                 if stopAtComma != nil { throw json.error("the split guess was not reached") }
             }
-            if json.peek() == UInt8(ascii: "[") {
-                try readList(&json)
-            } else if json.peek() == UInt8(ascii: "{") {
-                // Some tools wrap results as {"annotations": [...]}.
-                var object = try json.beginObject()
-                var found = false
-                while let key = try json.nextKey(&object) {
-                    if json.key(key, is: "annotations") { found = true; try readList(&json) } else { try json.skipValue() }
-                }
-                guard found else { throw json.error("a COCO results file is a JSON array of detections") }
-            } else {
-                throw json.error("a COCO results file is a JSON array of detections")
-            }
+            try resultList(&json, readList)
             if stopAtComma == nil { try json.expectEnd() }
         }
         return (detections, firstHasBox, ids)
+    }
+
+    /// A results file's list, at the cursor: a JSON array of detections, or one wrapped as
+    /// `{"annotations": [...]}` as some tools write it; `readList` reads the array itself.
+    static func resultList(_ json: inout JSONCursor, _ readList: (inout JSONCursor) throws(SegError) -> Void) throws(SegError) {
+        if json.peek() == UInt8(ascii: "[") {
+            try readList(&json)
+        } else if json.peek() == UInt8(ascii: "{") {
+            var object = try json.beginObject()
+            var found = false
+            while let key = try json.nextKey(&object) {
+                if json.key(key, is: "annotations") { found = true; try readList(&json) } else { try json.skipValue() }
+            }
+            guard found else { throw json.error("a COCO results file is a JSON array of detections") }
+        } else {
+            throw json.error("a COCO results file is a JSON array of detections")
+        }
     }
 
     /// Checks the detections against the ground truth and numbers them as loadRes does, in place

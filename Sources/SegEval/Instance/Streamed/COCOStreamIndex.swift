@@ -256,19 +256,7 @@ struct COCOStreamIndex {
             _ = try scanDetections(&json, &array, from: 0, stopAtComma: nil, check: &check, firstHasBox: &firstHasBox, boxesOnly: boxesOnly,
                                    batchOfImage: batchOfImage, into: &lists)
         }
-        if json.peek() == UInt8(ascii: "[") {
-            try readList(&json)
-        } else if json.peek() == UInt8(ascii: "{") {
-            // Some tools wrap results as {"annotations": [...]}.
-            var object = try json.beginObject()
-            var found = false
-            while let key = try json.nextKey(&object) {
-                if json.key(key, is: "annotations") { found = true; try readList(&json) } else { try json.skipValue() }
-            }
-            guard found else { throw json.error("a COCO results file is a JSON array of detections") }
-        } else {
-            throw json.error("a COCO results file is a JSON array of detections")
-        }
+        try COCOReader.resultList(&json, readList)
         try json.expectEnd()
         return (lists, firstHasBox)
     }
