@@ -132,6 +132,12 @@ struct COCOStreamIndex {
         resultsFile.releaseAll()
     }
 
+    /// How many images the ground truth lists (its header read and checked, the annotations skipped).
+    static func imageCount(_ gtPath: String) throws -> Int {
+        let file = try MappedInputFile(gtPath)
+        return try readHeader(file, file: gtPath).gt.images.count
+    }
+
     private static func scanBoth(_ index: COCOStreamIndex, annotationsAt: Int?, batchOfImage: [Int: Int32], batchCount: Int,
                                  boxesOnly: Bool) throws -> ([EntryList], (lists: [EntryList], firstHasBox: Bool)) {
         enum Scanned { case groundTruth([EntryList]), results([EntryList], Bool) }
