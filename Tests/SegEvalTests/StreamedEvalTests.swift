@@ -20,7 +20,7 @@ import SegCore
     /// more images than that (a set of one batch or less is read whole, see `smallSets`).
     static func expectSame(_ request: EvalRequest, _ label: String) throws {
         let whole = try report(request, streamed: false)
-        let images = try COCOStreamIndex.imageCount(request.groundTruth)
+        let images = try #require(COCOStreamIndex.imageCount(request.groundTruth))
         #expect(images > 1, "\(label): a set of one image is never streamed")
         for size in [1, 2, 3] where size < images {
             let streamed = try report(request, streamed: true, batchSize: size)
@@ -102,7 +102,7 @@ import SegCore
         let gt = Fixtures.url("coco", "many", "gt.json").path
         var request = EvalRequest(groundTruth: gt, predictions: Fixtures.url("coco", "many", "results-rle.json").path)
         request.streamInstances = true
-        let images = try COCOStreamIndex.imageCount(gt)
+        let images = try #require(COCOStreamIndex.imageCount(gt))
         #expect(images > 1)
         for (size, streams) in [(images, false), (images - 1, true)] {
             request.streamBatchSize = size

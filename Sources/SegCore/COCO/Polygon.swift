@@ -9,8 +9,8 @@
 ///
 /// This implementation finds the same crossings without walking every step: along an x-major
 /// edge the crossing columns are known in closed form, and along a y-major edge the step where
-/// the rounded x passes a given column is found by binary search on the very same
-/// floating-point expression, so polygons with huge coordinates cost time in proportion to the
+/// the rounded x passes a given column is found from the line's equation and confirmed on the
+/// very same floating-point expression, so polygons with huge coordinates cost time in proportion to the
 /// image, not to the coordinates.
 extension RLE {
     /// Vertex coordinates are limited to ±1e8 so that every upsampled value and difference fits
@@ -114,11 +114,24 @@ private struct PolygonEdge {
     /// monotone in t because the expression is.
     func firstStepPast(_ k: Int) -> Int {
         let increasing = slope > 0
+        func past(_ t: Int) -> Bool {
+            let u = point(at: t).u
+            return increasing ? u > k : u <= k
+        }
+        // u(t) = trunc(xs + slope·t + 0.5) passes k near t = (k + 0.5 - xs) / slope: start there
+        // and step to the exact answer with the exact expression, which is one or two steps
+        // where a binary search took a dozen unpredictable branches per pixel column.
+        // (For k >= 2 both tests are the real-valued ones, v >= k + 1 or v < k + 1, so the guess
+        // is off by rounding only; should it be off by more, the binary search decides.)
+        let guess = ((Double(k) + 0.5 - Double(xs)) / slope).rounded(.up)
+        var t = guess.isFinite ? Int(min(max(guess, 0), Double(steps + 1))) : 0
+        for _ in 0..<4 {
+            if t > 0 && past(t - 1) { t -= 1 } else if t <= steps && !past(t) { t += 1 } else { return t }
+        }
         var lo = 0, hi = steps + 1
         while lo < hi {
             let mid = lo + (hi - lo) / 2
-            let u = point(at: mid).u
-            if increasing ? u > k : u <= k { hi = mid } else { lo = mid + 1 }
+            if past(mid) { hi = mid } else { lo = mid + 1 }
         }
         return lo
     }
@@ -179,7 +192,8 @@ private struct PolygonRaster {
         for q in qs {
             let t = 5 * q + 2 - edge.xs + 1
             let (previous, current) = edge.pair(endingAt: t)
-            addToggle(previous: previous, current: current, column: q)
+            // `addToggle`'s column, (5q + 2.5) / 5 - 0.5, is exactly q here.
+            appendToggle(column: q, v: min(previous.v, current.v))
         }
     }
 
@@ -208,7 +222,13 @@ private struct PolygonRaster {
         guard xd.rounded(.down) == xd, xd >= 0, xd <= Double(width - 1) else { return }
         let x = Int(xd)
         if let column, column != x { return }
-        var yd = (Double(min(previous.v, current.v)) + 0.5) / 5 - 0.5
+        appendToggle(column: x, v: min(previous.v, current.v))
+    }
+
+    /// The toggle at pixel column x from the smaller upsampled v of the pair.
+    @inline(__always)
+    private mutating func appendToggle(column x: Int, v: Int) {
+        var yd = (Double(v) + 0.5) / 5 - 0.5
         yd = min(max(yd, 0), Double(height)).rounded(.up)
         toggles.append(UInt32(x * height + Int(yd)))
         if toggles.count >= compactionThreshold { compactToggles() }

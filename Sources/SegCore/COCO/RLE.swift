@@ -218,12 +218,33 @@ public struct RLE: Equatable, Sendable {
     public init(compressedBytes bytes: UnsafeBufferPointer<UInt8>, height: Int, width: Int,
                 doubledBackslashes: Bool = false) throws {
         let total = try Self.pixelCount(height: height, width: width)
-        let counts = try Self.decodeCounts(bytes, total: total, height: height, width: width, doubledBackslashes: doubledBackslashes)
+        var none = NoRunVisitor()
+        let counts = try Self.decodeCounts(bytes, total: total, height: height, width: width, doubledBackslashes: doubledBackslashes,
+                                           visiting: &none)
         self.init(unchecked: height, width, counts.isEmpty ? [0] : counts)
+    }
+
+    /// The same with the mask's box and area (`summary`), found while decoding: an evaluation
+    /// needs both for every detection, and a second pass over the counts cost as much again.
+    public static func summarized(compressedBytes bytes: UnsafeBufferPointer<UInt8>, height: Int, width: Int,
+                                  doubledBackslashes: Bool = false) throws -> (runs: RLE, summary: Summary) {
+        let total = try Self.pixelCount(height: height, width: width)
+        var builder = SummaryBuilder(height: height)
+        let counts = try Self.decodeCounts(bytes, total: total, height: height, width: width, doubledBackslashes: doubledBackslashes,
+                                           visiting: &builder)
+        return (RLE(unchecked: height, width, counts.isEmpty ? [0] : counts), builder.summary)
     }
 
     static func decodeCounts(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int,
                              doubledBackslashes: Bool = false) throws(SegError) -> [UInt32] {
+        var none = NoRunVisitor()
+        return try decodeCounts(bytes, total: total, height: height, width: width, doubledBackslashes: doubledBackslashes, visiting: &none)
+    }
+
+    /// `visitor` sees each run of ones as it is decoded.
+    @inline(__always)
+    static func decodeCounts<V: RunVisitor>(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int,
+                                            doubledBackslashes: Bool, visiting visitor: inout V) throws(SegError) -> [UInt32] {
         var failure: SegError?
         // Every count takes at least one character, so the string's length bounds their number.
         let counts = [UInt32](unsafeUninitializedCapacity: bytes.count) { out, initialized in
@@ -269,6 +290,7 @@ public struct RLE: Equatable, Sendable {
                     failure = SegError(.corrupt, file: "", "RLE string has a count out of range (\(x)) at offset \(i)")
                     return
                 }
+                if n & 1 == 1 { visitor.ones(start: covered, count: Int(x)) }
                 covered += Int(x)
                 guard covered <= total else {
                     failure = SegError(.corrupt, file: "", "RLE counts exceed the \(height)x\(width) mask")

@@ -13,50 +13,19 @@ extension RLE {
     /// `integerBox()` and `area` in one pass over the counts (every mask of an evaluation needs
     /// both). Runs of ones are taken a pair of counts at a time (zeros, then ones).
     func boxAndArea() -> (box: (x0: Int, y0: Int, x1: Int, y1: Int)?, area: Int) {
-        let h = height
-        guard h > 0 else { return (nil, area) }
-        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+        var builder = SummaryBuilder(height: height)
         var position = 0
-        // The column of a position, found from the previous one: positions only grow, and a run
-        // usually moves on by a column or two, which a few additions reach sooner than a
-        // division (every mask of an evaluation goes through here). Long jumps divide.
-        var column = 0, columnStart = 0
-        func columnOf(_ p: Int) -> Int {
-            if p - columnStart >= 4 * h {
-                column = p / h
-                columnStart = column * h
-            }
-            while p >= columnStart + h {
-                column += 1
-                columnStart += h
-            }
-            return column
-        }
-        var area = 0
         counts.withUnsafeBufferPointer { c in
             var j = 0
             while j + 1 < c.count {
                 let start = position + Int(c[j])
                 let ones = Int(c[j + 1])
+                builder.ones(start: start, count: ones)
                 position = start + ones
                 j += 2
-                guard ones > 0 else { continue }
-                area += ones
-                let last = position - 1
-                let xStart = columnOf(start), xEnd = columnOf(last)
-                if xStart < minX { minX = xStart }
-                if xEnd > maxX { maxX = xEnd }
-                if xStart < xEnd {
-                    minY = 0
-                    maxY = h - 1
-                } else {
-                    minY = min(minY, start - xStart * h)
-                    maxY = max(maxY, last - xEnd * h)
-                }
             }
         }
-        guard maxX >= 0 else { return (nil, area) }
-        return ((minX, minY, maxX + 1, maxY + 1), area)
+        return (builder.box, builder.area)
     }
 
     /// Pixels set in both. Walks the two masks' runs of ones as intervals `[start, end)` of
@@ -111,11 +80,17 @@ extension RLE {
         public let x0: Int, y0: Int, x1: Int, y1: Int
         public let area: Int
         public let isEmpty: Bool
+
+        init(box b: (x0: Int, y0: Int, x1: Int, y1: Int)?, area: Int) {
+            x0 = b?.x0 ?? 0; y0 = b?.y0 ?? 0; x1 = b?.x1 ?? 0; y1 = b?.y1 ?? 0
+            self.area = area
+            isEmpty = b == nil
+        }
     }
 
     public var summary: Summary {
         let (b, area) = boxAndArea()
-        return Summary(x0: b?.x0 ?? 0, y0: b?.y0 ?? 0, x1: b?.x1 ?? 0, y1: b?.y1 ?? 0, area: area, isEmpty: b == nil)
+        return Summary(box: b, area: area)
     }
 
     /// One pair of `iouMatrix`, with the summaries computed beforehand.
@@ -161,4 +136,59 @@ extension RLE {
         }
         return out
     }
+}
+
+/// Receives a mask's runs of ones, in order, as its counts are read.
+protocol RunVisitor {
+    mutating func ones(start: Int, count: Int)
+}
+
+struct NoRunVisitor: RunVisitor {
+    @inline(__always) mutating func ones(start: Int, count: Int) {}
+}
+
+/// The box and area of the runs it is shown (`RLE.Summary`).
+struct SummaryBuilder: RunVisitor {
+    let height: Int
+    private(set) var area = 0
+    private var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+    // The column of a position, found from the previous one: positions only grow, and a run
+    // usually moves on by a column or two, which a few additions reach sooner than a division
+    // (every mask of an evaluation goes through here). Long jumps divide.
+    private var column = 0, columnStart = 0
+
+    init(height: Int) { self.height = height }
+
+    @inline(__always) private mutating func columnOf(_ p: Int) -> Int {
+        if p - columnStart >= 4 * height {
+            column = p / height
+            columnStart = column * height
+        }
+        while p >= columnStart + height {
+            column += 1
+            columnStart += height
+        }
+        return column
+    }
+
+    @inline(__always) mutating func ones(start: Int, count: Int) {
+        guard count > 0, height > 0 else { return }
+        area += count
+        let last = start + count - 1
+        let xStart = columnOf(start), xEnd = columnOf(last)
+        if xStart < minX { minX = xStart }
+        if xEnd > maxX { maxX = xEnd }
+        if xStart < xEnd {
+            minY = 0
+            maxY = height - 1
+        } else {
+            minY = min(minY, start - xStart * height)
+            maxY = max(maxY, last - xEnd * height)
+        }
+    }
+
+    /// `[x0, y0, x1, y1)`, nil for an empty mask.
+    var box: (x0: Int, y0: Int, x1: Int, y1: Int)? { maxX >= 0 ? (minX, minY, maxX + 1, maxY + 1) : nil }
+
+    var summary: RLE.Summary { RLE.Summary(box: box, area: area) }
 }

@@ -64,8 +64,8 @@ struct BoundaryOverlap: InstanceOverlap {
             }
         }
         var gtShapes: [Shape] = [], dtShapes: [Shape] = []
-        for r in masks.gtShapes { gtShapes.append(try shape(r)) }
-        for r in masks.dtShapes { dtShapes.append(try shape(r)) }
+        for m in masks.gtShapes { gtShapes.append(try shape(m.runs)) }
+        for m in masks.dtShapes { dtShapes.append(try shape(m.runs)) }
         return (masks.gtAreas, masks.dtAreas, gtShapes, dtShapes)
     }
 

@@ -48,40 +48,51 @@ enum InstanceShapes {
     }
 
     /// Runs of every ground truth and detection of one image for segm (and boundary) matching,
-    /// with the areas pycocotools uses for the size buckets. Detections past the per-category cut
-    /// (`unused`) are decoded too, only to report malformed ones.
+    /// with their boxes and areas, and the areas pycocotools uses for the size buckets.
+    /// Detections past the per-category cut (`unused`) are decoded too, only to report malformed ones.
     static func prepareMasks(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
-        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [RLE], dtShapes: [RLE]) {
+        -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [SegmOverlap.Shape], dtShapes: [SegmOverlap.Shape]) {
         let annotations = data.groundTruth.annotations
         let detections = data.results.detections
-        var gtAreas: [Double] = [], gtRuns: [RLE] = []
-        gtAreas.reserveCapacity(gt.count); gtRuns.reserveCapacity(gt.count)
+        var gtAreas: [Double] = [], gtShapes: [SegmOverlap.Shape] = []
+        gtAreas.reserveCapacity(gt.count); gtShapes.reserveCapacity(gt.count)
         for g in gt {
             let ann = annotations[g]
             let entry = data.annotationEntry(g)
             guard let r = try runs(of: ann, image: image, entry: entry, file: data.groundTruth.file) else {
                 throw SegError(.invalid, file: data.groundTruth.file, "\(entry): no \"segmentation\" (needed for segm evaluation)")
             }
-            gtRuns.append(r)
-            gtAreas.append(ann.area ?? Double(r.area))
+            let shape = SegmOverlap.Shape(runs: r, summary: r.summary)
+            gtShapes.append(shape)
+            gtAreas.append(ann.area ?? Double(shape.summary.area))
         }
-        var dtAreas: [Double] = [], dtRuns: [RLE] = []
-        dtAreas.reserveCapacity(dt.count); dtRuns.reserveCapacity(dt.count)
+        var dtAreas: [Double] = [], dtShapes: [SegmOverlap.Shape] = []
+        dtAreas.reserveCapacity(dt.count); dtShapes.reserveCapacity(dt.count)
         for d in dt {
-            let r = try detectionRuns(d, image: image, data: data)
-            dtRuns.append(r)
-            if data.results.areaFromBox, let b = detections[d].bbox { dtAreas.append(b.area) } else { dtAreas.append(Double(r.area)) }
+            let shape = try detectionShape(d, image: image, data: data)
+            dtShapes.append(shape)
+            if data.results.areaFromBox, let b = detections[d].bbox { dtAreas.append(b.area) } else { dtAreas.append(Double(shape.summary.area)) }
         }
-        for d in unused { _ = try detectionRuns(d, image: image, data: data) }
-        return (gtAreas, dtAreas, gtRuns, dtRuns)
+        for d in unused { _ = try detectionShape(d, image: image, data: data) }
+        return (gtAreas, dtAreas, gtShapes, dtShapes)
     }
 
     static func detectionRuns(_ d: Int, image: COCOImage, data: COCOInputs) throws(SegError) -> RLE {
+        try detectionShape(d, image: image, data: data).runs
+    }
+
+    /// A detection's runs with their box and area; compressed text (nearly every results file's)
+    /// is decoded and measured in one pass.
+    static func detectionShape(_ d: Int, image: COCOImage, data: COCOInputs) throws(SegError) -> SegmOverlap.Shape {
         let detections = data.results.detections
         do {
             switch detections[d].segmentation {
-            case .compressed(let h, let w, let string): return try RLE(compressed: string, height: h, width: w)
-            case .compressedText(let text): return try text.decode()
+            case .compressed(let h, let w, let string):
+                let r = try RLE(compressed: string, height: h, width: w)
+                return SegmOverlap.Shape(runs: r, summary: r.summary)
+            case .compressedText(let text):
+                let (r, summary) = try text.decodeSummarized()
+                return SegmOverlap.Shape(runs: r, summary: summary)
             default: break
             }
         } catch let error as SegError {
@@ -94,7 +105,7 @@ enum InstanceShapes {
         guard let r = try runs(of: det, image: image, entry: data.detectionEntry(d), file: data.results.file) else {
             throw SegError(.invalid, file: data.results.file, "\(data.detectionEntry(d)): no \"segmentation\"")
         }
-        return r
+        return SegmOverlap.Shape(runs: r, summary: r.summary)
     }
 }
 
@@ -108,9 +119,7 @@ struct SegmOverlap: InstanceOverlap {
 
     func prepare(image: COCOImage, gt: [Int], dt: [Int], unused: [Int], data: COCOInputs) throws(SegError)
         -> (gtAreas: [Double], dtAreas: [Double], gtShapes: [Shape], dtShapes: [Shape]) {
-        let m = try InstanceShapes.prepareMasks(image: image, gt: gt, dt: dt, unused: unused, data: data)
-        return (m.gtAreas, m.dtAreas, m.gtShapes.map { Shape(runs: $0, summary: $0.summary) },
-                m.dtShapes.map { Shape(runs: $0, summary: $0.summary) })
+        try InstanceShapes.prepareMasks(image: image, gt: gt, dt: dt, unused: unused, data: data)
     }
 
     func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double] {

@@ -28,16 +28,19 @@ public struct RLEText: Sendable {
     }
 
     /// The runs the text encodes (`RLE(compressed:height:width:)`'s checks and errors).
-    public func decode() throws -> RLE {
+    public func decode() throws -> RLE { try decodeSummarized().runs }
+
+    /// The runs with their box and area (`RLE.summarized`).
+    public func decodeSummarized() throws -> (runs: RLE, summary: RLE.Summary) {
         // Straight from the file's bytes, reading JSON's `\\` as one backslash (nearly every
         // text has one); any other escape, rare in RLE text, is resolved into a copy first.
         do {
             return try withExtendedLifetime(source) {
-                try RLE(compressedBytes: UnsafeBufferPointer(rebasing: source.bytes[offset..<(offset + Int(length))]),
-                        height: Int(height), width: Int(width), doubledBackslashes: true)
+                try RLE.summarized(compressedBytes: UnsafeBufferPointer(rebasing: source.bytes[offset..<(offset + Int(length))]),
+                                   height: Int(height), width: Int(width), doubledBackslashes: true)
             }
         } catch let error as SegError where error.kind == .unsupported {
-            return try withBytes { try RLE(compressedBytes: $0, height: Int(height), width: Int(width)) }
+            return try withBytes { try RLE.summarized(compressedBytes: $0, height: Int(height), width: Int(width)) }
         }
     }
 

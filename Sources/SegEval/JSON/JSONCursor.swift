@@ -291,7 +291,7 @@ struct JSONCursor {
         if i < n, bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
         // Python's json module writes and reads NaN and Infinity; accept them so that the caller
         // can say which entry holds one instead of reporting a syntax error.
-        if let special = specialNumber(at: i) {
+        if i < n, bytes[i] &- 0x30 >= 10, let special = specialNumber(at: i) {
             position = i + special.length
             return negative ? -special.value : special.value
         }

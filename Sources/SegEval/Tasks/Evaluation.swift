@@ -24,7 +24,7 @@ public enum Evaluation {
             let zero = report.evaluation.inputs.groundTruth.annotations.first { $0.id == 0 }
             warnings = report.notes + instanceWarnings(report.evaluation.params, zeroIdImage: zero?.imageId, groundTruth: request.groundTruth)
             try checkClasses(classes, against: inputs.groundTruth.categories, request)
-            failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery)
+            failures = try FailureTable.instance(report.evaluation, inputs: inputs, query: request.failureQuery, workers: request.workers)
             clock.lap("failure table")
             let tide = request.tide ? try TIDE.evaluate(inputs, mask: request.iouType != .bbox, workers: request.workers,
                                                         areaRanges: report.evaluation.params.areaRanges) : nil
@@ -94,7 +94,9 @@ public enum Evaluation {
         // A set of at most one batch of images is read whole: a batch holds as much, and the first
         // pass would only cost time (a quarter of it at 1,000 images). A file whose header cannot
         // be read goes the streamed way, which names the problem as the whole reader does.
-        if let count = try? COCOStreamIndex.imageCount(request.groundTruth), count <= request.streamBatchSize { return false }
+        if let count = COCOStreamIndex.imageCount(request.groundTruth, atMost: request.streamBatchSize), count <= request.streamBatchSize {
+            return false
+        }
         return true
     }
 
