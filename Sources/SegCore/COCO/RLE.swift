@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A binary mask in COCO run-length encoding, bit-compatible with pycocotools.
 ///
 /// Pixels are taken in column-major (Fortran) order — down the first column, then the next — and
@@ -245,44 +251,81 @@ public struct RLE: Equatable, Sendable {
     @inline(__always)
     static func decodeCounts<V: RunVisitor>(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int,
                                             doubledBackslashes: Bool, visiting visitor: inout V) throws(SegError) -> [UInt32] {
+        // JSON writes the letter `\` as `\\`: such text is first copied with each pair read as one,
+        // so that the decoding loop below looks at letters only.
+        guard doubledBackslashes, let base = bytes.baseAddress, memchr(base, 92, bytes.count) != nil else {
+            return try decodeLetters(bytes, total: total, height: height, width: width, visiting: &visitor)
+        }
+        let resolved: Result<[UInt32], SegError> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { copy in
+            var n = 0, i = 0
+            while i < bytes.count {
+                if bytes[i] == 92 {
+                    guard i + 1 < bytes.count, bytes[i + 1] == 92 else {
+                        return .failure(SegError(.unsupported, file: "", "RLE string holds an escape other than a doubled backslash"))
+                    }
+                    i += 1
+                }
+                copy[n] = bytes[i]
+                n += 1
+                i += 1
+            }
+            return Result { () throws(SegError) in
+                try decodeLetters(UnsafeBufferPointer(rebasing: copy[0..<n]), total: total, height: height, width: width, visiting: &visitor)
+            }
+        }
+        return try resolved.get()
+    }
+
+    /// The counts of pycocotools' letters ("0"..."o", 5 bits and a continuation bit each, the
+    /// last one's high bit the sign; from the third count on, each is a difference from the one
+    /// two before). Nearly every count takes one or two letters: those are read without a branch
+    /// on which it is (a mispredicted branch per count was most of the decoding's time); longer
+    /// ones, and the string's last letter, letter by letter.
+    @inline(__always)
+    static func decodeLetters<V: RunVisitor>(_ bytes: UnsafeBufferPointer<UInt8>, total: Int, height: Int, width: Int,
+                                             visiting visitor: inout V) throws(SegError) -> [UInt32] {
         var failure: SegError?
-        // Every count takes at least one character, so the string's length bounds their number.
+        // Every count takes at least one letter, so the string's length bounds their number.
         let counts = [UInt32](unsafeUninitializedCapacity: bytes.count) { out, initialized in
             var n = 0, covered = 0, i = 0
             defer { initialized = n }
-            while i < bytes.count {
-                var x: Int64 = 0
-                var shift: Int64 = 0
-                while true {
-                    var byte = bytes[i]
-                    if doubledBackslashes && byte == 92 {
-                        guard i + 1 < bytes.count, bytes[i + 1] == 92 else {
-                            failure = SegError(.unsupported, file: "", "RLE string holds an escape other than a doubled backslash")
+            let end = bytes.count
+            while i < end {
+                var x: Int64
+                let c0 = Int64(bytes[i]) &- 48
+                let c1 = i + 1 < end ? Int64(bytes[i + 1]) &- 48 : 64
+                let more = (c0 >> 5) & 1  // 1: the count goes on into c1
+                if UInt64(bitPattern: c0) < 64 && (more == 0 || UInt64(bitPattern: c1) < 32) {
+                    // One letter: 5 bits, sign-extended from bit 4; two: 10 bits, from bit 9.
+                    let one = (c0 << 59) >> 59
+                    let two = (((c0 & 0x1f) | (c1 << 5)) << 54) >> 54
+                    x = more == 0 ? one : two
+                    i += 1 + Int(more)
+                } else {
+                    x = 0
+                    var shift: Int64 = 0
+                    while true {
+                        let c = Int64(bytes[i]) &- 48
+                        guard UInt64(bitPattern: c) < 64 else {
+                            failure = SegError(.corrupt, file: "", "RLE string has an invalid character at offset \(i)")
                             return
                         }
+                        // 7 letters hold 35 bits: every difference of two 32-bit counts fits; longer is not COCO.
+                        guard shift < 35 else {
+                            failure = SegError(.corrupt, file: "", "RLE string has an over-long count at offset \(i)")
+                            return
+                        }
+                        x |= (c & 0x1f) << shift
+                        shift += 5
                         i += 1
-                        byte = 92
-                    }
-                    guard byte >= 48, byte <= 111 else {
-                        failure = SegError(.corrupt, file: "", "RLE string has an invalid character at offset \(i)")
-                        return
-                    }
-                    // 7 groups hold 35 bits: every difference of two 32-bit counts fits; longer is not COCO.
-                    guard shift < 35 else {
-                        failure = SegError(.corrupt, file: "", "RLE string has an over-long count at offset \(i)")
-                        return
-                    }
-                    let c = Int64(byte - 48)
-                    x |= (c & 0x1f) << shift
-                    shift += 5
-                    i += 1
-                    if c & 0x20 == 0 {
-                        if c & 0x10 != 0 { x |= -1 << shift }  // sign-extend
-                        break
-                    }
-                    guard i < bytes.count else {
-                        failure = SegError(.truncated, file: "", "RLE string ends inside a count")
-                        return
+                        if c & 0x20 == 0 {
+                            if c & 0x10 != 0 { x |= -1 << shift }  // sign-extend
+                            break
+                        }
+                        guard i < end else {
+                            failure = SegError(.truncated, file: "", "RLE string ends inside a count")
+                            return
+                        }
                     }
                 }
                 if n > 2 { x += Int64(out[n - 2]) }
