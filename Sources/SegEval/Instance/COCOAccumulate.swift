@@ -120,12 +120,15 @@ public struct COCOEvaluation: Sendable {
         if members.isEmpty { return (precision, recall) }
         let detections = SortedDetections(cells: cells, members: members, areaRanges: A)
         let n = detections.count
-        // Scratch for the curves, allocated once per category; the loops below run
-        // T × A × M times over every detection of the category.
-        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 2 * n))
+        // Scratch for one curve per IoU threshold, allocated once per category; the loops below
+        // run A × M times over every detection of the category, each time for every threshold.
+        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, 2 * T * n))
         defer { scratch.deallocate() }
-        let curve = Curve(recall: UnsafeMutableBufferPointer(rebasing: scratch[0..<n]),
-                          precision: UnsafeMutableBufferPointer(rebasing: scratch[n..<(2 * n)]))
+        let curves = (0..<T).map { t in
+            Curve(recall: UnsafeMutableBufferPointer(rebasing: scratch[(2 * t * n)..<((2 * t + 1) * n)]),
+                  precision: UnsafeMutableBufferPointer(rebasing: scratch[((2 * t + 1) * n)..<((2 * t + 2) * n)]))
+        }
+        var counted = [Int](repeating: 0, count: T)
         var kept = KeptDetections(capacity: n)
         let (precisionAt, recallAt) = (precision.layout, recall.layout)
         // Written through pointers: checked, uniqueness-tested array stores were a visible part
@@ -155,11 +158,12 @@ public struct COCOEvaluation: Sendable {
                 }
                 keptCounts.append(kept.count)
                 for a in 0..<A where detections.npig[a] > 0 {
+                    Curve.cumulate(kept, flags: flags, area: a, into: curves, counted: &counted, npig: Double(detections.npig[a]))
                     for t in 0..<T {
-                        let counted = curve.cumulate(kept, flags: flags, at: a * T + t, npig: Double(detections.npig[a]))
-                        recallOut[recallAt.offset(t: t, k: 0, a: a, m: m)] = counted > 0 ? curve.recall[counted - 1] : 0
-                        curve.envelope(counted)
-                        curve.sample(counted, at: thresholds) { r, p in precisionOut[precisionAt.offset(t: t, r: r, k: 0, a: a, m: m)] = p }
+                        let curve = curves[t], n = counted[t]
+                        recallOut[recallAt.offset(t: t, k: 0, a: a, m: m)] = n > 0 ? curve.recall[n - 1] : 0
+                        curve.envelope(n)
+                        curve.sample(n, at: thresholds) { r, p in precisionOut[precisionAt.offset(t: t, r: r, k: 0, a: a, m: m)] = p }
                     }
                 }
             }
@@ -244,41 +248,57 @@ public struct COCOEvaluation: Sendable {
         let recall: UnsafeMutableBufferPointer<Double>
         let precision: UnsafeMutableBufferPointer<Double>
 
-        /// Cumulative true and false positives, recall and precision in one pass, over the
-        /// detections that are not ignored; returns how many there are. pycocotools keeps an
-        /// entry for an ignored one too, but it repeats its predecessor's recall and precision
-        /// (or is 0, 0 before the first counted detection), so neither the envelope, nor the
-        /// search, nor the last recall can tell the difference; leaving them out saves most of
-        /// the work for the size ranges.
-        @inline(__always)
-        func cumulate(_ kept: KeptDetections, flags: UnsafeBufferPointer<UInt8>, at at: Int, npig: Double) -> Int {
+        /// Cumulative true and false positives, recall and precision, over the detections that
+        /// are not ignored, for every IoU threshold (`curves[t]`) in one pass over the detections
+        /// (a detection's flags for one area range lie close together; a pass per threshold
+        /// fetched each again ten times); `counted[t]`: how many count at threshold t.
+        /// pycocotools keeps an entry for an ignored one too, but it repeats its predecessor's
+        /// recall and precision (or is 0, 0 before the first counted detection), so neither the
+        /// envelope, nor the search, nor the last recall can tell the difference; leaving them
+        /// out saves most of the work for the size ranges.
+        static func cumulate(_ kept: KeptDetections, flags: UnsafeBufferPointer<UInt8>, area a: Int, into curves: [Curve],
+                             counted: inout [Int], npig: Double) {
             // np.spacing(1): the gap after 1.0, added to the denominator as pycocotools does.
             let epsilon = Double.ulpOfOne
-            var tpSum = 0, fpSum = 0
-            var counted = 0
+            let T = curves.count
             // First the running counts, without a branch (an ignored detection's entry is
-            // written and then overwritten by the next counted one), then the divisions in a
-            // loop of their own, which the compiler vectorises. The counts are whole numbers, so
-            // each quotient is the one pycocotools' float cumsums give.
-            kept.flagIndex.withUnsafeBufferPointer { fi in
-            kept.flagStride.withUnsafeBufferPointer { fs in
-                for i in 0..<kept.count {
-                    let flag = Int(flags[fi[i] + at * fs[i]])
-                    let isCounted = 1 - (flag >> 1) & 1, isTrue = flag & 1
-                    tpSum += isCounted & isTrue
-                    fpSum += isCounted & (1 - isTrue)
-                    recall[counted] = Double(tpSum)
-                    precision[counted] = Double(fpSum)
-                    counted += isCounted
+            // written and then overwritten by the next counted one), then the divisions in loops
+            // of their own, which the compiler vectorises. The counts are whole numbers, so each
+            // quotient is the one pycocotools' float cumsums give.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * T) { sums in
+                sums.initialize(repeating: 0)
+                curves.withUnsafeBufferPointer { curve in
+                kept.flagIndex.withUnsafeBufferPointer { fi in
+                kept.flagStride.withUnsafeBufferPointer { fs in
+                    for i in 0..<kept.count {
+                        let stride = fs[i]
+                        var at = fi[i] + a * T * stride
+                        for t in 0..<T {
+                            let flag = Int(flags[at])
+                            at += stride
+                            let isCounted = 1 - (flag >> 1) & 1, isTrue = flag & 1
+                            let tp = sums[t] + (isCounted & isTrue), fp = sums[T + t] + (isCounted & (1 - isTrue))
+                            let c = sums[2 * T + t]
+                            sums[t] = tp
+                            sums[T + t] = fp
+                            curve[t].recall[c] = Double(tp)
+                            curve[t].precision[c] = Double(fp)
+                            sums[2 * T + t] = c + isCounted
+                        }
+                    }
+                }
+                }
+                }
+                for t in 0..<T { counted[t] = sums[2 * T + t] }
+            }
+            for t in 0..<T {
+                let recall = curves[t].recall, precision = curves[t].precision
+                for i in 0..<counted[t] {
+                    let tp = recall[i]
+                    recall[i] = tp / npig
+                    precision[i] = tp / (precision[i] + tp + epsilon)
                 }
             }
-            }
-            for i in 0..<counted {
-                let tp = recall[i]
-                recall[i] = tp / npig
-                precision[i] = tp / (precision[i] + tp + epsilon)
-            }
-            return counted
         }
 
         /// pycocotools' `pr[i-1] = max(pr[i-1], pr[i])` from the end: precision never rises

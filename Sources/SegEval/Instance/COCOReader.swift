@@ -32,9 +32,12 @@ public enum COCOReader {
         // parsers hand back the pages they have passed, so the resident size does not hold the files.
         let gtFile = try MappedInputFile(gtPath), resultsFile = try MappedInputFile(resultsPath)
         let resultsBytes = resultsFile.bytes
-        // The results file is parsed in two halves at once when a boundary between two detections
-        // can be found near its middle; the first half confirms the guess by ending exactly there.
-        let split = middleBoundary(resultsBytes)
+        // The results file is parsed in two parts at once when a boundary between two detections
+        // can be found near the split point; the first part confirms the guess by ending exactly
+        // there. One worker reads the ground truth, the other the first part, and whichever is
+        // done first the second part: the first part is made as long as the ground truth and the
+        // second part together, so that both workers finish together.
+        let split = middleBoundary(resultsBytes, near: min(resultsBytes.count - 1, (resultsBytes.count + gtFile.bytes.count) / 2))
         let tasks = split == nil ? 2 : 3
         var parsed = try Parallel.map(tasks, workers: 2, block: 1) { (i) throws(SegError) -> ParsedFile in
             if i == 0 {
@@ -119,13 +122,14 @@ public enum COCOReader {
         }
     }
 
-    /// A `}`, `,`, `{` sequence after the middle of a top-level array: (index of the comma, of the brace).
-    static func middleBoundary(_ bytes: UnsafeBufferPointer<UInt8>) -> (comma: Int, brace: Int)? {
+    /// A `}`, `,`, `{` sequence after the middle of a top-level array (or after `near`): (index of the comma, of the brace).
+    /// `near`: where to start looking (the middle by default).
+    static func middleBoundary(_ bytes: UnsafeBufferPointer<UInt8>, near: Int? = nil) -> (comma: Int, brace: Int)? {
         guard bytes.count > 1 << 20 else { return nil }
         var start = 0
         while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
         guard start < bytes.count, bytes[start] == UInt8(ascii: "[") else { return nil }
-        var i = bytes.count / 2
+        var i = max(start, near ?? bytes.count / 2)
         while i + 2 < bytes.count {
             if bytes[i] == UInt8(ascii: "}") {
                 var j = i + 1
