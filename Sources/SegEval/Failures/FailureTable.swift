@@ -329,7 +329,7 @@ extension FailureTable {
     static func instanceFailures(_ ev: COCOEvaluation, inputs: COCOInputs, query: FailureQuery, workers: Int = 1) -> FailureTable {
         if query.limit <= 0 {
             // The tally alone: the cells counted in parts at once, and no name ranks (they only
-            // order rows). A run with `--failures 0` spent a tenth of its time here, on one core.
+            // order rows). This ran on one core while the other waited.
             let cells = ev.cells, parts = max(1, min(4 * workers, cells.count / 4096))
             let tallies = ParallelFor.map(parts, workers: workers, block: 1) { p in
                 let range = (p * cells.count / parts)..<((p + 1) * cells.count / parts)
