@@ -203,48 +203,58 @@ public enum COCOReader {
     /// `source`: the mapping `buffer` lies in, when RLE texts may stay there.
     static func parseGroundTruthBytes(_ buffer: UnsafeBufferPointer<UInt8>, file: String,
                                       source: MappedInputFile?) throws(SegError) -> COCOGroundTruth {
-        var images: [COCOImage] = []
-        var categories: [COCOCategory] = []
         var annotations: [COCOAnnotation] = []
-        var sawImages = false, sawAnnotations = false, sawCategories = false
-        var ids = StringImageIds()
-        do {
-            var json = JSONCursor(buffer)
-            var released = 0
-            guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
-            var object = try json.beginObject()
-            while let key = try json.nextKey(&object) {
-                if json.key(key, is: "images") {
-                    sawImages = true
-                    var array = try json.beginArray()
-                    while try json.nextElement(&array) { images.append(try readImage(&json, index: images.count, ids: &ids)) }
-                } else if json.key(key, is: "annotations") {
-                    sawAnnotations = true
-                    var array = try json.beginArray()
-                    while try json.nextElement(&array) {
-                        var ann = try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false,
-                                                     ids: &ids, source: source)
-                        ann.filePosition = Int32(truncatingIfNeeded: annotations.count)
-                        annotations.append(ann)
-                        releaseBehind(json.position, &released, source)
-                    }
-                } else if json.key(key, is: "categories") {
-                    sawCategories = true
-                    var array = try json.beginArray()
-                    while try json.nextElement(&array) { categories.append(try readCategory(&json, index: categories.count)) }
-                } else {
-                    try json.skipValue()
-                }
+        var released = 0
+        var top = try walkGroundTruth(buffer, file: file) { (json, ids) throws(SegError) in
+            annotations = []
+            var array = try json.beginArray()
+            while try json.nextElement(&array) {
+                var ann = try readAnnotation(&json, entry: "annotations[\(annotations.count)]", isResult: false, ids: &ids, source: source)
+                ann.filePosition = Int32(truncatingIfNeeded: annotations.count)
+                annotations.append(ann)
+                releaseBehind(json.position, &released, source)
             }
-            try json.expectEnd()
         }
-        guard sawImages else { throw SegError(.invalid, file: file, "no \"images\" list (not a COCO instances file)") }
-        guard sawCategories else { throw SegError(.invalid, file: file, "no \"categories\" list") }
-        if !sawAnnotations { annotations = [] }
-        var gt = COCOGroundTruth(file: file, images: images, categories: categories, annotations: annotations)
-        try ids.resolve(&gt)
+        var gt = COCOGroundTruth(file: file, images: top.images, categories: top.categories, annotations: annotations)
+        try top.ids.resolve(&gt)
         try validate(gt)
         return gt
+    }
+
+    /// The top level of a ground-truth file, for the whole reader and the streamed index alike:
+    /// its images and categories read, the "annotations" list handed to `annotations` (the
+    /// cursor at its '['; it reads or skips the whole list), anything else skipped, and the two
+    /// lists every COCO instances file has required.
+    static func walkGroundTruth(_ buffer: UnsafeBufferPointer<UInt8>, file: String,
+                                annotations: (inout JSONCursor, inout StringImageIds) throws(SegError) -> Void) throws(SegError)
+        -> (images: [COCOImage], categories: [COCOCategory], ids: StringImageIds) {
+        var images: [COCOImage] = []
+        var categories: [COCOCategory] = []
+        var sawImages = false, sawCategories = false
+        var ids = StringImageIds()
+        var json = JSONCursor(buffer)
+        guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
+        var object = try json.beginObject()
+        while let key = try json.nextKey(&object) {
+            if json.key(key, is: "images") {
+                sawImages = true
+                var array = try json.beginArray()
+                while try json.nextElement(&array) { images.append(try readImage(&json, index: images.count, ids: &ids)) }
+            } else if json.key(key, is: "annotations") {
+                _ = json.peek()
+                try annotations(&json, &ids)
+            } else if json.key(key, is: "categories") {
+                sawCategories = true
+                var array = try json.beginArray()
+                while try json.nextElement(&array) { categories.append(try readCategory(&json, index: categories.count)) }
+            } else {
+                try json.skipValue()
+            }
+        }
+        try json.expectEnd()
+        guard sawImages else { throw SegError(.invalid, file: file, "no \"images\" list (not a COCO instances file)") }
+        guard sawCategories else { throw SegError(.invalid, file: file, "no \"categories\" list") }
+        return (images, categories, ids)
     }
 
     static func validate(_ gt: COCOGroundTruth) throws(SegError) {

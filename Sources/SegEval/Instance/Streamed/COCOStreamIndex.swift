@@ -191,43 +191,21 @@ struct COCOStreamIndex {
 
     /// Images and categories (checked, string ids numbered), and where the annotations list starts.
     static func readHeader(_ source: MappedInputFile, file: String) throws(SegError) -> (gt: COCOGroundTruth, annotationsAt: Int?) {
-        var images: [COCOImage] = []
-        var categories: [COCOCategory] = []
         var annotationsAt: Int?
-        var sawImages = false, sawCategories = false
-        var ids = StringImageIds()
-        var json = JSONCursor(source.bytes)
         var released = 0
-        guard json.peek() == UInt8(ascii: "{") else { throw json.error("a COCO instances file is a JSON object") }
-        var object = try json.beginObject()
-        while let key = try json.nextKey(&object) {
-            if json.key(key, is: "images") {
-                sawImages = true
-                var array = try json.beginArray()
-                while try json.nextElement(&array) { images.append(try COCOReader.readImage(&json, index: images.count, ids: &ids)) }
-            } else if json.key(key, is: "categories") {
-                sawCategories = true
-                var array = try json.beginArray()
-                while try json.nextElement(&array) { categories.append(try COCOReader.readCategory(&json, index: categories.count)) }
-            } else if json.key(key, is: "annotations") {
-                _ = json.peek()
-                annotationsAt = json.position
-                // Skipped entry by entry, handing back the pages passed: the annotations are most
-                // of the file.
-                var array = try json.beginArray()
-                while try json.nextElement(&array) {
-                    try json.skipValue()
-                    COCOReader.releaseBehind(json.position, &released, source)
-                }
-            } else {
+        let top = try COCOReader.walkGroundTruth(source.bytes, file: file) { (json, _) throws(SegError) in
+            annotationsAt = json.position
+            // Skipped entry by entry, handing back the pages passed: the annotations are most
+            // of the file.
+            var array = try json.beginArray()
+            while try json.nextElement(&array) {
                 try json.skipValue()
+                COCOReader.releaseBehind(json.position, &released, source)
             }
         }
-        try json.expectEnd()
         source.releaseAll()
-        guard sawImages else { throw SegError(.invalid, file: file, "no \"images\" list (not a COCO instances file)") }
-        guard sawCategories else { throw SegError(.invalid, file: file, "no \"categories\" list") }
-        var gt = COCOGroundTruth(file: file, images: images, categories: categories, annotations: [])
+        var gt = COCOGroundTruth(file: file, images: top.images, categories: top.categories, annotations: [])
+        var ids = top.ids
         try ids.resolve(&gt)
         _ = try COCOReader.GroundTruthCheck(gt)
         return (gt, annotationsAt)
