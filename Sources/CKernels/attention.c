@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 // The fused attention kernel (attention_body.h) once per instruction set, each with tile sizes
 // that fit its register file: MR query rows × NS key vectors of logits, PR rows × (32 / VW)
@@ -60,7 +63,9 @@ typedef int32_t ai16 __attribute__((vector_size(64), aligned(4)));
 #define MR 12
 #define NS 2
 #define PR 12
+#define ATT_SCALEF 1
 #include "attention_body.h"
+#undef ATT_SCALEF
 #undef VW
 #undef V
 #undef VI

@@ -110,3 +110,8 @@ void ck_gelu_mix(const float *x, size_t ld, size_t channels, size_t n, const flo
 }
 void ck_add_bias(float *out, const float *x, size_t rows, size_t dim, const float *bias) { DISPATCH(add_bias, out, x, rows, dim, bias) }
 void ck_sum(float *out, const float *a, const float *b, size_t n) { DISPATCH(sum, out, a, b, n) }
+void ck_linear_few(const float *x, size_t rows, size_t k, const float *w, size_t o0, size_t o1, const float *bias, float *y, size_t ldy,
+                   int accumulate) {
+    if (rows > CK_FEW_ROWS) abort();  // the caller splits; never silently wrong
+    DISPATCH(linear_few, x, rows, k, w, o0, o1, bias, y, ldy, accumulate)
+}

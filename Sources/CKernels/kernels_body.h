@@ -214,4 +214,67 @@ TGT static void FN(sum)(float *out, const float *a, const float *b, size_t n) {
     for (; i < n; i++) out[i] = a[i] + b[i];
 }
 
+// y[r][o] (+)= bias[o] + sum_k x[r][k] w[o][k] for rows <= CK_FEW_ROWS rows of x and outputs
+// o0 <= o < o1 of the weight [n][k]: each weight row read once for all the rows (a product of a
+// handful of rows is a stream over the weights; a packing GEMM copies them first). Four weight
+// rows at a time, the next four prefetched: one weight row is one 4 KB page at k = 1024, and the
+// hardware prefetcher does not cross pages.
+// Inlined once per row count (a constant there), so that the accumulators stay in registers.
+TGT static inline __attribute__((always_inline)) void FN(linear_few_n)(const float *x, const size_t rows, size_t k, const float *w,
+                                                                        size_t o0, size_t o1, const float *bias, float *y,
+                                                                        size_t ldy, int accumulate) {
+    size_t kv = k / VW * VW;
+    size_t o = o0;
+    for (; o + 4 <= o1; o += 4) {
+        V acc[4][CK_FEW_ROWS];
+        for (int j = 0; j < 4; j++)
+            for (size_t r = 0; r < CK_FEW_ROWS; r++) acc[j][r] = SPLAT(0);
+        const float *wr = w + o * k;
+        size_t i = 0;
+        for (; i < kv; i += VW) {
+            V xv[CK_FEW_ROWS];
+            for (size_t r = 0; r < rows; r++) xv[r] = FN(load)(x + r * k + i);
+            _Pragma("unroll") for (int j = 0; j < 4; j++) {
+                __builtin_prefetch(wr + (4 + j) * k + i);
+                V wv = FN(load)(wr + j * k + i);
+                for (size_t r = 0; r < rows; r++) acc[j][r] += wv * xv[r];
+            }
+        }
+        for (int j = 0; j < 4; j++)
+            for (size_t r = 0; r < rows; r++) {
+                float s = FN(hsum)(acc[j][r]);
+                for (size_t t = i; t < k; t++) s += x[r * k + t] * wr[j * k + t];
+                if (bias) s += bias[o + j];
+                float *dst = y + r * ldy + o + j;
+                *dst = accumulate ? *dst + s : s;
+            }
+    }
+    for (; o < o1; o++) {
+        const float *wr = w + o * k;
+        for (size_t r = 0; r < rows; r++) {
+            V acc = SPLAT(0);
+            size_t i = 0;
+            for (; i < kv; i += VW) acc += FN(load)(wr + i) * FN(load)(x + r * k + i);
+            float s = FN(hsum)(acc);
+            for (; i < k; i++) s += x[r * k + i] * wr[i];
+            if (bias) s += bias[o];
+            float *dst = y + r * ldy + o;
+            *dst = accumulate ? *dst + s : s;
+        }
+    }
+}
+
+TGT static void FN(linear_few)(const float *x, size_t rows, size_t k, const float *w, size_t o0, size_t o1, const float *bias,
+                               float *y, size_t ldy, int accumulate) {
+    switch (rows) {
+    case 1: FN(linear_few_n)(x, 1, k, w, o0, o1, bias, y, ldy, accumulate); break;
+    case 2: FN(linear_few_n)(x, 2, k, w, o0, o1, bias, y, ldy, accumulate); break;
+    case 3: FN(linear_few_n)(x, 3, k, w, o0, o1, bias, y, ldy, accumulate); break;
+    case 4: FN(linear_few_n)(x, 4, k, w, o0, o1, bias, y, ldy, accumulate); break;
+    case 5: FN(linear_few_n)(x, 5, k, w, o0, o1, bias, y, ldy, accumulate); break;
+    case 6: FN(linear_few_n)(x, 6, k, w, o0, o1, bias, y, ldy, accumulate); break;
+    default: break;
+    }
+}
+
 #undef SPLAT

@@ -92,9 +92,17 @@ struct SAM3TextTests {
             #expect(f.tokens == c.tokens, "\(c.name)")
             let golden = try NPY(path: Self.path("landscape_text_\(c.name)_language.npy"))
             #expect(golden.shape == [model.context, model.dim])
-            let (err, scale) = maxError(f.features, golden.floats)
+            // The detector's features: the rows up to the last real token as the official ones,
+            // the padding rows after it left 0 (not computed; masked everywhere downstream).
+            let used = (c.tokens.lastIndex(where: { $0 != 0 }) ?? 0) + 1, d = model.dim
+            let (err, scale) = maxError(Array(f.features[..<(used * d)]), Array(golden.floats[..<(used * d)]))
             #expect(err <= 1e-5 * max(scale, 1), "\(c.name): \(err) of \(scale)")
+            #expect(f.features[(used * d)...].allSatisfy { $0 == 0 }, "\(c.name)")
             #expect(f.valid == c.tokens.map { $0 != 0 })
+            // Every row, padding included, as the official encoder computes them.
+            let full = model.encoder.encode(f.tokens, padding: true)
+            let (errFull, scaleFull) = maxError(full.features, golden.floats)
+            #expect(errFull <= 1e-5 * max(scaleFull, 1), "\(c.name) with padding: \(errFull) of \(scaleFull)")
         }
         #expect(try model.features(cases[1].text ?? "").truncated)
         for empty in ["", "   ", "\t\n"] {

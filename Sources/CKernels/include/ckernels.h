@@ -45,4 +45,13 @@ void ck_add_bias(float *out, const float *x, size_t rows, size_t dim, const floa
 /// out = a + b over n values (out may be a or b).
 void ck_sum(float *out, const float *a, const float *b, size_t n);
 
+enum { CK_FEW_ROWS = 6 };
+
+/// A linear layer on a few rows, y[r][o] = (y[r][o] if accumulate) + bias[o] + sum_i x[r][i] w[o][i]
+/// for r < rows <= CK_FEW_ROWS (x [rows][k] contiguous, y rows ldy apart) and the outputs o0 <= o < o1
+/// of the weight w [n][k]; bias may be NULL. Reads each weight row once (the text encoder's
+/// products over a short phrase's tokens stream the weights).
+void ck_linear_few(const float *x, size_t rows, size_t k, const float *w, size_t o0, size_t o1, const float *bias, float *y, size_t ldy,
+                   int accumulate);
+
 #endif

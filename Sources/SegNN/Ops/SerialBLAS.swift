@@ -114,7 +114,7 @@ extension Gemm {
 
 extension Elementwise {
     /// `softmaxRows` on the calling core only (inside a `SerialBLAS` worker).
-    static func softmaxRowsOneCore(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
+    public static func softmaxRowsOneCore(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int) {
         if useC {
             ck_softmax_rows(p, rows, cols, ld)
         } else if cols < 16 && ld == cols {

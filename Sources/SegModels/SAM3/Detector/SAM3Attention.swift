@@ -25,6 +25,17 @@ struct SAM3MHA: Sendable {
                         keyValid: [Bool]? = nil, bias: Attention.BiasHook? = nil, factoredBias: Attention.FactoredBias? = nil,
                         into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace, phase: String = "  decoder and geometry attention") {
         let d = dim, dh = d / heads
+        if bias == nil && factoredBias == nil && nq >= 64 && nk <= SAM3MHA.foldedMaxKeys {
+            let valid = keyValid.map { m in m.indices.filter { m[$0] } } ?? Array(0..<nk)
+            if !valid.isEmpty {
+                folded(q: q, nq: nq, k: k, v: v, keys: valid, into: y, accumulate: accumulate, ws: ws, phase: phase)
+                return
+            }
+        }
+        if bias == nil && factoredBias == nil && keyValid == nil && nq <= SAM3MHA.foldedMaxQueries && nk >= 64 {
+            foldedQueries(q: q, nq: nq, k: k, v: v, nk: nk, into: y, accumulate: accumulate, ws: ws, phase: phase)
+            return
+        }
         let Q = ws.buffer(SAM3Slot.q.rawValue, nq * d), K = ws.buffer(SAM3Slot.k.rawValue, nk * d)
         let V = ws.buffer(SAM3Slot.v.rawValue, nk * d), O = ws.buffer(SAM3Slot.o.rawValue, nq * d)
         HieraProfile.time(phase + ": projections") {
@@ -82,6 +93,107 @@ struct SAM3MHA: Sendable {
         }
         HieraProfile.time(phase + ": projections") {
             SAM3Linear.apply(O, rows: nq, weight: out.w.pointer, bias: out.b?.pointer, inF: d, outF: d, y, accumulate: accumulate)
+        }
+    }
+
+    /// Key counts up to which many query rows attend through `folded` (the prompt: 33 tokens at most
+    /// with the text, a few more with exemplar boxes).
+    static let foldedMaxKeys = 64
+
+    /// Many query rows attending to a few keys (the image tokens' cross-attention to the prompt),
+    /// with the projections folded into the keys and values, which are known before the rows:
+    /// head h's logits are (q Wq_hᵀ + bq_h) K_hᵀ s = q (s Wq_hᵀ K_hᵀ) + s bq_h K_hᵀ, and its share of
+    /// the output projection is P_h V_h Wo_hᵀ = P_h (V_h Wo_hᵀ). So the layer is two products over
+    /// the rows, q [nq, d] times G [d, H·m] (every head's logits at once) and, after the softmax of
+    /// each head's m logits, P [nq, H·m] times U [H·m, d], where the plain path takes two d × d
+    /// projections plus the attention; only the m valid keys enter (the masked ones' probabilities
+    /// are exactly 0). A 3-word phrase is 6 valid keys of 33 (48 columns instead of 256 twice).
+    /// The same sums in another order: rounding differences only. y (+)= the output.
+    private func folded(q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, keys: [Int],
+                        into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace, phase: String) {
+        let d = dim, dh = d / heads, m = keys.count, hm = heads * m
+        let K = ws.buffer(SAM3Slot.foldK.rawValue, m * d), V = ws.buffer(SAM3Slot.foldV.rawValue, m * d)
+        let G = ws.buffer(SAM3Slot.foldG.rawValue, hm * d), U = ws.buffer(SAM3Slot.foldU.rawValue, hm * d)
+        let c0 = ws.buffer(SAM3Slot.foldC.rawValue, hm)
+        HieraProfile.time(phase + ": projections of the keys") {
+            // The valid keys' rows, projected.
+            let kv = ws.buffer(SAM3Slot.foldKV.rawValue, 2 * m * d)
+            for (i, j) in keys.enumerated() {
+                (kv + i * d).update(from: k + j * d, count: d)
+                (kv + (m + i) * d).update(from: v + j * d, count: d)
+            }
+            Gemm.linear(kv, rows: m, inFeatures: d, weight: inW.pointer + d * d, bias: inB.pointer + d, outFeatures: d, K)
+            Gemm.linear(kv + m * d, rows: m, inFeatures: d, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, outFeatures: d, V)
+            let s = 1 / Float(dh).squareRoot()
+            for h in 0..<heads {
+                // G_h rows (one per key, [m, d]) = s K_h Wq_h (Wq_h: rows h·dh..., [dh, d]); c0 = s K_h bq_h.
+                Gemm.sgemm(m: m, n: d, k: dh, alpha: s, a: K + h * dh, lda: d, b: inW.pointer + h * dh * d, ldb: d,
+                           c: G + h * m * d, ldc: d)
+                // U_h [m, d] = V_h Wo_hᵀ (Wo_h: columns h·dh... of Wo [d, d]).
+                Gemm.sgemm(transB: true, m: m, n: d, k: dh, a: V + h * dh, lda: d, b: out.w.pointer + h * dh, ldb: d, c: U + h * m * d, ldc: d)
+                for j in 0..<m {
+                    var acc: Float = 0
+                    for c in 0..<dh { acc += K[j * d + h * dh + c] * inB[h * dh + c] }
+                    c0[h * m + j] = s * acc
+                }
+            }
+        }
+        HieraProfile.time(phase + ": folded rows") {
+            let block = 256, blocks = (nq + block - 1) / block
+            let scratch = ws.buffer(SAM3Slot.foldP.rawValue, SerialBLAS.workers * block * hm)
+            let ob = out.b?.pointer
+            SerialBLAS.forEach(blocks) { b, worker in
+                let r0 = b * block, rows = min(block, nq - r0)
+                let p = scratch + worker * block * hm, yb = y + r0 * d
+                Gemm.sgemm(transB: true, m: rows, n: hm, k: d, a: q + r0 * d, lda: d, b: G, ldb: d, c: p, ldc: hm)
+                for r in 0..<rows { for j in 0..<hm { p[r * hm + j] += c0[j] } }
+                Elementwise.softmaxRowsOneCore(p, rows: rows * heads, cols: m, ld: m)
+                if let ob {
+                    for r in 0..<rows {
+                        let row = yb + r * d
+                        if accumulate { for j in 0..<d { row[j] += ob[j] } } else { row.update(from: ob, count: d) }
+                    }
+                }
+                Gemm.sgemm(m: rows, n: d, k: hm, a: p, lda: hm, b: U, ldb: d, beta: (accumulate || ob != nil) ? 1 : 0, c: yb, ldc: d)
+            }
+        }
+    }
+
+    /// Query counts up to which a few rows attend to many keys through `foldedQueries` (the
+    /// geometry encoder's CLS token and exemplar boxes against the image tokens).
+    static let foldedMaxQueries = 16
+
+    /// A few query rows attending to many keys (the geometry encoder's tokens to the 5 184 image
+    /// tokens), with the key and value projections folded into the queries, so that the keys' and
+    /// values' rows are never projected: head h's logit of key row k_j is
+    /// Q_h (Wk_h k_j + bk_h) s = (s Q_h Wk_h) · k_j + s Q_h · bk_h, whose last term is the same for
+    /// every key and drops out of the softmax; its output is Σ_j p_j (Wv_h v_j + bv_h) =
+    /// Wv_h (Σ_j p_j v_j) + bv_h, the probabilities summing to 1. Two products of H·nq rows over the
+    /// keys instead of two projections of all of them (at 1 query row, 8 × 5 184 × 256 × 2
+    /// multiply-adds instead of 5 184 × 256 × 256 × 2). The same sums in another order.
+    private func foldedQueries(q: UnsafePointer<Float>, nq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, nk: Int,
+                               into y: UnsafeMutablePointer<Float>, accumulate: Bool, ws: Workspace, phase: String) {
+        let d = dim, dh = d / heads, rows = heads * nq
+        let Q = ws.buffer(SAM3Slot.foldK.rawValue, nq * d), A = ws.buffer(SAM3Slot.foldG.rawValue, rows * d)
+        let P = ws.buffer(SAM3Slot.foldP.rawValue, rows * nk), Z = ws.buffer(SAM3Slot.foldU.rawValue, rows * d)
+        let O = ws.buffer(SAM3Slot.foldV.rawValue, nq * d)
+        HieraProfile.time(phase + ": folded queries") {
+            Gemm.linear(q, rows: nq, inFeatures: d, weight: inW.pointer, bias: inB.pointer, outFeatures: d, Q)
+            let s = 1 / Float(dh).squareRoot()
+            for h in 0..<heads {
+                // Rows h·nq… of A: s Q_h Wk_h (Wk_h: rows h·dh… of the key weight, [dh, d]).
+                Gemm.sgemm(m: nq, n: d, k: dh, alpha: s, a: Q + h * dh, lda: d, b: inW.pointer + (d + h * dh) * d, ldb: d,
+                           c: A + h * nq * d, ldc: d)
+            }
+            Gemm.sgemm(transB: true, m: rows, n: nk, k: d, a: A, lda: d, b: k, ldb: d, c: P, ldc: nk)
+            Elementwise.softmaxRows(P, rows: rows, cols: nk, ld: nk)
+            Gemm.sgemm(m: rows, n: d, k: nk, a: P, lda: nk, b: v, ldb: d, c: Z, ldc: d)
+            for h in 0..<heads {
+                // O[:, head h] = Z_h Wv_hᵀ + bv_h (Wv_h: rows h·dh… of the value weight).
+                Gemm.linear(Z + h * nq * d, rows: nq, inFeatures: d, weight: inW.pointer + (2 * d + h * dh) * d,
+                            bias: inB.pointer + 2 * d + h * dh, outFeatures: dh, O + h * dh, ldy: d)
+            }
+            Gemm.linear(O, rows: nq, inFeatures: d, weight: out.w.pointer, bias: out.b?.pointer, outFeatures: d, y, accumulate: accumulate)
         }
     }
 
@@ -252,4 +364,5 @@ enum SAM3Sine {
 /// Workspace slots of SAM 3's detector.
 enum SAM3Slot: Int {
     case q = 600, k, v, o, scores, t, qk, mlp, x, pos, prompt, geo, roi, dec, decPos, decT, refPos, bias, pix, pix2, seg
+    case foldKV, foldK, foldV, foldG, foldU, foldC, foldP
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SegCore
 import SegNN
 
@@ -14,6 +15,8 @@ struct SAM3Detector: Sendable {
     let dim: Int
     /// Owns the parameters' memory (the Params point into it).
     let store: ParamStore
+    /// The image tokens' sine positions per grid side (the same for every phrase).
+    let posCache = SAM3SineCache()
 
     init(_ l: WeightLoader, dim d: Int, heads: Int) throws {
         dim = d
@@ -67,11 +70,18 @@ struct SAM3Detector: Sendable {
         let d = dim
         guard let top = levels.last else { preconditionFailure("SAM3Detector.run without image levels") }
         let g = top.side, n = g * g
-        var img = [Float](repeating: 0, count: n * d)
-        let pos = SAM3Sine.grid(height: g, width: g, dim: d)
+        // The image tokens as rows: the geometry encoder's memory, and the fusion encoder's input
+        // when `prepare` did not run its first self-attention.
+        var img: [Float] = []
+        let pos = posCache.grid(side: g, dim: d)
         var geo: [Float] = []
         HieraProfile.time("prompt (image tokens, geometry encoder)") {
-            for c in 0..<d { for i in 0..<n { img[i * d + c] = top.data[c * n + i] } }
+            img = [Float](repeating: 0, count: n * d)
+            top.data.withUnsafeBufferPointer { tp in
+                img.withUnsafeMutableBufferPointer { ip in
+                    if let t = tp.baseAddress, let i = ip.baseAddress { transpose(t, rows: d, cols: n, i) }
+                }
+            }
             img.withUnsafeBufferPointer { ip in
                 pos.withUnsafeBufferPointer { pp in
                     if let i = ip.baseAddress, let p = pp.baseAddress { geo = geometry.encode(boxes, img: i, pos: p, height: g, width: g, ws: ws) }
@@ -120,5 +130,18 @@ struct SAM3Detector: Sendable {
         guard let top = levels.last else { preconditionFailure("SAM3Detector.masks without image levels") }
         return seg.masks(levels: Array(levels.dropLast()), convolved: consume convolved, memory: f.memory, side: top.side, prompt: f.prompt, promptValid: f.promptValid,
                          queries: f.decoded.queries, select: queries, ws: ws)
+    }
+}
+
+/// `SAM3Sine.grid` of a square grid, computed once per side (1.3 M sines and cosines at 72²).
+final class SAM3SineCache: Sendable {
+    private let grids = Mutex<[Int: [Float]]>([:])
+
+    func grid(side: Int, dim: Int) -> [Float] {
+        let key = side * 65_536 + dim
+        if let hit = grids.withLock({ $0[key] }) { return hit }
+        let g = SAM3Sine.grid(height: side, width: side, dim: dim)
+        grids.withLock { $0[key] = g }
+        return g
     }
 }

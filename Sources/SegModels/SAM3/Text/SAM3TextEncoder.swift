@@ -68,7 +68,29 @@ struct SAM3TextEncoder: Sendable {
 
     /// The tokens' features. Token ids at or above the vocabulary (a vocabulary file that does not
     /// belong to this checkpoint) are rejected by the caller; here they are clamped, never read out of range.
-    func encode(_ tokens: [Int32]) -> Output {
+    ///
+    /// `padding: false` (the detector's path) runs the transformer on the rows up to the last real
+    /// token only and leaves the padding rows' features 0: under the causal mask a row reads only
+    /// the rows before it, so the real rows come out the same, and every consumer of the features
+    /// (the fusion encoder's and decoder's cross-attention, the segmentation head's, the scoring's
+    /// mean) masks the padding rows out (a masked key's probability is exactly 0, a finite value
+    /// times 0 adds nothing). A 3-word phrase is 5 of the 32 rows: the 24 blocks' products shrink
+    /// to a sixth. `padding: true` computes every row as the official encoder does.
+    func encode(_ tokens: [Int32], padding: Bool = false) -> Output {
+        let used = padding ? tokens.count : (tokens.lastIndex(where: { $0 != 0 }) ?? 0) + 1
+        let out = encodeRows(Array(tokens.prefix(used)))
+        var features = [Float](repeating: 0, count: tokens.count * outputDim)
+        features.replaceSubrange(0..<out.count, with: out)
+        return Output(features: features, valid: tokens.map { $0 != 0 })
+    }
+
+    /// A layer over the phrase's rows: a short phrase's few rows stream the weights (`Gemm.linearFew`).
+    private static func linear(_ l: LinearW, _ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        Gemm.linearFew(x, rows: rows, inFeatures: l.inF, weight: l.w.pointer, bias: l.b?.pointer, outFeatures: l.outF, y, accumulate: accumulate)
+    }
+
+    /// The transformer over the given tokens (causal), ln_final and the resizer: [tokens.count, d].
+    private func encodeRows(_ tokens: [Int32]) -> [Float] {
         let n = tokens.count, W = width, ws = Workspace()
         let x = ws.buffer(0, n * W), t = ws.buffer(1, n * W), qkv = ws.buffer(2, n * 3 * W), o = ws.buffer(3, n * W)
         let hiddenW = blocks.first?.fc.outF ?? 0
@@ -81,7 +103,7 @@ struct SAM3TextEncoder: Sendable {
         let scratch = ws.buffer(5, Attention.scratchCount(queries: n, keys: n))
         for b in blocks {
             Norm.layerNorm(x, t, rows: n, dim: W, weight: b.ln1.w.pointer, bias: b.ln1.b.pointer, eps: b.ln1.eps)
-            b.qkv(t, rows: n, qkv)
+            Self.linear(b.qkv, t, rows: n, qkv)
             // The causal mask (build_causal_mask): token i attends to tokens 0...i.
             Attention.multiHead(q: qkv, ldq: 3 * W, k: qkv + W, ldk: 3 * W, v: qkv + 2 * W, ldv: 3 * W, queries: n, keys: n,
                                 heads: heads, headDim: dh, valueDim: dh, scale: 1 / Float(dh).squareRoot(), out: o, ldo: W,
@@ -90,15 +112,15 @@ struct SAM3TextEncoder: Sendable {
                                         (s + r * ld + r0 + r + 1).update(repeating: -1e30, count: n - (r0 + r + 1))
                                     }
                                 })
-            Gemm.linear(o, rows: n, inFeatures: W, weight: b.out.w.pointer, bias: b.out.b?.pointer, outFeatures: W, x, accumulate: true)
+            Self.linear(b.out, o, rows: n, x, accumulate: true)
             Norm.layerNorm(x, t, rows: n, dim: W, weight: b.ln2.w.pointer, bias: b.ln2.b.pointer, eps: b.ln2.eps)
-            b.fc(t, rows: n, h)
+            Self.linear(b.fc, t, rows: n, h)
             Elementwise.gelu(h, n * hiddenW)
-            Gemm.linear(h, rows: n, inFeatures: hiddenW, weight: b.proj.w.pointer, bias: b.proj.b?.pointer, outFeatures: W, x, accumulate: true)
+            Self.linear(b.proj, h, rows: n, x, accumulate: true)
         }
         Norm.layerNorm(x, t, rows: n, dim: W, weight: lnFinal.w.pointer, bias: lnFinal.b.pointer, eps: lnFinal.eps)
         var out = [Float](repeating: 0, count: n * outputDim)
-        out.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { resizer(t, rows: n, base) } }
-        return Output(features: out, valid: tokens.map { $0 != 0 })
+        out.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { Self.linear(resizer, t, rows: n, base) } }
+        return out
     }
 }

@@ -4,7 +4,8 @@ import SegCore
 import SegNN
 
 /// The features of one phrase as SAM 3's detector takes them: the 32 tokens' features [32, d]
-/// (row-major) and which tokens are real (not padding).
+/// (row-major) and which tokens are real (not padding). The rows after the last real token are 0
+/// (not computed: nothing downstream reads them, see `SAM3TextEncoder.encode`).
 public struct SAM3TextFeatures: Sendable {
     public let phrase: String
     public let tokens: [Int32]
