@@ -70,7 +70,13 @@ struct EmbeddingCacheTests {
             #expect(cache.load(key: key, model: model) == nil, "damage \(damage) was trusted")
             #expect(!FileManager.default.fileExists(atPath: path), "damage \(damage): bad entry kept")
             let again = try SAMSegmenter(model: model, cache: cache).prepare(img)
-            #expect(again.features == good.features)
+            // Recomputed, not read back: equal to a fresh computation up to rounding. Not bit for
+            // bit: tests of the C kernels switch the process-wide instruction-set level while
+            // this suite may run, and another level rounds differently.
+            #expect(again.features.shape == good.features.shape)
+            let scale = good.features.data.reduce(Float(0)) { max($0, abs($1)) }
+            let worst = zip(again.features.data, good.features.data).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+            #expect(worst <= 1e-5 * scale, "damage \(damage): recomputed features off by \(worst)")
         }
     }
 
