@@ -89,6 +89,70 @@ struct BadInputTests {
     }
 }
 
+@Suite("JSON strings found eight bytes at a time, values skipped unchecked")
+struct JSONScanTests {
+    /// The byte-by-byte rule the word-at-a-time scan must give: the end of the string (the index
+    /// of its closing quote) or nil for an error.
+    static func referenceEnd(_ b: [UInt8], from start: Int) -> Int? {
+        var i = start
+        while i < b.count {
+            if b[i] == 0x22 { return i }
+            if b[i] == 0x5C { i += 2; continue }
+            if b[i] < 0x20 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    @Test("every placement of quotes, backslash runs and control characters across the 8-byte words")
+    func strings() {
+        var generator = SeededGenerator(seed: 77)
+        let alphabet: [UInt8] = [0x22, 0x5C, 0x5C, 0x0A, 0x01, 0x41, 0x4F, 0x30, 0xC3, 0xA9, 0x7B, 0x5D]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...40, using: &generator)
+            var body = (0..<length).map { _ in Bool.random(using: &generator) ? alphabet.randomElement(using: &generator)! : UInt8(0x61) }
+            if Bool.random(using: &generator) { body.append(0x22) }
+            let bytes = [0x22] + body
+            let expected = Self.referenceEnd(bytes, from: 1)
+            let found: Int? = bytes.withUnsafeBufferPointer { buffer in
+                var json = JSONCursor(buffer)
+                guard let range = try? json.rawStringRange() else { return nil }
+                #expect(json.position == range.upperBound + 1)
+                return range.upperBound
+            }
+            #expect(found == expected, "\(bytes)")
+        }
+    }
+
+    @Test("skipUnchecked ends where skipValue does on valid JSON, and never crashes on damaged JSON")
+    func skipping() {
+        let values = [#"{"a": [1, {"b": "]}\"["}], "c": null, "d": -1.5e3}"#, #"[[], {}, [[["x"]]], "\\", true]"#, #""plain""#,
+                      #"12.5"#, #"{"counts": "P\\f76g>6K4L4M2N3M2N2N1O2N2O1N1O2O1N101N\\"}"#, #"[1,2 , 3 ]"#, #"false"#]
+        for value in values {
+            let bytes = Array((value + " , 7").utf8)
+            bytes.withUnsafeBufferPointer { buffer in
+                var strict = JSONCursor(buffer), quick = JSONCursor(buffer)
+                #expect(throws: Never.self) { try strict.skipValue() }
+                #expect(throws: Never.self) { try quick.skipUnchecked() }
+                #expect(quick.position == strict.position, "\(value)")
+            }
+        }
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<5_000 {
+            var bytes = Array(values.randomElement(using: &generator)!.utf8)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = [0x22, 0x5C, 0x5B, 0x5D, 0x7B, 0x7D, 0x00].randomElement(using: &generator)!
+            }
+            if Bool.random(using: &generator) { bytes.removeLast(Int.random(in: 0..<bytes.count, using: &generator)) }
+            bytes.withUnsafeBufferPointer { buffer in
+                var json = JSONCursor(buffer)
+                _ = try? json.skipUnchecked()
+                #expect(json.position <= buffer.count)
+            }
+        }
+    }
+}
+
 @Suite("Results parsed in two halves")
 struct SplitParseTests {
     static func write(_ text: String) throws -> String {

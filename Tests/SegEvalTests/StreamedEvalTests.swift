@@ -111,6 +111,20 @@ import SegCore
         }
     }
 
+    @Test("the quick first pass (image ids only, checks left to the batches) unless --image-ids asks for a subset")
+    func quickFirstPass() throws {
+        let gt = Fixtures.url("coco", "many", "gt.json").path, pred = Fixtures.url("coco", "many", "results-rle.json").path
+        let quick = try COCOStreamIndex(groundTruth: gt, results: pred, boxesOnly: false, batchSize: 2) { _ in COCOEvalParams() }
+        #expect(!quick.entriesChecked)
+        #expect(quick.batches.reduce(0) { $0 + $1.detections.count } > 0)
+        let subset = try COCOStreamIndex(groundTruth: gt, results: pred, boxesOnly: false, batchSize: 2) { groundTruth in
+            var params = COCOEvalParams()
+            params.imageIds = [groundTruth.images[0].id]
+            return params
+        }
+        #expect(subset.entriesChecked)
+    }
+
     /// Both paths stop at the same entry with the same message.
     static func sameError(gt: String, pred: String, iouType: COCOIoUType = .segm, folder: URL) throws -> String {
         let gtPath = folder.appendingPathComponent("gt.json").path, predPath = folder.appendingPathComponent("pred.json").path
@@ -143,6 +157,15 @@ import SegCore
             (with(good), #"[{"image_id": 1, "category_id": 5, "score": 0.5, "segmentation": {"size": [5, 4], "counts": "05"}}]"#, "differs from the image"),
             (with(good), #"[{"image_id": 1, "category_id": 5, "score": 0.5 "bbox": [1, 2, 3, 4]}]"#, "line 1"),
             (with(good), #"{"not": "a list"}"#, "JSON array"),
+            // Two bad entries in different batches (batch size 1): the first in file order is named,
+            // though the quick first pass leaves the checks to the batches and image 1's comes first.
+            (with(good), #"[{"image_id": 2, "category_id": 6, "score": 0.5, \#(seg)}, {"image_id": 1, "category_id": 5, "score": NaN, \#(seg)}]"#,
+             "results[0]: category id 6"),
+            (with(good), #"[\#(det), {"image_id": 2, "category_id": 5, "score": 0.5, "bbox": [1, 2, 3, 4}}, {"image_id": 1, "category_id": 5, "score": NaN, \#(seg)}]"#,
+             "line 1"),
+            (with(good), #"[\#(det), {"image_id": "2", "category_id": 5, "score": 0.5, \#(seg)}]"#, "pred.json"),
+            (with(good + #", {"id": 3, "image_id": 1, "category_id": 5, "segmentation": {"size": [3, 4], "counts": [1, 2]}}"#),
+             #"[{"image_id": 1, "category_id": 5, "score": 0.5, "segmentation": {"size": [3, 4], "counts": "0~"}}]"#, "add up to 3"),
             (with(good + #", {"id": 9, "image_id": 1, "category_id": 5, "bbox": [0,0,1,1]}"#), "[]", "annotations[1] (id 9): duplicate"),
             (with(good + #", {"id": 3, "image_id": 7, "category_id": 5, "bbox": [0,0,1,1]}"#), "[]", "annotations[1] (id 3): unknown image id 7"),
             (with(#"{"id": 1, "image_id": 1, "category_id": 5, "segmentation": {"size": [3, 4], "counts": [1, 2]}}"#), "[]", "add up to 3"),

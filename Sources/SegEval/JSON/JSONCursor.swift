@@ -117,21 +117,43 @@ struct JSONCursor {
     /// The bytes between the quotes of a string, escapes left in place (keys and RLE counts
     /// never need unescaping; `string()` resolves them for text).
     mutating func rawStringRange() throws(SegError) -> Range<Int> {
-        guard peek() == UInt8(ascii: "\"") else { throw error("expected a string") }
+        guard peek() == UInt8(ascii: "\""), let base = bytes.baseAddress else { throw error("expected a string") }
         position += 1
-        let start = position
-        while position < bytes.count {
-            let c = bytes[position]
-            if c == UInt8(ascii: "\"") {
-                position += 1
-                return start..<(position - 1)
+        let start = position, n = bytes.count
+        var i = start
+        while true {
+            // Eight bytes at a time to the next quote or control character: the RLE texts that
+            // fill a results file are a hundred letters or more, and this scan ran twice over
+            // each (the streamed evaluation's index, then its batch). A byte below 0x20 (or
+            // equal to 0x22 once xored) makes `w - 0x20…` borrow into its top bit where the
+            // byte's own top bit is clear: the test is exact for whether there is one.
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+                let q = w ^ (ones &* 0x22)
+                if ((w &- ones &* 0x20) & ~w | (q &- ones) & ~q) & highs != 0 { break }
+                i += 8
             }
-            if c == UInt8(ascii: "\\") { position += 2; continue }
-            if c < 0x20 { throw error("control character in a string") }
-            position += 1
+            while i < n, base[i] != 0x22, base[i] >= 0x20 { i += 1 }
+            guard i < n else {
+                position = n
+                throw error("unterminated string")
+            }
+            // Escaped when an odd number of backslashes precede it (the byte after a backslash
+            // is skipped whatever it is, control characters included).
+            var k = i
+            while k > start, base[k - 1] == UInt8(ascii: "\\") { k -= 1 }
+            if (i - k) & 1 == 1 {
+                i += 1
+                continue
+            }
+            if base[i] == 0x22 {
+                position = i + 1
+                return start..<i
+            }
+            position = i
+            throw error("control character in a string")
         }
-        position = bytes.count
-        throw error("unterminated string")
     }
 
     /// A string with its escapes resolved.
@@ -395,6 +417,44 @@ struct JSONCursor {
         }
         position = i
         return negative ? -value : value
+    }
+
+    /// Skips one value, finding where it ends without checking what lies inside (strings are read
+    /// exactly, so brackets in them do not count): the streamed evaluation's first pass, whose
+    /// entries are all parsed and checked again. For valid JSON it ends where `skipValue` does.
+    mutating func skipUnchecked() throws(SegError) {
+        let n = bytes.count
+        switch peek() {
+        case UInt8(ascii: "\""): _ = try rawStringRange()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while position < n {
+                switch bytes[position] {
+                case UInt8(ascii: "\""):
+                    _ = try rawStringRange()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 {
+                        position += 1
+                        return
+                    }
+                default: break
+                }
+                position += 1
+            }
+            throw error("unexpected end of file")
+        case 0: throw error("unexpected end of file")
+        default:
+            while position < n {
+                let c = bytes[position]
+                if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
+                    return
+                }
+                position += 1
+            }
+        }
     }
 
     /// Skips one value of any kind, checking its syntax.

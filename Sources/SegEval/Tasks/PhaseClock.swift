@@ -9,12 +9,21 @@ import Darwin
 public struct PhaseClock {
     private let enabled = getenv("SEGTERM_TIMING") != nil
     private var last = PhaseClock.now()
+    private var lastCPU = PhaseClock.cpuNow()
 
     public init() {}
 
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// The process's CPU time so far, all threads: with the wall time it shows how well a phase
+    /// keeps the cores busy.
+    static func cpuNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
@@ -45,10 +54,11 @@ public struct PhaseClock {
 
     public mutating func lap(_ name: String) {
         guard enabled else { return }
-        let t = PhaseClock.now()
-        let line = "timing: \(name) \(Int((t - last) * 1000)) ms, resident \(PhaseClock.residentMB()) MB, peak \(PhaseClock.peakMB()) MB\n"
+        let t = PhaseClock.now(), cpu = PhaseClock.cpuNow()
+        let line = "timing: \(name) \(Int((t - last) * 1000)) ms, CPU \(Int((cpu - lastCPU) * 1000)) ms, resident \(PhaseClock.residentMB()) MB, peak \(PhaseClock.peakMB()) MB\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
         last = t
+        lastCPU = cpu
     }
 }

@@ -1,9 +1,16 @@
 import SegCore
 
 /// The first pass of the streamed evaluation (`COCOStreamedEvaluation`): both COCO files read
-/// once, every entry checked as `COCOReader` checks it, and of each annotation and detection only
-/// where it starts in its file, grouped by batch of images. The second pass reads a batch's
-/// entries again from the mapped files, so that no more than one batch is ever parsed at a time.
+/// once, and of each annotation and detection only where it starts in its file, grouped by batch
+/// of images. The second pass reads a batch's entries again from the mapped files, so that no more
+/// than one batch is ever parsed at a time.
+///
+/// The first pass is quick when it can be: of each entry it reads only the image id (and a ground
+/// truth's id, checked unique) and skips the rest unchecked, and each batch checks its entries as
+/// it parses them (`COCOReader`'s checks). When a batch then fails, `diagnose` runs the checking
+/// pass, so that the error named is the first bad entry in file order, as the whole-file reader
+/// names it. Anything the quick pass does not handle (string image ids, `--image-ids`, a results
+/// file too small to split, any problem) goes straight to the checking pass.
 struct COCOStreamIndex {
     /// Entries of one batch of images, in file order: where each starts in its file and its
     /// position in the file's list (what messages and references name). Both only grow, so each
@@ -83,6 +90,13 @@ struct COCOStreamIndex {
 
     /// The evaluation's parameters, made from the ground truth's images and categories.
     let params: COCOEvalParams
+    /// Whether the first pass checked every entry; else each batch checks its own.
+    private(set) var entriesChecked = true
+    private let annotationsAt: Int?
+    private let boxesOnly: Bool
+    /// What a batch checks its entries against when the first pass did not (fresh for each batch).
+    private let groundTruthCheck: COCOReader.GroundTruthCheck
+    private var resultCheck: COCOReader.ResultCheck?
 
     /// `boxesOnly` as `COCOReader.readBoth`'s. `parameters` makes the evaluation's parameters from
     /// the ground truth's header; only the images of their `imageIds`, when given, are batched (an
@@ -95,8 +109,13 @@ struct COCOStreamIndex {
         self.resultsPath = resultsPath
         self.batchSize = batchSize
         let header: (gt: COCOGroundTruth, annotationsAt: Int?)
-        do {
-            header = try Self.readHeader(gtFile, file: gtPath)
+        do throws(SegError) {
+            // The annotations skipped unchecked, or, at any problem, checked for its exact message.
+            if let quick = try? Self.readHeader(gtFile, file: gtPath, quick: true) {
+                header = quick
+            } else {
+                header = try Self.readHeader(gtFile, file: gtPath, quick: false)
+            }
         } catch {
             throw error.about(gtPath)
         }
@@ -123,11 +142,22 @@ struct COCOStreamIndex {
         batchOfImage.reserveCapacity(sorted.count)
         for (i, image) in sorted.enumerated() { batchOfImage[image.id] = Int32(i / batchSize) }
         let batchCount = (sorted.count + batchSize - 1) / batchSize
-        // The two files at once: the ground truth's annotations on one thread, the results on the other.
-        let (gtLists, results) = try Self.scanBoth(self, annotationsAt: header.annotationsAt, batchOfImage: batchOfImage,
-                                                   batchCount: batchCount, boxesOnly: boxesOnly)
-        batches = (0..<batchCount).map { Batch(groundTruth: gtLists[$0], detections: results.lists[$0]) }
-        firstHasBox = results.firstHasBox
+        annotationsAt = header.annotationsAt
+        self.boxesOnly = boxesOnly
+        groundTruthCheck = try COCOReader.GroundTruthCheck(gt)
+        if params.imageIds == nil, let quick = quickScanBoth(batchOfImage: batchOfImage, batchCount: batchCount) {
+            batches = (0..<batchCount).map { Batch(groundTruth: quick.gt[$0], detections: quick.results[$0]) }
+            firstHasBox = quick.firstHasBox
+            entriesChecked = false
+        } else {
+            // The two files at once: the ground truth's annotations on one thread, the results on the other.
+            let (gtLists, results) = try Self.scanBoth(self, annotationsAt: header.annotationsAt, batchOfImage: batchOfImage,
+                                                       batchCount: batchCount, boxesOnly: boxesOnly)
+            batches = (0..<batchCount).map { Batch(groundTruth: gtLists[$0], detections: results.lists[$0]) }
+            firstHasBox = results.firstHasBox
+        }
+        resultCheck = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
+                                             checkMaskSizes: !(boxesOnly && firstHasBox))
         gtFile.releaseAll()
         resultsFile.releaseAll()
     }
@@ -162,6 +192,30 @@ struct COCOStreamIndex {
         return nil
     }
 
+    /// After a batch failed, when the first pass was the quick one: the checking pass, which
+    /// throws the first bad entry in file order (what the whole-file reader names), if any.
+    func diagnose() throws {
+        guard !entriesChecked else { return }
+        var batchOfImage: [Int: Int32] = [:]
+        for (i, image) in images.enumerated() { batchOfImage[image.id] = Int32(i / batchSize) }
+        _ = try Self.scanBoth(self, annotationsAt: annotationsAt, batchOfImage: batchOfImage, batchCount: batches.count, boxesOnly: boxesOnly)
+    }
+
+    /// The quick pass over both files at once; nil when either meets anything it does not handle.
+    private func quickScanBoth(batchOfImage: [Int: Int32], batchCount: Int) -> (gt: [EntryList], results: [EntryList], firstHasBox: Bool)? {
+        enum Scanned { case groundTruth([EntryList]), results([EntryList], Bool), failed }
+        let scanned = try? Parallel.map(2, workers: 2, block: 1) { (task) throws(SegError) -> Scanned in
+            if task == 0 {
+                return quickScanAnnotations(at: annotationsAt, batchOfImage: batchOfImage, batchCount: batchCount).map { .groundTruth($0) } ?? .failed
+            }
+            let results = scanResultsInHalves(batchOfImage: batchOfImage, batchCount: batchCount, boxesOnly: boxesOnly, quick: true)
+                ?? quickScanResults(batchOfImage: batchOfImage, batchCount: batchCount)
+            return results.map { .results($0.lists, $0.firstHasBox) } ?? .failed
+        }
+        guard let scanned, case .groundTruth(let gt) = scanned[0], case .results(let lists, let firstHasBox) = scanned[1] else { return nil }
+        return (gt, lists, firstHasBox)
+    }
+
     private static func scanBoth(_ index: COCOStreamIndex, annotationsAt: Int?, batchOfImage: [Int: Int32], batchCount: Int,
                                  boxesOnly: Bool) throws -> ([EntryList], (lists: [EntryList], firstHasBox: Bool)) {
         enum Scanned { case groundTruth([EntryList]), results([EntryList], Bool) }
@@ -190,7 +244,8 @@ struct COCOStreamIndex {
     // MARK: Ground truth
 
     /// Images and categories (checked, string ids numbered), and where the annotations list starts.
-    static func readHeader(_ source: MappedInputFile, file: String) throws(SegError) -> (gt: COCOGroundTruth, annotationsAt: Int?) {
+    /// `quick`: the annotations skipped without checking their syntax (`JSONCursor.skipUnchecked`).
+    static func readHeader(_ source: MappedInputFile, file: String, quick: Bool) throws(SegError) -> (gt: COCOGroundTruth, annotationsAt: Int?) {
         var annotationsAt: Int?
         var released = 0
         let top = try COCOReader.walkGroundTruth(source.bytes, file: file) { (json, _) throws(SegError) in
@@ -199,7 +254,7 @@ struct COCOStreamIndex {
             // of the file.
             var array = try json.beginArray()
             while try json.nextElement(&array) {
-                try json.skipValue()
+                if quick { try json.skipUnchecked() } else { try json.skipValue() }
                 COCOReader.releaseBehind(json.position, &released, source)
             }
         }
@@ -234,6 +289,32 @@ struct COCOStreamIndex {
         return lists
     }
 
+    /// The quick pass over the annotations: each placed in its image's batch, its id checked
+    /// unique; nil at a string image id, an unknown image, a missing or repeated id, bad syntax.
+    private func quickScanAnnotations(at start: Int?, batchOfImage: [Int: Int32], batchCount: Int) -> [EntryList]? {
+        var lists = [EntryList](repeating: EntryList(), count: batchCount)
+        guard let start else { return lists }
+        var json = JSONCursor(gtFile.bytes)
+        json.position = start
+        var released = 0
+        var ids = Set<Int>()
+        do throws(SegError) {
+            var array = try json.beginArray()
+            var i = 0
+            while try json.nextElement(&array) {
+                let offset = json.position
+                let entry = try json.quickEntry()
+                guard let image = entry.imageId, let b = batchOfImage[image], let id = entry.id, ids.insert(id).inserted else { return nil }
+                lists[Int(b)].append(offset: offset, position: i)
+                COCOReader.releaseBehind(json.position, &released, gtFile)
+                i += 1
+            }
+        } catch {
+            return nil
+        }
+        return lists
+    }
+
     /// An annotation's image as a number (`StringImageIds.resolve`'s rules for string ids).
     private func groundTruthImageNumber(_ ann: COCOAnnotation, index i: Int, ids: StringImageIds) throws(SegError) -> Int {
         guard StringImageIds.isProvisional(ann.imageId) else { return ann.imageId }
@@ -254,7 +335,9 @@ struct COCOStreamIndex {
     /// halves at once when the file allows, else in one pass.
     private func scanResults(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool) throws(SegError)
         -> (lists: [EntryList], firstHasBox: Bool) {
-        if let halves = scanResultsInHalves(batchOfImage: batchOfImage, batchCount: batchCount, boxesOnly: boxesOnly) { return halves }
+        if let halves = scanResultsInHalves(batchOfImage: batchOfImage, batchCount: batchCount, boxesOnly: boxesOnly, quick: false) {
+            return halves
+        }
         var lists = [EntryList](repeating: EntryList(), count: batchCount)
         var firstHasBox = false
         var check: COCOReader.ResultCheck?
@@ -262,7 +345,7 @@ struct COCOStreamIndex {
         func readList(_ json: inout JSONCursor) throws(SegError) {
             var array = try json.beginArray()
             _ = try scanDetections(&json, &array, from: 0, stopAtComma: nil, check: &check, firstHasBox: &firstHasBox, boxesOnly: boxesOnly,
-                                   batchOfImage: batchOfImage, into: &lists)
+                                   batchOfImage: batchOfImage, quick: false, into: &lists)
         }
         try COCOReader.resultList(&json, readList)
         try json.expectEnd()
@@ -273,7 +356,9 @@ struct COCOStreamIndex {
     /// detections near the middle (`COCOReader.middleBoundary`, as the whole-file reader does).
     /// nil when there is no such boundary, or when anything is wrong: the one-pass scan then
     /// names the first bad entry exactly (the second half counts its entries from 0).
-    private func scanResultsInHalves(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool) -> (lists: [EntryList], firstHasBox: Bool)? {
+    /// `quick`: the quick pass (`quickEntry`), the entries placed but not checked.
+    private func scanResultsInHalves(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool,
+                                     quick: Bool) -> (lists: [EntryList], firstHasBox: Bool)? {
         let bytes = resultsFile.bytes
         guard let split = COCOReader.middleBoundary(bytes) else { return nil }
         // Every check needs to know whether the first detection has a box.
@@ -297,7 +382,7 @@ struct COCOStreamIndex {
                                                checkMaskSizes: !(boxesOnly && firstHasBox))
             }
             let count = try scanDetections(&json, &array, from: 0, stopAtComma: half == 0 ? split.comma : nil, check: &check,
-                                           firstHasBox: &hasBox, boxesOnly: boxesOnly, batchOfImage: batchOfImage, into: &lists)
+                                           firstHasBox: &hasBox, boxesOnly: boxesOnly, batchOfImage: batchOfImage, quick: quick, into: &lists)
             if half == 1 { try json.expectEnd() }
             return (lists, count)
         }
@@ -311,15 +396,27 @@ struct COCOStreamIndex {
     }
 
     /// Detections from the cursor (inside the results array) to its end, or to the element that
-    /// ends at `stopAtComma`; numbered from `first`. Returns how many it read.
+    /// ends at `stopAtComma`; numbered from `first`. Returns how many it read. `quick`: only each
+    /// entry's image read (`quickEntry`), any problem thrown as is (the caller then checks).
     private func scanDetections(_ json: inout JSONCursor, _ array: inout JSONCursor.ArrayState, from first: Int, stopAtComma: Int?,
                                 check: inout COCOReader.ResultCheck?, firstHasBox: inout Bool, boxesOnly: Bool,
-                                batchOfImage: [Int: Int32], into lists: inout [EntryList]) throws(SegError) -> Int {
+                                batchOfImage: [Int: Int32], quick: Bool, into lists: inout [EntryList]) throws(SegError) -> Int {
         var ids = StringImageIds()
         var released = json.position
         var i = first
         while try json.nextElement(&array) {
             let offset = json.position
+            if quick {
+                _ = try quickPlace(&json, position: i, batchOfImage: batchOfImage, into: &lists)
+                COCOReader.releaseBehind(json.position, &released, resultsFile)
+                i += 1
+                if let stop = stopAtComma {
+                    _ = json.peek()
+                    if json.position == stop { return i - first }
+                    if json.position > stop { throw json.error("the split guess was not a boundary") }
+                }
+                continue
+            }
             var d = try COCOReader.readAnnotation(&json, entry: "results[\(i)]", isResult: true, ids: &ids, source: resultsFile)
             if check == nil {
                 // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
@@ -340,6 +437,41 @@ struct COCOStreamIndex {
         }
         if stopAtComma != nil { throw json.error("the split guess was not reached") }
         return i - first
+    }
+
+    /// The quick pass over a results file in one piece (too small to split, or a list wrapped in
+    /// an object); nil at anything it does not handle.
+    private func quickScanResults(batchOfImage: [Int: Int32], batchCount: Int) -> (lists: [EntryList], firstHasBox: Bool)? {
+        var lists = [EntryList](repeating: EntryList(), count: batchCount)
+        var firstHasBox = false
+        var json = JSONCursor(resultsFile.bytes)
+        var released = 0
+        do throws(SegError) {
+            try COCOReader.resultList(&json) { (json) throws(SegError) in
+                var array = try json.beginArray()
+                var i = 0
+                while try json.nextElement(&array) {
+                    let hasBox = try quickPlace(&json, position: i, batchOfImage: batchOfImage, into: &lists)
+                    if i == 0 { firstHasBox = hasBox }
+                    COCOReader.releaseBehind(json.position, &released, resultsFile)
+                    i += 1
+                }
+            }
+            try json.expectEnd()
+        } catch {
+            return nil
+        }
+        return (lists, firstHasBox)
+    }
+
+    /// One detection of the quick pass placed in its image's batch; whether it has a box.
+    private func quickPlace(_ json: inout JSONCursor, position: Int, batchOfImage: [Int: Int32],
+                            into lists: inout [EntryList]) throws(SegError) -> Bool {
+        let offset = json.position
+        let entry = try json.quickEntry()
+        guard let image = entry.imageId, let b = batchOfImage[image] else { throw json.error("an entry the quick pass does not place") }
+        lists[Int(b)].append(offset: offset, position: position)
+        return entry.hasBox
     }
 
     private func resultImageNumber(_ d: COCOAnnotation, index i: Int, ids: StringImageIds) throws(SegError) -> Int {
@@ -382,6 +514,9 @@ struct COCOStreamIndex {
         out.reserveCapacity(entries.count)
         var ids = StringImageIds()
         var json = JSONCursor(source.bytes)
+        // The checks the quick first pass left to the batch (each entry is in one batch only).
+        var gtCheck = entriesChecked || isResult ? nil : groundTruthCheck
+        let detectionCheck = entriesChecked || !isResult ? nil : resultCheck
         do {
             for (offset, position) in entries {
                 json.position = offset
@@ -393,11 +528,45 @@ struct COCOStreamIndex {
                     ann.isCrowd = false
                 }
                 ann.filePosition = Int32(truncatingIfNeeded: position)
+                try gtCheck?.check(ann, index: position)
+                try detectionCheck?.check(&ann, index: position)
                 out.append(ann)
             }
         } catch {
             throw error.about(file)
         }
         return out
+    }
+}
+
+extension JSONCursor {
+    /// The quick first pass's view of an entry (the cursor at its '{'): its "image_id" when a
+    /// number, its "id", and whether its "bbox" is there (neither null nor `[]`, `readBox`'s
+    /// rule); every other value skipped unchecked (`skipUnchecked`).
+    fileprivate mutating func quickEntry() throws(SegError) -> (imageId: Int?, id: Int?, hasBox: Bool) {
+        var imageId: Int?, id: Int?
+        var hasBox = false
+        var object = try beginObject()
+        while let name = try nextKey(&object) {
+            if key(name, is: "image_id") {
+                guard peek() != UInt8(ascii: "\"") else { return (nil, nil, false) }
+                imageId = try integer()
+            } else if key(name, is: "id") {
+                id = try integer()
+            } else if key(name, is: "bbox") {
+                let start = position
+                if null() {
+                    hasBox = false
+                } else {
+                    position += 1
+                    hasBox = peek() != UInt8(ascii: "]")
+                    position = start
+                    try skipUnchecked()
+                }
+            } else {
+                try skipUnchecked()
+            }
+        }
+        return (imageId, id, hasBox)
     }
 }

@@ -46,25 +46,33 @@ public enum COCOStreamedEvaluation {
         var zeroIdImage: Int?
         let evaluator = COCOEvaluator(params: batchParams)
         let total = index.images.count
-        for b in index.batches.indices {
-            let first = b * batchSize
-            let inputs = try index.inputs(ofBatch: b, workers: workers)
-            let report = progress.map { report in { @Sendable (done: Int, _: Int) in report(first + done, total) } }
-            let m = try evaluator.match(inputs, workers: workers, progress: report, shard: .whole)
-            // The counts as the report takes them from the inputs the protocol evaluated.
-            let counts = InstanceReport.counts(categories: categories, inputs: m.inputs)
-            for k in 0..<K {
-                groundTruthPerCategory[k] += counts.groundTruth[k]
-                detectionsPerCategory[k] += counts.detections[k]
+        do {
+            for b in index.batches.indices {
+                let first = b * batchSize
+                let inputs = try index.inputs(ofBatch: b, workers: workers)
+                clock.lap("  parse batch")
+                let report = progress.map { report in { @Sendable (done: Int, _: Int) in report(first + done, total) } }
+                let m = try evaluator.match(inputs, workers: workers, progress: report, shard: .whole)
+                // The counts as the report takes them from the inputs the protocol evaluated.
+                let counts = InstanceReport.counts(categories: categories, inputs: m.inputs)
+                for k in 0..<K {
+                    groundTruthPerCategory[k] += counts.groundTruth[k]
+                    detectionsPerCategory[k] += counts.detections[k]
+                }
+                detectionCount += m.inputs.results.detections.count
+                if zeroIdImage == nil, let zero = m.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) { zeroIdImage = zero.imageId }
+                failures.add(InstanceFailureKeys(params: params, images: m.images, categories: categories, cells: m.cells, inputs: m.inputs,
+                                                 query: failureQuery, imageRank: Array(imageRank[first..<(first + m.images.count)])))
+                try spill.append(m.cells, imageOffset: first)
+                m.inputs.releasePages()
+                clock.lap("  counts, failures, spill")
             }
-            detectionCount += m.inputs.results.detections.count
-            if zeroIdImage == nil, let zero = m.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) { zeroIdImage = zero.imageId }
-            failures.add(InstanceFailureKeys(params: params, images: m.images, categories: categories, cells: m.cells, inputs: m.inputs,
-                                             query: failureQuery, imageRank: Array(imageRank[first..<(first + m.images.count)])))
-            try spill.append(m.cells, imageOffset: first)
-            m.inputs.releasePages()
+        } catch {
+            // A batch found a bad entry the quick first pass did not check: name the first in file order.
+            try index.diagnose()
+            throw error
         }
-        clock.lap("batches (parse, match, spill)")
+        clock.lap("batches' end")
         let (precision, recall) = try COCOEvaluation.accumulate(params: params, categoryCount: K, workers: workers) { (k) throws(SegError) in
             let cells = try spill.cells(ofCategory: k)
             return COCOEvaluation.accumulateCategory(params: params, cells: cells, members: Array(cells.indices))
