@@ -12,9 +12,9 @@ protocol InstanceOverlap: Sendable {
     /// D × G IoUs, row-major by detection, with the crowd rule (a crowd region's IoU is
     /// intersection over the detection's area).
     func ious(dt: [Shape], gt: [Shape], crowd: [Bool]) -> [Double]
-    /// The same for `dt[dtRange]` against `gt[gtRange]` (`crowd` has one flag per ground truth
-    /// of the range): the matching's per-category call, without copying the shapes out.
-    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool]) -> [Double]
+    /// The same for `dt[dtRange]` against `gt[gtRange]` (`crowd` parallel to `gt`), written to
+    /// `out`: the matching's per-category call, straight into its cell's table.
+    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool], into out: UnsafeMutablePointer<Double>)
     /// The shape's box, for the failure table.
     func box(_ shape: Shape) -> COCOBox
     /// The best IoU of one detection with the ground truths at `offsets` (none crowd): the
@@ -23,8 +23,9 @@ protocol InstanceOverlap: Sendable {
 }
 
 extension InstanceOverlap {
-    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool]) -> [Double] {
-        ious(dt: Array(dt[dtRange]), gt: Array(gt[gtRange]), crowd: crowd)
+    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool], into out: UnsafeMutablePointer<Double>) {
+        let values = ious(dt: Array(dt[dtRange]), gt: Array(gt[gtRange]), crowd: Array(crowd[gtRange]))
+        values.withUnsafeBufferPointer { if let base = $0.baseAddress { out.update(from: base, count: values.count) } }
     }
 
     func bestIoU(_ d: Shape, with gt: [Shape], at offsets: [Int]) -> Double {
@@ -171,28 +172,30 @@ public struct COCOEvaluator: Sendable {
         let scores = inputs.detectionScores
         let maxDet = params.maxDetLimit
         // Per category: ground truth in file order; detections sorted by score (stable) and cut
-        // to maxDets.last, as computeIoU does before anything else looks at them.
-        var categoryRuns: [(category: Int, gt: [Int], dt: [Int])] = []
-        var unused: [Int] = []
+        // to maxDets.last, as computeIoU does before anything else looks at them. Every category's
+        // lists are ranges of two flat lists: an image has a cell for each of some forty
+        // categories, and arrays per cell were millions of allocations in a run.
+        var allGt: [Int] = [], allDt: [Int] = [], unused: [Int] = []
+        allGt.reserveCapacity(gt.count)
+        allDt.reserveCapacity(dt.count)
+        var categoryRuns: [(category: Int, gt: Range<Int>, dt: Range<Int>)] = []
         var gi = 0, di = 0
         while gi < gt.count || di < dt.count {
             let c = min(gi < gt.count ? gt[gi].category : Int.max, di < dt.count ? dt[di].category : Int.max)
-            var g: [Int] = [], d: [Int] = []
-            while gi < gt.count && gt[gi].category == c { g.append(gt[gi].index); gi += 1 }
-            while di < dt.count && dt[di].category == c { d.append(dt[di].index); di += 1 }
-            if d.count > 1 {
+            let gStart = allGt.count, dStart = allDt.count
+            while gi < gt.count && gt[gi].category == c { allGt.append(gt[gi].index); gi += 1 }
+            while di < dt.count && dt[di].category == c { allDt.append(dt[di].index); di += 1 }
+            if allDt.count - dStart > 1 {
                 scores.withUnsafeBufferPointer { s in
-                    d.sort { (a, b) in s[a] != s[b] ? s[a] > s[b] : a < b }
+                    allDt[dStart...].sort { (a, b) in s[a] != s[b] ? s[a] > s[b] : a < b }
                 }
             }
-            if d.count > maxDet {
-                unused.append(contentsOf: d[maxDet...])
-                d.removeSubrange(maxDet...)
+            if allDt.count - dStart > maxDet {
+                unused.append(contentsOf: allDt[(dStart + maxDet)...])
+                allDt.removeSubrange((dStart + maxDet)...)
             }
-            categoryRuns.append((c, g, d))
+            categoryRuns.append((c, gStart..<allGt.count, dStart..<allDt.count))
         }
-        let allGt = categoryRuns.flatMap(\.gt)
-        let allDt = categoryRuns.flatMap(\.dt)
         let prepared = try overlap.prepare(image: image, gt: allGt, dt: allDt, unused: unused, data: inputs)
         let allCrowd = allGt.map { inputs.gtCrowd[$0] }
         let allIgnore = allGt.map { inputs.gtIgnore[$0] }
@@ -205,96 +208,96 @@ public struct COCOEvaluator: Sendable {
         var othersOffsets: [Int] = []
         var out: [COCOImageCategoryEval] = []
         out.reserveCapacity(categoryRuns.count)
-        var gOffset = 0, dOffset = 0
         for run in categoryRuns {
-            let G = run.gt.count, D = run.dt.count
-            let gtAreas = Array(prepared.gtAreas[gOffset..<(gOffset + G)])
-            let dtAreas = Array(prepared.dtAreas[dOffset..<(dOffset + D)])
-            let crowd = Array(allCrowd[gOffset..<(gOffset + G)])
-            let ignore = Array(allIgnore[gOffset..<(gOffset + G)])
-            let ious = (G == 0 || D == 0) ? [] : overlap.ious(dt: prepared.dtShapes, dOffset..<(dOffset + D),
-                                                              gt: prepared.gtShapes, gOffset..<(gOffset + G), crowd: crowd)
-            let gtIds = run.gt.map { inputs.gtIds[$0] }
-            let cell = match(imageIndex: imageIndex, category: run.category, gt: run.gt, dt: run.dt, gtIds: gtIds,
-                             scores: run.dt.map { scores[$0] }, ious: ious, gtAreas: gtAreas, dtAreas: dtAreas,
-                             crowd: crowd, ignore: ignore, unmatchedIgnored: notExhaustive.contains(run.category), params: params)
+            let cell = match(imageIndex: imageIndex, category: run.category, gt: allGt, run.gt, dt: allDt, run.dt, inputs: inputs,
+                             gtAreas: prepared.gtAreas, dtAreas: prepared.dtAreas, crowd: allCrowd, ignore: allIgnore,
+                             unmatchedIgnored: notExhaustive.contains(run.category), params: params) { iousOut in
+                overlap.ious(dt: prepared.dtShapes, run.dt, gt: prepared.gtShapes, run.gt, crowd: allCrowd, into: iousOut)
+            }
             // Only detections left unmatched at IoU 0.5 (area "all") need the IoU with other
             // categories' objects, so it is computed for those alone.
-            if GA > G {
+            if GA > run.gt.count {
                 othersOffsets.removeAll(keepingCapacity: true)
-                for g in 0..<GA where (g < gOffset || g >= gOffset + G) && !allCrowd[g] { othersOffsets.append(g) }
+                for g in 0..<GA where !run.gt.contains(g) && !allCrowd[g] { othersOffsets.append(g) }
                 if !othersOffsets.isEmpty {
                     let flags = cell.flags
-                    for d in 0..<D where flags[d] & 3 == 0 {
-                        cell.tables.setCrossClassIoU(d, overlap.bestIoU(prepared.dtShapes[dOffset + d], with: prepared.gtShapes,
+                    for d in 0..<run.dt.count where flags[d] & 3 == 0 {
+                        cell.tables.setCrossClassIoU(d, overlap.bestIoU(prepared.dtShapes[run.dt.lowerBound + d], with: prepared.gtShapes,
                                                                         at: othersOffsets))
                     }
                 }
             }
             out.append(cell)
-            gOffset += G; dOffset += D
         }
         return out
     }
 
     /// pycocotools' `evaluateImg` (or LVISEval's `evaluate_img`) for every area range, with
-    /// maxDet = maxDets.last. `ignore`: ground truth that never counts; `unmatchedIgnored`: every
+    /// maxDet = maxDets.last, for the cell of `gt[gtRange]` and `dt[dtRange]` (indices into the
+    /// inputs' annotations and detections; `gtAreas`, `crowd` and `ignore` are parallel to `gt`,
+    /// `dtAreas` to `dt`). `ignore`: ground truth that never counts; `unmatchedIgnored`: every
     /// unmatched detection is ignored (LVIS, a category not exhaustively annotated in the image).
-    static func match(imageIndex: Int, category: Int, gt: [Int], dt: [Int], gtIds: [Int], scores: [Double], ious: [Double],
-                      gtAreas: [Double], dtAreas: [Double], crowd: [Bool], ignore: [Bool], unmatchedIgnored: Bool = false,
-                      params: COCOEvalParams) -> COCOImageCategoryEval {
-        let G = gt.count, D = dt.count
+    /// `fillIoUs` writes the D × G IoUs (row-major by detection) into the cell when both are there.
+    static func match(imageIndex: Int, category: Int, gt: [Int], _ gtRange: Range<Int>, dt: [Int], _ dtRange: Range<Int>,
+                      inputs: COCOInputs, gtAreas: [Double], dtAreas: [Double], crowd: [Bool], ignore: [Bool],
+                      unmatchedIgnored: Bool = false, params: COCOEvalParams,
+                      fillIoUs: (UnsafeMutablePointer<Double>) -> Void) -> COCOImageCategoryEval {
+        let G = gtRange.count, D = dtRange.count, g0 = gtRange.lowerBound, d0 = dtRange.lowerBound
         let T = params.iouThresholds.count, A = params.areaRanges.count
-        precondition(gtIds.count == G && gtAreas.count == G && crowd.count == G && ignore.count == G && dtAreas.count == D
-                     && scores.count == D && (ious.isEmpty || ious.count == D * G), "match: tables of inconsistent sizes")
+        precondition(gtRange.upperBound <= gt.count && gtRange.upperBound <= gtAreas.count && gtRange.upperBound <= crowd.count
+                     && gtRange.upperBound <= ignore.count && dtRange.upperBound <= dt.count && dtRange.upperBound <= dtAreas.count,
+                     "match: tables of inconsistent sizes")
+        let hasIoUs = G > 0 && D > 0
         // The cell's tables are written in place in its one block (zeroed, matches -1).
-        let tables = COCOImageCategoryEval.Tables(D: D, G: G, A: A, T: T, iouCount: ious.count)
+        let tables = COCOImageCategoryEval.Tables(D: D, G: G, A: A, T: T, iouCount: hasIoUs ? D * G : 0)
         let at = tables.tableLayout
         let flagsOut = tables.pointer(at.flagsAt, as: UInt8.self)
         let matchesOut = tables.pointer(at.matchesAt, as: Int32.self)
         let gtMatched = tables.pointer(at.gtMatchedAt, as: Bool.self)
         let gtIgnored = tables.pointer(at.gtIgnoredAt, as: Bool.self)
         let nonIgnored = tables.pointer(at.nonIgnoredAt, as: Int32.self)
+        let iou = UnsafePointer(tables.pointer(at.iousAt, as: Double.self))
+        let gtArea = tables.pointer(at.gtAreasAt, as: Double.self), dtArea = tables.pointer(at.dtAreasAt, as: Double.self)
+        let gtCrowd = tables.pointer(at.gtCrowdAt, as: Bool.self)
         do {
-            let detections = tables.pointer(at.detectionsAt, as: Int32.self)
-            for d in 0..<D { detections[d] = Int32(dt[d]) }
-            let groundTruths = tables.pointer(at.groundTruthsAt, as: Int32.self)
-            for g in 0..<G { groundTruths[g] = Int32(gt[g]) }
-            let gtCrowd = tables.pointer(at.gtCrowdAt, as: Bool.self)
-            for g in 0..<G { gtCrowd[g] = crowd[g] }
-            func copy(_ values: [Double], to offset: Int) {
-                values.withUnsafeBufferPointer { source in
-                    if let base = source.baseAddress { tables.pointer(offset, as: Double.self).update(from: base, count: source.count) }
-                }
+            let detections = tables.pointer(at.detectionsAt, as: Int32.self), scores = tables.pointer(at.scoresAt, as: Double.self)
+            for d in 0..<D {
+                let index = dt[d0 + d]
+                detections[d] = Int32(index)
+                scores[d] = inputs.detectionScores[index]
+                dtArea[d] = dtAreas[d0 + d]
             }
-            copy(ious, to: at.iousAt); copy(scores, to: at.scoresAt); copy(gtAreas, to: at.gtAreasAt); copy(dtAreas, to: at.dtAreasAt)
+            let groundTruths = tables.pointer(at.groundTruthsAt, as: Int32.self)
+            for g in 0..<G {
+                groundTruths[g] = Int32(gt[g0 + g])
+                gtCrowd[g] = crowd[g0 + g]
+                gtArea[g] = gtAreas[g0 + g]
+            }
+            if hasIoUs { fillIoUs(tables.pointer(at.iousAt, as: Double.self)) }
         }
-        let thresholds = params.iouThresholds.map { min($0, 1 - 1e-10) }
         // The loops below run A × T × D × G times per cell, for every cell of the run: through
         // pointers, without the bounds and uniqueness checks of array stores (visible in the
-        // profile), and with the per-ground-truth state in one scratch block.
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(1, 8 * G + 3 * G + D), alignment: 8)
-        defer { scratch.deallocate() }
-        let order = scratch.bindMemory(to: Int.self, capacity: G)
-        let state = (scratch + 8 * G).bindMemory(to: Bool.self, capacity: 3 * G + D)
-        let ignoredInOrder = state, crowdInOrder = state + G, taken = state + 2 * G, dtOutside = state + 3 * G
-        let hasIoUs = G > 0 && !ious.isEmpty
-        ious.withUnsafeBufferPointer { iou in
+        // profile), and with the per-ground-truth state in one scratch block on the stack.
+        withUnsafeTemporaryAllocation(byteCount: max(1, 8 * G + 3 * G + D), alignment: 8) { block in
+            guard let scratch = block.baseAddress else { return }
+            let order = scratch.bindMemory(to: Int.self, capacity: G)
+            let state = (scratch + 8 * G).bindMemory(to: Bool.self, capacity: 3 * G + D)
+            let ignoredInOrder = state, crowdInOrder = state + G, taken = state + 2 * G, dtOutside = state + 3 * G
             for a in 0..<A {
                 let range = params.areaRanges[a]
                 // Stable sort by the ignore flag: counted ground truth first, file order kept.
                 var n = 0
-                for g in 0..<G where !(ignore[g] || range.excludes(gtAreas[g])) { order[n] = g; n += 1 }
+                for g in 0..<G where !(ignore[g0 + g] || range.excludes(gtArea[g])) { order[n] = g; n += 1 }
                 nonIgnored[a] = Int32(n)
-                for g in 0..<G where ignore[g] || range.excludes(gtAreas[g]) { order[n] = g; n += 1; gtIgnored[a * G + g] = true }
+                for g in 0..<G where ignore[g0 + g] || range.excludes(gtArea[g]) { order[n] = g; n += 1; gtIgnored[a * G + g] = true }
                 for k in 0..<G {
                     ignoredInOrder[k] = gtIgnored[a * G + order[k]]
-                    crowdInOrder[k] = crowd[order[k]]
+                    crowdInOrder[k] = gtCrowd[order[k]]
                 }
-                for d in 0..<D { dtOutside[d] = unmatchedIgnored || range.excludes(dtAreas[d]) }
+                for d in 0..<D { dtOutside[d] = unmatchedIgnored || range.excludes(dtArea[d]) }
                 for t in 0..<T {
                     for k in 0..<G { taken[k] = false }
-                    let threshold = thresholds[t]
+                    let threshold = min(params.iouThresholds[t], 1 - 1e-10)
                     let base = (a * T + t) * D
                     for d in 0..<D {
                         var best = threshold
@@ -317,7 +320,7 @@ public struct COCOEvaluator: Sendable {
                             if ignoredInOrder[m] { f |= 2 }
                             // pycocotools stores the ground truth's id and tests it for truth: a
                             // ground truth with id 0 reads as unmatched. Kept, to agree number for number.
-                            if gtIds[g] != 0 { f |= 1 }
+                            if inputs.gtIds[gt[g0 + g]] != 0 { f |= 1 }
                             taken[m] = true
                             if a == 0 {
                                 matchesOut[t * D + d] = Int32(g)

@@ -133,24 +133,20 @@ struct SegmOverlap: InstanceOverlap {
     }
 
     /// Without copying the ranges out (a copy retains every mask's runs).
-    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool]) -> [Double] {
-        let D = dtRange.count, G = gtRange.count
-        if D == 0 || G == 0 { return [] }
-        precondition(crowd.count == G && dtRange.lowerBound >= 0 && dtRange.upperBound <= dt.count
+    func ious(dt: [Shape], _ dtRange: Range<Int>, gt: [Shape], _ gtRange: Range<Int>, crowd: [Bool], into out: UnsafeMutablePointer<Double>) {
+        let G = gtRange.count
+        precondition(crowd.count == gt.count && dtRange.lowerBound >= 0 && dtRange.upperBound <= dt.count
                      && gtRange.lowerBound >= 0 && gtRange.upperBound <= gt.count, "SegmOverlap: ranges or crowd flags out of step")
-        return [Double](unsafeUninitializedCapacity: D * G) { out, initialized in
-            dt.withUnsafeBufferPointer { dts in
-                gt.withUnsafeBufferPointer { gts in
-                    for d in 0..<D {
-                        let ds = dts[dtRange.lowerBound + d]
-                        for g in 0..<G {
-                            let gs = gts[gtRange.lowerBound + g]
-                            out[d * G + g] = RLE.iou(ds.runs, ds.summary, gs.runs, gs.summary, crowd: crowd[g])
-                        }
+        dt.withUnsafeBufferPointer { dts in
+            gt.withUnsafeBufferPointer { gts in
+                for (row, d) in dtRange.enumerated() {
+                    let ds = dts[d]
+                    for g in gtRange {
+                        let gs = gts[g]
+                        out[row * G + g - gtRange.lowerBound] = RLE.iou(ds.runs, ds.summary, gs.runs, gs.summary, crowd: crowd[g])
                     }
                 }
             }
-            initialized = D * G
         }
     }
 
