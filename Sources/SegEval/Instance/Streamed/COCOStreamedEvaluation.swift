@@ -1,4 +1,5 @@
 import SegCore
+import SegConcurrency
 
 /// The COCO (or LVIS) evaluation of two COCO JSON files in memory that does not grow with the
 /// number of images: the first pass (`COCOStreamIndex`) checks every entry and keeps only where
@@ -61,9 +62,20 @@ public enum COCOStreamedEvaluation {
                 }
                 detectionCount += m.inputs.results.detections.count
                 if zeroIdImage == nil, let zero = m.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) { zeroIdImage = zero.imageId }
-                failures.add(InstanceFailureKeys(params: params, images: m.images, categories: categories, cells: m.cells, inputs: m.inputs,
-                                                 query: failureQuery, imageRank: Array(imageRank[first..<(first + m.images.count)])))
-                try spill.append(m.cells, imageOffset: first)
+                // The failures' keys and the spill at once: both only read the batch's cells, and
+                // on one core they were a sixth of the batch's time.
+                var keys: InstanceFailureKeys?
+                var spillError: SegError?
+                ParallelFor.run(2, workers: workers) { task in
+                    if task == 0 {
+                        keys = InstanceFailureKeys(params: params, images: m.images, categories: categories, cells: m.cells, inputs: m.inputs,
+                                                   query: failureQuery, imageRank: Array(imageRank[first..<(first + m.images.count)]))
+                    } else {
+                        do throws(SegError) { try spill.append(m.cells, imageOffset: first) } catch { spillError = error }
+                    }
+                }
+                if let spillError { throw spillError }
+                if let keys { failures.add(keys) }
                 m.inputs.releasePages()
                 clock.lap("  counts, failures, spill")
             }
