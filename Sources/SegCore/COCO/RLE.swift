@@ -257,17 +257,21 @@ public struct RLE: Equatable, Sendable {
             return try decodeLetters(bytes, total: total, height: height, width: width, visiting: &visitor)
         }
         let resolved: Result<[UInt32], SegError> = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { copy in
+            // Copied a stretch at a time, from one backslash pair to the next (one letter in 64 is a
+            // backslash: a text of a hundred letters holds one or two).
+            guard let out = copy.baseAddress else { return .success([]) }
             var n = 0, i = 0
             while i < bytes.count {
-                if bytes[i] == 92 {
-                    guard i + 1 < bytes.count, bytes[i + 1] == 92 else {
-                        return .failure(SegError(.unsupported, file: "", "RLE string holds an escape other than a doubled backslash"))
-                    }
-                    i += 1
+                let next = memchr(base + i, 92, bytes.count - i).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? bytes.count
+                (out + n).update(from: base + i, count: next - i)
+                n += next - i
+                guard next < bytes.count else { break }
+                guard next + 1 < bytes.count, bytes[next + 1] == 92 else {
+                    return .failure(SegError(.unsupported, file: "", "RLE string holds an escape other than a doubled backslash"))
                 }
-                copy[n] = bytes[i]
+                out[n] = 92
                 n += 1
-                i += 1
+                i = next + 2
             }
             return Result { () throws(SegError) in
                 try decodeLetters(UnsafeBufferPointer(rebasing: copy[0..<n]), total: total, height: height, width: width, visiting: &visitor)

@@ -353,14 +353,16 @@ struct COCOStreamIndex {
     }
 
     /// The results list read as two halves on two threads, split at a boundary between two
-    /// detections near the middle (`COCOReader.middleBoundary`, as the whole-file reader does).
+    /// detections past the middle (`COCOReader.middleBoundary`, as the whole-file reader does).
     /// nil when there is no such boundary, or when anything is wrong: the one-pass scan then
     /// names the first bad entry exactly (the second half counts its entries from 0).
     /// `quick`: the quick pass (`quickEntry`), the entries placed but not checked.
     private func scanResultsInHalves(batchOfImage: [Int: Int32], batchCount: Int, boxesOnly: Bool,
                                      quick: Bool) -> (lists: [EntryList], firstHasBox: Bool)? {
         let bytes = resultsFile.bytes
-        guard let split = COCOReader.middleBoundary(bytes) else { return nil }
+        // The head as long as the tail and the ground truth together (as the whole-file reader
+        // splits): the worker that reads the ground truth then takes the tail, and both end together.
+        guard let split = COCOReader.middleBoundary(bytes, near: min(bytes.count - 1, (bytes.count + gtFile.bytes.count) / 2)) else { return nil }
         // Every check needs to know whether the first detection has a box.
         var peek = JSONCursor(bytes)
         var peekIds = StringImageIds()
@@ -487,22 +489,24 @@ struct COCOStreamIndex {
 
     /// Batch b's ground truth and detections parsed again, as the whole-file reader gives them
     /// (detections numbered by their place in the file, `id` = position + 1): the ground truth and
-    /// the two halves of the detections on `workers` threads.
+    /// four pieces of the detections on `workers` threads.
     func inputs(ofBatch b: Int, workers: Int) throws -> COCOInputs {
         let batch = batches[b]
         let first = b * batchSize
         var gt = groundTruth
         gt.images = Array(images[first..<min(first + batchSize, images.count)])
-        let entries = Array(batch.detections), half = entries.count / 2
-        let pieces: [ArraySlice<(offset: Int, position: Int)>] = [entries[..<half], entries[half...]]
-        var parsed = try Parallel.map(3, workers: workers, block: 1) { (task) throws(SegError) -> [COCOAnnotation] in
+        // The detections in four pieces beside the ground truth: with two, the worker that also
+        // read the ground truth finished last.
+        let entries = Array(batch.detections), pieceCount = 4
+        let pieces = (0..<pieceCount).map { entries[(entries.count * $0 / pieceCount)..<(entries.count * ($0 + 1) / pieceCount)] }
+        var parsed = try Parallel.map(1 + pieceCount, workers: workers, block: 1) { (task) throws(SegError) -> [COCOAnnotation] in
             if task == 0 { return try read(ArraySlice(Array(batch.groundTruth)), from: gtFile, file: groundTruth.file, isResult: false) }
             return try read(pieces[task - 1], from: resultsFile, file: resultsPath, isResult: true)
         }
         gt.annotations = parsed[0]
         var detections = parsed[1]
         parsed[1] = []
-        COCOReader.appendMoving(&parsed[2], to: &detections)
+        for p in 2...pieceCount { COCOReader.appendMoving(&parsed[p], to: &detections) }
         var results = COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox)
         results.sources = [resultsFile]
         return COCOInputs(groundTruth: gt, results: results)
