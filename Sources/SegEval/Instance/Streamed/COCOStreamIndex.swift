@@ -506,6 +506,7 @@ struct COCOStreamIndex {
         gt.annotations = parsed[0]
         var detections = parsed[1]
         parsed[1] = []
+        detections.reserveCapacity(entries.count)  // once, not once per piece
         for p in 2...pieceCount { COCOReader.appendMoving(&parsed[p], to: &detections) }
         var results = COCOResults(file: resultsPath, detections: detections, areaFromBox: firstHasBox)
         results.sources = [resultsFile]
