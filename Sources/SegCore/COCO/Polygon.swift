@@ -171,6 +171,11 @@ private struct PolygonRaster {
     /// (the outline is not closed back onto the very first point).
     mutating func addToggles(of vertices: [(x: Int, y: Int)]) {
         let k = vertices.count
+        // About one toggle per pixel column an edge spans (clamped: huge coordinates cross few
+        // columns of the image), so that the list grows once.
+        var estimate = 2 * k
+        for j in 0..<k { estimate += min(abs(vertices[(j + 1) % k].x - vertices[j].x) / 5, width) }
+        toggles.reserveCapacity(min(estimate, compactionThreshold))
         var previousEnd: (u: Int, v: Int)?
         for j in 0..<k {
             let edge = PolygonEdge(from: vertices[j], to: vertices[(j + 1) % k])
@@ -225,12 +230,14 @@ private struct PolygonRaster {
         appendToggle(column: x, v: min(previous.v, current.v))
     }
 
-    /// The toggle at pixel column x from the smaller upsampled v of the pair.
+    /// The toggle at pixel column x from the smaller upsampled v of the pair: pycocotools' row
+    /// ceil(clamp((v + 0.5) / 5 - 0.5, 0, h)), in integers. (v + 0.5) / 5 - 0.5 is (v - 2) / 5,
+    /// and the doubles give exactly that when it is a whole number and stay within 1e-8 of it,
+    /// far from the next whole number, when it is not; ceil and clamp commute.
     @inline(__always)
     private mutating func appendToggle(column x: Int, v: Int) {
-        var yd = (Double(v) + 0.5) / 5 - 0.5
-        yd = min(max(yd, 0), Double(height)).rounded(.up)
-        toggles.append(UInt32(x * height + Int(yd)))
+        let y = min(max(ceilDiv(v - 2, 5), 0), height)
+        toggles.append(UInt32(x * height + y))
         if toggles.count >= compactionThreshold { compactToggles() }
     }
 
@@ -255,8 +262,9 @@ private struct PolygonRaster {
 
     /// The RLE counts: toggles sorted, turned into run lengths, and pairs of toggles at the same
     /// position cancelled the way pycocotools merges its zero-length runs.
-    func counts(pixelCount total: Int) -> [UInt32] {
-        var a = toggles
+    mutating func counts(pixelCount total: Int) -> [UInt32] {
+        var a: [UInt32] = []
+        swap(&a, &toggles)  // sorted in place, not copied
         a.append(UInt32(total))
         a.sort()
         var previous: UInt32 = 0
@@ -265,7 +273,9 @@ private struct PolygonRaster {
             a[j] = position - previous
             previous = position
         }
-        var counts: [UInt32] = [a[0]]
+        var counts: [UInt32] = []
+        counts.reserveCapacity(a.count)
+        counts.append(a[0])
         var j = 1
         while j < a.count {
             if a[j] > 0 {
