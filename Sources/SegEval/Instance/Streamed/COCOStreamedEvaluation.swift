@@ -1,6 +1,12 @@
 import SegCore
 import SegConcurrency
 
+#if canImport(Glibc)
+/// glibc's `mallopt` (malloc.h, which the Glibc module does not bring in).
+@_silgen_name("mallopt")
+private func mallocOption(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
+
 /// The COCO (or LVIS) evaluation of two COCO JSON files in memory that does not grow with the
 /// number of images: the first pass (`COCOStreamIndex`) checks every entry and keeps only where
 /// each starts; then one batch of images at a time is parsed again and matched as
@@ -27,6 +33,13 @@ public enum COCOStreamedEvaluation {
                            failureQuery: FailureQuery, workers: Int = Parallel.coreCount, batchSize: Int = defaultBatchSize,
                            progress: (@Sendable (Int, Int) -> Void)? = nil,
                            parameters: (COCOGroundTruth) throws -> COCOEvalParams) throws -> Result {
+        #if canImport(Glibc)
+        // One malloc arena for the whole process (M_ARENA_MAX = -8): with one per thread, each
+        // batch's memory, allocated and freed on several threads, stayed spread over several
+        // heaps, and the peak at 20,000 images was 95–101 MB instead of 86–87 (the threads'
+        // caches keep most allocations off the shared lock).
+        _ = mallocOption(-8, 1)
+        #endif
         var clock = PhaseClock()
         let index = try COCOStreamIndex(groundTruth: gtPath, results: resultsPath, boxesOnly: boxesOnly, batchSize: batchSize,
                                         parameters: parameters)
