@@ -184,6 +184,35 @@ import SegCore
         }
     }
 
+    @Test("damaged files (one byte changed at random): the same error or the same report in both paths")
+    func damagedFiles() throws {
+        let folder = TestFolder.make()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let gt = #"{"images": [{"id": 1, "width": 4, "height": 3}, {"id": 2, "width": 4, "height": 3}, {"id": 3, "width": 4, "height": 3}], "categories": [{"id": 5, "name": "a"}, {"id": 6}], "annotations": [{"id": 9, "image_id": 2, "category_id": 5, "area": 2, "bbox": [0, 0, 1, 2], "iscrowd": 0, "segmentation": {"size": [3, 4], "counts": [0, 2, 10]}}, {"id": 4, "image_id": 1, "category_id": 6, "segmentation": [[0.5, 0.5, 3, 0.5, 3, 2.5]]}, {"id": 7, "image_id": 3, "category_id": 5, "segmentation": {"size": [3, 4], "counts": "02:"}}]}"#
+        let pred = #"[{"image_id": 3, "category_id": 5, "score": 0.5, "segmentation": {"size": [3, 4], "counts": "02:"}, "bbox": [0, 0, 1, 2]}, {"image_id": 1, "category_id": 6, "score": 0.25, "segmentation": {"size": [3, 4], "counts": "1\\2"}, "bbox": [0, 1, 2, 1]}, {"image_id": 2, "category_id": 5, "score": 0.75, "segmentation": {"size": [3, 4], "counts": "03:"}, "bbox": [1, 0, 1, 3]}]"#
+        var generator = SeededGenerator(seed: 2026)
+        let replacements = Array(#"{}[]",:0123456789.-e\ n"#.utf8)
+        var differing: [String] = []
+        for trial in 0..<300 {
+            var g = Array(gt.utf8), p = Array(pred.utf8)
+            if trial % 2 == 0 {
+                g[Int.random(in: 0..<g.count, using: &generator)] = replacements.randomElement(using: &generator) ?? 0
+            } else {
+                p[Int.random(in: 0..<p.count, using: &generator)] = replacements.randomElement(using: &generator) ?? 0
+            }
+            let gtPath = folder.appendingPathComponent("gt.json").path, predPath = folder.appendingPathComponent("pred.json").path
+            try Data(g).write(to: URL(fileURLWithPath: gtPath))
+            try Data(p).write(to: URL(fileURLWithPath: predPath))
+            let request = EvalRequest(groundTruth: gtPath, predictions: predPath)
+            func outcome(_ streamed: Bool) -> String {
+                do { return "\(try Self.report(request, streamed: streamed, batchSize: 1).report)" } catch { return "\(error)" }
+            }
+            let inMemory = outcome(false), streamed = outcome(true)
+            if streamed != inMemory { differing.append("trial \(trial):\n  in memory: \(inMemory.prefix(300))\n  streamed:  \(streamed.prefix(300))") }
+        }
+        #expect(differing.isEmpty, "\(differing.count) of 300 differ:\n\(differing.prefix(3).joined(separator: "\n"))")
+    }
+
     @Test("the temporary file: an unwritable folder is a clear error; what is written reads back")
     func spill() throws {
         #expect { try CellSpill(categories: 1, areaRanges: 4, thresholds: 10, folder: "/nonexistent-folder") } throws: { error in

@@ -114,7 +114,15 @@ struct COCOStreamIndex {
             if let quick = try? Self.readHeader(gtFile, file: gtPath, quick: true) {
                 header = quick
             } else {
-                header = try Self.readHeader(gtFile, file: gtPath, quick: false)
+                do throws(SegError) {
+                    header = try Self.readHeader(gtFile, file: gtPath, quick: false)
+                } catch {
+                    // The whole-file reader's message: it reads each annotation as it goes, so it
+                    // names a bad entry before a later syntax error, and a syntax error in the
+                    // words of the field it expected (skipping names it in general ones).
+                    _ = try COCOReader.parseGroundTruthBytes(gtFile.bytes, file: gtPath, source: nil)
+                    throw error
+                }
             }
         } catch {
             throw error.about(gtPath)
