@@ -415,28 +415,21 @@ struct COCOStreamIndex {
         var released = json.position
         var i = first
         while try json.nextElement(&array) {
-            let offset = json.position
             if quick {
                 _ = try quickPlace(&json, position: i, batchOfImage: batchOfImage, into: &lists)
-                COCOReader.releaseBehind(json.position, &released, resultsFile)
-                i += 1
-                if let stop = stopAtComma {
-                    _ = json.peek()
-                    if json.position == stop { return i - first }
-                    if json.position > stop { throw json.error("the split guess was not a boundary") }
+            } else {
+                let offset = json.position
+                var d = try COCOReader.readAnnotation(&json, entry: "results[\(i)]", isResult: true, ids: &ids, source: resultsFile)
+                if check == nil {
+                    // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
+                    firstHasBox = d.bbox != nil
+                    check = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
+                                                   checkMaskSizes: !(boxesOnly && firstHasBox))
                 }
-                continue
+                d.imageId = try resultImageNumber(d, index: i, ids: ids)
+                try check?.check(&d, index: i)
+                if let b = batchOfImage[d.imageId] { lists[Int(b)].append(offset: offset, position: i) }
             }
-            var d = try COCOReader.readAnnotation(&json, entry: "results[\(i)]", isResult: true, ids: &ids, source: resultsFile)
-            if check == nil {
-                // `'bbox' in anns[0] and not anns[0]['bbox'] == []`: an empty list counts as absent.
-                firstHasBox = d.bbox != nil
-                check = COCOReader.ResultCheck(groundTruth: groundTruth, firstHasBox: firstHasBox, file: resultsPath,
-                                               checkMaskSizes: !(boxesOnly && firstHasBox))
-            }
-            d.imageId = try resultImageNumber(d, index: i, ids: ids)
-            try check?.check(&d, index: i)
-            if let b = batchOfImage[d.imageId] { lists[Int(b)].append(offset: offset, position: i) }
             COCOReader.releaseBehind(json.position, &released, resultsFile)
             i += 1
             if let stop = stopAtComma {
