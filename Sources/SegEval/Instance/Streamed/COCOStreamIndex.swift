@@ -9,8 +9,8 @@ import SegCore
 /// truth's id, checked unique) and skips the rest unchecked, and each batch checks its entries as
 /// it parses them (`COCOReader`'s checks). When a batch then fails, `diagnose` runs the checking
 /// pass, so that the error named is the first bad entry in file order, as the whole-file reader
-/// names it. Anything the quick pass does not handle (string image ids, `--image-ids`, a results
-/// file too small to split, any problem) goes straight to the checking pass.
+/// names it. Anything the quick pass does not handle (string image ids, `--image-ids`, any
+/// problem) goes straight to the checking pass.
 struct COCOStreamIndex {
     /// Entries of one batch of images, in file order: where each starts in its file and its
     /// position in the file's list (what messages and references name). Both only grow, so each
