@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 // A register-tiled product for y = x · Wᵀ with W packed in panels of 32 outputs ([k][32] each):
 // a tile of 12 rows × 32 outputs held in 24 AVX-512 accumulators, each step of the inner loop two
@@ -106,10 +109,66 @@ TGT static void linear_packed_avx512(const float *x, size_t ldx, size_t m, size_
         }
     }
 }
+// One tile of ck_gemm_taps: rows a[0..MR) (pointers, each taps × k long), columns col .. col + cols
+// (cols ≤ 32; a short panel reads with masked loads) of the shifted maps b + offsets[t].
+TGT static void taps_tile_avx512(const float *const *ar, size_t k, const float *b, const ptrdiff_t *offsets, int taps, size_t ldb,
+                                 size_t col, int cols, float *c, size_t ldc, int rows) {
+    lf16 acc[MR][2];
+    _Pragma("unroll") for (int r = 0; r < MR; r++) { acc[r][0] = SPLAT(0); acc[r][1] = SPLAT(0); }
+    __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    for (int t = 0; t < taps; t++) {
+        const float *bt = b + offsets[t] + col;
+        const float *x0 = ar[0] + t * k, *x1 = ar[1] + t * k, *x2 = ar[2] + t * k, *x3 = ar[3] + t * k;
+        const float *x4 = ar[4] + t * k, *x5 = ar[5] + t * k, *x6 = ar[6] + t * k, *x7 = ar[7] + t * k;
+        const float *x8 = ar[8] + t * k, *x9 = ar[9] + t * k, *x10 = ar[10] + t * k, *x11 = ar[11] + t * k;
+        for (size_t i = 0; i < k; i++) {
+            lf16 w0, w1;
+            if (cols == 32) {
+                memcpy(&w0, bt + i * ldb, 64);
+                memcpy(&w1, bt + i * ldb + 16, 64);
+            } else {
+                w0 = (lf16)_mm512_maskz_loadu_ps(m0, bt + i * ldb);
+                w1 = (lf16)_mm512_maskz_loadu_ps(m1, bt + i * ldb + 16);
+            }
+#define STEP(r, xp) { float v = xp[i]; acc[r][0] += v * w0; acc[r][1] += v * w1; }
+            STEP(0, x0) STEP(1, x1) STEP(2, x2) STEP(3, x3) STEP(4, x4) STEP(5, x5)
+            STEP(6, x6) STEP(7, x7) STEP(8, x8) STEP(9, x9) STEP(10, x10) STEP(11, x11)
+#undef STEP
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float out[32];
+        memcpy(out, &acc[r][0], 64);
+        memcpy(out + 16, &acc[r][1], 64);
+        memcpy(c + (size_t)r * ldc, out, (size_t)cols * sizeof(float));
+    }
+}
+
+TGT static void gemm_taps_avx512(const float *a, size_t lda, size_t m, size_t k, const float *b, const ptrdiff_t *offsets, int taps,
+                                 size_t ldb, size_t col0, size_t col1, float *c, size_t ldc) {
+    for (size_t col = col0; col < col1; col += 32) {
+        int cols = col1 - col < 32 ? (int)(col1 - col) : 32;
+        for (size_t r0 = 0; r0 < m; r0 += MR) {
+            int rows = m - r0 < MR ? (int)(m - r0) : MR;
+            const float *ar[MR];
+            for (int r = 0; r < MR; r++) ar[r] = a + (r0 + (size_t)(r < rows ? r : rows - 1)) * lda;
+            taps_tile_avx512(ar, k, b, offsets, taps, ldb, col, cols, c + r0 * ldc + col, ldc, rows);
+        }
+    }
+}
 #undef TGT
 #undef MR
 #undef SPLAT
 #endif
+
+void ck_gemm_taps(const float *a, size_t lda, size_t m, size_t k, const float *b, const ptrdiff_t *offsets, int taps, size_t ldb,
+                  size_t col0, size_t col1, float *c, size_t ldc) {
+#if defined(__x86_64__)
+    if (ck_level() >= 3) { if (m > 0 && col1 > col0) gemm_taps_avx512(a, lda, m, k, b, offsets, taps, ldb, col0, col1, c, ldc); return; }
+#endif
+    abort();  // callers check ck_linear_packed_available(); never silently wrong
+}
 
 void ck_linear_packed(const float *x, size_t ldx, size_t m, size_t k, const float *packed, size_t n, const float *bias,
                       float *y, size_t ldy, int mode) {

@@ -1,6 +1,7 @@
 #ifndef CK_LINEAR_H
 #define CK_LINEAR_H
 #include <stddef.h>
+#include <stdint.h>
 
 // Linear layers on many rows with the weight packed once (linear.c): an AVX-512 kernel for the
 // products whose inner dimension is small or whose weights are reused across many row blocks
@@ -29,5 +30,13 @@ enum { CK_LIN_BIAS = 0, CK_LIN_BIAS_RELU = 1, CK_LIN_ACCUMULATE = 2 };
 /// by a multiple of 4 KB make the 12 rows of a tile share L1 sets: pad such strides.
 void ck_linear_packed(const float *x, size_t ldx, size_t m, size_t k, const float *packed, size_t n, const float *bias,
                       float *y, size_t ldy, int mode);
+
+/// C[r][col] = Σ_t Σ_i a[r][t·k + i] · b[offsets[t] + i·ldb + col] for r < m and col0 ≤ col < col1
+/// (a rows lda apart, C rows ldc apart, overwritten): a product summed over `taps` shifted views of
+/// one channel-major map (SAM 3's pixel decoder: the four taps of a 2×2 convolution, the map's
+/// rows ldb apart), on the calling core, the columns in panels of 32 as ck_linear_packed. Requires
+/// ck_linear_packed_available(). Rows of a lda apart by a multiple of 4 KB share L1 sets: pad.
+void ck_gemm_taps(const float *a, size_t lda, size_t m, size_t k, const float *b, const ptrdiff_t *offsets, int taps, size_t ldb,
+                  size_t col0, size_t col1, float *c, size_t ldc);
 
 #endif

@@ -67,3 +67,19 @@ extension PackedLinear {
     /// Rows per register tile of the kernel: blocks of rows in multiples of it waste no work.
     public static let tileRows = Int(CK_LIN_ROWS)
 }
+
+extension PackedLinear {
+    /// C[r][col] = Σ_t Σ_i a[r][t·k + i] · b[offsets[t] + i·ldb + col] for r < m, col < n (`ck_gemm_taps`):
+    /// a product over several shifted views of one channel-major map, in blocks of 256 columns
+    /// spread over the cores. Requires `available`; a's stride should be `paddedStride`d.
+    public static func gemmTaps(a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, b: UnsafePointer<Float>, offsets: [Int], ldb: Int,
+                                n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let block = 256, blocks = (n + block - 1) / block
+        offsets.withUnsafeBufferPointer { ob in
+            guard let o = ob.baseAddress else { return }
+            SerialBLAS.forEach(blocks) { i, _ in
+                ck_gemm_taps(a, lda, m, k, b, o, Int32(offsets.count), ldb, i * block, min(n, (i + 1) * block), c, ldc)
+            }
+        }
+    }
+}
