@@ -82,11 +82,20 @@ size_t ck_attention_pack_floats(size_t nk) {
 
 void ck_attention_pack(const float *k, size_t ldk, const float *v, size_t ldv, size_t nk, float *kpack, float *vpack) {
     size_t blocks = (nk + CK_ATT_KEYS - 1) / CK_ATT_KEYS;
+    // 16 keys at a time through a tile in L1, so that each write fills a whole line of the
+    // transposed block (one key at a time wrote 32 lines one float each: 4 ms a layer at 5 184 keys).
+    enum { T = 16 };
+    float tile[T][CK_ATT_DIM];
     for (size_t b = 0; b < blocks; b++) {
         float *kt = kpack + b * CK_ATT_KEYS * CK_ATT_DIM;
-        for (size_t j = 0; j < CK_ATT_KEYS; j++) {
-            size_t key = b * CK_ATT_KEYS + j;
-            for (size_t c = 0; c < CK_ATT_DIM; c++) kt[c * CK_ATT_KEYS + j] = key < nk ? k[key * ldk + c] : 0.0f;
+        for (size_t j0 = 0; j0 < CK_ATT_KEYS; j0 += T) {
+            for (size_t j = 0; j < T; j++) {
+                size_t key = b * CK_ATT_KEYS + j0 + j;
+                if (key < nk) memcpy(tile[j], k + key * ldk, sizeof(tile[j]));
+                else memset(tile[j], 0, sizeof(tile[j]));
+            }
+            for (size_t c = 0; c < CK_ATT_DIM; c++)
+                for (size_t j = 0; j < T; j++) kt[c * CK_ATT_KEYS + j0 + j] = tile[j][c];
         }
     }
     for (size_t key = 0; key < blocks * CK_ATT_KEYS; key++) {

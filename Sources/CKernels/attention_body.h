@@ -14,6 +14,10 @@
 #define KB CK_ATT_KEYS
 #define DV (DH / VW)
 #define ASPLAT(c) ((V){0} + (float)(c))
+// The largest block row sum (2^20) for which att_logits_exp's values are kept: every
+// probability is then at most 2^20 relative to the row's reference max, the row sums over the
+// whole key range stay far from float's range, and the partial outputs grow by at most 2^33 × |v|.
+#define FUSED_MAX_SUM 1048576.0f
 
 TGT static inline V FN(aload)(const float *p) { return *(const V *)p; }
 TGT static inline void FN(astore)(float *p, V v) { *(V *)p = v; }
@@ -68,6 +72,43 @@ TGT static inline void FN(att_logits)(const float *qs, const float *kt, float *s
     }
 }
 
+// The logits of a tile against one block with their exponentials taken at once, against each row's
+// running max m[r] from the earlier blocks rather than this block's: s[r][j] = 2^(qs[r]·k_j − m[r]),
+// the block's row sums in bsum[r] (as vectors); bias (NULL: none) [MR][KB] is added to the logits
+// before the exponentials (att_bias's values, already in base 2). The accumulators start at −m[r], so there is no
+// separate pass over the logits to find the block's max and subtract it, and the exponentials
+// follow each chunk's products while they are still in registers (the separate softmax pass cost
+// about a fifth of the kernel's time). Mathematically the same softmax (any reference point gives
+// the same ratios); the caller keeps it only while the block sums stay small (see FUSED_MAX_SUM)
+// and otherwise redoes the block with att_logits and att_softmax, which move the running max.
+TGT static inline void FN(att_logits_exp)(const float *qs, const float *kt, const float *m, const float *bias, float *s, V *bsum) {
+    _Pragma("unroll") for (int r = 0; r < MR; r++) bsum[r] = ASPLAT(0);
+    for (int j0 = 0; j0 < KB; j0 += NS * VW) {
+        V acc[MR][NS];
+        _Pragma("unroll") for (int r = 0; r < MR; r++)
+            _Pragma("unroll") for (int n = 0; n < NS; n++) acc[r][n] = ASPLAT(-m[r]);
+        for (int c = 0; c < DH; c++) {
+            V kv[NS];
+            _Pragma("unroll") for (int n = 0; n < NS; n++) kv[n] = FN(aload)(kt + c * KB + j0 + n * VW);
+            _Pragma("unroll") for (int r = 0; r < MR; r++) {
+                float qb = qs[r * DH + c];
+                _Pragma("unroll") for (int n = 0; n < NS; n++) acc[r][n] += qb * kv[n];
+            }
+        }
+        _Pragma("unroll") for (int r = 0; r < MR; r++) {
+            V t = ASPLAT(0);
+            _Pragma("unroll") for (int n = 0; n < NS; n++) {
+                V a = acc[r][n];
+                if (bias) a += FN(aload)(bias + r * KB + j0 + n * VW);
+                V p = FN(exp2v)(a);
+                FN(astore)(s + r * KB + j0 + n * VW, p);
+                t += p;
+            }
+            bsum[r] += t;
+        }
+    }
+}
+
 // The streaming softmax step of the MR rows of a tile over `valid` logits of a block (the rest
 // set to 0): each row's block max, the new running max, the factor alpha by which the row's earlier
 // partial output and sum shrink (one vector exponential for the tile), then 2^(s - max) in place
@@ -110,13 +151,13 @@ TGT static inline void FN(att_softmax)(float *s, int valid, float *m, V *lsum, f
     }
 }
 
-// o[r] = o[r] · alpha[r] + Σ_j p[r][j] v_j for the MR rows (partial outputs o: [MR][DH]), PR rows
+// o[r] = o[r] · alpha[r] (alpha NULL: o[r]) + Σ_j p[r][j] v_j for the MR rows (partial outputs o: [MR][DH]), PR rows
 // at a time with PR × DV accumulators in registers; vp is the block's values [KB][DH].
 TGT static inline void FN(att_values)(const float *p, const float *vp, int keys, const float *alpha, float *o) {
     for (int r0 = 0; r0 < MR; r0 += PR) {
         V acc[PR][DV];
         _Pragma("unroll") for (int r = 0; r < PR; r++)
-            _Pragma("unroll") for (int d = 0; d < DV; d++) acc[r][d] = FN(aload)(o + (r0 + r) * DH + d * VW) * alpha[r0 + r];
+            _Pragma("unroll") for (int d = 0; d < DV; d++) acc[r][d] = alpha ? FN(aload)(o + (r0 + r) * DH + d * VW) * alpha[r0 + r] : FN(aload)(o + (r0 + r) * DH + d * VW);
         for (int j = 0; j < keys; j++) {
             V vv[DV];
             _Pragma("unroll") for (int d = 0; d < DV; d++) vv[d] = FN(aload)(vp + j * DH + d * VW);
@@ -163,6 +204,7 @@ TGT static void FN(attention_rows)(const float *q, size_t ldq, size_t rows, cons
     float m[TILES][MR], alpha[MR];
     V lsum[TILES][MR];
     float s[MR * KB] __attribute__((aligned(64)));
+    float bt[MR * KB] __attribute__((aligned(64)));  // a block's bias (base 2) for the fused step
     const float qscale = scale * 1.44269504088896341f;
     for (size_t base = 0; base < rows; base += CK_ATT_ROWS) {
         size_t nrow = rows - base < CK_ATT_ROWS ? rows - base : CK_ATT_ROWS;
@@ -180,6 +222,24 @@ TGT static void FN(attention_rows)(const float *q, size_t ldq, size_t rows, cons
             int valid = (int)(nk - k0 < KB ? nk - k0 : KB);
             const float *kt = kpack + k0 * DH, *vp = vpack + k0 * DH;
             for (int t = 0; t < tiles; t++) {
+                if (k0 > 0 && valid == KB) {
+                    // After the first block each row has a finite running max: the fused step, kept
+                    // when every row's block sum stays below FUSED_MAX_SUM (no logit far above the
+                    // row's max so far; inf and NaN fail the test too).
+                    V bsum[MR];
+                    if (by) {
+                        memset(bt, 0, sizeof(bt));
+                        FN(att_bias)(bt, base + (size_t)t * MR, rows, k0, valid, by, ldby, bx, ldbx, width);
+                    }
+                    FN(att_logits_exp)(qs[t], kt, m[t], by ? bt : NULL, s, bsum);
+                    int ok = 1;
+                    _Pragma("unroll") for (int r = 0; r < MR; r++) ok &= __builtin_reduce_max(bsum[r]) <= FUSED_MAX_SUM;
+                    if (ok) {
+                        _Pragma("unroll") for (int r = 0; r < MR; r++) lsum[t][r] += bsum[r];
+                        FN(att_values)(s, vp, valid, NULL, o[t]);
+                        continue;
+                    }
+                }
                 FN(att_logits)(qs[t], kt, s);
                 if (by) FN(att_bias)(s, base + (size_t)t * MR, rows, k0, valid, by, ldby, bx, ldbx, width);
                 FN(att_softmax)(s, valid, m[t], lsum[t], alpha);
@@ -202,3 +262,4 @@ TGT static void FN(attention_rows)(const float *q, size_t ldq, size_t rows, cons
 #undef KB
 #undef DV
 #undef ASPLAT
+#undef FUSED_MAX_SUM

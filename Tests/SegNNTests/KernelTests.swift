@@ -268,3 +268,53 @@ struct KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    @Test("PackedLinear (AVX-512): bias, bias + ReLU, accumulate, and a range of outputs, within 1e-5 relative of a double-precision product",
+          .enabled(if: KernelTests.levels.contains(3), "the packed kernel is AVX-512 only (callers use OpenBLAS elsewhere)"))
+    func packedLinear() {
+        var state: UInt32 = 29
+        func rnd() -> Float { state = state &* 1_664_525 &+ 1_013_904_223; return Float(state >> 8) / Float(1 << 24) - 0.5 }
+        // k off the vector width, n off the 32-output panels, rows off the 12-row tiles; strided x and y.
+        let k = 203, n = 301, ldx = 211, ldy = 307
+        let w = (0..<(n * k)).map { _ in rnd() }, bias = (0..<n).map { _ in rnd() }
+        let store = ParamStore()
+        let packed = w.withUnsafeBufferPointer { PackedLinear(weight: $0.baseAddress!, outFeatures: n, inFeatures: k, store: store) }
+        for rows in [1, 11, 12, 13, 50] {
+            let x = (0..<(rows * ldx)).map { _ in rnd() }, start = (0..<(rows * ldy)).map { _ in rnd() }
+            let cases: [(PackedLinear.Mode, Bool, Range<Int>)] = [(.bias, true, 0..<n), (.biasReLU, true, 0..<n), (.accumulate, true, 0..<n),
+                                                                  (.bias, false, 0..<n), (.accumulate, true, 64..<n), (.bias, true, 32..<96)]
+            for (mode, withBias, range) in cases {
+                var y = start
+                at(3) {
+                    #expect(PackedLinear.available)
+                    x.withUnsafeBufferPointer { xb in
+                        bias.withUnsafeBufferPointer { bb in
+                            y.withUnsafeMutableBufferPointer { yb in
+                                packed.apply(xb.baseAddress!, ldx: ldx, rows: rows, bias: withBias ? bb.baseAddress! : nil, yb.baseAddress!,
+                                             ldy: ldy, mode, outputs: range)
+                            }
+                        }
+                    }
+                }
+                var worst = 0.0, untouched = true
+                for r in 0..<rows {
+                    for j in 0..<ldy {
+                        guard j < range.count else { untouched = untouched && y[r * ldy + j] == start[r * ldy + j]; continue }
+                        let o = range.lowerBound + j
+                        var s = withBias ? Double(bias[o]) : 0
+                        for i in 0..<k { s += Double(x[r * ldx + i]) * Double(w[o * k + i]) }
+                        switch mode {
+                        case .bias: break
+                        case .biasReLU: s = max(s, 0)
+                        case .accumulate: s += Double(start[r * ldy + j])
+                        }
+                        worst = max(worst, abs(Double(y[r * ldy + j]) - s) / max(abs(s), 1))
+                    }
+                }
+                #expect(worst <= 1e-5, "\(rows) rows, \(mode), bias \(withBias), outputs \(range): \(worst)")
+                #expect(untouched, "\(rows) rows, \(mode), outputs \(range): columns past the range were written")
+            }
+        }
+    }
+}

@@ -8,14 +8,41 @@ struct SAM3MHA: Sendable {
     let inW: Param, inB: Param
     let out: LinearW
     let dim: Int, heads: Int
+    /// in_proj and out_proj packed for `PackedLinear` (projections of the 5 184 image tokens), when
+    /// asked for and the packed kernel runs on this CPU.
+    let packedIn: PackedLinear?, packedOut: PackedLinear?
 
-    init(_ l: WeightLoader, _ prefix: String, dim d: Int, heads: Int) throws {
+    init(_ l: WeightLoader, _ prefix: String, dim d: Int, heads: Int, packed: Bool = false) throws {
         guard heads > 0, d % heads == 0 else { throw SegError(.invalid, file: l.dict.path, "\(prefix): width \(d) does not split into \(heads) heads") }
         inW = try l.param(prefix + ".in_proj_weight", [3 * d, d])
         inB = try l.param(prefix + ".in_proj_bias", [3 * d])
         out = try l.linear(prefix + ".out_proj", d, d)
         dim = d
         self.heads = heads
+        let pack = packed && PackedLinear.available && d % PackedLinear.panel == 0
+        packedIn = pack ? PackedLinear(weight: inW.pointer, outFeatures: 3 * d, inFeatures: d, store: l.store) : nil
+        packedOut = pack ? PackedLinear(weight: out.w.pointer, outFeatures: d, inFeatures: d, store: l.store) : nil
+    }
+
+    /// y = x·W_partᵀ + b_part for in_proj's part 0 (q), 1 (k) or 2 (v): packed over row blocks for
+    /// many rows when packed, else `SAM3Linear`.
+    private func project(_ x: UnsafePointer<Float>, rows: Int, part: Int, _ y: UnsafeMutablePointer<Float>) {
+        let d = dim
+        if rows >= 1024, let packedIn, PackedLinear.available {
+            packedIn.applyRows(x, ldx: d, rows: rows, bias: inB.pointer, y, ldy: d, .bias, outputs: part * d..<(part + 1) * d)
+        } else {
+            SAM3Linear.apply(x, rows: rows, weight: inW.pointer + part * d * d, bias: inB.pointer + part * d, inF: d, outF: d, y)
+        }
+    }
+
+    /// y (+)= x·Woᵀ + bo, as `project`.
+    private func projectOut(_ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let d = dim
+        if rows >= 1024, let packedOut, PackedLinear.available {
+            packedOut.applyRows(x, ldx: d, rows: rows, bias: out.b?.pointer, y, ldy: d, accumulate ? .accumulate : .bias)
+        } else {
+            SAM3Linear.apply(x, rows: rows, weight: out.w.pointer, bias: out.b?.pointer, inF: d, outF: d, y, accumulate: accumulate)
+        }
     }
 
     /// y (+)= attention(q, k, v): q [nq, d], k and v [nk, d] before their projections.
@@ -38,12 +65,10 @@ struct SAM3MHA: Sendable {
         }
         let Q = ws.buffer(SAM3Slot.q.rawValue, nq * d), K = ws.buffer(SAM3Slot.k.rawValue, nk * d)
         let V = ws.buffer(SAM3Slot.v.rawValue, nk * d), O = ws.buffer(SAM3Slot.o.rawValue, nq * d)
-        HieraProfile.time(phase + ": projections") {
-            SAM3Linear.apply(q, rows: nq, weight: inW.pointer, bias: inB.pointer, inF: d, outF: d, Q)
-        }
+        HieraProfile.time(phase + ": projections") { project(q, rows: nq, part: 0, Q) }
         HieraProfile.time(phase + (nk < nq ? ": projections of the keys" : ": projections")) {
-            SAM3Linear.apply(k, rows: nk, weight: inW.pointer + d * d, bias: inB.pointer + d, inF: d, outF: d, K)
-            SAM3Linear.apply(v, rows: nk, weight: inW.pointer + 2 * d * d, bias: inB.pointer + 2 * d, inF: d, outF: d, V)
+            project(k, rows: nk, part: 1, K)
+            project(v, rows: nk, part: 2, V)
         }
         let masked: [Int] = keyValid.map { m in m.indices.filter { !m[$0] } } ?? []
         let hook: Attention.BiasHook? = (masked.isEmpty && bias == nil) ? nil : { h, r0, rows, s, ld in
@@ -92,7 +117,7 @@ struct SAM3MHA: Sendable {
             }
         }
         HieraProfile.time(phase + ": projections") {
-            SAM3Linear.apply(O, rows: nq, weight: out.w.pointer, bias: out.b?.pointer, inF: d, outF: d, y, accumulate: accumulate)
+            projectOut(O, rows: nq, y, accumulate: accumulate)
         }
     }
 
@@ -223,10 +248,13 @@ struct SAM3EncoderLayer: Sendable {
     let selfAttn: SAM3MHA, crossAttn: SAM3MHA
     let norm1: NormW, norm2: NormW, norm3: NormW
     let linear1: LinearW, linear2: LinearW
+    /// linear1 and linear2 packed for `PackedLinear` (the FFN over the image tokens); nil when the
+    /// packed kernel does not run on this CPU.
+    let ffnPacked: (w1: PackedLinear, w2: PackedLinear)?
     let posAtSelf: Bool, posAtCrossKeys: Bool
 
     init(_ l: WeightLoader, _ p: String, dim d: Int, heads: Int, posAtSelf: Bool, posAtCrossKeys: Bool) throws {
-        selfAttn = try SAM3MHA(l, p + "self_attn", dim: d, heads: heads)
+        selfAttn = try SAM3MHA(l, p + "self_attn", dim: d, heads: heads, packed: true)
         crossAttn = try SAM3MHA(l, p + "cross_attn_image", dim: d, heads: heads)
         norm1 = try l.norm(p + "norm1", d, eps: 1e-5)
         norm2 = try l.norm(p + "norm2", d, eps: 1e-5)
@@ -235,6 +263,10 @@ struct SAM3EncoderLayer: Sendable {
         guard hidden > 0 else { throw SegError(.invalid, file: l.dict.path, "\(p)linear1 has no rows") }
         linear1 = try l.linear(p + "linear1", d, hidden)
         linear2 = try l.linear(p + "linear2", hidden, d)
+        ffnPacked = PackedLinear.available
+            ? (PackedLinear(weight: linear1.w.pointer, outFeatures: hidden, inFeatures: d, store: l.store),
+               PackedLinear(weight: linear2.w.pointer, outFeatures: d, inFeatures: hidden, store: l.store))
+            : nil
         self.posAtSelf = posAtSelf
         self.posAtCrossKeys = posAtCrossKeys
     }
@@ -287,7 +319,11 @@ struct SAM3EncoderLayer: Sendable {
         }
         HieraProfile.time("\(phase): FFN") {
             if n >= 1024 && SerialBLAS.workers > 1 {
-                SAM3FFN.rowBlocks(t, x, rows: n, dim: d, linear1: linear1, linear2: linear2, ws: ws)
+                if let ffnPacked, PackedLinear.available {
+                    SAM3FFN.packedRowBlocks(t, x, rows: n, dim: d, packed: ffnPacked, b1: linear1.b?.pointer, b2: linear2.b?.pointer, ws: ws)
+                } else {
+                    SAM3FFN.rowBlocks(t, x, rows: n, dim: d, linear1: linear1, linear2: linear2, ws: ws)
+                }
                 return
             }
             let h = ws.buffer(SAM3Slot.mlp.rawValue, n * linear1.outF)
@@ -325,6 +361,33 @@ enum SAM3FFN {
             }
             if let b2 { for r in 0..<m { for j in 0..<d { xb[r * d + j] += b2[j] } } }
             Gemm.sgemm(transB: true, m: m, n: d, k: hid, a: h, lda: hid, b: w2, ldb: hid, beta: 1, c: xb, ldc: d)
+        }
+    }
+}
+
+extension SAM3FFN {
+    /// Rows per block of `packedRowBlocks`: the block's hidden values (48 × 2 064 floats, 396 KB)
+    /// and one 32-output panel of the second weight (256 KB) stay in the core's 1 MB L2.
+    static let packedBlockRows = 48
+
+    /// `rowBlocks` with both weights packed once (`PackedLinear`, AVX-512): the bias and ReLU
+    /// applied as each tile of the hidden values leaves the registers, the second product adding
+    /// b2 and its sum to x. About 20 % faster than the blocks through OpenBLAS, which packs both
+    /// 2 MB weights again for every block.
+    static func packedRowBlocks(_ t: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, rows n: Int, dim d: Int,
+                                packed: (w1: PackedLinear, w2: PackedLinear), b1: UnsafePointer<Float>?, b2: UnsafePointer<Float>?,
+                                ws: Workspace) {
+        let hid = packed.w1.outFeatures, ldh = PackedLinear.paddedStride(hid)
+        // At least three blocks per core (the decoder's 201 rows: six of 36), in whole tiles of 12.
+        let tile = Int(PackedLinear.tileRows)
+        let block = max(tile, min(packedBlockRows, ((n + 3 * SerialBLAS.workers - 1) / (3 * SerialBLAS.workers) + tile - 1) / tile * tile))
+        let blocks = (n + block - 1) / block
+        let scratch = ws.buffer(SAM3Slot.mlp.rawValue, SerialBLAS.workers * block * ldh)
+        SerialBLAS.forEach(blocks) { b, worker in
+            let r0 = b * block, m = min(block, n - r0)
+            let h = scratch + worker * block * ldh
+            packed.w1.apply(t + r0 * d, ldx: d, rows: m, bias: b1, h, ldy: ldh, .biasReLU)
+            packed.w2.apply(h, ldx: ldh, rows: m, bias: b2, x + r0 * d, ldy: d, .accumulate)
         }
     }
 }

@@ -45,6 +45,8 @@ struct SAM3Decoder: Sendable {
         let selfAttn: SAM3MHA, textAttn: SAM3MHA, imageAttn: SAM3MHA
         let norm1: NormW, norm2: NormW, norm3: NormW, textNorm: NormW
         let linear1: LinearW, linear2: LinearW
+        /// linear1 and linear2 packed for `PackedLinear`; nil when its kernel does not run here.
+        let ffnPacked: (w1: PackedLinear, w2: PackedLinear)?
     }
 
     static let prefix = "detector.transformer.decoder."
@@ -83,12 +85,17 @@ struct SAM3Decoder: Sendable {
         while l.dict.has(p + "layers.\(layers.count).norm1.weight") && layers.count < 64 {
             let b = p + "layers.\(layers.count)."
             let hidden = try l.shape(b + "linear1.weight").first ?? 0
+            let linear1 = try l.linear(b + "linear1", d, hidden), linear2 = try l.linear(b + "linear2", hidden, d)
+            let packed = PackedLinear.available
+                ? (PackedLinear(weight: linear1.w.pointer, outFeatures: hidden, inFeatures: d, store: l.store),
+                   PackedLinear(weight: linear2.w.pointer, outFeatures: d, inFeatures: hidden, store: l.store))
+                : nil
             layers.append(Layer(selfAttn: try SAM3MHA(l, b + "self_attn", dim: d, heads: heads),
                                 textAttn: try SAM3MHA(l, b + "ca_text", dim: d, heads: heads),
-                                imageAttn: try SAM3MHA(l, b + "cross_attn", dim: d, heads: heads),
+                                imageAttn: try SAM3MHA(l, b + "cross_attn", dim: d, heads: heads, packed: true),
                                 norm1: try l.norm(b + "norm1", d, eps: 1e-5), norm2: try l.norm(b + "norm2", d, eps: 1e-5),
                                 norm3: try l.norm(b + "norm3", d, eps: 1e-5), textNorm: try l.norm(b + "catext_norm", d, eps: 1e-5),
-                                linear1: try l.linear(b + "linear1", d, hidden), linear2: try l.linear(b + "linear2", hidden, d)))
+                                linear1: linear1, linear2: linear2, ffnPacked: packed))
         }
         guard !layers.isEmpty else { throw SegError(.invalid, file: l.dict.path, "SAM 3 decoder has no layers") }
         self.layers = layers
@@ -192,10 +199,17 @@ struct SAM3Decoder: Sendable {
         }
         HieraProfile.time("  decoder FFN") {
         Norm.layerNorm(x, x, rows: n, dim: d, weight: L.norm1.w.pointer, bias: L.norm1.b.pointer, eps: L.norm1.eps)
-        let hidden = ws.buffer(SAM3Slot.mlp.rawValue, n * L.linear1.outF)
-        L.linear1(x, rows: n, hidden)
-        Elementwise.relu(hidden, n * L.linear1.outF)
-        Gemm.linear(hidden, rows: n, inFeatures: L.linear1.outF, weight: L.linear2.w.pointer, bias: L.linear2.b?.pointer, outFeatures: d, x, accumulate: true)
+        if let packed = L.ffnPacked, PackedLinear.available {
+            // Blocks of rows, each block's hidden values made and used by one core (x read by a
+            // block before the block's rows of x are written).
+            SAM3FFN.packedRowBlocks(x, x, rows: n, dim: d, packed: packed, b1: L.linear1.b?.pointer, b2: L.linear2.b?.pointer, ws: ws)
+        } else {
+            let hidden = ws.buffer(SAM3Slot.mlp.rawValue, n * L.linear1.outF)
+            L.linear1(x, rows: n, hidden)
+            Elementwise.relu(hidden, n * L.linear1.outF)
+            Gemm.linear(hidden, rows: n, inFeatures: L.linear1.outF, weight: L.linear2.w.pointer, bias: L.linear2.b?.pointer, outFeatures: d, x,
+                        accumulate: true)
+        }
         Norm.layerNorm(x, x, rows: n, dim: d, weight: L.norm3.w.pointer, bias: L.norm3.b.pointer, eps: L.norm3.eps)
         }
     }

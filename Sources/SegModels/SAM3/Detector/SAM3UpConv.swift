@@ -11,6 +11,11 @@ import SegNN
 struct SAM3UpConv: Sendable {
     /// taps[((a·2 + b)·4 + dy·2 + dx)] is a [out, in] matrix (row-major).
     let taps: [Float]
+    /// The same taps as rows for `PackedLinear.gemmTaps`: phase (a, b)'s matrix [out, 4 · in] at
+    /// (a·2 + b) · outC · tapStride, output o's row holding its four taps' weights one after the
+    /// other (tap dy·2 + dx at column (dy·2 + dx) · in), rows tapStride apart.
+    let tapRows: [Float]
+    let tapStride: Int
     let inC: Int, outC: Int
 
     init(_ c: ConvW) {
@@ -34,6 +39,17 @@ struct SAM3UpConv: Sendable {
             }
         }
         taps = t
+        let stride = PackedLinear.paddedStride(4 * c.inC)
+        var rows = [Float](repeating: 0, count: 4 * c.outC * stride)
+        for ph in 0..<4 {
+            for tap in 0..<4 {
+                for o in 0..<c.outC {
+                    for i in 0..<c.inC { rows[(ph * c.outC + o) * stride + tap * c.inC + i] = t[((ph * 4 + tap) * c.outC + o) * c.inC + i] }
+                }
+            }
+        }
+        tapRows = rows
+        tapStride = stride
     }
 
     /// out [outC, 2S, 2S] += conv3×3(nearest×2(x)), x [inC, S, S], both channel-major.
@@ -52,6 +68,16 @@ struct SAM3UpConv: Sendable {
             for a in 0..<2 {
                 for b in 0..<2 {
                     // The phase on the padded grid: row i, column j (< s; the last two columns are junk).
+                    if PackedLinear.available {
+                        // The four taps summed in registers (one pass over the phase's output,
+                        // where four products each read and wrote it).
+                        let offsets = (0..<4).map { tap in (a + tap / 2) * p + (b + tap % 2) }
+                        tapRows.withUnsafeBufferPointer { rb in
+                            guard let r = rb.baseAddress else { return }
+                            PackedLinear.gemmTaps(a: r + (a * 2 + b) * outC * tapStride, lda: tapStride, m: outC, k: inC, b: xp,
+                                                  offsets: offsets, ldb: plane, n: n, c: phase, ldc: n)
+                        }
+                    } else {
                     for dy in 0..<2 {
                         for dx in 0..<2 {
                             let shift = (a + dy) * p + (b + dx)   // low-resolution offset (a - 1 + dy, b - 1 + dx), padded
@@ -59,6 +85,7 @@ struct SAM3UpConv: Sendable {
                             Gemm.sgemm(m: outC, n: n, k: inC, a: k, lda: inC, b: xp + shift, ldb: plane,
                                        beta: dy == 0 && dx == 0 ? 0 : 1, c: phase, ldc: n)
                         }
+                    }
                     }
                     Threads.parallelRanges(outC) { range in
                         for o in range {
