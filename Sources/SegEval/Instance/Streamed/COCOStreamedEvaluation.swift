@@ -8,8 +8,9 @@ private func mallocOption(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 
 /// The COCO (or LVIS) evaluation of two COCO JSON files in memory that does not grow with the
-/// number of images: the first pass (`COCOStreamIndex`) checks every entry and keeps only where
-/// each starts; then one batch of images at a time is parsed again and matched as
+/// number of images: the first pass (`COCOStreamIndex`) keeps only where each entry starts (and
+/// checks every entry, or leaves that to the batches, see there); then one batch of images at a
+/// time is parsed again and matched as
 /// `COCOEvaluator.match` does, its cells' accumulation tables go to a temporary file
 /// (`CellSpill`) and its failures to a collector that keeps the first rows; accumulation then
 /// reads one category at a time. The numbers, the counts and the failure table are the in-memory
@@ -76,7 +77,7 @@ public enum COCOStreamedEvaluation {
                 detectionCount += m.inputs.results.detections.count
                 if zeroIdImage == nil, let zero = m.inputs.groundTruth.annotations.first(where: { $0.id == 0 }) { zeroIdImage = zero.imageId }
                 // The failures' keys and the spill at once: both only read the batch's cells, and
-                // on one core they were a sixth of the batch's time.
+                // one after the other they were about a tenth of a batch's time.
                 var keys: InstanceFailureKeys?
                 var spillError: SegError?
                 ParallelFor.run(2, workers: workers) { task in
@@ -90,7 +91,7 @@ public enum COCOStreamedEvaluation {
                 if let spillError { throw spillError }
                 if let keys { failures.add(keys) }
                 m.inputs.releasePages()
-                clock.lap("  counts, failures, spill")
+                clock.lap("  match, counts, failures, spill")
             }
         } catch {
             // A batch found a bad entry the quick first pass did not check: name the first in file order.
