@@ -73,7 +73,8 @@ struct VolumeWorkbenchInTmuxTests {
         let done = try Tmux.waitFor(session) { $0.contains("done in") }
         let shownArea = WorkbenchInTmuxTests.statusLine(done).components(separatedBy: " px").first?.split(separator: " ").last.flatMap { Int($0) }
         try keys(session, "Enter")
-        let picker = try Tmux.waitFor(session) { $0.contains("accept as") && $0.contains("bone") }
+        // Waited for whole: a capture can catch the picker half drawn (its first lines only).
+        let picker = try Tmux.waitFor(session) { $0.contains("accept as") && $0.contains("bone") && $0.contains("tumour") }
         #expect(picker.contains("liver") && picker.contains("tumour"))
         try keys(session, "b", "o", "n", "e", "Enter")
         let accepted = try Tmux.waitFor(session) { $0.contains("accepted bone #1") }
