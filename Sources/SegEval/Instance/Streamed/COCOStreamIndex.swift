@@ -146,9 +146,7 @@ struct COCOStreamIndex {
             sorted = sorted.filter { wanted.contains($0.id) }
         }
         images = sorted
-        var batchOfImage: [Int: Int32] = [:]
-        batchOfImage.reserveCapacity(sorted.count)
-        for (i, image) in sorted.enumerated() { batchOfImage[image.id] = Int32(i / batchSize) }
+        let batchOfImage = Self.batchOfImage(sorted, batchSize: batchSize)
         let batchCount = (sorted.count + batchSize - 1) / batchSize
         annotationsAt = header.annotationsAt
         self.boxesOnly = boxesOnly
@@ -204,9 +202,16 @@ struct COCOStreamIndex {
     /// throws the first bad entry in file order (what the whole-file reader names), if any.
     func diagnose() throws {
         guard !entriesChecked else { return }
+        _ = try Self.scanBoth(self, annotationsAt: annotationsAt, batchOfImage: Self.batchOfImage(images, batchSize: batchSize),
+                              batchCount: batches.count, boxesOnly: boxesOnly)
+    }
+
+    /// Each evaluated image's batch, by image id (`images` in batch order).
+    private static func batchOfImage(_ images: [COCOImage], batchSize: Int) -> [Int: Int32] {
         var batchOfImage: [Int: Int32] = [:]
+        batchOfImage.reserveCapacity(images.count)
         for (i, image) in images.enumerated() { batchOfImage[image.id] = Int32(i / batchSize) }
-        _ = try Self.scanBoth(self, annotationsAt: annotationsAt, batchOfImage: batchOfImage, batchCount: batches.count, boxesOnly: boxesOnly)
+        return batchOfImage
     }
 
     /// The quick pass over both files at once; nil when either meets anything it does not handle.
